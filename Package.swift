@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "failover-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "failover-agent", targets: ["failover-agent"]),
+        .executable(name: "failover-agent-bench", targets: ["failover-agent-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(
+            name: "Config", dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        .target(name: "ProbeResults", swiftSettings: strict),
+        .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "ProbeResults",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], swiftSettings: strict),
+        .executableTarget(
+            name: "failover-agent",
+            dependencies: [
+                "Probing", "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .executableTarget(
+            name: "failover-agent-bench",
+            dependencies: [
+                "HTTP", "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox"], swiftSettings: strict),
+        .testTarget(
+            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],
+            swiftSettings: strict),
+    ]
+)

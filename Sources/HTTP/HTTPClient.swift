@@ -1,0 +1,58 @@
+import CCurl
+
+/// The project's one HTTP client: libcurl's multi interface drives every transfer on one thread,
+/// reusing connections; callers `await` results.
+///
+/// Call ``shutdown()`` when done: transfers still in flight end as cancelled.
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        /// A PEM bundle of CA certificates to trust instead of the system's.
+        public var caBundle: String?
+        /// Idle connections kept open for reuse.
+        public var maxCachedConnections: Int
+
+        public init(caBundle: String? = nil, maxCachedConnections: Int = 256) {
+            self.caBundle = caBundle
+            self.maxCachedConnections = maxCachedConnections
+        }
+    }
+
+    private let loop: CurlMultiLoop
+
+    public init(configuration: Configuration = .init()) {
+        loop = CurlMultiLoop(caBundle: configuration.caBundle, maxCachedConnections: configuration.maxCachedConnections)
+    }
+
+    /// The libcurl version in use, e.g. `7.88.1`.
+    public static var curlVersion: String { String(cString: fa_version_info().pointee.version) }
+
+    /// Performs `request`. Never throws: a transfer that got no HTTP answer comes back as a
+    /// ``TransferFailure`` in the exchange; task cancellation ends it as `.cancelled`.
+    public func execute(_ request: HTTPRequest) async -> HTTPExchange {
+        if Task.isCancelled { return Self.cancelled }
+        let id = loop.inbox.withLock { inbox in
+            inbox.nextID += 1
+            return inbox.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let accepted = loop.inbox.withLock { inbox in
+                    guard !inbox.stopping else { return false }
+                    inbox.submissions.append(.init(id: id, request: request, continuation: continuation))
+                    return true
+                }
+                if accepted { loop.wake() } else { continuation.resume(returning: Self.cancelled) }
+            }
+        } onCancel: {
+            loop.inbox.withLock { $0.cancellations.append(id) }
+            loop.wake()
+        }
+    }
+
+    /// Stops the transfer thread; in-flight transfers end as cancelled.
+    public func shutdown() { loop.stop() }
+
+    private static let cancelled = HTTPExchange(
+        result: .failure(TransferFailure(kind: .cancelled, curlError: "CURLE_ABORTED_BY_CALLBACK", message: "cancelled")),
+        timings: HTTPTimings())
+}

@@ -1,0 +1,77 @@
+import HTTP
+
+/// One probe, as loaded from a file in `probes/` with every `${VAR}` filled in.
+public struct ProbeSpec: Sendable {
+    /// The provider this probe speaks for (`anthropic`, `vertex`, `bedrock`, …).
+    public var provider: String
+    /// The probe's name: the `name` field, else the file name without extension.
+    public var name: String
+    public var file: String
+    public var method: String
+    public var url: String
+    public var headers: [HTTPHeader]
+    public var body: String?
+    public var timeout: Duration
+    /// Time to first byte beyond this is class `slow`.
+    public var latencyBudget: Duration
+    public var auth: ProbeAuth?
+    /// What a 2xx body must be to count as `ok`.
+    public var expectBody: BodyExpectation
+    /// Open a new connection for every probe, so DNS, connect and TLS are measured each time.
+    public var freshConnection: Bool
+
+    public enum BodyExpectation: String, Sendable { case json, any }
+
+    public init(
+        provider: String, name: String, file: String = "", method: String = "GET", url: String,
+        headers: [HTTPHeader] = [], body: String? = nil, timeout: Duration = .seconds(10),
+        latencyBudget: Duration = .seconds(5), auth: ProbeAuth? = nil, expectBody: BodyExpectation = .json,
+        freshConnection: Bool = true
+    ) {
+        self.provider = provider
+        self.name = name
+        self.file = file
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.latencyBudget = latencyBudget
+        self.auth = auth
+        self.expectBody = expectBody
+        self.freshConnection = freshConnection
+    }
+
+    /// Credential values this probe sends: scrubbed from anything it reports.
+    public var secrets: [String] {
+        var values = headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
+        if case .awsSigV4(let aws) = auth { values += [aws.secretAccessKey, aws.sessionToken].compactMap { $0 } }
+        // A bearer value is also secret without its scheme.
+        values += values.compactMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
+        return values
+    }
+}
+
+/// Provider-specific authentication beyond plain headers.
+public enum ProbeAuth: Sendable {
+    /// AWS SigV4, signed by libcurl.
+    case awsSigV4(AWSSigV4)
+    /// A Google OAuth access token sent as `Authorization: Bearer`, read from a file or printed by a command.
+    case googleToken(GoogleTokenSource)
+}
+
+/// Where a Google access token comes from, and how long one is reused.
+public struct GoogleTokenSource: Sendable, Hashable {
+    public enum Origin: Sendable, Hashable {
+        case file(String)
+        /// Run with `/bin/sh -c`; its standard output (trimmed) is the token.
+        case command(String)
+    }
+    public var origin: Origin
+    public var lifetime: Duration
+
+    public init(origin: Origin, lifetime: Duration = .seconds(300)) {
+        self.origin = origin
+        self.lifetime = lifetime
+    }
+}

@@ -1,0 +1,52 @@
+import HTTP
+import ProbeResults
+
+/// Runs probes through the shared ``HTTPClient`` and classifies what comes back.
+public struct Prober: Sendable {
+    public let client: HTTPClient
+    private let tokens: GoogleTokens
+
+    public init(client: HTTPClient, tokens: GoogleTokens = GoogleTokens()) {
+        self.client = client
+        self.tokens = tokens
+    }
+
+    /// Probes once. Never throws: every outcome, a missing credential included, is a result.
+    public func probe(_ spec: ProbeSpec) async -> ProbeResult {
+        var request = HTTPRequest(
+            method: spec.method, url: spec.url, headers: spec.headers, body: spec.body.map { Array($0.utf8) },
+            timeout: spec.timeout, maxResponseBytes: 256 * 1024, freshConnection: spec.freshConnection)
+        switch spec.auth {
+        case .awsSigV4(let aws): request.awsSigV4 = aws
+        case .googleToken(let source):
+            do {
+                let token = try await tokens.token(for: source)
+                request.headers.append(HTTPHeader("Authorization", "Bearer \(token)"))
+            } catch {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
+            }
+        case nil: break
+        }
+        let exchange = await client.execute(request)
+        let (resultClass, detail) = ResultClassifier.classify(exchange, spec: spec)
+        let t = exchange.timings
+        var status: Int?, curlError: String?
+        switch exchange.result {
+        case .success(let response): status = response.status
+        case .failure(let failure): curlError = failure.curlError
+        }
+        return ProbeResult(
+            provider: spec.provider, probe: spec.name, resultClass: resultClass, status: status, dnsMs: t.dns,
+            connectMs: t.connect, tlsMs: t.tls, ttfbMs: t.firstByte, totalMs: t.total, curlError: curlError, detail: detail)
+    }
+
+    /// Probes every spec at once; results in the order of `specs`.
+    public func probeAll(_ specs: [ProbeSpec]) async -> [ProbeResult] {
+        await withTaskGroup(of: (Int, ProbeResult).self) { group in
+            for (index, spec) in specs.enumerated() { group.addTask { (index, await probe(spec)) } }
+            var results = [ProbeResult?](repeating: nil, count: specs.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+}

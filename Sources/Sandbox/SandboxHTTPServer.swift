@@ -1,0 +1,143 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the sandbox received it.
+public struct SandboxRequest: Sendable {
+    public var method: String
+    /// Path and query, e.g. `/v1/messages`.
+    public var uri: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// How the sandbox answers one request.
+public enum SandboxReply: Sendable {
+    /// An HTTP answer, sent after `delay`.
+    case respond(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: Duration = .zero)
+    /// Never answer; the connection stays open until the client gives up.
+    case hang
+    /// Drop the connection with a TCP reset.
+    case reset
+    /// Close the connection without answering.
+    case close
+
+    /// A JSON answer.
+    public static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: Duration = .zero) -> SandboxReply {
+        .respond(status: status, headers: [("content-type", "application/json")] + headers, body: Array(body.utf8), delay: delay)
+    }
+}
+
+/// A real HTTP/1.1 server on 127.0.0.1 that answers each request as `handler` says.
+public final class SandboxHTTPServer: Sendable {
+    public typealias Handler = @Sendable (SandboxRequest) -> SandboxReply
+
+    public let port: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+
+    /// Binds 127.0.0.1 (`port` 0 picks a free one) and starts serving.
+    public static func start(port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> SandboxHTTPServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(SandboxHandler(handler: handler))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: port).get()
+            return SandboxHTTPServer(port: channel.localAddress?.port ?? port, group: group, channel: channel)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel) {
+        self.port = port
+        self.group = group
+        self.channel = channel
+    }
+
+    /// `http://127.0.0.1:<port>`
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Stops listening and closes every connection, hanging ones included.
+    public func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+private final class SandboxHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let handler: SandboxHTTPServer.Handler
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(handler: @escaping SandboxHTTPServer.Handler) { self.handler = handler }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.removeAll(keepingCapacity: true)
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head else { return }
+            let request = SandboxRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            act(handler(request), keepAlive: head.isKeepAlive, context: context)
+        }
+    }
+
+    private func act(_ reply: SandboxReply, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch reply {
+        case .hang: break
+        case .close: context.close(promise: nil)
+        case .reset:
+            let channel = context.channel
+            if let sockets = channel as? any SocketOptionProvider {
+                sockets.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+        case .respond(let status, let headers, let body, let delay):
+            if delay <= .zero {
+                write(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
+            } else {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {
+                    let (handler, context) = bound.value
+                    handler.write(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
+                }
+            }
+        }
+    }
+
+    private func write(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        var fields = HTTPHeaders(headers)
+        fields.replaceOrAdd(name: "content-length", value: String(body.count))
+        if !keepAlive { fields.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+    }
+}
