@@ -104,14 +104,6 @@ public struct YAMLFields {
         return YAMLFields(file: file, path: fieldPath(key), mapping: nested, line: node.mark?.line)
     }
 
-    /// A mapping of scalar to scalar, in file order.
-    public func optionalPairs(_ key: String) throws(ConfigError) -> [(String, String)]? {
-        guard let nested = try optionalFields(key) else { return nil }
-        var pairs: [(String, String)] = []
-        for name in nested.keys { pairs.append((name, try nested.string(name))) }
-        return pairs
-    }
-
     /// A list of scalars.
     public func optionalStrings(_ key: String) throws(ConfigError) -> [String]? {
         guard let node = mapping[key] else { return nil }

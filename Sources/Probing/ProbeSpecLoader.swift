@@ -47,10 +47,8 @@ public enum ProbeSpecLoader {
         let method = (try yaml.optionalString("method") ?? "GET").uppercased()
         guard ["GET", "POST", "HEAD", "PUT"].contains(method) else { throw yaml.error("method", "'\(method)' is not one of GET, POST, HEAD, PUT") }
         var headers: [HTTPHeader] = []
-        for (name, value) in try yaml.optionalPairs("headers") ?? [] {
-            do { headers.append(HTTPHeader(name, try Interpolation.expand(value, environment: environment))) } catch {
-                throw yaml.error("headers", "\(name): \(error.description)")
-            }
+        if let fields = try yaml.optionalFields("headers") {
+            for name in fields.keys { headers.append(HTTPHeader(name, try expand(try fields.string(name), name, in: fields))) }
         }
         let body = try yaml.optionalString("body").map { text throws(ConfigError) in try expand(text, "body") }
         if let body, let payload = body.data(using: .utf8), (try? JSONSerialization.jsonObject(with: payload)) == nil,

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A request as the sandbox received it.
 public struct SandboxRequest: Sendable {
@@ -41,37 +42,44 @@ public final class SandboxHTTPServer: Sendable {
     public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
+    private let counter: ConnectionCounter
 
     /// Binds 127.0.0.1 (`port` 0 picks a free one) and starts serving.
     public static func start(port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> SandboxHTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let counter = ConnectionCounter()
         do {
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    counter.value.add(1, ordering: .relaxed)
+                    return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(SandboxHandler(handler: handler))
                     }
                 }
                 .bind(host: "127.0.0.1", port: port).get()
-            return SandboxHTTPServer(port: channel.localAddress?.port ?? port, group: group, channel: channel)
+            return SandboxHTTPServer(port: channel.localAddress?.port ?? port, group: group, channel: channel, counter: counter)
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
     }
 
-    private init(port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel) {
+    private init(port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel, counter: ConnectionCounter) {
         self.port = port
+        self.counter = counter
         self.group = group
         self.channel = channel
     }
 
     /// `http://127.0.0.1:<port>`
     public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Connections accepted so far.
+    public var acceptedConnections: Int { counter.value.load(ordering: .relaxed) }
 
     /// Stops listening and closes every connection, hanging ones included.
     public func stop() async {
@@ -140,4 +148,8 @@ private final class SandboxHandler: ChannelInboundHandler {
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
     }
+}
+
+private final class ConnectionCounter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct FailoverAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failover-agent",
+        abstract: "Keeps an LLM gateway serving when one of its model providers goes down.",
+        subcommands: [ProbeCommand.self, DemoCommand.self])
+}

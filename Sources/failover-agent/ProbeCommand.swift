@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import HTTP
+import ProbeResults
+import Probing
+
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Run every probe spec in a directory once, concurrently, and print the results.",
+        discussion: """
+            Exit status: 0 when every probe is ok, 1 when any is not, 2 when a spec is malformed or \
+            names an unset variable (the valid specs still run).
+            """)
+
+    @Option(help: "Directory of probe specs (*.yml), one probe per file.")
+    var probes = "probes"
+
+    @Flag(help: "One JSON line per probe instead of a table.")
+    var json = false
+
+    @Option(help: "PEM bundle of CA certificates to trust instead of the system's.")
+    var caBundle: String?
+
+    func run() async throws {
+        let (specs, errors) = ProbeSpecLoader.loadDirectory(probes, environment: ProcessInfo.processInfo.environment)
+        for error in errors { printError("error: \(error)") }
+        let client = HTTPClient(configuration: .init(caBundle: caBundle))
+        let results = await Prober(client: client).probeAll(specs)
+        client.shutdown()
+        if json {
+            for result in results { print(result.jsonLine) }
+        } else if !results.isEmpty {
+            print(ResultTable.render(results))
+        }
+        if !errors.isEmpty { throw ExitCode(2) }
+        if results.contains(where: { $0.resultClass != .ok }) { throw ExitCode(1) }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
