@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],
             swiftSettings: strict),

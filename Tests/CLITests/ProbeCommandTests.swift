@@ -1,0 +1,89 @@
+import Foundation
+import Sandbox
+import Testing
+
+/// `failover-agent probe` as a user runs it: the built binary, specs on disk, simulators on 127.0.0.1.
+@Suite struct ProbeCommandTests {
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("failover-agent").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/failover-agent").standardized.path
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
+
+    @Test func jsonLinesClassifyEveryCaseAndABadSpecExits2() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cases: [(String, ProviderFlavor, ProviderSimulator.Outcome)] = [
+            ("ok", .anthropic, .answer(.ok)), ("slow", .openai, .answer(.ok, latency: .milliseconds(400))),
+            ("http_5xx", .vertex, .answer(.http5xx)), ("overloaded", .anthropic, .answer(.overloaded)),
+            ("rate_limited", .bedrock, .answer(.rateLimited)), ("timeout", .vertex, .answer(.timeout)),
+            ("connect", .bedrock, .answer(.connect)), ("auth", .openai, .answer(.auth)),
+            ("bad_request", .vertex, .answer(.badRequest)), ("bad_body", .fireworks, .answer(.badBody)),
+        ]
+        var simulators: [ProviderSimulator] = []
+        for (name, flavor, outcome) in cases {
+            let simulator = try await ProviderSimulator.start(flavor, outcome: outcome)
+            simulators.append(simulator)
+            try spec(flavor.rawValue, url: simulator.baseURL + "/v1").write(toFile: "\(directory)/\(name).yml", atomically: true, encoding: .utf8)
+        }
+        try spec("vertex", url: "https://127.0.0.1:\(simulators[0].port)/").write(toFile: "\(directory)/tls.yml", atomically: true, encoding: .utf8)
+        try "provider: vertex\nurl: http://127.0.0.1:\(simulators[0].port)/\ntimeout: soon\n".write(toFile: "\(directory)/zz-malformed.yml", atomically: true, encoding: .utf8)
+
+        let (status, out, err) = try run(["probe", "--probes", directory, "--json"], environment: ["PROBE_KEY": "cli-secret-key"])
+        for simulator in simulators { await simulator.stop() }
+
+        #expect(status == 2)
+        #expect(err.contains("\(directory)/zz-malformed.yml:3: timeout: 'soon' is not a duration"))
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.count == cases.count + 1)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let probe = try #require(object["probe"] as? String)
+            #expect(object["class"] as? String == probe, "\(line)")
+            for key in ["provider", "status", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"] { #expect(object[key] != nil, "\(key) in \(line)") }
+        }
+        #expect(!out.contains("cli-secret-key") && !err.contains("cli-secret-key"))
+    }
+
+    @Test func allOkExits0WithATable() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let simulator = try await ProviderSimulator.start(.bedrock)
+        try spec("bedrock", url: simulator.baseURL).write(toFile: "\(directory)/bedrock.yml", atomically: true, encoding: .utf8)
+        let (status, out, _) = try run(["probe", "--probes", directory], environment: ["PROBE_KEY": "k"])
+        await simulator.stop()
+        #expect(status == 0)
+        #expect(out.hasPrefix("PROVIDER"))
+        #expect(out.contains("bedrock   bedrock  ok     200"))
+    }
+
+    private func spec(_ provider: String, url: String) -> String {
+        """
+        provider: \(provider)
+        url: \(url)
+        method: POST
+        headers:
+          x-api-key: ${PROBE_KEY}
+          content-type: application/json
+        body: '{"max_tokens":1}'
+        timeout: 700ms
+        latency_budget: 250ms
+        """
+    }
+}

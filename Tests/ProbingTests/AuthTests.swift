@@ -1,0 +1,66 @@
+import Foundation
+import HTTP
+import ProbeResults
+import Probing
+import Sandbox
+import Testing
+
+/// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.
+@Suite struct AuthTests {
+    func probeOnce(_ auth: ProbeAuth, flavor: ProviderFlavor = .vertex) async throws -> (ProbeResult, [SandboxRequest]) {
+        let simulator = try await ProviderSimulator.start(flavor)
+        let client = HTTPClient()
+        let spec = ProbeSpec(provider: flavor.rawValue, name: "p", method: "POST", url: simulator.baseURL + "/model/m/converse", body: "{}", timeout: .seconds(5), auth: auth)
+        let result = await Prober(client: client).probe(spec)
+        client.shutdown()
+        let requests = simulator.requests
+        await simulator.stop()
+        return (result, requests)
+    }
+
+    @Test func googleTokenFromAFileIsSentAsBearer() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID())").path
+        try "ya29.file-token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (result, requests) = try await probeOnce(.googleToken(GoogleTokenSource(origin: .file(file))))
+        #expect(result.resultClass == .ok)
+        #expect(requests.first?.header("authorization") == "Bearer ya29.file-token")
+    }
+
+    @Test func googleTokenFromACommand() async throws {
+        let (result, requests) = try await probeOnce(.googleToken(GoogleTokenSource(origin: .command("echo ya29.command-token"))))
+        #expect(result.resultClass == .ok)
+        #expect(requests.first?.header("authorization") == "Bearer ya29.command-token")
+    }
+
+    @Test func aTokenThatCannotBeHadIsClassAuthAndSendsNothing() async throws {
+        let (failed, sent) = try await probeOnce(.googleToken(GoogleTokenSource(origin: .command("exit 3"))))
+        #expect(failed.resultClass == .auth)
+        #expect(failed.detail == "google token command exited with status 3")
+        #expect(sent.isEmpty)
+        let (missing, _) = try await probeOnce(.googleToken(GoogleTokenSource(origin: .file("/nonexistent/token"))))
+        #expect(missing.resultClass == .auth)
+    }
+
+    @Test func tokensAreReusedForTheirLifetime() async throws {
+        let counter = FileManager.default.temporaryDirectory.appendingPathComponent("count-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: counter) }
+        let tokens = GoogleTokens()
+        let source = GoogleTokenSource(origin: .command("echo x >> \(counter); echo tok"), lifetime: .seconds(60))
+        for _ in 0..<3 { #expect(try await tokens.token(for: source) == "tok") }
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\n")
+    }
+
+    @Test func sigV4HeadersArePresentOnTheWire() async throws {
+        let aws = AWSSigV4(region: "us-west-2", service: "bedrock", accessKeyID: "AKIDPROBE", secretAccessKey: "secret/key", sessionToken: "session-token-value")
+        let (result, requests) = try await probeOnce(.awsSigV4(aws), flavor: .bedrock)
+        #expect(result.resultClass == .ok)
+        let request = try #require(requests.first)
+        let authorization = try #require(request.header("authorization"))
+        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDPROBE/"))
+        #expect(authorization.contains("/us-west-2/bedrock/aws4_request"))
+        #expect(authorization.contains("x-amz-security-token"))
+        #expect(request.header("x-amz-date") != nil)
+        #expect(request.header("x-amz-security-token") == "session-token-value")
+    }
+}
