@@ -19,6 +19,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         var cancellations: [UInt64] = []
         var stopping = false
         var nextID: UInt64 = 0
+        /// The loop is (about to be) blocked in `curl_multi_poll` and needs a wakeup to see new work.
+        var polling = false
     }
 
     let inbox = Mutex(Inbox())
@@ -41,7 +43,16 @@ final class CurlMultiLoop: @unchecked Sendable {
         }, owner)
     }
 
-    func wake() { curl_multi_wakeup(multi) }
+    /// Queues work for the loop, waking it only if it sleeps in `curl_multi_poll`. False once stopping.
+    func enqueue(_ change: (inout Inbox) -> Bool) -> Bool {
+        let (accepted, wake) = inbox.withLock { inbox in
+            guard !inbox.stopping, change(&inbox) else { return (false, false) }
+            defer { inbox.polling = false }
+            return (true, inbox.polling)
+        }
+        if wake { curl_multi_wakeup(multi) }
+        return accepted
+    }
 
     /// Ends the loop: transfers in flight end as cancelled. Waits for the thread to finish.
     func stop() {
@@ -50,7 +61,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             return !inbox.stopping
         }
         guard first else { return }
-        wake()
+        curl_multi_wakeup(multi)
         pthread_join(thread, nil)
     }
 
@@ -77,7 +88,11 @@ final class CurlMultiLoop: @unchecked Sendable {
                 let transfer = Unmanaged<CurlTransfer>.fromOpaque(owner).takeUnretainedValue()
                 finish(transfer.id, code: message.pointee.data.result)
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            let idle = inbox.withLock { inbox in
+                inbox.polling = inbox.submissions.isEmpty && inbox.cancellations.isEmpty && !inbox.stopping
+                return inbox.polling
+            }
+            if idle { curl_multi_poll(multi, nil, 0, 1000, nil) }
         }
         for handle in idleHandles { curl_easy_cleanup(handle) }
         curl_multi_cleanup(multi)

@@ -36,16 +36,17 @@ public final class HTTPClient: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let accepted = loop.inbox.withLock { inbox in
-                    guard !inbox.stopping else { return false }
+                let accepted = loop.enqueue { inbox in
                     inbox.submissions.append(.init(id: id, request: request, continuation: continuation))
                     return true
                 }
-                if accepted { loop.wake() } else { continuation.resume(returning: Self.cancelled) }
+                if !accepted { continuation.resume(returning: Self.cancelled) }
             }
         } onCancel: {
-            loop.inbox.withLock { $0.cancellations.append(id) }
-            loop.wake()
+            _ = loop.enqueue { inbox in
+                inbox.cancellations.append(id)
+                return true
+            }
         }
     }
 
