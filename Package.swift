@@ -24,6 +24,10 @@ let package = Package(
             name: "Config", dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .target(name: "ProbeResults", swiftSettings: strict),
+        .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "Scenarios", dependencies: ["ProbeResults", "Config"], swiftSettings: strict),
+        .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
+        .target(name: "AgentConfig", dependencies: ["Config", "Health"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
             name: "Sandbox",
@@ -36,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox",
+                "Probing", "Sandbox", "Replay", "AgentConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(

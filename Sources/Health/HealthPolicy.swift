@@ -1,0 +1,44 @@
+import ProbeResults
+
+/// Every threshold the health machine and the probe scheduler use. Times are in seconds.
+/// README's "Health policy" section gives each one's default and the reason for it.
+public struct HealthPolicy: Sendable, Equatable {
+    public var steadyInterval = 10.0
+    public var confirmInterval = 2.0
+    /// How long after a first failure probes stay at `confirmInterval`.
+    public var confirmPeriod = 60.0
+    public var window = 60.0
+    public var minSamples = 5
+    public var tripErrorRate = 0.5
+    public var tripConsecutive = 3.0
+    public var clearErrorRate = 0.1
+    public var clearConsecutive = 3
+    public var minOutage = 30.0
+    public var minHealthy = 180.0
+    public var maxHealthy = 1800.0
+    public var reflapWindow = 1800.0
+    public var latencyMultiple = 4.0
+    public var latencyFloor = 1.0
+    public var latencyCeiling = 5.0
+    public var baselineSamples = 100
+    public var baselineMinSamples = 20
+    public var blindQuorum = 0.5
+    public var blindWindow = 30.0
+    /// A probe that speaks for no provider: when set, blindness also needs it to fail.
+    public var controlProvider: String?
+    /// How much one failure of each class counts toward the error rate and the consecutive count.
+    public var weights: [ProbeClass: Double] = [
+        .slow: 1, .http5xx: 1, .overloaded: 1, .rateLimited: 0.5, .timeout: 1, .connect: 1, .tls: 1, .badBody: 1,
+    ]
+
+    public init() {}
+
+    /// The weight of one result of class `resultClass`: 0 for `ok`, and always 0 for `auth` and
+    /// `bad_request`, which are our fault and never count against a provider.
+    public func weight(_ resultClass: ProbeClass) -> Double {
+        resultClass == .ok || resultClass.isOurFault ? 0 : weights[resultClass] ?? 1
+    }
+
+    /// Classes that mean no HTTP answer arrived: what a broken prober network looks like.
+    public static let transportClasses: Set<ProbeClass> = [.connect, .timeout, .tls]
+}

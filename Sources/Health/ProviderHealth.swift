@@ -1,0 +1,143 @@
+import ProbeResults
+
+/// The hysteresis machine of one provider: `healthy → suspect → failing → recovering → healthy`.
+/// Pure: observations in, decisions out; time comes in with each observation.
+public struct ProviderHealth: Sendable, Equatable {
+    public let provider: String
+    public private(set) var state: HealthState = .healthy
+    /// Start of the probe that opened the current suspicion.
+    public private(set) var onset: Double?
+    public private(set) var recoveringSince: Double?
+    public private(set) var lastRestore: Double?
+    /// Trips soon after a restore raise this; each level doubles the healthy time a restore needs.
+    public private(set) var escalation = 0
+    public private(set) var consecutiveFailures = 0.0
+    public private(set) var consecutiveSuccesses = 0
+    public private(set) var brokenProbe: ProbeClass?
+    public private(set) var baseline: LatencyBaseline
+    private var samples: [(t: Double, weight: Double)] = []
+    private var head = 0
+
+    public init(provider: String, policy: HealthPolicy) {
+        self.provider = provider
+        baseline = LatencyBaseline(capacity: policy.baselineSamples)
+    }
+
+    public static func == (a: ProviderHealth, b: ProviderHealth) -> Bool {
+        a.provider == b.provider && a.state == b.state && a.onset == b.onset && a.recoveringSince == b.recoveringSince
+            && a.escalation == b.escalation && a.sampleCount == b.sampleCount
+    }
+
+    /// Samples in the window.
+    public var sampleCount: Int { samples.count - head }
+
+    /// Weighted failures over samples in the window.
+    public var errorRate: Double {
+        guard sampleCount > 0 else { return 0 }
+        return samples[head...].reduce(0) { $0 + $1.weight } / Double(sampleCount)
+    }
+
+    /// Seconds of healthy probing a restore needs now.
+    public func requiredHealthy(_ policy: HealthPolicy) -> Double {
+        min(policy.maxHealthy, policy.minHealthy * Double(1 << min(escalation, 16)))
+    }
+
+    /// The class the machine counts for `observation`: `ok` turns `slow` past the learned budget.
+    public mutating func effectiveClass(_ observation: Observation, _ policy: HealthPolicy) -> ProbeClass {
+        guard observation.resultClass == .ok, let ttfb = observation.ttfbMs else { return observation.resultClass }
+        return ttfb > baseline.budgetMs(policy) ? .slow : .ok
+    }
+
+    /// Feeds one probe result.
+    public mutating func observe(_ observation: Observation, policy: HealthPolicy) -> [HealthDecision] {
+        let now = observation.completedAt
+        var decisions: [HealthDecision] = []
+        if observation.resultClass.isOurFault {
+            if brokenProbe != observation.resultClass {
+                brokenProbe = observation.resultClass
+                decisions.append(.probeBroken(provider: provider, resultClass: observation.resultClass, at: now))
+            }
+            return decisions  // says nothing about the provider
+        }
+        if brokenProbe != nil {
+            brokenProbe = nil
+            decisions.append(.probeFixed(provider: provider, at: now))
+        }
+        let resultClass = effectiveClass(observation, policy)
+        let weight = policy.weight(resultClass)
+        if resultClass == .ok, state == .healthy, let ttfb = observation.ttfbMs { baseline.add(ttfb) }
+        record(weight, at: now, policy: policy)
+        if weight > 0 {
+            consecutiveFailures += weight
+            consecutiveSuccesses = 0
+        } else {
+            consecutiveFailures = 0
+            consecutiveSuccesses += 1
+        }
+        transition(now: now, startedAt: observation.startedAt, failed: weight > 0, policy: policy, into: &decisions)
+        return decisions
+    }
+
+    private mutating func transition(now: Double, startedAt: Double, failed: Bool, policy: HealthPolicy, into decisions: inout [HealthDecision]) {
+        let tripped = sampleCount >= policy.minSamples && errorRate >= policy.tripErrorRate && consecutiveFailures >= policy.tripConsecutive
+        let clear = errorRate <= policy.clearErrorRate
+        switch state {
+        case .healthy:
+            if failed {
+                onset = startedAt
+                move(to: .suspect, at: now, into: &decisions)
+            }
+        case .suspect:
+            if tripped, let onset, now - onset >= policy.minOutage {
+                escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
+                move(to: .failing, at: now, into: &decisions)
+                decisions.append(.failover(provider: provider, at: now))
+            } else if clear && consecutiveSuccesses >= policy.clearConsecutive {
+                onset = nil
+                move(to: .healthy, at: now, into: &decisions)
+            }
+        case .failing:
+            if consecutiveSuccesses >= policy.clearConsecutive {
+                recoveringSince = now
+                move(to: .recovering, at: now, into: &decisions)
+            }
+        case .recovering:
+            if tripped {
+                recoveringSince = nil
+                move(to: .failing, at: now, into: &decisions)
+            } else if let since = recoveringSince, now - since >= requiredHealthy(policy), clear {
+                recoveringSince = nil
+                onset = nil
+                lastRestore = now
+                move(to: .healthy, at: now, into: &decisions)
+                decisions.append(.restore(provider: provider, at: now))
+            }
+        }
+    }
+
+    /// Drops a suspicion whose evidence is tainted (the prober was blind): back to healthy.
+    public mutating func forgetSuspicion(at now: Double, policy: HealthPolicy) -> [HealthDecision] {
+        guard state == .suspect else { return [] }
+        var decisions: [HealthDecision] = []
+        onset = nil
+        consecutiveFailures = 0
+        samples.removeAll()
+        head = 0
+        move(to: .healthy, at: now, into: &decisions)
+        return decisions
+    }
+
+    private mutating func move(to next: HealthState, at now: Double, into decisions: inout [HealthDecision]) {
+        decisions.append(.state(provider: provider, from: state, to: next, at: now))
+        state = next
+    }
+
+    private mutating func record(_ weight: Double, at now: Double, policy: HealthPolicy) {
+        samples.append((now, weight))
+        while head < samples.count, samples[head].t < now - policy.window { head += 1 }
+        if head > 256 && head * 2 > samples.count {
+            samples.removeFirst(head)
+            head = 0
+        }
+    }
+}
