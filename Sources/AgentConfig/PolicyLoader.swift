@@ -7,7 +7,7 @@ enum PolicyLoader {
     static func parse(_ yaml: YAMLFields) throws(ConfigError) -> HealthPolicy {
         var p = HealthPolicy()
         let durations: [(String, WritableKeyPath<HealthPolicy, Double>)] = [
-            ("steady_interval", \.steadyInterval), ("confirm_interval", \.confirmInterval), ("confirm_period", \.confirmPeriod),
+            ("steady_interval", \.steadyInterval), ("confirm_interval", \.confirmInterval),
             ("window", \.window), ("min_outage", \.minOutage), ("min_healthy", \.minHealthy), ("max_healthy", \.maxHealthy),
             ("reflap_window", \.reflapWindow), ("latency_floor", \.latencyFloor), ("latency_ceiling", \.latencyCeiling),
             ("blind_window", \.blindWindow),

@@ -1,15 +1,20 @@
-/// Durations written as `250ms`, `10s`, `1.5m`, `2h`.
+/// Durations written as `250ms`, `10s`, `1.5m`, `2h`, or compounds such as `1h30m` and `10m30s`.
 public enum DurationText {
-    /// Parses `text`; nil when it is not a number followed by `ms`, `s`, `m` or `h`.
+    /// Parses `text`; nil unless it is one or more number-unit pairs (`ms`, `s`, `m`, `h`).
     public static func parse(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        let trimmed = text.trimmingWhitespace()
-        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
-            let number = trimmed.dropLast(suffix.count)
-            guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return .milliseconds(Int64((value * seconds * 1000).rounded()))
+        let units: [Substring: Double] = ["ms": 1e-3, "s": 1, "m": 60, "h": 3600]
+        var rest = Substring(text.trimmingWhitespace())
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let value = Double(number), value.isFinite, let seconds = units[unit] else { return nil }
+            total += value * seconds
         }
-        return nil
+        return .milliseconds(Int64((total * 1000).rounded()))
     }
 
     /// The shortest exact spelling: `1500ms`, `10s`, `2m`, `1h`.

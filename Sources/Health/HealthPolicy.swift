@@ -5,8 +5,6 @@ import ProbeResults
 public struct HealthPolicy: Sendable, Equatable {
     public var steadyInterval = 10.0
     public var confirmInterval = 2.0
-    /// How long after a first failure probes stay at `confirmInterval`.
-    public var confirmPeriod = 60.0
     public var window = 60.0
     public var minSamples = 5
     public var tripErrorRate = 0.5

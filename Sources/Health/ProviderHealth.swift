@@ -5,8 +5,8 @@ import ProbeResults
 public struct ProviderHealth: Sendable, Equatable {
     public let provider: String
     public private(set) var state: HealthState = .healthy
-    /// Start of the probe that opened the current suspicion.
-    public private(set) var onset: Double?
+    /// When the current suspicion began (the start of its first failed probe).
+    public private(set) var suspectSince: Double?
     public private(set) var recoveringSince: Double?
     public private(set) var lastRestore: Double?
     /// Trips soon after a restore raise this; each level doubles the healthy time a restore needs.
@@ -15,7 +15,7 @@ public struct ProviderHealth: Sendable, Equatable {
     public private(set) var consecutiveSuccesses = 0
     public private(set) var brokenProbe: ProbeClass?
     public private(set) var baseline: LatencyBaseline
-    private var samples: [(t: Double, weight: Double)] = []
+    private var samples: [(t: Double, start: Double, weight: Double)] = []
     private var head = 0
 
     public init(provider: String, policy: HealthPolicy) {
@@ -24,7 +24,7 @@ public struct ProviderHealth: Sendable, Equatable {
     }
 
     public static func == (a: ProviderHealth, b: ProviderHealth) -> Bool {
-        a.provider == b.provider && a.state == b.state && a.onset == b.onset && a.recoveringSince == b.recoveringSince
+        a.provider == b.provider && a.state == b.state && a.suspectSince == b.suspectSince && a.recoveringSince == b.recoveringSince
             && a.escalation == b.escalation && a.sampleCount == b.sampleCount
     }
 
@@ -35,6 +35,22 @@ public struct ProviderHealth: Sendable, Equatable {
     public var errorRate: Double {
         guard sampleCount > 0 else { return 0 }
         return samples[head...].reduce(0) { $0 + $1.weight } / Double(sampleCount)
+    }
+
+    /// When the outage now under way began: the start of the earliest failed probe in the window
+    /// from which the weighted error rate up to now is still at least `trip_error_rate`, and with no
+    /// run of `clear_consecutive` successes since. nil when there is none. An old blip followed by
+    /// successes is not an onset, however densely the failures after it were probed.
+    public func outageOnset(_ policy: HealthPolicy) -> Double? {
+        var weight = 0.0, count = 0.0, successRun = 0, onset: Double?
+        for sample in samples[head...].reversed() {
+            successRun = sample.weight > 0 ? 0 : successRun + 1
+            if successRun >= policy.clearConsecutive { break }
+            weight += sample.weight
+            count += 1
+            if sample.weight > 0, weight / count >= policy.tripErrorRate { onset = sample.start }
+        }
+        return onset
     }
 
     /// Seconds of healthy probing a restore needs now.
@@ -66,7 +82,7 @@ public struct ProviderHealth: Sendable, Equatable {
         let resultClass = effectiveClass(observation, policy)
         let weight = policy.weight(resultClass)
         if resultClass == .ok, state == .healthy, let ttfb = observation.ttfbMs { baseline.add(ttfb) }
-        record(weight, at: now, policy: policy)
+        record(weight, at: now, start: observation.startedAt, policy: policy)
         if weight > 0 {
             consecutiveFailures += weight
             consecutiveSuccesses = 0
@@ -74,26 +90,26 @@ public struct ProviderHealth: Sendable, Equatable {
             consecutiveFailures = 0
             consecutiveSuccesses += 1
         }
-        transition(now: now, startedAt: observation.startedAt, failed: weight > 0, policy: policy, into: &decisions)
+        transition(now: now, startedAt: observation.startedAt, policy: policy, into: &decisions)
         return decisions
     }
 
-    private mutating func transition(now: Double, startedAt: Double, failed: Bool, policy: HealthPolicy, into decisions: inout [HealthDecision]) {
+    private mutating func transition(now: Double, startedAt: Double, policy: HealthPolicy, into decisions: inout [HealthDecision]) {
         let tripped = sampleCount >= policy.minSamples && errorRate >= policy.tripErrorRate && consecutiveFailures >= policy.tripConsecutive
         let clear = errorRate <= policy.clearErrorRate
         switch state {
         case .healthy:
-            if failed {
-                onset = startedAt
+            if consecutiveFailures > 0 {
+                suspectSince = startedAt
                 move(to: .suspect, at: now, into: &decisions)
             }
         case .suspect:
-            if tripped, let onset, now - onset >= policy.minOutage {
+            if tripped, let onset = outageOnset(policy), now - onset >= policy.minOutage {
                 escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
                 move(to: .failing, at: now, into: &decisions)
                 decisions.append(.failover(provider: provider, at: now))
             } else if clear && consecutiveSuccesses >= policy.clearConsecutive {
-                onset = nil
+                suspectSince = nil
                 move(to: .healthy, at: now, into: &decisions)
             }
         case .failing:
@@ -107,7 +123,7 @@ public struct ProviderHealth: Sendable, Equatable {
                 move(to: .failing, at: now, into: &decisions)
             } else if let since = recoveringSince, now - since >= requiredHealthy(policy), clear {
                 recoveringSince = nil
-                onset = nil
+                suspectSince = nil
                 lastRestore = now
                 move(to: .healthy, at: now, into: &decisions)
                 decisions.append(.restore(provider: provider, at: now))
@@ -119,7 +135,7 @@ public struct ProviderHealth: Sendable, Equatable {
     public mutating func forgetSuspicion(at now: Double, policy: HealthPolicy) -> [HealthDecision] {
         guard state == .suspect else { return [] }
         var decisions: [HealthDecision] = []
-        onset = nil
+        suspectSince = nil
         consecutiveFailures = 0
         samples.removeAll()
         head = 0
@@ -132,8 +148,8 @@ public struct ProviderHealth: Sendable, Equatable {
         state = next
     }
 
-    private mutating func record(_ weight: Double, at now: Double, policy: HealthPolicy) {
-        samples.append((now, weight))
+    private mutating func record(_ weight: Double, at now: Double, start: Double, policy: HealthPolicy) {
+        samples.append((now, start, weight))
         while head < samples.count, samples[head].t < now - policy.window { head += 1 }
         if head > 256 && head * 2 > samples.count {
             samples.removeFirst(head)
