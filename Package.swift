@@ -50,6 +50,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
+        .testTarget(
+            name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "AgentConfig", "Config", "ProbeResults"],
+            exclude: ["Scenarios"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],

@@ -16,7 +16,7 @@ enum PolicyLoader {
             ("trip_error_rate", \.tripErrorRate), ("clear_error_rate", \.clearErrorRate), ("blind_quorum", \.blindQuorum),
         ]
         let counts: [(String, WritableKeyPath<HealthPolicy, Int>)] = [
-            ("min_samples", \.minSamples), ("clear_consecutive", \.clearConsecutive), ("baseline_samples", \.baselineSamples),
+            ("min_samples", \.minSamples), ("max_in_flight", \.maxInFlight), ("clear_consecutive", \.clearConsecutive), ("baseline_samples", \.baselineSamples),
             ("baseline_min_samples", \.baselineMinSamples),
         ]
         try yaml.rejectUnknownKeys(Set(durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) + ["trip_consecutive", "latency_multiple", "control_provider", "weights"]))

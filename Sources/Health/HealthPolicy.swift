@@ -5,6 +5,8 @@ import ProbeResults
 public struct HealthPolicy: Sendable, Equatable {
     public var steadyInterval = 10.0
     public var confirmInterval = 2.0
+    /// Probes of one provider in flight at once (confirmation probes may overlap a hanging one).
+    public var maxInFlight = 3
     public var window = 60.0
     public var minSamples = 5
     public var tripErrorRate = 0.5

@@ -20,9 +20,10 @@ public struct ProbeScheduler: Sendable {
         return policy.confirmInterval
     }
 
-    /// The next probe of a provider whose last probe started at `startedAt` and ended at `completedAt`:
-    /// one interval after the start, and never while the last one is still in flight.
-    public func next(startedAt: Double, completedAt: Double, health: ProviderHealth?) -> Double {
-        max(completedAt, startedAt + interval(for: health))
+    /// When the next probe of a provider whose latest probe started at `lastStart` is due: one
+    /// interval later, or at `now` if that has passed. Probes may overlap a hanging one, up to
+    /// `max_in_flight`, so a provider that stops answering is still confirmed in seconds.
+    public func nextStart(lastStart: Double, now: Double, health: ProviderHealth?) -> Double {
+        max(now, lastStart + interval(for: health))
     }
 }

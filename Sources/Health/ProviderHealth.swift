@@ -37,20 +37,21 @@ public struct ProviderHealth: Sendable, Equatable {
         return samples[head...].reduce(0) { $0 + $1.weight } / Double(sampleCount)
     }
 
-    /// When the outage now under way began: the start of the earliest failed probe in the window
-    /// from which the weighted error rate up to now is still at least `trip_error_rate`, and with no
-    /// run of `clear_consecutive` successes since. nil when there is none. An old blip followed by
-    /// successes is not an onset, however densely the failures after it were probed.
-    public func outageOnset(_ policy: HealthPolicy) -> Double? {
-        var weight = 0.0, count = 0.0, successRun = 0, onset: Double?
+    /// The outage now under way, if any: from the start of the earliest failed probe in the window
+    /// such that the weighted error rate from it up to now is still at least `trip_error_rate`, with
+    /// no run of `clear_consecutive` successes since. An old blip followed by successes is not an
+    /// onset, however densely the failures after it were probed.
+    public func currentOutage(_ policy: HealthPolicy) -> (onset: Double, samples: Int)? {
+        var weight = 0.0, count = 0, successRun = 0
+        var outage: (onset: Double, samples: Int)?
         for sample in samples[head...].reversed() {
             successRun = sample.weight > 0 ? 0 : successRun + 1
             if successRun >= policy.clearConsecutive { break }
             weight += sample.weight
             count += 1
-            if sample.weight > 0, weight / count >= policy.tripErrorRate { onset = sample.start }
+            if sample.weight > 0, weight / Double(count) >= policy.tripErrorRate { outage = (sample.start, count) }
         }
-        return onset
+        return outage
     }
 
     /// Seconds of healthy probing a restore needs now.
@@ -104,7 +105,10 @@ public struct ProviderHealth: Sendable, Equatable {
                 move(to: .suspect, at: now, into: &decisions)
             }
         case .suspect:
-            if tripped, let onset = outageOnset(policy), now - onset >= policy.minOutage {
+            // An outage that has lasted min_outage, shown by min_samples probes, ending in a failure streak.
+            if consecutiveFailures >= policy.tripConsecutive, let outage = currentOutage(policy),
+                outage.samples >= policy.minSamples, now - outage.onset >= policy.minOutage
+            {
                 escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
                 move(to: .failing, at: now, into: &decisions)
                 decisions.append(.failover(provider: provider, at: now))

@@ -51,10 +51,57 @@ public enum Replay {
         }
     }
 
+    /// One provider's probes: those in flight and when the next is due.
+    struct ProbeStream {
+        var inFlight: [(startedAt: Double, outcome: OutcomeSampler.Outcome)] = []
+        var lastStart = -Double.infinity
+        var nextStart: Double
+    }
+
+    enum Event {
+        case start(at: Double)
+        case completion(index: Int, at: Double)
+        var at: Double {
+            switch self {
+            case .start(let at), .completion(_, let at): at
+            }
+        }
+    }
+
+    /// The earliest event of all streams; completions before starts at the same moment, so a
+    /// start sees the latest health. Ties between providers go by name, for a stable order.
+    static func nextEvent(_ streams: [String: ProbeStream], maxInFlight: Int) -> (String, Event)? {
+        var best: (String, Event)?
+        func earlier(_ a: (String, Event), than b: (String, Event)?) -> Bool {
+            guard let b else { return true }
+            if a.1.at != b.1.at { return a.1.at < b.1.at }
+            if case .completion = a.1, case .start = b.1 { return true }
+            if case .start = a.1, case .completion = b.1 { return false }
+            return a.0 < b.0
+        }
+        for (provider, stream) in streams {
+            for (index, probe) in stream.inFlight.enumerated() {
+                let candidate = (provider, Event.completion(index: index, at: probe.startedAt + probe.outcome.duration))
+                if earlier(candidate, than: best) { best = candidate }
+            }
+            if stream.inFlight.count < maxInFlight {
+                let candidate = (provider, Event.start(at: stream.nextStart))
+                if earlier(candidate, than: best) { best = candidate }
+            }
+        }
+        return best
+    }
+
     public struct Action: Sendable, Equatable {
         public var action: Scenario.ExpectedAction.Action
         public var provider: String
         public var t: Double
+
+        public init(action: Scenario.ExpectedAction.Action, provider: String, t: Double) {
+            self.action = action
+            self.provider = provider
+            self.t = t
+        }
     }
 
     /// Replays `scenario`, handing each JSON line to `emit` as it happens; the summary line last.
@@ -65,37 +112,40 @@ public enum Replay {
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
         var report = Report(duration: scenario.duration)
         var failing: Set<String> = []
-        // One probe in flight per provider: (provider, started, outcome), completion = started + duration.
-        var inFlight: [(provider: String, startedAt: Double, outcome: OutcomeSampler.Outcome)] = []
-        for (provider, at) in scheduler.firstProbes(scenario.providerNames) {
-            inFlight.append((provider, at, sampler.outcome(of: provider, at: at)))
-        }
-        while let index = inFlight.indices.min(by: { inFlight[$0].startedAt + inFlight[$0].outcome.duration < inFlight[$1].startedAt + inFlight[$1].outcome.duration }) {
-            let probe = inFlight[index]
-            let completedAt = probe.startedAt + probe.outcome.duration
-            if completedAt > scenario.duration { inFlight.remove(at: index); continue }
-            report.probesByProvider[probe.provider, default: 0] += 1
-            let observation = Observation(provider: probe.provider, resultClass: probe.outcome.resultClass, ttfbMs: probe.outcome.ttfbMs, startedAt: probe.startedAt, completedAt: completedAt)
-            if options.verbose {
-                emit(#"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(probe.provider)),"class":"\#(probe.outcome.resultClass.rawValue)","ttfb_ms":\#(probe.outcome.ttfbMs.map(JSONText.number) ?? "null")}"#)
-            }
-            for decision in monitor.observe(observation) {
-                switch decision {
-                case .failover(let provider, let t):
-                    failing.insert(provider)
-                    report.actions.append(Action(action: .failover, provider: provider, t: t))
-                    let plan = options.plan(provider, failing.sorted())
-                    emit(#"{"t":\#(JSONText.number(t)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(options.mode)),"targets":[\#(plan.targets.map(JSONText.quote).joined(separator: ","))],"override":\#(plan.overrideJSON)}"#)
-                case .restore(let provider, let t):
-                    failing.remove(provider)
-                    report.actions.append(Action(action: .restore, provider: provider, t: t))
-                    emit(#"{"t":\#(JSONText.number(t)),"event":"restore","provider":\#(JSONText.quote(provider)),"targets":[\#(options.plan(provider, failing.sorted()).targets.map(JSONText.quote).joined(separator: ","))]}"#)
-                default:
-                    emit(EventLine.json(decision))
+        var streams = Dictionary(uniqueKeysWithValues: scheduler.firstProbes(scenario.providerNames).map { ($0.provider, ProbeStream(nextStart: $0.at)) })
+        while let (provider, event) = nextEvent(streams, maxInFlight: policy.maxInFlight), event.at <= scenario.duration {
+            var stream = streams[provider]!
+            switch event {
+            case .start(let at):
+                stream.inFlight.append((at, sampler.outcome(of: provider, at: at)))
+                stream.lastStart = at
+                stream.nextStart = scheduler.nextStart(lastStart: at, now: at, health: monitor.providers[provider])
+            case .completion(let index, let completedAt):
+                let probe = stream.inFlight.remove(at: index)
+                report.probesByProvider[provider, default: 0] += 1
+                let outcome = probe.outcome
+                if options.verbose {
+                    emit(#"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(provider)),"class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#)
                 }
+                let observation = Observation(provider: provider, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt, completedAt: completedAt)
+                for decision in monitor.observe(observation) {
+                    switch decision {
+                    case .failover(let provider, let t):
+                        failing.insert(provider)
+                        report.actions.append(Action(action: .failover, provider: provider, t: t))
+                        let plan = options.plan(provider, failing.sorted())
+                        emit(#"{"t":\#(JSONText.number(t)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(options.mode)),"targets":[\#(plan.targets.map(JSONText.quote).joined(separator: ","))],"override":\#(plan.overrideJSON)}"#)
+                    case .restore(let provider, let t):
+                        failing.remove(provider)
+                        report.actions.append(Action(action: .restore, provider: provider, t: t))
+                        emit(#"{"t":\#(JSONText.number(t)),"event":"restore","provider":\#(JSONText.quote(provider)),"targets":[\#(options.plan(provider, failing.sorted()).targets.map(JSONText.quote).joined(separator: ","))]}"#)
+                    default:
+                        emit(EventLine.json(decision))
+                    }
+                }
+                stream.nextStart = scheduler.nextStart(lastStart: stream.lastStart, now: completedAt, health: monitor.providers[provider])
             }
-            let next = scheduler.next(startedAt: probe.startedAt, completedAt: completedAt, health: monitor.providers[probe.provider])
-            inFlight[index] = (probe.provider, next, sampler.outcome(of: probe.provider, at: next))
+            streams[provider] = stream
         }
         if let expected = scenario.expectedActions {
             report.violations = ExpectationCheck.violations(expected: expected, actions: report.actions)

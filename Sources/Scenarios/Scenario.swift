@@ -14,6 +14,19 @@ public struct Scenario: Sendable {
     /// nil when the scenario states no expectations; then no action counts as false.
     public var expectedActions: [ExpectedAction]?
 
+    public init(
+        name: String, description: String? = nil, seed: UInt64, duration: Double, providers: [(name: String, phases: [Phase])],
+        agentNetwork: [(at: Double, up: Bool)] = [], expectedActions: [ExpectedAction]? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.duration = duration
+        self.providers = providers
+        self.agentNetwork = agentNetwork
+        self.expectedActions = expectedActions
+    }
+
     public var providerNames: [String] { providers.map(\.name) }
 
     /// A phase changes only the fields it names.
@@ -23,6 +36,14 @@ public struct Scenario: Sendable {
         public var latencyP99: Double?
         public var failureRate: Double?
         public var failureClass: ProbeClass?
+
+        public init(at: Double, latencyP50: Double? = nil, latencyP99: Double? = nil, failureRate: Double? = nil, failureClass: ProbeClass? = nil) {
+            self.at = at
+            self.latencyP50 = latencyP50
+            self.latencyP99 = latencyP99
+            self.failureRate = failureRate
+            self.failureClass = failureClass
+        }
     }
 
     /// A provider's behaviour at one moment, all fields resolved.
@@ -31,6 +52,13 @@ public struct Scenario: Sendable {
         public var latencyP99: Double
         public var failureRate: Double
         public var failureClass: ProbeClass
+
+        public init(latencyP50: Double, latencyP99: Double, failureRate: Double, failureClass: ProbeClass) {
+            self.latencyP50 = latencyP50
+            self.latencyP99 = latencyP99
+            self.failureRate = failureRate
+            self.failureClass = failureClass
+        }
     }
 
     public struct ExpectedAction: Sendable, Equatable {
@@ -39,6 +67,13 @@ public struct Scenario: Sendable {
         public var provider: String
         public var notBefore: Double
         public var by: Double
+
+        public init(action: Action, provider: String, notBefore: Double, by: Double) {
+            self.action = action
+            self.provider = provider
+            self.notBefore = notBefore
+            self.by = by
+        }
     }
 
     /// The behaviour of `provider` at time `t`.

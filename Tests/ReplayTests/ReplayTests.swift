@@ -1,0 +1,144 @@
+import Config
+import Foundation
+import Health
+import Replay
+import Scenarios
+import ProbeResults
+import Testing
+
+enum Files {
+    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let own = here.appendingPathComponent("Scenarios").path
+    static let shared = here.appendingPathComponent("../../../shared/scenarios").standardized.path
+
+    static func yaml(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
+    }
+    static var all: [String] { yaml(in: shared) + yaml(in: own) }
+}
+
+func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
+    var lines: [String] = []
+    let report = Replay.run(scenario, options: .init()) { lines.append($0) }
+    return (report, lines)
+}
+
+@Suite struct ReplayTests {
+    @Test func thereAreThePublicScenariosAndAtLeastEightOfOurOwn() {
+        #expect(Files.yaml(in: Files.shared).count >= 3)
+        #expect(Files.yaml(in: Files.own).count >= 8)
+    }
+
+    @Test(arguments: Files.all)
+    func everyScenarioPassesWithTheDefaultPolicy(file: String) throws {
+        let scenario = try ScenarioLoader.load(file: file)
+        let (report, lines) = replay(scenario)
+        #expect(report.violations == [], "\(file): \(report.violations ?? [])")
+        #expect(lines.last?.contains(#""expect":"pass""#) == true)
+    }
+
+    /// The same expectations hold whatever the random draws: 25 seeds per scenario.
+    @Test(arguments: Files.all)
+    func expectationsHoldAcrossSeeds(file: String) throws {
+        var scenario = try ScenarioLoader.load(file: file)
+        for seed in UInt64(1000)..<1025 {
+            scenario.seed = seed
+            let (report, _) = replay(scenario)
+            #expect(report.violations == [], "\(file) seed \(seed): \(report.violations ?? [])")
+        }
+    }
+
+    /// Hard outages (every request fails from `not_before` on) are decided within 45 s of onset
+    /// at the median and never later than 60 s.
+    @Test func hardOutagesAreDecidedWithinAMinute() throws {
+        var delays: [Double] = []
+        for file in Files.all {
+            var scenario = try ScenarioLoader.load(file: file)
+            let hard = (scenario.expectedActions ?? []).filter { expected in
+                expected.action == .failover && scenario.behaviour(of: expected.provider, at: expected.notBefore)?.failureRate == 1
+            }
+            for seed in UInt64(1)...20 {
+                scenario.seed = seed
+                let (report, _) = replay(scenario)
+                for expected in hard {
+                    let decided = report.actions.first { $0.action == .failover && $0.provider == expected.provider && $0.t >= expected.notBefore }
+                    delays.append((decided?.t ?? .infinity) - expected.notBefore)
+                }
+            }
+        }
+        let sorted = delays.sorted()
+        #expect(sorted.count >= 100)
+        #expect(sorted[sorted.count / 2] <= 45, "median \(sorted[sorted.count / 2]) s")
+        #expect(sorted.last! <= 60, "slowest \(sorted.last!) s")
+    }
+
+    @Test func theSameSeedGivesTheSameStory() throws {
+        let scenario = try ScenarioLoader.load(file: Files.shared + "/hard-outage.yml")
+        #expect(replay(scenario).1 == replay(scenario).1)
+        var other = scenario
+        other.seed += 1
+        #expect(replay(scenario).1 != replay(other).1)
+    }
+
+    @Test func outputLinesHaveTheDocumentedShape() throws {
+        let scenario = try ScenarioLoader.load(file: Files.shared + "/hard-outage.yml")
+        let (_, lines) = replay(scenario)
+        let events = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let failover = try #require(events.first { $0["event"] as? String == "failover" })
+        #expect(failover["provider"] as? String == "vertex")
+        #expect(failover["mode"] as? String == "propose")
+        #expect(failover["targets"] as? [String] == [])
+        #expect((failover["override"] as? [String: Any])?.isEmpty == true)
+        let state = try #require(events.first { $0["event"] as? String == "state" && $0["to"] as? String == "failing" })
+        #expect(state["from"] as? String == "suspect")
+        let summary = try #require(events.last)
+        #expect(summary["event"] as? String == "summary")
+        #expect(summary["failovers"] as? Int == 1)
+        #expect(summary["restores"] as? Int == 1)
+        #expect((summary["probes"] as? Int ?? 0) > 600)
+    }
+
+    /// Property: noise below the trip threshold (random rates up to 12%, any failure class the
+    /// network can produce, long latency tails) never fails anything over in two hours.
+    @Test func randomNoiseBelowTheTripThresholdNeverTrips() {
+        var rng = SplitMix64(seed: 42)
+        let classes: [ProbeClass] = [.http5xx, .overloaded, .timeout, .connect, .rateLimited, .badBody, .tls]
+        for run in 0..<30 {
+            var providers: [(name: String, phases: [Scenario.Phase])] = []
+            for name in ["vertex", "bedrock", "anthropic"] {
+                let p50 = 0.1 + rng.nextDouble() * 0.9
+                providers.append((name, [Scenario.Phase(
+                    at: 0, latencyP50: p50, latencyP99: p50 * (1.5 + rng.nextDouble() * 5),
+                    failureRate: rng.nextDouble() * 0.12, failureClass: classes[Int(rng.next() % UInt64(classes.count))])]))
+            }
+            let scenario = Scenario(name: "noise-\(run)", seed: rng.next(), duration: 7200, providers: providers, agentNetwork: [], expectedActions: [])
+            let (report, _) = replay(scenario)
+            #expect(report.actions.isEmpty, "run \(run): \(report.actions) with \(providers.map { ($0.name, $0.phases[0].failureRate!, $0.phases[0].failureClass!) })")
+        }
+    }
+}
+
+@Suite struct ExpectationCheckTests {
+    let expected = [
+        Scenario.ExpectedAction(action: .failover, provider: "vertex", notBefore: 600, by: 660),
+        Scenario.ExpectedAction(action: .restore, provider: "vertex", notBefore: 1080, by: 2400),
+    ]
+
+    @Test func matchingActionsPass() {
+        let actions = [Replay.Action(action: .failover, provider: "vertex", t: 630), Replay.Action(action: .restore, provider: "vertex", t: 1300)]
+        #expect(ExpectationCheck.violations(expected: expected, actions: actions) == [])
+    }
+
+    @Test func lateExtraAndMissingActionsAreViolations() {
+        let actions = [
+            Replay.Action(action: .failover, provider: "vertex", t: 700),
+            Replay.Action(action: .failover, provider: "bedrock", t: 800),
+        ]
+        #expect(ExpectationCheck.violations(expected: expected, actions: actions) == [
+            "false failover of vertex at 700s", "false failover of bedrock at 800s",
+            "missing failover of vertex between 600s and 660s", "missing restore of vertex between 1080s and 2400s",
+        ])
+        let twice = [Replay.Action(action: .failover, provider: "vertex", t: 610), Replay.Action(action: .failover, provider: "vertex", t: 620)]
+        #expect(ExpectationCheck.violations(expected: [expected[0]], actions: twice) == ["false failover of vertex at 620s"])
+    }
+}
