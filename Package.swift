@@ -25,9 +25,9 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "ProbeResults", swiftSettings: strict),
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "Scenarios", dependencies: ["ProbeResults", "Config"], swiftSettings: strict),
+        .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
-        .target(name: "AgentConfig", dependencies: ["Config", "Health"], swiftSettings: strict),
+        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
             name: "Sandbox",
@@ -40,19 +40,19 @@ let package = Package(
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox", "Replay", "AgentConfig",
+                "Probing", "Sandbox", "Replay", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "HTTP", "Sandbox",
+                "HTTP", "Sandbox", "Replay", "Scenarios", "Health", "ProbeResults",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
-            name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "AgentConfig", "Config", "ProbeResults"],
+            name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
             exclude: ["Scenarios"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox"], swiftSettings: strict),
         .testTarget(

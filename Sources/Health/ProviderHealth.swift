@@ -8,6 +8,8 @@ public struct ProviderHealth: Sendable, Equatable {
     /// When the current suspicion began (the start of its first failed probe).
     public private(set) var suspectSince: Double?
     public private(set) var recoveringSince: Double?
+    /// Start of the outage under way, kept while it lasts even once its first samples leave the window.
+    public private(set) var outageSince: Double?
     public private(set) var lastRestore: Double?
     /// Trips soon after a restore raise this; each level doubles the healthy time a restore needs.
     public private(set) var escalation = 0
@@ -84,6 +86,8 @@ public struct ProviderHealth: Sendable, Equatable {
         let weight = policy.weight(resultClass)
         if resultClass == .ok, state == .healthy, let ttfb = observation.ttfbMs { baseline.add(ttfb) }
         record(weight, at: now, start: observation.startedAt, policy: policy)
+        let outage = currentOutage(policy)
+        outageSince = outage.map { min(outageSince ?? $0.onset, $0.onset) }
         if weight > 0 {
             consecutiveFailures += weight
             consecutiveSuccesses = 0
@@ -91,11 +95,13 @@ public struct ProviderHealth: Sendable, Equatable {
             consecutiveFailures = 0
             consecutiveSuccesses += 1
         }
-        transition(now: now, startedAt: observation.startedAt, policy: policy, into: &decisions)
+        transition(now: now, startedAt: observation.startedAt, outage: outage, policy: policy, into: &decisions)
         return decisions
     }
 
-    private mutating func transition(now: Double, startedAt: Double, policy: HealthPolicy, into decisions: inout [HealthDecision]) {
+    private mutating func transition(
+        now: Double, startedAt: Double, outage: (onset: Double, samples: Int)?, policy: HealthPolicy, into decisions: inout [HealthDecision]
+    ) {
         let tripped = sampleCount >= policy.minSamples && errorRate >= policy.tripErrorRate && consecutiveFailures >= policy.tripConsecutive
         let clear = errorRate <= policy.clearErrorRate
         switch state {
@@ -106,8 +112,8 @@ public struct ProviderHealth: Sendable, Equatable {
             }
         case .suspect:
             // An outage that has lasted min_outage, shown by min_samples probes, ending in a failure streak.
-            if consecutiveFailures >= policy.tripConsecutive, let outage = currentOutage(policy),
-                outage.samples >= policy.minSamples, now - outage.onset >= policy.minOutage
+            if consecutiveFailures >= policy.tripConsecutive, let outage, let onset = outageSince,
+                outage.samples >= policy.minSamples, now - onset >= policy.minOutage
             {
                 escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
                 move(to: .failing, at: now, into: &decisions)
@@ -140,6 +146,7 @@ public struct ProviderHealth: Sendable, Equatable {
         guard state == .suspect else { return [] }
         var decisions: [HealthDecision] = []
         suspectSince = nil
+        outageSince = nil
         consecutiveFailures = 0
         samples.removeAll()
         head = 0

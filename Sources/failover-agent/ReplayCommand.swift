@@ -1,4 +1,4 @@
-import AgentConfig
+import ConfigFiles
 import ArgumentParser
 import Config
 import Replay

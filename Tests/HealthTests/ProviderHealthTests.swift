@@ -46,6 +46,19 @@ struct Feed {
         #expect(feed.actions("failover").count == 1, "a continuing outage is one failover")
     }
 
+    @Test func aMinOutageLongerThanTheWindowStillTrips() {
+        var policy = HealthPolicy()
+        policy.minOutage = 150
+        var feed = Feed(policy: policy)
+        feed.probe("vertex", .ok, count: 6, every: 10)
+        let onset = feed.now
+        feed.probe("vertex", .http5xx, count: 80, every: 2)
+        let failovers = feed.actions("failover")
+        #expect(failovers.count == 1)
+        #expect(failovers.first.map { $0.1 - onset } ?? 0 >= 150)
+        #expect(failovers.first.map { $0.1 - onset } ?? 999 < 153)
+    }
+
     @Test func anOutageShorterThanMinOutageIsNotActedOn() {
         var feed = Feed()
         feed.probe("vertex", .ok, count: 10, every: 10)

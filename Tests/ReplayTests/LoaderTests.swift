@@ -1,4 +1,4 @@
-import AgentConfig
+import ConfigFiles
 import Config
 import Health
 import Scenarios

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import ConfigFiles
 import Health
 import Replay
 import Scenarios

@@ -1,5 +1,6 @@
 import Config
 import ProbeResults
+import Scenarios
 
 /// Reads scenario files; every error names the file, line and field.
 public enum ScenarioLoader {
