@@ -48,7 +48,7 @@ with open('$work/curl.cfg', 'w') as f:
 runs=()
 for _ in 1 2 3; do
   start=$(now)
-  /usr/bin/time -f %M -o "$work/curl.rss" curl --parallel --parallel-max "$C" --silent --fail -K "$work/curl.cfg"
+  /usr/bin/time -f %M -o "$work/curl.rss" curl --parallel --parallel-max "$C" --silent --fail -K "$work/curl.cfg" 2>/dev/null
   end=$(now)
   runs+=("$(rate "$N" "$start" "$end")")
 done
@@ -65,7 +65,7 @@ python3 -c "
 with open('$work/bb.cfg', 'w') as f:
     for _ in range($BB_N): f.write('url = \"http://127.0.0.1:$BB_PORT/probe?module=http_2xx&target=$TARGET\"\noutput = \"/dev/null\"\n')"
 start=$(now)
-curl --parallel --parallel-max "$C" --silent --fail -K "$work/bb.cfg"
+curl --parallel --parallel-max "$C" --silent --fail -K "$work/bb.cfg" 2>/dev/null
 end=$(now)
 bb_rate=$(rate "$BB_N" "$start" "$end")
 bb_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/${pids[1]}/status")
