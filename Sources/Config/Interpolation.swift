@@ -32,9 +32,6 @@ public enum Interpolation {
         return out + rest
     }
 
-    /// Whether `text` refers to any variable.
-    public static func refersToVariables(_ text: String) -> Bool { text.contains("${") }
-
     public struct Missing: Error, Sendable, Hashable, CustomStringConvertible {
         public var name: String
         public var malformed: Bool

@@ -23,9 +23,6 @@ public final class HTTPClient: Sendable {
         loop = CurlMultiLoop(caBundle: configuration.caBundle, maxCachedConnections: configuration.maxCachedConnections)
     }
 
-    /// The libcurl version in use, e.g. `7.88.1`.
-    public static var curlVersion: String { String(cString: fa_version_info().pointee.version) }
-
     /// Performs `request`. Never throws: a transfer that got no HTTP answer comes back as a
     /// ``TransferFailure`` in the exchange; task cancellation ends it as `.cancelled`.
     public func execute(_ request: HTTPRequest) async -> HTTPExchange {

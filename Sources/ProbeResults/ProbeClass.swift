@@ -20,9 +20,6 @@ public enum ProbeClass: String, Sendable, Hashable, CaseIterable, Codable {
     /// 2xx with a body that does not parse.
     case badBody = "bad_body"
 
-    /// The provider answered as it should.
-    public var isSuccess: Bool { self == .ok }
-
     /// The fault is on our side (credentials or the probe itself), never the provider's.
     public var isOurFault: Bool { self == .auth || self == .badRequest }
 }

@@ -3,17 +3,27 @@ import ProbeResults
 
 /// Health decisions as replay's JSON lines (`../shared/scenarios/README.md`).
 enum EventLine {
+    static func failover(_ provider: String, at: Double, mode: String, targets: [String], overrideJSON: String) -> String {
+        #"{"t":\#(JSONText.number(at)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(mode)),"targets":\#(list(targets)),"override":\#(overrideJSON)}"#
+    }
+
+    static func restore(_ provider: String, at: Double, targets: [String]) -> String {
+        #"{"t":\#(JSONText.number(at)),"event":"restore","provider":\#(JSONText.quote(provider)),"targets":\#(list(targets))}"#
+    }
+
+    private static func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }
+
     static func json(_ decision: HealthDecision) -> String {
         let t = #"{"t":\#(JSONText.number(decision.at)),"event":"#
         switch decision {
         case .state(let provider, let from, let to, _):
             return t + #""state","provider":\#(JSONText.quote(provider)),"from":"\#(from.rawValue)","to":"\#(to.rawValue)"}"#
-        case .failover(let provider, _):
-            return t + #""failover","provider":\#(JSONText.quote(provider))}"#
-        case .restore(let provider, _):
-            return t + #""restore","provider":\#(JSONText.quote(provider))}"#
+        case .failover(let provider, let at):
+            return failover(provider, at: at, mode: "propose", targets: [], overrideJSON: "{}")
+        case .restore(let provider, let at):
+            return restore(provider, at: at, targets: [])
         case .blind(let providers, _):
-            return t + #""blind","providers":[\#(providers.map(JSONText.quote).joined(separator: ","))]}"#
+            return t + #""blind","providers":\#(list(providers))}"#
         case .blindCleared:
             return t + #""blind_cleared"}"#
         case .probeBroken(let provider, let resultClass, _):

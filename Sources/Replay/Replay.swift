@@ -134,11 +134,11 @@ public enum Replay {
                         failing.insert(provider)
                         report.actions.append(Action(action: .failover, provider: provider, t: t))
                         let plan = options.plan(provider, failing.sorted())
-                        emit(#"{"t":\#(JSONText.number(t)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(options.mode)),"targets":[\#(plan.targets.map(JSONText.quote).joined(separator: ","))],"override":\#(plan.overrideJSON)}"#)
+                        emit(EventLine.failover(provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
                     case .restore(let provider, let t):
                         failing.remove(provider)
                         report.actions.append(Action(action: .restore, provider: provider, t: t))
-                        emit(#"{"t":\#(JSONText.number(t)),"event":"restore","provider":\#(JSONText.quote(provider)),"targets":[\#(options.plan(provider, failing.sorted()).targets.map(JSONText.quote).joined(separator: ","))]}"#)
+                        emit(EventLine.restore(provider, at: t, targets: options.plan(provider, failing.sorted()).targets))
                     default:
                         emit(EventLine.json(decision))
                     }
