@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "ProbeResults", swiftSettings: strict),
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["HTTP", "Selection"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
-        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios"], swiftSettings: strict),
+        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
             name: "Sandbox",
@@ -37,10 +39,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ], swiftSettings: strict),
+        .target(name: "SandboxControl", dependencies: ["Sandbox", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox", "Replay", "ConfigFiles",
+                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(

@@ -104,6 +104,20 @@ public struct YAMLFields {
         return YAMLFields(file: file, path: fieldPath(key), mapping: nested, line: node.mark?.line)
     }
 
+    /// A list of scalars.
+    public func optionalStrings(_ key: String) throws(ConfigError) -> [String]? {
+        guard let node = mapping[key] else { return nil }
+        guard let sequence = node.sequence else { throw error(key, "expected a list") }
+        var values: [String] = []
+        for (index, item) in sequence.enumerated() {
+            guard let scalar = item.scalar else {
+                throw ConfigError(file: file, line: item.mark?.line, field: "\(fieldPath(key))[\(index)]", problem: "expected a single value")
+            }
+            values.append(scalar.string)
+        }
+        return values
+    }
+
     /// A list of mappings.
     public func optionalList(_ key: String) throws(ConfigError) -> [YAMLFields]? {
         guard let node = mapping[key] else { return nil }

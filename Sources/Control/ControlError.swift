@@ -1,0 +1,45 @@
+/// Why a control-plane step did not happen. Every case says what to do about it.
+public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The credentials lack a permission.
+    case forbidden(String)
+    /// Someone else wrote the secret since it was read.
+    case casMismatch
+    /// Unreachable or failing after retries.
+    case unavailable(String)
+    /// An answer that does not have the expected shape.
+    case malformed(String)
+    /// A precondition failed; nothing was touched.
+    case refused(String)
+    /// A credential could not be read.
+    case credential(String)
+
+    public var description: String {
+        switch self {
+        case .forbidden(let what): "forbidden: \(what)"
+        case .casMismatch: "check-and-set conflict: the secret changed since it was read"
+        case .unavailable(let what): "unavailable: \(what)"
+        case .malformed(let what): "unexpected answer: \(what)"
+        case .refused(let why): "refused: \(why)"
+        case .credential(let what): "credential: \(what)"
+        }
+    }
+}
+
+/// A token from an environment variable or a file (trimmed).
+public enum Credential: Sendable, Equatable {
+    case environment(String)
+    case file(String)
+
+    public func resolve(_ environment: [String: String]) throws(ControlError) -> String {
+        switch self {
+        case .environment(let name):
+            guard let value = environment[name], !value.isEmpty else { throw .credential("environment variable \(name) is not set") }
+            return value
+        case .file(let path):
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .credential("cannot read token file \(path)") }
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw .credential("token file \(path) is empty") }
+            return token
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import HTTP
+
+/// JSON over the shared ``HTTPClient`` with bounded retries: 5xx, timeouts and connection
+/// failures back off exponentially; 429 waits `Retry-After` seconds (or backs off when absent).
+struct JSONService: Sendable {
+    let client: HTTPClient
+    let baseURL: String
+    let headers: [HTTPHeader]
+    let timeout: Duration
+    let retries: Int
+    let backoff: Duration
+    /// Credential values to scrub from any error text.
+    let secrets: [String]
+
+    struct Answer: Sendable {
+        var status: Int
+        var json: JSONValue?
+        var headers: [HTTPHeader]
+        var text: String
+        func header(_ name: String) -> String? { HTTPResponse(status: status, headers: headers).header(name) }
+    }
+
+    /// One call; the answer for any status that is not retried (2xx, 4xx other than 429).
+    func call(_ method: String, _ path: String, body: JSONValue? = nil) async throws(ControlError) -> Answer {
+        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, timeout: timeout)
+        if let body {
+            request.body = body.bytes
+            request.headers.append(HTTPHeader("content-type", "application/json"))
+        }
+        var delay = backoff
+        for attempt in 0...retries {
+            let exchange = await client.execute(request)
+            let last = attempt == retries
+            switch exchange.result {
+            case .failure(let failure):
+                if last { throw .unavailable("\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))") }
+            case .success(let response) where response.status == 429:
+                if last { throw .unavailable("\(method) \(path): still rate limited (429) after \(retries + 1) attempts") }
+                if let seconds = response.header("retry-after").flatMap(Double.init), seconds >= 0 {
+                    try? await Task.sleep(for: .milliseconds(Int(min(seconds, 60) * 1000)))
+                    continue
+                }
+            case .success(let response) where response.status >= 500:
+                if last { throw .unavailable("\(method) \(path): HTTP \(response.status) after \(retries + 1) attempts") }
+            case .success(let response):
+                return Answer(status: response.status, json: JSONValue.parse(response.body), headers: response.headers, text: Redaction.scrub(response.bodyText, secrets: secrets))
+            }
+            try? await Task.sleep(for: delay)
+            delay = delay * 2
+        }
+        throw .unavailable("\(method) \(path)")
+    }
+}

@@ -1,0 +1,177 @@
+import Selection
+
+/// One service × environment whose override the agent manages.
+public struct Target: Sendable {
+    public enum Mode: String, Sendable { case propose, perform }
+    public var name: String
+    public var mode: Mode
+    public var vault: VaultSettings
+    public var gitlab: GitLabSettings
+
+    public init(name: String, mode: Mode, vault: VaultSettings, gitlab: GitLabSettings) {
+        self.name = name
+        self.mode = mode
+        self.vault = vault
+        self.gitlab = gitlab
+    }
+}
+
+/// What a failover or restore of one target came to.
+public struct ActionReport: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// Shown, not applied (no `--yes`).
+        case planned
+        case nothingToDo(String)
+        /// Applied; the deploy job ended with this status.
+        case deployed(jobStatus: String)
+        /// Not applied; nothing was left changed.
+        case refused(String)
+        case failed(String)
+    }
+    public var target: String
+    public var plan: Plan?
+    public var outcome: Outcome
+    /// Owned keys a person changed since the agent wrote them: left as they are.
+    public var leftToPeople: [String] = []
+}
+
+/// Carries out the runbook for one target: plan from the secret as read, check the redeploy can
+/// happen, write the secret with check-and-set (re-reading and re-planning on a conflict), record
+/// what the agent owns in the secret's metadata, and retry the latest pipeline's deploy job.
+public struct TargetExecutor: Sendable {
+    public let target: Target
+    public let planner: Planner
+    public let vault: VaultKV
+    public let redeployer: Redeployer
+    public let log: @Sendable (String) -> Void
+    /// Read–plan–write rounds before giving up on concurrent edits.
+    public var casAttempts = 3
+
+    public init(target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, log: @escaping @Sendable (String) -> Void) {
+        self.target = target
+        self.planner = planner
+        self.vault = vault
+        self.redeployer = redeployer
+        self.log = log
+    }
+
+    struct Snapshot {
+        var secret: VaultSecret
+        var current: ModelOverride
+        var ownership: Ownership
+        var changedByOthers: [String]
+    }
+
+    func snapshot() async throws(ControlError) -> Snapshot {
+        let secret = try await vault.read()
+        let current: ModelOverride
+        do { current = try ModelOverride.parse(secret.value ?? "") } catch {
+            throw .refused("\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent will not write over it")
+        }
+        let ownership: Ownership
+        do { ownership = try Ownership(metadata: try await vault.customMetadata()) } catch {
+            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
+        }
+        return Snapshot(secret: secret, current: current, ownership: ownership, changedByOthers: ownership.keysChangedByOthers(in: current))
+    }
+
+    /// The plan for these failing providers, from the secret as it is; touches nothing.
+    public func plan(failing: Set<String>) async throws(ControlError) -> Plan {
+        let snap = try await snapshot()
+        return planner.plan(current: snap.current, failing: failing.union(snap.ownership.providers), base: snap.ownership.base(excluding: snap.changedByOthers))
+    }
+
+    public func failover(provider: String, apply: Bool) async -> ActionReport {
+        await run(apply: apply) { snap in
+            let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
+            let plan = planner.plan(current: snap.current, failing: Set(providers), base: snap.ownership.base(excluding: snap.changedByOthers))
+            return (plan, providers, nil)
+        }
+    }
+
+    public func restore(provider: String, apply: Bool) async -> ActionReport {
+        await run(apply: apply) { snap throws(ControlError) in
+            guard snap.ownership.providers.contains(provider) else { return nil }
+            let remaining = snap.ownership.providers.filter { $0 != provider }
+            let plan = planner.plan(current: snap.current, failing: Set(remaining), base: snap.ownership.base(excluding: snap.changedByOthers))
+            // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
+            if remaining.isEmpty, snap.changedByOthers.isEmpty, let base = snap.ownership.baseVersion, snap.ownership.writtenVersion == snap.secret.version {
+                var original = base == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: base).data
+                if base == 0 { original.removeValue(forKey: target.vault.key) }
+                return (plan, remaining, original)
+            }
+            return (plan, remaining, nil)
+        }
+    }
+
+    /// The shared read → plan → check → write → redeploy path. `decide` returns the plan, the
+    /// providers failed over afterwards, and optionally the exact data to write; nil: nothing to do.
+    private func run(
+        apply: Bool,
+        decide: (Snapshot) async throws(ControlError) -> (plan: Plan, providers: [String], exactData: [String: JSONValue]?)?
+    ) async -> ActionReport {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do {
+            for attempt in 1...casAttempts {
+                let snap = try await snapshot()
+                report.leftToPeople = snap.changedByOthers
+                guard let (plan, providers, exactData) = try await decide(snap) else {
+                    report.outcome = .nothingToDo("the agent has not failed this provider over on \(target.name)")
+                    return report
+                }
+                report.plan = plan
+                let problems = planner.validate(plan.override)
+                guard problems.isEmpty else {
+                    report.outcome = .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
+                    return report
+                }
+                let ownership = snap.ownership.applying(plan, providers: providers, lettingGo: snap.changedByOthers)
+                guard !plan.isEmpty || exactData != nil || ownership != snap.ownership else {
+                    report.outcome = .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
+                    return report
+                }
+                let deploy = try await redeployer.preflight()
+                guard apply else {
+                    report.outcome = .planned
+                    return report
+                }
+                var data = exactData ?? snap.secret.data
+                if exactData == nil { data[target.vault.key] = .string(plan.override.json) }
+                var recorded = ownership
+                recorded.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)  // write-ahead
+                let version: Int
+                do { version = try await vault.write(data, cas: snap.secret.version) } catch .casMismatch {
+                    log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
+                    try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+                    continue
+                }
+                if !recorded.isEmpty { recorded.writtenVersion = version }
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.isEmpty ? [:] : recorded.metadata)
+                log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
+                let job: Job
+                do { job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) } catch .refused(let why) {
+                    try await rollBack(to: snap, over: version)
+                    report.outcome = .refused(why + "; the secret was put back")
+                    return report
+                }
+                if recorded.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+                report.outcome = .deployed(jobStatus: job.status)
+                return report
+            }
+            report.outcome = .refused("the secret kept changing under the agent (\(casAttempts) check-and-set conflicts); nothing was written")
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
+        } catch {
+            report.outcome = .failed(error.description)
+        }
+        return report
+    }
+
+    /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.
+    private func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
+        _ = try await vault.write(snap.secret.data, cas: version)
+        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+        log("put the secret back as it was (check-and-set on version \(version))")
+    }
+}

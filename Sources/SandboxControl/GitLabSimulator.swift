@@ -1,0 +1,166 @@
+import Control
+import Foundation
+import Sandbox
+import Synchronization
+
+/// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs,
+/// retries, job progress, branch head, deployments, CI variables, pagination and faults.
+public final class GitLabSimulator: Sendable {
+    public struct SimJob: Sendable {
+        public var id: Int
+        public var name: String
+        public var status: String
+        public var isBridge: Bool
+        public var retryable: Bool
+        public init(id: Int, name: String, status: String = "success", isBridge: Bool = false, retryable: Bool = true) {
+            self.id = id
+            self.name = name
+            self.status = status
+            self.isBridge = isBridge
+            self.retryable = retryable
+        }
+    }
+    struct SimPipeline {
+        var id: Int
+        var sha: String
+        var ref: String
+        var jobs: [SimJob]
+    }
+    struct State {
+        var head: [String: String] = [:]
+        var pipelines: [SimPipeline] = []
+        var deployments: [String: String] = [:]
+        var variables: [String: String] = [:]
+        var faults = Faults()
+        /// How retried jobs end.
+        var deployOutcome = "success"
+        /// Polls a retried job stays pending/running before it ends.
+        var pollsToFinish = 2
+        var polls: [Int: Int] = [:]
+        var retries: [Int] = []
+        var requests: [SandboxRequest] = []
+        var pageSize = 100
+    }
+    private final class Box: Sendable { let state = Mutex(State()) }
+
+    public let token: String
+    public let project: String
+    private let box: Box
+    private let server: SandboxHTTPServer
+
+    public static func start(project: String = "42", token: String = "glpat-sandbox") async throws -> GitLabSimulator {
+        let box = Box()
+        let server = try await SandboxHTTPServer.start { request in Self.handle(request, box: box, project: project, token: token) }
+        return GitLabSimulator(token: token, project: project, box: box, server: server)
+    }
+
+    private init(token: String, project: String, box: Box, server: SandboxHTTPServer) {
+        self.token = token
+        self.project = project
+        self.box = box
+        self.server = server
+    }
+
+    public var url: String { server.baseURL }
+    public func stop() async { await server.stop() }
+
+    /// A pipeline on `ref` at `sha` with these jobs; it becomes the branch head unless `headMoves` is false.
+    public func addPipeline(id: Int, sha: String, ref: String = "main", jobs: [SimJob]) {
+        box.state.withLock {
+            $0.pipelines.append(SimPipeline(id: id, sha: sha, ref: ref, jobs: jobs))
+            $0.head[ref] = sha
+        }
+    }
+    /// A newer commit on `ref` that has no pipeline yet.
+    public func pushCommit(_ sha: String, ref: String = "main") { box.state.withLock { $0.head[ref] = sha } }
+    public func setDeployed(_ sha: String, environment: String) { box.state.withLock { $0.deployments[environment] = sha } }
+    public func setDeployOutcome(_ status: String) { box.state.withLock { $0.deployOutcome = status } }
+    public func setPageSize(_ size: Int) { box.state.withLock { $0.pageSize = size } }
+    public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
+    public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
+    public var variables: [String: String] { box.state.withLock { $0.variables } }
+    /// Ids of the jobs retried so far.
+    public var retries: [Int] { box.state.withLock { $0.retries } }
+    public var requests: [SandboxRequest] { box.state.withLock { $0.requests } }
+
+    private static func handle(_ request: SandboxRequest, box: Box, project: String, token: String) -> SandboxReply {
+        box.state.withLock { state in
+            state.requests.append(request)
+            if let fault = state.faults.next() { return fault }
+            guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
+            let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
+            guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[3] == project else {
+                return .json(404, .object(["message": .string("404 Project Not Found")]))
+            }
+            let rest = Array(parts[4...])
+            switch (request.method, rest.count, rest.first) {
+            case ("GET", 1, "pipelines"):
+                let ref = request.query["ref"]
+                let list = state.pipelines.filter { ref == nil || $0.ref == ref }.sorted { $0.id > $1.id }
+                return page(list.map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")]) }, request, state.pageSize)
+            case ("GET", 3, "repository") where rest[1] == "branches":
+                guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
+                return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))
+            case ("GET", 1, "deployments"):
+                let sha = request.query["environment"].flatMap { state.deployments[$0] }
+                return .json(200, .array(sha.map { [.object(["id": .number(1), "sha": .string($0), "status": .string("success")])] } ?? []))
+            case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
+                guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+                let bridges = rest[2] == "bridges"
+                for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
+                return page(state.pipelines[index].jobs.filter { $0.isBridge == bridges }.map(json), request, state.pageSize)
+            case ("GET", 2, "jobs"):
+                guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else { return .json(404, .object(["message": .string("404 Not found")])) }
+                advance(id, in: &state)
+                return .json(200, json(find(id, in: state)!))
+            case ("POST", 3, "jobs") where rest[2] == "retry":
+                guard let id = Int(rest[1]), let job = find(id, in: state) else { return .json(404, .object(["message": .string("404 Not found")])) }
+                guard job.retryable else { return .json(403, .object(["message": .string("403 Forbidden - Job is not retryable")])) }
+                let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
+                let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
+                let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
+                state.pipelines[index].jobs.append(retried)
+                state.retries.append(id)
+                return .json(201, json(retried))
+            case ("POST", 1, "variables"):
+                guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else { return .json(400, .object(["message": .string("key and value required")])) }
+                if state.variables[key] != nil { return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])])) }
+                state.variables[key] = value
+                return .json(201, .object(["key": .string(key), "value": .string(value)]))
+            case ("PUT", 2, "variables"):
+                guard state.variables[rest[1]] != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+                state.variables[rest[1]] = request.json?["value"]?.string
+                return .json(200, .object(["key": .string(rest[1])]))
+            case ("DELETE", 2, "variables"):
+                guard state.variables.removeValue(forKey: rest[1]) != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+                return .respond(status: 204)
+            default:
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
+        }
+    }
+
+    /// A retried job runs: pending → running → the configured outcome after `pollsToFinish` looks.
+    private static func advance(_ id: Int, in state: inout State) {
+        guard let p = state.pipelines.firstIndex(where: { $0.jobs.contains { $0.id == id } }),
+            let j = state.pipelines[p].jobs.firstIndex(where: { $0.id == id }),
+            ["pending", "running"].contains(state.pipelines[p].jobs[j].status)
+        else { return }
+        state.polls[id, default: 0] += 1
+        state.pipelines[p].jobs[j].status = state.polls[id]! >= state.pollsToFinish ? state.deployOutcome : "running"
+    }
+
+    private static func find(_ id: Int, in state: State) -> SimJob? { state.pipelines.flatMap(\.jobs).first { $0.id == id } }
+
+    private static func json(_ job: SimJob) -> JSONValue {
+        .object(["id": .number(Double(job.id)), "name": .string(job.name), "status": .string(job.status)])
+    }
+
+    private static func page(_ items: [JSONValue], _ request: SandboxRequest, _ pageSize: Int) -> SandboxReply {
+        let perPage = min(pageSize, request.query["per_page"].flatMap(Int.init) ?? 20)
+        let page = request.query["page"].flatMap(Int.init) ?? 1
+        let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
+        let more = page * perPage < items.count
+        return .json(200, .array(slice), headers: [("x-next-page", more ? String(page + 1) : ""), ("x-page", String(page))])
+    }
+}

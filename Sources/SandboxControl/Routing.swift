@@ -1,0 +1,48 @@
+import Control
+import Foundation
+import Sandbox
+
+extension SandboxRequest {
+    /// The path without the query, split on `/`.
+    var pathParts: [Substring] { uri.split(separator: "?", maxSplits: 1)[0].split(separator: "/") }
+
+    /// Query parameters (values percent-decoded).
+    var query: [String: String] {
+        guard let q = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        var items: [String: String] = [:]
+        for pair in q.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            items[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
+        }
+        return items
+    }
+
+    var json: JSONValue? { JSONValue.parse(body) }
+}
+
+extension SandboxReply {
+    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> SandboxReply {
+        .respond(status: status, headers: [("content-type", "application/json")] + headers, body: value.bytes)
+    }
+}
+
+/// Faults to inject into the next requests of a simulator.
+struct Faults {
+    /// Answer this many requests with this status.
+    var failures: (count: Int, status: Int) = (0, 503)
+    /// Answer this many requests with 429, with this `Retry-After` (or none).
+    var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
+
+    mutating func next() -> SandboxReply? {
+        if failures.count > 0 {
+            failures.count -= 1
+            return .json(failures.status, .object(["errors": .array([.string("injected failure")]), "message": .string("injected failure")]))
+        }
+        if rateLimits.count > 0 {
+            rateLimits.count -= 1
+            return .json(429, .object(["message": .string("429 Too Many Requests")]), headers: rateLimits.retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        }
+        return nil
+    }
+}
+

@@ -1,0 +1,111 @@
+/// What the agent changes in one target's override when providers fail, and why.
+public struct Plan: Sendable, Equatable {
+    public struct Change: Sendable, Equatable {
+        public var feature: String
+        /// The key's value before (nil: the key was absent and `default_models` applied).
+        public var before: [String]?
+        /// What the gateway used before: `before`, or `default_models`.
+        public var effectiveBefore: [String]
+        public var after: [String]
+        /// Why: which models were dropped, and which equivalent was chosen if any.
+        public var reason: String
+    }
+    /// A feature left alone although it uses a failing provider (nothing healthy can replace it).
+    public struct Untouched: Sendable, Equatable {
+        public var feature: String
+        public var reason: String
+    }
+    /// A `models_for_tags` entry that stays on a failing provider (the override cannot change tags).
+    public struct TaggedOnFailing: Sendable, Equatable {
+        public var feature: String
+        public var tag: String
+        public var model: String
+    }
+
+    public var failing: [String]
+    public var changes: [Change]
+    public var untouched: [Untouched]
+    public var taggedOnFailing: [TaggedOnFailing]
+    /// The override to write: the current one with `changes` applied.
+    public var override: ModelOverride
+
+    public var isEmpty: Bool { changes.isEmpty }
+}
+
+/// The planner (DESIGN.md, "Planner"): pure, values in, a plan out.
+public struct Planner: Sendable {
+    public let catalog: ModelCatalog
+    public let features: [Feature]
+
+    public init(catalog: ModelCatalog, features: [Feature]) {
+        self.catalog = catalog
+        self.features = features
+    }
+
+    /// For every feature whose effective models use a failing provider: drop those models, keeping
+    /// order; if none is left, the first equivalent (same family) on a healthy provider that the
+    /// feature may select; if there is none, leave the feature alone and say why.
+    /// `base` gives, for keys the agent owns, the value before it first changed them, so a plan
+    /// always starts from what people configured.
+    public func plan(current: ModelOverride, failing: Set<String>, base: [String: [String]?] = [:]) -> Plan {
+        var result = Plan(failing: failing.sorted(), changes: [], untouched: [], taggedOnFailing: [], override: current)
+        for feature in features {
+            for (tag, model) in feature.modelsForTags where catalog[model].map({ failing.contains($0.provider) }) == true {
+                result.taggedOnFailing.append(.init(feature: feature.setting, tag: tag, model: model))
+            }
+            let configured = base[feature.setting] ?? current[feature.setting]
+            let effective = configured ?? feature.defaultModels
+            let dropped = effective.filter { catalog[$0].map { failing.contains($0.provider) } ?? false }
+            var desired = effective.filter { !dropped.contains($0) }
+            var reason = dropped.isEmpty ? "" : "drop \(dropped.joined(separator: ", ")) (\(providers(of: dropped)) failing)"
+            if desired.isEmpty {
+                guard let equivalent = equivalent(for: effective, in: feature, avoiding: failing) else {
+                    if !dropped.isEmpty {
+                        result.untouched.append(.init(feature: feature.setting, reason: "every model is on a failing provider and no same-family model on a healthy provider is in selectable_models"))
+                    }
+                    continue
+                }
+                desired = [equivalent]
+                reason += "; use \(equivalent), the same model on \(catalog[equivalent]!.provider)"
+            }
+            let after: [String]? = dropped.isEmpty ? configured : desired
+            guard after != current[feature.setting] else { continue }
+            if let after {
+                result.changes.append(.init(feature: feature.setting, before: current[feature.setting], effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after, reason: reason.isEmpty ? "restore the configured value" : reason))
+            }
+            result.override[feature.setting] = after
+        }
+        return result
+    }
+
+    /// The gateway's own checks (run only in its CI), done before any write: every id exists, no
+    /// list is empty, and every default is selectable. Returns the problems; empty means valid.
+    public func validate(_ override: ModelOverride) -> [String] {
+        var problems: [String] = []
+        for (setting, models) in override.entries {
+            guard let feature = features.first(where: { $0.setting == setting }) else { continue }  // the gateway ignores unknown keys
+            if models.isEmpty { problems.append("\(setting): empty list of models") }
+            for model in models {
+                if catalog[model] == nil { problems.append("\(setting): unknown model \(model)") }
+                else if !feature.allows(model) { problems.append("\(setting): \(model) is not in its selectable_models") }
+            }
+        }
+        return problems
+    }
+
+    private func equivalent(for models: [String], in feature: Feature, avoiding failing: Set<String>) -> String? {
+        for model in models {
+            guard let family = catalog[model]?.family else { continue }
+            if let match = catalog.models.first(where: { $0.family == family && !failing.contains($0.provider) && feature.allows($0.id) }) {
+                return match.id
+            }
+        }
+        return nil
+    }
+
+    private func providers(of models: [String]) -> String {
+        var seen: [String] = []
+        for provider in models.compactMap({ catalog[$0]?.provider }) where !seen.contains(provider) { seen.append(provider) }
+        return seen.joined(separator: ", ")
+    }
+}
