@@ -57,7 +57,11 @@ let package = Package(
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
             exclude: ["Scenarios"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "SelectionTests", dependencies: ["Selection", "ConfigFiles", "Config"], swiftSettings: strict),
+        .testTarget(
+            name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
+            swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "SandboxControl", "Control"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],
             swiftSettings: strict),

@@ -147,7 +147,7 @@ public struct TargetExecutor: Sendable {
                     continue
                 }
                 if !recorded.isEmpty { recorded.writtenVersion = version }
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.isEmpty ? [:] : recorded.metadata)
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)
                 log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
                 let job: Job
                 do { job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) } catch .refused(let why) {

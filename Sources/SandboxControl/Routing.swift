@@ -17,7 +17,7 @@ extension SandboxRequest {
         return items
     }
 
-    var json: JSONValue? { JSONValue.parse(body) }
+    public var json: JSONValue? { JSONValue.parse(body) }
 }
 
 extension SandboxReply {

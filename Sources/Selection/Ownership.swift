@@ -46,7 +46,11 @@ public struct Ownership: Sendable, Equatable {
         for feature in changed { next.keys[feature] = nil }
         for change in plan.changes {
             let before = keys[change.feature].map(\.before) ?? change.before
-            next.keys[change.feature] = change.after == before ? nil : Key(before: before, after: change.after)
+            if let after = change.after, after != before {
+                next.keys[change.feature] = Key(before: before, after: after)
+            } else {
+                next.keys[change.feature] = nil
+            }
         }
         if next.isEmpty {
             next.baseVersion = nil
@@ -59,9 +63,10 @@ public struct Ownership: Sendable, Equatable {
 
     public static let metadataPrefix = "failover-agent/"
 
-    /// The ownership as `custom_metadata` entries, one per owned key so each stays small.
+    /// The ownership as `custom_metadata` entries, one per owned key so each stays small; none when empty.
     public var metadata: [String: String] {
         var entries: [String: String] = [:]
+        guard !isEmpty else { return entries }
         var state = ModelOverride([("providers", providers)])
         if let baseVersion { state["base_version"] = [String(baseVersion)] }
         if let writtenVersion { state["written_version"] = [String(writtenVersion)] }

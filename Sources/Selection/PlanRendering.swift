@@ -9,7 +9,7 @@ extension Plan {
             let was = change.before.map { "override \(list($0))" } ?? "default_models \(list(change.effectiveBefore))"
             lines.append("  \(change.feature):")
             lines.append("    - \(was)")
-            lines.append("    + override \(list(change.after))")
+            lines.append(change.after.map { "    + override \(list($0))" } ?? "    + no override: default_models apply again")
             lines.append("      \(change.reason)")
         }
         for item in untouched { lines.append("  ! \(item.feature) left unchanged: \(item.reason)") }
@@ -22,7 +22,7 @@ extension Plan {
     /// The plan as one JSON object.
     public func json(target: String) -> String {
         let changeList = changes.map { change in
-            #"{"feature":\#(JSONText.quote(change.feature)),"before":\#(change.before.map(list) ?? "null"),"effective_before":\#(list(change.effectiveBefore)),"after":\#(list(change.after)),"reason":\#(JSONText.quote(change.reason))}"#
+            #"{"feature":\#(JSONText.quote(change.feature)),"before":\#(change.before.map(list) ?? "null"),"effective_before":\#(list(change.effectiveBefore)),"after":\#(change.after.map(list) ?? "null"),"reason":\#(JSONText.quote(change.reason))}"#
         }
         let untouchedList = untouched.map { #"{"feature":\#(JSONText.quote($0.feature)),"reason":\#(JSONText.quote($0.reason))}"# }
         let tagList = taggedOnFailing.map { #"{"feature":\#(JSONText.quote($0.feature)),"tag":\#(JSONText.quote($0.tag)),"model":\#(JSONText.quote($0.model))}"# }

@@ -6,7 +6,8 @@ public struct Plan: Sendable, Equatable {
         public var before: [String]?
         /// What the gateway used before: `before`, or `default_models`.
         public var effectiveBefore: [String]
-        public var after: [String]
+        /// nil: the key is removed, so `default_models` apply again.
+        public var after: [String]?
         /// Why: which models were dropped, and which equivalent was chosen if any.
         public var reason: String
     }
@@ -70,9 +71,7 @@ public struct Planner: Sendable {
             }
             let after: [String]? = dropped.isEmpty ? configured : desired
             guard after != current[feature.setting] else { continue }
-            if let after {
-                result.changes.append(.init(feature: feature.setting, before: current[feature.setting], effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after, reason: reason.isEmpty ? "restore the configured value" : reason))
-            }
+            result.changes.append(.init(feature: feature.setting, before: current[feature.setting], effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after, reason: reason.isEmpty ? "restore the configured value" : reason))
             result.override[feature.setting] = after
         }
         return result

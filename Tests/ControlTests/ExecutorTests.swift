@@ -1,0 +1,283 @@
+import ConfigFiles
+import Control
+import Foundation
+import HTTP
+import SandboxControl
+import Selection
+import Synchronization
+import Testing
+
+/// A target wired to simulated Vault and GitLab on 127.0.0.1.
+struct Rig {
+    static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    static let original = #"{"code_completions": ["claude_sonnet_4_5_20250929"], "duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
+    static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+
+    let vault: VaultSimulator
+    let gitlab: GitLabSimulator
+    let client: HTTPClient
+    let executor: TargetExecutor
+    let logs: LogLines
+
+    static func start(expedited: Bool = true, environment: String? = nil, vaultToken: String? = nil) async throws -> Rig {
+        let vault = try await VaultSimulator.start(namespace: "runway")
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(path, ["value": .string(original), "other": .string("kept")])
+        gitlab.addPipeline(id: 100, sha: "aaaa1111", jobs: [
+            .init(id: 1, name: "build"), .init(id: 2, name: "🛫 [ai-gateway] Trigger runway deployment staging", isBridge: true),
+            .init(id: 3, name: deployJob, isBridge: true),
+        ])
+        gitlab.setDeployed("aaaa1111", environment: "production")
+        let catalog = try CatalogLoader.models(file: fixtures + "/models.yml")
+        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
+        let target = Target(
+            name: "aigw-production", mode: .perform,
+            vault: VaultSettings(address: vault.address, namespace: "runway", path: path, token: .environment("VAULT_TOKEN")),
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment, expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)))
+        let env = ["VAULT_TOKEN": vaultToken ?? vault.token, "GITLAB_TOKEN": gitlab.token]
+        let client = HTTPClient()
+        let logs = LogLines()
+        let executor = TargetExecutor(
+            target: target, planner: planner,
+            vault: try VaultKV(settings: target.vault, client: client, environment: env, retries: 2, backoff: .milliseconds(5)),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5)))
+        ) { logs.append($0) }
+        return Rig(vault: vault, gitlab: gitlab, executor: executor, logs: logs, client: client)
+    }
+
+    private init(vault: VaultSimulator, gitlab: GitLabSimulator, executor: TargetExecutor, logs: LogLines, client: HTTPClient) {
+        self.vault = vault
+        self.gitlab = gitlab
+        self.executor = executor
+        self.logs = logs
+        self.client = client
+    }
+
+    func stop() async {
+        client.shutdown()
+        await vault.stop()
+        await gitlab.stop()
+    }
+
+    var secret: (version: Int, value: String?, data: [String: JSONValue]) {
+        let current = vault.current(Self.path)!
+        return (current.version, current.data["value"]?.string, current.data)
+    }
+    var override: ModelOverride { try! ModelOverride.parse(secret.value ?? "") }
+    var ownership: Ownership { try! Ownership(metadata: vault.customMetadata(Self.path)) }
+
+    /// Nothing was written, retried or set.
+    func untouched() -> Bool {
+        secret.version == 1 && gitlab.retries.isEmpty && gitlab.variables.isEmpty && vault.customMetadata(Self.path).isEmpty
+    }
+}
+
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+@Suite(.serialized) struct ExecutorTests {
+    @Test func failoverThenRestoreLeavesTheSecretByteForByteAndTheVariableGone() async throws {
+        let rig = try await Rig.start()
+        let failover = await rig.executor.failover(provider: "vertex", apply: true)
+        #expect(failover.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.secret.version == 2)
+        #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6"])
+        #expect(rig.override["code_completions"] == ["claude_sonnet_4_5_20250929"])
+        #expect(rig.override["code_generations"] == ["claude_sonnet_4_6_bedrock"])
+        #expect(rig.secret.data["other"] == .string("kept"))
+        #expect(rig.ownership.providers == ["vertex"])
+        #expect(rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2)
+        #expect(rig.gitlab.retries == [3], "the production bridge, once")
+        #expect(rig.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
+
+        let restore = await rig.executor.restore(provider: "vertex", apply: true)
+        #expect(restore.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.secret.value == Rig.original, "byte for byte, spaces included")
+        #expect(rig.secret.data["other"] == .string("kept"))
+        #expect(rig.vault.customMetadata(Rig.path).isEmpty)
+        #expect(rig.gitlab.variables.isEmpty)
+        #expect(rig.gitlab.retries.count == 2)
+        let again = await rig.executor.restore(provider: "vertex", apply: true)
+        #expect(again.outcome == .nothingToDo("the agent has not failed this provider over on aigw-production"))
+        await rig.stop()
+    }
+
+    @Test func everyWriteCarriesCheckAndSet() async throws {
+        let rig = try await Rig.start()
+        _ = await rig.executor.failover(provider: "vertex", apply: true)
+        _ = await rig.executor.restore(provider: "vertex", apply: true)
+        let writes = rig.vault.requests.filter { $0.method == "POST" && $0.uri.contains("/data/") }
+        #expect(writes.count == 2)
+        for write in writes { #expect(write.json?["options"]?["cas"]?.int != nil) }
+        await rig.stop()
+    }
+
+    @Test func withoutYesNothingIsTouched() async throws {
+        let rig = try await Rig.start()
+        let report = await rig.executor.failover(provider: "vertex", apply: false)
+        #expect(report.outcome == .planned)
+        #expect(report.plan?.changes.isEmpty == false)
+        #expect(rig.untouched())
+        await rig.stop()
+    }
+
+    @Test func aStaleLatestPipelineIsRefusedBeforeAnyChange() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.pushCommit("bbbb2222")
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("latest pipeline #100 on main is at aaaa1111, but main is at bbbb2222"))
+        #expect(rig.untouched())
+        await rig.stop()
+    }
+
+    @Test func anEnvironmentDeployedElsewhereIsRefused() async throws {
+        let rig = try await Rig.start(environment: "production")
+        rig.gitlab.setDeployed("9999zzzz", environment: "production")
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("production last deployed 9999zzzz"))
+        #expect(rig.untouched())
+        await rig.stop()
+    }
+
+    @Test func noMatchingJobIsRefused() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: "build")])
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("no job or bridge in pipeline #101 matches"))
+        #expect(rig.untouched())
+        await rig.stop()
+    }
+
+    @Test func aRunningJobIsRefusedAndANonRetryableOneIsPutBack() async throws {
+        let running = try await Rig.start()
+        running.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, status: "running", isBridge: true)])
+        let report = await running.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("is running: it cannot be retried until it ends"))
+        #expect(running.untouched())
+        await running.stop()
+
+        let forbidden = try await Rig.start(expedited: false)
+        forbidden.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, isBridge: true, retryable: false)])
+        let refused = await forbidden.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let reason) = refused.outcome else { Issue.record("\(refused.outcome)"); return }
+        #expect(reason.contains("Job is not retryable"))
+        #expect(reason.contains("the secret was put back"))
+        #expect(forbidden.secret.value == Rig.original)
+        #expect(forbidden.vault.customMetadata(Rig.path).isEmpty)
+        #expect(forbidden.gitlab.retries.isEmpty)
+        await forbidden.stop()
+    }
+
+    @Test func aConcurrentHumanEditIsReReadAndKept() async throws {
+        let rig = try await Rig.start()
+        rig.vault.editBeforeNextWrite { data in
+            data["value"] = .string(#"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"],"code_generations":["claude_sonnet_4_5_20250929"]}"#)
+        }
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.logs.all.contains { $0.contains("the secret changed since it was read") })
+        #expect(rig.secret.version == 3, "1 original, 2 the person's edit, 3 ours on top of it")
+        #expect(rig.override["code_generations"] == ["claude_sonnet_4_5_20250929"], "the person's value has no failing model: kept")
+        #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6"])
+        #expect(rig.gitlab.retries.count == 1)
+        await rig.stop()
+    }
+
+    @Test func aHumanEditBetweenFailoverAndRestoreIsLeftAlone() async throws {
+        let rig = try await Rig.start(expedited: false)
+        _ = await rig.executor.failover(provider: "vertex", apply: true)
+        var edited = rig.override
+        edited["duo_chat"] = ["claude_sonnet_4_6_bedrock"]
+        rig.vault.put(Rig.path, ["value": .string(edited.json), "other": .string("kept")])
+        let report = await rig.executor.restore(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.leftToPeople == ["duo_chat"])
+        #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6_bedrock"], "the person's value stays")
+        #expect(rig.override["code_generations"] == nil, "the agent's own key is removed")
+        #expect(rig.override["code_completions"] == ["claude_sonnet_4_5_20250929"])
+        #expect(rig.ownership.isEmpty)
+        await rig.stop()
+    }
+
+    @Test func vaultAndGitLabFaultsAreRetried() async throws {
+        let rig = try await Rig.start()
+        rig.vault.failNext(2)
+        rig.gitlab.rateLimitNext(2, retryAfter: 0)
+        let first = await rig.executor.failover(provider: "vertex", apply: true)
+        #expect(first.outcome == .deployed(jobStatus: "success"))
+        rig.gitlab.rateLimitNext(1, retryAfter: nil)
+        rig.gitlab.failNext(1, status: 502)
+        let second = await rig.executor.restore(provider: "vertex", apply: true)
+        #expect(second.outcome == .deployed(jobStatus: "success"))
+        await rig.stop()
+    }
+
+    @Test func anUnreachableOrForbiddenVaultChangesNothing() async throws {
+        let rig = try await Rig.start(vaultToken: "hvs.wrong")
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("forbidden: the Vault token may not read"))
+        #expect(!why.contains("hvs.wrong"))
+        #expect(rig.untouched())
+        rig.vault.failNext(10)
+        let down = try await Rig.start()
+        down.vault.failNext(10)
+        let unavailable = await down.executor.failover(provider: "vertex", apply: true)
+        guard case .failed(let reason) = unavailable.outcome else { Issue.record("\(unavailable.outcome)"); return }
+        #expect(reason.contains("HTTP 503 after 3 attempts"))
+        await rig.stop()
+        await down.stop()
+    }
+
+    @Test func malformedSecretJSONIsNeverOverwritten() async throws {
+        let rig = try await Rig.start()
+        rig.vault.put(Rig.path, ["value": .string(#"{"duo_chat": ["claude_sonnet_4_6_vertex""#)])
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("is not valid override JSON"))
+        #expect(rig.secret.version == 2)
+        #expect(rig.gitlab.retries.isEmpty)
+        await rig.stop()
+    }
+
+    @Test func aFailedDeployJobIsReported() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.setDeployOutcome("failed")
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "failed"))
+        await rig.stop()
+    }
+
+    @Test func jobsAreFoundAcrossPages() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.setPageSize(2)
+        rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: (10..<16).map { .init(id: $0, name: "bridge \($0)", isBridge: true) } + [.init(id: 16, name: Rig.deployJob, isBridge: true)])
+        let report = await rig.executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.gitlab.retries == [16])
+        #expect(rig.gitlab.requests.contains { $0.uri.contains("bridges") && $0.uri.contains("page=4") })
+        await rig.stop()
+    }
+
+    @Test func aSecondProviderAndAPartialRestore() async throws {
+        let rig = try await Rig.start(expedited: false)
+        _ = await rig.executor.failover(provider: "vertex", apply: true)
+        _ = await rig.executor.failover(provider: "anthropic", apply: true)
+        #expect(rig.ownership.providers == ["anthropic", "vertex"])
+        #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6_bedrock"])
+        _ = await rig.executor.restore(provider: "vertex", apply: true)
+        #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6_vertex"], "anthropic is still out")
+        _ = await rig.executor.restore(provider: "anthropic", apply: true)
+        #expect(rig.override == (try ModelOverride.parse(Rig.original)))
+        #expect(rig.ownership.isEmpty)
+        await rig.stop()
+    }
+}
