@@ -1,0 +1,96 @@
+import Control
+import Foundation
+import SandboxControl
+import Testing
+
+/// `plan`, `failover` and `restore` as an operator runs them, against simulated Vault and GitLab.
+@Suite(.serialized) struct ControlCommandTests {
+    let cli = ProbeCommandTests()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
+
+    func config(vault: VaultSimulator, gitlab: GitLabSimulator) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yml").path
+        try """
+            catalog:
+              models: \(Self.fixtures)/models.yml
+              unit_primitives: \(Self.fixtures)/unit_primitives.yml
+            targets:
+              - name: aigw-production
+                mode: perform
+                vault:
+                  address: \(vault.address)
+                  mount: runway
+                  path: \(Self.path)
+                  token_env: VAULT_TOKEN
+                gitlab:
+                  url: \(gitlab.url)
+                  project: "42"
+                  deploy_job: "/Trigger runway deployment production$/"
+                  expedited: true
+                  token_env: GITLAB_TOKEN
+                  poll_interval: 10ms
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func planFailoverAndRestoreRoundTrip() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let file = try config(vault: vault, gitlab: gitlab)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+
+        let (planStatus, plan, _) = try cli.run(["plan", "--config", file, "--failing", "bedrock"], environment: env)
+        #expect(planStatus == 0)
+        #expect(plan.contains(#"+ override ["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]"#))
+        let (_, planJSON, _) = try cli.run(["plan", "--config", file, "--failing", "vertex,bedrock", "--json"], environment: env)
+        #expect(planJSON.contains(#""failing":["bedrock","vertex"]"#))
+
+        let (dryStatus, dry, _) = try cli.run(["failover", "--config", file, "--provider", "bedrock"], environment: env)
+        #expect(dryStatus == 0)
+        #expect(dry.contains("checks passed; run again with --yes to failover"))
+        #expect(vault.current(Self.path)?.version == 1 && gitlab.retries.isEmpty)
+
+        let (status, out, _) = try cli.run(["failover", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("failover done; deploy job success"))
+        #expect(out.contains("retried job #1 → new job #2"))
+        #expect(vault.current(Self.path)?.data["value"]?.string?.contains(#""duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]"#) == true)
+        #expect(gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
+
+        let (restoreStatus, restored, _) = try cli.run(["restore", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(restoreStatus == 0, "\(restored)")
+        #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
+        #expect(vault.customMetadata(Self.path).isEmpty)
+        #expect(gitlab.variables.isEmpty)
+        #expect(gitlab.retries == [1, 2])
+        #expect(!out.contains(vault.token) && !out.contains(gitlab.token))
+        await vault.stop()
+        await gitlab.stop()
+    }
+
+    @Test func refusalsExit1AndConfigErrorsExit2() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.pushCommit("deadbeef")
+        let file = try config(vault: vault, gitlab: gitlab)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let (status, out, _) = try cli.run(["failover", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(status == 1)
+        #expect(out.contains("refused: the latest pipeline #7 on main is at f00dbabe, but main is at deadbeef"))
+        #expect(vault.current(Self.path)?.version == 1)
+        let (noToken, _, noTokenErr) = try cli.run(["plan", "--config", file, "--failing", "vertex"], environment: [:])
+        #expect(noToken == 2)
+        #expect(noTokenErr.contains("environment variable VAULT_TOKEN is not set"))
+        let (badTarget, _, badErr) = try cli.run(["plan", "--config", file, "--failing", "vertex", "--target", "nope"], environment: env)
+        #expect(badTarget == 2)
+        #expect(badErr.contains("no target 'nope' (there are: aigw-production)"))
+        await vault.stop()
+        await gitlab.stop()
+    }
+}
