@@ -5,7 +5,10 @@ import Selection
 public enum CatalogLoader {
     /// The catalog; `corrections` (model id → provider) win over what the file says.
     public static func models(file: String, corrections: [String: String] = [:]) throws(ConfigError) -> ModelCatalog {
-        let yaml = try YAMLFields.load(file: file)
+        try models(YAMLFields.load(file: file), corrections: corrections)
+    }
+
+    static func models(_ yaml: YAMLFields, corrections: [String: String] = [:]) throws(ConfigError) -> ModelCatalog {
         guard let list = try yaml.optionalList("models") else { throw yaml.error(nil, "missing required field models") }
         var models: [ModelInfo] = []
         for item in list {
@@ -24,7 +27,10 @@ public enum CatalogLoader {
 
     /// The configurable features; every model they name must be in `catalog`.
     public static func features(file: String, catalog: ModelCatalog) throws(ConfigError) -> [Feature] {
-        let yaml = try YAMLFields.load(file: file)
+        try features(YAMLFields.load(file: file), catalog: catalog)
+    }
+
+    static func features(_ yaml: YAMLFields, catalog: ModelCatalog) throws(ConfigError) -> [Feature] {
         guard let list = try yaml.optionalList("configurable_unit_primitives") else {
             throw yaml.error(nil, "missing required field configurable_unit_primitives")
         }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Config
 import Replay
 import Scenarios
+import Selection
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +28,24 @@ struct ReplayCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let report = Replay.run(scenario, options: .init(policy: configuration.policy, verbose: verbose)) { print($0) }
+        let planner: Planner
+        let targets: [String]
+        let mode: String
+        if config != nil, configuration.catalog != nil, !configuration.targets.isEmpty {
+            do { planner = try configuration.planner() } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+            targets = configuration.targets.map(\.name)
+            mode = configuration.targets[0].mode.rawValue
+        } else {
+            (planner, targets, mode) = (ExampleTarget.planner(), [ExampleTarget.name], "propose")
+        }
+        // Replay has no secret: plans start from an empty override.
+        let plan: @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, failing in
+            (targets, planner.plan(current: ModelOverride(), failing: Set(failing)).override.json)
+        }
+        let report = Replay.run(scenario, options: .init(policy: configuration.policy, mode: mode, verbose: verbose, plan: plan)) { print($0) }
         if !report.passed { throw ExitCode(1) }
     }
 }

@@ -16,7 +16,7 @@ import Testing
         let (status, out, _) = try cli.run(["replay", Self.shared + "/hard-outage.yml"])
         #expect(status == 0)
         let lines = out.split(separator: "\n")
-        #expect(lines.contains { $0.contains(#""event":"failover","provider":"vertex","mode":"propose""#) })
+        #expect(lines.contains { $0.contains(#""event":"failover","provider":"vertex","mode":"propose","targets":["aigw-production"],"override":{"duo_chat":["claude_sonnet_4_6_bedrock"]"#) })
         #expect(lines.last?.contains(#""expect":"pass""#) == true)
         let (_, verbose, _) = try cli.run(["replay", Self.shared + "/hard-outage.yml", "--verbose"])
         #expect(verbose.split(separator: "\n").filter { $0.contains(#""event":"probe""#) }.count > 600)
