@@ -96,8 +96,8 @@ public struct TargetExecutor: Sendable {
             let plan = planner.plan(current: snap.current, failing: Set(remaining), base: snap.ownership.base(excluding: snap.changedByOthers))
             // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
             if remaining.isEmpty, snap.changedByOthers.isEmpty, let base = snap.ownership.baseVersion, snap.ownership.writtenVersion == snap.secret.version {
-                var original = base == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: base).data
-                if base == 0 { original.removeValue(forKey: target.vault.key) }
+                // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
+                let original = base == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: base).data
                 return (plan, remaining, original)
             }
             return (plan, remaining, nil)
