@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,11 +40,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ], swiftSettings: strict),
+        .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "SandboxControl", dependencies: ["Sandbox", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP",
+                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
+        .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "SandboxControl", "Control"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],

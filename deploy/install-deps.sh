@@ -2,7 +2,7 @@
 # Installs the Debian packages failover-agent needs to build and run (the Swift toolchain itself
 # must already be on PATH). Safe to run again: it installs only what is missing.
 set -euo pipefail
-packages=(libcurl4-openssl-dev ca-certificates)
+packages=(libcurl4-openssl-dev libsqlite3-dev ca-certificates)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

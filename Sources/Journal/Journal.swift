@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+
+/// The agent's audit trail and write-ahead log, one SQLite file. Every proposal, approval and
+/// action is written before it happens (an intent), its steps as they happen, and marked done
+/// after; intents still open after a crash are what a restart reconciles.
+public final class Journal: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var id: Int64
+        /// Seconds since 1970.
+        public var at: Double
+        public var kind: String
+        public var target: String?
+        public var provider: String?
+        /// The intent this entry belongs to (steps and results).
+        public var intent: Int64?
+        /// Free text or JSON, redacted by the caller.
+        public var detail: String
+    }
+
+    public struct Intent: Sendable, Equatable {
+        public var id: Int64
+        public var at: Double
+        /// `failover` or `restore`.
+        public var action: String
+        public var target: String
+        public var provider: String
+        public var detail: String
+        /// Step names recorded so far, in order, with their details.
+        public var steps: [(name: String, detail: String)]
+
+        public static func == (a: Intent, b: Intent) -> Bool {
+            a.id == b.id && a.action == b.action && a.target == b.target && a.provider == b.provider && a.steps.map(\.name) == b.steps.map(\.name)
+        }
+
+        public func step(_ name: String) -> String? { steps.last { $0.name == name }?.detail }
+    }
+
+    public struct Proposal: Sendable, Equatable {
+        public enum Status: String, Sendable { case open, approved, rejected, expired, executed, superseded }
+        /// Short, typed by a person: `failover-agent approve <id>`.
+        public var id: String
+        public var created: Double
+        public var expires: Double
+        public var action: String
+        public var target: String
+        public var provider: String
+        /// The plan as JSON.
+        public var plan: String
+        /// The pipeline SHA it would deploy and the secret version it was planned from.
+        public var sha: String
+        public var secretVersion: Int
+        public var status: Status
+
+        public init(id: String, created: Double, expires: Double, action: String, target: String, provider: String, plan: String, sha: String, secretVersion: Int, status: Status = .open) {
+            self.id = id
+            self.created = created
+            self.expires = expires
+            self.action = action
+            self.target = target
+            self.provider = provider
+            self.plan = plan
+            self.sha = sha
+            self.secretVersion = secretVersion
+            self.status = status
+        }
+    }
+
+    private let database: DatabaseQueue
+
+    /// Opens (creating when absent) the journal at `path`; `:memory:` for tests.
+    public init(path: String) throws {
+        database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "entry") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .double).notNull()
+                t.column("kind", .text).notNull()
+                t.column("target", .text)
+                t.column("provider", .text)
+                t.column("intent", .integer).indexed()
+                t.column("detail", .text).notNull()
+                t.column("done", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "proposal") { t in
+                t.primaryKey("id", .text)
+                t.column("created", .double).notNull()
+                t.column("expires", .double).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("provider", .text).notNull()
+                t.column("plan", .text).notNull()
+                t.column("sha", .text).notNull()
+                t.column("secretVersion", .integer).notNull()
+                t.column("status", .text).notNull()
+            }
+        }
+        try migrator.migrate(database)
+    }
+
+    /// Appends one entry; returns its id.
+    @discardableResult
+    public func record(_ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String, at: Double = Date().timeIntervalSince1970) throws -> Int64 {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)", arguments: [at, kind, target, provider, intent, detail])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Writes the intent to act before acting.
+    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970) throws -> Int64 {
+        try record("intent:" + action, target: target, provider: provider, detail: detail, at: at)
+    }
+
+    /// Records a step of an intent as it happens (e.g. `vault-written`, `job-retried`).
+    public func step(_ intent: Int64, _ name: String, detail: String = "", at: Double = Date().timeIntervalSince1970) throws {
+        try record("step:" + name, intent: intent, detail: detail, at: at)
+    }
+
+    /// Marks an intent finished with its outcome.
+    public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)", arguments: [at, intent, outcome])
+            try db.execute(sql: "UPDATE entry SET done = 1 WHERE id = ?", arguments: [intent])
+        }
+    }
+
+    /// Intents not marked done, oldest first, with their steps: what a restart must reconcile.
+    public func openIntents() throws -> [Intent] {
+        try database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE kind LIKE 'intent:%' AND done = 0 ORDER BY id")
+            return try rows.map { row in
+                let id: Int64 = row["id"]
+                let steps = try Row.fetchAll(db, sql: "SELECT kind, detail FROM entry WHERE intent = ? AND kind LIKE 'step:%' ORDER BY id", arguments: [id])
+                return Intent(
+                    id: id, at: row["at"], action: String((row["kind"] as String).dropFirst("intent:".count)), target: row["target"] ?? "",
+                    provider: row["provider"] ?? "", detail: row["detail"],
+                    steps: steps.map { (String(($0["kind"] as String).dropFirst("step:".count)), $0["detail"]) })
+            }
+        }
+    }
+
+    /// The newest `limit` entries, oldest first.
+    public func history(limit: Int = 100) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM entry ORDER BY id DESC LIMIT ?) ORDER BY id", arguments: [limit]).map {
+                Entry(id: $0["id"], at: $0["at"], kind: $0["kind"], target: $0["target"], provider: $0["provider"], intent: $0["intent"], detail: $0["detail"])
+            }
+        }
+    }
+
+    // MARK: - Proposals
+
+    public func save(_ proposal: Proposal) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO proposal (id, created, expires, action, target, provider, plan, sha, secretVersion, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [proposal.id, proposal.created, proposal.expires, proposal.action, proposal.target, proposal.provider, proposal.plan, proposal.sha, proposal.secretVersion, proposal.status.rawValue])
+        }
+    }
+
+    public func proposal(_ id: String) throws -> Proposal? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal) }
+    }
+
+    /// Moves a proposal from `expected` to `status` atomically; false when it was not in `expected`
+    /// (already approved, rejected, expired…), so one approval can never execute twice.
+    public func transition(_ id: String, from expected: Proposal.Status, to status: Proposal.Status) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE proposal SET status = ? WHERE id = ? AND status = ?", arguments: [status.rawValue, id, expected.rawValue])
+            return db.changesCount == 1
+        }
+    }
+
+    public func openProposals() throws -> [Proposal] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal) }
+    }
+
+    private static func proposal(_ row: Row) -> Proposal {
+        Proposal(
+            id: row["id"], created: row["created"], expires: row["expires"], action: row["action"], target: row["target"], provider: row["provider"],
+            plan: row["plan"], sha: row["sha"], secretVersion: row["secretVersion"], status: Proposal.Status(rawValue: row["status"]) ?? .open)
+    }
+}
