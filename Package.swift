@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "Control", dependencies: ["HTTP", "Selection"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control"], swiftSettings: strict),
@@ -64,6 +65,7 @@ let package = Package(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "SandboxControl", "Control"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],

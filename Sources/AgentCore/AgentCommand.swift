@@ -1,0 +1,53 @@
+import ProbeResults
+
+/// The two things the agent does to a target.
+public enum ActionKind: String, Sendable, Equatable { case failover, restore }
+
+/// How a target acts: page a person with a one-command approval, or act at once.
+public enum ActionMode: String, Sendable, Equatable { case propose, perform }
+
+/// Something a person should hear about. `resolve` closes the page with the same `dedupKey`.
+public struct Alert: Sendable, Equatable {
+    public enum Severity: String, Sendable { case critical, error, warning, info }
+    public var dedupKey: String
+    public var summary: String
+    public var severity: Severity
+    public var resolve: Bool
+
+    public init(dedupKey: String, summary: String, severity: Severity = .error, resolve: Bool = false) {
+        self.dedupKey = dedupKey
+        self.summary = summary
+        self.severity = severity
+        self.resolve = resolve
+    }
+}
+
+/// What the agent core tells the run loop to do. The loop carries these out (planning, the
+/// journal, Vault, GitLab, pagers) and reports back; the core never does I/O.
+public enum AgentCommand: Sendable, Equatable {
+    case alert(Alert)
+    /// Plan the action, record a proposal that expires, and page its approve command.
+    case propose(ActionKind, provider: String, target: String)
+    /// Carry the action out now (after re-validating the plan). `proposal` when approved by a person.
+    case execute(ActionKind, provider: String, target: String, proposal: String?)
+}
+
+/// Why an approval or rejection did nothing.
+public enum ProposalRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknown(String)
+    case expired(String)
+    case alreadyDecided(String, status: String)
+    /// The provider is no longer in the state the proposal was for.
+    case stale(String, why: String)
+    case paused
+
+    public var description: String {
+        switch self {
+        case .unknown(let id): "no proposal \(id)"
+        case .expired(let id): "proposal \(id) has expired; a new one is paged if the provider is still failing"
+        case .alreadyDecided(let id, let status): "proposal \(id) is already \(status)"
+        case .stale(let id, let why): "proposal \(id) no longer applies: \(why)"
+        case .paused: "the agent is paused: it acts on nothing until `failover-agent resume`"
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Health
+import ProbeResults
+
+/// The agent's decisions, pure: probe results, approvals, rejections and time go in; commands
+/// come out. It applies each target's mode, the restore mode, the kill switch (pause) and the cap
+/// on failovers per hour, and owns the lifecycle of proposals.
+public struct AgentCore: Sendable {
+    public struct Settings: Sendable {
+        /// Target name → how its failovers are carried out.
+        public var targets: [(name: String, mode: ActionMode)]
+        /// Restores only undo the agent's own change, so they are performed by default.
+        public var restoreMode: ActionMode
+        public var proposalLifetime: Double
+        public var maxFailoversPerHour: Int
+
+        public init(targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900, maxFailoversPerHour: Int = 3) {
+            self.targets = targets
+            self.restoreMode = restoreMode
+            self.proposalLifetime = proposalLifetime
+            self.maxFailoversPerHour = maxFailoversPerHour
+        }
+    }
+
+    public struct Proposal: Sendable, Equatable {
+        public enum Status: String, Sendable { case open, approved, rejected, expired }
+        public var id: String
+        public var kind: ActionKind
+        public var provider: String
+        public var target: String
+        public var expires: Double
+        public var status: Status
+    }
+
+    public let settings: Settings
+    public private(set) var monitor: HealthMonitor
+    public private(set) var paused = false
+    public private(set) var proposals: [String: Proposal] = [:]
+    /// Times of failovers started, for the hourly cap.
+    public private(set) var failoverTimes: [Double] = []
+
+    public init(settings: Settings, providers: [String], policy: HealthPolicy) {
+        self.settings = settings
+        monitor = HealthMonitor(providers: providers, policy: policy)
+    }
+
+    /// Feeds one probe result; returns what to do about the health decisions it led to.
+    public mutating func observe(_ observation: Observation) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        for decision in monitor.observe(observation) {
+            switch decision {
+            case .failover(let provider, let at): commands += act(.failover, provider: provider, at: at)
+            case .restore(let provider, let at): commands += act(.restore, provider: provider, at: at)
+            case .blind(let providers, _):
+                commands.append(.alert(Alert(dedupKey: "failover-agent/blind", summary: "Probes of \(providers.joined(separator: ", ")) fail without an answer at once: the agent's own network is suspect; it acts on nothing until this clears", severity: .critical)))
+            case .blindCleared:
+                commands.append(.alert(Alert(dedupKey: "failover-agent/blind", summary: "Probes answer again", severity: .info, resolve: true)))
+            case .probeBroken(let provider, let resultClass, _):
+                let what = resultClass == .auth ? "our credentials for \(provider) are refused (auth)" : "the \(provider) probe is rejected as a bad request"
+                commands.append(.alert(Alert(dedupKey: "failover-agent/probe-broken/\(provider)", summary: "Probe broken: \(what); this never fails \(provider) over. Fix the probe or its credentials.", severity: .warning)))
+            case .probeFixed(let provider, _):
+                commands.append(.alert(Alert(dedupKey: "failover-agent/probe-broken/\(provider)", summary: "The \(provider) probe works again", severity: .info, resolve: true)))
+            case .state: break
+            }
+        }
+        return commands
+    }
+
+    private mutating func act(_ kind: ActionKind, provider: String, at now: Double) -> [AgentCommand] {
+        let incident = "failover-agent/\(provider)"
+        if paused {
+            return [.alert(Alert(dedupKey: incident, summary: "\(provider) would be \(kind == .failover ? "failed over" : "restored") now, but the agent is paused", severity: kind == .failover ? .critical : .warning))]
+        }
+        if kind == .failover {
+            failoverTimes.removeAll { $0 <= now - 3600 }
+            guard failoverTimes.count < settings.maxFailoversPerHour else {
+                return [.alert(Alert(dedupKey: incident, summary: "\(provider) is failing, but \(failoverTimes.count) failovers in the last hour reached the cap (\(settings.maxFailoversPerHour)); acting on nothing", severity: .critical))]
+            }
+            failoverTimes.append(now)
+        }
+        // Proposals for the opposite action are moot now.
+        for (id, proposal) in proposals where proposal.provider == provider && proposal.status == .open {
+            proposals[id]?.status = .expired
+        }
+        var commands: [AgentCommand] = [.alert(Alert(
+            dedupKey: incident, summary: kind == .failover ? "\(provider) is failing: failing it over" : "\(provider) is healthy again: restoring",
+            severity: kind == .failover ? .critical : .info, resolve: kind == .restore))]
+        for target in settings.targets {
+            let mode = kind == .restore ? settings.restoreMode : target.mode
+            commands.append(mode == .perform ? .execute(kind, provider: provider, target: target.name, proposal: nil) : .propose(kind, provider: provider, target: target.name))
+        }
+        return commands
+    }
+
+    /// The run loop recorded and paged a proposal for a `propose` command.
+    public mutating func opened(id: String, kind: ActionKind, provider: String, target: String, at now: Double) {
+        proposals[id] = Proposal(id: id, kind: kind, provider: provider, target: target, expires: now + settings.proposalLifetime, status: .open)
+    }
+
+    /// A person approved: execute, if the proposal is open, unexpired, and still right for the provider's health.
+    public mutating func approve(_ id: String, at now: Double) throws(ProposalRefusal) -> AgentCommand {
+        let proposal = try decidable(id, at: now)
+        if paused { throw .paused }
+        let state = monitor.state(of: proposal.provider)
+        switch proposal.kind {
+        case .failover where state != .failing:
+            proposals[id]?.status = .expired
+            throw .stale(id, why: "\(proposal.provider) is \(state?.rawValue ?? "unknown"), not failing")
+        case .restore where state != .healthy:
+            proposals[id]?.status = .expired
+            throw .stale(id, why: "\(proposal.provider) is \(state?.rawValue ?? "unknown"), not healthy")
+        default: break
+        }
+        proposals[id]?.status = .approved
+        return .execute(proposal.kind, provider: proposal.provider, target: proposal.target, proposal: id)
+    }
+
+    public mutating func reject(_ id: String, at now: Double) throws(ProposalRefusal) {
+        _ = try decidable(id, at: now)
+        proposals[id]?.status = .rejected
+    }
+
+    /// Expires proposals past their lifetime, with a page for each.
+    public mutating func tick(at now: Double) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        for (id, proposal) in proposals.sorted(by: { $0.key < $1.key }) where proposal.status == .open && proposal.expires <= now {
+            proposals[id]?.status = .expired
+            commands.append(.alert(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "Proposal \(id) (\(proposal.kind.rawValue) of \(proposal.provider) on \(proposal.target)) expired unapproved", severity: .warning)))
+        }
+        return commands
+    }
+
+    /// The kill switch: keep probing and paging, act on nothing.
+    public mutating func setPaused(_ paused: Bool) { self.paused = paused }
+
+    private mutating func decidable(_ id: String, at now: Double) throws(ProposalRefusal) -> Proposal {
+        guard let proposal = proposals[id] else { throw .unknown(id) }
+        guard proposal.status == .open else { throw .alreadyDecided(id, status: proposal.status.rawValue) }
+        guard proposal.expires > now else {
+            proposals[id]?.status = .expired
+            throw .expired(id)
+        }
+        return proposal
+    }
+}
