@@ -34,13 +34,22 @@ public struct Redeployer: Sendable {
 
     /// Sets the expedited strategy when configured, retries the job and follows the new one
     /// until it ends or `follow_timeout` passes.
-    public func redeploy(pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void) async throws(ControlError) -> Job {
+    public func redeploy(
+        pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void, retried: (_ original: Int, _ new: Int) throws(ControlError) -> Void = { _, _ in }
+    ) async throws(ControlError) -> Job {
         if gitlab.settings.expedited {
             try await gitlab.setVariable(Self.expeditedVariable, "expedited")
             log("set \(Self.expeditedVariable)=expedited")
         }
-        var current = try await gitlab.retry(job)
+        let current = try await gitlab.retry(job)
+        try retried(job.id, current.id)
         log("retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
+        return try await follow(current, pipeline: pipeline, log: log)
+    }
+
+    /// Follows a job until it ends or `follow_timeout` passes.
+    public func follow(_ job: Job, pipeline: Pipeline, log: @Sendable (String) -> Void) async throws(ControlError) -> Job {
+        var current = job
         let clock = ContinuousClock()
         let deadline = clock.now + gitlab.settings.followTimeout
         while !current.isFinished {

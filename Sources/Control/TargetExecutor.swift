@@ -16,6 +16,15 @@ public struct Target: Sendable {
     }
 }
 
+/// A step of an action as it happens, for the journal: the run loop writes each before going on,
+/// so a restart knows how far an interrupted action got.
+public enum ExecutionStep: Sendable, Equatable {
+    /// Checks passed; about to write the secret (read at `secretVersion`) and then retry `job`.
+    case checked(secretVersion: Int, intended: String, pipeline: Int, sha: String, job: Int, jobName: String)
+    case secretWritten(version: Int)
+    case jobRetried(original: Int, retried: Int)
+}
+
 /// What a failover or restore of one target came to.
 public struct ActionReport: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -33,6 +42,12 @@ public struct ActionReport: Sendable {
     public var outcome: Outcome
     /// Owned keys a person changed since the agent wrote them: left as they are.
     public var leftToPeople: [String] = []
+
+    public init(target: String, plan: Plan? = nil, outcome: Outcome) {
+        self.target = target
+        self.plan = plan
+        self.outcome = outcome
+    }
 }
 
 /// Carries out the runbook for one target: plan from the secret as read, check the redeploy can
@@ -44,15 +59,21 @@ public struct TargetExecutor: Sendable {
     public let vault: VaultKV
     public let redeployer: Redeployer
     public let log: @Sendable (String) -> Void
+    /// Called with each step before the next; a throw stops the action there.
+    public var onStep: @Sendable (ExecutionStep) throws -> Void
     /// Read–plan–write rounds before giving up on concurrent edits.
     public var casAttempts = 3
 
-    public init(target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, log: @escaping @Sendable (String) -> Void) {
+    public init(
+        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, log: @escaping @Sendable (String) -> Void,
+        onStep: @escaping @Sendable (ExecutionStep) throws -> Void = { _ in }
+    ) {
         self.target = target
         self.planner = planner
         self.vault = vault
         self.redeployer = redeployer
         self.log = log
+        self.onStep = onStep
     }
 
     struct Snapshot {
@@ -137,6 +158,7 @@ public struct TargetExecutor: Sendable {
                 }
                 var data = exactData ?? snap.secret.data
                 if exactData == nil { data[target.vault.key] = .string(plan.override.json) }
+                try step(.checked(secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy.pipeline.id, sha: deploy.pipeline.sha, job: deploy.job.id, jobName: deploy.job.name))
                 var recorded = ownership
                 recorded.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
                 try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)  // write-ahead
@@ -149,8 +171,13 @@ public struct TargetExecutor: Sendable {
                 if !recorded.isEmpty { recorded.writtenVersion = version }
                 try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)
                 log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
+                try step(.secretWritten(version: version))
                 let job: Job
-                do { job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) } catch .refused(let why) {
+                do {
+                    job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, retried throws(ControlError) in
+                        try step(.jobRetried(original: original, retried: retried))
+                    }
+                } catch .refused(let why) {
                     try await rollBack(to: snap, over: version)
                     report.outcome = .refused(why + "; the secret was put back")
                     return report
@@ -166,6 +193,47 @@ public struct TargetExecutor: Sendable {
             report.outcome = .failed(error.description)
         }
         return report
+    }
+
+    /// Finishes an action interrupted after its secret write: follows the retried job if the retry
+    /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
+    /// once after the SHA checks. Never writes the secret again.
+    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do {
+            let gitlab = redeployer.gitlab
+            let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
+            if let retried {
+                let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log).status)
+            } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
+                log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
+                try step(.jobRetried(original: job, retried: newer.id))
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
+            } else {
+                let deploy = try await redeployer.preflight()
+                let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
+                    try step(.jobRetried(original: original, retried: new))
+                }
+                report.outcome = .deployed(jobStatus: final.status)
+            }
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
+        } catch {
+            report.outcome = .failed(error.description)
+        }
+        return report
+    }
+
+    /// The configured key's value now.
+    public func currentValue() async throws(ControlError) -> String? { try await vault.read().value }
+
+    private func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
+        try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
+    }
+
+    private func step(_ step: ExecutionStep) throws(ControlError) {
+        do { try onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
     }
 
     /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.

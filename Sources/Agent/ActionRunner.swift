@@ -1,0 +1,103 @@
+import AgentCore
+import Control
+import Foundation
+import Journal
+
+/// Carries out failovers and restores with a write-ahead journal: the intent before anything,
+/// every step as it happens, the result after. After a crash, ``recover()`` finishes what was
+/// interrupted without a second secret write or a second job retry.
+public struct ActionRunner: Sendable {
+    public let journal: Journal
+    public let executors: [String: TargetExecutor]
+
+    public init(journal: Journal, executors: [TargetExecutor]) {
+        self.journal = journal
+        self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.target.name, $0) })
+    }
+
+    public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil) async -> ActionReport {
+        guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
+        let intent: Int64
+        do { intent = try journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
+            return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
+        }
+        executor.onStep = { [journal] step in try journal.step(intent, step.name, detail: step.detail) }
+        let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
+        try? journal.finish(intent, outcome: report.outcome.summary)
+        return report
+    }
+
+    /// Finishes every intent a crash left open.
+    public func recover() async -> [ActionReport] {
+        var reports: [ActionReport] = []
+        for intent in (try? journal.openIntents()) ?? [] {
+            guard var executor = executors[intent.target], let kind = ActionKind(rawValue: intent.action) else {
+                try? journal.finish(intent.id, outcome: "abandoned: unknown target or action")
+                continue
+            }
+            executor.onStep = { [journal] step in try journal.step(intent.id, step.name, detail: step.detail) }
+            let report: ActionReport
+            if let checked = intent.step("checked").flatMap(CheckedStep.init), (try? await executor.currentValue()) == checked.intended {
+                // The secret holds what this intent wrote: only the redeploy may be unfinished.
+                let retried = intent.step("job-retried").flatMap { Int($0.split(separator: " ").last ?? "") }
+                report = await executor.finishRedeploy(checkedPipeline: checked.pipeline, job: checked.job, jobName: checked.jobName, retried: retried)
+            } else {
+                // Nothing of it was written (or someone wrote since): decide again from the secret as it is.
+                report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
+            }
+            try? journal.finish(intent.id, outcome: "recovered after restart: " + report.outcome.summary)
+            reports.append(report)
+        }
+        return reports
+    }
+}
+
+/// The `checked` step as journaled.
+struct CheckedStep {
+    var intended: String
+    var pipeline: Int
+    var job: Int
+    var jobName: String
+
+    init?(_ detail: String) {
+        guard let json = JSONValue.parse(Array(detail.utf8)), let intended = json["intended"]?.string, let pipeline = json["pipeline"]?.int,
+            let job = json["job"]?.int, let jobName = json["job_name"]?.string
+        else { return nil }
+        (self.intended, self.pipeline, self.job, self.jobName) = (intended, pipeline, job, jobName)
+    }
+}
+
+extension ExecutionStep {
+    var name: String {
+        switch self {
+        case .checked: "checked"
+        case .secretWritten: "secret-written"
+        case .jobRetried: "job-retried"
+        }
+    }
+
+    var detail: String {
+        switch self {
+        case .checked(let version, let intended, let pipeline, let sha, let job, let jobName):
+            String(decoding: JSONValue.object([
+                "secret_version": .number(Double(version)), "intended": .string(intended), "pipeline": .number(Double(pipeline)),
+                "sha": .string(sha), "job": .number(Double(job)), "job_name": .string(jobName),
+            ]).bytes, as: UTF8.self)
+        case .secretWritten(let version): "version \(version)"
+        case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
+        }
+    }
+}
+
+extension ActionReport.Outcome {
+    /// One line for the journal and pages.
+    public var summary: String {
+        switch self {
+        case .planned: "planned"
+        case .nothingToDo(let why): "nothing to do: \(why)"
+        case .deployed(let status): "deployed: job \(status)"
+        case .refused(let why): "refused: \(why)"
+        case .failed(let why): "failed: \(why)"
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Agent
+import AgentCore
+import ConfigFiles
+import Control
+import Foundation
+import HTTP
+import Journal
+import SandboxControl
+import Selection
+import Testing
+
+struct Crash: Error {}
+
+/// Simulated Vault and GitLab with one target, and a journal on disk.
+struct World {
+    static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    let vault: VaultSimulator
+    let gitlab: GitLabSimulator
+    let client: HTTPClient
+    let journalPath: String
+    let executor: TargetExecutor
+
+    static func start() async throws -> World {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(path, ["value": .string(original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let catalog = try CatalogLoader.models(file: fixtures + "/models.yml")
+        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
+        let target = Target(
+            name: "aigw-production", mode: .perform,
+            vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"), pollInterval: .milliseconds(5)))
+        let env = ["V": vault.token, "G": gitlab.token]
+        let client = HTTPClient()
+        let executor = TargetExecutor(
+            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: env),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env))) { _ in }
+        let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
+        return World(vault: vault, gitlab: gitlab, client: client, journalPath: journalPath, executor: executor)
+    }
+
+    /// Runs a failover that dies (like kill -9) when it comes to journal `crashAt`: that step and
+    /// everything after it never happen, and no result is written.
+    func crashingFailover(crashAt: String) async throws {
+        let journal = try Journal(path: journalPath)
+        let intent = try journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
+        var dying = executor
+        dying.onStep = { step in
+            let name: String
+            switch step {
+            case .checked: name = "checked"
+            case .secretWritten: name = "secret-written"
+            case .jobRetried: name = "job-retried"
+            }
+            if name == crashAt { throw Crash() }
+            try journal.step(intent, name, detail: Self.detail(step))
+        }
+        _ = await dying.failover(provider: "vertex", apply: true)
+    }
+
+    static func detail(_ step: ExecutionStep) -> String {
+        if case .checked(let version, let intended, let pipeline, let sha, let job, let jobName) = step {
+            return String(decoding: JSONValue.object([
+                "secret_version": .number(Double(version)), "intended": .string(intended), "pipeline": .number(Double(pipeline)),
+                "sha": .string(sha), "job": .number(Double(job)), "job_name": .string(jobName),
+            ]).bytes, as: UTF8.self)
+        }
+        return ""
+    }
+
+    func stop() async {
+        client.shutdown()
+        await vault.stop()
+        await gitlab.stop()
+        try? FileManager.default.removeItem(atPath: journalPath)
+    }
+}
+
+@Suite(.serialized) struct RecoveryTests {
+    @Test func aRunRecordsIntentStepsAndResult() async throws {
+        let world = try await World.start()
+        let runner = ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor])
+        let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        let kinds = try Journal(path: world.journalPath).history().map(\.kind)
+        #expect(kinds == ["intent:failover", "step:checked", "step:secret-written", "step:job-retried", "result"])
+        #expect(try Journal(path: world.journalPath).openIntents().isEmpty)
+        await world.stop()
+    }
+
+    /// Killed after the Vault write, before the retry: the restart retries once, and writes nothing.
+    @Test func killedAfterTheWriteRetriesExactlyOnce() async throws {
+        let fresh = try await World.start()
+        try await fresh.crashingFailover(crashAt: "secret-written")
+        #expect(fresh.vault.current(World.path)?.version == 2, "the secret was written")
+        #expect(fresh.gitlab.retries.isEmpty, "the process died before the retry")
+        let restarted = ActionRunner(journal: try Journal(path: fresh.journalPath), executors: [fresh.executor])
+        let reports = await restarted.recover()
+        #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
+        #expect(fresh.gitlab.retries == [1], "exactly one retry in total")
+        #expect(fresh.vault.current(World.path)?.version == 2, "no second secret write")
+        #expect(try Journal(path: fresh.journalPath).openIntents().isEmpty)
+        #expect(await restarted.recover().isEmpty, "a second restart has nothing left to do")
+        #expect(fresh.gitlab.retries == [1])
+        await fresh.stop()
+    }
+
+    /// Killed after GitLab accepted the retry but before the journal heard of it: follow, do not retry again.
+    @Test func killedAfterTheRetryFollowsTheRetriedJob() async throws {
+        let world = try await World.start()
+        try await world.crashingFailover(crashAt: "job-retried")
+        #expect(world.gitlab.retries == [1])
+        let report = await ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor]).recover()
+        #expect(report.map(\.outcome) == [.deployed(jobStatus: "success")])
+        #expect(world.gitlab.retries == [1], "still one retry")
+        #expect(world.vault.current(World.path)?.version == 2)
+        await world.stop()
+    }
+
+    /// Killed before the write: the restart plans again from the secret and does the whole action once.
+    @Test func killedBeforeTheWriteActsOnce() async throws {
+        let world = try await World.start()
+        try await world.crashingFailover(crashAt: "checked")
+        #expect(world.vault.current(World.path)?.version == 1)
+        let report = await ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor]).recover()
+        #expect(report.map(\.outcome) == [.deployed(jobStatus: "success")])
+        #expect(world.vault.current(World.path)?.version == 2)
+        #expect(world.gitlab.retries == [1])
+        await world.stop()
+    }
+}
