@@ -34,16 +34,16 @@ let package = Package(
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
-            name: "Sandbox",
+            name: "HTTPServer",
             dependencies: [
-                "ProbeResults",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ], swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
         .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal"], swiftSettings: strict),
-        .target(name: "SandboxControl", dependencies: ["Sandbox", "Control"], swiftSettings: strict),
+        .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
@@ -53,10 +53,10 @@ let package = Package(
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "HTTP", "Sandbox", "Replay", "Scenarios", "Health", "ProbeResults",
+                "HTTP", "HTTPServer", "Replay", "Scenarios", "Health", "ProbeResults",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),
         .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
@@ -70,9 +70,9 @@ let package = Package(
             name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
             swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "SandboxControl", "Control"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
         .testTarget(
-            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "Config"],
+            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config"],
             swiftSettings: strict),
     ]
 )

@@ -1,4 +1,5 @@
 import ProbeResults
+import HTTPServer
 
 /// The answer shapes of one provider's API.
 public enum ProviderFlavor: String, Sendable, CaseIterable {
@@ -8,7 +9,7 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
     ///
     /// `timeout` hangs and `connect` resets the connection. A plain-HTTP server cannot fail a TLS
     /// handshake, so `tls` also resets: to see class `tls`, point an `https://` probe at the sandbox.
-    public func reply(for resultClass: ProbeClass, latency: Duration = .zero) -> SandboxReply {
+    public func reply(for resultClass: ProbeClass, latency: Duration = .zero) -> ServerReply {
         let (status, body, headers) = answer(for: resultClass)
         switch resultClass {
         case .timeout: return .hang

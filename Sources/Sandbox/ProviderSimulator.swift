@@ -1,4 +1,5 @@
 import ProbeResults
+import HTTPServer
 import Synchronization
 
 /// A simulated LLM provider on 127.0.0.1: answers every request the way that provider answers
@@ -9,21 +10,21 @@ public final class ProviderSimulator: Sendable {
         /// Answer as the provider does for this probe result class, first byte after `latency`.
         case answer(ProbeClass, latency: Duration = .zero)
         /// Exactly this reply.
-        case custom(SandboxReply)
+        case custom(ServerReply)
     }
 
     private final class State: Sendable {
-        let locked: Mutex<(outcome: Outcome, requests: [SandboxRequest])>
+        let locked: Mutex<(outcome: Outcome, requests: [ServerRequest])>
         init(_ outcome: Outcome) { locked = Mutex((outcome, [])) }
     }
 
     public let flavor: ProviderFlavor
-    private let server: SandboxHTTPServer
+    private let server: HTTPServer
     private let state: State
 
     public static func start(_ flavor: ProviderFlavor, outcome: Outcome = .answer(.ok)) async throws -> ProviderSimulator {
         let state = State(outcome)
-        let server = try await SandboxHTTPServer.start { request in
+        let server = try await HTTPServer.start { request in
             let outcome = state.locked.withLock { state in
                 state.requests.append(request)
                 if state.requests.count > 1000 { state.requests.removeFirst(state.requests.count - 1000) }
@@ -37,7 +38,7 @@ public final class ProviderSimulator: Sendable {
         return ProviderSimulator(flavor: flavor, server: server, state: state)
     }
 
-    private init(flavor: ProviderFlavor, server: SandboxHTTPServer, state: State) {
+    private init(flavor: ProviderFlavor, server: HTTPServer, state: State) {
         self.flavor = flavor
         self.server = server
         self.state = state
@@ -50,7 +51,7 @@ public final class ProviderSimulator: Sendable {
     public func set(_ outcome: Outcome) { state.locked.withLock { $0.outcome = outcome } }
 
     /// The requests received so far (the last 1000), oldest first.
-    public var requests: [SandboxRequest] { state.locked.withLock { $0.requests } }
+    public var requests: [ServerRequest] { state.locked.withLock { $0.requests } }
 
     public func stop() async { await server.stop() }
 }

@@ -1,6 +1,6 @@
 import Control
+import HTTPServer
 import Foundation
-import Sandbox
 import Synchronization
 
 /// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs,
@@ -38,7 +38,7 @@ public final class GitLabSimulator: Sendable {
         var pollsToFinish = 2
         var polls: [Int: Int] = [:]
         var retries: [Int] = []
-        var requests: [SandboxRequest] = []
+        var requests: [ServerRequest] = []
         var pageSize = 100
     }
     private final class Box: Sendable { let state = Mutex(State()) }
@@ -46,15 +46,15 @@ public final class GitLabSimulator: Sendable {
     public let token: String
     public let project: String
     private let box: Box
-    private let server: SandboxHTTPServer
+    private let server: HTTPServer
 
     public static func start(project: String = "42", token: String = "glpat-sandbox") async throws -> GitLabSimulator {
         let box = Box()
-        let server = try await SandboxHTTPServer.start { request in Self.handle(request, box: box, project: project, token: token) }
+        let server = try await HTTPServer.start { request in Self.handle(request, box: box, project: project, token: token) }
         return GitLabSimulator(token: token, project: project, box: box, server: server)
     }
 
-    private init(token: String, project: String, box: Box, server: SandboxHTTPServer) {
+    private init(token: String, project: String, box: Box, server: HTTPServer) {
         self.token = token
         self.project = project
         self.box = box
@@ -81,9 +81,9 @@ public final class GitLabSimulator: Sendable {
     public var variables: [String: String] { box.state.withLock { $0.variables } }
     /// Ids of the jobs retried so far.
     public var retries: [Int] { box.state.withLock { $0.retries } }
-    public var requests: [SandboxRequest] { box.state.withLock { $0.requests } }
+    public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
 
-    private static func handle(_ request: SandboxRequest, box: Box, project: String, token: String) -> SandboxReply {
+    private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in
             state.requests.append(request)
             if let fault = state.faults.next() { return fault }
@@ -156,7 +156,7 @@ public final class GitLabSimulator: Sendable {
         .object(["id": .number(Double(job.id)), "name": .string(job.name), "status": .string(job.status)])
     }
 
-    private static func page(_ items: [JSONValue], _ request: SandboxRequest, _ pageSize: Int) -> SandboxReply {
+    private static func page(_ items: [JSONValue], _ request: ServerRequest, _ pageSize: Int) -> ServerReply {
         let perPage = min(pageSize, request.query["per_page"].flatMap(Int.init) ?? 20)
         let page = request.query["page"].flatMap(Int.init) ?? 1
         let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))

@@ -1,5 +1,5 @@
 import Control
-import Sandbox
+import HTTPServer
 import Synchronization
 
 /// A page receiver on 127.0.0.1 that answers like PagerDuty (`/v2/enqueue` → 202), Slack
@@ -12,11 +12,11 @@ public final class PagerSink: Sendable {
     }
     private final class Box: Sendable { let state = Mutex((received: [Received](), down: false)) }
     private let box: Box
-    private let server: SandboxHTTPServer
+    private let server: HTTPServer
 
     public static func start() async throws -> PagerSink {
         let box = Box()
-        let server = try await SandboxHTTPServer.start { request in
+        let server = try await HTTPServer.start { request in
             box.state.withLock { state in
                 if state.down { return .reset }
                 let path = String(request.uri.split(separator: "?")[0])
@@ -31,7 +31,7 @@ public final class PagerSink: Sendable {
         return PagerSink(box: box, server: server)
     }
 
-    private init(box: Box, server: SandboxHTTPServer) {
+    private init(box: Box, server: HTTPServer) {
         self.box = box
         self.server = server
     }

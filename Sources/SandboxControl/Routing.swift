@@ -1,8 +1,8 @@
 import Control
+import HTTPServer
 import Foundation
-import Sandbox
 
-extension SandboxRequest {
+extension ServerRequest {
     /// The path without the query, split on `/`.
     var pathParts: [Substring] { uri.split(separator: "?", maxSplits: 1)[0].split(separator: "/") }
 
@@ -20,8 +20,8 @@ extension SandboxRequest {
     public var json: JSONValue? { JSONValue.parse(body) }
 }
 
-extension SandboxReply {
-    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> SandboxReply {
+extension ServerReply {
+    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> ServerReply {
         .respond(status: status, headers: [("content-type", "application/json")] + headers, body: value.bytes)
     }
 }
@@ -33,7 +33,7 @@ struct Faults {
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
 
-    mutating func next() -> SandboxReply? {
+    mutating func next() -> ServerReply? {
         if failures.count > 0 {
             failures.count -= 1
             return .json(failures.status, .object(["errors": .array([.string("injected failure")]), "message": .string("injected failure")]))

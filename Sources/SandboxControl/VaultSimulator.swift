@@ -1,6 +1,6 @@
 import Control
+import HTTPServer
 import Foundation
-import Sandbox
 import Synchronization
 
 /// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
@@ -11,22 +11,22 @@ public final class VaultSimulator: Sendable {
         var metadata: [String: [String: String]] = [:]
         var faults = Faults()
         var beforeNextWrite: (@Sendable (inout [String: JSONValue]) -> Void)?
-        var requests: [SandboxRequest] = []
+        var requests: [ServerRequest] = []
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
     public let token: String
     public let namespace: String?
     private let box: Box
-    private let server: SandboxHTTPServer
+    private let server: HTTPServer
 
     public static func start(token: String = "hvs.sandbox-token", namespace: String? = nil) async throws -> VaultSimulator {
         let box = Box()
-        let server = try await SandboxHTTPServer.start { request in Self.handle(request, box: box, token: token, namespace: namespace) }
+        let server = try await HTTPServer.start { request in Self.handle(request, box: box, token: token, namespace: namespace) }
         return VaultSimulator(token: token, namespace: namespace, box: box, server: server)
     }
 
-    private init(token: String, namespace: String?, box: Box, server: SandboxHTTPServer) {
+    private init(token: String, namespace: String?, box: Box, server: HTTPServer) {
         self.token = token
         self.namespace = namespace
         self.server = server
@@ -47,9 +47,9 @@ public final class VaultSimulator: Sendable {
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
     public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) { box.state.withLock { $0.beforeNextWrite = edit } }
-    public var requests: [SandboxRequest] { box.state.withLock { $0.requests } }
+    public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
 
-    private static func handle(_ request: SandboxRequest, box: Box, token: String, namespace: String?) -> SandboxReply {
+    private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
             state.requests.append(request)
             if let fault = state.faults.next() { return fault }

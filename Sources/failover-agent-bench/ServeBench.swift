@@ -1,6 +1,6 @@
 import ArgumentParser
+import HTTPServer
 import Glibc
-import Sandbox
 
 /// A fast loopback target for the probe benchmark, in its own process so its memory is not counted.
 struct ServeBench: AsyncParsableCommand {
@@ -12,7 +12,7 @@ struct ServeBench: AsyncParsableCommand {
 
     func run() async throws {
         let body = Array(#"{"ok":true}"#.utf8)
-        let server = try await SandboxHTTPServer.start(port: port, threads: threads) { _ in
+        let server = try await HTTPServer.start(port: port, threads: threads) { _ in
             .respond(status: 200, headers: [("content-type", "application/json")], body: body)
         }
         writeLine("listening \(server.port)")

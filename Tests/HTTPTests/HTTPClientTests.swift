@@ -1,13 +1,13 @@
 import HTTP
-import Sandbox
+import HTTPServer
 import Testing
 
 /// The libcurl client against real HTTP servers on 127.0.0.1.
 @Suite struct HTTPClientTests {
     let client = HTTPClient()
 
-    func withServer(_ handler: @escaping SandboxHTTPServer.Handler, _ body: (SandboxHTTPServer) async throws -> Void) async throws {
-        let server = try await SandboxHTTPServer.start(handler: handler)
+    func withServer(_ handler: @escaping HTTPServer.Handler, _ body: (HTTPServer) async throws -> Void) async throws {
+        let server = try await HTTPServer.start(handler: handler)
         do { try await body(server) } catch {
             await server.stop(); client.shutdown(); throw error
         }
@@ -62,7 +62,7 @@ import Testing
             guard case .failure(let reset) = await client.execute(HTTPRequest(url: server.baseURL)).result else { Issue.record("expected a failure"); return }
             #expect(reset.kind == .connect)
         }
-        let closed = try await SandboxHTTPServer.start { _ in .hang }
+        let closed = try await HTTPServer.start { _ in .hang }
         let port = closed.port
         await closed.stop()
         let other = HTTPClient()
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func shutdownCancelsTransfersInFlight() async throws {
-        let server = try await SandboxHTTPServer.start { _ in .hang }
+        let server = try await HTTPServer.start { _ in .hang }
         let local = HTTPClient()
         let task = Task { await local.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(30))) }
         try await Task.sleep(for: .milliseconds(100))

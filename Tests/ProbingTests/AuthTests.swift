@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import HTTP
 import ProbeResults
 import Probing
@@ -7,7 +8,7 @@ import Testing
 
 /// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.
 @Suite struct AuthTests {
-    func probeOnce(_ auth: ProbeAuth, flavor: ProviderFlavor = .vertex) async throws -> (ProbeResult, [SandboxRequest]) {
+    func probeOnce(_ auth: ProbeAuth, flavor: ProviderFlavor = .vertex) async throws -> (ProbeResult, [ServerRequest]) {
         let simulator = try await ProviderSimulator.start(flavor)
         let client = HTTPClient()
         let spec = ProbeSpec(provider: flavor.rawValue, name: "p", method: "POST", url: simulator.baseURL + "/model/m/converse", body: "{}", timeout: .seconds(5), auth: auth)

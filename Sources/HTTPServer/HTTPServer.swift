@@ -3,8 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A request as the sandbox received it.
-public struct SandboxRequest: Sendable {
+/// A request as the server received it.
+public struct ServerRequest: Sendable {
     public var method: String
     /// Path and query, e.g. `/v1/messages`.
     public var uri: String
@@ -18,8 +18,8 @@ public struct SandboxRequest: Sendable {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// How the sandbox answers one request.
-public enum SandboxReply: Sendable {
+/// How the server answers one request.
+public enum ServerReply: Sendable {
     /// An HTTP answer, sent after `delay`.
     case respond(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: Duration = .zero)
     /// Never answer; the connection stays open until the client gives up.
@@ -30,22 +30,23 @@ public enum SandboxReply: Sendable {
     case close
 
     /// A JSON answer.
-    public static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: Duration = .zero) -> SandboxReply {
+    public static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: Duration = .zero) -> ServerReply {
         .respond(status: status, headers: [("content-type", "application/json")] + headers, body: Array(body.utf8), delay: delay)
     }
 }
 
-/// A real HTTP/1.1 server on 127.0.0.1 that answers each request as `handler` says.
-public final class SandboxHTTPServer: Sendable {
-    public typealias Handler = @Sendable (SandboxRequest) -> SandboxReply
+/// A small HTTP/1.1 server (SwiftNIO) that answers each request as `handler` says: the simulators
+/// on 127.0.0.1 and the agent's own API use it.
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (ServerRequest) -> ServerReply
 
     public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let counter: ConnectionCounter
 
-    /// Binds 127.0.0.1 (`port` 0 picks a free one) and starts serving.
-    public static func start(port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> SandboxHTTPServer {
+    /// Binds `host` (`port` 0 picks a free one) and starts serving.
+    public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let counter = ConnectionCounter()
         do {
@@ -60,8 +61,8 @@ public final class SandboxHTTPServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(SandboxHandler(handler: handler))
                     }
                 }
-                .bind(host: "127.0.0.1", port: port).get()
-            return SandboxHTTPServer(port: channel.localAddress?.port ?? port, group: group, channel: channel, counter: counter)
+                .bind(host: host, port: port).get()
+            return HTTPServer(port: channel.localAddress?.port ?? port, group: group, channel: channel, counter: counter)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -75,7 +76,7 @@ public final class SandboxHTTPServer: Sendable {
         self.channel = channel
     }
 
-    /// `http://127.0.0.1:<port>`
+    /// `http://127.0.0.1:<port>` (for a server bound to loopback or to every address).
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Connections accepted so far.
@@ -92,11 +93,11 @@ private final class SandboxHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let handler: SandboxHTTPServer.Handler
+    private let handler: HTTPServer.Handler
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(handler: @escaping SandboxHTTPServer.Handler) { self.handler = handler }
+    init(handler: @escaping HTTPServer.Handler) { self.handler = handler }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -107,12 +108,12 @@ private final class SandboxHandler: ChannelInboundHandler {
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard let head else { return }
-            let request = SandboxRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            let request = ServerRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
             act(handler(request), keepAlive: head.isKeepAlive, context: context)
         }
     }
 
-    private func act(_ reply: SandboxReply, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func act(_ reply: ServerReply, keepAlive: Bool, context: ChannelHandlerContext) {
         switch reply {
         case .hang: break
         case .close: context.close(promise: nil)
