@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "Control", dependencies: ["HTTP", "Selection"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
-        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control"], swiftSettings: strict),
+        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -42,7 +42,7 @@ let package = Package(
             ], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
         .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal"], swiftSettings: strict),
+        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer"], swiftSettings: strict),
         .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",

@@ -1,3 +1,4 @@
+import AgentCore
 import Config
 import Control
 import Foundation
@@ -13,6 +14,24 @@ public struct AgentConfiguration: Sendable {
     public var targets: [Target] = []
     /// PEM bundle for Vault and GitLab TLS instead of the system's.
     public var caBundle: String?
+    /// How `run` works: probes, journal, API, modes and limits.
+    public var agent = AgentSettings()
+    public var pagers: [PagerSettings] = []
+
+    /// The `agent:` section.
+    public struct AgentSettings: Sendable {
+        /// Directory of probe specs.
+        public var probes = "probes"
+        /// The journal file (SQLite).
+        public var journal = "failover-agent.sqlite"
+        public var listenHost = "127.0.0.1"
+        public var listenPort = 9464
+        /// Bearer token of the agent's API (`approve`, `reject`, `pause`, `resume`).
+        public var apiToken: Credential = .environment("FAILOVER_AGENT_TOKEN")
+        public var restoreMode: ActionMode = .perform
+        public var proposalLifetime = 900.0
+        public var maxFailoversPerHour = 3
+    }
 
     /// Where the gateway's `models.yml` and `unit_primitives.yml` are, and provider corrections.
     public struct CatalogFiles: Sendable {
@@ -28,7 +47,7 @@ public struct AgentConfiguration: Sendable {
     }
 
     public static func parse(_ yaml: YAMLFields) throws(ConfigError) -> AgentConfiguration {
-        try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle"])
+        try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle", "agent", "pagers"])
         var configuration = AgentConfiguration()
         let directory = (yaml.file as NSString).deletingLastPathComponent
         func path(_ text: String) -> String { text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text) }
@@ -47,6 +66,8 @@ public struct AgentConfiguration: Sendable {
             if configuration.targets.contains(where: { $0.name == target.name }) { throw item.error("name", "target '\(target.name)' is defined twice") }
             configuration.targets.append(target)
         }
+        if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
+        for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item)) }
         if !configuration.targets.isEmpty, configuration.catalog == nil { throw yaml.error(nil, "targets need a catalog (models and unit_primitives)") }
         return configuration
     }
@@ -106,6 +127,64 @@ enum TargetLoader {
         case (let name?, nil): return .environment(name)
         case (nil, let file?): return .file(file)
         default: throw fields.error(nil, "\(fields.path) needs exactly one of token_env or token_file")
+        }
+    }
+}
+
+enum AgentLoader {
+    static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
+        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour"])
+        var agent = AgentConfiguration.AgentSettings()
+        agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
+        agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
+        if let listen = try yaml.optionalString("listen") {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else { throw yaml.error("listen", "'\(listen)' is not host:port") }
+            (agent.listenHost, agent.listenPort) = (String(parts[0]), port)
+        }
+        switch (try yaml.optionalString("api_token_env"), try yaml.optionalString("api_token_file")) {
+        case (nil, nil): break
+        case (let name?, nil): agent.apiToken = .environment(name)
+        case (nil, let file?): agent.apiToken = .file(path(file))
+        default: throw yaml.error("api_token_file", "set api_token_env or api_token_file, not both")
+        }
+        if let mode = try yaml.optionalString("restore_mode") {
+            guard let value = ActionMode(rawValue: mode) else { throw yaml.error("restore_mode", "'\(mode)' is not propose or perform") }
+            agent.restoreMode = value
+        }
+        agent.proposalLifetime = try yaml.duration("proposal_lifetime", default: .seconds(900)).seconds
+        if let cap = try yaml.optionalInt("max_failovers_per_hour") {
+            guard cap >= 1 else { throw yaml.error("max_failovers_per_hour", "must be at least 1") }
+            agent.maxFailoversPerHour = cap
+        }
+        return agent
+    }
+
+    static func pager(_ item: YAMLFields) throws(ConfigError) -> PagerSettings {
+        guard item.keys.count == 1, let kind = item.keys.first, let fields = try item.optionalFields(kind) else {
+            throw item.error(nil, "a pager is one of pagerduty, slack or webhook, with its settings")
+        }
+        switch kind {
+        case "pagerduty":
+            try fields.rejectUnknownKeys(["routing_key_env", "routing_key_file", "url"])
+            return .pagerDuty(routingKey: try credential(fields, "routing_key"), url: try fields.optionalString("url") ?? "https://events.pagerduty.com")
+        case "slack":
+            try fields.rejectUnknownKeys(["webhook_env", "webhook_file"])
+            return .slack(webhook: try credential(fields, "webhook"))
+        case "webhook":
+            try fields.rejectUnknownKeys(["url", "token_env", "token_file"])
+            let hasToken = fields.has("token_env") || fields.has("token_file")
+            return .webhook(url: try fields.string("url"), token: hasToken ? try credential(fields, "token") : nil)
+        default:
+            throw item.error(kind, "is not a pager (pagerduty, slack or webhook)")
+        }
+    }
+
+    private static func credential(_ fields: YAMLFields, _ name: String) throws(ConfigError) -> Credential {
+        switch (try fields.optionalString(name + "_env"), try fields.optionalString(name + "_file")) {
+        case (let env?, nil): return .environment(env)
+        case (nil, let file?): return .file(file)
+        default: throw fields.error(nil, "\(fields.path) needs exactly one of \(name)_env or \(name)_file")
         }
     }
 }

@@ -42,6 +42,9 @@ public struct ActionReport: Sendable {
     public var outcome: Outcome
     /// Owned keys a person changed since the agent wrote them: left as they are.
     public var leftToPeople: [String] = []
+    /// The secret version planned from and the pipeline SHA the redeploy would deploy, once checked.
+    public var secretVersion: Int?
+    public var deploySHA: String?
 
     public init(target: String, plan: Plan? = nil, outcome: Outcome) {
         self.target = target
@@ -152,6 +155,8 @@ public struct TargetExecutor: Sendable {
                     return report
                 }
                 let deploy = try await redeployer.preflight()
+                report.secretVersion = snap.secret.version
+                report.deploySHA = deploy.pipeline.sha
                 guard apply else {
                     report.outcome = .planned
                     return report

@@ -39,14 +39,29 @@ public enum ServerReply: Sendable {
 /// on 127.0.0.1 and the agent's own API use it.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (ServerRequest) -> ServerReply
+    public typealias AsyncHandler = @Sendable (ServerRequest) async -> ServerReply
 
     public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let counter: ConnectionCounter
 
-    /// Binds `host` (`port` 0 picks a free one) and starts serving.
+    /// Binds `host` (`port` 0 picks a free one) and starts serving, answering from `handler`.
     public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> HTTPServer {
+        try await start(host: host, port: port, threads: threads, respond: .sync(handler))
+    }
+
+    /// The same, for a handler that must await (e.g. it calls other services).
+    public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, asyncHandler: @escaping AsyncHandler) async throws -> HTTPServer {
+        try await start(host: host, port: port, threads: threads, respond: .async(asyncHandler))
+    }
+
+    enum Responder: Sendable {
+        case sync(Handler)
+        case async(AsyncHandler)
+    }
+
+    private static func start(host: String, port: Int, threads: Int, respond handler: Responder) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let counter = ConnectionCounter()
         do {
@@ -93,11 +108,11 @@ private final class SandboxHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let handler: HTTPServer.Handler
+    private let handler: HTTPServer.Responder
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(handler: @escaping HTTPServer.Handler) { self.handler = handler }
+    init(handler: HTTPServer.Responder) { self.handler = handler }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -109,7 +124,20 @@ private final class SandboxHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let request = ServerRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
-            act(handler(request), keepAlive: head.isKeepAlive, context: context)
+            switch handler {
+            case .sync(let respond): act(respond(request), keepAlive: head.isKeepAlive, context: context)
+            case .async(let respond):
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let keepAlive = head.isKeepAlive
+                let loop = context.eventLoop
+                Task {
+                    let reply = await respond(request)
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.act(reply, keepAlive: keepAlive, context: context)
+                    }
+                }
+            }
         }
     }
 

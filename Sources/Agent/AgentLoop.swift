@@ -1,0 +1,246 @@
+import AgentCore
+import Control
+import Foundation
+import Health
+import Journal
+import ProbeResults
+import Probing
+
+/// The unattended agent: probes every provider on the scheduler's cadence, feeds the pure
+/// ``AgentCore``, and carries out what it decides (pages, proposals, journaled actions, one at a
+/// time per target). Approvals, rejections and the kill switch come in through ``approve(_:)``,
+/// ``reject(_:)`` and ``setPaused(_:)``.
+public actor AgentLoop {
+    public struct Parts: Sendable {
+        public var specs: [ProbeSpec]
+        public var prober: Prober
+        public var runner: ActionRunner
+        public var pagers: Pagers
+        public var journal: Journal
+        /// What a page tells a person to type, e.g. `failover-agent approve`.
+        public var approveCommand: String
+        public var log: @Sendable (String) -> Void
+
+        public init(specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal, approveCommand: String = "failover-agent approve", log: @escaping @Sendable (String) -> Void) {
+            self.specs = specs
+            self.prober = prober
+            self.runner = runner
+            self.pagers = pagers
+            self.journal = journal
+            self.approveCommand = approveCommand
+            self.log = log
+        }
+    }
+
+    struct Stream {
+        var spec: ProbeSpec
+        var nextStart: Double
+        var lastStart = -Double.infinity
+        var inFlight = 0
+        var last: ProbeResult?
+    }
+
+    private var core: AgentCore
+    private let parts: Parts
+    private let scheduler: ProbeScheduler
+    private let origin = ContinuousClock.now
+    private var streams: [String: Stream] = [:]
+    private var chains: [String: Task<Void, Never>] = [:]
+    private var stopping = false
+    public private(set) var actionsDone: [ActionReport] = []
+
+    public init(core: AgentCore, parts: Parts) {
+        self.core = core
+        self.parts = parts
+        scheduler = ProbeScheduler(policy: core.monitor.policy)
+        var seen = Set<String>()
+        let specs = parts.specs.filter { seen.insert($0.provider).inserted }  // one probe stream per provider
+        for (provider, at) in scheduler.firstProbes(specs.map(\.provider)) {
+            streams[provider] = Stream(spec: specs.first { $0.provider == provider }!, nextStart: at)
+        }
+    }
+
+    /// Seconds since the agent started.
+    public var now: Double { (ContinuousClock.now - origin) / .seconds(1) }
+
+    /// Finishes interrupted actions, then probes and acts until the task is cancelled; then
+    /// lets the actions in flight finish.
+    public func run(tick: Duration = .milliseconds(50)) async {
+        for report in await parts.runner.recover() {
+            parts.log("recovered an interrupted action on \(report.target): \(report.outcome.summary)")
+        }
+        var lastTick = 0.0
+        while !Task.isCancelled {
+            let now = now
+            for (provider, stream) in streams where stream.nextStart <= now && stream.inFlight < core.monitor.policy.maxInFlight {
+                launch(provider, at: now)
+            }
+            if now - lastTick >= 1 {
+                lastTick = now
+                handle(core.tick(at: now))
+            }
+            try? await Task.sleep(for: tick)
+        }
+        stopping = true
+        for chain in chains.values { await chain.value }
+    }
+
+    private func launch(_ provider: String, at now: Double) {
+        streams[provider]!.inFlight += 1
+        streams[provider]!.lastStart = now
+        streams[provider]!.nextStart = scheduler.nextStart(lastStart: now, now: now, health: core.monitor.providers[provider])
+        let spec = streams[provider]!.spec
+        let prober = parts.prober
+        Task {
+            let result = await prober.probe(spec)
+            self.completed(provider, startedAt: now, result: result)
+        }
+    }
+
+    private func completed(_ provider: String, startedAt: Double, result: ProbeResult) {
+        let now = now
+        streams[provider]!.inFlight -= 1
+        streams[provider]!.last = result
+        let observation = Observation(provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt, completedAt: now)
+        let commands = core.observe(observation)
+        streams[provider]!.nextStart = scheduler.nextStart(lastStart: streams[provider]!.lastStart, now: now, health: core.monitor.providers[provider])
+        handle(commands)
+    }
+
+    private func handle(_ commands: [AgentCommand]) {
+        for command in commands {
+            switch command {
+            case .alert(let alert): page(alert)
+            case .execute(let kind, let provider, let target, let proposal):
+                enqueue(target) { await self.execute(kind, provider: provider, target: target, proposal: proposal) }
+            case .propose(let kind, let provider, let target):
+                enqueue(target) { await self.propose(kind, provider: provider, target: target) }
+            }
+        }
+    }
+
+    /// Actions on one target run one after another; the next waits for the previous.
+    private func enqueue(_ target: String, _ work: @escaping @Sendable () async -> Void) {
+        guard !stopping else { return }
+        let previous = chains[target]
+        chains[target] = Task {
+            await previous?.value
+            await work()
+        }
+    }
+
+    private func execute(_ kind: ActionKind, provider: String, target: String, proposal: String?) async {
+        parts.log("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")")
+        let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
+        actionsDone.append(report)
+        if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
+        parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
+        switch report.outcome {
+        case .refused(let why), .failed(let why):
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical))
+        case .deployed(let status) where status != "success":
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical))
+        default: break
+        }
+    }
+
+    /// Plans without acting, records a proposal and pages its approve command.
+    private func propose(_ kind: ActionKind, provider: String, target: String) async {
+        guard let executor = parts.runner.executors[target] else { return }
+        let check = kind == .failover ? await executor.failover(provider: provider, apply: false) : await executor.restore(provider: provider, apply: false)
+        guard check.outcome == .planned, let plan = check.plan, let sha = check.deploySHA, let version = check.secretVersion else {
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "cannot propose the \(kind.rawValue) of \(provider) on \(target): \(check.outcome.summary)", severity: .critical))
+            return
+        }
+        let now = now
+        let id = newProposalID()
+        let proposal = Journal.Proposal(
+            id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
+            action: kind.rawValue, target: target, provider: provider, plan: plan.override.json, sha: sha, secretVersion: version)
+        do { try parts.journal.save(proposal) } catch {
+            parts.log("cannot journal proposal \(id): \(error)")
+            return
+        }
+        core.opened(id: id, kind: kind, provider: provider, target: target, at: now)
+        parts.log("proposal \(id): \(kind.rawValue) of \(provider) on \(target); approve with: \(parts.approveCommand) \(id)")
+        page(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "\(provider) on \(target): approve the \(kind.rawValue) with `\(parts.approveCommand) \(id)` (or reject it); it deploys \(sha.prefix(12)) and expires in \(Int(core.settings.proposalLifetime / 60)) min.\n\(plan.diff(target: target))", severity: .critical))
+    }
+
+    public enum Answer: Sendable, Equatable {
+        case accepted(String)
+        case refused(String)
+    }
+
+    /// A person approved proposal `id`: re-validate (provider state, secret version, pipeline SHA)
+    /// and act, or re-propose when the plan changed.
+    public func approve(_ id: String) async -> Answer {
+        let command: AgentCommand
+        do { command = try core.approve(id, at: now) } catch {
+            _ = try? parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
+            return .refused(error.description)
+        }
+        guard case .execute(let kind, let provider, let target, _) = command, let stored = try? parts.journal.proposal(id),
+            (try? parts.journal.transition(id, from: .open, to: .approved)) == true
+        else { return .refused("proposal \(id) is not open in the journal") }
+        _ = try? parts.journal.record("approval", target: target, provider: provider, detail: "proposal \(id)")
+        guard let executor = parts.runner.executors[target] else { return .refused("no target \(target)") }
+        let check = kind == .failover ? await executor.failover(provider: provider, apply: false) : await executor.restore(provider: provider, apply: false)
+        if check.plan?.override.json != stored.plan || check.deploySHA != stored.sha || check.secretVersion != stored.secretVersion {
+            _ = try? parts.journal.transition(id, from: .approved, to: .superseded)
+            enqueue(target) { await self.propose(kind, provider: provider, target: target) }
+            return .refused("the plan, secret version or pipeline changed since proposal \(id) was made: a new proposal is being paged")
+        }
+        enqueue(target) { await self.execute(kind, provider: provider, target: target, proposal: id) }
+        return .accepted("approved \(id): \(kind.rawValue) of \(provider) on \(target) is under way")
+    }
+
+    public func reject(_ id: String) -> Answer {
+        do { try core.reject(id, at: now) } catch { return .refused(error.description) }
+        _ = try? parts.journal.transition(id, from: .open, to: .rejected)
+        _ = try? parts.journal.record("rejection", detail: "proposal \(id)")
+        return .accepted("rejected \(id)")
+    }
+
+    public func setPaused(_ paused: Bool) {
+        core.setPaused(paused)
+        _ = try? parts.journal.record(paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
+        parts.log(paused ? "paused: probing and paging, acting on nothing" : "resumed")
+    }
+
+    /// The agent's state for `/status`: each provider's health and evidence, open proposals, pause.
+    public func status() -> JSONValue {
+        var providers: [String: JSONValue] = [:]
+        for (name, stream) in streams {
+            let health = core.monitor.providers[name]
+            providers[name] = .object([
+                "state": .string(health?.state.rawValue ?? "unknown"), "error_rate": .number(((health?.errorRate ?? 0) * 1000).rounded() / 1000),
+                "samples": .number(Double(health?.sampleCount ?? 0)), "last_class": stream.last.map { .string($0.resultClass.rawValue) } ?? .null,
+                "last_ttfb_ms": stream.last.map { .number(($0.ttfbMs * 10).rounded() / 10) } ?? .null,
+            ])
+        }
+        let open = core.proposals.values.filter { $0.status == .open }.sorted { $0.id < $1.id }.map { proposal -> JSONValue in
+            .object(["id": .string(proposal.id), "action": .string(proposal.kind.rawValue), "provider": .string(proposal.provider), "target": .string(proposal.target)])
+        }
+        let failing = core.monitor.providers.values.filter { $0.state == .failing || $0.state == .recovering }.map(\.provider).sorted()
+        return .object([
+            "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind), "providers": .object(providers),
+            "open_proposals": .array(open), "failed_over": .array(failing.map { .string($0) }),
+        ])
+    }
+
+    private func page(_ alert: Alert) {
+        _ = try? parts.journal.record("alert", detail: alert.summary)
+        let page = Page(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: Page.Severity(rawValue: alert.severity.rawValue) ?? .error)
+        let pagers = parts.pagers, log = parts.log
+        Task.detached {  // a pager that is down never blocks the agent
+            for failure in await pagers.send(page) { log("page not delivered by \(failure.pager): \(failure.error)") }
+        }
+    }
+
+    private func newProposalID() -> String {
+        while true {
+            let id = String(UInt32.random(in: 0x100000...0xFFFFFF), radix: 16)
+            if core.proposals[id] == nil, (try? parts.journal.proposal(id)) == nil { return id }
+        }
+    }
+}
