@@ -43,11 +43,15 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
         .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer"], swiftSettings: strict),
+        .target(
+            name: "Demo",
+            dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection"],
+            swiftSettings: strict),
         .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal",
+                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .executableTarget(

@@ -102,7 +102,13 @@ public actor AgentLoop {
         streams[provider]!.inFlight -= 1
         streams[provider]!.last = result
         let observation = Observation(provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt, completedAt: now)
+        let before = core.monitor.state(of: provider)
+        let wasBlind = core.monitor.isBlind
         let commands = core.observe(observation)
+        if let after = core.monitor.state(of: provider), after != before {
+            parts.log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))")
+        }
+        if core.monitor.isBlind != wasBlind { parts.log(core.monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind") }
         streams[provider]!.nextStart = scheduler.nextStart(lastStart: streams[provider]!.lastStart, now: now, health: core.monitor.providers[provider])
         handle(commands)
     }
@@ -163,7 +169,7 @@ public actor AgentLoop {
         }
         core.opened(id: id, kind: kind, provider: provider, target: target, at: now)
         parts.log("proposal \(id): \(kind.rawValue) of \(provider) on \(target); approve with: \(parts.approveCommand) \(id)")
-        page(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "\(provider) on \(target): approve the \(kind.rawValue) with `\(parts.approveCommand) \(id)` (or reject it); it deploys \(sha.prefix(12)) and expires in \(Int(core.settings.proposalLifetime / 60)) min.\n\(plan.diff(target: target))", severity: .critical))
+        page(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "\(provider) on \(target): approve the \(kind.rawValue) with `\(parts.approveCommand) \(id)` (or reject it); it deploys \(sha.prefix(12)) and expires in \(core.settings.proposalLifetime >= 120 ? "\(Int(core.settings.proposalLifetime / 60)) min" : "\(Int(core.settings.proposalLifetime)) s").\n\(plan.diff(target: target))", severity: .critical))
     }
 
     public enum Answer: Sendable, Equatable {
@@ -230,6 +236,7 @@ public actor AgentLoop {
 
     private func page(_ alert: Alert) {
         _ = try? parts.journal.record("alert", detail: alert.summary)
+        parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
         let page = Page(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: Page.Severity(rawValue: alert.severity.rawValue) ?? .error)
         let pagers = parts.pagers, log = parts.log
         Task.detached {  // a pager that is down never blocks the agent

@@ -11,6 +11,8 @@ public final class ProviderSimulator: Sendable {
         case answer(ProbeClass, latency: Duration = .zero)
         /// Exactly this reply.
         case custom(ServerReply)
+        /// Whatever this returns for each request (e.g. drawn from a scenario's behaviour over time).
+        case scripted(@Sendable (ServerRequest) -> ServerReply)
     }
 
     private final class State: Sendable {
@@ -32,6 +34,7 @@ public final class ProviderSimulator: Sendable {
             }
             switch outcome {
             case .custom(let reply): return reply
+            case .scripted(let respond): return respond(request)
             case .answer(let resultClass, let latency): return flavor.reply(for: resultClass, latency: latency)
             }
         }

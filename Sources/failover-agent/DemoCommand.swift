@@ -1,55 +1,131 @@
+import AgentCore
 import ArgumentParser
+import ConfigFiles
+import Config
+import Demo
 import Foundation
-import HTTP
-import ProbeResults
-import Probing
-import Sandbox
+import Journal
+import Scenarios
+import Synchronization
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Probe simulated providers on 127.0.0.1 through the real probe engine, healthy and then failing.",
-        discussion: "Starts the Sandbox providers, writes probe specs for them, and probes them round by round as each degrades.")
+        abstract: "The whole story on 127.0.0.1, time-compressed: a provider outage, the proposal and its approval, the Vault write, the SHA-checked redeploy, recovery and the restore.",
+        discussion: "Simulated providers (driven by a scenario), Vault, GitLab and PagerDuty run on loopback; the real agent runs against them. Exit status 0 when the story ends with the secret back as it was.")
+
+    @Option(help: "A scenario file (../shared/scenarios format); default: a built-in Vertex AI outage.") var scenario: String?
+    @Option(help: "How many times faster than real time.") var speed = 25.0
+    @Option(help: "propose (a person approves; auto-approved unless --interactive) or perform.") var mode = "propose"
+    @Flag(help: "Wait for you to run the approve command instead of approving automatically.") var interactive = false
 
     func run() async throws {
-        let flavors: [ProviderFlavor] = [.anthropic, .vertex, .bedrock, .openai]
-        var simulators: [ProviderFlavor: ProviderSimulator] = [:]
-        for flavor in flavors { simulators[flavor] = try await ProviderSimulator.start(flavor) }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for flavor in flavors {
-            let spec = """
-                provider: \(flavor.rawValue)
-                url: \(simulators[flavor]!.baseURL)/probe
-                method: POST
-                headers:
-                  content-type: application/json
-                  x-api-key: ${DEMO_KEY}
-                body: '{"max_tokens":1}'
-                timeout: 1s
-                latency_budget: 300ms
-                """
-            try spec.write(toFile: "\(directory)/\(flavor.rawValue).yml", atomically: true, encoding: .utf8)
+        let story: Scenario
+        do { story = try scenario.map { file throws(ConfigError) in try ScenarioLoader.load(file: file) } ?? Self.builtIn() } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
         }
-        let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: ["DEMO_KEY": "demo-secret-key"])
-        guard errors.isEmpty else { throw ValidationError(errors.map(\.description).joined(separator: "\n")) }
+        guard let actionMode = ActionMode(rawValue: mode), speed >= 1, speed <= 200 else { throw ValidationError("--mode is propose or perform; --speed 1…200") }
+        let marks = Marks()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let log: @Sendable (String) -> Void = { line in
+            let t = (clock.now - started) / .seconds(1) * speed
+            marks.note(line, at: t)
+            print("[t=\(String(format: "%6.1f", t))s] \(line)")
+        }
+        let world = try await DemoWorld.start(scenario: story, speed: speed, mode: actionMode, log: log)
+        print("""
+            failover-agent demo: '\(story.name)' at \(Int(speed))× speed (\(Int(story.duration / speed)) s at most).
+            Simulated on 127.0.0.1: \(story.providerNames.joined(separator: ", ")) (driven by the scenario), Vault, GitLab, PagerDuty.
+            Target aigw-production in \(mode) mode. Its secret now: \(DemoWorld.original)
 
-        let rounds: [(String, [ProviderFlavor: ProviderSimulator.Outcome])] = [
-            ("every provider healthy", [:]),
-            ("Vertex AI answers 503, Anthropic is overloaded", [.vertex: .answer(.http5xx), .anthropic: .answer(.overloaded)]),
-            ("Bedrock throttles us, OpenAI slows past its budget", [.bedrock: .answer(.rateLimited), .openai: .answer(.ok, latency: .milliseconds(450))]),
-            ("Vertex AI hangs, Bedrock drops connections, OpenAI rejects our key", [.vertex: .answer(.timeout), .bedrock: .answer(.connect), .openai: .answer(.auth)]),
-        ]
-        let client = HTTPClient()
-        let prober = Prober(client: client)
-        for (title, outcomes) in rounds {
-            for flavor in flavors { simulators[flavor]!.set(outcomes[flavor] ?? .answer(.ok)) }
-            print("\n== \(title)")
-            print(ResultTable.render(await prober.probeAll(specs)))
+            """)
+        let running = Task { await world.loop.run() }
+        var approved = Set<String>()
+        while world.scenarioTime < story.duration {
+            try await Task.sleep(for: .milliseconds(100))
+            for proposal in await world.loop.status()["open_proposals"]?.array ?? [] {
+                guard let id = proposal["id"]?.string, !approved.contains(id) else { continue }
+                approved.insert(id)
+                print("\n  To approve: FAILOVER_AGENT_TOKEN=\(DemoWorld.apiToken) failover-agent approve \(id) --agent \(world.api.baseURL)\n")
+                if !interactive {
+                    try await Task.sleep(for: .seconds(1))
+                    log("(demo) a person runs `failover-agent approve \(id)`")
+                    switch await world.loop.approve(id) {
+                    case .accepted(let text): log("approve: \(text)")
+                    case .refused(let text): log("approve refused: \(text)")
+                    }
+                }
+            }
+            if marks.restored, world.secretValue == DemoWorld.original { break }
         }
-        client.shutdown()
-        for simulator in simulators.values { await simulator.stop() }
-        print("\nEach probe above went through libcurl to a real HTTP server on 127.0.0.1 and was classified from its status, headers and body.")
+        running.cancel()
+        await running.value
+        let value = world.secretValue
+        let checks: [(String, Bool)] = [
+            ("a failover was carried out", marks.failedOver),
+            ("a restore was carried out", marks.restored),
+            ("the secret is back byte-for-byte: \(value ?? "nil")", value == DemoWorld.original),
+            ("RUNWAY_DEPLOYMENT_STRATEGY removed after the incident", world.gitlab.variables.isEmpty),
+            ("deploy job retried once per action (\(world.gitlab.retries.count) retries)", world.gitlab.retries.count == 2),
+            ("pages sent to PagerDuty (\(world.pagers.received.count))", !world.pagers.received.isEmpty),
+        ]
+        print("\nFinal checks:")
+        for (what, ok) in checks { print("  \(ok ? "✓" : "✗") \(what)") }
+        if let onset = Self.onset(story), let decided = marks.decided {
+            print("\nTimings (scenario time): outage onset \(Int(onset)) s; decided \(String(format: "%.1f", decided - onset)) s later" +
+                (marks.proposed.map { "; proposal paged \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") +
+                (marks.retried.map { "; job retried \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") + ".")
+        }
+        print("Audit trail: \((try? Journal(path: world.journalPath).history(limit: 1000).count) ?? 0) journal entries.")
+        await world.stop()
+        if checks.contains(where: { !$0.1 }) { throw ExitCode(1) }
     }
+
+    /// A Vertex AI outage of seven minutes, in a 25-minute story.
+    static func builtIn() throws(ConfigError) -> Scenario {
+        try ScenarioLoader.parse(YAMLFields.parse("""
+            name: built-in-vertex-outage
+            description: Vertex AI answers 503 to every request for seven minutes.
+            seed: 5
+            duration: 25m
+            providers:
+              vertex:
+                - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0.002, class: http_5xx}}
+                - {at: 5m, failure: {rate: 1.0}}
+                - {at: 12m, failure: {rate: 0.002}}
+              bedrock:
+                - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0.002, class: http_5xx}}
+              anthropic:
+                - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0.002, class: overloaded}}
+            """, file: "built-in scenario"))
+    }
+
+    /// When the first provider starts failing every request.
+    static func onset(_ scenario: Scenario) -> Double? {
+        scenario.providers.flatMap { provider in provider.phases.filter { $0.failureRate == 1 }.map(\.at) }.min()
+    }
+}
+
+/// Moments of the story, noted from the log.
+final class Marks: Sendable {
+    private let state = Mutex<[String: Double]>([:])
+
+    func note(_ line: String, at t: Double) {
+        state.withLock { marks in
+            func mark(_ key: String) { if marks[key] == nil { marks[key] = t } }
+            if line.contains("→ failing") { mark("decided") }
+            if line.hasPrefix("proposal ") { mark("proposed") }
+            if line.contains("retried job") { mark("retried") }
+            if line.contains("failover of") && line.contains("deployed: job success") { mark("failedOver") }
+            if line.contains("restore of") && line.contains("deployed: job success") { mark("restored") }
+        }
+    }
+
+    var decided: Double? { state.withLock { $0["decided"] } }
+    var proposed: Double? { state.withLock { $0["proposed"] } }
+    var retried: Double? { state.withLock { $0["retried"] } }
+    var failedOver: Bool { state.withLock { $0["failedOver"] != nil } }
+    var restored: Bool { state.withLock { $0["restored"] != nil } }
 }

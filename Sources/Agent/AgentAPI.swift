@@ -1,0 +1,53 @@
+import Control
+import HTTPServer
+
+/// The agent's HTTP API. `GET /status` and `GET /healthz` are open; approving, rejecting,
+/// pausing and resuming need `Authorization: Bearer <token>`.
+public enum AgentAPI {
+    public static func handler(loop: AgentLoop, token: String) -> HTTPServer.AsyncHandler {
+        { request in
+            let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
+            let parts = path.split(separator: "/").map(String.init)
+            switch (request.method, parts.count, parts.first) {
+            case ("GET", 1, "status"): return reply(200, await loop.status())
+            case ("GET", 1, "healthz"): return .respond(status: 200, body: Array("ok\n".utf8))
+            default: break
+            }
+            guard request.method == "POST" else { return message(404, false, "no such endpoint") }
+            guard authorized(request, token: token) else { return message(401, false, "missing or wrong bearer token") }
+            switch (parts.count, parts.first, parts.last) {
+            case (3, "proposals", "approve"): return answer(await loop.approve(parts[1]))
+            case (3, "proposals", "reject"): return answer(await loop.reject(parts[1]))
+            case (1, "pause", _):
+                await loop.setPaused(true)
+                return message(200, true, "paused: probing and paging continue, no action is taken")
+            case (1, "resume", _):
+                await loop.setPaused(false)
+                return message(200, true, "resumed")
+            default: return message(404, false, "no such endpoint")
+            }
+        }
+    }
+
+    private static func authorized(_ request: ServerRequest, token: String) -> Bool {
+        guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.dropFirst("Bearer ".count).utf8), expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0  // constant time
+    }
+
+    private static func answer(_ answer: AgentLoop.Answer) -> ServerReply {
+        switch answer {
+        case .accepted(let text): message(200, true, text)
+        case .refused(let text): message(409, false, text)
+        }
+    }
+
+    private static func message(_ status: Int, _ ok: Bool, _ text: String) -> ServerReply {
+        reply(status, .object(["ok": .bool(ok), "message": .string(text)]))
+    }
+
+    private static func reply(_ status: Int, _ json: JSONValue) -> ServerReply {
+        .respond(status: status, headers: [("content-type", "application/json")], body: json.bytes + [0x0A])
+    }
+}

@@ -1,0 +1,158 @@
+import Agent
+import AgentCore
+import ConfigFiles
+import Control
+import Foundation
+import HTTP
+import HTTPServer
+import Health
+import Journal
+import ProbeResults
+import Probing
+import Sandbox
+import SandboxControl
+import Scenarios
+import Selection
+import Synchronization
+
+/// Everything the agent talks to, simulated on 127.0.0.1, with the agent itself: providers that
+/// behave as a scenario says (time-compressed by `speed`), Vault, GitLab and a pager sink.
+public final class DemoWorld: Sendable {
+    public static let secretPath = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    public static let original = #"{"generate_commit_message": ["claude_haiku_4_5_20251001_vertex", "claude_haiku_4_5_20251001"]}"#
+    public static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
+    public static let apiToken = "demo-api-token"
+
+    public let scenario: Scenario
+    public let speed: Double
+    public let providers: [ProviderSimulator]
+    public let vault: VaultSimulator
+    public let gitlab: GitLabSimulator
+    public let pagers: PagerSink
+    public let loop: AgentLoop
+    public let api: HTTPServer
+    public let journalPath: String
+    let client: HTTPClient
+    let directory: String
+    let origin: ContinuousClock.Instant
+
+    /// Starts the world and the agent (not yet running: call ``run()``).
+    public static func start(scenario: Scenario, speed: Double, mode: ActionMode, log: @escaping @Sendable (String) -> Void) async throws -> DemoWorld {
+        let origin = ContinuousClock.now
+        let clockOrigin = origin
+        var simulators: [ProviderSimulator] = []
+        for name in scenario.providerNames {
+            let flavor = ProviderFlavor(rawValue: name) ?? .openai
+            let sampler = Locked(OutcomeSampler(scenario: scenario, probeTimeout: 10, latencyBudget: 5))
+            simulators.append(try await ProviderSimulator.start(flavor, outcome: .scripted { _ in
+                let t = (ContinuousClock.now - clockOrigin) / .seconds(1) * speed
+                let outcome = sampler.withLock { $0.outcome(of: name, at: t) }
+                let latency = Duration.milliseconds(Int64((outcome.ttfbMs ?? 0) / speed))
+                return outcome.resultClass == .slow ? flavor.reply(for: .ok, latency: latency) : flavor.reply(for: outcome.resultClass, latency: latency)
+            }))
+        }
+        let vault = try await VaultSimulator.start()
+        vault.put(secretPath, ["value": .string(original)])
+        let gitlab = try await GitLabSimulator.start()
+        gitlab.addPipeline(id: 4711, sha: "5e1f0c0ffee0", jobs: [.init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true)])
+        let pagers = try await PagerSink.start()
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try writeCatalog(to: directory)
+        var specs: [ProbeSpec] = []
+        for (name, simulator) in zip(scenario.providerNames, simulators) {
+            specs.append(ProbeSpec(
+                provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe", headers: [HTTPHeader("content-type", "application/json")],
+                body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)), latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
+        }
+        let catalog = try CatalogLoader.models(file: directory + "/models.yml")
+        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: directory + "/unit_primitives.yml", catalog: catalog))
+        let target = Target(
+            name: "aigw-production", mode: mode == .perform ? .perform : .propose,
+            vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)))
+        let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]
+        let client = HTTPClient()
+        let executor = TargetExecutor(
+            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment))) { log("  vault/gitlab: \($0)") }
+        let journalPath = directory + "/journal.sqlite"
+        let journal = try Journal(path: journalPath)
+        let pager = try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
+        let parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]), pagers: Pagers([pager]), journal: journal, log: log)
+        let core = AgentCore(
+            settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: 900 / speed),
+            providers: scenario.providerNames, policy: Self.policy(speed: speed))
+        let loop = AgentLoop(core: core, parts: parts)
+        let api = try await HTTPServer.start(asyncHandler: AgentAPI.handler(loop: loop, token: apiToken))
+        return DemoWorld(
+            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, pagers: pagers, loop: loop, api: api,
+            journalPath: journalPath, client: client, directory: directory, origin: origin)
+    }
+
+    private init(
+        scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator, pagers: PagerSink,
+        loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String, origin: ContinuousClock.Instant
+    ) {
+        (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.pagers) = (scenario, speed, providers, vault, gitlab, pagers)
+        (self.loop, self.api, self.journalPath, self.client, self.directory, self.origin) = (loop, api, journalPath, client, directory, origin)
+    }
+
+    /// Scenario time now, in seconds.
+    public var scenarioTime: Double { (ContinuousClock.now - origin) / .seconds(1) * speed }
+
+    /// The default policy with every duration divided by `speed`.
+    public static func policy(speed: Double) -> HealthPolicy {
+        var p = HealthPolicy()
+        for path: WritableKeyPath<HealthPolicy, Double> in [\.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor, \.latencyCeiling, \.blindWindow] {
+            p[keyPath: path] /= speed
+        }
+        return p
+    }
+
+    public var secretValue: String? { vault.current(Self.secretPath)?.data["value"]?.string }
+
+    public func stop() async {
+        await api.stop()
+        for provider in providers { await provider.stop() }
+        await vault.stop()
+        await gitlab.stop()
+        await pagers.stop()
+        client.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A trimmed catalog in the AI Gateway's shapes.
+    static func writeCatalog(to directory: String) throws {
+        try """
+            models:
+              - {gitlab_identifier: claude_sonnet_4_6_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
+              - {gitlab_identifier: claude_sonnet_4_6_bedrock, model_class_provider: litellm, params: {custom_llm_provider: bedrock}}
+              - {gitlab_identifier: claude_sonnet_4_6, model_class_provider: anthropic}
+              - {gitlab_identifier: claude_haiku_4_5_20251001_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
+              - {gitlab_identifier: claude_haiku_4_5_20251001_bedrock, model_class_provider: litellm, params: {custom_llm_provider: bedrock}}
+              - {gitlab_identifier: claude_haiku_4_5_20251001, model_class_provider: anthropic}
+            """.write(toFile: directory + "/models.yml", atomically: true, encoding: .utf8)
+        try """
+            configurable_unit_primitives:
+              - feature_setting: duo_chat
+                default_models: [claude_sonnet_4_6_vertex]
+                selectable_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6]
+              - feature_setting: code_generations
+                default_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6]
+                selectable_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6]
+              - feature_setting: generate_commit_message
+                default_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
+                selectable_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
+            """.write(toFile: directory + "/unit_primitives.yml", atomically: true, encoding: .utf8)
+    }
+}
+
+/// A value behind a lock, shareable across threads.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
+
