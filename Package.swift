@@ -70,6 +70,7 @@ let package = Package(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
             swiftSettings: strict),

@@ -1,0 +1,120 @@
+import Agent
+import AgentCore
+import Config
+import ConfigFiles
+import Demo
+import Foundation
+import Scenarios
+import Testing
+
+/// The running agent against simulated providers, Vault, GitLab and PagerDuty on 127.0.0.1,
+/// time-compressed 50×: a 2-minute Vertex AI outage in an 8-minute story (under 10 s each).
+@Suite(.serialized) struct AgentEndToEndTests {
+    static let speed = 50.0
+    static func scenario() throws -> Scenario {
+        try ScenarioLoader.parse(YAMLFields.parse("""
+            name: short-vertex-outage
+            seed: 9
+            duration: 8m
+            providers:
+              vertex:
+                - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
+                - {at: 1m, failure: {rate: 1.0}}
+                - {at: 3m, failure: {rate: 0}}
+              bedrock:
+                - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
+              anthropic:
+                - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
+            """, file: "test"))
+    }
+
+    func world(_ mode: ActionMode) async throws -> (DemoWorld, Task<Void, Never>) {
+        let world = try await DemoWorld.start(scenario: try Self.scenario(), speed: Self.speed, mode: mode) { _ in }
+        let loop = world.loop
+        return (world, Task { await loop.run(tick: .milliseconds(10)) })
+    }
+
+    /// Waits (bounded by the story's length) until `condition` holds.
+    func wait(_ world: DemoWorld, until condition: () async -> Bool) async throws -> Bool {
+        while world.scenarioTime < world.scenario.duration {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return await condition()
+    }
+
+    func openProposal(_ world: DemoWorld) async -> String? { await world.loop.status()["open_proposals"]?.array?.first?["id"]?.string }
+
+    @Test func performFailsOverAndRestoresOnItsOwn() async throws {
+        let (world, running) = try await world(.perform)
+        #expect(try await wait(world) { world.gitlab.retries.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty })
+        #expect(world.pagers.received.contains { $0.body["event_action"]?.string == "resolve" })
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    @Test func proposeWaitsForApprovalThenActs() async throws {
+        let (world, running) = try await world(.propose)
+        #expect(try await wait(world) { await openProposal(world) != nil })
+        let id = try #require(await openProposal(world))
+        #expect(world.gitlab.retries.isEmpty, "nothing happens before the approval")
+        #expect(world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("failover-agent approve \(id)") == true })
+        #expect(await world.loop.approve(id) == .accepted("approved \(id): failover of vertex on aigw-production is under way"))
+        #expect(try await wait(world) { world.gitlab.retries.count == 1 })
+        #expect(await world.loop.approve(id) == .refused("proposal \(id) is already approved"))
+        #expect(try await wait(world) { world.secretValue == DemoWorld.original }, "restores are performed by default")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    @Test func aProposalThatExpiresCannotBeApproved() async throws {
+        let (world, running) = try await world(.propose)
+        #expect(try await wait(world) { await openProposal(world) != nil })
+        let id = try #require(await openProposal(world))
+        try await Task.sleep(for: .seconds(900 / Self.speed + 1.5))
+        guard case .refused(let why) = await world.loop.approve(id) else { Issue.record("approved an expired proposal"); return }
+        #expect(why.contains("expired") || why.contains("no longer applies"))
+        #expect(world.gitlab.retries.isEmpty)
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    @Test func aStaleSHAAtApprovalTimeChangesNothing() async throws {
+        let (world, running) = try await world(.propose)
+        #expect(try await wait(world) { await openProposal(world) != nil })
+        let id = try #require(await openProposal(world))
+        world.gitlab.pushCommit("0123456789ab")  // a newer commit with no pipeline yet
+        guard case .refused(let why) = await world.loop.approve(id) else { Issue.record("approved with a stale SHA"); return }
+        #expect(why.contains("changed since proposal \(id)"))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(world.gitlab.retries.isEmpty)
+        #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    @Test func pausedPagesButActsOnNothing() async throws {
+        let (world, running) = try await world(.perform)
+        await world.loop.setPaused(true)
+        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("paused") == true } })
+        #expect(world.gitlab.retries.isEmpty)
+        #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    @Test func aPagerThatIsDownNeverBlocksAPerformFailover() async throws {
+        let (world, running) = try await world(.perform)
+        world.pagers.setDown(true)
+        #expect(try await wait(world) { world.gitlab.retries.count >= 1 })
+        #expect(world.pagers.received.isEmpty)
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+}
