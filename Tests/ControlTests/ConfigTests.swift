@@ -20,6 +20,9 @@ import Testing
         let planner = try configuration.planner()
         #expect(planner.features.count == 6)
         #expect(configuration.policy.minHealthy == 180)
+        #expect(configuration.agent.listenPort == 9464 && configuration.agent.proposalLifetime == 900 && configuration.agent.maxFailoversPerHour == 3)
+        #expect(configuration.agent.probes.hasSuffix("deploy/../probes"))
+        #expect(configuration.pagers.map(\.name) == ["pagerduty", "slack"])
     }
 
     @Test(arguments: [
