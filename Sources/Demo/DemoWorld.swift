@@ -59,15 +59,13 @@ public final class DemoWorld: Sendable {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try writeCatalog(to: directory)
         var specs: [ProbeSpec] = []
         for (name, simulator) in zip(scenario.providerNames, simulators) {
             specs.append(ProbeSpec(
                 provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe", headers: [HTTPHeader("content-type", "application/json")],
                 body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)), latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
         }
-        let catalog = try CatalogLoader.models(file: directory + "/models.yml")
-        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: directory + "/unit_primitives.yml", catalog: catalog))
+        let planner = ExampleTarget.planner()
         let target = Target(
             name: "aigw-production", mode: mode == .perform ? .perform : .propose,
             vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
@@ -121,31 +119,6 @@ public final class DemoWorld: Sendable {
         await pagers.stop()
         client.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// A trimmed catalog in the AI Gateway's shapes.
-    static func writeCatalog(to directory: String) throws {
-        try """
-            models:
-              - {gitlab_identifier: claude_sonnet_4_6_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
-              - {gitlab_identifier: claude_sonnet_4_6_bedrock, model_class_provider: litellm, params: {custom_llm_provider: bedrock}}
-              - {gitlab_identifier: claude_sonnet_4_6, model_class_provider: anthropic}
-              - {gitlab_identifier: claude_haiku_4_5_20251001_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
-              - {gitlab_identifier: claude_haiku_4_5_20251001_bedrock, model_class_provider: litellm, params: {custom_llm_provider: bedrock}}
-              - {gitlab_identifier: claude_haiku_4_5_20251001, model_class_provider: anthropic}
-            """.write(toFile: directory + "/models.yml", atomically: true, encoding: .utf8)
-        try """
-            configurable_unit_primitives:
-              - feature_setting: duo_chat
-                default_models: [claude_sonnet_4_6_vertex]
-                selectable_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6]
-              - feature_setting: code_generations
-                default_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6]
-                selectable_models: [claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6]
-              - feature_setting: generate_commit_message
-                default_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
-                selectable_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
-            """.write(toFile: directory + "/unit_primitives.yml", atomically: true, encoding: .utf8)
     }
 }
 
