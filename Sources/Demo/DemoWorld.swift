@@ -37,7 +37,9 @@ public final class DemoWorld: Sendable {
     let origin: ContinuousClock.Instant
 
     /// Starts the world and the agent (not yet running: call ``run()``).
-    public static func start(scenario: Scenario, speed: Double, mode: ActionMode, log: @escaping @Sendable (String) -> Void) async throws -> DemoWorld {
+    public static func start(
+        scenario: Scenario, speed: Double, mode: ActionMode, proposalLifetime: Double? = nil, log: @escaping @Sendable (String) -> Void
+    ) async throws -> DemoWorld {
         let origin = ContinuousClock.now
         let clockOrigin = origin
         var simulators: [ProviderSimulator] = []
@@ -80,7 +82,7 @@ public final class DemoWorld: Sendable {
         let pager = try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
         let parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]), pagers: Pagers([pager]), journal: journal, log: log)
         let core = AgentCore(
-            settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: 900 / speed),
+            settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
             providers: scenario.providerNames, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(asyncHandler: AgentAPI.handler(loop: loop, token: apiToken))
