@@ -61,7 +61,7 @@ import Testing
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
         #expect(world.gitlab.retries.isEmpty, "nothing happens before the approval")
-        #expect(world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("failover-agent approve \(id)") == true })
+        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("failover-agent approve \(id)") == true } })
         #expect(await world.loop.approve(id) == .accepted("approved \(id): failover of vertex on aigw-production is under way"))
         #expect(try await wait(world) { world.gitlab.retries.count == 1 })
         #expect(await world.loop.approve(id) == .refused("proposal \(id) is already approved"))
