@@ -68,7 +68,8 @@ struct CheckedStep {
 }
 
 extension ExecutionStep {
-    var name: String {
+    /// The step's name in the journal (`step:<name>`).
+    public var name: String {
         switch self {
         case .checked: "checked"
         case .secretWritten: "secret-written"
@@ -76,7 +77,8 @@ extension ExecutionStep {
         }
     }
 
-    var detail: String {
+    /// The step's journal detail; `checked` is JSON, read back after a restart.
+    public var detail: String {
         switch self {
         case .checked(let version, let intended, let pipeline, let sha, let job, let jobName):
             String(decoding: JSONValue.object([

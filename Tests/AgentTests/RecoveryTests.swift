@@ -49,26 +49,10 @@ struct World {
         let intent = try journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = executor
         dying.onStep = { step in
-            let name: String
-            switch step {
-            case .checked: name = "checked"
-            case .secretWritten: name = "secret-written"
-            case .jobRetried: name = "job-retried"
-            }
-            if name == crashAt { throw Crash() }
-            try journal.step(intent, name, detail: Self.detail(step))
+            if step.name == crashAt { throw Crash() }
+            try journal.step(intent, step.name, detail: step.detail)
         }
         _ = await dying.failover(provider: "vertex", apply: true)
-    }
-
-    static func detail(_ step: ExecutionStep) -> String {
-        if case .checked(let version, let intended, let pipeline, let sha, let job, let jobName) = step {
-            return String(decoding: JSONValue.object([
-                "secret_version": .number(Double(version)), "intended": .string(intended), "pipeline": .number(Double(pipeline)),
-                "sha": .string(sha), "job": .number(Double(job)), "job_name": .string(jobName),
-            ]).bytes, as: UTF8.self)
-        }
-        return ""
     }
 
     func stop() async {
