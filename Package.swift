@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,17 +46,24 @@ let package = Package(
             ], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
         .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer"], swiftSettings: strict),
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ], swiftSettings: strict),
+        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry"], swiftSettings: strict),
         .target(
             name: "Demo",
-            dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection"],
+            dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry"],
             swiftSettings: strict),
         .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
                 "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Telemetry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent-bench",
@@ -70,7 +81,7 @@ let package = Package(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
-        .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios"], swiftSettings: strict),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
             swiftSettings: strict),

@@ -92,6 +92,17 @@ extension ExecutionStep {
 }
 
 extension ActionReport.Outcome {
+    /// The `outcome` label of `failover_agent_actions_total`.
+    public var metricLabel: String {
+        switch self {
+        case .planned: "planned"
+        case .nothingToDo: "nothing_to_do"
+        case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
+        case .refused: "refused"
+        case .failed: "failed"
+        }
+    }
+
     /// One line for the journal and pages.
     public var summary: String {
         switch self {

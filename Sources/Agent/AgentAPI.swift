@@ -1,16 +1,18 @@
 import Control
 import HTTPServer
 
-/// The agent's HTTP API. `GET /status` and `GET /healthz` are open; approving, rejecting,
-/// pausing and resuming need `Authorization: Bearer <token>`.
+/// The agent's HTTP API. `GET /status`, `GET /metrics` and `GET /healthz` are open; approving,
+/// rejecting, pausing and resuming need `Authorization: Bearer <token>`.
 public enum AgentAPI {
-    public static func handler(loop: AgentLoop, token: String) -> HTTPServer.AsyncHandler {
+    /// `metrics` renders the `/metrics` body (Prometheus text format).
+    public static func handler(loop: AgentLoop, token: String, metrics: @escaping @Sendable () -> [UInt8] = { [] }) -> HTTPServer.AsyncHandler {
         { request in
             let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
             let parts = path.split(separator: "/").map(String.init)
             switch (request.method, parts.count, parts.first) {
             case ("GET", 1, "status"): return reply(200, await loop.status())
             case ("GET", 1, "healthz"): return .respond(status: 200, body: Array("ok\n".utf8))
+            case ("GET", 1, "metrics"): return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: metrics())
             default: break
             }
             guard request.method == "POST" else { return message(404, false, "no such endpoint") }

@@ -5,6 +5,7 @@ import Health
 import Journal
 import ProbeResults
 import Probing
+import Telemetry
 
 /// The unattended agent: probes every provider on the scheduler's cadence, feeds the pure
 /// ``AgentCore``, and carries out what it decides (pages, proposals, journaled actions, one at a
@@ -19,15 +20,20 @@ public actor AgentLoop {
         public var journal: Journal
         /// What a page tells a person to type, e.g. `failover-agent approve`.
         public var approveCommand: String
+        public var metrics: AgentMetrics
         public var log: @Sendable (String) -> Void
 
-        public init(specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal, approveCommand: String = "failover-agent approve", log: @escaping @Sendable (String) -> Void) {
+        public init(
+            specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal, approveCommand: String = "failover-agent approve",
+            metrics: AgentMetrics = .discarded, log: @escaping @Sendable (String) -> Void
+        ) {
             self.specs = specs
             self.prober = prober
             self.runner = runner
             self.pagers = pagers
             self.journal = journal
             self.approveCommand = approveCommand
+            self.metrics = metrics
             self.log = log
         }
     }
@@ -105,9 +111,12 @@ public actor AgentLoop {
         let before = core.monitor.state(of: provider)
         let wasBlind = core.monitor.isBlind
         let commands = core.observe(observation)
+        parts.metrics.probed(result)
         if let after = core.monitor.state(of: provider), after != before {
             parts.log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))")
+            parts.metrics.state(of: provider, is: after.rawValue)
         }
+        parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
         if core.monitor.isBlind != wasBlind { parts.log(core.monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind") }
         streams[provider]!.nextStart = scheduler.nextStart(lastStart: streams[provider]!.lastStart, now: now, health: core.monitor.providers[provider])
         handle(commands)
@@ -139,6 +148,7 @@ public actor AgentLoop {
         parts.log("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")")
         let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
         actionsDone.append(report)
+        parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
         switch report.outcome {
@@ -168,6 +178,7 @@ public actor AgentLoop {
             return
         }
         core.opened(id: id, kind: kind, provider: provider, target: target, at: now)
+        parts.metrics.proposed(kind.rawValue, target: target)
         parts.log("proposal \(id): \(kind.rawValue) of \(provider) on \(target); approve with: \(parts.approveCommand) \(id)")
         page(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "\(provider) on \(target): approve the \(kind.rawValue) with `\(parts.approveCommand) \(id)` (or reject it); it deploys \(sha.prefix(12)) and expires in \(core.settings.proposalLifetime >= 120 ? "\(Int(core.settings.proposalLifetime / 60)) min" : "\(Int(core.settings.proposalLifetime)) s").\n\(plan.diff(target: target))", severity: .critical))
     }
@@ -211,6 +222,7 @@ public actor AgentLoop {
         core.setPaused(paused)
         _ = try? parts.journal.record(paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
         parts.log(paused ? "paused: probing and paging, acting on nothing" : "resumed")
+        parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
     }
 
     /// The agent's state for `/status`: each provider's health and evidence, open proposals, pause.
@@ -238,9 +250,11 @@ public actor AgentLoop {
         _ = try? parts.journal.record("alert", detail: alert.summary)
         parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
         let page = Page(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: Page.Severity(rawValue: alert.severity.rawValue) ?? .error)
-        let pagers = parts.pagers, log = parts.log
+        let pagers = parts.pagers, log = parts.log, metrics = parts.metrics
         Task.detached {  // a pager that is down never blocks the agent
-            for failure in await pagers.send(page) { log("page not delivered by \(failure.pager): \(failure.error)") }
+            let failures = await pagers.send(page)
+            for failure in failures { log("page not delivered by \(failure.pager): \(failure.error)") }
+            metrics.paged(delivered: failures.isEmpty)
         }
     }
 

@@ -14,6 +14,7 @@ import SandboxControl
 import Scenarios
 import Selection
 import Synchronization
+import Telemetry
 
 /// Everything the agent talks to, simulated on 127.0.0.1, with the agent itself: providers that
 /// behave as a scenario says (time-compressed by `speed`), Vault, GitLab and a pager sink.
@@ -80,12 +81,15 @@ public final class DemoWorld: Sendable {
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)
         let pager = try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
-        let parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]), pagers: Pagers([pager]), journal: journal, log: log)
+        let metrics = PrometheusMetrics()
+        let parts = AgentLoop.Parts(
+            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]), pagers: Pagers([pager]), journal: journal,
+            metrics: metrics.metrics, log: log)
         let core = AgentCore(
             settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
             providers: scenario.providerNames, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
-        let api = try await HTTPServer.start(asyncHandler: AgentAPI.handler(loop: loop, token: apiToken))
+        let api = try await HTTPServer.start(asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
             scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, pagers: pagers, loop: loop, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)

@@ -7,8 +7,11 @@ import Foundation
 import HTTP
 import HTTPServer
 import Journal
+import Logging
 import Probing
 import Selection
+import ServiceLifecycle
+import Telemetry
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +37,11 @@ struct RunCommand: AsyncParsableCommand {
         guard errors.isEmpty, !specs.isEmpty else { throw ExitCode(2) }
         let client = HTTPClient(configuration: .init(caBundle: configuration.caBundle))
         defer { client.shutdown() }
-        let log: @Sendable (String) -> Void = { line in print("\(ISO8601DateFormatter().string(from: Date())) \(line)") }
+        LoggingSystem.bootstrap(StreamLogHandler.standardOutput)
+        var logger = Logger(label: "failover-agent")
+        logger.logLevel = .info
+        let log: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
+        let metrics = PrometheusMetrics()
         let parts: AgentLoop.Parts
         let token: String
         do {
@@ -47,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let pagers = Pagers(try configuration.pagers.map { settings throws(ControlError) in try Pager(settings: settings, client: client, environment: environment) })
             let journal = try Journal(path: configuration.agent.journal)
-            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors), pagers: pagers, journal: journal, log: log)
+            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors), pagers: pagers, journal: journal, metrics: metrics.metrics, log: log)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -57,30 +64,28 @@ struct RunCommand: AsyncParsableCommand {
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
         let loop = AgentLoop(core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy), parts: parts)
-        let server = try await HTTPServer.start(host: configuration.agent.listenHost, port: configuration.agent.listenPort, asyncHandler: AgentAPI.handler(loop: loop, token: token))
+        let server = try await HTTPServer.start(host: configuration.agent.listenHost, port: configuration.agent.listenPort, asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text))
         log("failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on \(configuration.agent.listenHost):\(server.port)")
-        let running = Task { await loop.run() }
-        let signals = SignalWatcher { log("signal received: finishing the action in flight"); running.cancel() }
-        await running.value
-        signals.stop()
-        await server.stop()
+        // Shut down in reverse order: the agent finishes the action in flight, then the API stops.
+        let group = ServiceGroup(services: [APIService(server: server), AgentService(loop: loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do { try await group.run() } catch { log("stopped on an error: \(error)") }
         log("stopped")
     }
 }
 
-/// Cancels the agent on SIGINT or SIGTERM.
-final class SignalWatcher {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { signal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
-            return source
-        }
+/// The agent loop as a service: a graceful shutdown cancels it, and it lets the action in flight finish.
+struct AgentService: Service {
+    let loop: AgentLoop
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await loop.run() }
     }
+}
 
-    func stop() { for source in sources { source.cancel() } }
+/// The agent's HTTP API, stopped once the agent has finished.
+struct APIService: Service {
+    let server: HTTPServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        await server.stop()
+    }
 }

@@ -4,6 +4,7 @@ import Config
 import ConfigFiles
 import Demo
 import Foundation
+import HTTP
 import Scenarios
 import Testing
 
@@ -45,12 +46,34 @@ import Testing
         return await condition()
     }
 
+    /// `GET /metrics` from the agent's own API.
+    func scrape(_ world: DemoWorld) async throws -> String {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(world.api.port)/metrics")).result.get()
+        #expect(response.status == 200)
+        return response.bodyText
+    }
+
     func openProposal(_ world: DemoWorld) async -> String? { await world.loop.status()["open_proposals"]?.array?.first?["id"]?.string }
 
     @Test func performFailsOverAndRestoresOnItsOwn() async throws {
         let (world, running) = try await world(.perform)
         #expect(try await wait(world) { world.gitlab.retries.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty })
         #expect(world.pagers.received.contains { $0.body["event_action"]?.string == "resolve" })
+        let metrics = try await scrape(world)
+        for line in [
+            #"failover_agent_actions_total{action="failover",target="aigw-production",outcome="deployed"} 1"#,
+            #"failover_agent_actions_total{action="restore",target="aigw-production",outcome="deployed"} 1"#,
+            #"failover_agent_provider_state{provider="vertex",state="healthy"} 1.0"#,
+            #"failover_agent_provider_state{provider="vertex",state="failing"} 0.0"#,
+            #"failover_agent_paused 0.0"#,
+        ] {
+            #expect(metrics.contains(line), "\(line) in /metrics")
+        }
+        #expect(metrics.contains(#"failover_agent_probe_results_total{provider="vertex",class="http_5xx"} "#))
+        #expect(metrics.contains(#"failover_agent_probe_duration_seconds_bucket{provider="bedrock",phase="first_byte",le="+Inf"} "#))
+        #expect(metrics.contains(#"failover_agent_probe_duration_seconds_count{provider="anthropic",phase="total"} "#))
         running.cancel()
         await running.value
         await world.stop()
