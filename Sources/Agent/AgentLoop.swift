@@ -53,6 +53,9 @@ public actor AgentLoop {
     private var streams: [String: Stream] = [:]
     private var chains: [String: Task<Void, Never>] = [:]
     private var stopping = false
+    /// Targets whose ownership record is not read yet (Vault may be down when the agent starts).
+    private var ownershipUnread: Set<String> = []
+    private var ownershipRetry = (at: 0.0, delay: 1.0, reading: false)
     public private(set) var actionsDone: [ActionReport] = []
 
     public init(core: AgentCore, parts: Parts) {
@@ -75,6 +78,8 @@ public actor AgentLoop {
         for report in await parts.runner.recover() {
             parts.log("recovered an interrupted action on \(report.target): \(report.outcome.summary)")
         }
+        ownershipUnread = Set(parts.runner.executors.keys)
+        readOwnership()
         var lastTick = 0.0
         while !Task.isCancelled {
             let now = now
@@ -84,11 +89,49 @@ public actor AgentLoop {
             if now - lastTick >= 1 {
                 lastTick = now
                 handle(core.tick(at: now))
+                if now >= ownershipRetry.at { readOwnership() }
             }
             try? await Task.sleep(for: tick)
         }
         stopping = true
         for chain in chains.values { await chain.value }
+    }
+
+    /// Reads what each target's secret says the agent has failed over, so a restarted agent still
+    /// restores it; retried with backoff (up to a minute) while Vault cannot be read.
+    private func readOwnership() {
+        guard !ownershipUnread.isEmpty, !ownershipRetry.reading else { return }
+        ownershipRetry.reading = true
+        let executors = parts.runner.executors.filter { ownershipUnread.contains($0.key) }
+        Task {
+            var found: [String: Result<[String], ControlError>] = [:]
+            for (target, executor) in executors {
+                do throws(ControlError) { found[target] = .success(try await executor.failedOverProviders()) } catch { found[target] = .failure(error) }
+            }
+            self.ownershipRead(found)
+        }
+    }
+
+    private func ownershipRead(_ found: [String: Result<[String], ControlError>]) {
+        ownershipRetry.reading = false
+        var failed = false
+        for (target, result) in found.sorted(by: { $0.key < $1.key }) {
+            switch result {
+            case .success(let providers):
+                ownershipUnread.remove(target)
+                guard !providers.isEmpty else { continue }
+                parts.log("\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy")
+                for case .state(let provider, let from, let to, _) in core.resumeFailedOver(providers, at: now) {
+                    parts.log("\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)")
+                    parts.metrics.state(of: provider, is: to.rawValue)
+                }
+            case .failure(let error):
+                failed = true
+                parts.log("\(target): cannot read what the agent owns in its secret, retrying in \(Int(ownershipRetry.delay)) s: \(error)")
+            }
+        }
+        ownershipRetry.at = now + (failed ? ownershipRetry.delay : 0)
+        ownershipRetry.delay = failed ? min(ownershipRetry.delay * 2, 60) : 1
     }
 
     private func launch(_ provider: String, at now: Double) {

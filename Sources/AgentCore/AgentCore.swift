@@ -129,6 +129,12 @@ public struct AgentCore: Sendable {
         return commands
     }
 
+    /// After a restart: these providers are failed over on some target (per the secrets' ownership
+    /// records), so they start `failing` and are restored once healthy, never failed over again.
+    public mutating func resumeFailedOver(_ providers: [String], at now: Double) -> [HealthDecision] {
+        providers.flatMap { monitor.resumeFailedOver($0, at: now) }
+    }
+
     /// The kill switch: keep probing and paging, act on nothing.
     public mutating func setPaused(_ paused: Bool) { self.paused = paused }
 

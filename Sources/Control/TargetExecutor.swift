@@ -230,6 +230,9 @@ public struct TargetExecutor: Sendable {
         return report
     }
 
+    /// The providers this target's ownership record says the agent has failed over.
+    public func failedOverProviders() async throws(ControlError) -> [String] { try await snapshot().ownership.providers }
+
     /// The configured key's value now.
     public func currentValue() async throws(ControlError) -> String? { try await vault.read().value }
 

@@ -27,6 +27,11 @@ public struct HealthMonitor: Sendable {
         return decisions
     }
 
+    /// See ``ProviderHealth/resumeFailedOver(at:)``.
+    public mutating func resumeFailedOver(_ provider: String, at now: Double) -> [HealthDecision] {
+        providers[provider]?.resumeFailedOver(at: now) ?? []
+    }
+
     /// Providers whose latest result, fresh within `blind_window`, had no HTTP answer.
     public func transportFailing(now: Double) -> [String] {
         providers.keys.filter { name in

@@ -141,6 +141,18 @@ public struct ProviderHealth: Sendable, Equatable {
         }
     }
 
+    /// The agent restarted while this provider was failed over (its ownership record says so):
+    /// carry on from `failing`, so it is restored after `min_healthy` of health and never failed
+    /// over a second time.
+    public mutating func resumeFailedOver(at now: Double) -> [HealthDecision] {
+        guard state == .healthy || state == .suspect else { return [] }
+        var decisions: [HealthDecision] = []
+        suspectSince = nil
+        outageSince = outageSince ?? now
+        move(to: .failing, at: now, into: &decisions)
+        return decisions
+    }
+
     /// Drops a suspicion whose evidence is tainted (the prober was blind): back to healthy.
     public mutating func forgetSuspicion(at now: Double, policy: HealthPolicy) -> [HealthDecision] {
         guard state == .suspect else { return [] }

@@ -76,6 +76,11 @@ public final class GitLabSimulator: Sendable {
     public func setDeployed(_ sha: String, environment: String) { box.state.withLock { $0.deployments[environment] = sha } }
     public func setDeployOutcome(_ status: String) { box.state.withLock { $0.deployOutcome = status } }
     public func setPageSize(_ size: Int) { box.state.withLock { $0.pageSize = size } }
+    /// Carry out `method` requests whose URI contains `fragment`, then never answer (nil: answer again),
+    /// like a crash between a side effect and its acknowledgement.
+    public func hangAfterHandling(_ method: String, _ fragment: String?) {
+        box.state.withLock { $0.faults.hangAfter = fragment.map { (method, $0) } }
+    }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
     public var variables: [String: String] { box.state.withLock { $0.variables } }
@@ -85,6 +90,13 @@ public final class GitLabSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in
+            let reply = route(request, state: &state, project: project, token: token)
+            return state.faults.hangs(after: request) ? .hang : reply
+        }
+    }
+
+    private static func route(_ request: ServerRequest, state: inout State, project: String, token: String) -> ServerReply {
+        do {
             state.requests.append(request)
             if let fault = state.faults.next() { return fault }
             guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }

@@ -32,6 +32,13 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
+    /// Carry out requests whose URI contains this, then never answer: the caller cannot know it happened.
+    var hangAfter: (method: String, fragment: String)?
+
+    func hangs(after request: ServerRequest) -> Bool {
+        guard let hangAfter else { return false }
+        return request.method == hangAfter.method && request.uri.contains(hangAfter.fragment)
+    }
 
     mutating func next() -> ServerReply? {
         if failures.count > 0 {

@@ -44,6 +44,11 @@ public final class VaultSimulator: Sendable {
     }
     public func customMetadata(_ path: String) -> [String: String] { box.state.withLock { $0.metadata[path] ?? [:] } }
     /// Answers the next `count` requests with `status`.
+    /// Carry out `method` requests whose URI contains `fragment`, then never answer (nil: answer again),
+    /// like a crash between a side effect and its acknowledgement.
+    public func hangAfterHandling(_ method: String, _ fragment: String?) {
+        box.state.withLock { $0.faults.hangAfter = fragment.map { (method, $0) } }
+    }
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
     public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) { box.state.withLock { $0.beforeNextWrite = edit } }
@@ -51,6 +56,13 @@ public final class VaultSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
+            let reply = route(request, state: &state, token: token, namespace: namespace)
+            return state.faults.hangs(after: request) ? .hang : reply
+        }
+    }
+
+    private static func route(_ request: ServerRequest, state: inout State, token: String, namespace: String?) -> ServerReply {
+        do {
             state.requests.append(request)
             if let fault = state.faults.next() { return fault }
             guard request.header("x-vault-token") == token, namespace == nil || request.header("x-vault-namespace") == namespace else {

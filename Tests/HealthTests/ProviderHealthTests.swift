@@ -31,6 +31,21 @@ struct Feed {
 }
 
 @Suite struct ProviderHealthTests {
+    @Test func aProviderFailedOverBeforeARestartIsRestoredOnceHealthyAndNeverFailedOverAgain() {
+        var feed = Feed()
+        feed.decisions += feed.monitor.resumeFailedOver("vertex", at: 0)
+        #expect(feed.monitor.state(of: "vertex") == .failing)
+        #expect(feed.monitor.resumeFailedOver("vertex", at: 1).isEmpty, "resuming twice changes nothing")
+        feed.probe("vertex", .http5xx, count: 60, every: 2)
+        #expect(feed.actions("failover").isEmpty, "still failing: it is already failed over")
+        feed.probe("vertex", .ok, count: 80, every: 2)  // 160 s: less than min_healthy
+        #expect(feed.actions("restore").isEmpty)
+        feed.probe("vertex", .ok, count: 20, every: 2)
+        #expect(feed.actions("restore").map(\.0) == ["vertex"])
+        #expect(feed.monitor.state(of: "vertex") == .healthy)
+        #expect(feed.monitor.resumeFailedOver("nobody", at: 400).isEmpty)
+    }
+
     @Test func aHardOutageFailsOverOnceMinOutageHasPassed() {
         var feed = Feed()
         feed.probe("vertex", .ok, count: 10, every: 10)
