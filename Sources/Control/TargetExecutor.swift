@@ -222,6 +222,7 @@ public struct TargetExecutor: Sendable {
                 }
                 report.outcome = .deployed(jobStatus: final.status)
             }
+            if try await snapshot().ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
         } catch .refused(let why) {
             report.outcome = .refused(why)
         } catch {

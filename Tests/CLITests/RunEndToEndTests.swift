@@ -1,0 +1,137 @@
+import Control
+import Foundation
+import Sandbox
+import SandboxControl
+import Testing
+
+/// `failover-agent run` as deployed: the built binary against simulated providers, Vault and
+/// GitLab on 127.0.0.1, killed with SIGKILL where it hurts most and started again.
+@Suite(.serialized) struct RunEndToEndTests {
+    static let path = ControlCommandTests.path
+    static let original = ControlCommandTests.original
+
+    /// One `run` process; its output goes to a file the test reads while it runs.
+    final class RunningAgent {
+        let process = Process()
+        let output: String
+
+        init(config: String, environment: [String: String], output: String) throws {
+            self.output = output
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            process.executableURL = URL(fileURLWithPath: ProbeCommandTests.binary)
+            process.arguments = ["run", "--config", config]
+            process.environment = environment
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+
+        var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+
+        func signal(_ signal: Int32) -> Int32 {
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    /// Waits (at most 30 s) until `condition` holds.
+    func eventually(_ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)]) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory + "/probes", withIntermediateDirectories: true)
+        for (name, simulator) in providers {
+            try """
+                provider: \(name)
+                url: \(simulator.baseURL)/v1/probe
+                method: POST
+                headers: {content-type: application/json}
+                body: '{"max_tokens":1}'
+                timeout: 2s
+                """.write(toFile: "\(directory)/probes/\(name).yml", atomically: true, encoding: .utf8)
+        }
+        let config = try ControlCommandTests().config(vault: vault, gitlab: gitlab)
+        try (String(contentsOfFile: config, encoding: .utf8) + """
+
+            policy:
+              steady_interval: 300ms
+              confirm_interval: 100ms
+              window: 3s
+              min_outage: 1s
+              min_healthy: 1s
+              max_healthy: 5s
+              reflap_window: 3s
+              blind_window: 1s
+              latency_floor: 1s
+              latency_ceiling: 2s
+            agent:
+              probes: \(directory)/probes
+              journal: \(directory)/journal.sqlite
+              listen: 127.0.0.1:0
+              api_token_env: AGENT_TOKEN
+            """).write(toFile: "\(directory)/agent.yml", atomically: true, encoding: .utf8)
+        return "\(directory)/agent.yml"
+    }
+
+    @Test func killedRightAfterTheJobRetryAndRightAfterTheRestoreWriteItNeverRepeatsEither() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
+        let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
+        let config = try setUp(directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
+        let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+
+        // 1. Vertex fails; GitLab retries the deploy job but the answer never arrives: SIGKILL then.
+        gitlab.hangAfterHandling("POST", "/retry")
+        let first = try RunningAgent(config: config, environment: environment, output: "\(directory)/first.log")
+        #expect(try await eventually { gitlab.retries.count == 1 }, "\(first.log)")
+        #expect(first.signal(SIGKILL) == SIGKILL)
+        #expect(vault.current(Self.path)?.version == 2)
+
+        // 2. Restarted: it follows the job it had retried instead of retrying again, and still owns vertex.
+        gitlab.hangAfterHandling("POST", nil)
+        let second = try RunningAgent(config: config, environment: environment, output: "\(directory)/second.log")
+        #expect(try await eventually { second.log.contains("recovered an interrupted action") }, "\(second.log)")
+        #expect(second.log.contains("job #1 was already retried as #2 before the restart: following it"))
+        #expect(second.log.contains("recovered an interrupted action on aigw-production: deployed: job success"))
+        #expect(try await eventually { second.log.contains("its secret records vertex as failed over by this agent") }, "\(second.log)")
+        #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2)
+
+        // 3. Vertex recovers; Vault carries out the restore write but never answers: SIGKILL then.
+        vault.hangAfterHandling("POST", "/data/")
+        vertex.set(.answer(.ok))
+        #expect(try await eventually { vault.current(Self.path)?.version == 3 }, "\(second.log)")
+        #expect(second.signal(SIGKILL) == SIGKILL)
+
+        // 4. Restarted: the secret holds what it meant to write, so only the redeploy is left to do.
+        vault.hangAfterHandling("POST", nil)
+        let third = try RunningAgent(config: config, environment: environment, output: "\(directory)/third.log")
+        #expect(try await eventually { third.log.contains("recovered an interrupted action") }, "\(third.log)")
+        #expect(third.log.contains("recovered an interrupted action on aigw-production: deployed: job success"), "\(third.log)")
+        #expect(vault.current(Self.path)?.version == 3, "exactly one write per action")
+        #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
+        #expect(vault.customMetadata(Self.path).isEmpty, "nothing is owned any more")
+        #expect(gitlab.retries == [1, 2], "exactly one retry per action")
+        #expect(try await eventually { gitlab.variables.isEmpty }, "the expedited variable is removed after the restore")
+
+        // 5. SIGTERM stops it cleanly.
+        #expect(third.signal(SIGTERM) == 0)
+        #expect(third.log.contains("stopped"))
+        for log in [first.log, second.log, third.log] { #expect(!log.contains(vault.token) && !log.contains(gitlab.token)) }
+        for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
+        await vault.stop()
+        await gitlab.stop()
+    }
+}
