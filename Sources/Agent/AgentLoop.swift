@@ -194,6 +194,12 @@ public actor AgentLoop {
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
+        if !report.leftToPeople.isEmpty {
+            page(Alert(
+                dedupKey: "failover-agent/\(target)/\(provider)/edited",
+                summary: "\(kind.rawValue) of \(provider) on \(target): \(report.leftToPeople.joined(separator: ", ")) changed by a person since the agent wrote it; left as it is and no longer the agent's. Check it is still right.",
+                severity: .warning))
+        }
         switch report.outcome {
         case .refused(let why), .failed(let why):
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical))

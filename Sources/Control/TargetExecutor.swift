@@ -154,6 +154,12 @@ public struct TargetExecutor: Sendable {
                     report.outcome = .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
                     return report
                 }
+                if plan.isEmpty && exactData == nil {
+                    // People changed every key the agent still owned: let go of them, write and redeploy nothing.
+                    if apply { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ownership.metadata) }
+                    report.outcome = .nothingToDo("every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is")
+                    return report
+                }
                 let deploy = try await redeployer.preflight()
                 report.secretVersion = snap.secret.version
                 report.deploySHA = deploy.pipeline.sha

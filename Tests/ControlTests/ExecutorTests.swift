@@ -207,6 +207,26 @@ final class LogLines: Sendable {
         await rig.stop()
     }
 
+    @Test func whenPeopleChangedEveryOwnedKeyTheRestoreWritesAndRedeploysNothing() async throws {
+        let rig = try await Rig.start(expedited: false)
+        _ = await rig.executor.failover(provider: "vertex", apply: true)
+        // A person undid the failover by hand: every key back as it was before.
+        var edited = rig.override
+        let owned = rig.ownership.keys.keys.sorted()
+        #expect(!owned.isEmpty)
+        for (key, value) in rig.ownership.keys { edited[key] = value.before }
+        rig.vault.put(Rig.path, ["value": .string(edited.json)])
+        let version = rig.secret.version
+        let report = await rig.executor.restore(provider: "vertex", apply: true)
+        guard case .nothingToDo(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("changed since by a person"))
+        #expect(report.leftToPeople == owned)
+        #expect(rig.secret.version == version, "no write")
+        #expect(rig.gitlab.retries.count == 1, "no redeploy")
+        #expect(rig.ownership.isEmpty, "let go")
+        await rig.stop()
+    }
+
     @Test func vaultAndGitLabFaultsAreRetried() async throws {
         let rig = try await Rig.start()
         rig.vault.failNext(2)

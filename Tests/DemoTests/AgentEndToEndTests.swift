@@ -79,6 +79,25 @@ import Testing
         await world.stop()
     }
 
+    @Test func aPersonsEditBeforeTheRestoreIsLeftAloneAndPaged() async throws {
+        let (world, running) = try await world(.perform)
+        #expect(try await wait(world) { await world.loop.actionsDone.count == 1 })
+        let written = try #require(world.secretValue)
+        #expect(written.contains(#""generate_commit_message":["claude_haiku_4_5_20251001"]"#))
+        // A person, by hand during the outage, puts Bedrock back for one feature the agent had changed.
+        let edited = written.replacingOccurrences(of: #""generate_commit_message":["claude_haiku_4_5_20251001"]"#, with: #""generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]"#)
+        world.vault.put(DemoWorld.secretPath, ["value": .string(edited)])
+        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("generate_commit_message changed by a person") == true } })
+        #expect(try await wait(world) { await world.loop.actionsDone.count == 2 })
+        #expect(world.secretValue == #"{"generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]}"#, "the person's value stays; the agent's other keys are gone")
+        #expect(world.vault.current(DemoWorld.secretPath)?.version == 4, "one restore write, after the person's")
+        #expect(world.gitlab.retries.count == 2)
+        #expect(world.vault.customMetadata(DemoWorld.secretPath).isEmpty, "the agent owns nothing any more")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
     @Test func proposeWaitsForApprovalThenActs() async throws {
         let (world, running) = try await world(.propose)
         #expect(try await wait(world) { await openProposal(world) != nil })
