@@ -76,10 +76,10 @@ public final class GitLabSimulator: Sendable {
     public func setDeployed(_ sha: String, environment: String) { box.state.withLock { $0.deployments[environment] = sha } }
     public func setDeployOutcome(_ status: String) { box.state.withLock { $0.deployOutcome = status } }
     public func setPageSize(_ size: Int) { box.state.withLock { $0.pageSize = size } }
-    /// Carry out `method` requests whose URI contains `fragment`, then never answer (nil: answer again),
-    /// like a crash between a side effect and its acknowledgement.
-    public func hangAfterHandling(_ method: String, _ fragment: String?) {
-        box.state.withLock { $0.faults.hangAfter = fragment.map { (method, $0) } }
+    /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
+    /// carrying them out or before: a caller that dies waiting died after or before the side effect.
+    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool) {
+        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut) } }
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
@@ -90,8 +90,12 @@ public final class GitLabSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in
+            if state.faults.hangs(request, carriedOut: false) {
+                state.requests.append(request)
+                return .hang
+            }
             let reply = route(request, state: &state, project: project, token: token)
-            return state.faults.hangs(after: request) ? .hang : reply
+            return state.faults.hangs(request, carriedOut: true) ? .hang : reply
         }
     }
 

@@ -32,12 +32,13 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
-    /// Carry out requests whose URI contains this, then never answer: the caller cannot know it happened.
-    var hangAfter: (method: String, fragment: String)?
+    /// Never answer requests with this method whose URI contains `fragment`, after carrying them
+    /// out or not: the caller cannot tell which.
+    var hang: (method: String, fragment: String, carriedOut: Bool)?
 
-    func hangs(after request: ServerRequest) -> Bool {
-        guard let hangAfter else { return false }
-        return request.method == hangAfter.method && request.uri.contains(hangAfter.fragment)
+    func hangs(_ request: ServerRequest, carriedOut: Bool) -> Bool {
+        guard let hang, hang.carriedOut == carriedOut else { return false }
+        return request.method == hang.method && request.uri.contains(hang.fragment)
     }
 
     mutating func next() -> ServerReply? {

@@ -44,10 +44,10 @@ public final class VaultSimulator: Sendable {
     }
     public func customMetadata(_ path: String) -> [String: String] { box.state.withLock { $0.metadata[path] ?? [:] } }
     /// Answers the next `count` requests with `status`.
-    /// Carry out `method` requests whose URI contains `fragment`, then never answer (nil: answer again),
-    /// like a crash between a side effect and its acknowledgement.
-    public func hangAfterHandling(_ method: String, _ fragment: String?) {
-        box.state.withLock { $0.faults.hangAfter = fragment.map { (method, $0) } }
+    /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
+    /// carrying them out or before: a caller that dies waiting died after or before the side effect.
+    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool) {
+        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut) } }
     }
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
@@ -56,8 +56,12 @@ public final class VaultSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
+            if state.faults.hangs(request, carriedOut: false) {
+                state.requests.append(request)
+                return .hang
+            }
             let reply = route(request, state: &state, token: token, namespace: namespace)
-            return state.faults.hangs(after: request) ? .hang : reply
+            return state.faults.hangs(request, carriedOut: true) ? .hang : reply
         }
     }
 

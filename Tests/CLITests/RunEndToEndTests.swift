@@ -81,7 +81,7 @@ import Testing
         return "\(directory)/agent.yml"
     }
 
-    @Test func killedRightAfterTheJobRetryAndRightAfterTheRestoreWriteItNeverRepeatsEither() async throws {
+    @Test func killedAfterTheWriteAfterTheRetryAndAfterTheRestoreWriteItNeverRepeatsEither() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let vault = try await VaultSimulator.start()
@@ -92,44 +92,52 @@ import Testing
         let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
         let config = try setUp(directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+        let retryAsked = { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }
 
-        // 1. Vertex fails; GitLab retries the deploy job but the answer never arrives: SIGKILL then.
-        gitlab.hangAfterHandling("POST", "/retry")
-        let first = try RunningAgent(config: config, environment: environment, output: "\(directory)/first.log")
-        #expect(try await eventually { gitlab.retries.count == 1 }, "\(first.log)")
+        // 1. Vertex fails. The secret is written; the job retry never reaches GitLab: SIGKILL then.
+        gitlab.hang("POST", "/retry", carriedOut: false)
+        let first = try RunningAgent(config: config, environment: environment, output: "\(directory)/1.log")
+        #expect(try await eventually { retryAsked() }, "\(first.log)")
         #expect(first.signal(SIGKILL) == SIGKILL)
-        #expect(vault.current(Self.path)?.version == 2)
+        #expect(vault.current(Self.path)?.version == 2 && gitlab.retries.isEmpty)
 
-        // 2. Restarted: it follows the job it had retried instead of retrying again, and still owns vertex.
-        gitlab.hangAfterHandling("POST", nil)
-        let second = try RunningAgent(config: config, environment: environment, output: "\(directory)/second.log")
+        // 2. Restarted: the secret holds its write, so it retries the job, once, and still owns vertex.
+        gitlab.hang("POST", nil, carriedOut: false)
+        let second = try RunningAgent(config: config, environment: environment, output: "\(directory)/2.log")
         #expect(try await eventually { second.log.contains("recovered an interrupted action") }, "\(second.log)")
-        #expect(second.log.contains("job #1 was already retried as #2 before the restart: following it"))
         #expect(second.log.contains("recovered an interrupted action on aigw-production: deployed: job success"))
         #expect(try await eventually { second.log.contains("its secret records vertex as failed over by this agent") }, "\(second.log)")
-        #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2)
+        #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2, "one write, one retry")
 
-        // 3. Vertex recovers; Vault carries out the restore write but never answers: SIGKILL then.
-        vault.hangAfterHandling("POST", "/data/")
+        // 3. Vertex recovers. Vault carries out the restore write but never answers: SIGKILL then.
+        vault.hang("POST", "/data/", carriedOut: true)
         vertex.set(.answer(.ok))
         #expect(try await eventually { vault.current(Self.path)?.version == 3 }, "\(second.log)")
         #expect(second.signal(SIGKILL) == SIGKILL)
 
-        // 4. Restarted: the secret holds what it meant to write, so only the redeploy is left to do.
-        vault.hangAfterHandling("POST", nil)
-        let third = try RunningAgent(config: config, environment: environment, output: "\(directory)/third.log")
-        #expect(try await eventually { third.log.contains("recovered an interrupted action") }, "\(third.log)")
-        #expect(third.log.contains("recovered an interrupted action on aigw-production: deployed: job success"), "\(third.log)")
+        // 4. Restarted: only the redeploy is left. GitLab carries out the retry but never answers: SIGKILL.
+        vault.hang("POST", nil, carriedOut: true)
+        gitlab.hang("POST", "/retry", carriedOut: true)
+        let third = try RunningAgent(config: config, environment: environment, output: "\(directory)/3.log")
+        #expect(try await eventually { gitlab.retries.count == 2 }, "\(third.log)")
+        #expect(third.signal(SIGKILL) == SIGKILL)
+
+        // 5. Restarted: it follows the job it had retried instead of retrying again.
+        gitlab.hang("POST", nil, carriedOut: true)
+        let fourth = try RunningAgent(config: config, environment: environment, output: "\(directory)/4.log")
+        #expect(try await eventually { fourth.log.contains("recovered an interrupted action") }, "\(fourth.log)")
+        #expect(fourth.log.contains("job #2 was already retried as #3 before the restart: following it"), "\(fourth.log)")
+        #expect(fourth.log.contains("recovered an interrupted action on aigw-production: deployed: job success"), "\(fourth.log)")
         #expect(vault.current(Self.path)?.version == 3, "exactly one write per action")
         #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
         #expect(vault.customMetadata(Self.path).isEmpty, "nothing is owned any more")
         #expect(gitlab.retries == [1, 2], "exactly one retry per action")
         #expect(try await eventually { gitlab.variables.isEmpty }, "the expedited variable is removed after the restore")
 
-        // 5. SIGTERM stops it cleanly.
-        #expect(third.signal(SIGTERM) == 0)
-        #expect(third.log.contains("stopped"))
-        for log in [first.log, second.log, third.log] { #expect(!log.contains(vault.token) && !log.contains(gitlab.token)) }
+        // 6. SIGTERM stops it cleanly.
+        #expect(fourth.signal(SIGTERM) == 0)
+        #expect(fourth.log.contains("stopped"))
+        for log in [first.log, second.log, third.log, fourth.log] { #expect(!log.contains(vault.token) && !log.contains(gitlab.token)) }
         for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
         await vault.stop()
         await gitlab.stop()
