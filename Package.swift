@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
-        .target(name: "Control", dependencies: ["HTTP", "Selection"], swiftSettings: strict),
+        .target(name: "Leadership", swiftSettings: strict),
+        .target(name: "Control", dependencies: ["HTTP", "Selection", "Leadership"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
@@ -52,7 +53,7 @@ let package = Package(
                 "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ], swiftSettings: strict),
-        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry"], swiftSettings: strict),
+        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership"], swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry"],
@@ -81,6 +82,7 @@ let package = Package(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],

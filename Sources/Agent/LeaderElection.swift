@@ -1,0 +1,75 @@
+import Control
+import Foundation
+import Leadership
+import Synchronization
+
+/// Keeps (or waits for) the shared Lease: every `retry_period` it reads the Lease, then renews,
+/// creates or takes it over as ``LeaseElector`` says. ``isLeader`` is safe to ask from anywhere,
+/// at any moment, e.g. right before a side effect.
+public final class LeaderElection: Sendable {
+    private let elector: Mutex<LeaseElector>
+    private let leases: KubernetesLeases
+    private let origin = ContinuousClock.now
+    private let log: @Sendable (String) -> Void
+
+    public init(leases: KubernetesLeases, log: @escaping @Sendable (String) -> Void) {
+        self.leases = leases
+        self.log = log
+        elector = Mutex(LeaseElector(settings: leases.settings.election))
+    }
+
+    private var now: Double { (ContinuousClock.now - origin) / .seconds(1) }
+
+    /// True while this replica holds the Lease and renewed it within the renew deadline.
+    public var isLeader: Bool {
+        let now = now
+        return elector.withLock { $0.isLeader(at: now) }
+    }
+
+    /// Campaigns and renews until cancelled; then gives the Lease up if it holds it.
+    public func run() async {
+        var wasLeader = false
+        while !Task.isCancelled {
+            await step()
+            let leader = isLeader
+            if leader != wasLeader {
+                log(leader ? "leader: holding lease \(leases.settings.namespace)/\(leases.settings.name) as \(leases.settings.identity)" : "not the leader any more: acting on nothing")
+                wasLeader = leader
+            }
+            try? await Task.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
+        }
+        let release = elector.withLock { $0.release(wallTime: Self.wallTime()) }
+        if let release, (try? await leases.update(release)) != nil { log("released lease \(leases.settings.namespace)/\(leases.settings.name)") }
+    }
+
+    /// One read and, when due, one write.
+    func step() async {
+        do {
+            let record = try await leases.get()
+            let request = elector.withLock { elector in
+                elector.observe(record, at: now)
+                return elector.next(at: now, wallTime: Self.wallTime())
+            }
+            let written: LeaseRecord?
+            switch request {
+            case .wait: return
+            case .create(let lease): written = try await leases.create(lease)
+            case .update(let lease): written = try await leases.update(lease)
+            }
+            if let written { elector.withLock { $0.succeeded(written, at: now) } }
+        } catch {
+            log("lease \(leases.settings.namespace)/\(leases.settings.name): \(error)")
+        }
+    }
+
+    /// Now as a Kubernetes MicroTime: `2026-11-25T14:03:07.123456Z`.
+    static func wallTime() -> String {
+        let seconds = Date().timeIntervalSince1970
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let micros = Int((seconds - seconds.rounded(.down)) * 1_000_000)
+        func pad(_ value: Int32, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
+        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(micros), 6))Z"
+    }
+}
