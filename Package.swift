@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Leadership", swiftSettings: strict),
         .target(name: "Control", dependencies: ["HTTP", "Selection", "Leadership"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
-        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore"], swiftSettings: strict),
+        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"], swiftSettings: strict),
         .target(name: "Probing", dependencies: ["HTTP", "Config", "ProbeResults"], swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -63,7 +63,7 @@ let package = Package(
             name: "failover-agent",
             dependencies: [
                 "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
-                "Telemetry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Telemetry", "Leadership", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .executableTarget(

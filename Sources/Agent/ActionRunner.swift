@@ -9,10 +9,36 @@ import Journal
 public struct ActionRunner: Sendable {
     public let journal: Journal
     public let executors: [String: TargetExecutor]
+    /// Asked before every side effect; false (the Lease was lost) stops the action there.
+    public let isLeader: @Sendable () -> Bool
 
-    public init(journal: Journal, executors: [TargetExecutor]) {
+    public init(journal: Journal, executors: [TargetExecutor], isLeader: @escaping @Sendable () -> Bool = { true }) {
         self.journal = journal
         self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.target.name, $0) })
+        self.isLeader = isLeader
+    }
+
+    struct LostLease: Error, CustomStringConvertible {
+        var description: String { "this replica lost the Lease" }
+    }
+
+    /// Journals each step, but only while this replica leads.
+    private func journaling(_ intent: Int64) -> @Sendable (ExecutionStep) throws -> Void {
+        { [journal, isLeader] step in
+            guard isLeader() else { throw LostLease() }
+            try journal.step(intent, step.name, detail: step.detail)
+        }
+    }
+
+    /// The intent stays open when the Lease was lost: the next leader's ``recover()`` finishes it.
+    private func finish(_ intent: Int64, _ report: ActionReport, prefix: String = "") -> ActionReport {
+        guard isLeader() else {
+            var stopped = report
+            stopped.outcome = .failed("lost the Lease: stopped before the next side effect; the intent stays open for the next leader")
+            return stopped
+        }
+        try? journal.finish(intent, outcome: prefix + report.outcome.summary)
+        return report
     }
 
     public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil) async -> ActionReport {
@@ -21,10 +47,9 @@ public struct ActionRunner: Sendable {
         do { intent = try journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
-        executor.onStep = { [journal] step in try journal.step(intent, step.name, detail: step.detail) }
+        executor.onStep = journaling(intent)
         let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
-        try? journal.finish(intent, outcome: report.outcome.summary)
-        return report
+        return finish(intent, report)
     }
 
     /// Finishes every intent a crash left open.
@@ -35,7 +60,7 @@ public struct ActionRunner: Sendable {
                 try? journal.finish(intent.id, outcome: "abandoned: unknown target or action")
                 continue
             }
-            executor.onStep = { [journal] step in try journal.step(intent.id, step.name, detail: step.detail) }
+            executor.onStep = journaling(intent.id)
             let report: ActionReport
             if let checked = intent.step("checked").flatMap(CheckedStep.init), (try? await executor.currentValue()) == checked.intended {
                 // The secret holds what this intent wrote: only the redeploy may be unfinished.
@@ -45,8 +70,7 @@ public struct ActionRunner: Sendable {
                 // Nothing of it was written (or someone wrote since): decide again from the secret as it is.
                 report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
             }
-            try? journal.finish(intent.id, outcome: "recovered after restart: " + report.outcome.summary)
-            reports.append(report)
+            reports.append(finish(intent.id, report, prefix: "recovered after restart: "))
         }
         return reports
     }

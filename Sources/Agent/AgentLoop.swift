@@ -56,6 +56,9 @@ public actor AgentLoop {
     /// Targets whose ownership record is not read yet (Vault may be down when the agent starts).
     private var ownershipUnread: Set<String> = []
     private var ownershipRetry = (at: 0.0, delay: 1.0, reading: false)
+    /// Providers failed over on some target, per the ownership records read since taking the lead.
+    private var ownedProviders: Set<String> = []
+    private var leading = false
     public private(set) var actionsDone: [ActionReport] = []
 
     public init(core: AgentCore, parts: Parts) {
@@ -75,13 +78,14 @@ public actor AgentLoop {
     /// Finishes interrupted actions, then probes and acts until the task is cancelled; then
     /// lets the actions in flight finish.
     public func run(tick: Duration = .milliseconds(50)) async {
-        for report in await parts.runner.recover() {
-            parts.log("recovered an interrupted action on \(report.target): \(report.outcome.summary)")
-        }
-        ownershipUnread = Set(parts.runner.executors.keys)
-        readOwnership()
         var lastTick = 0.0
         while !Task.isCancelled {
+            let leader = parts.runner.isLeader()
+            if leader != leading {
+                leading = leader
+                parts.metrics.leader(leader)
+                if leader { await tookTheLead() }
+            }
             let now = now
             for (provider, stream) in streams where stream.nextStart <= now && stream.inFlight < core.monitor.policy.maxInFlight {
                 launch(provider, at: now)
@@ -95,6 +99,18 @@ public actor AgentLoop {
         }
         stopping = true
         for chain in chains.values { await chain.value }
+    }
+
+    /// On start, or on winning the Lease: finish what a crash interrupted, then learn from the
+    /// secrets what is failed over, and catch up on failovers decided while following.
+    private func tookTheLead() async {
+        for report in await parts.runner.recover() {
+            parts.log("recovered an interrupted action on \(report.target): \(report.outcome.summary)")
+        }
+        ownershipUnread = Set(parts.runner.executors.keys)
+        ownedProviders = []
+        ownershipRetry = (0, 1, ownershipRetry.reading)
+        readOwnership()
     }
 
     /// Reads what each target's secret says the agent has failed over, so a restarted agent still
@@ -119,6 +135,7 @@ public actor AgentLoop {
             switch result {
             case .success(let providers):
                 ownershipUnread.remove(target)
+                ownedProviders.formUnion(providers)
                 guard !providers.isEmpty else { continue }
                 parts.log("\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy")
                 for case .state(let provider, let from, let to, _) in core.resumeFailedOver(providers, at: now) {
@@ -132,6 +149,7 @@ public actor AgentLoop {
         }
         ownershipRetry.at = now + (failed ? ownershipRetry.delay : 0)
         ownershipRetry.delay = failed ? min(ownershipRetry.delay * 2, 60) : 1
+        if ownershipUnread.isEmpty { handle(core.catchUp(owned: ownedProviders, at: now)) }
     }
 
     private func launch(_ provider: String, at now: Double) {
@@ -166,6 +184,16 @@ public actor AgentLoop {
     }
 
     private func handle(_ commands: [AgentCommand]) {
+        guard parts.runner.isLeader() else {
+            for command in commands {
+                switch command {
+                case .alert(let alert): parts.log("not the leader, not paging: \(alert.summary.split(separator: "\n").first ?? "")")
+                case .execute(let kind, let provider, let target, _), .propose(let kind, let provider, let target):
+                    parts.log("not the leader: the \(kind.rawValue) of \(provider) on \(target) is the leader's to do")
+                }
+            }
+            return
+        }
         for command in commands {
             switch command {
             case .alert(let alert): page(alert)
@@ -240,6 +268,7 @@ public actor AgentLoop {
     /// A person approved proposal `id`: re-validate (provider state, secret version, pipeline SHA)
     /// and act, or re-propose when the plan changed.
     public func approve(_ id: String) async -> Answer {
+        guard parts.runner.isLeader() else { return .refused("this replica does not hold the Lease: approve on the leader (`leader: true` in its /status)") }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
             _ = try? parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
@@ -290,7 +319,7 @@ public actor AgentLoop {
         }
         let failing = core.monitor.providers.values.filter { $0.state == .failing || $0.state == .recovering }.map(\.provider).sorted()
         return .object([
-            "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind), "providers": .object(providers),
+            "leader": .bool(leading), "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind), "providers": .object(providers),
             "open_proposals": .array(open), "failed_over": .array(failing.map { .string($0) }),
         ])
     }

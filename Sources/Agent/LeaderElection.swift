@@ -38,8 +38,13 @@ public final class LeaderElection: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
         }
-        let release = elector.withLock { $0.release(wallTime: Self.wallTime()) }
-        if let release, (try? await leases.update(release)) != nil { log("released lease \(leases.settings.namespace)/\(leases.settings.name)") }
+        guard let release = elector.withLock({ $0.release(wallTime: Self.wallTime()) }) else { return }
+        let settings = leases.settings.election
+        elector.withLock { $0 = LeaseElector(settings: settings) }  // no longer the leader, from now on
+        let client = leases
+        if await Task(operation: { (try? await client.update(release)) != nil }).value {  // not cancelled with the caller
+            log("released lease \(client.settings.namespace)/\(client.settings.name)")
+        }
     }
 
     /// One read and, when due, one write.

@@ -135,6 +135,13 @@ public struct AgentCore: Sendable {
         providers.flatMap { monitor.resumeFailedOver($0, at: now) }
     }
 
+    /// On taking the lead: providers failing now but failed over on no target (the failover was
+    /// decided while another replica led, or it was lost) are failed over now.
+    public mutating func catchUp(owned: Set<String>, at now: Double) -> [AgentCommand] {
+        monitor.providers.values.filter { $0.state == .failing && !owned.contains($0.provider) }.map(\.provider).sorted()
+            .flatMap { act(.failover, provider: $0, at: now) }
+    }
+
     /// The kill switch: keep probing and paging, act on nothing.
     public mutating func setPaused(_ paused: Bool) { self.paused = paused }
 

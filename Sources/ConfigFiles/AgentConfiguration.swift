@@ -3,6 +3,7 @@ import Config
 import Control
 import Foundation
 import Health
+import Leadership
 import ProbeResults
 import Selection
 
@@ -31,6 +32,30 @@ public struct AgentConfiguration: Sendable {
         public var restoreMode: ActionMode = .perform
         public var proposalLifetime = 900.0
         public var maxFailoversPerHour = 3
+        /// Several replicas on Kubernetes: only the holder of this Lease acts. nil: a single replica.
+        public var leaderElection: LeaderElectionSettings?
+    }
+
+    /// `agent.leader_election`: the Lease the replicas share.
+    public struct LeaderElectionSettings: Sendable, Equatable {
+        public var apiServer = "https://kubernetes.default.svc"
+        public var namespace: String
+        public var name = "failover-agent"
+        /// The environment variable holding this replica's identity (the pod name, from the downward API).
+        public var identityEnv = "POD_NAME"
+        public var token: Credential = .file("/var/run/secrets/kubernetes.io/serviceaccount/token")
+        public var caFile: String? = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+        public var timing = LeaseElector.Settings(identity: "")
+
+        /// The Lease settings for this replica, its identity read from the environment.
+        public func lease(environment: [String: String]) throws(ControlError) -> LeaseSettings {
+            guard let identity = environment[identityEnv], !identity.isEmpty else {
+                throw .credential("environment variable \(identityEnv) (this replica's identity for leader election) is not set")
+            }
+            var election = timing
+            election.identity = identity
+            return LeaseSettings(apiServer: apiServer, namespace: namespace, name: name, token: token, caBundle: caFile, identity: identity, election: election)
+        }
     }
 
     /// Where the gateway's `models.yml` and `unit_primitives.yml` are, and provider corrections.
@@ -133,7 +158,7 @@ enum TargetLoader {
 
 enum AgentLoader {
     static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
-        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour"])
+        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour", "leader_election"])
         var agent = AgentConfiguration.AgentSettings()
         agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
         agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
@@ -157,7 +182,34 @@ enum AgentLoader {
             guard cap >= 1 else { throw yaml.error("max_failovers_per_hour", "must be at least 1") }
             agent.maxFailoversPerHour = cap
         }
+        if let election = try yaml.optionalFields("leader_election") { agent.leaderElection = try leaderElection(election, path: path) }
         return agent
+    }
+
+    static func leaderElection(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.LeaderElectionSettings {
+        try yaml.rejectUnknownKeys(["api_server", "namespace", "name", "identity_env", "token_env", "token_file", "ca_file", "lease_duration", "renew_deadline", "retry_period"])
+        var settings = AgentConfiguration.LeaderElectionSettings(namespace: try yaml.string("namespace"))
+        settings.apiServer = try yaml.optionalString("api_server") ?? settings.apiServer
+        guard settings.apiServer.hasPrefix("https://") || settings.apiServer.hasPrefix("http://") else {
+            throw yaml.error("api_server", "'\(settings.apiServer)' must start with https:// or http://")
+        }
+        settings.name = try yaml.optionalString("name") ?? settings.name
+        settings.identityEnv = try yaml.optionalString("identity_env") ?? settings.identityEnv
+        switch (try yaml.optionalString("token_env"), try yaml.optionalString("token_file")) {
+        case (nil, nil): break
+        case (let name?, nil): settings.token = .environment(name)
+        case (nil, let file?): settings.token = .file(path(file))
+        default: throw yaml.error("token_file", "set token_env or token_file, not both")
+        }
+        if let ca = try yaml.optionalString("ca_file") { settings.caFile = path(ca) } else if settings.apiServer.hasPrefix("http://") { settings.caFile = nil }
+        settings.timing.leaseDuration = try yaml.duration("lease_duration", default: .seconds(15)).seconds
+        settings.timing.renewDeadline = try yaml.duration("renew_deadline", default: .seconds(10)).seconds
+        settings.timing.retryPeriod = try yaml.duration("retry_period", default: .seconds(2)).seconds
+        guard settings.timing.renewDeadline < settings.timing.leaseDuration else {
+            throw yaml.error("renew_deadline", "must be shorter than lease_duration, so a leader that cannot renew stops before another may take over")
+        }
+        guard settings.timing.retryPeriod < settings.timing.renewDeadline else { throw yaml.error("retry_period", "must be shorter than renew_deadline") }
+        return settings
     }
 
     static func pager(_ item: YAMLFields) throws(ConfigError) -> PagerSettings {

@@ -9,7 +9,7 @@ import ProbeResults
 /// `dns`, `connect`, `tls`, `first_byte` and `total`; `probe_results_total{provider,class}`;
 /// `provider_state{provider,state}` (1 for the current state, 0 for the others);
 /// `actions_total{action,target,outcome}`; `proposals_total{action,target}`;
-/// `pages_total{delivered}`; `paused` and `blind` (0 or 1).
+/// `pages_total{delivered}`; `leader`, `paused` and `blind` (0 or 1).
 public struct AgentMetrics: Sendable {
     public static let states = ["healthy", "suspect", "failing", "recovering"]
     private let factory: any MetricsFactory
@@ -55,6 +55,10 @@ public struct AgentMetrics: Sendable {
 
     public func paged(delivered: Bool) {
         Counter(label: "failover_agent_pages_total", dimensions: [("delivered", delivered ? "true" : "false")], factory: factory).increment()
+    }
+
+    public func leader(_ leading: Bool) {
+        Gauge(label: "failover_agent_leader", factory: factory).record(leading ? 1 : 0)
     }
 
     public func flags(paused: Bool, blind: Bool) {

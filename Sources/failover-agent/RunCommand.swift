@@ -44,8 +44,14 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = PrometheusMetrics()
         let parts: AgentLoop.Parts
         let token: String
+        var election: LeaderElection?
+        let kubernetes = configuration.agent.leaderElection.map { HTTPClient(configuration: .init(caBundle: $0.caFile)) }
+        defer { kubernetes?.shutdown() }
         do {
             token = try configuration.agent.apiToken.resolve(environment)
+            if let settings = configuration.agent.leaderElection, let kubernetes {
+                election = LeaderElection(leases: try KubernetesLeases(settings: try settings.lease(environment: environment), client: kubernetes, environment: environment), log: log)
+            }
             let executors = try configuration.targets.map { target throws(ControlError) in
                 TargetExecutor(
                     target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
@@ -54,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let pagers = Pagers(try configuration.pagers.map { settings throws(ControlError) in try Pager(settings: settings, client: client, environment: environment) })
             let journal = try Journal(path: configuration.agent.journal)
-            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors), pagers: pagers, journal: journal, metrics: metrics.metrics, log: log)
+            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }), pagers: pagers, journal: journal, metrics: metrics.metrics, log: log)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -67,7 +73,9 @@ struct RunCommand: AsyncParsableCommand {
         let server = try await HTTPServer.start(host: configuration.agent.listenHost, port: configuration.agent.listenPort, asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text))
         log("failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on \(configuration.agent.listenHost):\(server.port)")
         // Shut down in reverse order: the agent finishes the action in flight, then the API stops.
-        let group = ServiceGroup(services: [APIService(server: server), AgentService(loop: loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // With leader election, the Lease is released only after the agent has stopped acting.
+        let services: [any Service] = [APIService(server: server)] + (election.map { [ElectionService(election: $0)] } ?? []) + [AgentService(loop: loop)]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do { try await group.run() } catch { log("stopped on an error: \(error)") }
         log("stopped")
     }
@@ -78,6 +86,14 @@ struct AgentService: Service {
     let loop: AgentLoop
     func run() async throws {
         await cancelWhenGracefulShutdown { await loop.run() }
+    }
+}
+
+/// Campaigning for and renewing the Lease; a graceful shutdown releases it.
+struct ElectionService: Service {
+    let election: LeaderElection
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await election.run() }
     }
 }
 
