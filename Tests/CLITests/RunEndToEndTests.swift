@@ -46,7 +46,7 @@ import Testing
         return condition()
     }
 
-    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)]) throws -> String {
+    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)], replica: String = "agent", agent extra: String = "") throws -> String {
         try FileManager.default.createDirectory(atPath: directory + "/probes", withIntermediateDirectories: true)
         for (name, simulator) in providers {
             try """
@@ -74,11 +74,12 @@ import Testing
               latency_ceiling: 2s
             agent:
               probes: \(directory)/probes
-              journal: \(directory)/journal.sqlite
+              journal: \(directory)/\(replica).sqlite
               listen: 127.0.0.1:0
               api_token_env: AGENT_TOKEN
-            """).write(toFile: "\(directory)/agent.yml", atomically: true, encoding: .utf8)
-        return "\(directory)/agent.yml"
+            \(extra)
+            """).write(toFile: "\(directory)/\(replica).yml", atomically: true, encoding: .utf8)
+        return "\(directory)/\(replica).yml"
     }
 
     @Test func killedAfterTheWriteAfterTheRetryAndAfterTheRestoreWriteItNeverRepeatsEither() async throws {
@@ -141,5 +142,66 @@ import Testing
         for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
         await vault.stop()
         await gitlab.stop()
+    }
+
+    @Test func twoReplicasOnALeaseOneActsAndTheOtherFinishesTheIncidentAfterTheLeaderIsKilled() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ha-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        let kubernetes = try await LeaseSimulator.start(tokens: ["sa-token-a", "sa-token-b"])
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
+        let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
+        let election = """
+              leader_election:
+                api_server: \(kubernetes.url)
+                namespace: failover-agent
+                token_env: KUBE_TOKEN
+                lease_duration: 2s
+                renew_deadline: 1s
+                retry_period: 200ms
+            """
+        let providers = [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)]
+        var environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+        let configA = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "a", agent: election)
+        let configB = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "b", agent: election)
+
+        environment["POD_NAME"] = "agent-a"
+        environment["KUBE_TOKEN"] = "sa-token-a"
+        let a = try RunningAgent(config: configA, environment: environment, output: "\(directory)/a.log")
+        #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-a" }, "\(a.log)")
+        environment["POD_NAME"] = "agent-b"
+        environment["KUBE_TOKEN"] = "sa-token-b"
+        let b = try RunningAgent(config: configB, environment: environment, output: "\(directory)/b.log")
+
+        // Both probe and judge; only the leader acts.
+        #expect(try await eventually { gitlab.retries.count == 1 }, "\(a.log)")
+        #expect(try await eventually { b.log.contains("not the leader: the failover of vertex on aigw-production is the leader's to do") }, "\(b.log)")
+        #expect(vault.current(Self.path)?.version == 2)
+
+        // The leader dies; the other takes the Lease within its duration and finishes the incident.
+        #expect(a.signal(SIGKILL) == SIGKILL)
+        let killed = ContinuousClock.now
+        #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-b" }, "\(b.log)")
+        let takeover = ContinuousClock.now - killed
+        print("lease taken over \(takeover) after the leader was killed")
+        #expect(takeover < .seconds(3.5), "lease 2 s + one retry period + the first look")
+        #expect(try await eventually { b.log.contains("its secret records vertex as failed over by this agent") }, "\(b.log)")
+        vertex.set(.answer(.ok))
+        #expect(try await eventually { vault.current(Self.path)?.version == 3 && gitlab.retries.count == 2 }, "\(b.log)")
+        #expect(try await eventually { gitlab.variables.isEmpty })
+        #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
+        #expect(gitlab.retries == [1, 2], "one retry per action, across the handover")
+        #expect(kubernetes.holders == ["agent-a", "agent-b"])
+
+        // A graceful stop gives the Lease up at once.
+        #expect(b.signal(SIGTERM) == 0)
+        #expect(kubernetes.holder("failover-agent", "failover-agent") == nil, "\(b.log)")
+        for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
+        await vault.stop()
+        await gitlab.stop()
+        await kubernetes.stop()
     }
 }
