@@ -82,6 +82,9 @@ let package = Package(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(
+            name: "DeployTests", dependencies: ["failover-agent", "ConfigFiles", "Config", "Probing", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .testTarget(name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
         .testTarget(
