@@ -268,7 +268,7 @@ public actor AgentLoop {
     /// A person approved proposal `id`: re-validate (provider state, secret version, pipeline SHA)
     /// and act, or re-propose when the plan changed.
     public func approve(_ id: String) async -> Answer {
-        guard parts.runner.isLeader() else { return .refused("this replica does not hold the Lease: approve on the leader (`leader: true` in its /status)") }
+        guard parts.runner.isLeader() else { return .refused("this replica does not hold the Lease: approve on the leader (`leader: true` in its /status, `leader: yes` in `failover-agent status`)") }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
             _ = try? parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)

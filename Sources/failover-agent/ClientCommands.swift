@@ -71,7 +71,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: status.bytes, as: UTF8.self))
             return
         }
-        print("paused: \(status["paused"] == .bool(true) ? "yes" : "no")   blind: \(status["blind"] == .bool(true) ? "yes" : "no")")
+        print("leader: \(status["leader"] == .bool(true) ? "yes" : "no")   paused: \(status["paused"] == .bool(true) ? "yes" : "no")   blind: \(status["blind"] == .bool(true) ? "yes" : "no")")
         for (name, provider) in (status["providers"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
             print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(provider["state"]?.string ?? "?")  error rate \(provider["error_rate"].flatMap { if case .number(let n) = $0 { String(n) } else { nil } } ?? "?")  last \(provider["last_class"]?.string ?? "-")")
         }
