@@ -7,6 +7,7 @@ import HTTP
 import Journal
 import SandboxControl
 import Selection
+import Synchronization
 import Testing
 
 struct Crash: Error {}
@@ -113,6 +114,30 @@ struct World {
         #expect(report.map(\.outcome) == [.deployed(jobStatus: "success")])
         #expect(world.vault.current(World.path)?.version == 2)
         #expect(world.gitlab.retries == [1])
+        await world.stop()
+    }
+
+    /// The Lease is lost right after the secret write: the retry never happens here, the intent
+    /// stays open, and whoever leads next (here: this replica again) retries once.
+    @Test func losingTheLeaseMidActionStopsBeforeTheNextSideEffect() async throws {
+        let world = try await World.start()
+        let journal = try Journal(path: world.journalPath)
+        let asked = Mutex(0)
+        let runner = ActionRunner(journal: journal, executors: [world.executor]) {
+            asked.withLock { count in
+                count += 1
+                return count <= 1  // leads for the `checked` step only: lost before the retry
+            }
+        }
+        let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
+        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("lost the Lease"))
+        #expect(world.vault.current(World.path)?.version == 2, "the write before the loss stands")
+        #expect(world.gitlab.retries.isEmpty, "no retry without the Lease")
+        #expect(try journal.openIntents().count == 1, "left open for the next leader")
+        let reports = await ActionRunner(journal: journal, executors: [world.executor]).recover()
+        #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
+        #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
         await world.stop()
     }
 }
