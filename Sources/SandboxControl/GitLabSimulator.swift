@@ -100,59 +100,57 @@ public final class GitLabSimulator: Sendable {
     }
 
     private static func route(_ request: ServerRequest, state: inout State, project: String, token: String) -> ServerReply {
-        do {
-            state.requests.append(request)
-            if let fault = state.faults.next() { return fault }
-            guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
-            let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
-            guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[3] == project else {
-                return .json(404, .object(["message": .string("404 Project Not Found")]))
-            }
-            let rest = Array(parts[4...])
-            switch (request.method, rest.count, rest.first) {
-            case ("GET", 1, "pipelines"):
-                let ref = request.query["ref"]
-                let list = state.pipelines.filter { ref == nil || $0.ref == ref }.sorted { $0.id > $1.id }
-                return page(list.map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")]) }, request, state.pageSize)
-            case ("GET", 3, "repository") where rest[1] == "branches":
-                guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
-                return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))
-            case ("GET", 1, "deployments"):
-                let sha = request.query["environment"].flatMap { state.deployments[$0] }
-                return .json(200, .array(sha.map { [.object(["id": .number(1), "sha": .string($0), "status": .string("success")])] } ?? []))
-            case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
-                guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else { return .json(404, .object(["message": .string("404 Not found")])) }
-                let bridges = rest[2] == "bridges"
-                for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
-                return page(state.pipelines[index].jobs.filter { $0.isBridge == bridges }.map(json), request, state.pageSize)
-            case ("GET", 2, "jobs"):
-                guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else { return .json(404, .object(["message": .string("404 Not found")])) }
-                advance(id, in: &state)
-                return .json(200, json(find(id, in: state)!))
-            case ("POST", 3, "jobs") where rest[2] == "retry":
-                guard let id = Int(rest[1]), let job = find(id, in: state) else { return .json(404, .object(["message": .string("404 Not found")])) }
-                guard job.retryable else { return .json(403, .object(["message": .string("403 Forbidden - Job is not retryable")])) }
-                let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
-                let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
-                let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
-                state.pipelines[index].jobs.append(retried)
-                state.retries.append(id)
-                return .json(201, json(retried))
-            case ("POST", 1, "variables"):
-                guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else { return .json(400, .object(["message": .string("key and value required")])) }
-                if state.variables[key] != nil { return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])])) }
-                state.variables[key] = value
-                return .json(201, .object(["key": .string(key), "value": .string(value)]))
-            case ("PUT", 2, "variables"):
-                guard state.variables[rest[1]] != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
-                state.variables[rest[1]] = request.json?["value"]?.string
-                return .json(200, .object(["key": .string(rest[1])]))
-            case ("DELETE", 2, "variables"):
-                guard state.variables.removeValue(forKey: rest[1]) != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
-                return .respond(status: 204)
-            default:
-                return .json(404, .object(["message": .string("404 Not found")]))
-            }
+        state.requests.append(request)
+        if let fault = state.faults.next() { return fault }
+        guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
+        let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
+        guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[3] == project else {
+            return .json(404, .object(["message": .string("404 Project Not Found")]))
+        }
+        let rest = Array(parts[4...])
+        switch (request.method, rest.count, rest.first) {
+        case ("GET", 1, "pipelines"):
+            let ref = request.query["ref"]
+            let list = state.pipelines.filter { ref == nil || $0.ref == ref }.sorted { $0.id > $1.id }
+            return page(list.map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")]) }, request, state.pageSize)
+        case ("GET", 3, "repository") where rest[1] == "branches":
+            guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
+            return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))
+        case ("GET", 1, "deployments"):
+            let sha = request.query["environment"].flatMap { state.deployments[$0] }
+            return .json(200, .array(sha.map { [.object(["id": .number(1), "sha": .string($0), "status": .string("success")])] } ?? []))
+        case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
+            guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            let bridges = rest[2] == "bridges"
+            for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
+            return page(state.pipelines[index].jobs.filter { $0.isBridge == bridges }.map(json), request, state.pageSize)
+        case ("GET", 2, "jobs"):
+            guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else { return .json(404, .object(["message": .string("404 Not found")])) }
+            advance(id, in: &state)
+            return .json(200, json(find(id, in: state)!))
+        case ("POST", 3, "jobs") where rest[2] == "retry":
+            guard let id = Int(rest[1]), let job = find(id, in: state) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard job.retryable else { return .json(403, .object(["message": .string("403 Forbidden - Job is not retryable")])) }
+            let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
+            let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
+            let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
+            state.pipelines[index].jobs.append(retried)
+            state.retries.append(id)
+            return .json(201, json(retried))
+        case ("POST", 1, "variables"):
+            guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else { return .json(400, .object(["message": .string("key and value required")])) }
+            if state.variables[key] != nil { return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])])) }
+            state.variables[key] = value
+            return .json(201, .object(["key": .string(key), "value": .string(value)]))
+        case ("PUT", 2, "variables"):
+            guard state.variables[rest[1]] != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+            state.variables[rest[1]] = request.json?["value"]?.string
+            return .json(200, .object(["key": .string(rest[1])]))
+        case ("DELETE", 2, "variables"):
+            guard state.variables.removeValue(forKey: rest[1]) != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+            return .respond(status: 204)
+        default:
+            return .json(404, .object(["message": .string("404 Not found")]))
         }
     }
 

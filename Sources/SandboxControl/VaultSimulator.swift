@@ -66,55 +66,53 @@ public final class VaultSimulator: Sendable {
     }
 
     private static func route(_ request: ServerRequest, state: inout State, token: String, namespace: String?) -> ServerReply {
-        do {
-            state.requests.append(request)
-            if let fault = state.faults.next() { return fault }
-            guard request.header("x-vault-token") == token, namespace == nil || request.header("x-vault-namespace") == namespace else {
-                return .json(403, .object(["errors": .array([.string("permission denied")])]))
+        state.requests.append(request)
+        if let fault = state.faults.next() { return fault }
+        guard request.header("x-vault-token") == token, namespace == nil || request.header("x-vault-namespace") == namespace else {
+            return .json(403, .object(["errors": .array([.string("permission denied")])]))
+        }
+        let parts = request.pathParts
+        guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
+            return .json(404, .object(["errors": .array([])]))
+        }
+        let path = parts[3...].joined(separator: "/")
+        switch (request.method, parts[2]) {
+        case ("GET", "data"):
+            guard let versions = state.versions[path], !versions.isEmpty else { return .json(404, .object(["errors": .array([])])) }
+            let number = request.query["version"].flatMap(Int.init) ?? versions.count
+            guard (1...versions.count).contains(number) else { return .json(404, .object(["errors": .array([])])) }
+            return .json(200, .object(["data": .object(["data": .object(versions[number - 1]), "metadata": .object(["version": .number(Double(number))])])]))
+        case ("POST", "data"):
+            guard let body = request.json, let data = body["data"]?.object else { return .json(400, .object(["errors": .array([.string("no data")])])) }
+            if let edit = state.beforeNextWrite {
+                state.beforeNextWrite = nil
+                var latest = state.versions[path]?.last ?? [:]
+                edit(&latest)
+                state.versions[path, default: []].append(latest)
             }
-            let parts = request.pathParts
-            guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
-                return .json(404, .object(["errors": .array([])]))
+            guard let cas = body["options"]?["cas"]?.int else {
+                return .json(400, .object(["errors": .array([.string("check-and-set parameter required for this call")])]))
             }
-            let path = parts[3...].joined(separator: "/")
-            switch (request.method, parts[2]) {
-            case ("GET", "data"):
-                guard let versions = state.versions[path], !versions.isEmpty else { return .json(404, .object(["errors": .array([])])) }
-                let number = request.query["version"].flatMap(Int.init) ?? versions.count
-                guard (1...versions.count).contains(number) else { return .json(404, .object(["errors": .array([])])) }
-                return .json(200, .object(["data": .object(["data": .object(versions[number - 1]), "metadata": .object(["version": .number(Double(number))])])]))
-            case ("POST", "data"):
-                guard let body = request.json, let data = body["data"]?.object else { return .json(400, .object(["errors": .array([.string("no data")])])) }
-                if let edit = state.beforeNextWrite {
-                    state.beforeNextWrite = nil
-                    var latest = state.versions[path]?.last ?? [:]
-                    edit(&latest)
-                    state.versions[path, default: []].append(latest)
-                }
-                guard let cas = body["options"]?["cas"]?.int else {
-                    return .json(400, .object(["errors": .array([.string("check-and-set parameter required for this call")])]))
-                }
-                guard cas == state.versions[path]?.count ?? 0 else {
-                    return .json(400, .object(["errors": .array([.string("check-and-set parameter did not match the current version")])]))
-                }
-                state.versions[path, default: []].append(data)
-                return .json(200, .object(["data": .object(["version": .number(Double(state.versions[path]!.count))])]))
-            case ("GET", "metadata"):
-                guard state.versions[path] != nil || state.metadata[path] != nil else { return .json(404, .object(["errors": .array([])])) }
-                return .json(200, .object(["data": .object([
-                    "custom_metadata": .object((state.metadata[path] ?? [:]).mapValues { .string($0) }),
-                    "current_version": .number(Double(state.versions[path]?.count ?? 0)),
-                ])]))
-            case ("POST", "metadata"):
-                let custom = request.json?["custom_metadata"]?.object?.compactMapValues(\.string) ?? [:]
-                if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {
-                    return .json(400, .object(["errors": .array([.string("custom_metadata: value too long or too many keys")])]))
-                }
-                state.metadata[path] = custom
-                return .respond(status: 204)
-            default:
-                return .json(405, .object(["errors": .array([])]))
+            guard cas == state.versions[path]?.count ?? 0 else {
+                return .json(400, .object(["errors": .array([.string("check-and-set parameter did not match the current version")])]))
             }
+            state.versions[path, default: []].append(data)
+            return .json(200, .object(["data": .object(["version": .number(Double(state.versions[path]!.count))])]))
+        case ("GET", "metadata"):
+            guard state.versions[path] != nil || state.metadata[path] != nil else { return .json(404, .object(["errors": .array([])])) }
+            return .json(200, .object(["data": .object([
+                "custom_metadata": .object((state.metadata[path] ?? [:]).mapValues { .string($0) }),
+                "current_version": .number(Double(state.versions[path]?.count ?? 0)),
+            ])]))
+        case ("POST", "metadata"):
+            let custom = request.json?["custom_metadata"]?.object?.compactMapValues(\.string) ?? [:]
+            if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {
+                return .json(400, .object(["errors": .array([.string("custom_metadata: value too long or too many keys")])]))
+            }
+            state.metadata[path] = custom
+            return .respond(status: 204)
+        default:
+            return .json(405, .object(["errors": .array([])]))
         }
     }
 }
