@@ -52,6 +52,23 @@ public struct ActionRunner: Sendable {
         return finish(intent, report)
     }
 
+    /// Settles what `target`'s secret metadata records as under way (see
+    /// ``TargetExecutor/settlePending()``), journaled as an intent of its own; nil when nothing is.
+    /// Throws when the record cannot be read.
+    public func settle(_ target: String) async throws(ControlError) -> (action: String, provider: String, report: ActionReport)? {
+        guard var executor = executors[target], let pending = try await executor.recordedPending() else { return nil }
+        let intent: Int64
+        do { intent = try journal.beginIntent(pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata") } catch {
+            throw .unavailable("cannot write the journal: \(error)")
+        }
+        executor.onStep = journaling(intent)
+        guard let report = await executor.settlePending() else {
+            try? journal.finish(intent, outcome: "nothing to do: settled meanwhile")
+            return nil
+        }
+        return (pending.action, pending.provider, finish(intent, report, prefix: "settled from the secret's metadata: "))
+    }
+
     /// Finishes every intent a crash left open.
     public func recover() async -> [ActionReport] {
         var reports: [ActionReport] = []
@@ -66,8 +83,12 @@ public struct ActionRunner: Sendable {
                 // The secret holds what this intent wrote: only the redeploy may be unfinished.
                 let retried = intent.step("job-retried").flatMap { Int($0.split(separator: " ").last ?? "") }
                 report = await executor.finishRedeploy(checkedPipeline: checked.pipeline, job: checked.job, jobName: checked.jobName, retried: retried)
+            } else if let checked = intent.step("checked").flatMap(CheckedStep.init), let now = try? await executor.currentVersion(), now != checked.secretVersion {
+                // Someone (another leader, a person) wrote since: the intent is stale; the health machine decides again.
+                try? journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now)); not carried out")
+                continue
             } else {
-                // Nothing of it was written (or someone wrote since): decide again from the secret as it is.
+                // Nothing of it was written: decide again from the secret as it is.
                 report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
             }
             reports.append(finish(intent.id, report, prefix: "recovered after restart: "))
@@ -78,16 +99,17 @@ public struct ActionRunner: Sendable {
 
 /// The `checked` step as journaled.
 struct CheckedStep {
+    var secretVersion: Int
     var intended: String
     var pipeline: Int
     var job: Int
     var jobName: String
 
     init?(_ detail: String) {
-        guard let json = JSONValue.parse(Array(detail.utf8)), let intended = json["intended"]?.string, let pipeline = json["pipeline"]?.int,
-            let job = json["job"]?.int, let jobName = json["job_name"]?.string
+        guard let json = JSONValue.parse(Array(detail.utf8)), let version = json["secret_version"]?.int, let intended = json["intended"]?.string,
+            let pipeline = json["pipeline"]?.int, let job = json["job"]?.int, let jobName = json["job_name"]?.string
         else { return nil }
-        (self.intended, self.pipeline, self.job, self.jobName) = (intended, pipeline, job, jobName)
+        (secretVersion, self.intended, self.pipeline, self.job, self.jobName) = (version, intended, pipeline, job, jobName)
     }
 }
 
@@ -111,30 +133,6 @@ extension ExecutionStep {
             ]).bytes, as: UTF8.self)
         case .secretWritten(let version): "version \(version)"
         case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
-        }
-    }
-}
-
-extension ActionReport.Outcome {
-    /// The `outcome` label of `failover_agent_actions_total`.
-    public var metricLabel: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo: "nothing_to_do"
-        case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
-        case .refused: "refused"
-        case .failed: "failed"
-        }
-    }
-
-    /// One line for the journal and pages.
-    public var summary: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo(let why): "nothing to do: \(why)"
-        case .deployed(let status): "deployed: job \(status)"
-        case .refused(let why): "refused: \(why)"
-        case .failed(let why): "failed: \(why)"
         }
     }
 }

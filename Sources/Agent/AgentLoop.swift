@@ -113,16 +113,25 @@ public actor AgentLoop {
         readOwnership()
     }
 
-    /// Reads what each target's secret says the agent has failed over, so a restarted agent still
-    /// restores it; retried with backoff (up to a minute) while Vault cannot be read.
+    /// Settles what each target's secret records as under way (a redeploy owed by a replica that
+    /// died, or a write that never happened), then reads what it says the agent has failed over,
+    /// so a restarted agent or a new leader still restores it; retried with backoff (up to a
+    /// minute) while Vault cannot be read or an owed redeploy fails.
     private func readOwnership() {
         guard !ownershipUnread.isEmpty, !ownershipRetry.reading else { return }
         ownershipRetry.reading = true
-        let executors = parts.runner.executors.filter { ownershipUnread.contains($0.key) }
+        let runner = parts.runner
+        let targets = ownershipUnread.sorted()
         Task {
             var found: [String: Result<[String], ControlError>] = [:]
-            for (target, executor) in executors {
-                do throws(ControlError) { found[target] = .success(try await executor.failedOverProviders()) } catch { found[target] = .failure(error) }
+            for target in targets {
+                do throws(ControlError) {
+                    if let (action, provider, report) = try await runner.settle(target) {
+                        self.reported(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, report)
+                        if case .failed(let why) = report.outcome { throw .unavailable(why) }
+                    }
+                    found[target] = .success(try await runner.executors[target]!.failedOverProviders())
+                } catch { found[target] = .failure(error) }
             }
             self.ownershipRead(found)
         }
@@ -218,9 +227,14 @@ public actor AgentLoop {
     private func execute(_ kind: ActionKind, provider: String, target: String, proposal: String?) async {
         parts.log("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")")
         let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
+        if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
+        reported(kind, provider: provider, target: target, report)
+    }
+
+    /// Logs, counts and pages what an action came to.
+    private func reported(_ kind: ActionKind, provider: String, target: String, _ report: ActionReport) {
         actionsDone.append(report)
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
-        if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
         if !report.leftToPeople.isEmpty {
             page(Alert(

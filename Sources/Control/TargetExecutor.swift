@@ -25,6 +25,30 @@ public enum ExecutionStep: Sendable, Equatable {
     case jobRetried(original: Int, retried: Int)
 }
 
+extension ActionReport.Outcome {
+    /// The `outcome` label of `failover_agent_actions_total`.
+    public var metricLabel: String {
+        switch self {
+        case .planned: "planned"
+        case .nothingToDo: "nothing_to_do"
+        case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
+        case .refused: "refused"
+        case .failed: "failed"
+        }
+    }
+
+    /// One line for the journal and pages.
+    public var summary: String {
+        switch self {
+        case .planned: "planned"
+        case .nothingToDo(let why): "nothing to do: \(why)"
+        case .deployed(let status): "deployed: job \(status)"
+        case .refused(let why): "refused: \(why)"
+        case .failed(let why): "failed: \(why)"
+        }
+    }
+}
+
 /// What a failover or restore of one target came to.
 public struct ActionReport: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -82,6 +106,9 @@ public struct TargetExecutor: Sendable {
     struct Snapshot {
         var secret: VaultSecret
         var current: ModelOverride
+        /// As the metadata says.
+        var recorded: Ownership
+        /// As it stands: a pending write resolved as happened (its redeploy still pending) or not (nothing pending).
         var ownership: Ownership
         var changedByOthers: [String]
     }
@@ -92,11 +119,24 @@ public struct TargetExecutor: Sendable {
         do { current = try ModelOverride.parse(secret.value ?? "") } catch {
             throw .refused("\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent will not write over it")
         }
-        let ownership: Ownership
-        do { ownership = try Ownership(metadata: try await vault.customMetadata()) } catch {
+        let recorded: Ownership
+        do { recorded = try Ownership(metadata: try await vault.customMetadata()) } catch {
             throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
         }
-        return Snapshot(secret: secret, current: current, ownership: ownership, changedByOthers: ownership.keysChangedByOthers(in: current))
+        var ownership = recorded
+        if let write = recorded.pending?.write {
+            ownership = try await wrote(recorded, over: write.casVersion, now: secret.version) ? recorded.written(as: write.casVersion + 1) : recorded.settled
+        }
+        return Snapshot(secret: secret, current: current, recorded: recorded, ownership: ownership, changedByOthers: ownership.keysChangedByOthers(in: current))
+    }
+
+    /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did
+    /// if that version holds what it meant to write.
+    private func wrote(_ recorded: Ownership, over cas: Int, now: Int) async throws(ControlError) -> Bool {
+        guard now > cas else { return false }
+        let written = try await vault.read(version: cas + 1)
+        guard let override = try? ModelOverride.parse(written.data[target.vault.key]?.string ?? "") else { return false }
+        return recorded.isPendingWrite(override)
     }
 
     /// The plan for these failing providers, from the secret as it is; touches nothing.
@@ -106,7 +146,7 @@ public struct TargetExecutor: Sendable {
     }
 
     public func failover(provider: String, apply: Bool) async -> ActionReport {
-        await run(apply: apply) { snap in
+        await run("failover", of: provider, apply: apply) { snap in
             let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
             let plan = planner.plan(current: snap.current, failing: Set(providers), base: snap.ownership.base(excluding: snap.changedByOthers))
             return (plan, providers, nil)
@@ -114,7 +154,7 @@ public struct TargetExecutor: Sendable {
     }
 
     public func restore(provider: String, apply: Bool) async -> ActionReport {
-        await run(apply: apply) { snap throws(ControlError) in
+        await run("restore", of: provider, apply: apply) { snap throws(ControlError) in
             guard snap.ownership.providers.contains(provider) else { return nil }
             let remaining = snap.ownership.providers.filter { $0 != provider }
             let plan = planner.plan(current: snap.current, failing: Set(remaining), base: snap.ownership.base(excluding: snap.changedByOthers))
@@ -131,10 +171,17 @@ public struct TargetExecutor: Sendable {
     /// The shared read → plan → check → write → redeploy path. `decide` returns the plan, the
     /// providers failed over afterwards, and optionally the exact data to write; nil: nothing to do.
     private func run(
-        apply: Bool,
+        _ action: String, of provider: String, apply: Bool,
         decide: (Snapshot) async throws(ControlError) -> (plan: Plan, providers: [String], exactData: [String: JSONValue]?)?
     ) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        if apply, let earlier = await settlePending() {
+            log("\(target.name): first settled an earlier action: \(earlier.outcome.summary)")
+            if case .failed(let why) = earlier.outcome {
+                report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
+                return report
+            }
+        }
         do {
             for attempt in 1...casAttempts {
                 let snap = try await snapshot()
@@ -150,7 +197,7 @@ public struct TargetExecutor: Sendable {
                     return report
                 }
                 let ownership = snap.ownership.applying(plan, providers: providers, lettingGo: snap.changedByOthers)
-                guard !plan.isEmpty || exactData != nil || ownership != snap.ownership else {
+                guard !plan.isEmpty || exactData != nil || ownership != snap.ownership.settled else {
                     report.outcome = .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
                     return report
                 }
@@ -170,16 +217,18 @@ public struct TargetExecutor: Sendable {
                 var data = exactData ?? snap.secret.data
                 if exactData == nil { data[target.vault.key] = .string(plan.override.json) }
                 try step(.checked(secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy.pipeline.id, sha: deploy.pipeline.sha, job: deploy.job.id, jobName: deploy.job.name))
-                var recorded = ownership
-                recorded.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)  // write-ahead
+                var next = ownership
+                next.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
+                let pending = PendingAction(action: action, provider: provider, pipeline: deploy.pipeline.id, job: deploy.job.id, jobName: deploy.job.name, write: nil)
+                let ahead = snap.ownership.aboutToWrite(next, over: snap.secret.version, pending: pending)
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ahead.metadata)  // write-ahead
                 let version: Int
                 do { version = try await vault.write(data, cas: snap.secret.version) } catch .casMismatch {
                     log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
-                    try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+                    try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
                     continue
                 }
-                if !recorded.isEmpty { recorded.writtenVersion = version }
+                let recorded = ahead.written(as: version)
                 try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)
                 log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
                 try step(.secretWritten(version: version))
@@ -194,6 +243,7 @@ public struct TargetExecutor: Sendable {
                     return report
                 }
                 if recorded.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.settled.metadata)
                 report.outcome = .deployed(jobStatus: job.status)
                 return report
             }
@@ -206,9 +256,40 @@ public struct TargetExecutor: Sendable {
         return report
     }
 
+    /// The action the secret's metadata records as under way, if any.
+    public func recordedPending() async throws(ControlError) -> PendingAction? {
+        do { return try Ownership(metadata: try await vault.customMetadata()).pending } catch {
+            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
+        }
+    }
+
+    /// Settles an action the secret's metadata records as under way, left by a replica that lost
+    /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
+    /// if it did, finishes the redeploy it owes (see ``finishRedeploy(checkedPipeline:job:jobName:retried:)``).
+    /// nil when nothing is pending.
+    public func settlePending() async -> ActionReport? {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do {
+            let snap = try await snapshot()
+            guard let pending = snap.recorded.pending else { return nil }
+            guard snap.ownership.pending != nil else {
+                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+                report.outcome = .nothingToDo("the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
+                return report
+            }
+            if snap.ownership != snap.recorded { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata) }
+            log("\(target.name): the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
+            return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
+        } catch {
+            report.outcome = .failed(error.description)
+            return report
+        }
+    }
+
     /// Finishes an action interrupted after its secret write: follows the retried job if the retry
     /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
-    /// once after the SHA checks. Never writes the secret again.
+    /// once after the SHA checks. Never writes the secret again. Clears the pending record unless
+    /// the redeploy failed and is still owed.
     public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         do {
@@ -222,13 +303,19 @@ public struct TargetExecutor: Sendable {
                 try step(.jobRetried(original: job, retried: newer.id))
                 report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
             } else {
-                let deploy = try await redeployer.preflight()
-                let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
-                    try step(.jobRetried(original: original, retried: new))
+                do {
+                    let deploy = try await redeployer.preflight()
+                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
+                        try step(.jobRetried(original: original, retried: new))
+                    }
+                    report.outcome = .deployed(jobStatus: final.status)
+                } catch .refused(let why) {
+                    report.outcome = .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
                 }
-                report.outcome = .deployed(jobStatus: final.status)
             }
-            if try await snapshot().ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+            let snap = try await snapshot()
+            if snap.recorded.pending != nil { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata) }
+            if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
         } catch .refused(let why) {
             report.outcome = .refused(why)
         } catch {
@@ -243,6 +330,9 @@ public struct TargetExecutor: Sendable {
     /// The configured key's value now.
     public func currentValue() async throws(ControlError) -> String? { try await vault.read().value }
 
+    /// The secret's version now.
+    public func currentVersion() async throws(ControlError) -> Int { try await vault.read().version }
+
     private func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
         try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
     }
@@ -254,7 +344,7 @@ public struct TargetExecutor: Sendable {
     /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.
     private func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
         _ = try await vault.write(snap.secret.data, cas: version)
-        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
         log("put the secret back as it was (check-and-set on version \(version))")
     }
 }

@@ -21,6 +21,8 @@ public struct Ownership: Sendable, Equatable {
     public var baseVersion: Int?
     /// The version the agent's latest write created.
     public var writtenVersion: Int?
+    /// The action under way, recorded before its side effects; nil when none is.
+    public var pending: PendingAction?
 
     public init() {}
 
@@ -41,11 +43,11 @@ public struct Ownership: Sendable, Equatable {
     /// Ownership after applying `plan` for `providers`: first before-values are kept, keys back at
     /// their before-value are no longer owned, and keys changed by others are let go.
     public func applying(_ plan: Plan, providers: [String], lettingGo changed: [String]) -> Ownership {
-        var next = self
+        var next = settled
         next.providers = providers
         for feature in changed { next.keys[feature] = nil }
         for change in plan.changes {
-            let before = keys[change.feature].map(\.before) ?? change.before
+            let before = next.keys[change.feature].map(\.before) ?? change.before
             if let after = change.after, after != before {
                 next.keys[change.feature] = Key(before: before, after: after)
             } else {
@@ -57,41 +59,5 @@ public struct Ownership: Sendable, Equatable {
             next.writtenVersion = nil
         }
         return next
-    }
-
-    // MARK: - Secret metadata (Vault `custom_metadata`: string values of at most 512 bytes)
-
-    public static let metadataPrefix = "failover-agent/"
-
-    /// The ownership as `custom_metadata` entries, one per owned key so each stays small; none when empty.
-    public var metadata: [String: String] {
-        var entries: [String: String] = [:]
-        guard !isEmpty else { return entries }
-        var state = ModelOverride([("providers", providers)])
-        if let baseVersion { state["base_version"] = [String(baseVersion)] }
-        if let writtenVersion { state["written_version"] = [String(writtenVersion)] }
-        entries[Self.metadataPrefix + "state"] = state.json
-        for (feature, key) in keys {
-            var record = ModelOverride()
-            if let before = key.before { record["before"] = before }
-            record["after"] = key.after
-            entries[Self.metadataPrefix + "key/" + feature] = record.json
-        }
-        return entries
-    }
-
-    /// Reads ownership back from `custom_metadata`; entries of others are ignored.
-    public init(metadata: [String: String]) throws(ModelOverride.Malformed) {
-        if let state = metadata[Self.metadataPrefix + "state"] {
-            let fields = try ModelOverride.parse(state)
-            providers = fields["providers"] ?? []
-            baseVersion = fields["base_version"]?.first.flatMap { Int($0) }
-            writtenVersion = fields["written_version"]?.first.flatMap { Int($0) }
-        }
-        for (name, value) in metadata where name.hasPrefix(Self.metadataPrefix + "key/") {
-            let record = try ModelOverride.parse(value)
-            guard let after = record["after"] else { continue }
-            keys[String(name.dropFirst((Self.metadataPrefix + "key/").count))] = Key(before: record["before"], after: after)
-        }
     }
 }
