@@ -77,18 +77,23 @@ public struct ActionRunner: Sendable {
                 try? journal.finish(intent.id, outcome: "abandoned: unknown target or action")
                 continue
             }
+            guard let checked = intent.step("checked").flatMap(CheckedStep.init) else {
+                try? journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
+                continue
+            }
             executor.onStep = journaling(intent.id)
             let report: ActionReport
-            if let checked = intent.step("checked").flatMap(CheckedStep.init), (try? await executor.currentValue()) == checked.intended {
+            switch try? await executor.current() {
+            case let now? where now.value == checked.intended:
                 // The secret holds what this intent wrote: only the redeploy may be unfinished.
                 let retried = intent.step("job-retried").flatMap { Int($0.split(separator: " ").last ?? "") }
                 report = await executor.finishRedeploy(checkedPipeline: checked.pipeline, job: checked.job, jobName: checked.jobName, retried: retried)
-            } else if let checked = intent.step("checked").flatMap(CheckedStep.init), let now = try? await executor.currentVersion(), now != checked.secretVersion {
+            case let now? where now.version != checked.secretVersion:
                 // Someone (another leader, a person) wrote since: the intent is stale; the health machine decides again.
-                try? journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now)); not carried out")
+                try? journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
                 continue
-            } else {
-                // Nothing of it was written: decide again from the secret as it is.
+            default:
+                // Nothing of it was written (or Vault cannot tell yet): decide again from the secret as it is.
                 report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
             }
             reports.append(finish(intent.id, report, prefix: "recovered after restart: "))

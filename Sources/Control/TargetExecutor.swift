@@ -175,7 +175,7 @@ public struct TargetExecutor: Sendable {
         decide: (Snapshot) async throws(ControlError) -> (plan: Plan, providers: [String], exactData: [String: JSONValue]?)?
     ) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        if apply, let earlier = await settlePending() {
+        if apply, (try? await recordedPending()) != nil, let earlier = await settlePending() {
             log("\(target.name): first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {
                 report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
@@ -222,11 +222,15 @@ public struct TargetExecutor: Sendable {
                 let pending = PendingAction(action: action, provider: provider, pipeline: deploy.pipeline.id, job: deploy.job.id, jobName: deploy.job.name, write: nil)
                 let ahead = snap.ownership.aboutToWrite(next, over: snap.secret.version, pending: pending)
                 try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ahead.metadata)  // write-ahead
-                let version: Int
+                var version = snap.secret.version + 1
                 do { version = try await vault.write(data, cas: snap.secret.version) } catch .casMismatch {
-                    log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
-                    try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
-                    continue
+                    // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
+                    if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
+                        log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
+                        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
+                        continue
+                    }
+                    log("the write over version \(snap.secret.version) had landed although its answer was lost")
                 }
                 let recorded = ahead.written(as: version)
                 try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)
@@ -280,10 +284,12 @@ public struct TargetExecutor: Sendable {
             if snap.ownership != snap.recorded { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata) }
             log("\(target.name): the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
             return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
         } catch {
             report.outcome = .failed(error.description)
-            return report
         }
+        return report
     }
 
     /// Finishes an action interrupted after its secret write: follows the retried job if the retry
@@ -327,11 +333,11 @@ public struct TargetExecutor: Sendable {
     /// The providers this target's ownership record says the agent has failed over.
     public func failedOverProviders() async throws(ControlError) -> [String] { try await snapshot().ownership.providers }
 
-    /// The configured key's value now.
-    public func currentValue() async throws(ControlError) -> String? { try await vault.read().value }
-
-    /// The secret's version now.
-    public func currentVersion() async throws(ControlError) -> Int { try await vault.read().version }
+    /// The secret's version and the configured key's value now.
+    public func current() async throws(ControlError) -> (version: Int, value: String?) {
+        let secret = try await vault.read()
+        return (secret.version, secret.value)
+    }
 
     private func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
         try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false

@@ -78,8 +78,8 @@ public final class GitLabSimulator: Sendable {
     public func setPageSize(_ size: Int) { box.state.withLock { $0.pageSize = size } }
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
-    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool) {
-        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut) } }
+    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
+        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut, times) } }
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
@@ -90,12 +90,12 @@ public final class GitLabSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in
-            if state.faults.hangs(request, carriedOut: false) {
-                state.requests.append(request)
-                return .hang
+            switch state.faults.hanging(request) {
+            case nil: return route(request, state: &state, project: project, token: token)
+            case true?: _ = route(request, state: &state, project: project, token: token)
+            case false?: state.requests.append(request)
             }
-            let reply = route(request, state: &state, project: project, token: token)
-            return state.faults.hangs(request, carriedOut: true) ? .hang : reply
+            return .hang
         }
     }
 

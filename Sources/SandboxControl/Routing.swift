@@ -32,13 +32,15 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
-    /// Never answer requests with this method whose URI contains `fragment`, after carrying them
-    /// out or not: the caller cannot tell which.
-    var hang: (method: String, fragment: String, carriedOut: Bool)?
+    /// Never answer the next `times` requests with this method whose URI contains `fragment`,
+    /// after carrying them out or not: the caller cannot tell which.
+    var hang: (method: String, fragment: String, carriedOut: Bool, times: Int)?
 
-    func hangs(_ request: ServerRequest, carriedOut: Bool) -> Bool {
-        guard let hang, hang.carriedOut == carriedOut else { return false }
-        return request.method == hang.method && request.uri.contains(hang.fragment)
+    /// Whether the hang fault catches `request` (counting it), and if so whether it is carried out.
+    mutating func hanging(_ request: ServerRequest) -> Bool? {
+        guard let caught = hang, request.method == caught.method, request.uri.contains(caught.fragment) else { return nil }
+        hang = caught.times > 1 ? (caught.method, caught.fragment, caught.carriedOut, caught.times - 1) : nil
+        return caught.carriedOut
     }
 
     mutating func next() -> ServerReply? {

@@ -46,8 +46,8 @@ public final class VaultSimulator: Sendable {
     /// Answers the next `count` requests with `status`.
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
-    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool) {
-        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut) } }
+    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
+        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut, times) } }
     }
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
@@ -56,12 +56,12 @@ public final class VaultSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
-            if state.faults.hangs(request, carriedOut: false) {
-                state.requests.append(request)
-                return .hang
+            switch state.faults.hanging(request) {
+            case nil: return route(request, state: &state, token: token, namespace: namespace)
+            case true?: _ = route(request, state: &state, token: token, namespace: namespace)
+            case false?: state.requests.append(request)
             }
-            let reply = route(request, state: &state, token: token, namespace: namespace)
-            return state.faults.hangs(request, carriedOut: true) ? .hang : reply
+            return .hang
         }
     }
 

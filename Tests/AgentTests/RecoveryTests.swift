@@ -44,14 +44,16 @@ struct World {
     }
 
     /// Runs a failover that dies (like kill -9) when it comes to journal `crashAt`: that step and
-    /// everything after it never happen, and no result is written.
-    func crashingFailover(crashAt: String) async throws {
+    /// everything after it never happen, and no result is written. `beforeTheWrite`: it dies
+    /// right after journaling its checks instead (Vault refuses what comes next).
+    func crashingFailover(crashAt: String, beforeTheWrite: Bool = false) async throws {
         let journal = try Journal(path: journalPath)
         let intent = try journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = executor
-        dying.onStep = { step in
+        dying.onStep = { [vault] step in
             if step.name == crashAt { throw Crash() }
             try journal.step(intent, step.name, detail: step.detail)
+            if beforeTheWrite, step.name == "checked" { vault.failNext(1, status: 403) }
         }
         _ = await dying.failover(provider: "vertex", apply: true)
     }
@@ -105,10 +107,24 @@ struct World {
         await world.stop()
     }
 
-    /// Killed before the write: the restart plans again from the secret and does the whole action once.
-    @Test func killedBeforeTheWriteActsOnce() async throws {
+    /// Killed before its checks were journaled: nothing was written, so nothing is carried out on
+    /// the old decision; the health machine decides again.
+    @Test func killedBeforeItsChecksNothingIsCarriedOut() async throws {
         let world = try await World.start()
         try await world.crashingFailover(crashAt: "checked")
+        let journal = try Journal(path: world.journalPath)
+        #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
+        #expect(world.vault.current(World.path)?.version == 1 && world.gitlab.retries.isEmpty)
+        #expect(try journal.openIntents().isEmpty)
+        #expect(try journal.history().last?.detail.contains("stopped before its checks") == true)
+        await world.stop()
+    }
+
+    /// Killed after its checks and before its write: the restart plans again from the secret, which
+    /// no one changed since, and does the whole action once.
+    @Test func killedBeforeTheWriteActsOnce() async throws {
+        let world = try await World.start()
+        try await world.crashingFailover(crashAt: "secret-written", beforeTheWrite: true)
         #expect(world.vault.current(World.path)?.version == 1)
         let report = await ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor]).recover()
         #expect(report.map(\.outcome) == [.deployed(jobStatus: "success")])
@@ -138,6 +154,52 @@ struct World {
         let reports = await ActionRunner(journal: journal, executors: [world.executor]).recover()
         #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
+        await world.stop()
+    }
+
+    /// The leader dies after its write and before its retry; the next leader has an empty journal
+    /// but finds the owed redeploy in the secret's metadata, journals it and retries once. The
+    /// dead one, back later, follows that retry instead of retrying again.
+    @Test func aNewLeaderWithAnEmptyJournalFinishesTheRedeployTheOldOneOwed() async throws {
+        let world = try await World.start()
+        try await world.crashingFailover(crashAt: "secret-written")
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let next = ActionRunner(journal: try Journal(path: other), executors: [world.executor])
+        #expect(await next.recover().isEmpty, "its own journal knows nothing")
+        let settled = try #require(try await next.settle("aigw-production"))
+        #expect(settled.action == "failover" && settled.provider == "vertex")
+        #expect(settled.report.outcome == .deployed(jobStatus: "success"))
+        #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
+        let history = try Journal(path: other).history()
+        #expect(history.map(\.kind) == ["intent:failover", "step:job-retried", "result"])
+        #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
+        #expect(try await next.settle("aigw-production") == nil, "settled once")
+
+        let oldLeaderBack = ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor])
+        #expect(await oldLeaderBack.recover().map(\.outcome) == [.deployed(jobStatus: "success")])
+        #expect(world.gitlab.retries == [1], "it follows the retry made by the other")
+        await world.stop()
+    }
+
+    /// An intent stopped after its checks, before its write, is stale once another leader wrote since: it is closed,
+    /// not carried out (a failover decided long ago must not undo a later restore).
+    @Test func aStaleIntentIsAbandonedWhenTheSecretChangedSince() async throws {
+        let world = try await World.start()
+        try await world.crashingFailover(crashAt: "secret-written", beforeTheWrite: true)
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let next = ActionRunner(journal: try Journal(path: other), executors: [world.executor])
+        #expect(await next.run(.failover, provider: "vertex", target: "aigw-production").outcome == .deployed(jobStatus: "success"))
+        #expect(await next.run(.restore, provider: "vertex", target: "aigw-production").outcome == .deployed(jobStatus: "success"))
+        #expect(world.vault.current(World.path)?.version == 3)
+
+        let journal = try Journal(path: world.journalPath)
+        #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
+        #expect(world.vault.current(World.path)?.version == 3, "no failover from the stale intent")
+        #expect(world.gitlab.retries.count == 2)
+        #expect(try journal.openIntents().isEmpty)
+        #expect(try journal.history().last?.detail.contains("abandoned after restart: the secret changed since (version 1 → 3)") == true)
         await world.stop()
     }
 }

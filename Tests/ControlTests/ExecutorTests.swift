@@ -67,6 +67,18 @@ struct Rig {
     var override: ModelOverride { try! ModelOverride.parse(secret.value ?? "") }
     var ownership: Ownership { try! Ownership(metadata: vault.customMetadata(Self.path)) }
 
+    /// Another executor on the same Vault and GitLab, as another replica (or a restarted agent) has:
+    /// every call gives up after `timeout`, retried `retries` times.
+    func replica(timeout: Duration = .seconds(10), retries: Int = 2) throws -> TargetExecutor {
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let target = executor.target
+        return TargetExecutor(
+            target: target, planner: executor.planner,
+            vault: try VaultKV(settings: target.vault, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)))
+        ) { [logs] in logs.append($0) }
+    }
+
     /// Nothing was written, retried or set.
     func untouched() -> Bool {
         secret.version == 1 && gitlab.retries.isEmpty && gitlab.variables.isEmpty && vault.customMetadata(Self.path).isEmpty

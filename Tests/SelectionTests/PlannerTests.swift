@@ -155,6 +155,67 @@ enum Fixtures {
         #expect(try Ownership(metadata: [:]).isEmpty)
     }
 
+    @Test func aPendingActionSurvivesTheSecretsMetadataInEachOfItsStages() throws {
+        var now = Ownership()
+        now.providers = ["vertex"]
+        now.keys = [
+            "duo_chat": .init(before: ["claude_sonnet_4_6_vertex"], after: ["claude_sonnet_4_6"]),
+            "kept": .init(before: nil, after: ["m"]),
+            "released": .init(before: ["old"], after: ["failover"]),
+            "rebased": .init(before: ["first"], after: ["x"]),
+        ]
+        now.baseVersion = 3
+        now.writtenVersion = 4
+        var next = now
+        next.providers = ["bedrock", "vertex"]
+        next.keys["duo_chat"]!.after = ["claude_sonnet_4_5_20250929"]
+        next.keys["released"] = nil
+        next.keys["rebased"] = .init(before: nil, after: ["y"])
+        next.keys["new"] = .init(before: ["n"], after: ["n2"])
+        let pending = PendingAction(action: "failover", provider: "bedrock", pipeline: 7, job: 9, jobName: "🛫 [ai-gateway] Trigger runway deployment production", write: nil)
+        let ahead = now.aboutToWrite(next, over: 4, pending: pending)
+        let written = ahead.written(as: 5)
+        for stage in [ahead, written, written.settled] {
+            #expect(stage.metadata.values.allSatisfy { $0.utf8.count <= 512 })
+            #expect(try Ownership(metadata: stage.metadata) == stage)
+        }
+        #expect(ahead.settled == now, "a write that never happened leaves the ownership as it was")
+        #expect(written.providers == ["bedrock", "vertex"] && written.keys == next.keys && written.baseVersion == 3 && written.writtenVersion == 5)
+        #expect(written.pending?.write == nil && written.pending?.job == 9, "only the redeploy is owed")
+        #expect(written.settled.pending == nil)
+    }
+
+    @Test func onlyTheAgentsOwnWriteIsTakenForThePendingOne() throws {
+        var now = Ownership()
+        now.providers = ["vertex"]
+        now.keys = ["a": .init(before: ["a0"], after: ["a1"]), "b": .init(before: nil, after: ["b1"])]
+        var next = Ownership()
+        next.providers = []
+        let restore = now.aboutToWrite(next, over: 2, pending: PendingAction(action: "restore", provider: "vertex", pipeline: 1, job: 1, jobName: "d", write: nil))
+        #expect(restore.isPendingWrite(try ModelOverride.parse(#"{"a":["a0"]}"#)))
+        #expect(!restore.isPendingWrite(try ModelOverride.parse(#"{"a":["a0"],"b":["b1"]}"#)), "b still holds the agent's value")
+        var further = now
+        further.keys["a"]!.after = ["a2"]
+        let failover = now.aboutToWrite(further, over: 2, pending: PendingAction(action: "failover", provider: "x", pipeline: 1, job: 1, jobName: "d", write: nil))
+        #expect(failover.isPendingWrite(try ModelOverride.parse(#"{"a":["a2"],"b":["b1"],"other":["z"]}"#)))
+        #expect(!failover.isPendingWrite(try ModelOverride.parse(#"{"a":["a1"],"b":["b1"]}"#)))
+        #expect(!now.isPendingWrite(try ModelOverride.parse("{}")), "nothing pending: nothing to take")
+    }
+
+    @Test func aKeyTakenBackAfterAPersonsEditKeepsThePersonsValueAsItsBefore() throws {
+        let original = try ModelOverride.parse(#"{"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]}"#)
+        let failover = Fixtures.planner.plan(current: original, failing: ["vertex"])
+        let owned = Ownership().applying(failover, providers: ["vertex"], lettingGo: [])
+        var persons = failover.override
+        persons["duo_chat"] = ["claude_sonnet_4_6_vertex"]  // a person puts Vertex back by hand
+        let changed = owned.keysChangedByOthers(in: persons)
+        #expect(changed == ["duo_chat"])
+        let plan = Fixtures.planner.plan(current: persons, failing: ["vertex"], base: owned.base(excluding: changed))
+        let next = owned.applying(plan, providers: ["vertex"], lettingGo: changed)
+        #expect(next.keys["duo_chat"]?.before == ["claude_sonnet_4_6_vertex"], "restoring puts back the person's value, not the one before the agent's first write")
+        #expect(next.keys["duo_chat"]?.after == plan.override["duo_chat"])
+    }
+
     @Test func keysChangedByPeopleAreLetGo() throws {
         var ownership = Ownership()
         ownership.providers = ["vertex"]

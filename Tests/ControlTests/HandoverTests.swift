@@ -1,0 +1,113 @@
+import Control
+import Selection
+import Testing
+
+/// An action cut short — the replica died or lost its Lease, or an answer never came — is
+/// recorded in the secret's metadata, so whoever acts next settles it: puts the record back if
+/// the write never happened, else finishes the redeploy it owes, never writing or retrying twice.
+@Suite(.serialized) struct HandoverTests {
+    struct Died: Error {}
+
+    /// A replica that gives up on a call after 300 ms, without retrying: it is cut short at a hang.
+    func shortLived(_ rig: Rig) throws -> TargetExecutor { try rig.replica(timeout: .milliseconds(300), retries: 0) }
+
+    @Test func aRedeployOwedByADeadLeaderIsFinishedOnceByTheNext() async throws {
+        let rig = try await Rig.start()
+        var dying = try rig.replica()
+        dying.onStep = { step in if case .secretWritten = step { throw Died() } }
+        guard case .failed = await dying.failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have died"); return }
+        #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
+        let pending = try #require(rig.ownership.pending)
+        #expect(pending.action == "failover" && pending.provider == "vertex" && pending.job == 3 && pending.write == nil, "only the redeploy is owed")
+        #expect(rig.ownership.providers == ["vertex"] && rig.ownership.writtenVersion == 2)
+
+        let next = try rig.replica()
+        let settled = try #require(await next.settlePending())
+        #expect(settled.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.gitlab.retries == [3] && rig.secret.version == 2, "one retry, no second write")
+        #expect(rig.ownership.pending == nil && rig.ownership.providers == ["vertex"])
+        #expect(await next.settlePending()?.outcome == nil, "nothing left")
+        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(rig.secret.value == Rig.original && rig.vault.customMetadata(Rig.path).isEmpty)
+        await rig.stop()
+    }
+
+    @Test func aWriteThatNeverHappenedIsPutBack() async throws {
+        let rig = try await Rig.start()
+        rig.vault.hang("POST", "/data/", carriedOut: false)
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        #expect(rig.secret.version == 1)
+        #expect(rig.ownership.pending?.write?.casVersion == 1, "the write-ahead record names the version the write was checked against")
+        rig.vault.hang("POST", nil, carriedOut: false)
+        let settled = try #require(await rig.replica().settlePending())
+        guard case .nothingToDo(let why) = settled.outcome else { Issue.record("\(settled.outcome)"); return }
+        #expect(why.contains("stopped before its secret write"))
+        #expect(rig.untouched(), "the record is put back: nothing owned, written or retried")
+        await rig.stop()
+    }
+
+    @Test func aWriteThatLandedUnansweredIsOwnedAndDeployed() async throws {
+        let rig = try await Rig.start()
+        rig.vault.hang("POST", "/data/", carriedOut: true)
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        #expect(rig.secret.version == 2 && rig.ownership.pending?.write != nil && rig.gitlab.retries.isEmpty)
+        rig.vault.hang("POST", nil, carriedOut: true)
+        let next = try rig.replica()
+        #expect(await next.settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.ownership.providers == ["vertex"] && rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
+        #expect(rig.gitlab.retries == [3] && rig.secret.version == 2)
+        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(rig.secret.value == Rig.original, "restored byte for byte: the version it replaced is known")
+        await rig.stop()
+    }
+
+    @Test func aPersonsWriteInTheWindowIsNotTakenForTheAgents() async throws {
+        let rig = try await Rig.start()
+        rig.vault.hang("POST", "/data/", carriedOut: false)
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        rig.vault.hang("POST", nil, carriedOut: false)
+        let persons = #"{"duo_chat": ["claude_sonnet_4_5_20250929"]}"#
+        rig.vault.put(Rig.path, ["value": .string(persons)])
+        guard case .nothingToDo = try #require(await rig.replica().settlePending()).outcome else { Issue.record("it should be put back"); return }
+        #expect(rig.secret.value == persons && rig.secret.version == 2)
+        #expect(rig.vault.customMetadata(Rig.path).isEmpty && rig.gitlab.retries.isEmpty)
+        await rig.stop()
+    }
+
+    @Test func aRetriedWriteMeetingItsOwnVersionIsNoConflict() async throws {
+        let rig = try await Rig.start()
+        rig.vault.hang("POST", "/data/", carriedOut: true, times: 1)
+        let report = try await rig.replica(timeout: .milliseconds(300), retries: 2).failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.logs.all.contains { $0.contains("had landed although its answer was lost") })
+        #expect(rig.secret.version == 2 && rig.gitlab.retries == [3])
+        #expect(rig.ownership.providers == ["vertex"] && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
+        await rig.stop()
+    }
+
+    @Test func aRetryCarriedOutButUnansweredIsFollowedNotRepeated() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.hang("POST", "/retry", carriedOut: true)
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        #expect(rig.gitlab.retries == [3] && rig.ownership.pending != nil)
+        rig.gitlab.hang("POST", nil, carriedOut: true)
+        #expect(try await rig.replica().settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.gitlab.retries == [3], "followed, not retried again")
+        #expect(rig.logs.all.contains { $0.contains("was already retried as") })
+        #expect(rig.ownership.pending == nil)
+        await rig.stop()
+    }
+
+    @Test func anActionSettlesWhatWasLeftBeforeItActs() async throws {
+        let rig = try await Rig.start()
+        var dying = try rig.replica()
+        dying.onStep = { step in if case .secretWritten = step { throw Died() } }
+        _ = await dying.failover(provider: "vertex", apply: true)
+        let next = try rig.replica()
+        #expect(await next.failover(provider: "bedrock", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(rig.logs.all.contains { $0.contains("first settled an earlier action: deployed") })
+        #expect(rig.ownership.providers == ["bedrock", "vertex"] && rig.ownership.pending == nil)
+        #expect(rig.gitlab.retries.count == 2, "the owed redeploy, then this action's")
+        await rig.stop()
+    }
+}
