@@ -176,7 +176,7 @@ public struct TargetExecutor: Sendable {
     ) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         if apply, (try? await recordedPending()) != nil, let earlier = await settlePending() {
-            log("\(target.name): first settled an earlier action: \(earlier.outcome.summary)")
+            log("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {
                 report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
                 return report
@@ -282,7 +282,7 @@ public struct TargetExecutor: Sendable {
                 return report
             }
             if snap.ownership != snap.recorded { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata) }
-            log("\(target.name): the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
+            log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
             return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
         } catch .refused(let why) {
             report.outcome = .refused(why)

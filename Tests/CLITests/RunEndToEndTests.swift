@@ -176,18 +176,26 @@ import Testing
         environment["KUBE_TOKEN"] = "sa-token-b"
         let b = try RunningAgent(config: configB, environment: environment, output: "\(directory)/b.log")
 
-        // Both probe and judge; only the leader acts.
-        #expect(try await eventually { gitlab.retries.count == 1 }, "\(a.log)")
+        // Both probe and judge; only the leader acts. It writes the secret, and its job retry never
+        // reaches GitLab.
+        gitlab.hang("POST", "/retry", carriedOut: false)
+        #expect(try await eventually { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }, "\(a.log)")
         #expect(try await eventually { b.log.contains("not the leader: the failover of vertex on aigw-production is the leader's to do") }, "\(b.log)")
-        #expect(vault.current(Self.path)?.version == 2)
+        #expect(vault.current(Self.path)?.version == 2 && gitlab.retries.isEmpty)
 
-        // The leader dies; the other takes the Lease within its duration and finishes the incident.
+        // The leader dies between its write and its retry; the other takes the Lease within its
+        // duration, finds the owed redeploy in the secret's metadata (its own journal is empty),
+        // retries once, and finishes the incident.
         #expect(a.signal(SIGKILL) == SIGKILL)
+        gitlab.hang("POST", nil, carriedOut: false)
         let killed = ContinuousClock.now
         #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-b" }, "\(b.log)")
         let takeover = ContinuousClock.now - killed
         print("lease taken over \(takeover) after the leader was killed")
         #expect(takeover < .seconds(3.5), "lease 2 s + one retry period + the first look")
+        #expect(try await eventually { b.log.contains("failover of vertex on aigw-production: deployed: job success") }, "\(b.log)")
+        #expect(b.log.contains("still owes its redeploy: finishing it"), "\(b.log)")
+        #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2, "one write and one retry for the failover, across the handover")
         #expect(try await eventually { b.log.contains("its secret records vertex as failed over by this agent") }, "\(b.log)")
         vertex.set(.answer(.ok))
         #expect(try await eventually { vault.current(Self.path)?.version == 3 && gitlab.retries.count == 2 }, "\(b.log)")
