@@ -59,6 +59,9 @@ public actor AgentLoop {
     /// Providers failed over on some target, per the ownership records read since taking the lead.
     private var ownedProviders: Set<String> = []
     private var leading = false
+    /// Targets whose last action or settlement failed part-way: what their secret records as
+    /// under way (an owed redeploy) is settled again then, backing off up to a minute.
+    private var settleRetry: [String: (at: Double, delay: Double)] = [:]
     public private(set) var actionsDone: [ActionReport] = []
 
     public init(core: AgentCore, parts: Parts) {
@@ -94,6 +97,10 @@ public actor AgentLoop {
                 lastTick = now
                 handle(core.tick(at: now))
                 if now >= ownershipRetry.at { readOwnership() }
+                for (target, retry) in settleRetry where retry.at <= now {
+                    settleRetry[target]!.at = .infinity
+                    enqueue(target) { await self.settleAgain(target) }
+                }
             }
             try? await Task.sleep(for: tick)
         }
@@ -128,7 +135,6 @@ public actor AgentLoop {
                 do throws(ControlError) {
                     if let (action, provider, report) = try await runner.settle(target) {
                         self.reported(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, report)
-                        if case .failed(let why) = report.outcome { throw .unavailable(why) }
                     }
                     found[target] = .success(try await runner.executors[target]!.failedOverProviders())
                 } catch { found[target] = .failure(error) }
@@ -231,8 +237,31 @@ public actor AgentLoop {
         reported(kind, provider: provider, target: target, report)
     }
 
+    private func retrySettling(_ target: String) {
+        let delay = min((settleRetry[target]?.delay ?? 0.5) * 2, 60)
+        settleRetry[target] = (now + delay, delay)
+    }
+
+    private func settleAgain(_ target: String) async {
+        guard parts.runner.isLeader() else {
+            settleRetry[target] = nil
+            return
+        }
+        do {
+            guard let (action, provider, report) = try await parts.runner.settle(target) else {
+                settleRetry[target] = nil
+                return
+            }
+            reported(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, report)
+        } catch {
+            parts.log("\(target): cannot read what is under way in its secret, retrying: \(error)")
+            retrySettling(target)
+        }
+    }
+
     /// Logs, counts and pages what an action came to.
     private func reported(_ kind: ActionKind, provider: String, target: String, _ report: ActionReport) {
+        if case .failed = report.outcome, parts.runner.isLeader() { retrySettling(target) } else { settleRetry[target] = nil }
         actionsDone.append(report)
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")

@@ -26,7 +26,7 @@ public final class GitLabSimulator: Sendable {
         var ref: String
         var jobs: [SimJob]
     }
-    struct State {
+    struct State: FaultyState {
         var head: [String: String] = [:]
         var pipelines: [SimPipeline] = []
         var deployments: [String: String] = [:]
@@ -79,7 +79,11 @@ public final class GitLabSimulator: Sendable {
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
     public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
-        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut, times) } }
+        box.state.withLock { $0.faults.matching = fragment.map { (method, $0, .hang(carriedOut: carriedOut), times) } }
+    }
+    /// Answer the next `times` `method` requests whose URI contains `fragment` with `status`, not carrying them out.
+    public func fail(_ method: String, _ fragment: String, status: Int = 502, times: Int) {
+        box.state.withLock { $0.faults.matching = (method, fragment, .status(status), times) }
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
@@ -90,12 +94,7 @@ public final class GitLabSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in
-            switch state.faults.hanging(request) {
-            case nil: return route(request, state: &state, project: project, token: token)
-            case true?: _ = route(request, state: &state, project: project, token: token)
-            case false?: state.requests.append(request)
-            }
-            return .hang
+            state.answer(request) { route(request, state: &$0, project: project, token: token) }
         }
     }
 

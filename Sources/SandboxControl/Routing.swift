@@ -32,21 +32,27 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
-    /// Never answer the next `times` requests with this method whose URI contains `fragment`,
-    /// after carrying them out or not: the caller cannot tell which.
-    var hang: (method: String, fragment: String, carriedOut: Bool, times: Int)?
+    /// What happens to the next `times` requests with this method whose URI contains `fragment`.
+    var matching: (method: String, fragment: String, effect: Effect, times: Int)?
 
-    /// Whether the hang fault catches `request` (counting it), and if so whether it is carried out.
-    mutating func hanging(_ request: ServerRequest) -> Bool? {
-        guard let caught = hang, request.method == caught.method, request.uri.contains(caught.fragment) else { return nil }
-        hang = caught.times > 1 ? (caught.method, caught.fragment, caught.carriedOut, caught.times - 1) : nil
-        return caught.carriedOut
+    enum Effect {
+        /// Never answered, after being carried out or not: the caller cannot tell which.
+        case hang(carriedOut: Bool)
+        /// Answered with this status, not carried out.
+        case status(Int)
+    }
+
+    /// The effect that catches `request`, if any (counting it).
+    mutating func catching(_ request: ServerRequest) -> Effect? {
+        guard let caught = matching, request.method == caught.method, request.uri.contains(caught.fragment) else { return nil }
+        matching = caught.times > 1 ? (caught.method, caught.fragment, caught.effect, caught.times - 1) : nil
+        return caught.effect
     }
 
     mutating func next() -> ServerReply? {
         if failures.count > 0 {
             failures.count -= 1
-            return .json(failures.status, .object(["errors": .array([.string("injected failure")]), "message": .string("injected failure")]))
+            return Self.injected(failures.status)
         }
         if rateLimits.count > 0 {
             rateLimits.count -= 1
@@ -54,5 +60,29 @@ struct Faults {
         }
         return nil
     }
+
+    static func injected(_ status: Int) -> ServerReply {
+        .json(status, .object(["errors": .array([.string("injected failure")]), "message": .string("injected failure")]))
+    }
 }
 
+/// A simulator's state, with its faults and the requests it saw.
+protocol FaultyState {
+    var faults: Faults { get set }
+    var requests: [ServerRequest] { get set }
+}
+
+extension FaultyState {
+    /// Answers `request` through `route` unless a matching fault catches it first.
+    mutating func answer(_ request: ServerRequest, route: (inout Self) -> ServerReply) -> ServerReply {
+        switch faults.catching(request) {
+        case nil: return route(&self)
+        case .hang(carriedOut: true)?: _ = route(&self)
+        case .hang(carriedOut: false)?: requests.append(request)
+        case .status(let status)?:
+            requests.append(request)
+            return Faults.injected(status)
+        }
+        return .hang
+    }
+}

@@ -6,7 +6,7 @@ import Synchronization
 /// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
 /// (like a mount with `cas_required`), `custom_metadata`, token and namespace checks, and faults.
 public final class VaultSimulator: Sendable {
-    struct State {
+    struct State: FaultyState {
         var versions: [String: [[String: JSONValue]]] = [:]
         var metadata: [String: [String: String]] = [:]
         var faults = Faults()
@@ -43,12 +43,12 @@ public final class VaultSimulator: Sendable {
         box.state.withLock { s in s.versions[path].flatMap { $0.last.map { (s.versions[path]!.count, $0) } } }
     }
     public func customMetadata(_ path: String) -> [String: String] { box.state.withLock { $0.metadata[path] ?? [:] } }
-    /// Answers the next `count` requests with `status`.
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
     public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
-        box.state.withLock { $0.faults.hang = fragment.map { (method, $0, carriedOut, times) } }
+        box.state.withLock { $0.faults.matching = fragment.map { (method, $0, .hang(carriedOut: carriedOut), times) } }
     }
+    /// Answers the next `count` requests with `status`.
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
     public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) { box.state.withLock { $0.beforeNextWrite = edit } }
@@ -56,12 +56,7 @@ public final class VaultSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
-            switch state.faults.hanging(request) {
-            case nil: return route(request, state: &state, token: token, namespace: namespace)
-            case true?: _ = route(request, state: &state, token: token, namespace: namespace)
-            case false?: state.requests.append(request)
-            }
-            return .hang
+            state.answer(request) { route(request, state: &$0, token: token, namespace: namespace) }
         }
     }
 

@@ -13,7 +13,7 @@ import Testing
 /// Vertex AI outage in a five-minute story, about 15 s each.
 @Suite(.serialized) struct AgentEndToEndTests {
     static let speed = 20.0
-    static func scenario() throws -> Scenario {
+    static func scenario(recovery: String = "90s") throws -> Scenario {
         try ScenarioLoader.parse(YAMLFields.parse("""
             name: short-vertex-outage
             seed: 9
@@ -22,7 +22,7 @@ import Testing
               vertex:
                 - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
                 - {at: 30s, failure: {rate: 1.0}}
-                - {at: 90s, failure: {rate: 0}}
+                - {at: \(recovery), failure: {rate: 0}}
               bedrock:
                 - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
               anthropic:
@@ -30,8 +30,8 @@ import Testing
             """, file: "test"))
     }
 
-    func world(_ mode: ActionMode, proposalLifetime: Double? = nil) async throws -> (DemoWorld, Task<Void, Never>) {
-        let world = try await DemoWorld.start(scenario: try Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime) { _ in }
+    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil) async throws -> (DemoWorld, Task<Void, Never>) {
+        let world = try await DemoWorld.start(scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime) { _ in }
         let loop = world.loop
         return (world, Task { await loop.run(tick: .milliseconds(10)) })
     }
@@ -74,6 +74,25 @@ import Testing
         #expect(metrics.contains(#"failover_agent_probe_results_total{provider="vertex",class="http_5xx"} "#))
         #expect(metrics.contains(#"failover_agent_probe_duration_seconds_bucket{provider="bedrock",phase="first_byte",le="+Inf"} "#))
         #expect(metrics.contains(#"failover_agent_probe_duration_seconds_count{provider="anthropic",phase="total"} "#))
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    /// GitLab fails every try of the job retry: the action fails and pages with the secret written,
+    /// and the redeploy it owes (recorded in the secret's metadata) is retried until it is done.
+    @Test func aRedeployThatFailedIsRetriedUntilDone() async throws {
+        let (world, running) = try await world(.perform, scenario: try Self.scenario(recovery: "299s"))
+        world.gitlab.fail("POST", "/retry", status: 502, times: 5)  // every attempt of the first try
+        #expect(try await wait(world) { await world.loop.actionsDone.count == 2 })
+        let outcomes = await world.loop.actionsDone.map(\.outcome)
+        guard case .failed = outcomes[0] else { Issue.record("\(outcomes)"); return }
+        #expect(outcomes[1] == .deployed(jobStatus: "success"))
+        #expect(world.gitlab.retries.count == 1 && world.vault.current(DemoWorld.secretPath)?.version == 2, "one write, one retry that GitLab carried out")
+        let metadata = world.vault.customMetadata(DemoWorld.secretPath)
+        #expect(metadata["failover-agent/state"]?.contains("pending") == false && metadata["failover-agent/state"]?.contains("vertex") == true)
+        let summaries = { world.pagers.received.compactMap { $0.body["payload"]?["summary"]?.string } }
+        #expect(try await wait(world) { summaries().contains { $0.contains("failover of vertex on aigw-production did not happen: unavailable: POST /projects/42/jobs/2/retry: HTTP 502") } }, "\(summaries())")
         running.cancel()
         await running.value
         await world.stop()
