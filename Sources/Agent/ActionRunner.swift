@@ -48,6 +48,7 @@ public struct ActionRunner: Sendable {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
         executor.onStep = journaling(intent)
+        executor.mayAct = isLeader
         let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
         return finish(intent, report)
     }
@@ -62,6 +63,7 @@ public struct ActionRunner: Sendable {
             throw .unavailable("cannot write the journal: \(error)")
         }
         executor.onStep = journaling(intent)
+        executor.mayAct = isLeader
         guard let report = await executor.settlePending() else {
             try? journal.finish(intent, outcome: "nothing to do: settled meanwhile")
             return nil
@@ -82,6 +84,7 @@ public struct ActionRunner: Sendable {
                 continue
             }
             executor.onStep = journaling(intent.id)
+            executor.mayAct = isLeader
             let report: ActionReport
             switch try? await executor.current() {
             case let now? where now.value == checked.intended:

@@ -88,6 +88,9 @@ public struct TargetExecutor: Sendable {
     public let log: @Sendable (String) -> Void
     /// Called with each step before the next; a throw stops the action there.
     public var onStep: @Sendable (ExecutionStep) throws -> Void
+    /// Asked before every write to Vault (the ownership record, the secret); false (the Lease was
+    /// lost) stops the action there.
+    public var mayAct: @Sendable () -> Bool = { true }
     /// Read–plan–write rounds before giving up on concurrent edits.
     public var casAttempts = 3
 
@@ -203,7 +206,7 @@ public struct TargetExecutor: Sendable {
                 }
                 if plan.isEmpty && exactData == nil {
                     // People changed every key the agent still owned: let go of them, write and redeploy nothing.
-                    if apply { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ownership.metadata) }
+                    if apply { try await record(ownership) }
                     report.outcome = .nothingToDo("every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is")
                     return report
                 }
@@ -221,19 +224,19 @@ public struct TargetExecutor: Sendable {
                 next.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
                 let pending = PendingAction(action: action, provider: provider, pipeline: deploy.pipeline.id, job: deploy.job.id, jobName: deploy.job.name, write: nil)
                 let ahead = snap.ownership.aboutToWrite(next, over: snap.secret.version, pending: pending)
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ahead.metadata)  // write-ahead
+                try await record(ahead)  // write-ahead
                 var version = snap.secret.version + 1
-                do { version = try await vault.write(data, cas: snap.secret.version) } catch .casMismatch {
+                do { version = try await write(data, cas: snap.secret.version) } catch .casMismatch {
                     // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
                     if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
                         log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
-                        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
+                        try await record(snap.ownership.settled)
                         continue
                     }
                     log("the write over version \(snap.secret.version) had landed although its answer was lost")
                 }
                 let recorded = ahead.written(as: version)
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.metadata)
+                try await record(recorded)
                 log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
                 try step(.secretWritten(version: version))
                 let job: Job
@@ -247,7 +250,7 @@ public struct TargetExecutor: Sendable {
                     return report
                 }
                 if recorded.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: recorded.settled.metadata)
+                try await record(recorded.settled)
                 report.outcome = .deployed(jobStatus: job.status)
                 return report
             }
@@ -277,11 +280,11 @@ public struct TargetExecutor: Sendable {
             let snap = try await snapshot()
             guard let pending = snap.recorded.pending else { return nil }
             guard snap.ownership.pending != nil else {
-                try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata)
+                try await record(snap.ownership)
                 report.outcome = .nothingToDo("the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
                 return report
             }
-            if snap.ownership != snap.recorded { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.metadata) }
+            if snap.ownership != snap.recorded { try await record(snap.ownership) }
             log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
             return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
         } catch .refused(let why) {
@@ -298,7 +301,7 @@ public struct TargetExecutor: Sendable {
     /// the redeploy failed and is still owed.
     public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        do {
+        do throws(ControlError) {
             let gitlab = redeployer.gitlab
             let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
             if let retried {
@@ -309,6 +312,7 @@ public struct TargetExecutor: Sendable {
                 try step(.jobRetried(original: job, retried: newer.id))
                 report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
             } else {
+                guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
                 do {
                     let deploy = try await redeployer.preflight()
                     let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
@@ -320,7 +324,7 @@ public struct TargetExecutor: Sendable {
                 }
             }
             let snap = try await snapshot()
-            if snap.recorded.pending != nil { try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata) }
+            if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
             if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
         } catch .refused(let why) {
             report.outcome = .refused(why)
@@ -343,14 +347,26 @@ public struct TargetExecutor: Sendable {
         try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
     }
 
+    /// Writes the ownership record to the secret's metadata, while this replica may act.
+    private func record(_ ownership: Ownership) async throws(ControlError) {
+        guard mayAct() else { throw .unavailable("this replica lost the Lease: the ownership record is left to the next leader") }
+        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ownership.metadata)
+    }
+
+    /// Writes the secret with check-and-set, while this replica may act.
+    private func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
+        guard mayAct() else { throw .unavailable("this replica lost the Lease: the secret write is left to the next leader") }
+        return try await vault.write(data, cas: cas)
+    }
+
     private func step(_ step: ExecutionStep) throws(ControlError) {
         do { try onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
     }
 
     /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.
     private func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
-        _ = try await vault.write(snap.secret.data, cas: version)
-        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: snap.ownership.settled.metadata)
+        _ = try await write(snap.secret.data, cas: version)
+        try await record(snap.ownership.settled)
         log("put the secret back as it was (check-and-set on version \(version))")
     }
 }

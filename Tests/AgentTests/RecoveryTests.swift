@@ -142,7 +142,7 @@ struct World {
         let runner = ActionRunner(journal: journal, executors: [world.executor]) {
             asked.withLock { count in
                 count += 1
-                return count <= 1  // leads for the `checked` step only: lost before the retry
+                return count <= 3  // leads for the `checked` step, the write-ahead record and the secret write: lost before the retry
             }
         }
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
@@ -154,6 +154,8 @@ struct World {
         let reports = await ActionRunner(journal: journal, executors: [world.executor]).recover()
         #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
+        let owned = try Ownership(metadata: world.vault.customMetadata(World.path))
+        #expect(owned.pending == nil && owned.providers == ["vertex"] && owned.writtenVersion == 2, "the record is completed by whoever finished the action")
         await world.stop()
     }
 

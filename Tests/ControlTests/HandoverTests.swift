@@ -1,5 +1,6 @@
 import Control
 import Selection
+import Synchronization
 import Testing
 
 /// An action cut short — the replica died or lost its Lease, or an answer never came — is
@@ -108,6 +109,21 @@ import Testing
         #expect(rig.logs.all.contains { $0.contains("first settled an earlier action: deployed") })
         #expect(rig.ownership.providers == ["bedrock", "vertex"] && rig.ownership.pending == nil)
         #expect(rig.gitlab.retries.count == 2, "the owed redeploy, then this action's")
+        await rig.stop()
+    }
+
+    @Test func aReplicaThatLostTheLeaseWritesNothingMore() async throws {
+        let rig = try await Rig.start()
+        var losing = try rig.replica()
+        let asked = Mutex(0)
+        losing.mayAct = { asked.withLock { $0 += 1; return $0 <= 2 } }  // the write-ahead record and the secret write, then lost
+        let report = await losing.failover(provider: "vertex", apply: true)
+        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("lost the Lease"))
+        #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
+        #expect(rig.ownership.pending?.write?.casVersion == 1, "its last record is the write-ahead one")
+        #expect(try await rig.replica().settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(rig.gitlab.retries == [3] && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
         await rig.stop()
     }
 }
