@@ -16,67 +16,6 @@ public struct Target: Sendable {
     }
 }
 
-/// A step of an action as it happens, for the journal: the run loop writes each before going on,
-/// so a restart knows how far an interrupted action got.
-public enum ExecutionStep: Sendable, Equatable {
-    /// Checks passed; about to write the secret (read at `secretVersion`) and then retry `job`.
-    case checked(secretVersion: Int, intended: String, pipeline: Int, sha: String, job: Int, jobName: String)
-    case secretWritten(version: Int)
-    case jobRetried(original: Int, retried: Int)
-}
-
-extension ActionReport.Outcome {
-    /// The `outcome` label of `failover_agent_actions_total`.
-    public var metricLabel: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo: "nothing_to_do"
-        case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
-        case .refused: "refused"
-        case .failed: "failed"
-        }
-    }
-
-    /// One line for the journal and pages.
-    public var summary: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo(let why): "nothing to do: \(why)"
-        case .deployed(let status): "deployed: job \(status)"
-        case .refused(let why): "refused: \(why)"
-        case .failed(let why): "failed: \(why)"
-        }
-    }
-}
-
-/// What a failover or restore of one target came to.
-public struct ActionReport: Sendable {
-    public enum Outcome: Sendable, Equatable {
-        /// Shown, not applied (no `--yes`).
-        case planned
-        case nothingToDo(String)
-        /// Applied; the deploy job ended with this status.
-        case deployed(jobStatus: String)
-        /// Not applied; nothing was left changed.
-        case refused(String)
-        case failed(String)
-    }
-    public var target: String
-    public var plan: Plan?
-    public var outcome: Outcome
-    /// Owned keys a person changed since the agent wrote them: left as they are.
-    public var leftToPeople: [String] = []
-    /// The secret version planned from and the pipeline SHA the redeploy would deploy, once checked.
-    public var secretVersion: Int?
-    public var deploySHA: String?
-
-    public init(target: String, plan: Plan? = nil, outcome: Outcome) {
-        self.target = target
-        self.plan = plan
-        self.outcome = outcome
-    }
-}
-
 /// Carries out the runbook for one target: plan from the secret as read, check the redeploy can
 /// happen, write the secret with check-and-set (re-reading and re-planning on a conflict), record
 /// what the agent owns in the secret's metadata, and retry the latest pipeline's deploy job.
@@ -122,24 +61,12 @@ public struct TargetExecutor: Sendable {
         do { current = try ModelOverride.parse(secret.value ?? "") } catch {
             throw .refused("\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent will not write over it")
         }
-        let recorded: Ownership
-        do { recorded = try Ownership(metadata: try await vault.customMetadata()) } catch {
-            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
-        }
+        let recorded = try await recordedOwnership()
         var ownership = recorded
         if let write = recorded.pending?.write {
             ownership = try await wrote(recorded, over: write.casVersion, now: secret.version) ? recorded.written(as: write.casVersion + 1) : recorded.settled
         }
         return Snapshot(secret: secret, current: current, recorded: recorded, ownership: ownership, changedByOthers: ownership.keysChangedByOthers(in: current))
-    }
-
-    /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did
-    /// if that version holds what it meant to write.
-    private func wrote(_ recorded: Ownership, over cas: Int, now: Int) async throws(ControlError) -> Bool {
-        guard now > cas else { return false }
-        let written = try await vault.read(version: cas + 1)
-        guard let override = try? ModelOverride.parse(written.data[target.vault.key]?.string ?? "") else { return false }
-        return recorded.isPendingWrite(override)
     }
 
     /// The plan for these failing providers, from the secret as it is; touches nothing.
@@ -263,77 +190,6 @@ public struct TargetExecutor: Sendable {
         return report
     }
 
-    /// The action the secret's metadata records as under way, if any.
-    public func recordedPending() async throws(ControlError) -> PendingAction? {
-        do { return try Ownership(metadata: try await vault.customMetadata()).pending } catch {
-            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
-        }
-    }
-
-    /// Settles an action the secret's metadata records as under way, left by a replica that lost
-    /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
-    /// if it did, finishes the redeploy it owes (see ``finishRedeploy(checkedPipeline:job:jobName:retried:)``).
-    /// nil when nothing is pending.
-    public func settlePending() async -> ActionReport? {
-        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        do {
-            let snap = try await snapshot()
-            guard let pending = snap.recorded.pending else { return nil }
-            guard snap.ownership.pending != nil else {
-                try await record(snap.ownership)
-                report.outcome = .nothingToDo("the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
-                return report
-            }
-            if snap.ownership != snap.recorded { try await record(snap.ownership) }
-            log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
-            return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
-        } catch .refused(let why) {
-            report.outcome = .refused(why)
-        } catch {
-            report.outcome = .failed(error.description)
-        }
-        return report
-    }
-
-    /// Finishes an action interrupted after its secret write: follows the retried job if the retry
-    /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
-    /// once after the SHA checks. Never writes the secret again. Clears the pending record unless
-    /// the redeploy failed and is still owed.
-    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
-        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        do throws(ControlError) {
-            let gitlab = redeployer.gitlab
-            let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
-            if let retried {
-                let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log).status)
-            } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
-                log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
-                try step(.jobRetried(original: job, retried: newer.id))
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
-            } else {
-                guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
-                do {
-                    let deploy = try await redeployer.preflight()
-                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
-                        try step(.jobRetried(original: original, retried: new))
-                    }
-                    report.outcome = .deployed(jobStatus: final.status)
-                } catch .refused(let why) {
-                    report.outcome = .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
-                }
-            }
-            let snap = try await snapshot()
-            if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-            if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
-        } catch .refused(let why) {
-            report.outcome = .refused(why)
-        } catch {
-            report.outcome = .failed(error.description)
-        }
-        return report
-    }
-
     /// The providers this target's ownership record says the agent has failed over.
     public func failedOverProviders() async throws(ControlError) -> [String] { try await snapshot().ownership.providers }
 
@@ -343,23 +199,23 @@ public struct TargetExecutor: Sendable {
         return (secret.version, secret.value)
     }
 
-    private func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
+    func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
         try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
     }
 
     /// Writes the ownership record to the secret's metadata, while this replica may act.
-    private func record(_ ownership: Ownership) async throws(ControlError) {
+    func record(_ ownership: Ownership) async throws(ControlError) {
         guard mayAct() else { throw .unavailable("this replica lost the Lease: the ownership record is left to the next leader") }
         try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ownership.metadata)
     }
 
     /// Writes the secret with check-and-set, while this replica may act.
-    private func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
+    func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
         guard mayAct() else { throw .unavailable("this replica lost the Lease: the secret write is left to the next leader") }
         return try await vault.write(data, cas: cas)
     }
 
-    private func step(_ step: ExecutionStep) throws(ControlError) {
+    func step(_ step: ExecutionStep) throws(ControlError) {
         do { try onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
     }
 

@@ -1,0 +1,89 @@
+import Selection
+
+/// Settling what an earlier action left under way, as the secret's metadata records it: by a
+/// replica that died or lost the Lease, or by this one before a restart.
+extension TargetExecutor {
+    /// The action the secret's metadata records as under way, if any.
+    public func recordedPending() async throws(ControlError) -> PendingAction? { try await recordedOwnership().pending }
+
+    /// The ownership record as the secret's metadata holds it.
+    func recordedOwnership() async throws(ControlError) -> Ownership {
+        let metadata = try await vault.customMetadata()
+        do { return try Ownership(metadata: metadata) } catch {
+            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
+        }
+    }
+
+    /// Settles an action the secret's metadata records as under way, left by a replica that lost
+    /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
+    /// if it did, finishes the redeploy it owes (see ``finishRedeploy(checkedPipeline:job:jobName:retried:)``).
+    /// nil when nothing is pending.
+    public func settlePending() async -> ActionReport? {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do {
+            let snap = try await snapshot()
+            guard let pending = snap.recorded.pending else { return nil }
+            guard snap.ownership.pending != nil else {
+                try await record(snap.ownership)
+                report.outcome = .nothingToDo("the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
+                return report
+            }
+            if snap.ownership != snap.recorded { try await record(snap.ownership) }
+            log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
+            return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
+        } catch {
+            report.outcome = .failed(error.description)
+        }
+        return report
+    }
+
+    /// Finishes an action interrupted after its secret write: follows the retried job if the retry
+    /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
+    /// once after the SHA checks. Never writes the secret again. Clears the pending record unless
+    /// the redeploy failed and is still owed.
+    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do throws(ControlError) {
+            let gitlab = redeployer.gitlab
+            let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
+            if let retried {
+                let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log).status)
+            } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
+                log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
+                try step(.jobRetried(original: job, retried: newer.id))
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
+            } else {
+                guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
+                do {
+                    let deploy = try await redeployer.preflight()
+                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
+                        try step(.jobRetried(original: original, retried: new))
+                    }
+                    report.outcome = .deployed(jobStatus: final.status)
+                } catch .refused(let why) {
+                    report.outcome = .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
+                }
+            }
+            let snap = try await snapshot()
+            if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
+            if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
+        } catch {
+            report.outcome = .failed(error.description)
+        }
+        return report
+    }
+
+    /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did
+    /// if that version holds what it meant to write.
+    func wrote(_ recorded: Ownership, over cas: Int, now: Int) async throws(ControlError) -> Bool {
+        guard now > cas else { return false }
+        let written = try await vault.read(version: cas + 1)
+        guard let override = try? ModelOverride.parse(written.data[target.vault.key]?.string ?? "") else { return false }
+        return recorded.isPendingWrite(override)
+    }
+}
