@@ -59,7 +59,7 @@ import Testing
 
     @Test func performFailsOverAndRestoresOnItsOwn() async throws {
         let (world, running) = try await world(.perform)
-        #expect(try await wait(world) { world.gitlab.retries.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty })
+        #expect(try await wait(world) { await world.loop.actionsDone.count == 2 && world.gitlab.retries.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty })
         #expect(world.pagers.received.contains { $0.body["event_action"]?.string == "resolve" })
         let metrics = try await scrape(world)
         for line in [
