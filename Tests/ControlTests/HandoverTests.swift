@@ -9,8 +9,8 @@ import Testing
 @Suite(.serialized) struct HandoverTests {
     struct Died: Error {}
 
-    /// A replica that gives up on a call after 300 ms, without retrying: it is cut short at a hang.
-    func shortLived(_ rig: Rig) throws -> TargetExecutor { try rig.replica(timeout: .milliseconds(300), retries: 0) }
+    /// A replica that gives up on a call after 1 s, without retrying: it is cut short at a hang.
+    func shortLived(_ rig: Rig) throws -> TargetExecutor { try rig.replica(timeout: .seconds(1), retries: 0) }
 
     @Test func aRedeployOwedByADeadLeaderIsFinishedOnceByTheNext() async throws {
         let rig = try await Rig.start()
@@ -78,7 +78,7 @@ import Testing
     @Test func aRetriedWriteMeetingItsOwnVersionIsNoConflict() async throws {
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: true, times: 1)
-        let report = try await rig.replica(timeout: .milliseconds(300), retries: 2).failover(provider: "vertex", apply: true)
+        let report = try await rig.replica(timeout: .seconds(1), retries: 2).failover(provider: "vertex", apply: true)
         #expect(report.outcome == .deployed(jobStatus: "success"))
         #expect(rig.logs.all.contains { $0.contains("had landed although its answer was lost") })
         #expect(rig.secret.version == 2 && rig.gitlab.retries == [3])
