@@ -91,7 +91,7 @@ let package = Package(
             name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
             swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config"],
             swiftSettings: strict),

@@ -1,11 +1,29 @@
 import Control
+import HTTP
 import HTTPServer
 
 /// The agent's HTTP API. `GET /status`, `GET /metrics` and `GET /healthz` are open; approving,
-/// rejecting, pausing and resuming need `Authorization: Bearer <token>`.
+/// rejecting, pausing and resuming need `Authorization: Bearer <token>`. On a follower, those go
+/// to the leader (at the address it shares in the Lease) and its answer comes back.
 public enum AgentAPI {
+    /// Where a follower sends what only the leader may do.
+    public struct Forwarding: Sendable {
+        public var election: LeaderElection
+        public var client: HTTPClient
+
+        public init(election: LeaderElection, client: HTTPClient) {
+            self.election = election
+            self.client = client
+        }
+    }
+
+    /// Marks a forwarded request, so it is never forwarded again.
+    static let forwardedHeader = "x-failover-agent-forwarded"
+
     /// `metrics` renders the `/metrics` body (Prometheus text format).
-    public static func handler(loop: AgentLoop, token: String, metrics: @escaping @Sendable () -> [UInt8] = { [] }) -> HTTPServer.AsyncHandler {
+    public static func handler(
+        loop: AgentLoop, token: String, metrics: @escaping @Sendable () -> [UInt8] = { [] }, forwarding: Forwarding? = nil
+    ) -> HTTPServer.AsyncHandler {
         { request in
             let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
             let parts = path.split(separator: "/").map(String.init)
@@ -17,6 +35,9 @@ public enum AgentAPI {
             }
             guard request.method == "POST" else { return message(404, false, "no such endpoint") }
             guard authorized(request, token: token) else { return message(401, false, "missing or wrong bearer token") }
+            if let forwarding, request.header(forwardedHeader) == nil, !forwarding.election.isLeader {
+                return await forward(request, path: path, with: forwarding)
+            }
             switch (parts.count, parts.first, parts.last) {
             case (3, "proposals", "approve"): return answer(await loop.approve(parts[1]))
             case (3, "proposals", "reject"): return answer(await loop.reject(parts[1]))
@@ -28,6 +49,21 @@ public enum AgentAPI {
                 return message(200, true, "resumed")
             default: return message(404, false, "no such endpoint")
             }
+        }
+    }
+
+    private static func forward(_ request: ServerRequest, path: String, with forwarding: Forwarding) async -> ServerReply {
+        guard let leader = forwarding.election.leaderAddress else {
+            return message(503, false, "this replica does not hold the Lease and no leader shares its address (leader_election.address_env): try again in a few seconds, or on the leader")
+        }
+        let headers = [HTTPHeader("Authorization", request.header("authorization") ?? ""), HTTPHeader(forwardedHeader, "1"), HTTPHeader("content-type", "application/json")]
+        let exchange = await forwarding.client.execute(HTTPRequest(method: "POST", url: leader + path, headers: headers, body: request.body, timeout: .seconds(60)))
+        switch exchange.result {
+        case .success(let response):
+            let text = JSONValue.parse(response.body)?["message"]?.string ?? response.bodyText
+            return message(response.status, (200..<300).contains(response.status), "\(text) (answered by the leader at \(leader))")
+        case .failure(let failure):
+            return message(502, false, "this replica does not hold the Lease, and the leader at \(leader) did not answer: \(failure.message)")
         }
     }
 

@@ -21,11 +21,13 @@ public actor AgentLoop {
         /// What a page tells a person to type, e.g. `failover-agent approve`.
         public var approveCommand: String
         public var metrics: AgentMetrics
+        /// With several replicas: the Lease, through which the leader's pause reaches every replica.
+        public var election: LeaderElection?
         public var log: @Sendable (String) -> Void
 
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal, approveCommand: String = "failover-agent approve",
-            metrics: AgentMetrics = .discarded, log: @escaping @Sendable (String) -> Void
+            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, log: @escaping @Sendable (String) -> Void
         ) {
             self.specs = specs
             self.prober = prober
@@ -34,6 +36,7 @@ public actor AgentLoop {
             self.journal = journal
             self.approveCommand = approveCommand
             self.metrics = metrics
+            self.election = election
             self.log = log
         }
     }
@@ -89,6 +92,7 @@ public actor AgentLoop {
                 parts.metrics.leader(leader)
                 if leader { await tookTheLead() }
             }
+            sharePause(leader: leader)
             let now = now
             for (provider, stream) in streams where stream.nextStart <= now && stream.inFlight < core.monitor.policy.maxInFlight {
                 launch(provider, at: now)
@@ -106,6 +110,18 @@ public actor AgentLoop {
         }
         stopping = true
         for chain in chains.values { await chain.value }
+    }
+
+    /// The leader publishes its pause in the Lease; followers take the leader's, so a new leader
+    /// starts as paused as the last one was.
+    private func sharePause(leader: Bool) {
+        guard let election = parts.election else { return }
+        election.publish(LeaderElection.pausedKey, leader ? String(core.paused) : nil)  // a follower's own value is never written
+        if !leader, let shared = election.leaderAnnotations?[LeaderElection.pausedKey].flatMap(Bool.init), shared != core.paused {
+            core.setPaused(shared)
+            parts.log(shared ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader")
+            parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
+        }
     }
 
     /// On start, or on winning the Lease: finish what a crash interrupted, then learn from the

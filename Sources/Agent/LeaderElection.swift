@@ -26,6 +26,33 @@ public final class LeaderElection: Sendable {
         return elector.withLock { $0.isLeader(at: now) }
     }
 
+    /// The Lease annotation with the holder's API address, where followers forward what only the leader may do.
+    public static let addressKey = "failover-agent/api"
+    /// The Lease annotation with the leader's pause, so followers show it and a new leader keeps it.
+    public static let pausedKey = "failover-agent/paused"
+
+    /// Shares `value` under `key` in the Lease from this replica's next acquire or renew on.
+    public func publish(_ key: String, _ value: String?) {
+        elector.withLock { $0.published[key] = value }
+    }
+
+    /// What the current holder shares in the Lease; nil when no one holds it.
+    public var leaderAnnotations: [String: String]? {
+        elector.withLock { elector in
+            guard let record = elector.observed, let holder = record.holder, !holder.isEmpty else { return nil }
+            return record.annotations
+        }
+    }
+
+    /// The holder's API address while another replica leads.
+    public var leaderAddress: String? {
+        let now = now
+        return elector.withLock { elector in
+            guard !elector.isLeader(at: now), let record = elector.observed, let holder = record.holder, !holder.isEmpty, holder != elector.settings.identity else { return nil }
+            return record.annotations[Self.addressKey]
+        }
+    }
+
     /// Campaigns and renews until cancelled; then gives the Lease up if it holds it.
     public func run() async {
         var wasLeader = false

@@ -43,6 +43,9 @@ public struct AgentConfiguration: Sendable {
         public var name = "failover-agent"
         /// The environment variable holding this replica's identity (the pod name, from the downward API).
         public var identityEnv = "POD_NAME"
+        /// The environment variable holding this replica's IP (`status.podIP`): it shares
+        /// `http://<ip>:<API port>` in the Lease, so followers forward approvals and pauses to it.
+        public var addressEnv: String?
         public var token: Credential = .file("/var/run/secrets/kubernetes.io/serviceaccount/token")
         public var caFile: String? = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
         public var timing = LeaseElector.Settings(identity: "")
@@ -55,6 +58,15 @@ public struct AgentConfiguration: Sendable {
             var election = timing
             election.identity = identity
             return LeaseSettings(apiServer: apiServer, namespace: namespace, name: name, token: token, caBundle: caFile, identity: identity, election: election)
+        }
+
+        /// This replica's API address for the other replicas, once the API listens on `port`; nil without `address_env`.
+        public func address(environment: [String: String], port: Int) throws(ControlError) -> String? {
+            guard let addressEnv else { return nil }
+            guard let ip = environment[addressEnv], !ip.isEmpty else {
+                throw .credential("environment variable \(addressEnv) (this replica's IP, for followers to forward to) is not set")
+            }
+            return "http://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)"
         }
     }
 
@@ -187,7 +199,7 @@ enum AgentLoader {
     }
 
     static func leaderElection(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.LeaderElectionSettings {
-        try yaml.rejectUnknownKeys(["api_server", "namespace", "name", "identity_env", "token_env", "token_file", "ca_file", "lease_duration", "renew_deadline", "retry_period"])
+        try yaml.rejectUnknownKeys(["api_server", "namespace", "name", "identity_env", "address_env", "token_env", "token_file", "ca_file", "lease_duration", "renew_deadline", "retry_period"])
         var settings = AgentConfiguration.LeaderElectionSettings(namespace: try yaml.string("namespace"))
         settings.apiServer = try yaml.optionalString("api_server") ?? settings.apiServer
         guard settings.apiServer.hasPrefix("https://") || settings.apiServer.hasPrefix("http://") else {
@@ -195,6 +207,7 @@ enum AgentLoader {
         }
         settings.name = try yaml.optionalString("name") ?? settings.name
         settings.identityEnv = try yaml.optionalString("identity_env") ?? settings.identityEnv
+        settings.addressEnv = try yaml.optionalString("address_env")
         switch (try yaml.optionalString("token_env"), try yaml.optionalString("token_file")) {
         case (nil, nil): break
         case (let name?, nil): settings.token = .environment(name)

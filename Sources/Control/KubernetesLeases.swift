@@ -64,6 +64,7 @@ public struct KubernetesLeases: Sendable {
     private func object(_ lease: LeaseRecord) -> JSONValue {
         var metadata: [String: JSONValue] = ["name": .string(settings.name), "namespace": .string(settings.namespace)]
         if let version = lease.resourceVersion { metadata["resourceVersion"] = .string(version) }
+        if !lease.annotations.isEmpty { metadata["annotations"] = .object(lease.annotations.mapValues { .string($0) }) }
         var spec: [String: JSONValue] = ["leaseDurationSeconds": .number(Double(lease.durationSeconds)), "leaseTransitions": .number(Double(lease.transitions))]
         if let holder = lease.holder { spec["holderIdentity"] = .string(holder) }
         if let time = lease.acquireTime { spec["acquireTime"] = .string(time) }
@@ -83,6 +84,6 @@ public struct KubernetesLeases: Sendable {
         return LeaseRecord(
             holder: spec["holderIdentity"]?.string, durationSeconds: spec["leaseDurationSeconds"]?.int ?? Int(settings.election.leaseDuration),
             acquireTime: spec["acquireTime"]?.string, renewTime: spec["renewTime"]?.string, transitions: spec["leaseTransitions"]?.int ?? 0,
-            resourceVersion: version)
+            resourceVersion: version, annotations: answer.json?["metadata"]?["annotations"]?.object?.compactMapValues(\.string) ?? [:])
     }
 }

@@ -8,14 +8,20 @@ public struct LeaseRecord: Sendable, Equatable {
     public var transitions: Int
     /// The object's `metadata.resourceVersion`; an update must carry the one it read.
     public var resourceVersion: String?
+    /// `metadata.annotations`: what the holder shares with the other replicas.
+    public var annotations: [String: String]
 
-    public init(holder: String?, durationSeconds: Int, acquireTime: String? = nil, renewTime: String? = nil, transitions: Int = 0, resourceVersion: String? = nil) {
+    public init(
+        holder: String?, durationSeconds: Int, acquireTime: String? = nil, renewTime: String? = nil, transitions: Int = 0, resourceVersion: String? = nil,
+        annotations: [String: String] = [:]
+    ) {
         self.holder = holder
         self.durationSeconds = durationSeconds
         self.acquireTime = acquireTime
         self.renewTime = renewTime
         self.transitions = transitions
         self.resourceVersion = resourceVersion
+        self.annotations = annotations
     }
 }
 
@@ -56,6 +62,8 @@ public struct LeaseElector: Sendable {
     private var known = false
     /// Local time of this replica's latest successful acquire or renew.
     public private(set) var lastRenewal: Double?
+    /// Annotations this replica writes with every acquire and renew; the record's others are kept.
+    public var published: [String: String] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -77,11 +85,12 @@ public struct LeaseElector: Sendable {
     /// What to do now, after a fresh observation. `wallTime` is now as RFC 3339 MicroTime.
     public func next(at now: Double, wallTime: String) -> Request {
         guard let current = observed else {
-            return .create(LeaseRecord(holder: settings.identity, durationSeconds: Int(settings.leaseDuration), acquireTime: wallTime, renewTime: wallTime))
+            return .create(LeaseRecord(holder: settings.identity, durationSeconds: Int(settings.leaseDuration), acquireTime: wallTime, renewTime: wallTime, annotations: published))
         }
         var record = current
         record.durationSeconds = Int(settings.leaseDuration)
         record.renewTime = wallTime
+        record.annotations.merge(published) { _, mine in mine }
         if current.holder == settings.identity { return .update(record) }  // renew
         let expired = current.holder == nil || current.holder == "" || now - observedAt >= Double(current.durationSeconds)
         guard expired else { return .wait }

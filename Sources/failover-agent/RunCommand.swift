@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let pagers = Pagers(try configuration.pagers.map { settings throws(ControlError) in try Pager(settings: settings, client: client, environment: environment) })
             let journal = try Journal(path: configuration.agent.journal)
-            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }), pagers: pagers, journal: journal, metrics: metrics.metrics, log: log)
+            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }), pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, log: log)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -70,7 +70,17 @@ struct RunCommand: AsyncParsableCommand {
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
         let loop = AgentLoop(core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy), parts: parts)
-        let server = try await HTTPServer.start(host: configuration.agent.listenHost, port: configuration.agent.listenPort, asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text))
+        let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }
+        let server = try await HTTPServer.start(
+            host: configuration.agent.listenHost, port: configuration.agent.listenPort,
+            asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text, forwarding: forwarding))
+        if let election, let settings = configuration.agent.leaderElection {
+            do { election.publish(LeaderElection.addressKey, try settings.address(environment: environment, port: server.port)) } catch {
+                printError("error: \(error)")
+                await server.stop()
+                throw ExitCode(2)
+            }
+        }
         log("failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on \(configuration.agent.listenHost):\(server.port)")
         // Shut down in reverse order: the agent finishes the action in flight, then the API stops.
         // With leader election, the Lease is released only after the agent has stopped acting.

@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import HTTP
 import Sandbox
 import SandboxControl
 import Testing
@@ -37,13 +38,13 @@ import Testing
     }
 
     /// Waits (at most 30 s) until `condition` holds.
-    func eventually(_ condition: () -> Bool) async throws -> Bool {
+    func eventually(_ condition: () async -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if condition() { return true }
+            if await condition() { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return condition()
+        return await condition()
     }
 
     func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)], replica: String = "agent", agent extra: String = "") throws -> String {
@@ -80,6 +81,33 @@ import Testing
             \(extra)
             """).write(toFile: "\(directory)/\(replica).yml", atomically: true, encoding: .utf8)
         return "\(directory)/\(replica).yml"
+    }
+
+    /// Two `run` processes on one Lease, 2 s long: agent-a starts and leads, then agent-b follows.
+    /// Each shares its API address (`address_env`).
+    func twoReplicas(
+        _ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, kubernetes: LeaseSimulator, providers: [(String, ProviderSimulator)]
+    ) async throws -> (RunningAgent, RunningAgent) {
+        let election = """
+              leader_election:
+                api_server: \(kubernetes.url)
+                namespace: failover-agent
+                token_env: KUBE_TOKEN
+                address_env: POD_IP
+                lease_duration: 2s
+                renew_deadline: 1s
+                retry_period: 200ms
+            """
+        var environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token", "POD_IP": "127.0.0.1"]
+        let configA = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "a", agent: election)
+        let configB = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "b", agent: election)
+        environment["POD_NAME"] = "agent-a"
+        environment["KUBE_TOKEN"] = "sa-token-a"
+        let a = try RunningAgent(config: configA, environment: environment, output: "\(directory)/a.log")
+        #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-a" }, "\(a.log)")
+        environment["POD_NAME"] = "agent-b"
+        environment["KUBE_TOKEN"] = "sa-token-b"
+        return (a, try RunningAgent(config: configB, environment: environment, output: "\(directory)/b.log"))
     }
 
     @Test func killedAfterTheWriteAfterTheRetryAndAfterTheRestoreWriteItNeverRepeatsEither() async throws {
@@ -154,27 +182,7 @@ import Testing
         gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
         let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
-        let election = """
-              leader_election:
-                api_server: \(kubernetes.url)
-                namespace: failover-agent
-                token_env: KUBE_TOKEN
-                lease_duration: 2s
-                renew_deadline: 1s
-                retry_period: 200ms
-            """
-        let providers = [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)]
-        var environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
-        let configA = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "a", agent: election)
-        let configB = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "b", agent: election)
-
-        environment["POD_NAME"] = "agent-a"
-        environment["KUBE_TOKEN"] = "sa-token-a"
-        let a = try RunningAgent(config: configA, environment: environment, output: "\(directory)/a.log")
-        #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-a" }, "\(a.log)")
-        environment["POD_NAME"] = "agent-b"
-        environment["KUBE_TOKEN"] = "sa-token-b"
-        let b = try RunningAgent(config: configB, environment: environment, output: "\(directory)/b.log")
+        let (a, b) = try await twoReplicas(directory, vault: vault, gitlab: gitlab, kubernetes: kubernetes, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
 
         // Both probe and judge; only the leader acts. It writes the secret, and its job retry never
         // reaches GitLab.
@@ -208,6 +216,59 @@ import Testing
         #expect(b.signal(SIGTERM) == 0)
         #expect(kubernetes.holder("failover-agent", "failover-agent") == nil, "\(b.log)")
         for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
+        await vault.stop()
+        await gitlab.stop()
+        await kubernetes.stop()
+    }
+
+    /// The API port a `run` process logged, once it listens.
+    func apiPort(_ agent: RunningAgent) async throws -> Int? {
+        guard try await eventually({ agent.log.contains("API on 127.0.0.1:") }) else { return nil }
+        return agent.log.components(separatedBy: "API on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    /// One call to an agent's API: status and the `message` (POST) or the JSON body (GET).
+    func call(_ client: HTTPClient, _ method: String, _ port: Int, _ path: String) async throws -> (status: Int, json: JSONValue?) {
+        let request = HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: [HTTPHeader("Authorization", "Bearer run-test-token")], timeout: .seconds(10))
+        let response = try await client.execute(request).result.get()
+        return (response.status, JSONValue.parse(response.body))
+    }
+
+    @Test func aFollowerForwardsToTheLeaderAndANewLeaderKeepsThePause() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forward-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        let kubernetes = try await LeaseSimulator.start(tokens: ["sa-token-a", "sa-token-b"])
+        vault.put(Self.path, ["value": .string(Self.original)])
+        let providers = [("vertex", try await ProviderSimulator.start(.vertex)), ("bedrock", try await ProviderSimulator.start(.bedrock))]
+        let (a, b) = try await twoReplicas(directory, vault: vault, gitlab: gitlab, kubernetes: kubernetes, providers: providers)
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let portA = try #require(try await apiPort(a)), portB = try #require(try await apiPort(b))
+
+        // Pausing the follower pauses the leader, and the follower shows the leader's pause.
+        var paused: (status: Int, json: JSONValue?) = (0, nil)
+        #expect(try await eventually {
+            paused = (try? await call(client, "POST", portB, "/pause")) ?? (0, nil)  // until b has seen the Lease and the leader's address
+            return paused.status == 200
+        }, "\(b.log)")
+        #expect(paused.json?["message"]?.string?.hasSuffix("(answered by the leader at http://127.0.0.1:\(portA))") == true, "\(String(describing: paused.json))")
+        #expect(try await call(client, "GET", portA, "/status").json?["paused"] == .bool(true))
+        #expect(try await eventually { (try? await call(client, "GET", portB, "/status").json?["paused"]) == .bool(true) }, "\(b.log)")
+        let approval = try await call(client, "POST", portB, "/proposals/0badc0/approve")
+        #expect(approval.status == 409 && approval.json?["message"]?.string?.contains("answered by the leader") == true, "\(String(describing: approval.json))")
+
+        // The leader dies paused: the new leader stays paused until someone resumes it.
+        #expect(a.signal(SIGKILL) == SIGKILL)
+        #expect(try await eventually { kubernetes.holder("failover-agent", "failover-agent") == "agent-b" }, "\(b.log)")
+        #expect(try await eventually { (try? await call(client, "GET", portB, "/status").json?["leader"]) == .bool(true) }, "\(b.log)")
+        #expect(try await call(client, "GET", portB, "/status").json?["paused"] == .bool(true), "\(b.log)")
+        let resumed = try await call(client, "POST", portB, "/resume")
+        #expect(resumed.status == 200 && resumed.json?["message"]?.string == "resumed", "the leader answers itself")
+        #expect(try await call(client, "GET", portB, "/status").json?["paused"] == .bool(false))
+        #expect(b.signal(SIGTERM) == 0)
+        for (_, simulator) in providers { await simulator.stop() }
         await vault.stop()
         await gitlab.stop()
         await kubernetes.stop()

@@ -84,8 +84,10 @@ import Yams
         #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true)
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         let env = container["env"] as? [[String: Any]] ?? []
-        let podName = env.first { $0["name"] as? String == "POD_NAME" }
-        #expect(((podName?["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String == "metadata.name")
+        for (name, field) in [("POD_NAME", "metadata.name"), ("POD_IP", "status.podIP")] {
+            let variable = env.first { $0["name"] as? String == name }
+            #expect(((variable?["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String == field, "\(name) from the downward API")
+        }
         for probe in ["livenessProbe", "readinessProbe"] {
             let path = ((container[probe] as? [String: Any])?["httpGet"] as? [String: Any])?["path"] as? String
             #expect(path == "/healthz", "\(probe) uses the agent's own endpoint")
@@ -100,6 +102,8 @@ import Yams
         #expect(election.timing.renewDeadline < election.timing.leaseDuration)
         #expect(configuration.agent.listenHost == "0.0.0.0", "reachable by the kubelet's probes and the Service")
         let lease = try election.lease(environment: ["POD_NAME": "failover-agent-7d9f-abcde"])
+        #expect(try election.address(environment: ["POD_IP": "10.4.2.17"], port: 9464) == "http://10.4.2.17:9464")
+        #expect(try election.address(environment: ["POD_IP": "fd00::17"], port: 9464) == "http://[fd00::17]:9464")
         #expect(lease.identity == "failover-agent-7d9f-abcde" && lease.apiServer == "https://kubernetes.default.svc")
         let args = container["args"] as? [String] ?? []
         let mounts = container["volumeMounts"] as? [[String: Any]] ?? []

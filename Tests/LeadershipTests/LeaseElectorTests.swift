@@ -37,6 +37,27 @@ import Testing
         #expect(!elector.isLeader(at: 130))
     }
 
+    @Test func whatTheHolderSharesIsWrittenWithItsHoldsAndTheRestIsKept() {
+        var elector = LeaseElector(settings: settings)
+        elector.published = ["api": "http://10.0.0.1:9464"]
+        let held = LeaseRecord(holder: "b", durationSeconds: 15, resourceVersion: "7", annotations: ["api": "http://10.0.0.2:9464", "paused": "true"])
+        elector.observe(held, at: 0)
+        #expect(elector.next(at: 1, wallTime: "w") == .wait)
+        elector.observe(held, at: 15)
+        guard case .update(let takeover) = elector.next(at: 15, wallTime: "w") else { Issue.record("expected a takeover"); return }
+        #expect(takeover.annotations == ["api": "http://10.0.0.1:9464", "paused": "true"], "its own address; the last holder's pause stays")
+        elector.succeeded(takeover, at: 15.1)
+        elector.published["paused"] = "false"
+        elector.observe(takeover, at: 17)
+        guard case .update(let renewal) = elector.next(at: 17, wallTime: "w2") else { Issue.record("expected a renewal"); return }
+        #expect(renewal.annotations == ["api": "http://10.0.0.1:9464", "paused": "false"])
+        var fresh = LeaseElector(settings: settings)
+        fresh.published = ["api": "x"]
+        fresh.observe(nil, at: 0)
+        guard case .create(let created) = fresh.next(at: 0, wallTime: "w") else { Issue.record("expected create"); return }
+        #expect(created.annotations == ["api": "x"])
+    }
+
     @Test func aReleasedLeaseIsTakenAtOnce() {
         var elector = LeaseElector(settings: settings)
         elector.observe(LeaseRecord(holder: nil, durationSeconds: 15, resourceVersion: "2"), at: 5)
