@@ -19,9 +19,7 @@ final class CurlTransfer {
         self.easy = easy
         self.continuation = continuation
         self.maxResponseBytes = request.maxResponseBytes
-        var secrets = request.headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
-        if let aws = request.awsSigV4 { secrets += [aws.secretAccessKey, aws.sessionToken].compactMap { $0 } }
-        self.secrets = secrets
+        self.secrets = request.headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         configure(request, caBundle: caBundle)
     }
@@ -63,12 +61,6 @@ final class CurlTransfer {
         }
         var lines = request.headers.map { "\($0.name): \($0.value)" }
         lines.append("Expect:")  // no 100-continue round trip
-        if let aws = request.awsSigV4 {
-            fa_easy_setopt_string(easy, CURLOPT_AWS_SIGV4, "aws:amz:\(aws.region):\(aws.service)")
-            fa_easy_setopt_string(easy, CURLOPT_USERNAME, aws.accessKeyID)
-            fa_easy_setopt_string(easy, CURLOPT_PASSWORD, aws.secretAccessKey)
-            if let token = aws.sessionToken, !token.isEmpty { lines.append("x-amz-security-token: \(token)") }
-        }
         for line in lines { headerList = curl_slist_append(headerList, line) }
         fa_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
     }

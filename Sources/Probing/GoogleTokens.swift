@@ -1,20 +1,41 @@
 import Foundation
+import Subprocess
 
-/// Google access tokens by source, each reused for its lifetime and then fetched again.
+#if canImport(System)
+    import System
+#else
+    import SystemPackage
+#endif
+
+/// Google access tokens by source, each reused for its lifetime (counted from when it was fetched)
+/// and then fetched again. A command runs through swift-subprocess, in a process group of its own
+/// that is killed whole at `commandLimit`: nothing waits on a thread of the cooperative pool.
 public actor GoogleTokens {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
-    private var cache: [GoogleTokenSource: (token: String, expires: ContinuousClock.Instant)] = [:]
+    private var cache: [GoogleTokenSource: (token: String, expires: Duration)] = [:]
+    private let now: @Sendable () -> Duration
+    private let commandLimit: Duration
 
-    public init() {}
+    /// `now` is the time since any fixed origin (injected in tests); `commandLimit` bounds a command.
+    public init(commandLimit: Duration = .seconds(30), now: @escaping @Sendable () -> Duration = GoogleTokens.monotonicNow) {
+        self.now = now
+        self.commandLimit = commandLimit
+    }
+
+    public static let monotonicNow: @Sendable () -> Duration = {
+        let origin = ContinuousClock.Instant.now
+        return { ContinuousClock.now - origin }
+    }()
 
     public func token(for source: GoogleTokenSource) async throws(Failure) -> String {
-        let now = ContinuousClock.now
-        if let cached = cache[source], cached.expires > now { return cached.token }
+        if let cached = cache[source], cached.expires > now() { return cached.token }
         let token = try await fetch(source.origin)
-        guard !token.isEmpty, !token.contains(where: \.isNewline) else { throw Failure(description: "google token from \(source.origin.label) is empty or spans lines") }
-        cache[source] = (token, now + source.lifetime)
+        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
+            throw Failure(description: "google token from \(source.origin.label) is empty or spans lines")
+        }
+        cache[source] = (token, now() + source.lifetime)
         return token
     }
 
@@ -25,28 +46,59 @@ public actor GoogleTokens {
                 throw Failure(description: "cannot read google token file \(path): \(error.localizedDescription)")
             }
         case .command(let command):
-            return try await Self.run(command)
+            return try await Self.run(command, limit: commandLimit)
         }
     }
 
-    /// Runs `command` with a 30 s limit; its trimmed standard output is the token.
-    private static func run(_ command: String) async throws(Failure) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw Failure(description: "cannot start google token command: \(error.localizedDescription)") }
-        let watchdog = Task { [process] in
-            try await Task.sleep(for: .seconds(30))
-            process.terminate()
+    /// Runs `command` with `/bin/sh -c` in a new process group; past `limit` the whole group is
+    /// killed. Its trimmed standard output (at most 64 KiB) is the token.
+    private static func run(_ command: String, limit: Duration) async throws(Failure) -> String {
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        do {
+            let outcome = try await Subprocess.run(
+                .path(FilePath("/bin/sh")), arguments: ["-c", command], platformOptions: options, input: .none,
+                output: .sequence, error: .discarded
+            ) { execution -> String? in
+                let output = execution.standardOutput
+                return try await withThrowingTaskGroup(of: String?.self) { group in
+                    group.addTask {
+                        var bytes: [UInt8] = []
+                        for try await chunk in output {
+                            chunk.withUnsafeBytes { bytes.append(contentsOf: $0) }
+                            if bytes.count > 65_536 { break }
+                        }
+                        return String(decoding: bytes.prefix(65_536), as: UTF8.self)
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: limit)
+                        return nil
+                    }
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    if first == nil { try? execution.send(signal: .kill, toProcessGroup: true) }
+                    return first
+                }
+            }
+            guard let text = outcome.closureResult else {
+                throw Failure(description: "google token command did not finish within \(limit) and was killed")
+            }
+            guard case .exited(0) = outcome.terminationStatus else {
+                throw Failure(description: "google token command \(Self.describe(outcome.terminationStatus))")
+            }
+            return text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(description: "cannot run google token command: \(error)")
         }
-        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
-        watchdog.cancel()
-        guard process.terminationStatus == 0 else { throw Failure(description: "google token command exited with status \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func describe(_ status: TerminationStatus) -> String {
+        switch status {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by signal \(signal)"
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import AWSSigning
 import HTTP
 
 /// One probe, as loaded from a file in `probes/` with every `${VAR}` filled in.
@@ -45,7 +46,7 @@ public struct ProbeSpec: Sendable {
     /// Credential values this probe sends: scrubbed from anything it reports.
     public var secrets: [String] {
         var values = headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
-        if case .awsSigV4(let aws) = auth { values += [aws.secretAccessKey, aws.sessionToken].compactMap { $0 } }
+        if case .awsSigV4(let aws) = auth { values += [aws.credentials.secretAccessKey, aws.credentials.sessionToken].compactMap { $0 } }
         // A bearer value is also secret without its scheme.
         values += values.compactMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
         return values
@@ -54,8 +55,8 @@ public struct ProbeSpec: Sendable {
 
 /// Provider-specific authentication beyond plain headers.
 public enum ProbeAuth: Sendable {
-    /// AWS SigV4, signed by libcurl.
-    case awsSigV4(AWSSigV4)
+    /// AWS Signature V4, signed by the project (``SigV4Signer``) at the moment of sending.
+    case awsSigV4(SigV4Signer)
     /// A Google OAuth access token sent as `Authorization: Bearer`, read from a file or printed by a command.
     case googleToken(GoogleTokenSource)
 }

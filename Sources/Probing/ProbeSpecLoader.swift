@@ -1,3 +1,4 @@
+import AWSSigning
 import Config
 import Foundation
 import HTTP
@@ -83,7 +84,8 @@ public enum ProbeSpecLoader {
             guard let key = try value(aws, "access_key_id"), !key.isEmpty else { throw aws.error(nil, "missing required field \(aws.fieldPath("access_key_id"))") }
             guard let secret = try value(aws, "secret_access_key"), !secret.isEmpty else { throw aws.error(nil, "missing required field \(aws.fieldPath("secret_access_key"))") }
             let token = try value(aws, "session_token")
-            return .awsSigV4(AWSSigV4(region: region, service: try value(aws, "service") ?? "bedrock", accessKeyID: key, secretAccessKey: secret, sessionToken: token?.isEmpty == true ? nil : token))
+            let credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token?.isEmpty == true ? nil : token)
+            return .awsSigV4(SigV4Signer(region: region, service: try value(aws, "service") ?? "bedrock", credentials: credentials))
         }
         if let google = try auth.optionalFields("google_token") {
             try google.rejectUnknownKeys(["file", "command", "lifetime"])

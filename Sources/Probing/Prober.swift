@@ -1,3 +1,5 @@
+import AWSSigning
+import Foundation
 import HTTP
 import ProbeResults
 
@@ -17,7 +19,16 @@ public struct Prober: Sendable {
             method: spec.method, url: spec.url, headers: spec.headers, body: spec.body.map { Array($0.utf8) },
             timeout: spec.timeout, maxResponseBytes: 256 * 1024, freshConnection: spec.freshConnection)
         switch spec.auth {
-        case .awsSigV4(let aws): request.awsSigV4 = aws
+        case .awsSigV4(let signer):
+            do {
+                let signed = try signer.sign(
+                    method: request.method, url: request.url, headers: request.headers.map { ($0.name, $0.value) },
+                    body: request.body ?? [], epochSeconds: Int64(Date().timeIntervalSince1970))
+                request.url = signed.url
+                request.headers = signed.headers.map { HTTPHeader($0.name, $0.value) }
+            } catch {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
+            }
         case .googleToken(let source):
             do {
                 let token = try await tokens.token(for: source)

@@ -115,24 +115,6 @@ import Testing
         }
     }
 
-    @Test func sigV4SignsTheRequestAndTheSessionToken() async throws {
-        try await withServer({ request in
-            .json(200, #"{"auth":"\#(request.header("authorization") ?? "")","date":"\#(request.header("x-amz-date") ?? "")","token":"\#(request.header("x-amz-security-token") ?? "")"}"#)
-        }) { server in
-            let aws = AWSSigV4(region: "us-east-1", service: "bedrock", accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG", sessionToken: "FwoGZXIvYXdzEXAMPLETOKEN")
-            let request = HTTPRequest(method: "POST", url: server.baseURL + "/model/m/converse", headers: [HTTPHeader("content-type", "application/json")], body: Array("{}".utf8), awsSigV4: aws)
-            let text = try await client.execute(request).result.get().bodyText
-            #expect(text.contains(#""auth":"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"#))
-            #expect(text.contains("/us-east-1/bedrock/aws4_request"))
-            #expect(text.contains("SignedHeaders="))
-            #expect(text.contains("x-amz-security-token"))  // listed among the signed headers
-            #expect(text.contains("Signature="))
-            #expect(text.contains(#""token":"FwoGZXIvYXdzEXAMPLETOKEN""#))
-            #expect(!text.contains(#""date":"""#))
-            #expect(!text.contains("wJalrXUtnFEMI"))
-        }
-    }
-
     @Test func shutdownCancelsTransfersInFlight() async throws {
         let server = try await HTTPServer.start { _ in .hang }
         let local = HTTPClient()

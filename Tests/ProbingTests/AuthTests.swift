@@ -1,3 +1,4 @@
+import AWSSigning
 import Foundation
 import HTTPServer
 import HTTP
@@ -7,6 +8,14 @@ import Sandbox
 import Testing
 
 /// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.
+/// A clock the test moves by hand.
+final class VirtualTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Duration = .zero
+    var now: Duration { lock.withLock { value } }
+    func advance(_ by: Duration) { lock.withLock { value += by } }
+}
+
 @Suite struct AuthTests {
     func probeOnce(_ auth: ProbeAuth, flavor: ProviderFlavor = .vertex) async throws -> (ProbeResult, [ServerRequest]) {
         let simulator = try await ProviderSimulator.start(flavor)
@@ -43,17 +52,36 @@ import Testing
         #expect(missing.resultClass == .auth)
     }
 
+    /// A virtual clock: a token is reused until its lifetime, counted from when it was fetched, ends.
     @Test func tokensAreReusedForTheirLifetime() async throws {
         let counter = FileManager.default.temporaryDirectory.appendingPathComponent("count-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: counter) }
-        let tokens = GoogleTokens()
-        let source = GoogleTokenSource(origin: .command("echo x >> \(counter); echo tok"), lifetime: .seconds(60))
-        for _ in 0..<3 { #expect(try await tokens.token(for: source) == "tok") }
-        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\n")
+        let clock = VirtualTime()
+        let tokens = GoogleTokens(now: { clock.now })
+        let source = GoogleTokenSource(origin: .command("echo x >> \(counter); echo tok-$(wc -l < \(counter))"), lifetime: .seconds(60))
+        for _ in 0..<3 { #expect(try await tokens.token(for: source) == "tok-1") }
+        clock.advance(.seconds(59))
+        #expect(try await tokens.token(for: source) == "tok-1")
+        clock.advance(.seconds(1))
+        #expect(try await tokens.token(for: source) == "tok-2")
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\nx\n")
+    }
+
+    /// A command that outlives its limit is killed with every child of its shell, and the caller
+    /// goes on (the limit is short here; 30 s in production).
+    @Test func aSlowCommandIsKilledWithItsChildren() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID())").path
+        let tokens = GoogleTokens(commandLimit: .milliseconds(300))
+        let source = GoogleTokenSource(origin: .command("sleep 5; touch \(marker); echo tok"))
+        let start = ContinuousClock.now
+        await #expect(throws: GoogleTokens.Failure.self) { try await tokens.token(for: source) }
+        #expect(ContinuousClock.now - start < .seconds(4))
+        try await Task.sleep(for: .seconds(5.5))
+        #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
     @Test func sigV4HeadersArePresentOnTheWire() async throws {
-        let aws = AWSSigV4(region: "us-west-2", service: "bedrock", accessKeyID: "AKIDPROBE", secretAccessKey: "secret/key", sessionToken: "session-token-value")
+        let aws = SigV4Signer(region: "us-west-2", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKIDPROBE", secretAccessKey: "secret/key", sessionToken: "session-token-value"))
         let (result, requests) = try await probeOnce(.awsSigV4(aws), flavor: .bedrock)
         #expect(result.resultClass == .ok)
         let request = try #require(requests.first)

@@ -1,3 +1,4 @@
+import AWSSigning
 import Config
 import Foundation
 import HTTP
@@ -84,7 +85,7 @@ import Testing
                 session_token: ${TOKEN:-}
             """)
         guard case .awsSigV4(let sig) = aws.auth else { Issue.record("no sigv4"); return }
-        #expect(sig == AWSSigV4(region: "eu-west-1", service: "bedrock", accessKeyID: "AKID", secretAccessKey: "sk-1234", sessionToken: nil))
+        #expect(sig == SigV4Signer(region: "eu-west-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "sk-1234")))
         #expect(aws.secrets.contains("sk-1234"))
         let google = try parse("provider: vertex\nurl: https://v/\nauth:\n  google_token:\n    file: /run/token\n    lifetime: 2m\n")
         guard case .googleToken(let source) = google.auth else { Issue.record("no google token"); return }
