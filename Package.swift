@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
-            exclude: ["Scenarios"], swiftSettings: strict),
+            swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "ConfigFiles", "Config"], swiftSettings: strict),
         .testTarget(
             name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],

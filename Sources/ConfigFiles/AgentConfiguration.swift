@@ -70,14 +70,30 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
-    /// Where the gateway's `models.yml` and `unit_primitives.yml` are, and provider corrections.
+    /// Where the gateway's `models.yml` and `unit_primitives.yml` are, provider corrections (model →
+    /// provider, or `unmanaged`), and the providers replacements are sought on first.
     public struct CatalogFiles: Sendable {
         public var models: String
         public var unitPrimitives: String
         public var providers: [String: String]
+        public var prefer: [String]
+        /// Where each correction was written (`file:line`), to name it when it is checked against the catalog.
+        var correctionPlaces: [String: ConfigError] = [:]
+
+        /// The runbook's order: Vertex AI fails over to Bedrock; Anthropic direct last among the
+        /// Claude hosts, its quota being the one most often shared and first to run out.
+        public static let defaultPrefer = ["bedrock", "vertex", "anthropic"]
+
+        public init(models: String, unitPrimitives: String, providers: [String: String] = [:], prefer: [String] = defaultPrefer) {
+            self.models = models
+            self.unitPrimitives = unitPrimitives
+            self.providers = providers
+            self.prefer = prefer
+        }
     }
 
     public init(policy: HealthPolicy = HealthPolicy()) { self.policy = policy }
+
 
     public static func load(file: String) throws(ConfigError) -> AgentConfiguration {
         try parse(YAMLFields.load(file: file))
@@ -91,12 +107,23 @@ public struct AgentConfiguration: Sendable {
         if let policy = try yaml.optionalFields("policy") { configuration.policy = try PolicyLoader.parse(policy) }
         configuration.caBundle = try yaml.optionalString("ca_bundle").map(path)
         if let catalog = try yaml.optionalFields("catalog") {
-            try catalog.rejectUnknownKeys(["models", "unit_primitives", "providers"])
+            try catalog.rejectUnknownKeys(["models", "unit_primitives", "providers", "prefer"])
             var providers: [String: String] = [:]
-            if let corrections = try catalog.optionalFields("providers") {
-                for model in corrections.keys { providers[model] = try corrections.string(model) }
+            let corrections = try catalog.optionalFields("providers")
+            if let corrections {
+                for model in corrections.keys {
+                    providers[model] = try corrections.string(model)
+                    try CatalogLoader.checkProvider(providers[model]!, in: corrections, field: model, allowUnmanaged: true)
+                }
             }
-            configuration.catalog = CatalogFiles(models: path(try catalog.string("models")), unitPrimitives: path(try catalog.string("unit_primitives")), providers: providers)
+            let prefer = try catalog.optionalStrings("prefer") ?? CatalogFiles.defaultPrefer
+            for provider in prefer { try CatalogLoader.checkProvider(provider, in: catalog, field: "prefer") }
+            configuration.catalog = CatalogFiles(
+                models: path(try catalog.string("models")), unitPrimitives: path(try catalog.string("unit_primitives")),
+                providers: providers, prefer: prefer)
+            for model in corrections?.keys ?? [] {
+                configuration.catalog?.correctionPlaces[model] = corrections?.error(model, "unknown model \(model) (not in models.yml)")
+            }
         }
         for item in try yaml.optionalList("targets") ?? [] {
             let target = try TargetLoader.parse(item)
@@ -113,7 +140,8 @@ public struct AgentConfiguration: Sendable {
     public func planner() throws(ConfigError) -> Planner {
         guard let catalog else { throw ConfigError(file: "config", field: "catalog", problem: "no catalog configured") }
         let models = try CatalogLoader.models(file: catalog.models, corrections: catalog.providers)
-        return Planner(catalog: models, features: try CatalogLoader.features(file: catalog.unitPrimitives, catalog: models))
+        for (model, error) in catalog.correctionPlaces.sorted(by: { $0.key < $1.key }) where models[model] == nil { throw error }
+        return Planner(catalog: models, features: try CatalogLoader.features(file: catalog.unitPrimitives, catalog: models), prefer: catalog.prefer)
     }
 
     /// The target called `name`, or an error listing the ones there are.

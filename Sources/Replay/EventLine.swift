@@ -1,7 +1,7 @@
 import Health
 import ProbeResults
 
-/// Health decisions as replay's JSON lines (`../shared/scenarios/README.md`).
+/// Health decisions as replay's JSON lines (`scenarios/README.md`).
 enum EventLine {
     static func failover(_ provider: String, at: Double, mode: String, targets: [String], overrideJSON: String) -> String {
         #"{"t":\#(JSONText.number(at)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(mode)),"targets":\#(list(targets)),"override":\#(overrideJSON)}"#

@@ -1,7 +1,7 @@
 import ProbeResults
 
 /// How each provider behaves over time, and what a correct agent does about it
-/// (`../shared/scenarios/README.md`). Times are seconds from the scenario's start.
+/// (`scenarios/README.md`). Times are seconds from the scenario's start.
 public struct Scenario: Sendable {
     public var name: String
     public var description: String?

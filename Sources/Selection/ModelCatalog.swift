@@ -1,16 +1,24 @@
-/// A model of the gateway's `models.yml`, with the provider that serves it and its family (the
-/// same model on other providers shares the family).
+/// A model of the gateway's `models.yml`: the provider that serves it (nil: unmanaged — self-hosted,
+/// `amazon_q`, or any model whose provider no field tells), its `family` list, and the name of the
+/// model itself, shared by the same model on other providers.
 public struct ModelInfo: Sendable, Equatable {
     /// `gitlab_identifier`: what `default_models` and the override name.
     public var id: String
-    public var provider: String
-    public var family: String
+    /// The agent's provider name (`vertex`, `bedrock`, …); nil: the agent never removes nor chooses it.
+    public var provider: String?
+    /// The gateway's own `family` list (may be empty).
+    public var family: [String]
+    /// The model whatever serves it: the normalised `params.model`, else the id without its suffix.
+    public var sameModel: String
 
-    public init(id: String, provider: String, family: String) {
+    public init(id: String, provider: String?, family: [String] = [], sameModel: String? = nil) {
         self.id = id
         self.provider = provider
         self.family = family
+        self.sameModel = sameModel ?? ModelCatalog.stem(id: id)
     }
+
+    public var isManaged: Bool { provider != nil }
 }
 
 /// Every model the gateway knows, by identifier, in file order.
@@ -25,31 +33,81 @@ public struct ModelCatalog: Sendable, Equatable {
 
     public subscript(id: String) -> ModelInfo? { index[id].map { models[$0] } }
 
-    /// The agent's provider name for a model, from its fields (DESIGN.md: `custom_llm_provider`,
-    /// else `model_class_provider`, else the identifier's suffix); nil when none of them tells.
-    public static func provider(id: String, modelClassProvider: String?, customLLMProvider: String?) -> String? {
-        for candidate in [customLLMProvider, modelClassProvider].compactMap({ $0 }) {
-            if let name = providerNames[candidate] { return name }
-        }
-        return suffixProviders.first { id.hasSuffix("_" + $0.suffix) }?.provider
+    /// Models whose provider cannot be told: never removed, never chosen.
+    public var unmanaged: [ModelInfo] { models.filter { !$0.isManaged } }
+
+    /// Whether `model` is on one of `providers` (an unknown or unmanaged model never is).
+    public func isOn(_ model: String, _ providers: Set<String>) -> Bool {
+        self[model]?.provider.map(providers.contains) ?? false
     }
 
-    /// The family of a model: its identifier without a provider suffix
-    /// (`claude_sonnet_4_6_vertex` → `claude_sonnet_4_6`).
-    public static func family(id: String) -> String {
+    /// Every provider some model is on, sorted.
+    public var providers: [String] { Set(models.compactMap(\.provider)).sorted() }
+
+    /// The agent's provider name for a model (DESIGN.md): `custom_llm_provider`, else a
+    /// `model_class_provider` that is a provider (`anthropic`, `openai`, `google_genai` → Vertex AI),
+    /// else the provider prefix of a litellm `params.model` (`vertex_ai/…`), else the identifier's
+    /// suffix. nil when none tells (self-hosted models, `amazon_q`).
+    public static func provider(id: String, modelClassProvider: String?, customLLMProvider: String?, paramsModel: String? = nil) -> String? {
+        if let custom = customLLMProvider.flatMap({ providerNames[$0.lowercased()] }) { return custom }
+        if let mcp = modelClassProvider?.lowercased(), !litellmClasses.contains(mcp) {
+            if mcp == "google_genai" { return suffixProvider(id) ?? "vertex" }
+            if let name = providerNames[mcp] { return name }
+        }
+        if let model = paramsModel, let slash = model.firstIndex(of: "/"), let name = providerNames[model[..<slash].lowercased()] {
+            return name
+        }
+        return suffixProvider(id)
+    }
+
+    static func suffixProvider(_ id: String) -> String? {
+        suffixProviders.first { id.hasSuffix("_" + $0.suffix) }?.provider
+    }
+
+    /// An identifier without its provider suffix (`claude_sonnet_4_6_vertex` → `claude_sonnet_4_6`).
+    public static func stem(id: String) -> String {
         for (suffix, _) in suffixProviders where id.hasSuffix("_" + suffix) { return String(id.dropLast(suffix.count + 1)) }
         return id
     }
 
-    /// Provider names as models.yml spells them → as the agent does.
+    /// A provider's model name as the same model on every provider: without a litellm provider
+    /// prefix, a Bedrock region and vendor prefix (`global.anthropic.`), a Bedrock version suffix
+    /// (`-v1:0`, `-v1`), and with Vertex's `@` as `-` (`claude-sonnet-4-5@20250929`).
+    public static func sameModel(paramsModel: String) -> String {
+        var name = Substring(paramsModel.lowercased())
+        if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
+        for region in ["global.", "us.", "eu.", "apac.", "jp.", "au."] where name.hasPrefix(region) { name = name.dropFirst(region.count) }
+        for vendor in ["anthropic.", "meta.", "mistral.", "amazon."] where name.hasPrefix(vendor) { name = name.dropFirst(vendor.count) }
+        var text = String(name).replacingAll("@", with: "-")
+        if let range = text.range(ofSuffixMatching: ["-v1:0", "-v2:0", "-v1", "-v2"]) { text.removeSubrange(range) }
+        return text
+    }
+
+    /// Provider names as models.yml and litellm spell them → as the agent does.
     public static let providerNames: [String: String] = [
-        "vertex_ai": "vertex", "vertex": "vertex", "bedrock": "bedrock", "anthropic": "anthropic", "fireworks_ai": "fireworks",
-        "fireworks": "fireworks", "openai": "openai", "azure": "azure", "azure_ai": "azure", "mistral": "mistral",
+        "vertex_ai": "vertex", "vertex": "vertex", "vertex_ai_beta": "vertex", "bedrock": "bedrock", "bedrock_converse": "bedrock",
+        "anthropic": "anthropic", "fireworks_ai": "fireworks", "fireworks": "fireworks", "openai": "openai", "azure": "azure",
+        "azure_ai": "azure", "mistral": "mistral", "gemini": "gemini",
     ]
+    /// The agent's own provider names: what `catalog.providers`, `catalog.prefer`, probes and scenarios may say.
+    public static var knownProviders: Set<String> { Set(providerNames.values) }
+    /// `model_class_provider` values that name a client library, not a provider.
+    static let litellmClasses: Set<String> = ["litellm", "litellm_completion", "litellm_embedding"]
     static let suffixProviders: [(suffix: String, provider: String)] = [
         ("vertex", "vertex"), ("bedrock", "bedrock"), ("fireworks", "fireworks"), ("azure", "azure"), ("openai", "openai"),
         ("anthropic", "anthropic"), ("mistral", "mistral"),
     ]
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+
+    fileprivate func range(ofSuffixMatching suffixes: [String]) -> Range<String.Index>? {
+        for suffix in suffixes where hasSuffix(suffix) { return index(endIndex, offsetBy: -suffix.count)..<endIndex }
+        return nil
+    }
 }
 
 /// One `configurable_unit_primitives` entry of `unit_primitives.yml`.
@@ -58,7 +116,7 @@ public struct Feature: Sendable, Equatable {
     public var defaultModels: [String]
     /// Empty: any model may be chosen.
     public var selectableModels: [String]
-    /// Tag → model; never changed by the override.
+    /// Tag → model (`models_for_size_preference`, once `models_for_tags`); never changed by the override.
     public var modelsForTags: [(tag: String, model: String)]
 
     public init(setting: String, defaultModels: [String], selectableModels: [String] = [], modelsForTags: [(tag: String, model: String)] = []) {
@@ -75,4 +133,7 @@ public struct Feature: Sendable, Equatable {
 
     /// Whether the gateway's own validation allows `model` as a default of this feature.
     public func allows(_ model: String) -> Bool { selectableModels.isEmpty || selectableModels.contains(model) }
+
+    /// Whether a failover can ever change this feature: more than one selectable model, or any.
+    public var canFailOver: Bool { selectableModels.count != 1 }
 }

@@ -37,37 +37,44 @@ public struct Plan: Sendable, Equatable {
 public struct Planner: Sendable {
     public let catalog: ModelCatalog
     public let features: [Feature]
+    /// Providers in the order replacements are sought on (`catalog.prefer`); others follow in file order.
+    public let prefer: [String]
 
-    public init(catalog: ModelCatalog, features: [Feature]) {
+    public init(catalog: ModelCatalog, features: [Feature], prefer: [String] = []) {
         self.catalog = catalog
         self.features = features
+        self.prefer = prefer
     }
 
     /// For every feature whose effective models use a failing provider: drop those models, keeping
-    /// order; if none is left, the first equivalent (same family) on a healthy provider that the
-    /// feature may select; if there is none, leave the feature alone and say why.
+    /// order; if none is left, the best equivalent on a healthy provider that the feature may select
+    /// (the same model first, then one of the same `family`; by `prefer`, then file order); if there
+    /// is none, leave the feature alone and say why. Unmanaged models are never dropped nor chosen.
     /// `base` gives, for keys the agent owns, the value before it first changed them, so a plan
     /// always starts from what people configured.
     public func plan(current: ModelOverride, failing: Set<String>, base: [String: [String]?] = [:]) -> Plan {
         var result = Plan(failing: failing.sorted(), changes: [], untouched: [], taggedOnFailing: [], override: current)
         for feature in features {
-            for (tag, model) in feature.modelsForTags where catalog[model].map({ failing.contains($0.provider) }) == true {
+            for (tag, model) in feature.modelsForTags where catalog.isOn(model, failing) {
                 result.taggedOnFailing.append(.init(feature: feature.setting, tag: tag, model: model))
             }
             let configured = base[feature.setting] ?? current[feature.setting]
             let effective = configured ?? feature.defaultModels
-            let dropped = effective.filter { catalog[$0].map { failing.contains($0.provider) } ?? false }
+            let dropped = effective.filter { catalog.isOn($0, failing) }
             var desired = effective.filter { !dropped.contains($0) }
             var reason = dropped.isEmpty ? "" : "drop \(dropped.joined(separator: ", ")) (\(providers(of: dropped)) failing)"
             if desired.isEmpty {
-                guard let equivalent = equivalent(for: effective, in: feature, avoiding: failing) else {
+                guard let (equivalent, why) = equivalent(for: effective, in: feature, avoiding: failing) else {
                     if !dropped.isEmpty {
-                        result.untouched.append(.init(feature: feature.setting, reason: "every model is on a failing provider and no same-family model on a healthy provider is in selectable_models"))
+                        let why = feature.canFailOver
+                            ? "every model is on a failing provider and no equivalent on a healthy provider is in selectable_models"
+                            : "its only selectable model is \(feature.selectableModels[0]): no failover is possible"
+                        result.untouched.append(.init(feature: feature.setting, reason: why))
                     }
                     continue
                 }
                 desired = [equivalent]
-                reason += "; use \(equivalent), the same model on \(catalog[equivalent]!.provider)"
+                reason += "; use \(equivalent), \(why) on \(catalog[equivalent]?.provider ?? "?")"
             }
             let after: [String]? = dropped.isEmpty ? configured : desired
             guard after != current[feature.setting] else { continue }
@@ -92,14 +99,21 @@ public struct Planner: Sendable {
         return problems
     }
 
-    private func equivalent(for models: [String], in feature: Feature, avoiding failing: Set<String>) -> String? {
-        for model in models {
-            guard let family = catalog[model]?.family else { continue }
-            if let match = catalog.models.first(where: { $0.family == family && !failing.contains($0.provider) && feature.allows($0.id) }) {
-                return match.id
-            }
+    /// The best replacement for `models` (all failing) that `feature` may select, and why it is one.
+    private func equivalent(for models: [String], in feature: Feature, avoiding failing: Set<String>) -> (String, String)? {
+        let originals = models.compactMap { catalog[$0] }
+        func rank(_ candidate: ModelInfo) -> Int? {
+            guard let provider = candidate.provider, !failing.contains(provider), feature.allows(candidate.id) else { return nil }
+            let same = originals.contains { $0.sameModel == candidate.sameModel }
+            let family = originals.contains { !Set($0.family).isDisjoint(with: candidate.family) }
+            guard same || family else { return nil }
+            return (same ? 0 : 1000) + (prefer.firstIndex(of: provider) ?? prefer.count)
         }
-        return nil
+        let ranked = catalog.models.enumerated().compactMap { index, model in rank(model).map { (rank: $0, index: index, model: model) } }
+        guard let best = ranked.min(by: { ($0.rank, $0.index) < ($1.rank, $1.index) }) else { return nil }
+        let same = best.rank < 1000
+        let shared = originals.flatMap(\.family).first { best.model.family.contains($0) } ?? ""
+        return (best.model.id, same ? "the same model" : "a model of the same family (\(shared))")
     }
 
     private func providers(of models: [String]) -> String {

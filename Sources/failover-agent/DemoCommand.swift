@@ -14,7 +14,7 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "The whole story on 127.0.0.1, time-compressed: a provider outage, the proposal and its approval, the Vault write, the SHA-checked redeploy, recovery and the restore.",
         discussion: "Simulated providers (driven by a scenario), Vault, GitLab and PagerDuty run on loopback; the real agent runs against them. Exit status 0 when the story ends with the secret back as it was.")
 
-    @Option(help: "A scenario file (../shared/scenarios format); default: a built-in Vertex AI outage.") var scenario: String?
+    @Option(help: "A scenario file (format: scenarios/README.md); default: a built-in Vertex AI outage.") var scenario: String?
     @Option(help: "How many times faster than real time.") var speed = 25.0
     @Option(help: "propose (a person approves; auto-approved unless --interactive) or perform.") var mode = "propose"
     @Flag(help: "Wait for you to run the approve command instead of approving automatically.") var interactive = false

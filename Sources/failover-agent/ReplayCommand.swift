@@ -14,7 +14,7 @@ struct ReplayCommand: ParsableCommand {
             2 when the scenario or config file is malformed.
             """)
 
-    @Argument(help: "Scenario file (format: ../shared/scenarios/README.md).") var file: String
+    @Argument(help: "Scenario file (format: scenarios/README.md in the repository).") var file: String
     @Option(help: "Agent config file; without it, the default policy.") var config: String?
     @Flag(help: "Also print one line per probe.") var verbose = false
 

@@ -16,7 +16,7 @@ struct Crash: Error {}
 struct World {
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
     let vault: VaultSimulator
     let gitlab: GitLabSimulator
     let client: HTTPClient

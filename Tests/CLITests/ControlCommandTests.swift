@@ -6,7 +6,7 @@ import Testing
 /// `plan`, `failover` and `restore` as an operator runs them, against simulated Vault and GitLab.
 @Suite(.serialized) struct ControlCommandTests {
     let cli = ProbeCommandTests()
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
 

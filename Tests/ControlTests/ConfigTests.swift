@@ -18,7 +18,8 @@ import Testing
         #expect(configuration.targets[1].gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment staging"))
         #expect(!configuration.targets[1].gitlab.matches(jobName: "Trigger runway deployment staging-canary"))
         let planner = try configuration.planner()
-        #expect(planner.features.count == 6)
+        #expect(planner.features.count == 11)
+        #expect(planner.prefer == ["bedrock", "vertex", "anthropic"])
         #expect(configuration.policy.minHealthy == 180)
         #expect(configuration.agent.listenPort == 9464 && configuration.agent.proposalLifetime == 900 && configuration.agent.maxFailoversPerHour == 3)
         #expect(configuration.agent.probes.hasSuffix("deploy/../probes"))
@@ -41,16 +42,29 @@ import Testing
         }
     }
 
+    /// `catalog.providers` and `catalog.prefer` take the agent's provider names only, and name only models that exist.
+    @Test(arguments: [
+        ("providers: {claude_sonnet_4_6_vertex: vertex_ai}", "agent.yml:4: catalog.providers.claude_sonnet_4_6_vertex: 'vertex_ai' is not a provider name: write vertex"),
+        ("providers: {claude_sonnet_4_6_vertex: gcp}", "catalog.providers.claude_sonnet_4_6_vertex: 'gcp' is not a provider name (known: anthropic, azure, bedrock"),
+        ("prefer: [bedrock, fireworks_ai]", "catalog.prefer: 'fireworks_ai' is not a provider name: write fireworks"),
+        ("providers: {no_such_model: bedrock}", "agent.yml:4: catalog.providers.no_such_model: unknown model no_such_model (not in models.yml)"),
+    ])
+    func catalogCorrectionsAreChecked(line: String, message: String) throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+        let text = "catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n  \(line)\n"
+        do {
+            _ = try AgentConfiguration.parse(YAMLFields.parse(text, file: "agent.yml")).planner()
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.contains(message), "got \(error.description)")
+        }
+    }
+
     @Test func anUnknownModelInUnitPrimitivesIsNamed() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "models:\n  - gitlab_identifier: a_vertex\n  - gitlab_identifier: mystery\n    model_class_provider: litellm\n".write(toFile: directory + "/models.yml", atomically: true, encoding: .utf8)
-        do {
-            _ = try CatalogLoader.models(file: directory + "/models.yml")
-            Issue.record("accepted")
-        } catch {
-            #expect(error.description == "\(directory)/models.yml:3: models[1].gitlab_identifier: cannot tell the provider of mystery: set it under catalog.providers in the agent config")
-        }
+        #expect(try CatalogLoader.models(file: directory + "/models.yml")["mystery"]?.isManaged == false, "unmanaged, not refused")
         let catalog = try CatalogLoader.models(file: directory + "/models.yml", corrections: ["mystery": "openai"])
         #expect(catalog["mystery"]?.provider == "openai")
         try "configurable_unit_primitives:\n  - feature_setting: f\n    default_models: [a_vertex, nope]\n".write(toFile: directory + "/up.yml", atomically: true, encoding: .utf8)

@@ -12,7 +12,7 @@ struct Rig {
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"code_completions": ["claude_sonnet_4_5_20250929"], "duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
     static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
 
     let vault: VaultSimulator
     let gitlab: GitLabSimulator

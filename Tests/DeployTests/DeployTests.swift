@@ -9,7 +9,7 @@ import Yams
 @Suite struct DeployTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let deploy = root + "/deploy"
-    static let fixtures = root + "/../shared/fixtures"
+    static let fixtures = root + "/fixtures/aigw"
 
     static var files: [String] {
         (FileManager.default.enumerator(atPath: deploy)?.allObjects as? [String] ?? []).filter { !$0.hasSuffix("/") }.sorted()

@@ -68,16 +68,22 @@ final class VirtualTime: @unchecked Sendable {
     }
 
     /// A command that outlives its limit is killed with every child of its shell, and the caller
-    /// goes on (the limit is short here; 30 s in production).
+    /// goes on (the limit is short here; 30 s in production). Its child would sleep for two minutes.
     @Test func aSlowCommandIsKilledWithItsChildren() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID())").path
-        let tokens = GoogleTokens(commandLimit: .milliseconds(300))
-        let source = GoogleTokenSource(origin: .command("sleep 5; touch \(marker); echo tok"))
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        let tokens = GoogleTokens(commandLimit: .milliseconds(500))
+        let source = GoogleTokenSource(origin: .command("sleep 120 & echo $! > \(pidFile); wait; echo tok"))
         let start = ContinuousClock.now
         await #expect(throws: GoogleTokens.Failure.self) { try await tokens.token(for: source) }
-        #expect(ContinuousClock.now - start < .seconds(4))
-        try await Task.sleep(for: .seconds(5.5))
-        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(ContinuousClock.now - start < .seconds(100))
+        let child = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var alive = true
+        for _ in 0..<100 where alive {
+            alive = kill(child, 0) == 0
+            if alive { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(!alive, "the shell's child \(child) outlived the kill")
     }
 
     @Test func sigV4HeadersArePresentOnTheWire() async throws {

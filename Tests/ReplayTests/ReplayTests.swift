@@ -9,13 +9,12 @@ import Testing
 
 enum Files {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let own = here.appendingPathComponent("Scenarios").path
-    static let shared = here.appendingPathComponent("../../../shared/scenarios").standardized.path
+    static let own = here.appendingPathComponent("../../scenarios").standardized.path
 
     static func yaml(in directory: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
     }
-    static var all: [String] { yaml(in: shared) + yaml(in: own) }
+    static var all: [String] { yaml(in: own) }
 }
 
 func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
@@ -25,9 +24,8 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
 }
 
 @Suite struct ReplayTests {
-    @Test func thereAreThePublicScenariosAndAtLeastEightOfOurOwn() {
-        #expect(Files.yaml(in: Files.shared).count >= 3)
-        #expect(Files.yaml(in: Files.own).count >= 8)
+    @Test func thereAreAtLeastTenScenariosOfOurOwn() {
+        #expect(Files.yaml(in: Files.own).count >= 10)
     }
 
     @Test(arguments: Files.all)
@@ -74,7 +72,7 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
     }
 
     @Test func theSameSeedGivesTheSameStory() throws {
-        let scenario = try ScenarioLoader.load(file: Files.shared + "/hard-outage.yml")
+        let scenario = try ScenarioLoader.load(file: Files.own + "/vertex-outage.yml")
         #expect(replay(scenario).1 == replay(scenario).1)
         var other = scenario
         other.seed += 1
@@ -82,7 +80,7 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
     }
 
     @Test func outputLinesHaveTheDocumentedShape() throws {
-        let scenario = try ScenarioLoader.load(file: Files.shared + "/hard-outage.yml")
+        let scenario = try ScenarioLoader.load(file: Files.own + "/vertex-outage.yml")
         let (_, lines) = replay(scenario)
         let events = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         let failover = try #require(events.first { $0["event"] as? String == "failover" })

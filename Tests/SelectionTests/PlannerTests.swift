@@ -4,7 +4,7 @@ import Selection
 import Testing
 
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures").standardized.path
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
     static let planner: Planner = {
         let catalog = try! CatalogLoader.models(file: directory + "/models.yml")
         return Planner(catalog: catalog, features: try! CatalogLoader.features(file: directory + "/unit_primitives.yml", catalog: catalog))
@@ -24,10 +24,28 @@ enum Fixtures {
         #expect(ModelCatalog.provider(id: "mystery", modelClassProvider: "litellm", customLLMProvider: nil) == nil)
     }
 
-    @Test func familiesIgnoreTheProviderSuffix() {
-        #expect(ModelCatalog.family(id: "claude_sonnet_4_5_20250929_vertex") == "claude_sonnet_4_5_20250929")
-        #expect(ModelCatalog.family(id: "claude_sonnet_4_5_20250929") == "claude_sonnet_4_5_20250929")
-        #expect(ModelCatalog.family(id: "codestral_2508_fireworks") == "codestral_2508")
+    @Test func theSameModelIsToldByParamsModelOrTheIdStem() {
+        #expect(ModelCatalog.sameModel(paramsModel: "bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0") == "claude-sonnet-4-5-20250929")
+        #expect(ModelCatalog.sameModel(paramsModel: "claude-sonnet-4-5@20250929") == "claude-sonnet-4-5-20250929")
+        #expect(ModelCatalog.sameModel(paramsModel: "bedrock/global.anthropic.claude-opus-4-6-v1") == "claude-opus-4-6")
+        #expect(ModelCatalog.stem(id: "codestral_2508_fireworks") == "codestral_2508")
+        let catalog = Fixtures.planner.catalog
+        #expect(catalog["claude_opus_4_6_20260205"]?.sameModel == catalog["claude_opus_4_6_bedrock"]?.sameModel)
+        #expect(catalog["claude_sonnet_4_6_vertex"]?.family == ["claude"])
+    }
+
+    /// Every quirk of the real files loads with no correction: self-hosted models and amazon_q are
+    /// unmanaged, google_genai is Vertex AI, a litellm prefix or the suffix tells the rest.
+    @Test func theRealFilesQuirksLoadWithoutCorrections() {
+        let catalog = Fixtures.planner.catalog
+        #expect(catalog.unmanaged.map(\.id) == ["mistral", "llama3", "general", "amazon_q"])
+        #expect(catalog["gemini_3_1_pro_preview_vertex"]?.provider == "vertex")
+        #expect(catalog["gemini_1_5_flash"]?.provider == "vertex")
+        #expect(catalog["gemini_2_5_flash_vertex"]?.provider == "vertex")
+        #expect(catalog["devstral_2_mistral"]?.provider == "mistral")
+        #expect(catalog["gpt_5_mini"]?.provider == "openai")
+        let tagged = Fixtures.planner.features.first { $0.setting == "duo_agent_platform_agentic_chat" }
+        #expect(tagged?.modelsForTags.map(\.tag) == ["small", "large"], "models_for_size_preference is read")
     }
 }
 
@@ -58,7 +76,8 @@ enum Fixtures {
     @Test func aFeatureWithNoHealthyModelIsLeftAloneWithAReason() {
         let plan = planner.plan(current: ModelOverride(), failing: ["vertex"])
         #expect(plan.override["embeddings_code"] == nil)
-        #expect(plan.untouched.map(\.feature) == ["embeddings_code"])
+        #expect(plan.untouched.map(\.feature) == ["embeddings_code", "measure_comment_temperature"])
+        #expect(plan.untouched.first?.reason == "its only selectable model is text_embedding_005_vertex: no failover is possible")
         let both = planner.plan(current: ModelOverride(), failing: ["vertex", "fireworks"])
         #expect(both.untouched.map(\.feature).contains("code_completions"), "codestral on Vertex is failing too")
         #expect(both.override["code_completions"] == nil)
