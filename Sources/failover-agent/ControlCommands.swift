@@ -11,14 +11,17 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Agent config file (targets, catalog, policy).") var config: String
     @Option(help: "Only this target (default: every target in the config).") var target: String?
 
+    init() {}
+    init(config: String, target: String?) {
+        self.config = config
+        self.target = target
+    }
+
     /// Executors for the chosen targets, over one HTTP client; config errors exit 2.
     func executors() throws -> (executors: [TargetExecutor], client: HTTPClient) {
-        let configuration: AgentConfiguration
-        let planner: Planner
+        let (configuration, planner) = try loadConfiguration(config)
         let targets: [Target]
         do {
-            configuration = try AgentConfiguration.load(file: config)
-            planner = try configuration.planner()
             targets = try configuration.target(target)
         } catch {
             printError("error: \(error)")
@@ -43,6 +46,17 @@ struct TargetOptions: ParsableArguments {
             throw ExitCode(2)
         }
         return (executors, client)
+    }
+}
+
+/// The config file and the planner over its catalog; a bad file is printed and exits 2.
+func loadConfiguration(_ file: String) throws -> (AgentConfiguration, Planner) {
+    do {
+        let configuration = try AgentConfiguration.load(file: file)
+        return (configuration, try configuration.planner())
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(2)
     }
 }
 

@@ -23,15 +23,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let configuration: AgentConfiguration
-        let planner: Planner
-        do {
-            configuration = try AgentConfiguration.load(file: config)
-            planner = try configuration.planner()
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        let (configuration, planner) = try loadConfiguration(config)
         let (specs, errors) = ProbeSpecLoader.loadDirectory(configuration.agent.probes, environment: environment)
         for error in errors { printError("error: \(error)") }
         guard errors.isEmpty, !specs.isEmpty else { throw ExitCode(2) }

@@ -1,0 +1,78 @@
+import ArgumentParser
+import ConfigFiles
+import Control
+import Foundation
+import Probing
+import Selection
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the config, the gateway's catalog and the probe specs, and print each provider's blast radius.",
+        discussion: """
+            Touches nothing. With --online it also reads each target's secret (the blast radius is then \
+            computed on the override in force) and checks that the latest pipeline could be redeployed. \
+            Exit status: 0 valid, 1 an online check failed or a plan would fail the gateway's validation, 2 a bad file (named with its line and field).
+            """)
+
+    @Option(help: "Agent config file (targets, catalog, policy, agent.probes).") var config: String
+    @Flag(help: "Also read each target's secret and check its latest pipeline.") var online = false
+    @Option(help: "Only this target (with --online).") var target: String?
+
+    func run() async throws {
+        let (configuration, planner) = try loadConfiguration(config)
+        let unset = checkProbes(configuration.agent.probes, planner: planner)
+        guard let unset else { throw ExitCode(2) }
+        print("config \(config): \(configuration.targets.count) target(s), \(planner.catalog.models.count) models, \(planner.features.count) features")
+        for note in unset { print("note: \(note) (not set here; `run` needs it)") }
+        guard online else {
+            let radius = BlastRadius(planner: planner)
+            print(radius.text)
+            if !radius.problems.isEmpty { throw ExitCode(1) }
+            return
+        }
+        let (executors, client) = try TargetOptions(config: config, target: target).executors()
+        defer { client.shutdown() }
+        var failed = false
+        for executor in executors {
+            let name = executor.target.name
+            do {
+                let (version, value) = try await executor.current()
+                let current = try value.map { try ModelOverride.parse($0) } ?? ModelOverride()
+                print("target \(name): secret version \(version), \(current.entries.count) override key(s)")
+                let (pipeline, job) = try await executor.redeployer.preflight()
+                print("  latest pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12)) is at the branch head; deploy job #\(job.id) (\(job.name)) can be retried")
+                let radius = BlastRadius(planner: planner, current: current)
+                print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                failed = failed || !radius.problems.isEmpty
+            } catch {
+                print("  ! \(name): \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// Loads every probe spec; returns the variables not set here, or nil when a spec is malformed
+    /// (printed). Warns about providers the catalog uses that no probe watches.
+    private func checkProbes(_ directory: String, planner: Planner) -> [String]? {
+        let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: ProcessInfo.processInfo.environment)
+        let unset = errors.filter { $0.problem.hasPrefix("environment variable ") && $0.problem.hasSuffix(" is not set") }
+        let bad = errors.filter { !unset.contains($0) }
+        for error in bad { printError("error: \(error)") }
+        guard bad.isEmpty else { return nil }
+        let watched = Set(specs.map(\.provider)).union(unset.compactMap { Self.provider(ofSpec: $0.file) })
+        let used = Set(BlastRadius(planner: planner).entries.map(\.provider))
+        for provider in used.subtracting(watched).sorted() {
+            print("warning: no probe in \(directory) watches \(provider): features on it can never be failed over")
+        }
+        return unset.map(\.description)
+    }
+
+    /// The provider a spec names, read without its variables (for a spec whose variables are unset).
+    private static func provider(ofSpec file: String) -> String? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("provider:") }
+            .map { $0.dropFirst("provider:".count).split(separator: "#").first?.trimmingCharacters(in: .whitespaces) ?? "" }
+    }
+}

@@ -1,0 +1,70 @@
+import Control
+import Foundation
+import SandboxControl
+import Testing
+
+/// `failover-agent check` as an operator runs it: offline on the shipped example, online against
+/// simulated Vault and GitLab, and on bad files.
+@Suite(.serialized) struct CheckCommandTests {
+    let cli = ProbeCommandTests()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+    func write(_ text: String, name: String = "agent.yml") throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        return directory + "/" + name
+    }
+
+    @Test func theShippedExamplePrintsEachProvidersBlastRadius() throws {
+        let (status, out, err) = try cli.run(["check", "--config", Self.root + "/deploy/config.example.yml"], environment: [:])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("vertex: 6 feature(s) depend on it"))
+        #expect(out.contains("  duo_chat: claude_sonnet_4_6_vertex -> claude_sonnet_4_6_bedrock"))
+        #expect(out.contains("! embeddings_code cannot fail over: its only selectable model is text_embedding_005_vertex"))
+        #expect(out.contains("! duo_agent_platform_agentic_chat small stays on claude_haiku_4_5_20251001_vertex"))
+        #expect(out.contains("unmanaged models (never removed, never chosen): 4, used by features:"))
+        #expect(out.contains("  amazon_q: amazon_q_integration"))
+        #expect(out.contains("every plan passes the gateway's validation"))
+        #expect(out.contains("note: ") && out.contains("ANTHROPIC_API_KEY is not set"), "unset credentials are notes offline")
+    }
+
+    @Test func aBadCorrectionOrSpecExits2NamingFileLineAndField() throws {
+        let fixtures = Self.root + "/fixtures/aigw"
+        let config = try write("catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n  providers:\n    codestral_2508_vertex: vertex_ai\n")
+        let (status, out, err) = try cli.run(["check", "--config", config], environment: [:])
+        #expect(status == 2)
+        #expect(out.isEmpty)
+        #expect(err.contains("\(config):5: catalog.providers.codestral_2508_vertex: 'vertex_ai' is not a provider name: write vertex"))
+
+        let probes = (config as NSString).deletingLastPathComponent + "/probes"
+        try FileManager.default.createDirectory(atPath: probes, withIntermediateDirectories: true)
+        try "provider: vertex\nurl: https://x/\ntimeout: forever\n".write(toFile: probes + "/v.yml", atomically: true, encoding: .utf8)
+        let good = try write("catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\nagent:\n  probes: \(probes)\n")
+        let (specStatus, _, specErr) = try cli.run(["check", "--config", good], environment: [:])
+        #expect(specStatus == 2)
+        #expect(specErr.contains("\(probes)/v.yml:3: timeout:"))
+    }
+
+    @Test func onlineReadsTheSecretAndChecksThePipeline() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        defer { Task { await vault.stop(); await gitlab.stop() } }
+        vault.put(ControlCommandTests.path, ["value": .string(#"{"duo_chat": ["claude_sonnet_4_6"]}"#)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let file = try ControlCommandTests().config(vault: vault, gitlab: gitlab)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let (status, out, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("target aigw-production: secret version 1, 1 override key(s)"))
+        #expect(out.contains("latest pipeline #7 at f00dbabe is at the branch head; deploy job #1"))
+        #expect(out.contains("  anthropic: 4 feature(s) depend on it") && out.contains("    duo_chat: claude_sonnet_4_6 -> claude_sonnet_4_6_bedrock"), "duo_chat is on Anthropic through the override")
+        #expect(vault.current(ControlCommandTests.path)?.version == 1 && gitlab.retries.isEmpty, "nothing touched")
+
+        gitlab.addPipeline(id: 8, sha: "0ddba11", jobs: [])
+        let (stale, staleOut, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
+        #expect(stale == 1)
+        #expect(staleOut.contains("no job or bridge in pipeline #8"))
+        #expect(!staleOut.contains(vault.token) && !staleOut.contains(gitlab.token))
+    }
+}
