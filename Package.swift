@@ -26,7 +26,8 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "Secrets", swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["CCurl", "Secrets"], swiftSettings: strict),
         .target(name: "AWSSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "Config", dependencies: [.product(name: "Yams", package: "Yams")],
@@ -37,12 +38,12 @@ let package = Package(
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "Leadership", swiftSettings: strict),
-        .target(name: "Control", dependencies: ["HTTP", "Selection", "Leadership"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"], swiftSettings: strict),
         .target(
             name: "Probing",
-            dependencies: ["HTTP", "Config", "ProbeResults", "AWSSigning", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["HTTP", "Secrets", "Config", "ProbeResults", "AWSSigning", .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -52,14 +53,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
-        .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(name: "Journal", dependencies: ["Secrets", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
             dependencies: [
                 "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ], swiftSettings: strict),
-        .target(name: "Agent", dependencies: ["AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership"], swiftSettings: strict),
+        .target(name: "Agent", dependencies: ["Secrets", "AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership"], swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry"],
@@ -68,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
+                "Secrets", "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
                 "Telemetry", "Leadership", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),

@@ -2,6 +2,7 @@ import AgentCore
 import Control
 import Foundation
 import Journal
+import Synchronization
 
 /// Carries out failovers and restores with a write-ahead journal: the intent before anything,
 /// every step as it happens, the result after. After a crash, ``recover()`` finishes what was
@@ -11,11 +12,22 @@ public struct ActionRunner: Sendable {
     public let executors: [String: TargetExecutor]
     /// Asked before every side effect; false (the Lease was lost) stops the action there.
     public let isLeader: @Sendable () -> Bool
+    /// Raised at shutdown: an action stops waiting for its deploy job (what is owed stays recorded).
+    public let stop = StopSignal()
 
     public init(journal: Journal, executors: [TargetExecutor], isLeader: @escaping @Sendable () -> Bool = { true }) {
         self.journal = journal
         self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.target.name, $0) })
         self.isLeader = isLeader
+    }
+
+    /// Gives `executor` this runner's journal, Lease check and stop signal for one action.
+    private func prepared(_ executor: TargetExecutor, intent: Int64) -> TargetExecutor {
+        var executor = executor
+        executor.onStep = journaling(intent)
+        executor.mayAct = isLeader
+        executor.stopping = { [stop] in stop.isRaised }
+        return executor
     }
 
     struct LostLease: Error, CustomStringConvertible {
@@ -47,8 +59,7 @@ public struct ActionRunner: Sendable {
         do { intent = try journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
-        executor.onStep = journaling(intent)
-        executor.mayAct = isLeader
+        executor = prepared(executor, intent: intent)
         let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
         return finish(intent, report)
     }
@@ -62,8 +73,7 @@ public struct ActionRunner: Sendable {
         do { intent = try journal.beginIntent(pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata") } catch {
             throw .unavailable("cannot write the journal: \(error)")
         }
-        executor.onStep = journaling(intent)
-        executor.mayAct = isLeader
+        executor = prepared(executor, intent: intent)
         guard let report = await executor.settlePending() else {
             try? journal.finish(intent, outcome: "nothing to do: settled meanwhile")
             return nil
@@ -83,8 +93,7 @@ public struct ActionRunner: Sendable {
                 try? journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
                 continue
             }
-            executor.onStep = journaling(intent.id)
-            executor.mayAct = isLeader
+            executor = prepared(executor, intent: intent.id)
             let report: ActionReport
             switch try? await executor.current() {
             case let now? where now.value == checked.intended:
@@ -143,4 +152,12 @@ extension ExecutionStep {
         case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
         }
     }
+}
+
+/// A one-way flag, raised once when the agent starts shutting down.
+public final class StopSignal: Sendable {
+    private let raised = Atomic<Bool>(false)
+    public init() {}
+    public var isRaised: Bool { raised.load(ordering: .acquiring) }
+    public func raise() { raised.store(true, ordering: .releasing) }
 }

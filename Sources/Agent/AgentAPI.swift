@@ -1,3 +1,4 @@
+import Secrets
 import Control
 import HTTP
 import HTTPServer
@@ -67,8 +68,22 @@ public enum AgentAPI {
         }
     }
 
+    /// The API's bounds: a POST without the right token is refused 401 before its body is read;
+    /// bodies over 64 KiB are refused; idle connections close after 30 s; 256 connections at most.
+    public static func limits(token: String) -> ServerLimits {
+        ServerLimits { method, _, headers in
+            guard method == "POST" else { return nil }
+            let header = headers.first { $0.name.lowercased() == "authorization" }?.value
+            return authorized(header, token: token) ? nil : message(401, false, "missing or wrong bearer token")
+        }
+    }
+
     private static func authorized(_ request: ServerRequest, token: String) -> Bool {
-        guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else { return false }
+        authorized(request.header("authorization"), token: token)
+    }
+
+    private static func authorized(_ header: String?, token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
         let given = Array(header.dropFirst("Bearer ".count).utf8), expected = Array(token.utf8)
         guard given.count == expected.count else { return false }
         return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0  // constant time
@@ -86,6 +101,6 @@ public enum AgentAPI {
     }
 
     private static func reply(_ status: Int, _ json: JSONValue) -> ServerReply {
-        .respond(status: status, headers: [("content-type", "application/json")], body: json.bytes + [0x0A])
+        .respond(status: status, headers: [("content-type", "application/json")], body: Array(Secrets.scrub(String(decoding: json.bytes, as: UTF8.self)).utf8) + [0x0A])
     }
 }

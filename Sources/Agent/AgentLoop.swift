@@ -109,6 +109,7 @@ public actor AgentLoop {
             try? await Task.sleep(for: tick)
         }
         stopping = true
+        parts.runner.stop.raise()  // an action waiting on its deploy job stops waiting; what is owed stays recorded
         for chain in chains.values { await chain.value }
     }
 
@@ -279,6 +280,7 @@ public actor AgentLoop {
     private func reported(_ kind: ActionKind, provider: String, target: String, _ report: ActionReport) {
         if case .failed = report.outcome, parts.runner.isLeader() { retrySettling(target) } else { settleRetry[target] = nil }
         actionsDone.append(report)
+        if case .deployed = report.outcome { if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) } }
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
         if !report.leftToPeople.isEmpty {
@@ -290,6 +292,8 @@ public actor AgentLoop {
         switch report.outcome {
         case .refused(let why), .failed(let why):
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical))
+        case .interrupted(let why):
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)", severity: .warning))
         case .deployed(let status) where status != "success":
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical))
         default: break
@@ -377,9 +381,11 @@ public actor AgentLoop {
             .object(["id": .string(proposal.id), "action": .string(proposal.kind.rawValue), "provider": .string(proposal.provider), "target": .string(proposal.target)])
         }
         let failing = core.monitor.providers.values.filter { $0.state == .failing || $0.state == .recovering }.map(\.provider).sorted()
+        // `failed_over`: what the secrets say the agent changed; `failing`: what health says (a proposal may be open).
         return .object([
             "leader": .bool(leading), "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind), "providers": .object(providers),
-            "open_proposals": .array(open), "failed_over": .array(failing.map { .string($0) }),
+            "open_proposals": .array(open), "failing": .array(failing.map { .string($0) }),
+            "failed_over": .array(ownedProviders.sorted().map { .string($0) }),
         ])
     }
 

@@ -1,6 +1,10 @@
 /// Durations written as `250ms`, `10s`, `1.5m`, `2h`, or compounds such as `1h30m` and `10m30s`.
 public enum DurationText {
-    /// Parses `text`; nil unless it is one or more number-unit pairs (`ms`, `s`, `m`, `h`).
+    /// The longest duration any field accepts (a field may set a lower bound): 366 days.
+    public static let ceiling: Duration = .seconds(366 * 86_400)
+
+    /// Parses `text`; nil unless it is one or more number-unit pairs (`ms`, `s`, `m`, `h`) adding up
+    /// to at most ``ceiling`` (so no input can overflow).
     public static func parse(_ text: String) -> Duration? {
         let units: [Substring: Double] = ["ms": 1e-3, "s": 1, "m": 60, "h": 3600]
         var rest = Substring(text.trimmingWhitespace())
@@ -13,6 +17,7 @@ public enum DurationText {
             rest = rest.dropFirst(unit.count)
             guard let value = Double(number), value.isFinite, let seconds = units[unit] else { return nil }
             total += value * seconds
+            guard total <= ceiling.seconds else { return nil }
         }
         return .milliseconds(Int64((total * 1000).rounded()))
     }

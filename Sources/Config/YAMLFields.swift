@@ -8,8 +8,15 @@ public struct YAMLFields {
     private let mapping: Node.Mapping
     private let line: Int?
 
-    /// Reads and parses `file`; its top level must be a mapping.
+    /// The largest file any loader reads (the gateway's models.yml is about 30 KB).
+    public static let maxFileBytes = 4 << 20
+
+    /// Reads and parses `file` (at most ``maxFileBytes``); its top level must be a mapping.
     public static func load(file: String) throws(ConfigError) -> YAMLFields {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        guard size <= maxFileBytes else {
+            throw ConfigError(file: file, field: "", problem: "the file is \(size >> 20) MiB; at most \(maxFileBytes >> 20) MiB is read")
+        }
         let text: String
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ConfigError(file: file, field: "", problem: "cannot read the file (\(error.localizedDescription))")
@@ -65,14 +72,18 @@ public struct YAMLFields {
         return scalar.string
     }
 
-    public func duration(_ key: String, default fallback: Duration? = nil) throws(ConfigError) -> Duration {
+    /// A duration field, at most `max` (every field has a bound; the default is a day).
+    public func duration(_ key: String, default fallback: Duration? = nil, max: Duration = .seconds(86_400)) throws(ConfigError) -> Duration {
         guard let text = try optionalString(key) else {
             if let fallback { return fallback }
             throw error(nil, "missing required field \(fieldPath(key))")
         }
         guard let value = DurationText.parse(text) else {
-            throw error(key, "'\(text)' is not a duration (write e.g. 500ms, 10s, 5m, 1h)")
+            let tooLong = text.contains { $0.isNumber } && text.count > 12
+            throw error(key, tooLong ? "'\(text.prefix(40))' is longer than any duration allowed (at most \(DurationText.format(max)))"
+                : "'\(text.prefix(40))' is not a duration (write e.g. 500ms, 10s, 5m, 1h)")
         }
+        guard value <= max else { throw error(key, "\(text) is too long: at most \(DurationText.format(max))") }
         return value
     }
 

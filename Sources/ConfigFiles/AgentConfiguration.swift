@@ -176,8 +176,8 @@ enum TargetLoader {
         let gitlabSettings = GitLabSettings(
             url: try url(gitlab, "url"), project: try gitlab.string("project"), ref: try gitlab.optionalString("ref") ?? "main",
             deployJob: deployJob, environment: try gitlab.optionalString("environment"), expedited: try gitlab.optionalBool("expedited") ?? false,
-            token: try credential(gitlab), followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800)),
-            pollInterval: try gitlab.duration("poll_interval", default: .seconds(10)))
+            token: try credential(gitlab), followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600)),
+            pollInterval: try gitlab.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
         return Target(name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings)
     }
 
@@ -243,9 +243,9 @@ enum AgentLoader {
         default: throw yaml.error("token_file", "set token_env or token_file, not both")
         }
         if let ca = try yaml.optionalString("ca_file") { settings.caFile = path(ca) } else if settings.apiServer.hasPrefix("http://") { settings.caFile = nil }
-        settings.timing.leaseDuration = try yaml.duration("lease_duration", default: .seconds(15)).seconds
-        settings.timing.renewDeadline = try yaml.duration("renew_deadline", default: .seconds(10)).seconds
-        settings.timing.retryPeriod = try yaml.duration("retry_period", default: .seconds(2)).seconds
+        settings.timing.leaseDuration = try yaml.duration("lease_duration", default: .seconds(15), max: .seconds(600)).seconds
+        settings.timing.renewDeadline = try yaml.duration("renew_deadline", default: .seconds(10), max: .seconds(600)).seconds
+        settings.timing.retryPeriod = try yaml.duration("retry_period", default: .seconds(2), max: .seconds(300)).seconds
         guard settings.timing.renewDeadline < settings.timing.leaseDuration else {
             throw yaml.error("renew_deadline", "must be shorter than lease_duration, so a leader that cannot renew stops before another may take over")
         }

@@ -21,7 +21,7 @@ enum PolicyLoader {
         ]
         try yaml.rejectUnknownKeys(Set(durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) + ["trip_consecutive", "latency_multiple", "control_provider", "weights"]))
         for (key, path) in durations where yaml.has(key) {
-            p[keyPath: path] = try yaml.duration(key).seconds
+            p[keyPath: path] = try yaml.duration(key, max: .seconds(86_400)).seconds
             guard p[keyPath: path] > 0 else { throw yaml.error(key, "must be more than 0") }
         }
         for (key, path) in fractions {
@@ -31,15 +31,15 @@ enum PolicyLoader {
         }
         for (key, path) in counts {
             guard let value = try yaml.optionalInt(key) else { continue }
-            guard value >= 1 else { throw yaml.error(key, "must be at least 1") }
+            guard (1...100_000).contains(value) else { throw yaml.error(key, "must be between 1 and 100000") }
             p[keyPath: path] = value
         }
         if let value = try yaml.optionalDouble("trip_consecutive") {
-            guard value >= 1 else { throw yaml.error("trip_consecutive", "must be at least 1") }
+            guard (1...100_000).contains(value) else { throw yaml.error("trip_consecutive", "must be between 1 and 100000") }
             p.tripConsecutive = value
         }
         if let value = try yaml.optionalDouble("latency_multiple") {
-            guard value >= 1 else { throw yaml.error("latency_multiple", "must be at least 1") }
+            guard (1...1000).contains(value) else { throw yaml.error("latency_multiple", "must be between 1 and 1000") }
             p.latencyMultiple = value
         }
         p.controlProvider = try yaml.optionalString("control_provider")

@@ -4,6 +4,9 @@ import Scenarios
 
 /// Reads scenario files; every error names the file, line and field.
 public enum ScenarioLoader {
+    /// The longest scenario (and any time in one): a week, which replays in about a second.
+    public static let longest: Duration = .seconds(7 * 86_400)
+
     public static func load(file: String) throws(ConfigError) -> Scenario {
         try parse(YAMLFields.load(file: file))
     }
@@ -11,7 +14,7 @@ public enum ScenarioLoader {
     public static func parse(_ yaml: YAMLFields) throws(ConfigError) -> Scenario {
         try yaml.rejectUnknownKeys(["name", "description", "seed", "duration", "providers", "agent_network", "expect"])
         let name = try yaml.string("name")
-        let duration = try yaml.duration("duration").seconds
+        let duration = try yaml.duration("duration", max: Self.longest).seconds
         guard duration > 0 else { throw yaml.error("duration", "must be more than 0") }
         let seedValue = try yaml.optionalInt("seed") ?? 1
         guard seedValue >= 0 else { throw yaml.error("seed", "must not be negative") }
@@ -28,7 +31,7 @@ public enum ScenarioLoader {
         var network: [(at: Double, up: Bool)] = []
         for (index, item) in (try yaml.optionalList("agent_network") ?? []).enumerated() {
             try item.rejectUnknownKeys(["at", "up"])
-            let at = try item.duration("at").seconds
+            let at = try item.duration("at", max: Self.longest).seconds
             guard let up = try item.optionalBool("up") else { throw item.error(nil, "missing required field \(item.fieldPath("up"))") }
             if index == 0, at != 0 { throw item.error("at", "the first entry must be at 0s") }
             if let last = network.last, at <= last.at { throw item.error("at", "entries must be in increasing time order") }
@@ -52,7 +55,7 @@ public enum ScenarioLoader {
         var phases: [Scenario.Phase] = []
         for item in list {
             try item.rejectUnknownKeys(["at", "latency", "failure"])
-            var phase = Scenario.Phase(at: try item.duration("at").seconds)
+            var phase = Scenario.Phase(at: try item.duration("at", max: Self.longest).seconds)
             if phases.isEmpty, phase.at != 0 { throw item.error("at", "the first phase must start at 0s") }
             if let last = phases.last, phase.at <= last.at { throw item.error("at", "phases must be in increasing time order") }
             if phase.at > duration { throw item.error("at", "is after the scenario's duration") }
@@ -85,8 +88,8 @@ public enum ScenarioLoader {
         guard let action = Scenario.ExpectedAction.Action(rawValue: text) else { throw item.error("action", "'\(text)' is not failover or restore") }
         let provider = try item.string("provider")
         guard providers.contains(provider) else { throw item.error("provider", "'\(provider)' is not among the scenario's providers") }
-        let notBefore = try item.duration("not_before", default: .zero).seconds
-        let by = try item.duration("by", default: .seconds(Int64(duration.rounded(.up)))).seconds
+        let notBefore = try item.duration("not_before", default: .zero, max: Self.longest).seconds
+        let by = try item.duration("by", default: .seconds(Int64(duration.rounded(.up))), max: Self.longest).seconds
         guard by >= notBefore else { throw item.error("by", "is before not_before") }
         return Scenario.ExpectedAction(action: action, provider: provider, notBefore: notBefore, by: by)
     }

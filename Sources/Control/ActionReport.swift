@@ -20,6 +20,9 @@ public struct ActionReport: Sendable {
         /// Not applied; nothing was left changed.
         case refused(String)
         case failed(String)
+        /// Written and the job retried, but the agent stopped (shutdown) before the job ended; the
+        /// owed redeploy stays recorded in the secret's metadata and is followed at the next start.
+        case interrupted(String)
     }
     public var target: String
     public var plan: Plan?
@@ -46,6 +49,7 @@ extension ActionReport.Outcome {
         case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
         case .refused: "refused"
         case .failed: "failed"
+        case .interrupted: "interrupted"
         }
     }
 
@@ -57,6 +61,7 @@ extension ActionReport.Outcome {
         case .deployed(let status): "deployed: job \(status)"
         case .refused(let why): "refused: \(why)"
         case .failed(let why): "failed: \(why)"
+        case .interrupted(let why): "interrupted: \(why)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Secrets
 /// Why a control-plane step did not happen. Every case says what to do about it.
 public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The credentials lack a permission.
@@ -12,6 +13,8 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     case refused(String)
     /// A credential could not be read.
     case credential(String)
+    /// The agent is shutting down: it stopped waiting (the step itself happened; what is owed is recorded).
+    case interrupted(String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let what): "unexpected answer: \(what)"
         case .refused(let why): "refused: \(why)"
         case .credential(let what): "credential: \(what)"
+        case .interrupted(let what): "interrupted: \(what)"
         }
     }
 }
@@ -34,11 +38,13 @@ public enum Credential: Sendable, Equatable {
         switch self {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else { throw .credential("environment variable \(name) is not set") }
+            Secrets.register(value)
             return value
         case .file(let path):
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .credential("cannot read token file \(path)") }
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else { throw .credential("token file \(path) is empty") }
+            Secrets.register(token)
             return token
         }
     }

@@ -50,16 +50,16 @@ extension TargetExecutor {
             let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
             if let retried {
                 let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log).status)
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping).status)
             } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
                 log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
                 try step(.jobRetried(original: job, retried: newer.id))
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log).status)
+                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping).status)
             } else {
                 guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
                 do {
                     let deploy = try await redeployer.preflight()
-                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, new throws(ControlError) in
+                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, new throws(ControlError) in
                         try step(.jobRetried(original: original, retried: new))
                     }
                     report.outcome = .deployed(jobStatus: final.status)
@@ -72,6 +72,8 @@ extension TargetExecutor {
             if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
         } catch .refused(let why) {
             report.outcome = .refused(why)
+        } catch .interrupted(let why) {
+            report.outcome = .interrupted(why)
         } catch {
             report.outcome = .failed(error.description)
         }

@@ -1,3 +1,4 @@
+import Secrets
 import HTTP
 
 /// One page: an alert that opens (`trigger`) or closes (`resolve`) an incident.
@@ -87,6 +88,9 @@ public struct Pager: Sendable {
     }
 
     func body(_ page: Page) -> JSONValue {
+        var page = page
+        page.summary = Secrets.scrub(page.summary)
+        page.details = page.details.map { ($0.0, Secrets.scrub($0.1)) }
         let details = JSONValue.object(Dictionary(page.details, uniquingKeysWith: { a, _ in a }).mapValues { .string($0) })
         switch settings {
         case .pagerDuty:

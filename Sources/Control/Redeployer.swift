@@ -35,7 +35,8 @@ public struct Redeployer: Sendable {
     /// Sets the expedited strategy when configured, retries the job and follows the new one
     /// until it ends or `follow_timeout` passes.
     public func redeploy(
-        pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void, retried: (_ original: Int, _ new: Int) throws(ControlError) -> Void = { _, _ in }
+        pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void, stopping: @Sendable () -> Bool = { false },
+        retried: (_ original: Int, _ new: Int) throws(ControlError) -> Void = { _, _ in }
     ) async throws(ControlError) -> Job {
         if gitlab.settings.expedited {
             try await gitlab.setVariable(Self.expeditedVariable, "expedited")
@@ -44,17 +45,26 @@ public struct Redeployer: Sendable {
         let current = try await gitlab.retry(job)
         try retried(job.id, current.id)
         log("retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
-        return try await follow(current, pipeline: pipeline, log: log)
+        return try await follow(current, pipeline: pipeline, log: log, stopping: stopping)
     }
 
-    /// Follows a job until it ends or `follow_timeout` passes.
-    public func follow(_ job: Job, pipeline: Pipeline, log: @Sendable (String) -> Void) async throws(ControlError) -> Job {
+    /// Follows a job until it ends or `follow_timeout` passes; within a quarter second of
+    /// `stopping` turning true (a shutdown) it stops waiting with ``ControlError/interrupted(_:)``.
+    public func follow(
+        _ job: Job, pipeline: Pipeline, log: @Sendable (String) -> Void, stopping: @Sendable () -> Bool = { false }
+    ) async throws(ControlError) -> Job {
         var current = job
         let clock = ContinuousClock()
         let deadline = clock.now + gitlab.settings.followTimeout
         while !current.isFinished {
             guard clock.now < deadline else { throw .unavailable("job #\(current.id) still \(current.status) after \(gitlab.settings.followTimeout)") }
-            try? await Task.sleep(for: gitlab.settings.pollInterval)
+            let poll = clock.now + gitlab.settings.pollInterval
+            while clock.now < poll {
+                if stopping() {
+                    throw .interrupted("stopped following deploy job #\(current.id) (\(current.status)) at shutdown; the redeploy stays recorded as owed in the secret's metadata and is followed to its end at the next start")
+                }
+                try? await Task.sleep(for: min(.milliseconds(250), poll - clock.now))
+            }
             current = try await gitlab.job(current, pipeline: pipeline.id)
         }
         log("job #\(current.id) \(current.status)")

@@ -30,6 +30,8 @@ public struct TargetExecutor: Sendable {
     /// Asked before every write to Vault (the ownership record, the secret); false (the Lease was
     /// lost) stops the action there.
     public var mayAct: @Sendable () -> Bool = { true }
+    /// True once the agent is shutting down: following a deploy job stops (what is owed stays recorded).
+    public var stopping: @Sendable () -> Bool = { false }
     /// Read–plan–write rounds before giving up on concurrent edits.
     public var casAttempts = 3
 
@@ -76,15 +78,21 @@ public struct TargetExecutor: Sendable {
     }
 
     public func failover(provider: String, apply: Bool) async -> ActionReport {
-        await run("failover", of: provider, apply: apply) { snap in
+        let nothing = "no feature of \(target.name) uses a model of \(provider): nothing to fail over"
+        return await run("failover", of: provider, apply: apply, nothing: nothing) { snap throws(ControlError) in
+            try checkKnown(provider, owned: snap.ownership.providers)
             let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
             let plan = planner.plan(current: snap.current, failing: Set(providers), base: snap.ownership.base(excluding: snap.changedByOthers))
+            // A provider no feature uses is not recorded as failed over: nothing would undo it.
+            if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
             return (plan, providers, nil)
         }
     }
 
     public func restore(provider: String, apply: Bool) async -> ActionReport {
-        await run("restore", of: provider, apply: apply) { snap throws(ControlError) in
+        let nothing = "the agent has not failed \(provider) over on \(target.name)"
+        return await run("restore", of: provider, apply: apply, nothing: nothing) { snap throws(ControlError) in
+            try checkKnown(provider, owned: snap.ownership.providers)
             guard snap.ownership.providers.contains(provider) else { return nil }
             let remaining = snap.ownership.providers.filter { $0 != provider }
             let plan = planner.plan(current: snap.current, failing: Set(remaining), base: snap.ownership.base(excluding: snap.changedByOthers))
@@ -98,10 +106,18 @@ public struct TargetExecutor: Sendable {
         }
     }
 
+    /// A provider the catalog does not know (a typo) is refused before anything is written.
+    private func checkKnown(_ provider: String, owned: [String]) throws(ControlError) {
+        let known = planner.catalog.providers
+        guard known.contains(provider) || owned.contains(provider) else {
+            throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
+        }
+    }
+
     /// The shared read → plan → check → write → redeploy path. `decide` returns the plan, the
-    /// providers failed over afterwards, and optionally the exact data to write; nil: nothing to do.
+    /// providers failed over afterwards, and optionally the exact data to write; nil: `nothing` to do.
     private func run(
-        _ action: String, of provider: String, apply: Bool,
+        _ action: String, of provider: String, apply: Bool, nothing: String,
         decide: (Snapshot) async throws(ControlError) -> (plan: Plan, providers: [String], exactData: [String: JSONValue]?)?
     ) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
@@ -117,7 +133,7 @@ public struct TargetExecutor: Sendable {
                 let snap = try await snapshot()
                 report.leftToPeople = snap.changedByOthers
                 guard let (plan, providers, exactData) = try await decide(snap) else {
-                    report.outcome = .nothingToDo("the agent has not failed this provider over on \(target.name)")
+                    report.outcome = .nothingToDo(nothing)
                     return report
                 }
                 report.plan = plan
@@ -168,11 +184,13 @@ public struct TargetExecutor: Sendable {
                 try step(.secretWritten(version: version))
                 let job: Job
                 do {
-                    job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log) { original, retried throws(ControlError) in
+                    job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, retried throws(ControlError) in
                         try step(.jobRetried(original: original, retried: retried))
                     }
                 } catch .refused(let why) {
                     try await rollBack(to: snap, over: version)
+                    // Put back as it was: with nothing failed over before, the expedited strategy goes too.
+                    if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
                     report.outcome = .refused(why + "; the secret was put back")
                     return report
                 }
@@ -184,6 +202,8 @@ public struct TargetExecutor: Sendable {
             report.outcome = .refused("the secret kept changing under the agent (\(casAttempts) check-and-set conflicts); nothing was written")
         } catch .refused(let why) {
             report.outcome = .refused(why)
+        } catch .interrupted(let why) {
+            report.outcome = .interrupted(why)
         } catch {
             report.outcome = .failed(error.description)
         }

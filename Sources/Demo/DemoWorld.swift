@@ -89,7 +89,7 @@ public final class DemoWorld: Sendable {
             settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
             providers: scenario.providerNames, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
-        let api = try await HTTPServer.start(asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
+        let api = try await HTTPServer.start(limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
             scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, pagers: pagers, loop: loop, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)

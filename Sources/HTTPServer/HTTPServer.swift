@@ -35,6 +35,29 @@ public enum ServerReply: Sendable {
     }
 }
 
+/// Bounds for a server that faces clients it does not trust (the agent's API). The simulators run
+/// without them, so they can hang on purpose.
+public struct ServerLimits: Sendable {
+    /// A request body larger than this is answered 413 and the connection closed, without reading it.
+    public var maxBodyBytes: Int
+    /// A connection with nothing read or written for this long is closed (half-sent requests included).
+    public var idleTimeout: Duration
+    /// Connections open at once; past it a new one is closed at once.
+    public var maxConnections: Int
+    /// Looks at a request's head before its body is read: a reply refuses it (e.g. 401) unread.
+    public var admit: @Sendable (_ method: String, _ uri: String, _ headers: [(name: String, value: String)]) -> ServerReply?
+
+    public init(
+        maxBodyBytes: Int = 64 << 10, idleTimeout: Duration = .seconds(30), maxConnections: Int = 256,
+        admit: @escaping @Sendable (_ method: String, _ uri: String, _ headers: [(name: String, value: String)]) -> ServerReply? = { _, _, _ in nil }
+    ) {
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.admit = admit
+    }
+}
+
 /// A small HTTP/1.1 server (SwiftNIO) that answers each request as `handler` says: the simulators
 /// on 127.0.0.1 and the agent's own API use it.
 public final class HTTPServer: Sendable {
@@ -51,9 +74,11 @@ public final class HTTPServer: Sendable {
         try await start(host: host, port: port, threads: threads, respond: .sync(handler))
     }
 
-    /// The same, for a handler that must await (e.g. it calls other services).
-    public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, asyncHandler: @escaping AsyncHandler) async throws -> HTTPServer {
-        try await start(host: host, port: port, threads: threads, respond: .async(asyncHandler))
+    /// The same, for a handler that must await (e.g. it calls other services), with optional `limits`.
+    public static func start(
+        host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, limits: ServerLimits? = nil, asyncHandler: @escaping AsyncHandler
+    ) async throws -> HTTPServer {
+        try await start(host: host, port: port, threads: threads, limits: limits, respond: .async(asyncHandler))
     }
 
     enum Responder: Sendable {
@@ -61,7 +86,7 @@ public final class HTTPServer: Sendable {
         case async(AsyncHandler)
     }
 
-    private static func start(host: String, port: Int, threads: Int, respond handler: Responder) async throws -> HTTPServer {
+    private static func start(host: String, port: Int, threads: Int, limits: ServerLimits? = nil, respond handler: Responder) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let counter = ConnectionCounter()
         do {
@@ -71,9 +96,16 @@ public final class HTTPServer: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     counter.value.add(1, ordering: .relaxed)
+                    let open = counter.open.add(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in counter.open.subtract(1, ordering: .relaxed) }
+                    if let limits, open > limits.maxConnections { return channel.close() }
                     return channel.eventLoop.makeCompletedFuture {
+                        if let limits {
+                            let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout / .nanoseconds(1)))
+                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(SandboxHandler(handler: handler))
+                        try channel.pipeline.syncOperations.addHandler(SandboxHandler(handler: handler, limits: limits))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -109,17 +141,39 @@ private final class SandboxHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let handler: HTTPServer.Responder
+    private let limits: ServerLimits?
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    /// Set once a request was refused unread: the rest of it is ignored and the connection closes.
+    private var refused = false
 
-    init(handler: HTTPServer.Responder) { self.handler = handler }
+    init(handler: HTTPServer.Responder, limits: ServerLimits? = nil) {
+        self.handler = handler
+        self.limits = limits
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
             body.removeAll(keepingCapacity: true)
+            guard let limits else { return }
+            let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+            if let reply = limits.admit(head.method.rawValue, head.uri, head.headers.map { ($0.name, $0.value) }) {
+                refuse(reply, context: context)
+            } else if declared > limits.maxBodyBytes {
+                refuse(.json(413, #"{"ok":false,"message":"request body too large"}"#), context: context)
+            }
         case .body(var buffer):
+            if let limits, body.count + buffer.readableBytes > limits.maxBodyBytes {
+                refuse(.json(413, #"{"ok":false,"message":"request body too large"}"#), context: context)
+                return
+            }
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard let head else { return }
@@ -139,6 +193,12 @@ private final class SandboxHandler: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    private func refuse(_ reply: ServerReply, context: ChannelHandlerContext) {
+        refused = true
+        body = []
+        act(reply, keepAlive: false, context: context)
     }
 
     private func act(_ reply: ServerReply, keepAlive: Bool, context: ChannelHandlerContext) {
@@ -181,4 +241,5 @@ private final class SandboxHandler: ChannelInboundHandler {
 
 private final class ConnectionCounter: Sendable {
     let value = Atomic<Int>(0)
+    let open = Atomic<Int>(0)
 }

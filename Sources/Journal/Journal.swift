@@ -1,3 +1,4 @@
+import Secrets
 import Foundation
 import GRDB
 
@@ -103,7 +104,9 @@ public final class Journal: Sendable {
     @discardableResult
     public func record(_ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String, at: Double = Date().timeIntervalSince1970) throws -> Int64 {
         try database.write { db in
-            try db.execute(sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)", arguments: [at, kind, target, provider, intent, detail])
+            try db.execute(
+                sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [at, kind, target, provider, intent, Secrets.scrub(detail)])
             return db.lastInsertedRowID
         }
     }
@@ -121,7 +124,7 @@ public final class Journal: Sendable {
     /// Marks an intent finished with its outcome.
     public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) throws {
         try database.write { db in
-            try db.execute(sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)", arguments: [at, intent, outcome])
+            try db.execute(sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)", arguments: [at, intent, Secrets.scrub(outcome)])
             try db.execute(sql: "UPDATE entry SET done = 1 WHERE id = ?", arguments: [intent])
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Secrets
 import Subprocess
 
 #if canImport(System)
@@ -35,6 +36,7 @@ public actor GoogleTokens {
         guard !token.isEmpty, !token.contains(where: \.isNewline) else {
             throw Failure(description: "google token from \(source.origin.label) is empty or spans lines")
         }
+        Secrets.register(token)
         cache[source] = (token, now() + source.lifetime)
         return token
     }

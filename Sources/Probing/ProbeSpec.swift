@@ -1,3 +1,4 @@
+import Secrets
 import AWSSigning
 import HTTP
 
@@ -23,6 +24,9 @@ public struct ProbeSpec: Sendable {
 
     public enum BodyExpectation: String, Sendable { case json, any }
 
+    /// A probe's request body is small by design (`max_tokens: 1`); larger ones are refused at load.
+    public static let maxBodyBytes = 64 << 10
+
     public init(
         provider: String, name: String, file: String = "", method: String = "GET", url: String,
         headers: [HTTPHeader] = [], body: String? = nil, timeout: Duration = .seconds(10),
@@ -47,6 +51,7 @@ public struct ProbeSpec: Sendable {
     public var secrets: [String] {
         var values = headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
         if case .awsSigV4(let aws) = auth { values += [aws.credentials.secretAccessKey, aws.credentials.sessionToken].compactMap { $0 } }
+        values += Secrets.credentialQueryValues(in: url)
         // A bearer value is also secret without its scheme.
         values += values.compactMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
         return values

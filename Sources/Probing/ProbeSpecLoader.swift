@@ -1,3 +1,4 @@
+import Secrets
 import AWSSigning
 import Config
 import Foundation
@@ -52,23 +53,28 @@ public enum ProbeSpecLoader {
             for name in fields.keys { headers.append(HTTPHeader(name, try expand(try fields.string(name), name, in: fields))) }
         }
         let body = try yaml.optionalString("body").map { text throws(ConfigError) in try expand(text, "body") }
+        if let body, body.utf8.count > ProbeSpec.maxBodyBytes {
+            throw yaml.error("body", "is \(body.utf8.count) bytes; a probe sends at most \(ProbeSpec.maxBodyBytes)")
+        }
         if let body, let payload = body.data(using: .utf8), (try? JSONSerialization.jsonObject(with: payload)) == nil,
             headers.contains(where: { $0.name.lowercased() == "content-type" && $0.value.contains("json") })
         {
             throw yaml.error("body", "is not valid JSON, yet content-type says JSON")
         }
-        let timeout = try yaml.duration("timeout", default: .seconds(10))
+        let timeout = try yaml.duration("timeout", default: .seconds(10), max: .seconds(300))
         let budget = try yaml.duration("latency_budget", default: min(.seconds(5), timeout))
         guard timeout > .zero else { throw yaml.error("timeout", "must be more than 0") }
         guard budget <= timeout else { throw yaml.error("latency_budget", "must not exceed timeout (\(DurationText.format(timeout)))") }
         let expectText = try yaml.optionalString("expect_body") ?? "json"
         guard let expect = ProbeSpec.BodyExpectation(rawValue: expectText) else { throw yaml.error("expect_body", "'\(expectText)' is not json or any") }
         let stem = ((yaml.file as NSString).lastPathComponent as NSString).deletingPathExtension
-        return ProbeSpec(
+        let spec = ProbeSpec(
             provider: provider, name: try yaml.optionalString("name") ?? stem, file: yaml.file, method: method, url: url,
             headers: headers, body: body, timeout: timeout, latencyBudget: budget,
             auth: try parseAuth(yaml, environment: environment), expectBody: expect,
             freshConnection: try yaml.optionalBool("fresh_connection") ?? true)
+        Secrets.register(spec.secrets)
+        return spec
     }
 
     private static func parseAuth(_ yaml: YAMLFields, environment: [String: String]) throws(ConfigError) -> ProbeAuth? {
@@ -90,7 +96,7 @@ public enum ProbeSpecLoader {
         if let google = try auth.optionalFields("google_token") {
             try google.rejectUnknownKeys(["file", "command", "lifetime"])
             let file = try value(google, "file"), command = try value(google, "command")
-            let lifetime = try google.duration("lifetime", default: .seconds(300))
+            let lifetime = try google.duration("lifetime", default: .seconds(300), max: .seconds(3600))
             switch (file, command) {
             case (let file?, nil): return .googleToken(GoogleTokenSource(origin: .file(file), lifetime: lifetime))
             case (nil, let command?): return .googleToken(GoogleTokenSource(origin: .command(command), lifetime: lifetime))

@@ -4,21 +4,29 @@ import ProbeResults
 /// keys in the order they were written (so a write changes only what it must).
 public struct ModelOverride: Sendable, Equatable {
     public private(set) var entries: [(feature: String, models: [String])]
+    /// Feature → index in `entries`, so lookups stay constant-time on secrets with thousands of keys.
+    private var index: [String: Int]
 
-    public init(_ entries: [(feature: String, models: [String])] = []) { self.entries = entries }
+    public init(_ entries: [(feature: String, models: [String])] = []) {
+        self.entries = entries
+        index = Dictionary(entries.enumerated().map { ($1.feature, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     public static func == (a: ModelOverride, b: ModelOverride) -> Bool {
         a.entries.map(\.feature) == b.entries.map(\.feature) && a.entries.map(\.models) == b.entries.map(\.models)
     }
 
     public subscript(feature: String) -> [String]? {
-        get { entries.first { $0.feature == feature }?.models }
+        get { index[feature].map { entries[$0].models } }
         set {
-            let index = entries.firstIndex { $0.feature == feature }
-            switch (index, newValue) {
-            case (let index?, let models?): entries[index].models = models
-            case (let index?, nil): entries.remove(at: index)
-            case (nil, let models?): entries.append((feature, models))
+            switch (index[feature], newValue) {
+            case (let at?, let models?): entries[at].models = models
+            case (let at?, nil):
+                entries.remove(at: at)
+                index = Dictionary(entries.enumerated().map { ($1.feature, $0) }, uniquingKeysWith: { first, _ in first })
+            case (nil, let models?):
+                index[feature] = entries.count
+                entries.append((feature, models))
             case (nil, nil): break
             }
         }

@@ -81,6 +81,14 @@ public struct Planner: Sendable {
             result.changes.append(.init(feature: feature.setting, before: current[feature.setting], effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after, reason: reason.isEmpty ? "restore the configured value" : reason))
             result.override[feature.setting] = after
         }
+        // Keys the catalog does not know (a newer gateway's features): the agent never edits them, but says so.
+        let known = Set(features.map(\.setting))
+        for (key, models) in current.entries where !known.contains(key) {
+            let onFailing = models.filter { catalog.isOn($0, failing) }
+            guard !onFailing.isEmpty else { continue }
+            result.untouched.append(.init(
+                feature: key, reason: "not a feature of unit_primitives.yml, so left alone, although it names \(onFailing.joined(separator: ", ")) on a failing provider"))
+        }
         return result
     }
 

@@ -1,3 +1,4 @@
+import Secrets
 import ArgumentParser
 import Config
 import ConfigFiles
@@ -38,7 +39,7 @@ struct TargetOptions: ParsableArguments {
             for target in targets {
                 let vault = try VaultKV(settings: target.vault, client: client, environment: environment)
                 let gitlab = try GitLab(settings: target.gitlab, client: client, environment: environment)
-                executors.append(TargetExecutor(target: target, planner: planner, vault: vault, redeployer: Redeployer(gitlab: gitlab)) { print("  [\(target.name)] \($0)") })
+                executors.append(TargetExecutor(target: target, planner: planner, vault: vault, redeployer: Redeployer(gitlab: gitlab)) { print(Secrets.scrub("  [\(target.name)] \($0)")) })
             }
         } catch {
             client.shutdown()
@@ -117,6 +118,7 @@ struct RestoreCommand: AsyncParsableCommand {
 }
 
 private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act: (TargetExecutor) async -> ActionReport) async throws {
+    func print(_ text: String) { Swift.print(Secrets.scrub(text)) }
     let (executors, client) = try options.executors()
     defer { client.shutdown() }
     var failed = false
@@ -133,7 +135,7 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         case .refused(let why):
             print("  refused: \(why)")
             failed = true
-        case .failed(let why):
+        case .failed(let why), .interrupted(let why):
             print("  failed: \(why)")
             failed = true
         }

@@ -1,3 +1,4 @@
+import Secrets
 import ArgumentParser
 import Foundation
 import HTTP
@@ -39,5 +40,5 @@ struct ProbeCommand: AsyncParsableCommand {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((Secrets.scrub(message) + "\n").utf8))
 }

@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
         guard errors.isEmpty, !specs.isEmpty else { throw ExitCode(2) }
         let client = HTTPClient(configuration: .init(caBundle: configuration.caBundle))
         defer { client.shutdown() }
-        LoggingSystem.bootstrap(StreamLogHandler.standardOutput)
+        LoggingSystem.bootstrap { ScrubbingLogHandler(wrapped: StreamLogHandler.standardOutput(label: $0)) }
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
         let log: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
@@ -63,9 +63,15 @@ struct RunCommand: AsyncParsableCommand {
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
         let loop = AgentLoop(core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy), parts: parts)
         let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }
-        let server = try await HTTPServer.start(
-            host: configuration.agent.listenHost, port: configuration.agent.listenPort,
-            asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text, forwarding: forwarding))
+        let server: HTTPServer
+        do {
+            server = try await HTTPServer.start(
+                host: configuration.agent.listenHost, port: configuration.agent.listenPort, limits: AgentAPI.limits(token: token),
+                asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text, forwarding: forwarding))
+        } catch {
+            printError("error: \(config): agent.listen: cannot listen on \(configuration.agent.listenHost):\(configuration.agent.listenPort): \(error)")
+            throw ExitCode(2)
+        }
         if let election, let settings = configuration.agent.leaderElection {
             do { election.publish(LeaderElection.addressKey, try settings.address(environment: environment, port: server.port)) } catch {
                 printError("error: \(error)")

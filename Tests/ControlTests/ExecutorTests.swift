@@ -114,7 +114,7 @@ final class LogLines: Sendable {
         #expect(rig.gitlab.variables.isEmpty)
         #expect(rig.gitlab.retries.count == 2)
         let again = await rig.executor.restore(provider: "vertex", apply: true)
-        #expect(again.outcome == .nothingToDo("the agent has not failed this provider over on aigw-production"))
+        #expect(again.outcome == .nothingToDo("the agent has not failed vertex over on aigw-production"))
         await rig.stop()
     }
 
