@@ -250,7 +250,14 @@ public actor AgentLoop {
     private func execute(_ kind: ActionKind, provider: String, target: String, proposal: String?) async {
         parts.log("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")")
         let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
-        if let proposal { _ = try? parts.journal.transition(proposal, from: .approved, to: .executed) }
+        if let proposal {
+            let carriedOut: Bool
+            switch report.outcome {
+            case .deployed, .nothingToDo, .interrupted: carriedOut = true
+            case .planned, .refused, .failed: carriedOut = false
+            }
+            _ = try? parts.journal.transition(proposal, from: .approved, to: carriedOut ? .executed : .failed)
+        }
         reported(kind, provider: provider, target: target, report)
     }
 
@@ -353,6 +360,9 @@ public actor AgentLoop {
     }
 
     public func reject(_ id: String) -> Answer {
+        if let stored = try? parts.journal.proposal(id), stored.status != .open {
+            return .refused("proposal \(id) is already \(stored.status.rawValue): there is nothing to reject")
+        }
         do { try core.reject(id, at: now) } catch { return .refused(error.description) }
         _ = try? parts.journal.transition(id, from: .open, to: .rejected)
         _ = try? parts.journal.record("rejection", detail: "proposal \(id)")

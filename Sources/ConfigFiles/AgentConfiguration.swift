@@ -106,6 +106,9 @@ public struct AgentConfiguration: Sendable {
         func path(_ text: String) -> String { text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text) }
         if let policy = try yaml.optionalFields("policy") { configuration.policy = try PolicyLoader.parse(policy) }
         configuration.caBundle = try yaml.optionalString("ca_bundle").map(path)
+        if let bundle = configuration.caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
+            throw yaml.error("ca_bundle", "no readable file at \(bundle)")
+        }
         if let catalog = try yaml.optionalFields("catalog") {
             try catalog.rejectUnknownKeys(["models", "unit_primitives", "providers", "prefer"])
             var providers: [String: String] = [:]
@@ -181,11 +184,6 @@ enum TargetLoader {
         return Target(name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings)
     }
 
-    private static func url(_ fields: YAMLFields, _ key: String) throws(ConfigError) -> String {
-        let value = try fields.string(key)
-        guard value.hasPrefix("https://") || value.hasPrefix("http://") else { throw fields.error(key, "'\(value)' must start with https:// or http://") }
-        return value
-    }
 
     private static func credential(_ fields: YAMLFields) throws(ConfigError) -> Credential {
         switch (try fields.optionalString("token_env"), try fields.optionalString("token_file")) {
@@ -260,14 +258,14 @@ enum AgentLoader {
         switch kind {
         case "pagerduty":
             try fields.rejectUnknownKeys(["routing_key_env", "routing_key_file", "url"])
-            return .pagerDuty(routingKey: try credential(fields, "routing_key"), url: try fields.optionalString("url") ?? "https://events.pagerduty.com")
+            return .pagerDuty(routingKey: try credential(fields, "routing_key"), url: fields.has("url") ? try url(fields, "url") : "https://events.pagerduty.com")
         case "slack":
             try fields.rejectUnknownKeys(["webhook_env", "webhook_file"])
             return .slack(webhook: try credential(fields, "webhook"))
         case "webhook":
             try fields.rejectUnknownKeys(["url", "token_env", "token_file"])
             let hasToken = fields.has("token_env") || fields.has("token_file")
-            return .webhook(url: try fields.string("url"), token: hasToken ? try credential(fields, "token") : nil)
+            return .webhook(url: try url(fields, "url"), token: hasToken ? try credential(fields, "token") : nil)
         default:
             throw item.error(kind, "is not a pager (pagerduty, slack or webhook)")
         }
@@ -280,4 +278,11 @@ enum AgentLoader {
         default: throw fields.error(nil, "\(fields.path) needs exactly one of \(name)_env or \(name)_file")
         }
     }
+}
+
+/// An http(s) URL field; any other scheme (`gopher://`, a bare host) is named at load.
+func url(_ fields: YAMLFields, _ key: String) throws(ConfigError) -> String {
+    let value = try fields.string(key)
+    guard value.hasPrefix("https://") || value.hasPrefix("http://") else { throw fields.error(key, "'\(value)' must start with https:// or http://") }
+    return value
 }

@@ -69,6 +69,7 @@ public struct Pager: Sendable {
             routingKey = nil
             let url = try webhook.resolve(environment)
             secrets.append(url)
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw .credential("the Slack webhook is not an http(s) URL") }
             (base, path) = (url, "")
         case .webhook(let url, let token):
             routingKey = nil

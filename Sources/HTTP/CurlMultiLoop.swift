@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// Owns one libcurl multi handle and every easy handle, all on one dedicated thread that runs
-/// `perform → info_read → poll`. Other threads only touch ``inbox`` (under its lock) and call
-/// `curl_multi_wakeup`, which libcurl documents as safe from any thread.
+/// `perform → info_read → poll`. Other threads only touch ``inbox`` and call `curl_multi_wakeup`
+/// (safe from any thread, libcurl says), both under the inbox's lock: the loop marks the inbox
+/// `closed` under that lock before `curl_multi_cleanup`, so no wakeup can reach a freed handle.
 final class CurlMultiLoop: @unchecked Sendable {
     struct Submission {
         let id: UInt64
@@ -21,6 +22,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         var nextID: UInt64 = 0
         /// The loop is (about to be) blocked in `curl_multi_poll` and needs a wakeup to see new work.
         var polling = false
+        /// The multi handle is about to be freed: nobody may wake it any more.
+        var closed = false
     }
 
     let inbox = Mutex(Inbox())
@@ -45,23 +48,22 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Queues work for the loop, waking it only if it sleeps in `curl_multi_poll`. False once stopping.
     func enqueue(_ change: (inout Inbox) -> Bool) -> Bool {
-        let (accepted, wake) = inbox.withLock { inbox in
-            guard !inbox.stopping, change(&inbox) else { return (false, false) }
-            defer { inbox.polling = false }
-            return (true, inbox.polling)
+        inbox.withLock { inbox in
+            guard !inbox.stopping, !inbox.closed, change(&inbox) else { return false }
+            if inbox.polling { curl_multi_wakeup(multi) }
+            inbox.polling = false
+            return true
         }
-        if wake { curl_multi_wakeup(multi) }
-        return accepted
     }
 
     /// Ends the loop: transfers in flight end as cancelled. Waits for the thread to finish.
     func stop() {
         let first = inbox.withLock { inbox in
             defer { inbox.stopping = true }
+            if !inbox.stopping, !inbox.closed { curl_multi_wakeup(multi) }
             return !inbox.stopping
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
         pthread_join(thread, nil)
     }
 
@@ -94,6 +96,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             }
             if idle { curl_multi_poll(multi, nil, 0, 1000, nil) }
         }
+        inbox.withLock { $0.closed = true }
         for handle in idleHandles { curl_easy_cleanup(handle) }
         curl_multi_cleanup(multi)
     }

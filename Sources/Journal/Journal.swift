@@ -38,7 +38,8 @@ public final class Journal: Sendable {
     }
 
     public struct Proposal: Sendable, Equatable {
-        public enum Status: String, Sendable { case open, approved, rejected, expired, executed, superseded }
+        /// `executed`: approved and carried out; `failed`: approved, but the action was refused or failed.
+        public enum Status: String, Sendable { case open, approved, rejected, expired, executed, failed, superseded }
         /// Short, typed by a person: `failover-agent approve <id>`.
         public var id: String
         public var created: Double
@@ -69,9 +70,24 @@ public final class Journal: Sendable {
 
     private let database: DatabaseQueue
 
+    /// The journal could not be opened: names the file and what SQLite said.
+    public struct OpenError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot open the journal \(path) (agent.journal): \(reason)" }
+    }
+
     /// Opens (creating when absent) the journal at `path`; `:memory:` for tests.
     public init(path: String) throws {
-        database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
+        do {
+            database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
+            try Self.migrate(database)
+        } catch {
+            throw OpenError(path: path, reason: (error as? DatabaseError)?.message ?? "\(error)")
+        }
+    }
+
+    private static func migrate(_ database: DatabaseQueue) throws {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "entry") { t in

@@ -34,18 +34,23 @@ struct AgentConnection: ParsableArguments {
     }
 }
 
+/// `id` as one URL path segment: anything but letters, digits and `-._~` percent-encoded.
+func pathSegment(_ id: String) -> String {
+    id.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? id
+}
+
 struct ApproveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a proposal the agent paged: it re-validates the plan, then acts.")
     @Argument(help: "The proposal id from the page.") var id: String
     @OptionGroup var connection: AgentConnection
-    func run() async throws { _ = try await connection.send("POST", "/proposals/\(id)/approve") }
+    func run() async throws { _ = try await connection.send("POST", "/proposals/\(pathSegment(id))/approve") }
 }
 
 struct RejectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject a proposal: nothing happens.")
     @Argument(help: "The proposal id from the page.") var id: String
     @OptionGroup var connection: AgentConnection
-    func run() async throws { _ = try await connection.send("POST", "/proposals/\(id)/reject") }
+    func run() async throws { _ = try await connection.send("POST", "/proposals/\(pathSegment(id))/reject") }
 }
 
 struct PauseCommand: AsyncParsableCommand {

@@ -39,7 +39,7 @@ struct TargetOptions: ParsableArguments {
             for target in targets {
                 let vault = try VaultKV(settings: target.vault, client: client, environment: environment)
                 let gitlab = try GitLab(settings: target.gitlab, client: client, environment: environment)
-                executors.append(TargetExecutor(target: target, planner: planner, vault: vault, redeployer: Redeployer(gitlab: gitlab)) { print(Secrets.scrub("  [\(target.name)] \($0)")) })
+                executors.append(TargetExecutor(target: target, planner: planner, vault: vault, redeployer: Redeployer(gitlab: gitlab)) { print("  [\(target.name)] \($0)") })
             }
         } catch {
             client.shutdown()
@@ -118,7 +118,6 @@ struct RestoreCommand: AsyncParsableCommand {
 }
 
 private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act: (TargetExecutor) async -> ActionReport) async throws {
-    func print(_ text: String) { Swift.print(Secrets.scrub(text)) }
     let (executors, client) = try options.executors()
     defer { client.shutdown() }
     var failed = false

@@ -24,6 +24,10 @@ struct ProbeCommand: AsyncParsableCommand {
     var caBundle: String?
 
     func run() async throws {
+        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
+            printError("error: --ca-bundle \(caBundle): no readable file there")
+            throw ExitCode(2)
+        }
         let (specs, errors) = ProbeSpecLoader.loadDirectory(probes, environment: ProcessInfo.processInfo.environment)
         for error in errors { printError("error: \(error)") }
         let client = HTTPClient(configuration: .init(caBundle: caBundle))
@@ -40,5 +44,5 @@ struct ProbeCommand: AsyncParsableCommand {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((Secrets.scrub(message) + "\n").utf8))
+    FileHandle.standardError.write(Data((Terminal.safe(Secrets.scrub(message)) + "\n").utf8))
 }
