@@ -87,7 +87,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "ConfigFiles", "Config"], swiftSettings: strict),
         .testTarget(
-            name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config"],
+            name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config", "Journal", "Secrets"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(
@@ -96,12 +96,12 @@ let package = Package(
         .testTarget(name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
+            name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "HTTPServer"],
             swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
         .testTarget(
-            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP"],
+            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP", "Secrets"],
             swiftSettings: strict),
     ]
 )

@@ -88,7 +88,8 @@ public struct Pager: Sendable {
         guard (200..<300).contains(answer.status) else { throw .unavailable("\(settings.name) answered HTTP \(answer.status)") }
     }
 
-    func body(_ page: Page) -> JSONValue {
+    /// What is posted for `page`, every text in it scrubbed of credentials.
+    public func body(_ page: Page) -> JSONValue {
         var page = page
         page.summary = Secrets.scrub(page.summary)
         page.details = page.details.map { ($0.0, Secrets.scrub($0.1)) }

@@ -36,6 +36,8 @@ public final class GitLabSimulator: Sendable {
         var deployOutcome = "success"
         /// Polls a retried job stays pending/running before it ends.
         var pollsToFinish = 2
+        /// The `message` of a 403 to the retry of a job that is not retryable.
+        var retryRefusal = "403 Forbidden - Job is not retryable"
         var polls: [Int: Int] = [:]
         var retries: [Int] = []
         var requests: [ServerRequest] = []
@@ -75,6 +77,10 @@ public final class GitLabSimulator: Sendable {
     public func pushCommit(_ sha: String, ref: String = "main") { box.state.withLock { $0.head[ref] = sha } }
     public func setDeployed(_ sha: String, environment: String) { box.state.withLock { $0.deployments[environment] = sha } }
     public func setDeployOutcome(_ status: String) { box.state.withLock { $0.deployOutcome = status } }
+    /// How many looks a retried job takes to end (a large number: it keeps running).
+    public func setPollsToFinish(_ polls: Int) { box.state.withLock { $0.pollsToFinish = polls } }
+    /// The message GitLab gives when it will not retry a job (some quote the request back).
+    public func setRetryRefusal(_ message: String) { box.state.withLock { $0.retryRefusal = message } }
     public func setPageSize(_ size: Int) { box.state.withLock { $0.pageSize = size } }
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
@@ -129,7 +135,7 @@ public final class GitLabSimulator: Sendable {
             return .json(200, json(find(id, in: state)!))
         case ("POST", 3, "jobs") where rest[2] == "retry":
             guard let id = Int(rest[1]), let job = find(id, in: state) else { return .json(404, .object(["message": .string("404 Not found")])) }
-            guard job.retryable else { return .json(403, .object(["message": .string("403 Forbidden - Job is not retryable")])) }
+            guard job.retryable else { return .json(403, .object(["message": .string(state.retryRefusal)])) }
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
             let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
