@@ -10,7 +10,7 @@ public enum CatalogLoader {
         try models(YAMLFields.load(file: file), corrections: corrections)
     }
 
-    static func models(_ yaml: YAMLFields, corrections: [String: String] = [:]) throws(ConfigError) -> ModelCatalog {
+    public static func models(_ yaml: YAMLFields, corrections: [String: String] = [:]) throws(ConfigError) -> ModelCatalog {
         guard let list = try yaml.optionalList("models") else { throw yaml.error(nil, "missing required field models") }
         var models: [ModelInfo] = []
         var seen: Set<String> = []
@@ -48,7 +48,7 @@ public enum CatalogLoader {
         try features(YAMLFields.load(file: file), catalog: catalog)
     }
 
-    static func features(_ yaml: YAMLFields, catalog: ModelCatalog) throws(ConfigError) -> [Feature] {
+    public static func features(_ yaml: YAMLFields, catalog: ModelCatalog) throws(ConfigError) -> [Feature] {
         guard let list = try yaml.optionalList("configurable_unit_primitives") else {
             throw yaml.error(nil, "missing required field configurable_unit_primitives")
         }

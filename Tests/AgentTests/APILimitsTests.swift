@@ -28,6 +28,9 @@ import Testing
         }
         deinit { close(fd) }
         func send(_ text: String) { _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+        func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        /// No more to send: the peer reads end of file.
+        func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
         /// Everything until the peer closes or the timeout; nil when the timeout came first.
         func readUntilClosed() -> String? {
             var data: [UInt8] = []
