@@ -82,7 +82,9 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
-            name: "FuzzTests", dependencies: ["AWSSigning", "Config", "ConfigFiles", "Probing", "Secrets", "Selection"], swiftSettings: strict),
+            name: "HostileInputTests",
+            dependencies: ["AWSSigning", "Agent", "Config", "ConfigFiles", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection"],
+            swiftSettings: strict),
         .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
@@ -98,7 +100,7 @@ let package = Package(
         .testTarget(name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "Config", "HTTP", "HTTPServer", "Demo"],
+            name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
             swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),

@@ -16,7 +16,7 @@ import Testing
             file: "quiet.yml"))
         let world = try await DemoWorld.start(scenario: scenario, speed: 1, mode: .propose) { _ in }
         let client = HTTPClient()
-        var random = SplitMix(state: 42)
+        var random = LoaderFuzzTests.Random(state: 42)
         let methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]
         let paths = ["/status", "/metrics", "/healthz", "/pause", "/resume", "/proposals/x/approve", "/proposals/../reject", "/", "//", "/proposals",
                      "/proposals/%00/approve", "/status?x=" + String(repeating: "a", count: 3000), "/\u{1B}[31m", "/proposals/" + String(repeating: "9", count: 500) + "/approve"]
@@ -49,17 +49,4 @@ import Testing
         client.shutdown()
         await world.stop()
     }
-}
-
-/// SplitMix64: the same seed, the same requests.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 }
