@@ -35,33 +35,33 @@ public struct ActionRunner: Sendable {
     }
 
     /// Journals each step, but only while this replica leads.
-    private func journaling(_ intent: Int64) -> @Sendable (ExecutionStep) throws -> Void {
+    private func journaling(_ intent: Int64) -> @Sendable (ExecutionStep) async throws -> Void {
         { [journal, isLeader] step in
             guard isLeader() else { throw LostLease() }
-            try journal.step(intent, step.name, detail: step.detail)
+            try await journal.step(intent, step.name, detail: step.detail)
         }
     }
 
     /// The intent stays open when the Lease was lost: the next leader's ``recover()`` finishes it.
-    private func finish(_ intent: Int64, _ report: ActionReport, prefix: String = "") -> ActionReport {
+    private func finish(_ intent: Int64, _ report: ActionReport, prefix: String = "") async -> ActionReport {
         guard isLeader() else {
             var stopped = report
             stopped.outcome = .failed("lost the Lease: stopped before the next side effect; the intent stays open for the next leader")
             return stopped
         }
-        try? journal.finish(intent, outcome: prefix + report.outcome.summary)
+        try? await journal.finish(intent, outcome: prefix + report.outcome.summary)
         return report
     }
 
     public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil) async -> ActionReport {
         guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
         let intent: Int64
-        do { intent = try journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
+        do { intent = try await journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
         executor = prepared(executor, intent: intent)
         let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
-        return finish(intent, report)
+        return await finish(intent, report)
     }
 
     /// Settles what `target`'s secret metadata records as under way (see
@@ -70,27 +70,27 @@ public struct ActionRunner: Sendable {
     public func settle(_ target: String) async throws(ControlError) -> (action: String, provider: String, report: ActionReport)? {
         guard var executor = executors[target], let pending = try await executor.recordedPending() else { return nil }
         let intent: Int64
-        do { intent = try journal.beginIntent(pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata") } catch {
+        do { intent = try await journal.beginIntent(pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata") } catch {
             throw .unavailable("cannot write the journal: \(error)")
         }
         executor = prepared(executor, intent: intent)
         guard let report = await executor.settlePending() else {
-            try? journal.finish(intent, outcome: "nothing to do: settled meanwhile")
+            try? await journal.finish(intent, outcome: "nothing to do: settled meanwhile")
             return nil
         }
-        return (pending.action, pending.provider, finish(intent, report, prefix: "settled from the secret's metadata: "))
+        return (pending.action, pending.provider, await finish(intent, report, prefix: "settled from the secret's metadata: "))
     }
 
     /// Finishes every intent a crash left open.
     public func recover() async -> [ActionReport] {
         var reports: [ActionReport] = []
-        for intent in (try? journal.openIntents()) ?? [] {
+        for intent in (try? await journal.openIntents()) ?? [] {
             guard var executor = executors[intent.target], let kind = ActionKind(rawValue: intent.action) else {
-                try? journal.finish(intent.id, outcome: "abandoned: unknown target or action")
+                try? await journal.finish(intent.id, outcome: "abandoned: unknown target or action")
                 continue
             }
             guard let checked = intent.step("checked").flatMap(CheckedStep.init) else {
-                try? journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
+                try? await journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
                 continue
             }
             executor = prepared(executor, intent: intent.id)
@@ -102,13 +102,13 @@ public struct ActionRunner: Sendable {
                 report = await executor.finishRedeploy(checkedPipeline: checked.pipeline, job: checked.job, jobName: checked.jobName, retried: retried)
             case let now? where now.version != checked.secretVersion:
                 // Someone (another leader, a person) wrote since: the intent is stale; the health machine decides again.
-                try? journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
+                try? await journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
                 continue
             default:
                 // Nothing of it was written (or Vault cannot tell yet): decide again from the secret as it is.
                 report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
             }
-            reports.append(finish(intent.id, report, prefix: "recovered after restart: "))
+            reports.append(await finish(intent.id, report, prefix: "recovered after restart: "))
         }
         return reports
     }

@@ -256,7 +256,7 @@ public actor AgentLoop {
             case .deployed, .nothingToDo, .interrupted: carriedOut = true
             case .planned, .refused, .failed: carriedOut = false
             }
-            _ = try? parts.journal.transition(proposal, from: .approved, to: carriedOut ? .executed : .failed)
+            _ = try? await parts.journal.transition(proposal, from: .approved, to: carriedOut ? .executed : .failed)
         }
         reported(kind, provider: provider, target: target, report)
     }
@@ -316,11 +316,11 @@ public actor AgentLoop {
             return
         }
         let now = now
-        let id = newProposalID()
+        let id = await newProposalID()
         let proposal = Journal.Proposal(
             id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
             action: kind.rawValue, target: target, provider: provider, plan: plan.override.json, sha: sha, secretVersion: version)
-        do { try parts.journal.save(proposal) } catch {
+        do { try await parts.journal.save(proposal) } catch {
             parts.log("cannot journal proposal \(id): \(error)")
             return
         }
@@ -341,17 +341,17 @@ public actor AgentLoop {
         guard parts.runner.isLeader() else { return .refused("this replica does not hold the Lease: approve on the leader (`leader: true` in its /status, `leader: yes` in `failover-agent status`)") }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
-            _ = try? parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
+            _ = try? await parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
             return .refused(error.description)
         }
-        guard case .execute(let kind, let provider, let target, _) = command, let stored = try? parts.journal.proposal(id),
-            (try? parts.journal.transition(id, from: .open, to: .approved)) == true
+        guard case .execute(let kind, let provider, let target, _) = command, let stored = try? await parts.journal.proposal(id),
+            (try? await parts.journal.transition(id, from: .open, to: .approved)) == true
         else { return .refused("proposal \(id) is not open in the journal") }
-        _ = try? parts.journal.record("approval", target: target, provider: provider, detail: "proposal \(id)")
+        _ = try? await parts.journal.record("approval", target: target, provider: provider, detail: "proposal \(id)")
         guard let executor = parts.runner.executors[target] else { return .refused("no target \(target)") }
         let check = kind == .failover ? await executor.failover(provider: provider, apply: false) : await executor.restore(provider: provider, apply: false)
         if check.plan?.override.json != stored.plan || check.deploySHA != stored.sha || check.secretVersion != stored.secretVersion {
-            _ = try? parts.journal.transition(id, from: .approved, to: .superseded)
+            _ = try? await parts.journal.transition(id, from: .approved, to: .superseded)
             enqueue(target) { await self.propose(kind, provider: provider, target: target) }
             return .refused("the plan, secret version or pipeline changed since proposal \(id) was made: a new proposal is being paged")
         }
@@ -359,19 +359,19 @@ public actor AgentLoop {
         return .accepted("approved \(id): \(kind.rawValue) of \(provider) on \(target) is under way")
     }
 
-    public func reject(_ id: String) -> Answer {
-        if let stored = try? parts.journal.proposal(id), stored.status != .open {
+    public func reject(_ id: String) async -> Answer {
+        if let stored = try? await parts.journal.proposal(id), stored.status != .open {
             return .refused("proposal \(id) is already \(stored.status.rawValue): there is nothing to reject")
         }
         do { try core.reject(id, at: now) } catch { return .refused(error.description) }
-        _ = try? parts.journal.transition(id, from: .open, to: .rejected)
-        _ = try? parts.journal.record("rejection", detail: "proposal \(id)")
+        _ = try? await parts.journal.transition(id, from: .open, to: .rejected)
+        _ = try? await parts.journal.record("rejection", detail: "proposal \(id)")
         return .accepted("rejected \(id)")
     }
 
-    public func setPaused(_ paused: Bool) {
+    public func setPaused(_ paused: Bool) async {
         core.setPaused(paused)
-        _ = try? parts.journal.record(paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
+        _ = try? await parts.journal.record(paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
         parts.log(paused ? "paused: probing and paging, acting on nothing" : "resumed")
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
     }
@@ -400,21 +400,21 @@ public actor AgentLoop {
     }
 
     private func page(_ alert: Alert) {
-        _ = try? parts.journal.record("alert", detail: alert.summary)
         parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
         let page = Page(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: Page.Severity(rawValue: alert.severity.rawValue) ?? .error)
-        let pagers = parts.pagers, log = parts.log, metrics = parts.metrics
+        let pagers = parts.pagers, log = parts.log, metrics = parts.metrics, journal = parts.journal
         Task.detached {  // a pager that is down never blocks the agent
+            _ = try? await journal.record("alert", detail: alert.summary)
             let failures = await pagers.send(page)
             for failure in failures { log("page not delivered by \(failure.pager): \(failure.error)") }
             metrics.paged(delivered: failures.isEmpty)
         }
     }
 
-    private func newProposalID() -> String {
+    private func newProposalID() async -> String {
         while true {
             let id = String(UInt32.random(in: 0x100000...0xFFFFFF), radix: 16)
-            if core.proposals[id] == nil, (try? parts.journal.proposal(id)) == nil { return id }
+            if core.proposals[id] == nil, (try? await parts.journal.proposal(id)) == nil { return id }
         }
     }
 }

@@ -53,14 +53,14 @@ extension TargetExecutor {
                 report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping).status)
             } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
                 log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
-                try step(.jobRetried(original: job, retried: newer.id))
+                try await step(.jobRetried(original: job, retried: newer.id))
                 report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping).status)
             } else {
                 guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
                 do {
                     let deploy = try await redeployer.preflight()
                     let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, new throws(ControlError) in
-                        try step(.jobRetried(original: original, retried: new))
+                        try await step(.jobRetried(original: original, retried: new))
                     }
                     report.outcome = .deployed(jobStatus: final.status)
                 } catch .refused(let why) {

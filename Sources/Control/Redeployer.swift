@@ -36,14 +36,14 @@ public struct Redeployer: Sendable {
     /// until it ends or `follow_timeout` passes.
     public func redeploy(
         pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void, stopping: @Sendable () -> Bool = { false },
-        retried: (_ original: Int, _ new: Int) throws(ControlError) -> Void = { _, _ in }
+        retried: (_ original: Int, _ new: Int) async throws(ControlError) -> Void = { _, _ in }
     ) async throws(ControlError) -> Job {
         if gitlab.settings.expedited {
             try await gitlab.setVariable(Self.expeditedVariable, "expedited")
             log("set \(Self.expeditedVariable)=expedited")
         }
         let current = try await gitlab.retry(job)
-        try retried(job.id, current.id)
+        try await retried(job.id, current.id)
         log("retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
         return try await follow(current, pipeline: pipeline, log: log, stopping: stopping)
     }

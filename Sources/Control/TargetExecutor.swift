@@ -26,7 +26,7 @@ public struct TargetExecutor: Sendable {
     public let redeployer: Redeployer
     public let log: @Sendable (String) -> Void
     /// Called with each step before the next; a throw stops the action there.
-    public var onStep: @Sendable (ExecutionStep) throws -> Void
+    public var onStep: @Sendable (ExecutionStep) async throws -> Void
     /// Asked before every write to Vault (the ownership record, the secret); false (the Lease was
     /// lost) stops the action there.
     public var mayAct: @Sendable () -> Bool = { true }
@@ -37,7 +37,7 @@ public struct TargetExecutor: Sendable {
 
     public init(
         target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, log: @escaping @Sendable (String) -> Void,
-        onStep: @escaping @Sendable (ExecutionStep) throws -> Void = { _ in }
+        onStep: @escaping @Sendable (ExecutionStep) async throws -> Void = { _ in }
     ) {
         self.target = target
         self.planner = planner
@@ -162,7 +162,7 @@ public struct TargetExecutor: Sendable {
                 }
                 var data = exactData ?? snap.secret.data
                 if exactData == nil { data[target.vault.key] = .string(plan.override.json) }
-                try step(.checked(secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy.pipeline.id, sha: deploy.pipeline.sha, job: deploy.job.id, jobName: deploy.job.name))
+                try await step(.checked(secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy.pipeline.id, sha: deploy.pipeline.sha, job: deploy.job.id, jobName: deploy.job.name))
                 var next = ownership
                 next.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
                 let pending = PendingAction(action: action, provider: provider, pipeline: deploy.pipeline.id, job: deploy.job.id, jobName: deploy.job.name, write: nil)
@@ -181,11 +181,11 @@ public struct TargetExecutor: Sendable {
                 let recorded = ahead.written(as: version)
                 try await record(recorded)
                 log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
-                try step(.secretWritten(version: version))
+                try await step(.secretWritten(version: version))
                 let job: Job
                 do {
                     job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, retried throws(ControlError) in
-                        try step(.jobRetried(original: original, retried: retried))
+                        try await step(.jobRetried(original: original, retried: retried))
                     }
                 } catch .refused(let why) {
                     try await rollBack(to: snap, over: version)
@@ -235,8 +235,8 @@ public struct TargetExecutor: Sendable {
         return try await vault.write(data, cas: cas)
     }
 
-    func step(_ step: ExecutionStep) throws(ControlError) {
-        do { try onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
+    func step(_ step: ExecutionStep) async throws(ControlError) {
+        do { try await onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
     }
 
     /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.

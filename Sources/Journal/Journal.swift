@@ -68,6 +68,8 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Every read and write goes through GRDB's async API: it runs on GRDB's own serial queue while
+    /// the caller is suspended, so SQLite (and its fsync) never blocks Swift's cooperative threads.
     private let database: DatabaseQueue
 
     /// The journal could not be opened: names the file and what SQLite said.
@@ -118,8 +120,8 @@ public final class Journal: Sendable {
 
     /// Appends one entry; returns its id.
     @discardableResult
-    public func record(_ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String, at: Double = Date().timeIntervalSince1970) throws -> Int64 {
-        try database.write { db in
+    public func record(_ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String, at: Double = Date().timeIntervalSince1970) async throws -> Int64 {
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [at, kind, target, provider, intent, Secrets.scrub(detail)])
@@ -128,26 +130,26 @@ public final class Journal: Sendable {
     }
 
     /// Writes the intent to act before acting.
-    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970) throws -> Int64 {
-        try record("intent:" + action, target: target, provider: provider, detail: detail, at: at)
+    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970) async throws -> Int64 {
+        try await record("intent:" + action, target: target, provider: provider, detail: detail, at: at)
     }
 
     /// Records a step of an intent as it happens (e.g. `vault-written`, `job-retried`).
-    public func step(_ intent: Int64, _ name: String, detail: String = "", at: Double = Date().timeIntervalSince1970) throws {
-        try record("step:" + name, intent: intent, detail: detail, at: at)
+    public func step(_ intent: Int64, _ name: String, detail: String = "", at: Double = Date().timeIntervalSince1970) async throws {
+        try await record("step:" + name, intent: intent, detail: detail, at: at)
     }
 
     /// Marks an intent finished with its outcome.
-    public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) throws {
-        try database.write { db in
+    public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) async throws {
+        try await database.write { db in
             try db.execute(sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)", arguments: [at, intent, Secrets.scrub(outcome)])
             try db.execute(sql: "UPDATE entry SET done = 1 WHERE id = ?", arguments: [intent])
         }
     }
 
     /// Intents not marked done, oldest first, with their steps: what a restart must reconcile.
-    public func openIntents() throws -> [Intent] {
-        try database.read { db in
+    public func openIntents() async throws -> [Intent] {
+        try await database.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE kind LIKE 'intent:%' AND done = 0 ORDER BY id")
             return try rows.map { row in
                 let id: Int64 = row["id"]
@@ -161,8 +163,8 @@ public final class Journal: Sendable {
     }
 
     /// The newest `limit` entries, oldest first.
-    public func history(limit: Int = 100) throws -> [Entry] {
-        try database.read { db in
+    public func history(limit: Int = 100) async throws -> [Entry] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM entry ORDER BY id DESC LIMIT ?) ORDER BY id", arguments: [limit]).map {
                 Entry(id: $0["id"], at: $0["at"], kind: $0["kind"], target: $0["target"], provider: $0["provider"], intent: $0["intent"], detail: $0["detail"])
             }
@@ -171,29 +173,29 @@ public final class Journal: Sendable {
 
     // MARK: - Proposals
 
-    public func save(_ proposal: Proposal) throws {
-        try database.write { db in
+    public func save(_ proposal: Proposal) async throws {
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO proposal (id, created, expires, action, target, provider, plan, sha, secretVersion, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [proposal.id, proposal.created, proposal.expires, proposal.action, proposal.target, proposal.provider, proposal.plan, proposal.sha, proposal.secretVersion, proposal.status.rawValue])
         }
     }
 
-    public func proposal(_ id: String) throws -> Proposal? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal) }
+    public func proposal(_ id: String) async throws -> Proposal? {
+        try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal) }
     }
 
     /// Moves a proposal from `expected` to `status` atomically; false when it was not in `expected`
     /// (already approved, rejected, expired…), so one approval can never execute twice.
-    public func transition(_ id: String, from expected: Proposal.Status, to status: Proposal.Status) throws -> Bool {
-        try database.write { db in
+    public func transition(_ id: String, from expected: Proposal.Status, to status: Proposal.Status) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: "UPDATE proposal SET status = ? WHERE id = ? AND status = ?", arguments: [status.rawValue, id, expected.rawValue])
             return db.changesCount == 1
         }
     }
 
-    public func openProposals() throws -> [Proposal] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal) }
+    public func openProposals() async throws -> [Proposal] {
+        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal) }
     }
 
     private static func proposal(_ row: Row) -> Proposal {

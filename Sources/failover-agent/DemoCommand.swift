@@ -78,7 +78,8 @@ struct DemoCommand: AsyncParsableCommand {
                 (marks.proposed.map { "; proposal paged \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") +
                 (marks.retried.map { "; job retried \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") + ".")
         }
-        print("Audit trail: \((try? Journal(path: world.journalPath).history(limit: 1000).count) ?? 0) journal entries.")
+        let entries = (try? await Journal(path: world.journalPath).history(limit: 1000).count) ?? 0
+        print("Audit trail: \(entries) journal entries.")
         await world.stop()
         if checks.contains(where: { !$0.1 }) { throw ExitCode(1) }
     }

@@ -48,11 +48,11 @@ struct World {
     /// right after journaling its checks instead (Vault refuses what comes next).
     func crashingFailover(crashAt: String, beforeTheWrite: Bool = false) async throws {
         let journal = try Journal(path: journalPath)
-        let intent = try journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
+        let intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = executor
         dying.onStep = { [vault] step in
             if step.name == crashAt { throw Crash() }
-            try journal.step(intent, step.name, detail: step.detail)
+            try await journal.step(intent, step.name, detail: step.detail)
             if beforeTheWrite, step.name == "checked" { vault.failNext(1, status: 403) }
         }
         _ = await dying.failover(provider: "vertex", apply: true)
@@ -72,9 +72,9 @@ struct World {
         let runner = ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor])
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
         #expect(report.outcome == .deployed(jobStatus: "success"))
-        let kinds = try Journal(path: world.journalPath).history().map(\.kind)
+        let kinds = try await Journal(path: world.journalPath).history().map(\.kind)
         #expect(kinds == ["intent:failover", "step:checked", "step:secret-written", "step:job-retried", "result"])
-        #expect(try Journal(path: world.journalPath).openIntents().isEmpty)
+        #expect(try await Journal(path: world.journalPath).openIntents().isEmpty)
         await world.stop()
     }
 
@@ -89,7 +89,7 @@ struct World {
         #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
         #expect(fresh.gitlab.retries == [1], "exactly one retry in total")
         #expect(fresh.vault.current(World.path)?.version == 2, "no second secret write")
-        #expect(try Journal(path: fresh.journalPath).openIntents().isEmpty)
+        #expect(try await Journal(path: fresh.journalPath).openIntents().isEmpty)
         #expect(await restarted.recover().isEmpty, "a second restart has nothing left to do")
         #expect(fresh.gitlab.retries == [1])
         await fresh.stop()
@@ -115,8 +115,8 @@ struct World {
         let journal = try Journal(path: world.journalPath)
         #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
         #expect(world.vault.current(World.path)?.version == 1 && world.gitlab.retries.isEmpty)
-        #expect(try journal.openIntents().isEmpty)
-        #expect(try journal.history().last?.detail.contains("stopped before its checks") == true)
+        #expect(try await journal.openIntents().isEmpty)
+        #expect(try await journal.history().last?.detail.contains("stopped before its checks") == true)
         await world.stop()
     }
 
@@ -150,7 +150,7 @@ struct World {
         #expect(why.contains("lost the Lease"))
         #expect(world.vault.current(World.path)?.version == 2, "the write before the loss stands")
         #expect(world.gitlab.retries.isEmpty, "no retry without the Lease")
-        #expect(try journal.openIntents().count == 1, "left open for the next leader")
+        #expect(try await journal.openIntents().count == 1, "left open for the next leader")
         let reports = await ActionRunner(journal: journal, executors: [world.executor]).recover()
         #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")])
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
@@ -173,7 +173,7 @@ struct World {
         #expect(settled.action == "failover" && settled.provider == "vertex")
         #expect(settled.report.outcome == .deployed(jobStatus: "success"))
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
-        let history = try Journal(path: other).history()
+        let history = try await Journal(path: other).history()
         #expect(history.map(\.kind) == ["intent:failover", "step:job-retried", "result"])
         #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
         #expect(try await next.settle("aigw-production") == nil, "settled once")
@@ -200,8 +200,8 @@ struct World {
         #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
         #expect(world.vault.current(World.path)?.version == 3, "no failover from the stale intent")
         #expect(world.gitlab.retries.count == 2)
-        #expect(try journal.openIntents().isEmpty)
-        #expect(try journal.history().last?.detail.contains("abandoned after restart: the secret changed since (version 1 → 3)") == true)
+        #expect(try await journal.openIntents().isEmpty)
+        #expect(try await journal.history().last?.detail.contains("abandoned after restart: the secret changed since (version 1 → 3)") == true)
         await world.stop()
     }
 }

@@ -25,8 +25,8 @@ import Testing
         let settings = PagerSettings.webhook(url: "http://127.0.0.1:9/", token: nil)
         let body = String(decoding: try Pager(settings: settings, client: rig.client, environment: [:]).body(page).bytes, as: UTF8.self)
         let journal = try Journal(path: ":memory:")
-        let id = try journal.record("alert", detail: "refused: \(why) / \(rig.gitlab.token)")
-        let stored = try journal.history().first { $0.id == id }?.detail ?? ""
+        let id = try await journal.record("alert", detail: "refused: \(why) / \(rig.gitlab.token)")
+        let stored = try await journal.history().first { $0.id == id }?.detail ?? ""
         for text in [Secrets.scrub(why), body, stored] {
             #expect(!text.contains(rig.gitlab.token), "\(text)")
             #expect(text.contains(Secrets.mask))

@@ -60,13 +60,16 @@ import Testing
     static let catalog = try! CatalogLoader.models(file: root + "/fixtures/aigw/models.yml")
 
     /// Runs `load` on `casesPerFile` mutations of each file; counts how many loaded.
-    func fuzz(_ files: [String], seed: UInt64, _ load: (YAMLFields) throws -> Void) throws -> (cases: Int, loaded: Int) {
+    /// Yields every few cases: CPU-bound tests must not hold Swift's cooperative threads (two on a
+    /// 2-core machine) for seconds while timing-sensitive tests run beside them.
+    func fuzz(_ files: [String], seed: UInt64, _ load: (YAMLFields) throws -> Void) async throws -> (cases: Int, loaded: Int) {
         var random = Random(state: seed)
         var cases = 0, loaded = 0
         for file in files {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             for _ in 0..<Self.casesPerFile {
                 cases += 1
+                if cases % 20 == 0 { await Task.yield() }
                 guard let yaml = try? YAMLFields.parse(Self.mutate(text, &random), file: file) else { continue }
                 if (try? load(yaml)) != nil { loaded += 1 }
             }
@@ -74,28 +77,28 @@ import Testing
         return (cases, loaded)
     }
 
-    @Test func probeSpecs() throws {
+    @Test func probeSpecs() async throws {
         let env = ["ANTHROPIC_API_KEY": "k", "VERTEX_PROJECT": "p", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "OPENAI_API_KEY": "o",
                    "AZURE_OPENAI_RESOURCE": "r", "AZURE_OPENAI_DEPLOYMENT": "d", "AZURE_OPENAI_API_KEY": "z", "FIREWORKS_API_KEY": "f"]
-        let (cases, loaded) = try fuzz(Self.files("probes"), seed: 1) { yaml in _ = try ProbeSpecLoader.parse(yaml, environment: env) }
+        let (cases, loaded) = try await fuzz(Self.files("probes"), seed: 1) { yaml in _ = try ProbeSpecLoader.parse(yaml, environment: env) }
         #expect(cases >= 1500 && loaded > 0 && loaded < cases, "\(loaded) of \(cases) loaded")
     }
 
-    @Test func agentConfigs() throws {
-        let (cases, loaded) = try fuzz([Self.root + "/deploy/config.example.yml"], seed: 2) { yaml in
+    @Test func agentConfigs() async throws {
+        let (cases, loaded) = try await fuzz([Self.root + "/deploy/config.example.yml"], seed: 2) { yaml in
             _ = try AgentConfiguration.parse(yaml).planner()
         }
         #expect(loaded > 0 && loaded < cases, "\(loaded) of \(cases) loaded")
     }
 
-    @Test func scenarios() throws {
-        let (cases, loaded) = try fuzz(Self.files("scenarios"), seed: 3) { yaml in _ = try ScenarioLoader.parse(yaml) }
+    @Test func scenarios() async throws {
+        let (cases, loaded) = try await fuzz(Self.files("scenarios"), seed: 3) { yaml in _ = try ScenarioLoader.parse(yaml) }
         #expect(loaded > 0 && loaded < cases, "\(loaded) of \(cases) loaded")
     }
 
-    @Test func gatewayCatalogs() throws {
-        let models = try fuzz([Self.root + "/fixtures/aigw/models.yml"], seed: 4) { yaml in _ = try CatalogLoader.models(yaml) }
-        let features = try fuzz([Self.root + "/fixtures/aigw/unit_primitives.yml"], seed: 5) { yaml in
+    @Test func gatewayCatalogs() async throws {
+        let models = try await fuzz([Self.root + "/fixtures/aigw/models.yml"], seed: 4) { yaml in _ = try CatalogLoader.models(yaml) }
+        let features = try await fuzz([Self.root + "/fixtures/aigw/unit_primitives.yml"], seed: 5) { yaml in
             let planned = Planner(catalog: Self.catalog, features: try CatalogLoader.features(yaml, catalog: Self.catalog))
             _ = BlastRadius(planner: planned)
         }
@@ -103,14 +106,15 @@ import Testing
     }
 
     /// The secret's value and the agent's ownership record, as read from Vault.
-    @Test func secretsAndOwnershipRecords() {
+    @Test func secretsAndOwnershipRecords() async {
         var random = Random(state: 6)
         let samples = [
             #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"], "code_generations": ["claude_sonnet_4_6_bedrock"]}"#,
             #"{"a\"b": ["x\\y", "\u00e9"], "c": []}"#, "", "{}",
         ]
         var parsed = 0
-        for _ in 0..<3000 {
+        for round in 0..<3000 {
+            if round % 20 == 0 { await Task.yield() }
             let text = Self.mutate(random.pick(samples), &random)
             if let override = try? ModelOverride.parse(text) {
                 parsed += 1
@@ -123,10 +127,11 @@ import Testing
     }
 
     /// Durations, `${VAR}` interpolation, the SigV4 signer and the scrubber on random text.
-    @Test func smallParsers() {
+    @Test func smallParsers() async {
         var random = Random(state: 7)
         let signer = SigV4Signer(region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret"))
-        for _ in 0..<3000 {
+        for round in 0..<3000 {
+            if round % 20 == 0 { await Task.yield() }
             let text = Self.mutate(random.pick(["10s", "1h30m", "${A:-b}$$c", "https://h:1/model/m:0/converse?a=b&c=%2F", "x"]), &random)
             if let duration = DurationText.parse(text) { #expect(duration <= DurationText.ceiling && duration >= .zero) }
             _ = try? Interpolation.expand(text, environment: ["A": "1"])
