@@ -6,6 +6,12 @@ public enum DurationText {
     /// Parses `text`; nil unless it is one or more number-unit pairs (`ms`, `s`, `m`, `h`) adding up
     /// to at most ``ceiling`` (so no input can overflow).
     public static func parse(_ text: String) -> Duration? {
+        guard let total = seconds(text), total <= ceiling.seconds else { return nil }
+        return .milliseconds(Int64((total * 1000).rounded()))
+    }
+
+    /// The seconds `text` spells, however many (a finite number), or nil unless it is number-unit pairs.
+    public static func seconds(_ text: String) -> Double? {
         let units: [Substring: Double] = ["ms": 1e-3, "s": 1, "m": 60, "h": 3600]
         var rest = Substring(text.trimmingWhitespace())
         var total = 0.0
@@ -17,9 +23,8 @@ public enum DurationText {
             rest = rest.dropFirst(unit.count)
             guard let value = Double(number), value.isFinite, let seconds = units[unit] else { return nil }
             total += value * seconds
-            guard total <= ceiling.seconds else { return nil }
         }
-        return .milliseconds(Int64((total * 1000).rounded()))
+        return total.isFinite ? total : nil
     }
 
     /// The shortest exact spelling: `1500ms`, `10s`, `2m`, `1h`.

@@ -78,12 +78,12 @@ public struct YAMLFields {
             if let fallback { return fallback }
             throw error(nil, "missing required field \(fieldPath(key))")
         }
-        guard let value = DurationText.parse(text) else {
-            let tooLong = text.contains { $0.isNumber } && text.count > 12
-            throw error(key, tooLong ? "'\(text.prefix(40))' is longer than any duration allowed (at most \(DurationText.format(max)))"
-                : "'\(text.prefix(40))' is not a duration (write e.g. 500ms, 10s, 5m, 1h)")
+        guard let seconds = DurationText.seconds(text) else {
+            throw error(key, "'\(text.prefix(40))' is not a duration (write e.g. 500ms, 10s, 5m, 1h)")
         }
-        guard value <= max else { throw error(key, "\(text) is too long: at most \(DurationText.format(max))") }
+        guard seconds <= max.seconds, let value = DurationText.parse(text) else {
+            throw error(key, "\(text.prefix(40)) is too long: at most \(DurationText.format(max))")
+        }
         return value
     }
 

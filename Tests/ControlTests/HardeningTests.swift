@@ -105,6 +105,22 @@ import Testing
         #expect(plan.override["new_feature"] == ["claude_sonnet_4_6_vertex"], "never edited")
     }
 
+    /// Row 7 and 13: a model listed twice in models.yml, and a scenario of 99999 hours, are named.
+    @Test func duplicateModelsAndEndlessScenariosAreNamed() {
+        let models = "models:\n  - {gitlab_identifier: a_vertex}\n  - {gitlab_identifier: a_vertex}\n"
+        #expect {
+            _ = try CatalogLoader.models(YAMLFields.parse(models, file: "models.yml"))
+        } throws: { error in
+            "\(error)" == "models.yml:3: models[1].gitlab_identifier: a_vertex is listed twice"
+        }
+        let scenario = "name: x\nduration: 99999h\nproviders:\n  vertex:\n    - {at: 0s}\n"
+        #expect {
+            _ = try ScenarioLoader.parse(YAMLFields.parse(scenario, file: "s.yml"))
+        } throws: { error in
+            "\(error)" == "s.yml:2: duration: 99999h is too long: at most 168h"
+        }
+    }
+
     /// Row 14: pager URLs are checked when the config loads.
     @Test func pagerURLsAreCheckedAtLoad() {
         let text = "pagers:\n  - webhook: {url: 'gopher://pager.example/'}\n"

@@ -129,3 +129,24 @@ import Testing
         client.shutdown()
     }
 }
+
+/// Row 16 of the hardening review: requests queued while the client shuts down never touch the
+/// freed multi handle (a wakeup after `curl_multi_cleanup` was possible before). Bounded: 200 clients.
+@Suite struct ShutdownRaceTests {
+    @Test func enqueueingWhileShuttingDownIsSafe() async throws {
+        let server = try await HTTPServer.start { _ in .hang }
+        for _ in 0..<200 {
+            let client = HTTPClient()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { _ = await client.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(5))) } }
+                group.addTask { client.shutdown() }
+            }
+            guard case .failure(let failure) = await client.execute(HTTPRequest(url: server.baseURL)).result else {
+                Issue.record("a request after shutdown must fail")
+                break
+            }
+            #expect(failure.kind == .cancelled)
+        }
+        await server.stop()
+    }
+}

@@ -56,7 +56,7 @@ import Testing
     /// Row 4 and 13: durations past any field's bound, and oversized specs, are errors naming the
     /// field; nothing traps.
     @Test(arguments: [
-        ("timeout: 99999999999999999h", "timeout: '99999999999999999h' is longer than any duration allowed"),
+        ("timeout: 99999999999999999h", "timeout: 99999999999999999h is too long: at most 5m"),
         ("timeout: 10m", "timeout: 10m is too long: at most 5m"),
         ("timeout: 1e308s", "timeout:"),
         ("auth: {google_token: {file: /t, lifetime: 2h}}", "auth.google_token.lifetime: 2h is too long: at most 1h"),
