@@ -17,6 +17,7 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Scenario file (format: scenarios/README.md in the repository).") var file: String
     @Option(help: "Agent config file; without it, the default policy.") var config: String?
     @Flag(help: "Also print one line per probe.") var verbose = false
+    @Option(help: "Replay on the scenario's seed and this many more (one summary line each, then a count).") var seeds: Int?
 
     func run() throws {
         let scenario: Scenario
@@ -45,7 +46,20 @@ struct ReplayCommand: ParsableCommand {
         let plan: @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, failing in
             (targets, planner.plan(current: ModelOverride(), failing: Set(failing)).override.json)
         }
-        let report = Replay.run(scenario, options: .init(policy: configuration.policy, mode: mode, verbose: verbose, plan: plan)) { print($0) }
-        if !report.passed { throw ExitCode(1) }
+        guard let seeds else {
+            let report = Replay.run(scenario, options: .init(policy: configuration.policy, mode: mode, verbose: verbose, plan: plan)) { print($0) }
+            if !report.passed { throw ExitCode(1) }
+            return
+        }
+        var failed = 0
+        for offset in 0...max(0, seeds) {
+            var seeded = scenario
+            seeded.seed += UInt64(offset)
+            let report = Replay.run(seeded, options: .init(policy: configuration.policy, mode: mode, plan: plan)) { _ in }
+            print(#"{"seed":\#(seeded.seed),"# + report.summaryLine.dropFirst())
+            if !report.passed { failed += 1 }
+        }
+        print("\(seeds + 1 - failed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
     }
 }
