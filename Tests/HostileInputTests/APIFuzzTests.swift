@@ -39,7 +39,7 @@ import Testing
             let raw = try APILimitsTests.Raw(port: world.api.port, timeout: 5)
             raw.send((0..<random.below(2000)).map { _ in UInt8(truncatingIfNeeded: random.next()) } + Array("\r\n\r\n".utf8))
             raw.finishSending()
-            if raw.readUntilClosed() == nil { unanswered += 1 }
+            if await raw.readUntilClosed() == nil { unanswered += 1 }
         }
         #expect(unanswered == 0, "every garbage connection is answered or closed")
         let status = await client.execute(HTTPRequest(url: world.api.baseURL + "/status")).result

@@ -11,9 +11,9 @@ import Testing
 /// reading its body, and closes connections that go idle (half-sent requests included).
 @Suite struct APILimitsTests {
     /// A plain TCP connection to 127.0.0.1, with a receive timeout.
-    final class Raw {
+    final class Raw: @unchecked Sendable {
         let fd: Int32
-        init(port: Int, timeout: Int = 5) throws {
+        init(port: Int, timeout: Int = 30) throws {
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -31,8 +31,15 @@ import Testing
         func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
         /// No more to send: the peer reads end of file.
         func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
-        /// Everything until the peer closes or the timeout; nil when the timeout came first.
-        func readUntilClosed() -> String? {
+        /// Everything until the peer closes or the timeout; nil when the timeout came first. The
+        /// blocking `recv` runs on a thread of its own, never on Swift's cooperative pool.
+        func readUntilClosed() async -> String? {
+            await withCheckedContinuation { continuation in
+                Thread { continuation.resume(returning: self.blockingRead()) }.start()
+            }
+        }
+
+        private func blockingRead() -> String? {
             var data: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -55,7 +62,7 @@ import Testing
         defer { Task { await server.stop() } }
         let raw = try Raw(port: server.port)
         raw.send("POST /pause HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n")  // and no body at all
-        let answer = try #require(raw.readUntilClosed(), "answered and closed without waiting for 300 MB")
+        let answer = try #require(await raw.readUntilClosed(), "answered and closed without waiting for 300 MB")
         #expect(answer.hasPrefix("HTTP/1.1 401"))
         #expect(answer.contains("missing or wrong bearer token"))
     }
@@ -65,14 +72,14 @@ import Testing
         defer { Task { await server.stop() } }
         let raw = try Raw(port: server.port)
         raw.send("POST /pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer api-token\r\nContent-Length: 300000000\r\n\r\n")
-        #expect(raw.readUntilClosed()?.hasPrefix("HTTP/1.1 413") == true)
+        #expect(await raw.readUntilClosed()?.hasPrefix("HTTP/1.1 413") == true)
         let chunked = try Raw(port: server.port)
         chunked.send("POST /pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer api-token\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in 0..<20 { chunked.send("1000\r\n" + String(repeating: "a", count: 4096) + "\r\n") }
-        #expect(chunked.readUntilClosed()?.hasPrefix("HTTP/1.1 413") == true)
+        #expect(await chunked.readUntilClosed()?.hasPrefix("HTTP/1.1 413") == true)
         let fine = try Raw(port: server.port)
         fine.send("POST /pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer api-token\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-        #expect(fine.readUntilClosed()?.contains(#""bytes":2"#) == true)
+        #expect(await fine.readUntilClosed()?.contains(#""bytes":2"#) == true)
     }
 
     @Test func aHalfSentRequestIsClosedWhenIdle() async throws {
@@ -81,7 +88,7 @@ import Testing
         let raw = try Raw(port: server.port, timeout: 5)
         raw.send("GET /status HTTP/1.1\r\nHost: x\r\n")  // never finished
         let start = ContinuousClock.now
-        #expect(raw.readUntilClosed() != nil, "closed by the server")
+        #expect(await raw.readUntilClosed() != nil, "closed by the server")
         #expect(ContinuousClock.now - start < .seconds(4))
     }
 }
