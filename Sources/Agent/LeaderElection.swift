@@ -69,9 +69,17 @@ public final class LeaderElection: Sendable {
         let settings = leases.settings.election
         elector.withLock { $0 = LeaseElector(settings: settings) }  // no longer the leader, from now on
         let client = leases
-        if await Task(operation: { (try? await client.update(release)) != nil }).value {  // not cancelled with the caller
-            log("released lease \(client.settings.namespace)/\(client.settings.name)")
-        }
+        let released = await Task {  // not cancelled with the caller
+            if (try? await client.update(release)) != nil { return true }
+            // A renew in flight when the stop came may have moved the Lease on (a newer
+            // resourceVersion): read it again and release what this replica still holds.
+            guard let current = try? await client.get() else { return false }
+            var fresh = LeaseElector(settings: settings)
+            fresh.observe(current, at: 0)
+            guard let again = fresh.release(wallTime: Self.wallTime()) else { return false }
+            return (try? await client.update(again)) != nil
+        }.value
+        if released { log("released lease \(client.settings.namespace)/\(client.settings.name)") }
     }
 
     /// One read and, when due, one write.
