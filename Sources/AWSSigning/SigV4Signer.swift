@@ -32,18 +32,12 @@ public struct SigV4Signer: Sendable, Hashable {
     /// A request ready for the wire: the URL to send (path and query encoded as signed), and the
     /// headers to send — the caller's, then `Host`, `X-Amz-Date`, the session token, and
     /// `Authorization`. Headers with an empty value are not sent, so they are neither signed nor kept.
-    public struct Signed: Sendable, Equatable {
+    public struct Signed: Sendable {
         public var url: String
         public var headers: [(name: String, value: String)]
-        /// The canonical request and string to sign, for tests and debugging (no secret in them).
+        /// The canonical request, for tests and debugging (no secret in it).
         public var canonicalRequest: String
-        public var stringToSign: String
         public var signature: String
-
-        public static func == (a: Signed, b: Signed) -> Bool {
-            a.url == b.url && a.canonicalRequest == b.canonicalRequest && a.signature == b.signature
-                && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
-        }
     }
 
     /// Signs `method url` with `headers` and `body` at `epochSeconds` (UTC).
@@ -66,13 +60,13 @@ public struct SigV4Signer: Sendable, Hashable {
         let signed = sent.filter { !Self.unsigned.contains($0.name.lowercased()) }
         let canonicalRequest = Self.canonicalRequest(
             method: method, path: wirePath, query: wireQuery, headers: signed, payloadHash: payloadHash, encodePath: !isS3)
-        let (stringToSign, signature) = signature(canonicalRequest: canonicalRequest, amzDate: amzDate)
+        let signature = signature(canonicalRequest: canonicalRequest, amzDate: amzDate).signature
         let signedHeaders = Set(signed.map { $0.name.lowercased() }).sorted().joined(separator: ";")
-        let scope = "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
-        sent.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
-        return Signed(
-            url: parts.wireURL(path: wirePath, query: wireQuery), headers: sent, canonicalRequest: canonicalRequest,
-            stringToSign: stringToSign, signature: signature)
+        sent.append((
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(amzDate)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        ))
+        return Signed(url: parts.wireURL(path: wirePath, query: wireQuery), headers: sent, canonicalRequest: canonicalRequest, signature: signature)
     }
 
     /// AWS's canonical request for a request as it goes on the wire (`path` and `query` as sent;
@@ -97,10 +91,12 @@ public struct SigV4Signer: Sendable, Hashable {
 
     /// The string to sign and the hex signature of `canonicalRequest` at `amzDate` (`YYYYMMDD'T'HHMMSS'Z'`).
     public func signature(canonicalRequest: String, amzDate: String) -> (stringToSign: String, signature: String) {
-        let scope = "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope(amzDate), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
         return (stringToSign, Self.hex(signingKey(date: String(amzDate.prefix(8))).authenticationCode(stringToSign)))
     }
+
+    /// The credential scope: `date/region/service/aws4_request`.
+    private func scope(_ amzDate: String) -> String { "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request" }
 
     private func signingKey(date: String) -> SymmetricKey {
         var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))

@@ -21,12 +21,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, planner) = try loadConfiguration(config)
-        let unset = checkProbes(configuration.agent.probes, planner: planner)
+        let radius = BlastRadius(planner: planner)
+        let unset = checkProbes(configuration.agent.probes, used: Set(radius.entries.map(\.provider)))
         guard let unset else { throw ExitCode(2) }
         print("config \(config): \(configuration.targets.count) target(s), \(planner.catalog.models.count) models, \(planner.features.count) features")
         for note in unset { print("note: \(note) (not set here; `run` needs it)") }
         guard online else {
-            let radius = BlastRadius(planner: planner)
             print(radius.text)
             if !radius.problems.isEmpty { throw ExitCode(1) }
             return
@@ -55,14 +55,13 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// Loads every probe spec; returns the variables not set here, or nil when a spec is malformed
     /// (printed). Warns about providers the catalog uses that no probe watches.
-    private func checkProbes(_ directory: String, planner: Planner) -> [String]? {
+    private func checkProbes(_ directory: String, used: Set<String>) -> [String]? {
         let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: ProcessInfo.processInfo.environment)
         let unset = errors.filter { $0.problem.hasPrefix("environment variable ") && $0.problem.hasSuffix(" is not set") }
         let bad = errors.filter { !unset.contains($0) }
         for error in bad { printError("error: \(error)") }
         guard bad.isEmpty else { return nil }
         let watched = Set(specs.map(\.provider)).union(unset.compactMap { Self.provider(ofSpec: $0.file) })
-        let used = Set(BlastRadius(planner: planner).entries.map(\.provider))
         for provider in used.subtracting(watched).sorted() {
             print("warning: no probe in \(directory) watches \(provider): features on it can never be failed over")
         }
