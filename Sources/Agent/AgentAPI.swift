@@ -3,7 +3,8 @@ import Control
 import HTTP
 import HTTPServer
 
-/// The agent's HTTP API. `GET /status`, `GET /metrics` and `GET /healthz` are open; approving,
+/// The agent's HTTP API. `GET /` (the HTML status page), `GET /status`, `GET /metrics` and
+/// `GET /healthz` are open; approving,
 /// rejecting, pausing and resuming need `Authorization: Bearer <token>`. On a follower, those go
 /// to the leader (at the address it shares in the Lease) and its answer comes back.
 public enum AgentAPI {
@@ -29,6 +30,9 @@ public enum AgentAPI {
             let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
             let parts = path.split(separator: "/").map(String.init)
             switch (request.method, parts.count, parts.first) {
+            case ("GET", 0, _):
+                let page = StatusPage.render(await loop.status())
+                return .respond(status: 200, headers: [("content-type", "text/html; charset=utf-8")], body: Array(Secrets.scrub(page).utf8))
             case ("GET", 1, "status"): return reply(200, await loop.status())
             case ("GET", 1, "healthz"): return .respond(status: 200, body: Array("ok\n".utf8))
             case ("GET", 1, "metrics"): return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: metrics())

@@ -66,6 +66,8 @@ public actor AgentLoop {
     /// under way (an owed redeploy) is settled again then, backing off up to a minute.
     private var settleRetry: [String: (at: Double, delay: Double)] = [:]
     public private(set) var actionsDone: [ActionReport] = []
+    /// The last 20 actions, newest first, as `/status` shows them.
+    private var recentActions: [JSONValue] = []
 
     public init(core: AgentCore, parts: Parts) {
         self.core = core
@@ -85,6 +87,10 @@ public actor AgentLoop {
     /// lets the actions in flight finish.
     public func run(tick: Duration = .milliseconds(50)) async {
         var lastTick = 0.0
+        parts.metrics.declare(targets: core.settings.targets.map(\.name), providers: streams.keys.sorted())
+        parts.metrics.leader(false)
+        parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
+        for provider in streams.keys { recordHealth(provider) }
         while !Task.isCancelled {
             let leader = parts.runner.isLeader()
             if leader != leading {
@@ -100,6 +106,7 @@ public actor AgentLoop {
             if now - lastTick >= 1 {
                 lastTick = now
                 handle(core.tick(at: now))
+                recordProposalExpiry(now: now)
                 if now >= ownershipRetry.at { readOwnership() }
                 for (target, retry) in settleRetry where retry.at <= now {
                     settleRetry[target]!.at = .infinity
@@ -172,7 +179,7 @@ public actor AgentLoop {
                 parts.log("\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy")
                 for case .state(let provider, let from, let to, _) in core.resumeFailedOver(providers, at: now) {
                     parts.log("\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)")
-                    parts.metrics.state(of: provider, is: to.rawValue)
+                    recordHealth(provider)
                 }
             case .failure(let error):
                 failed = true
@@ -204,15 +211,29 @@ public actor AgentLoop {
         let before = core.monitor.state(of: provider)
         let wasBlind = core.monitor.isBlind
         let commands = core.observe(observation)
-        parts.metrics.probed(result)
+        parts.metrics.probed(result, at: Date().timeIntervalSince1970)
+        recordHealth(provider)
         if let after = core.monitor.state(of: provider), after != before {
             parts.log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))")
-            parts.metrics.state(of: provider, is: after.rawValue)
         }
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
         if core.monitor.isBlind != wasBlind { parts.log(core.monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind") }
         streams[provider]!.nextStart = scheduler.nextStart(lastStart: streams[provider]!.lastStart, now: now, health: core.monitor.providers[provider])
         handle(commands)
+    }
+
+    private func recordHealth(_ provider: String) {
+        guard let health = core.monitor.providers[provider] else { return }
+        parts.metrics.health(of: provider, state: health.state.rawValue, errorRate: health.errorRate, probeBroken: health.brokenProbe != nil)
+    }
+
+    /// Each target's first open proposal expiry, as Unix time (0 when none is open).
+    private func recordProposalExpiry(now: Double) {
+        let wall = Date().timeIntervalSince1970
+        for target in core.settings.targets.map(\.name) {
+            let first = core.proposals.values.filter { $0.target == target && $0.status == .open }.map(\.expires).min()
+            parts.metrics.proposalExpiry(target: target, at: first.map { wall + $0 - now })
+        }
     }
 
     private func handle(_ commands: [AgentCommand]) {
@@ -287,6 +308,11 @@ public actor AgentLoop {
     private func reported(_ kind: ActionKind, provider: String, target: String, _ report: ActionReport) {
         if case .failed = report.outcome, parts.runner.isLeader() { retrySettling(target) } else { settleRetry[target] = nil }
         actionsDone.append(report)
+        let entry: [String: JSONValue] = [
+            "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider), "target": .string(target),
+            "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary), "sha": report.deploySHA.map { .string($0) } ?? .null,
+        ]
+        recentActions = Array(([JSONValue.object(entry)] + recentActions).prefix(20))
         if case .deployed = report.outcome { if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) } }
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
@@ -387,15 +413,19 @@ public actor AgentLoop {
                 "last_ttfb_ms": stream.last.map { .number(($0.ttfbMs * 10).rounded() / 10) } ?? .null,
             ])
         }
+        let now = now
         let open = core.proposals.values.filter { $0.status == .open }.sorted { $0.id < $1.id }.map { proposal -> JSONValue in
-            .object(["id": .string(proposal.id), "action": .string(proposal.kind.rawValue), "provider": .string(proposal.provider), "target": .string(proposal.target)])
+            .object([
+                "id": .string(proposal.id), "action": .string(proposal.kind.rawValue), "provider": .string(proposal.provider), "target": .string(proposal.target),
+                "expires_in_s": .number(max(0, (proposal.expires - now).rounded())), "approve": .string("\(parts.approveCommand) \(proposal.id)"),
+            ])
         }
         let failing = core.monitor.providers.values.filter { $0.state == .failing || $0.state == .recovering }.map(\.provider).sorted()
         // `failed_over`: what the secrets say the agent changed; `failing`: what health says (a proposal may be open).
         return .object([
             "leader": .bool(leading), "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind), "providers": .object(providers),
             "open_proposals": .array(open), "failing": .array(failing.map { .string($0) }),
-            "failed_over": .array(ownedProviders.sorted().map { .string($0) }),
+            "failed_over": .array(ownedProviders.sorted().map { .string($0) }), "recent_actions": .array(recentActions),
         ])
     }
 

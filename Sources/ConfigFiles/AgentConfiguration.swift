@@ -20,6 +20,10 @@ public struct AgentConfiguration: Sendable {
     public var pagers: [PagerSettings] = []
 
     /// The `agent:` section.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
+
     public struct AgentSettings: Sendable {
         /// Directory of probe specs.
         public var probes = "probes"
@@ -32,6 +36,8 @@ public struct AgentConfiguration: Sendable {
         public var restoreMode: ActionMode = .perform
         public var proposalLifetime = 900.0
         public var maxFailoversPerHour = 3
+        /// `text` (one line per message) or `json` (one object per line, for log pipelines).
+        public var logFormat = LogFormat.text
         /// Several replicas on Kubernetes: only the holder of this Lease acts. nil: a single replica.
         public var leaderElection: LeaderElectionSettings?
     }
@@ -196,7 +202,7 @@ enum TargetLoader {
 
 enum AgentLoader {
     static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
-        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour", "leader_election"])
+        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour", "leader_election", "log_format"])
         var agent = AgentConfiguration.AgentSettings()
         agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
         agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
@@ -219,6 +225,10 @@ enum AgentLoader {
         if let cap = try yaml.optionalInt("max_failovers_per_hour") {
             guard cap >= 1 else { throw yaml.error("max_failovers_per_hour", "must be at least 1") }
             agent.maxFailoversPerHour = cap
+        }
+        if let format = try yaml.optionalString("log_format") {
+            guard let value = AgentConfiguration.LogFormat(rawValue: format) else { throw yaml.error("log_format", "'\(format)' is not text or json") }
+            agent.logFormat = value
         }
         if let election = try yaml.optionalFields("leader_election") { agent.leaderElection = try leaderElection(election, path: path) }
         return agent

@@ -29,7 +29,10 @@ struct RunCommand: AsyncParsableCommand {
         guard errors.isEmpty, !specs.isEmpty else { throw ExitCode(2) }
         let client = HTTPClient(configuration: .init(caBundle: configuration.caBundle))
         defer { client.shutdown() }
-        LoggingSystem.bootstrap { ScrubbingLogHandler(wrapped: StreamLogHandler.standardOutput(label: $0)) }
+        let format = configuration.agent.logFormat
+        LoggingSystem.bootstrap { label in
+            ScrubbingLogHandler(wrapped: format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label))
+        }
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
         let log: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }

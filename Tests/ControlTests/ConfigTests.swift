@@ -24,11 +24,14 @@ import Testing
         #expect(configuration.agent.listenPort == 9464 && configuration.agent.proposalLifetime == 900 && configuration.agent.maxFailoversPerHour == 3)
         #expect(configuration.agent.probes.hasSuffix("deploy/../probes"))
         #expect(configuration.pagers.map(\.name) == ["pagerduty", "slack"])
+        #expect(configuration.agent.logFormat == .text)
+        #expect(try AgentConfiguration.parse(YAMLFields.parse("agent: {log_format: json}\n", file: "a.yml")).agent.logFormat == .json)
     }
 
     @Test(arguments: [
         ("targets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "agent.yml:1: targets need a catalog"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    mode: yolo\n", "targets[0].mode: 'yolo' is not propose or perform"),
+        ("agent:\n  log_format: yaml\n", "agent.yml:2: agent.log_format: 'yaml' is not text or json"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A, token_file: B}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "needs exactly one of token_env or token_file"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: vault.example, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "targets[0].vault.address: 'vault.example' must start with https://"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/[/', token_env: B}\n", "is not a valid regular expression"),

@@ -17,8 +17,9 @@ import Yams
 
     @Test func everyFileUnderDeployIsCoveredHere() {
         let covered: Set<String> = [
-            "Dockerfile", "install-deps.sh", "config.example.yml", "examples/production.yml", "examples/staging.yml",
-            "kubernetes/failover-agent.yaml", "systemd/failover-agent.service",
+            "Dockerfile", "install-deps.sh", "check-operations.sh", "config.example.yml", "examples/production.yml", "examples/staging.yml",
+            "kubernetes/failover-agent.yaml", "systemd/failover-agent.service", "prometheus/failover-agent.rules.yml",
+            "prometheus/failover-agent.rules.test.yml", "prometheus/prometheusrule.yaml", "grafana/failover-agent.json",
         ]
         let files = Set(Self.files.filter { !FileManager.default.isDirectory(Self.deploy + "/" + $0) })
         #expect(files == covered, "a new file in deploy/ needs a test here")
@@ -65,7 +66,7 @@ import Yams
 
     @Test func theKubernetesManifestsRunTwoReplicasOnALease() throws {
         let documents = try kubernetesDocuments()
-        #expect(documents.compactMap { $0["kind"] as? String }.sorted() == ["ConfigMap", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"])
+        #expect(documents.compactMap { $0["kind"] as? String }.sorted() == ["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"])
         for document in documents {
             let metadata = document["metadata"] as? [String: Any]
             #expect(metadata?["namespace"] as? String == "failover-agent", "\(document["kind"] ?? "?")")

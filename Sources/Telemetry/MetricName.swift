@@ -1,0 +1,36 @@
+/// Every metric the agent exports, with the HELP text `/metrics` gives it. The alert rules in
+/// `deploy/prometheus/` and the dashboard in `deploy/grafana/` use only these names.
+public enum MetricName: String, CaseIterable, Sendable {
+    case probeDuration = "failover_agent_probe_duration_seconds"
+    case probeResults = "failover_agent_probe_results_total"
+    case lastProbe = "failover_agent_last_probe_timestamp_seconds"
+    case probeBroken = "failover_agent_probe_broken"
+    case providerState = "failover_agent_provider_state"
+    case providerErrorRate = "failover_agent_provider_error_rate"
+    case actions = "failover_agent_actions_total"
+    case proposals = "failover_agent_proposals_total"
+    case proposalExpiry = "failover_agent_proposal_next_expiry_timestamp_seconds"
+    case pages = "failover_agent_pages_total"
+    case leader = "failover_agent_leader"
+    case paused = "failover_agent_paused"
+    case blind = "failover_agent_blind"
+
+    /// The `# HELP` line's text.
+    public var help: String {
+        switch self {
+        case .probeDuration: "Probe duration by phase (dns, connect, tls, first_byte, total), per provider"
+        case .probeResults: "Probe results per provider and result class (ok, slow, http_5xx, overloaded, rate_limited, timeout, connect, tls, auth, bad_request, bad_body)"
+        case .lastProbe: "Unix time of the last probe result per provider"
+        case .probeBroken: "1 while the provider's probe is refused for our own reasons (auth or bad_request): the agent cannot judge that provider"
+        case .providerState: "1 for the provider's current health state (healthy, suspect, failing, recovering), 0 for the others"
+        case .providerErrorRate: "Failure rate of the provider's probes in the health window (0 to 1)"
+        case .actions: "Failovers and restores carried out, by outcome (deployed, deploy_failed, refused, failed, interrupted, nothing_to_do)"
+        case .proposals: "Proposals paged for a person to approve, per action and target"
+        case .proposalExpiry: "Unix time at which the target's first open proposal expires; 0 when none is open"
+        case .pages: "Pages sent to the pagers, by whether every pager took them"
+        case .leader: "1 while this replica holds the Lease and acts"
+        case .paused: "1 while the agent is paused: it probes and pages but takes no action"
+        case .blind: "1 while most providers fail without an answer at once: the agent suspects its own network and takes no action"
+        }
+    }
+}
