@@ -2,6 +2,9 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+/// The decision core replays days of probes in each test: optimised even in debug builds, so the
+/// test pass stays minutes, not tens of minutes.
+let optimised: [SwiftSetting] = strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "failover-agent",
@@ -32,14 +35,14 @@ let package = Package(
         .target(
             name: "Config", dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
-        .target(name: "ProbeResults", swiftSettings: strict),
-        .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "ProbeResults", swiftSettings: optimised),
+        .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
+        .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
+        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),
         .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership"], swiftSettings: strict),
-        .target(name: "Replay", dependencies: ["Scenarios", "Health", "ProbeResults"], swiftSettings: strict),
+        .target(name: "Replay", dependencies: ["Scenarios", "Health", "AgentCore", "ProbeResults"], swiftSettings: optimised),
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"], swiftSettings: strict),
         .target(
             name: "Probing",
@@ -76,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "HTTP", "HTTPServer", "Replay", "Scenarios", "Health", "ProbeResults",
+                "HTTP", "HTTPServer", "Replay", "Scenarios", "Health", "ProbeResults", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),

@@ -37,6 +37,8 @@ public struct AgentCore: Sendable {
     public private(set) var proposals: [String: Proposal] = [:]
     /// Times of failovers started, for the hourly cap.
     public private(set) var failoverTimes: [Double] = []
+    /// The health decisions behind the last ``observe(_:)`` (state changes included), for replay's event lines.
+    public private(set) var lastDecisions: [HealthDecision] = []
 
     public init(settings: Settings, providers: [String], policy: HealthPolicy) {
         self.settings = settings
@@ -46,7 +48,8 @@ public struct AgentCore: Sendable {
     /// Feeds one probe result; returns what to do about the health decisions it led to.
     public mutating func observe(_ observation: Observation) -> [AgentCommand] {
         var commands: [AgentCommand] = []
-        for decision in monitor.observe(observation) {
+        lastDecisions = monitor.observe(observation)
+        for decision in lastDecisions {
             switch decision {
             case .failover(let provider, let at): commands += act(.failover, provider: provider, at: at)
             case .restore(let provider, let at): commands += act(.restore, provider: provider, at: at)

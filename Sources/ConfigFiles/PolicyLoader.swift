@@ -10,16 +10,19 @@ enum PolicyLoader {
             ("steady_interval", \.steadyInterval), ("confirm_interval", \.confirmInterval),
             ("window", \.window), ("min_outage", \.minOutage), ("min_healthy", \.minHealthy), ("max_healthy", \.maxHealthy),
             ("reflap_window", \.reflapWindow), ("latency_floor", \.latencyFloor), ("latency_ceiling", \.latencyCeiling),
-            ("blind_window", \.blindWindow),
+            ("blind_window", \.blindWindow), ("brownout_interval", \.brownoutInterval), ("brownout_min_duration", \.brownoutMinDuration), ("brownout_watch", \.brownoutWatch),
         ]
         let fractions: [(String, WritableKeyPath<HealthPolicy, Double>)] = [
             ("trip_error_rate", \.tripErrorRate), ("clear_error_rate", \.clearErrorRate), ("blind_quorum", \.blindQuorum),
+            ("brownout_baseline", \.brownoutBaseline), ("brownout_rate", \.brownoutRate), ("restore_error_rate", \.restoreErrorRate),
         ]
         let counts: [(String, WritableKeyPath<HealthPolicy, Int>)] = [
             ("min_samples", \.minSamples), ("max_in_flight", \.maxInFlight), ("clear_consecutive", \.clearConsecutive), ("baseline_samples", \.baselineSamples),
             ("baseline_min_samples", \.baselineMinSamples),
         ]
-        try yaml.rejectUnknownKeys(Set(durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) + ["trip_consecutive", "latency_multiple", "control_provider", "weights"]))
+        try yaml.rejectUnknownKeys(Set(
+            durations.map(\.0) + fractions.map(\.0) + counts.map(\.0)
+                + ["trip_consecutive", "latency_multiple", "control_provider", "weights", "brownout_threshold"]))
         for (key, path) in durations where yaml.has(key) {
             p[keyPath: path] = try yaml.duration(key, max: .seconds(86_400)).seconds
             guard p[keyPath: path] > 0 else { throw yaml.error(key, "must be more than 0") }
@@ -42,6 +45,10 @@ enum PolicyLoader {
             guard (1...1000).contains(value) else { throw yaml.error("latency_multiple", "must be between 1 and 1000") }
             p.latencyMultiple = value
         }
+        if let value = try yaml.optionalDouble("brownout_threshold") {
+            guard (1...100).contains(value) else { throw yaml.error("brownout_threshold", "must be between 1 and 100") }
+            p.brownoutThreshold = value
+        }
         p.controlProvider = try yaml.optionalString("control_provider")
         if let weights = try yaml.optionalFields("weights") {
             for key in weights.keys {
@@ -63,5 +70,8 @@ enum PolicyLoader {
         if p.confirmInterval > p.steadyInterval { throw yaml.error("confirm_interval", "must not exceed steady_interval") }
         if p.maxHealthy < p.minHealthy { throw yaml.error("max_healthy", "must not be below min_healthy") }
         if p.latencyFloor > p.latencyCeiling { throw yaml.error("latency_floor", "must not exceed latency_ceiling") }
+        if !(0 < p.brownoutBaseline && p.brownoutBaseline < p.brownoutRate && p.brownoutRate < 1) {
+            throw yaml.error("brownout_rate", "must be above brownout_baseline (\(p.brownoutBaseline)) and below 1")
+        }
     }
 }

@@ -109,7 +109,7 @@ public final class DemoWorld: Sendable {
     /// The default policy with every duration divided by `speed`.
     public static func policy(speed: Double) -> HealthPolicy {
         var p = HealthPolicy()
-        for path: WritableKeyPath<HealthPolicy, Double> in [\.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor, \.latencyCeiling, \.blindWindow] {
+        for path: WritableKeyPath<HealthPolicy, Double> in [\.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor, \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch] {
             p[keyPath: path] /= speed
         }
         return p

@@ -6,7 +6,7 @@ public struct HealthPolicy: Sendable, Equatable {
     public var steadyInterval = 10.0
     public var confirmInterval = 2.0
     /// Probes of one provider in flight at once (confirmation probes may overlap a hanging one).
-    public var maxInFlight = 3
+    public var maxInFlight = 64
     public var window = 60.0
     public var minSamples = 5
     public var tripErrorRate = 0.5
@@ -22,6 +22,20 @@ public struct HealthPolicy: Sendable, Equatable {
     public var latencyCeiling = 5.0
     public var baselineSamples = 100
     public var baselineMinSamples = 20
+    /// The failure rate a provider may have for hours without a failover (noise retries absorb).
+    public var brownoutBaseline = 0.15
+    /// The sustained failure rate the brownout test is tuned to catch (a "minor" incident).
+    public var brownoutRate = 0.25
+    /// The CUSUM score at which a brownout trips; higher is quieter and slower.
+    public var brownoutThreshold = 15.0
+    /// How long a brownout must have lasted before it trips.
+    public var brownoutMinDuration = 130.0
+    /// Probe cadence while brownout evidence accumulates.
+    public var brownoutInterval = 0.2
+    /// How long after a failure the brownout test keeps probing at `brownout_interval`.
+    public var brownoutWatch = 30.0
+    /// A restore needs the failure rate since recovery began shown below this with 95 % confidence.
+    public var restoreErrorRate = 0.1
     public var blindQuorum = 0.5
     public var blindWindow = 30.0
     /// A probe that speaks for no provider: when set, blindness also needs it to fail.

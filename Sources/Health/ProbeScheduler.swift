@@ -13,17 +13,24 @@ public struct ProbeScheduler: Sendable {
     }
 
     /// The interval that applies to a provider in this health.
-    public func interval(for health: ProviderHealth?) -> Double {
-        guard let health, health.state == .suspect || health.state == .recovering,
-            health.consecutiveSuccesses < policy.clearConsecutive
-        else { return policy.steadyInterval }
-        return policy.confirmInterval
+    public func interval(for health: ProviderHealth?, at now: Double) -> Double {
+        guard let health else { return policy.steadyInterval }
+        var interval = policy.steadyInterval
+        // Brownout evidence is accumulating: decide it sooner (never while failed over: nothing to decide).
+        if health.state != .failing, health.brownout.watching(policy, at: now) { interval = min(interval, policy.brownoutInterval) }
+        // A suspicion to confirm or clear; and a recovery must show its health with enough probes.
+        if health.state == .suspect && health.consecutiveSuccesses < policy.clearConsecutive {
+            interval = min(interval, policy.confirmInterval)
+        }
+        // A restore must show the failure rate below restore_error_rate: 50 probes over the healthy time at least.
+        if health.state == .recovering { interval = min(interval, policy.confirmInterval, health.requiredHealthy(policy) / 50) }
+        return interval
     }
 
     /// When the next probe of a provider whose latest probe started at `lastStart` is due: one
     /// interval later, or at `now` if that has passed. Probes may overlap a hanging one, up to
     /// `max_in_flight`, so a provider that stops answering is still confirmed in seconds.
     public func nextStart(lastStart: Double, now: Double, health: ProviderHealth?) -> Double {
-        max(now, lastStart + interval(for: health))
+        max(now, lastStart + interval(for: health, at: now))
     }
 }

@@ -17,7 +17,13 @@ public struct ProviderHealth: Sendable, Equatable {
     public private(set) var consecutiveSuccesses = 0
     public private(set) var brokenProbe: ProbeClass?
     public private(set) var baseline: LatencyBaseline
+    /// The brownout test (a CUSUM of failures against the provider's noise).
+    public private(set) var brownout = BrownoutEvidence()
+    /// Probes while recovering, over the last `requiredHealthy`: a restore needs them to show health.
+    public private(set) var recovery = RecoveryEvidence()
     private var samples: [(t: Double, start: Double, weight: Double)] = []
+    /// When the latest successful probe completed.
+    private var lastAnswer = -Double.infinity
     private var head = 0
 
     public init(provider: String, policy: HealthPolicy) {
@@ -41,14 +47,23 @@ public struct ProviderHealth: Sendable, Equatable {
 
     /// The outage now under way, if any: from the start of the earliest failed probe in the window
     /// such that the weighted error rate from it up to now is still at least `trip_error_rate`, with
-    /// no run of `clear_consecutive` successes since. An old blip followed by successes is not an
-    /// onset, however densely the failures after it were probed.
+    /// no clearing run since: `clear_consecutive` successes spanning at least one confirmation
+    /// interval, or twice as many at any pace (so probing faster, as the brownout test does,
+    /// neither shortens nor hides what a clearing run means). An old blip followed by successes is
+    /// not an onset, however densely the failures after it were probed.
     public func currentOutage(_ policy: HealthPolicy) -> (onset: Double, samples: Int)? {
         var weight = 0.0, count = 0, successRun = 0
+        var runEnd = 0.0
         var outage: (onset: Double, samples: Int)?
+        let clearingSpan = policy.confirmInterval
         for sample in samples[head...].reversed() {
-            successRun = sample.weight > 0 ? 0 : successRun + 1
-            if successRun >= policy.clearConsecutive { break }
+            if sample.weight > 0 {
+                successRun = 0
+            } else {
+                if successRun == 0 { runEnd = sample.t }
+                successRun += 1
+            }
+            if successRun >= policy.clearConsecutive, runEnd - sample.t >= clearingSpan || successRun >= 2 * policy.clearConsecutive { break }
             weight += sample.weight
             count += 1
             if sample.weight > 0, weight / Double(count) >= policy.tripErrorRate { outage = (sample.start, count) }
@@ -86,6 +101,8 @@ public struct ProviderHealth: Sendable, Equatable {
         let weight = policy.weight(resultClass)
         if resultClass == .ok, state == .healthy, let ttfb = observation.ttfbMs { baseline.add(ttfb) }
         record(weight, at: now, start: observation.startedAt, policy: policy)
+        brownout.add(weight: weight, startedAt: observation.startedAt, policy: policy)
+        if state == .recovering { recovery.add(weight: weight, at: observation.startedAt, keeping: requiredHealthy(policy)) }
         let outage = currentOutage(policy)
         outageSince = outage.map { min(outageSince ?? $0.onset, $0.onset) }
         if weight > 0 {
@@ -105,33 +122,40 @@ public struct ProviderHealth: Sendable, Equatable {
         let tripped = sampleCount >= policy.minSamples && errorRate >= policy.tripErrorRate && consecutiveFailures >= policy.tripConsecutive
         let clear = errorRate <= policy.clearErrorRate
         switch state {
-        case .healthy:
-            if consecutiveFailures > 0 {
-                suspectSince = startedAt
-                move(to: .suspect, at: now, into: &decisions)
-            }
-        case .suspect:
-            // An outage that has lasted min_outage, shown by min_samples probes, ending in a failure streak.
-            if consecutiveFailures >= policy.tripConsecutive, let outage, let onset = outageSince,
+        case .healthy, .suspect:
+            // A brownout: a sustained rate of failures beyond the noise, shown by the CUSUM, for min_outage.
+            if brownout.tripped(policy, at: now), let onset = brownout.since {
+                outageSince = min(outageSince ?? onset, onset)
+                fail(at: now, policy: policy, into: &decisions)
+            } else if state == .healthy {
+                if consecutiveFailures > 0 {
+                    suspectSince = startedAt
+                    move(to: .suspect, at: now, into: &decisions)
+                }
+            } else if consecutiveFailures >= policy.tripConsecutive, let outage, let onset = outageSince,
                 outage.samples >= policy.minSamples, now - onset >= policy.minOutage
             {
-                escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
-                move(to: .failing, at: now, into: &decisions)
-                decisions.append(.failover(provider: provider, at: now))
-            } else if clear && consecutiveSuccesses >= policy.clearConsecutive {
+                // An outage that has lasted min_outage, shown by min_samples probes, ending in a failure streak.
+                fail(at: now, policy: policy, into: &decisions)
+            } else if clear && consecutiveSuccesses >= policy.clearConsecutive && brownout.score == 0 {
                 suspectSince = nil
                 move(to: .healthy, at: now, into: &decisions)
             }
         case .failing:
             if consecutiveSuccesses >= policy.clearConsecutive {
                 recoveringSince = now
+                recovery = RecoveryEvidence()
+                brownout.reset()  // a relapse must show itself afresh
                 move(to: .recovering, at: now, into: &decisions)
             }
         case .recovering:
-            if tripped {
+            // A relapse, hard or moderate, goes back to failing (the failover is still in place).
+            if tripped || brownout.tripped(policy, at: now) {
                 recoveringSince = nil
                 move(to: .failing, at: now, into: &decisions)
-            } else if let since = recoveringSince, now - since >= requiredHealthy(policy), clear {
+            } else if let since = recoveringSince, now - since >= requiredHealthy(policy), clear,
+                recovery.showsRateBelow(policy.restoreErrorRate)
+            {
                 recoveringSince = nil
                 suspectSince = nil
                 lastRestore = now
@@ -139,6 +163,12 @@ public struct ProviderHealth: Sendable, Equatable {
                 decisions.append(.restore(provider: provider, at: now))
             }
         }
+    }
+
+    private mutating func fail(at now: Double, policy: HealthPolicy, into decisions: inout [HealthDecision]) {
+        escalation = lastRestore.map { now - $0 < policy.reflapWindow } == true ? escalation + 1 : 0
+        move(to: .failing, at: now, into: &decisions)
+        decisions.append(.failover(provider: provider, at: now))
     }
 
     /// The agent restarted while this provider was failed over (its ownership record says so):
@@ -160,6 +190,7 @@ public struct ProviderHealth: Sendable, Equatable {
         suspectSince = nil
         outageSince = nil
         consecutiveFailures = 0
+        brownout.reset()
         samples.removeAll()
         head = 0
         move(to: .healthy, at: now, into: &decisions)
@@ -171,8 +202,16 @@ public struct ProviderHealth: Sendable, Equatable {
         state = next
     }
 
+    /// A failed probe overlapped by a success that answered after it started failed after that
+    /// answer: its failure starts there (a long probe that times out just as an outage begins does
+    /// not date the outage back by its whole wait).
     private mutating func record(_ weight: Double, at now: Double, start: Double, policy: HealthPolicy) {
-        samples.append((now, start, weight))
+        if weight > 0 {
+            samples.append((now, max(start, lastAnswer), weight))
+        } else {
+            samples.append((now, start, weight))
+            lastAnswer = max(lastAnswer, now)
+        }
         while head < samples.count, samples[head].t < now - policy.window { head += 1 }
         if head > 256 && head * 2 > samples.count {
             samples.removeFirst(head)

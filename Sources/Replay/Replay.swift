@@ -1,14 +1,19 @@
+import AgentCore
 import Health
 import ProbeResults
 import Scenarios
 
-/// Runs the agent's real scheduler and health machine against a scenario in virtual time:
-/// no network, no clock, the same decisions every run.
+/// Runs the agent's real core (``AgentCore``: the health machine, modes, pause, the cap on
+/// failovers per hour) and its scheduler against a scenario in virtual time: no network, no clock,
+/// the same decisions every run. A failover or restore is counted when the core executes or
+/// proposes it.
 public enum Replay {
     public struct Options: Sendable {
         public var policy: HealthPolicy
-        /// The mode failover events report (`propose` or `perform`).
+        /// How failovers are carried out (`propose` or `perform`); restores are performed.
         public var mode: String
+        /// The agent's cap; past it the core only pages.
+        public var maxFailoversPerHour: Int
         /// One `probe` line per probe.
         public var verbose: Bool
         /// A probe with no answer ends after this many seconds (class `timeout`).
@@ -18,11 +23,12 @@ public enum Replay {
         public var plan: @Sendable (_ provider: String, _ failing: [String]) -> (targets: [String], overrideJSON: String)
 
         public init(
-            policy: HealthPolicy = HealthPolicy(), mode: String = "propose", verbose: Bool = false, probeTimeout: Double = 10,
+            policy: HealthPolicy = HealthPolicy(), mode: String = "propose", maxFailoversPerHour: Int = 3, verbose: Bool = false, probeTimeout: Double = 10,
             plan: @escaping @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, _ in ([], "{}") }
         ) {
             self.policy = policy
             self.mode = mode
+            self.maxFailoversPerHour = maxFailoversPerHour
             self.verbose = verbose
             self.probeTimeout = probeTimeout
             self.plan = plan
@@ -107,7 +113,10 @@ public enum Replay {
     /// Replays `scenario`, handing each JSON line to `emit` as it happens; the summary line last.
     public static func run(_ scenario: Scenario, options: Options, emit: (String) -> Void) -> Report {
         let policy = options.policy
-        var monitor = HealthMonitor(providers: scenario.providerNames, policy: policy)
+        // The core needs a target to act on; the plan names the real ones when a config gives them.
+        let settings = AgentCore.Settings(
+            targets: [(name: "replay", mode: ActionMode(rawValue: options.mode) ?? .propose)], maxFailoversPerHour: options.maxFailoversPerHour)
+        var core = AgentCore(settings: settings, providers: scenario.providerNames, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
         var report = Report(duration: scenario.duration)
@@ -119,7 +128,7 @@ public enum Replay {
             case .start(let at):
                 stream.inFlight.append((at, sampler.outcome(of: provider, at: at)))
                 stream.lastStart = at
-                stream.nextStart = scheduler.nextStart(lastStart: at, now: at, health: monitor.providers[provider])
+                stream.nextStart = scheduler.nextStart(lastStart: at, now: at, health: core.monitor.providers[provider])
             case .completion(let index, let completedAt):
                 let probe = stream.inFlight.remove(at: index)
                 report.probesByProvider[provider, default: 0] += 1
@@ -128,22 +137,31 @@ public enum Replay {
                     emit(#"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(provider)),"class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#)
                 }
                 let observation = Observation(provider: provider, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt, completedAt: completedAt)
-                for decision in monitor.observe(observation) {
+                let commands = core.observe(observation)
+                for decision in core.lastDecisions {
                     switch decision {
-                    case .failover(let provider, let t):
-                        failing.insert(provider)
-                        report.actions.append(Action(action: .failover, provider: provider, t: t))
-                        let plan = options.plan(provider, failing.sorted())
-                        emit(EventLine.failover(provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
-                    case .restore(let provider, let t):
-                        failing.remove(provider)
-                        report.actions.append(Action(action: .restore, provider: provider, t: t))
-                        emit(EventLine.restore(provider, at: t, targets: options.plan(provider, failing.sorted()).targets))
-                    default:
-                        emit(EventLine.json(decision))
+                    case .failover, .restore: break
+                    default: emit(EventLine.json(decision))
                     }
                 }
-                stream.nextStart = scheduler.nextStart(lastStart: stream.lastStart, now: completedAt, health: monitor.providers[provider])
+                for command in commands {
+                    switch command {
+                    case .execute(let kind, let provider, _, _), .propose(let kind, let provider, _):
+                        let t = completedAt
+                        if kind == .failover {
+                            failing.insert(provider)
+                            report.actions.append(Action(action: .failover, provider: provider, t: t))
+                            let plan = options.plan(provider, failing.sorted())
+                            emit(EventLine.failover(provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
+                        } else {
+                            failing.remove(provider)
+                            report.actions.append(Action(action: .restore, provider: provider, t: t))
+                            emit(EventLine.restore(provider, at: t, targets: options.plan(provider, failing.sorted()).targets))
+                        }
+                    case .alert: break
+                    }
+                }
+                stream.nextStart = scheduler.nextStart(lastStart: stream.lastStart, now: completedAt, health: core.monitor.providers[provider])
             }
             streams[provider] = stream
         }

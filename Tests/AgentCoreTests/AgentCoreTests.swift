@@ -20,7 +20,8 @@ struct Driver {
         }
     }
     mutating func outage(_ provider: String = "vertex") { probe(provider, .ok, count: 6, every: 10); probe(provider, .http5xx, count: 20, every: 2) }
-    mutating func recovery(_ provider: String = "vertex", probes: Int = 25) { probe(provider, .ok, count: probes, every: 10) }
+    /// Health as the live scheduler probes a recovery: every confirm_interval (2 s), for over min_healthy.
+    mutating func recovery(_ provider: String = "vertex", probes: Int = 100) { probe(provider, .ok, count: probes, every: 2) }
 
     var executes: [AgentCommand] { commands.filter { if case .execute = $0 { true } else { false } } }
     var proposes: [AgentCommand] { commands.filter { if case .propose = $0 { true } else { false } } }
@@ -88,7 +89,7 @@ struct Driver {
         var d = Driver(cap: 2)
         for _ in 0..<3 {
             d.outage()
-            d.recovery(probes: 80)  // a re-trip doubles the healthy time a restore needs
+            d.recovery(probes: 400)  // a re-trip doubles the healthy time a restore needs (180, 360, 720 s)
         }
         #expect(d.now < 3600)
         #expect(d.executes.filter { if case .execute(.failover, _, _, _) = $0 { true } else { false } }.count == 2)

@@ -67,7 +67,7 @@ import Testing
               confirm_interval: 100ms
               window: 3s
               min_outage: 1s
-              min_healthy: 1s
+              min_healthy: 3s
               max_healthy: 5s
               reflap_window: 3s
               blind_window: 1s

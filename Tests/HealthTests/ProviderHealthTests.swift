@@ -95,11 +95,11 @@ struct Feed {
         feed.probe("vertex", .http5xx, count: 6, every: 2)  // relapse while recovering
         #expect(feed.monitor.state(of: "vertex") == .failing)
         #expect(feed.actions("failover").count == 1)
-        feed.probe("vertex", .ok, count: 3, every: 10)
-        let recoveredAt = feed.now - 10
-        feed.probe("vertex", .ok, count: 10, every: 10)
+        feed.probe("vertex", .ok, count: 3, every: 2)  // recovering is probed every confirm_interval
+        let recoveredAt = feed.now - 2
+        feed.probe("vertex", .ok, count: 55, every: 2)
         #expect(feed.actions("restore").count == 0, "not before 120 s healthy")
-        feed.probe("vertex", .ok, count: 3, every: 10)
+        feed.probe("vertex", .ok, count: 5, every: 2)
         let restores = feed.actions("restore")
         #expect(restores.count == 1)
         #expect(restores.first!.1 - recoveredAt >= 120)
@@ -115,7 +115,7 @@ struct Feed {
         for _ in 0..<4 {
             feed.probe("vertex", .http5xx, count: 20, every: 2)
             required.append(feed.monitor.providers["vertex"]!.requiredHealthy(policy))
-            feed.probe("vertex", .ok, count: 40, every: 10)
+            feed.probe("vertex", .ok, count: 400, every: 1)  // recovering is probed closely: health must be shown
         }
         #expect(feed.actions("failover").count == 4)
         #expect(feed.actions("restore").count == 4)
@@ -214,19 +214,27 @@ struct Feed {
 }
 
 @Suite struct ProbeSchedulerTests {
-    @Test func steadyUntilAFailureThenQuickUntilItClears() {
+    /// Steady when all is well; every `brownout_interval` while a failure is recent or brownout
+    /// evidence stands; every `confirm_interval` while recovering; steady again once failed over.
+    @Test func steadyUntilAFailureThenQuickWhileItIsInQuestion() {
         var feed = Feed(["vertex"])
         let scheduler = ProbeScheduler(policy: feed.monitor.policy)
-        #expect(scheduler.interval(for: feed.monitor.providers["vertex"]) == 10)
+        func interval() -> Double { scheduler.interval(for: feed.monitor.providers["vertex"], at: feed.now) }
+        #expect(interval() == 10)
         feed.probe("vertex", .http5xx)
-        #expect(scheduler.interval(for: feed.monitor.providers["vertex"]) == 2)
-        feed.probe("vertex", .ok, count: 2)
-        #expect(scheduler.interval(for: feed.monitor.providers["vertex"]) == 2)
-        feed.probe("vertex", .ok)
-        #expect(scheduler.interval(for: feed.monitor.providers["vertex"]) == 10)
+        #expect(interval() == feed.monitor.policy.brownoutInterval, "a failure: watch closely")
+        feed.probe("vertex", .ok, count: 5)
+        #expect(feed.monitor.providers["vertex"]?.brownout.score == 0)
+        #expect(interval() == feed.monitor.policy.brownoutInterval, "still within brownout_watch of the failure")
+        feed.probe("vertex", .ok, count: 20)
+        #expect(interval() == 10, "cleared, and the failure is over 30 s old")
         feed.probe("vertex", .http5xx, count: 20)
         #expect(feed.monitor.state(of: "vertex") == .failing)
-        #expect(scheduler.interval(for: feed.monitor.providers["vertex"]) == 10, "failed over: no need to confirm")
+        #expect(interval() == 10, "failed over: nothing to decide quickly")
+        feed.probe("vertex", .ok, count: 3)
+        #expect(feed.monitor.state(of: "vertex") == .recovering)
+        feed.probe("vertex", .ok, count: 30)
+        #expect(interval() == 2, "a recovery shows its health with enough probes")
     }
 
     @Test func nextStartsOneIntervalOnAndProvidersAreStaggered() {

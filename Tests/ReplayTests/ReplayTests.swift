@@ -141,3 +141,32 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
         #expect(ExpectationCheck.violations(expected: [expected[0]], actions: twice) == ["false failover of vertex at 620s"])
     }
 }
+
+/// Replay runs the agent's real core: its cap on failovers per hour and its modes apply.
+@Suite struct ReplayCoreTests {
+    func outages(_ names: [String]) -> Scenario {
+        let providers = names.enumerated().map { index, name -> (name: String, phases: [Scenario.Phase]) in
+            (name, [
+                Scenario.Phase(at: 0, latencyP50: 0.4, latencyP99: 1, failureRate: 0, failureClass: .http5xx),
+                Scenario.Phase(at: 300 + 600 * Double(index), failureRate: 1), Scenario.Phase(at: 420 + 600 * Double(index), failureRate: 0),
+            ])
+        }
+        return Scenario(name: "outages", seed: 3, duration: 3000, providers: providers, agentNetwork: [], expectedActions: nil)
+    }
+
+    @Test func theCapOnFailoversPerHourHolds() {
+        let scenario = outages(["a", "b", "c", "d"])
+        let capped = Replay.run(scenario, options: .init(maxFailoversPerHour: 2)) { _ in }
+        #expect(capped.actions.filter { $0.action == .failover }.map(\.provider) == ["a", "b"])
+        let free = Replay.run(scenario, options: .init(maxFailoversPerHour: 10)) { _ in }
+        #expect(free.actions.filter { $0.action == .failover }.map(\.provider) == ["a", "b", "c", "d"])
+    }
+
+    @Test func performAndProposeDecideTheSameMoments() {
+        let scenario = outages(["a", "b"])
+        let propose = Replay.run(scenario, options: .init(mode: "propose")) { _ in }
+        let perform = Replay.run(scenario, options: .init(mode: "perform")) { _ in }
+        #expect(propose.actions == perform.actions)
+        #expect(propose.actions.count == 4)
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Evidence that a provider fails more often than its noise: a one-sided CUSUM (Page's test) of the
+/// log-likelihood ratio between a failure rate of `brownout_rate` and one of `brownout_baseline`.
+/// Each probe adds its evidence, and the score never goes below zero, so it rises steadily while a
+/// provider fails a third of its requests and stays near zero under ordinary noise. The test knows
+/// how many probes it has seen: every probe is one step.
+///
+/// Only failures of full weight count: a rate limit (usually our own quota, weighted ½) is left to
+/// the hard-outage rule. A run of failures in a row counts only its first two probes: a run is what a short spike or a
+/// hard outage looks like, and the hard-outage rule judges those; what is left is the evidence of
+/// a rate of independent failures, which is what a brownout is.
+public struct BrownoutEvidence: Sendable, Equatable {
+    /// The CUSUM score: trips at `brownout_threshold`.
+    public private(set) var score = 0.0
+    /// When the score rose from zero after resting there a minute: the brownout's onset, as far as
+    /// the evidence goes (a brief touch of zero inside a ragged brownout does not move it).
+    public private(set) var since: Double?
+    private var zeroSince: Double?
+    private var lastFailure: Double?
+    private var run = 0
+    /// How far back "still failing" looks: 10 s, about 50 probes at the brownout cadence.
+    static let recentSpan = 10.0
+    /// The counted outcomes of the last `recentSpan` seconds (start time, counted failure).
+    private var recent: [(t: Double, failed: Bool)] = []
+    private var recentHead = 0
+    private var recentFailures = 0
+
+    public init() {}
+
+    public static func == (a: BrownoutEvidence, b: BrownoutEvidence) -> Bool { a.score == b.score && a.since == b.since }
+
+    /// Adds one probe's evidence: `weight` is its failure weight (0 for a success, 1 for a failure).
+    public mutating func add(weight: Double, startedAt: Double, policy: HealthPolicy) {
+        let failed = weight >= 1
+        run = failed ? run + 1 : 0
+        if failed { lastFailure = startedAt }
+        let counted = failed && run <= 2 ? 1.0 : 0.0
+        remember(counted > 0, at: startedAt, span: Self.recentSpan)
+        let p0 = policy.brownoutBaseline, p1 = policy.brownoutRate
+        let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
+        if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
+        score = min(max(0, score + step), 1.5 * policy.brownoutThreshold)  // bounded: a long incident is not remembered forever
+        if score > 0 {
+            zeroSince = nil
+        } else if zeroSince == nil {
+            zeroSince = startedAt
+        }
+    }
+
+    /// A sustained rate of failures beyond the noise is shown, for at least `brownout_min_duration`
+    /// (a brownout of a minute or two is over before a redeploy could land).
+    /// The failures must also still be there: over the last 10 s the rate is at least
+    /// `brownout_baseline`, so a burst that has ended is not acted on while its score decays.
+    public func tripped(_ policy: HealthPolicy, at now: Double) -> Bool {
+        score >= policy.brownoutThreshold && since.map { now - $0 >= policy.brownoutMinDuration } == true
+            && Double(recentFailures) >= policy.brownoutBaseline * Double(recent.count - recentHead)
+    }
+
+    private mutating func remember(_ failed: Bool, at t: Double, span: Double) {
+        recent.append((t, failed))
+        if failed { recentFailures += 1 }
+        while recentHead < recent.count, recent[recentHead].t < t - span {
+            if recent[recentHead].failed { recentFailures -= 1 }
+            recentHead += 1
+        }
+        if recentHead > 1024, recentHead * 2 > recent.count {
+            recent.removeFirst(recentHead)
+            recentHead = 0
+        }
+    }
+
+    /// The onset to report, once tripped.
+    public var onset: Double? { since }
+
+    /// Evidence to watch closely, so it is decided sooner either way: a score above zero, or a
+    /// failure in the last `brownout_watch` (near zero the walk would otherwise crawl at the steady
+    /// cadence while a brownout is under way).
+    public func watching(_ policy: HealthPolicy, at now: Double) -> Bool {
+        score > 0 || lastFailure.map { now - $0 < policy.brownoutWatch } == true
+    }
+
+    public mutating func reset() {
+        score = 0
+        since = nil
+        zeroSince = nil
+        lastFailure = nil
+        run = 0
+        recent = []
+        recentHead = 0
+        recentFailures = 0
+    }
+}
+
+/// The probes of a recovery over its last `min_healthy` (as escalated): a restore needs their
+/// failure rate shown below `restore_error_rate` with 95 % confidence (the Wilson score bound), so
+/// health is shown throughout, not assumed from a lucky streak or averaged with the outage.
+public struct RecoveryEvidence: Sendable, Equatable {
+    private var samples: [(t: Double, weight: Double)] = []
+    private var head = 0
+    public private(set) var failures = 0.0
+
+    public init() {}
+
+    public var count: Int { samples.count - head }
+
+    public static func == (a: RecoveryEvidence, b: RecoveryEvidence) -> Bool { a.count == b.count && a.failures == b.failures }
+
+    public mutating func add(weight: Double, at t: Double, keeping span: Double) {
+        samples.append((t, weight))
+        failures += weight
+        while head < samples.count, samples[head].t < t - span {
+            failures -= samples[head].weight
+            head += 1
+        }
+        if head > 4096 && head * 2 > samples.count {
+            samples.removeFirst(head)
+            head = 0
+        }
+    }
+
+    public func showsRateBelow(_ rate: Double) -> Bool {
+        guard count > 0 else { return false }
+        let n = Double(count), p = min(1, max(0, failures) / n), z = 1.645
+        let upper = (p + z * z / (2 * n) + z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
+        return upper < rate
+    }
+}
