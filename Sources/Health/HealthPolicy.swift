@@ -3,7 +3,7 @@ import ProbeResults
 /// Every threshold the health machine and the probe scheduler use. Times are in seconds.
 /// README's "Health policy" section gives each one's default and the reason for it.
 public struct HealthPolicy: Sendable, Equatable {
-    public var steadyInterval = 10.0
+    public var steadyInterval = 5.0
     public var confirmInterval = 2.0
     /// Probes of one provider in flight at once (confirmation probes may overlap a hanging one).
     public var maxInFlight = 64
@@ -31,7 +31,7 @@ public struct HealthPolicy: Sendable, Equatable {
     /// How long a brownout must have lasted before it trips.
     public var brownoutMinDuration = 130.0
     /// Probe cadence while brownout evidence accumulates.
-    public var brownoutInterval = 0.2
+    public var brownoutInterval = 0.1
     /// How long after a failure the brownout test keeps probing at `brownout_interval`.
     public var brownoutWatch = 30.0
     /// A restore needs the failure rate since recovery began shown below this with 95 % confidence.

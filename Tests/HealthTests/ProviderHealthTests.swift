@@ -220,17 +220,17 @@ struct Feed {
         var feed = Feed(["vertex"])
         let scheduler = ProbeScheduler(policy: feed.monitor.policy)
         func interval() -> Double { scheduler.interval(for: feed.monitor.providers["vertex"], at: feed.now) }
-        #expect(interval() == 10)
+        #expect(interval() == feed.monitor.policy.steadyInterval)
         feed.probe("vertex", .http5xx)
         #expect(interval() == feed.monitor.policy.brownoutInterval, "a failure: watch closely")
         feed.probe("vertex", .ok, count: 5)
         #expect(feed.monitor.providers["vertex"]?.brownout.score == 0)
         #expect(interval() == feed.monitor.policy.brownoutInterval, "still within brownout_watch of the failure")
         feed.probe("vertex", .ok, count: 20)
-        #expect(interval() == 10, "cleared, and the failure is over 30 s old")
+        #expect(interval() == feed.monitor.policy.steadyInterval, "cleared, and the failure is over 30 s old")
         feed.probe("vertex", .http5xx, count: 20)
         #expect(feed.monitor.state(of: "vertex") == .failing)
-        #expect(interval() == 10, "failed over: nothing to decide quickly")
+        #expect(interval() == feed.monitor.policy.steadyInterval, "failed over: nothing to decide quickly")
         feed.probe("vertex", .ok, count: 3)
         #expect(feed.monitor.state(of: "vertex") == .recovering)
         feed.probe("vertex", .ok, count: 30)
@@ -239,9 +239,9 @@ struct Feed {
 
     @Test func nextStartsOneIntervalOnAndProvidersAreStaggered() {
         let scheduler = ProbeScheduler(policy: HealthPolicy())
-        #expect(scheduler.nextStart(lastStart: 0, now: 0.3, health: nil) == 10)
+        #expect(scheduler.nextStart(lastStart: 0, now: 0.3, health: nil) == 5)
         #expect(scheduler.nextStart(lastStart: 0, now: 12, health: nil) == 12, "overdue: now")
-        #expect(scheduler.firstProbes(["a", "b"]).map(\.at) == [0, 5])
+        #expect(scheduler.firstProbes(["a", "b"]).map(\.at) == [0, 2.5])
     }
 
     @Test func weightsOfOurOwnFaultsAreAlwaysZero() {
