@@ -21,14 +21,11 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// the evidence goes (a brief touch of zero inside a ragged brownout does not move it).
     public private(set) var since: Double?
     private var zeroSince: Double?
-    private var lastFailure: Double?
     private var run = 0
-    /// How far back "still failing" looks: 10 s, about 50 probes at the brownout cadence.
-    static let recentSpan = 10.0
-    /// The counted outcomes of the last `recentSpan` seconds (start time, counted failure).
-    private var recent: [(t: Double, failed: Bool)] = []
-    private var recentHead = 0
-    private var recentFailures = 0
+    /// Counted outcomes of the last 10 s (about 100 probes at the brownout cadence): "still failing".
+    private var lastSeconds = SlidingCount(span: 10)
+    /// Counted outcomes of the last `brownout_watch`: whether to keep probing closely.
+    private var watched: SlidingCount?
 
     public init() {}
 
@@ -38,9 +35,10 @@ public struct BrownoutEvidence: Sendable, Equatable {
     public mutating func add(weight: Double, startedAt: Double, policy: HealthPolicy) {
         let failed = weight >= 1
         run = failed ? run + 1 : 0
-        if failed { lastFailure = startedAt }
         let counted = failed && run <= 2 ? 1.0 : 0.0
-        remember(counted > 0, at: startedAt, span: Self.recentSpan)
+        lastSeconds.add(counted > 0, at: startedAt)
+        if watched == nil { watched = SlidingCount(span: policy.brownoutWatch) }
+        watched?.add(counted > 0, at: startedAt)
         let p0 = policy.brownoutBaseline, p1 = policy.brownoutRate
         let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
         if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
@@ -53,46 +51,58 @@ public struct BrownoutEvidence: Sendable, Equatable {
     }
 
     /// A sustained rate of failures beyond the noise is shown, for at least `brownout_min_duration`
-    /// (a brownout of a minute or two is over before a redeploy could land).
-    /// The failures must also still be there: over the last 10 s the rate is at least
-    /// `brownout_baseline`, so a burst that has ended is not acted on while its score decays.
+    /// (a brownout of a minute or two is over before a redeploy could land). The failures must also
+    /// still be there: over the last 10 s the rate is at least `brownout_baseline`, so a burst that
+    /// has ended is not acted on while its score decays.
     public func tripped(_ policy: HealthPolicy, at now: Double) -> Bool {
         score >= policy.brownoutThreshold && since.map { now - $0 >= policy.brownoutMinDuration } == true
-            && Double(recentFailures) >= policy.brownoutBaseline * Double(recent.count - recentHead)
-    }
-
-    private mutating func remember(_ failed: Bool, at t: Double, span: Double) {
-        recent.append((t, failed))
-        if failed { recentFailures += 1 }
-        while recentHead < recent.count, recent[recentHead].t < t - span {
-            if recent[recentHead].failed { recentFailures -= 1 }
-            recentHead += 1
-        }
-        if recentHead > 1024, recentHead * 2 > recent.count {
-            recent.removeFirst(recentHead)
-            recentHead = 0
-        }
+            && Double(lastSeconds.failures) >= policy.brownoutBaseline * Double(lastSeconds.count)
     }
 
     /// The onset to report, once tripped.
     public var onset: Double? { since }
 
-    /// Evidence to watch closely, so it is decided sooner either way: a score above zero, or a
-    /// failure in the last `brownout_watch` (near zero the walk would otherwise crawl at the steady
-    /// cadence while a brownout is under way).
+    /// Evidence to watch closely, so it is decided sooner either way: a score above zero (one
+    /// failure is enough to look closer), or failures over the last `brownout_watch` at half of
+    /// `brownout_baseline` or more (out of at least 20 probes), so a brownout whose walk touches
+    /// zero stays watched while a provider failing 1 % soon goes back to the steady cadence.
     public func watching(_ policy: HealthPolicy, at now: Double) -> Bool {
-        score > 0 || lastFailure.map { now - $0 < policy.brownoutWatch } == true
+        guard let watched else { return false }
+        return score > 0 || Double(watched.failures) >= policy.brownoutBaseline / 2 * Double(max(watched.count, 20))
     }
 
     public mutating func reset() {
         score = 0
         since = nil
         zeroSince = nil
-        lastFailure = nil
         run = 0
-        recent = []
-        recentHead = 0
-        recentFailures = 0
+        lastSeconds = SlidingCount(span: lastSeconds.span)
+        watched = nil
+    }
+}
+
+/// Outcomes over the last `span` seconds: how many, and how many failed.
+struct SlidingCount: Sendable {
+    let span: Double
+    private var outcomes: [(t: Double, failed: Bool)] = []
+    private var head = 0
+    private(set) var failures = 0
+
+    init(span: Double) { self.span = span }
+
+    var count: Int { outcomes.count - head }
+
+    mutating func add(_ failed: Bool, at t: Double) {
+        outcomes.append((t, failed))
+        if failed { failures += 1 }
+        while head < outcomes.count, outcomes[head].t < t - span {
+            if outcomes[head].failed { failures -= 1 }
+            head += 1
+        }
+        if head > 1024, head * 2 > outcomes.count {
+            outcomes.removeFirst(head)
+            head = 0
+        }
     }
 }
 

@@ -214,20 +214,23 @@ struct Feed {
 }
 
 @Suite struct ProbeSchedulerTests {
-    /// Steady when all is well; every `brownout_interval` while a failure is recent or brownout
-    /// evidence stands; every `confirm_interval` while recovering; steady again once failed over.
+    /// Steady when all is well; every `brownout_interval` while brownout evidence stands or recent
+    /// failures reach half the noise rate; every `confirm_interval` while recovering; steady again
+    /// once failed over.
     @Test func steadyUntilAFailureThenQuickWhileItIsInQuestion() {
         var feed = Feed(["vertex"])
         let scheduler = ProbeScheduler(policy: feed.monitor.policy)
         func interval() -> Double { scheduler.interval(for: feed.monitor.providers["vertex"], at: feed.now) }
         #expect(interval() == feed.monitor.policy.steadyInterval)
         feed.probe("vertex", .http5xx)
-        #expect(interval() == feed.monitor.policy.brownoutInterval, "a failure: watch closely")
-        feed.probe("vertex", .ok, count: 5)
+        #expect(interval() == feed.monitor.policy.brownoutInterval, "a failure: look closer")
+        feed.probe("vertex", .ok, count: 5, every: 0.1)
         #expect(feed.monitor.providers["vertex"]?.brownout.score == 0)
-        #expect(interval() == feed.monitor.policy.brownoutInterval, "still within brownout_watch of the failure")
-        feed.probe("vertex", .ok, count: 20)
-        #expect(interval() == feed.monitor.policy.steadyInterval, "cleared, and the failure is over 30 s old")
+        #expect(interval() == feed.monitor.policy.steadyInterval, "one failure in 30 s is noise: steady again")
+        feed.brownout("vertex", failingOneIn: 8, for: 20, every: 0.1)
+        #expect(interval() == feed.monitor.policy.brownoutInterval, "12 % failing: watched, whatever the score")
+        feed.probe("vertex", .ok, count: 400, every: 0.1)
+        #expect(interval() == feed.monitor.policy.steadyInterval, "cleared")
         feed.probe("vertex", .http5xx, count: 20)
         #expect(feed.monitor.state(of: "vertex") == .failing)
         #expect(interval() == feed.monitor.policy.steadyInterval, "failed over: nothing to decide quickly")
