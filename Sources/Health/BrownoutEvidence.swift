@@ -23,9 +23,9 @@ public struct BrownoutEvidence: Sendable, Equatable {
     private var zeroSince: Double?
     private var run = 0
     /// Counted outcomes of the last 10 s (about 100 probes at the brownout cadence): "still failing".
-    private var lastSeconds = SlidingCount(span: 10)
+    private var lastSeconds = SlidingSum(span: 10)
     /// Counted outcomes of the last `brownout_watch`: whether to keep probing closely.
-    private var watched: SlidingCount?
+    private var watched: SlidingSum?
 
     public init() {}
 
@@ -36,9 +36,9 @@ public struct BrownoutEvidence: Sendable, Equatable {
         let failed = weight >= 1
         run = failed ? run + 1 : 0
         let counted = failed && run <= 2 ? 1.0 : 0.0
-        lastSeconds.add(counted > 0, at: startedAt)
-        if watched == nil { watched = SlidingCount(span: policy.brownoutWatch) }
-        watched?.add(counted > 0, at: startedAt)
+        lastSeconds.add(counted, at: startedAt)
+        if watched == nil { watched = SlidingSum(span: policy.brownoutWatch) }
+        watched?.add(counted, at: startedAt)
         let p0 = policy.brownoutBaseline, p1 = policy.brownoutRate
         let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
         if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
@@ -56,7 +56,7 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// has ended is not acted on while its score decays.
     public func tripped(_ policy: HealthPolicy, at now: Double) -> Bool {
         score >= policy.brownoutThreshold && since.map { now - $0 >= policy.brownoutMinDuration } == true
-            && Double(lastSeconds.failures) >= policy.brownoutBaseline * Double(lastSeconds.count)
+            && lastSeconds.sum >= policy.brownoutBaseline * Double(lastSeconds.count)
     }
 
     /// The onset to report, once tripped.
@@ -68,7 +68,7 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// zero stays watched while a provider failing 1 % soon goes back to the steady cadence.
     public func watching(_ policy: HealthPolicy, at now: Double) -> Bool {
         guard let watched else { return false }
-        return score > 0 || Double(watched.failures) >= policy.brownoutBaseline / 2 * Double(max(watched.count, 20))
+        return score > 0 || watched.sum >= policy.brownoutBaseline / 2 * Double(max(watched.count, 20))
     }
 
     public mutating func reset() {
@@ -76,31 +76,31 @@ public struct BrownoutEvidence: Sendable, Equatable {
         since = nil
         zeroSince = nil
         run = 0
-        lastSeconds = SlidingCount(span: lastSeconds.span)
+        lastSeconds = SlidingSum(span: lastSeconds.span)
         watched = nil
     }
 }
 
-/// Outcomes over the last `span` seconds: how many, and how many failed.
-struct SlidingCount: Sendable {
-    let span: Double
-    private var outcomes: [(t: Double, failed: Bool)] = []
+/// Weights over the last `span` seconds: how many, and their sum (failures count 1, or their weight).
+struct SlidingSum: Sendable {
+    var span: Double
+    private var entries: [(t: Double, weight: Double)] = []
     private var head = 0
-    private(set) var failures = 0
+    private(set) var sum = 0.0
 
     init(span: Double) { self.span = span }
 
-    var count: Int { outcomes.count - head }
+    var count: Int { entries.count - head }
 
-    mutating func add(_ failed: Bool, at t: Double) {
-        outcomes.append((t, failed))
-        if failed { failures += 1 }
-        while head < outcomes.count, outcomes[head].t < t - span {
-            if outcomes[head].failed { failures -= 1 }
+    mutating func add(_ weight: Double, at t: Double) {
+        entries.append((t, weight))
+        sum += weight
+        while head < entries.count, entries[head].t < t - span {
+            sum -= entries[head].weight
             head += 1
         }
-        if head > 1024, head * 2 > outcomes.count {
-            outcomes.removeFirst(head)
+        if head > 1024, head * 2 > entries.count {
+            entries.removeFirst(head)
             head = 0
         }
     }
@@ -110,27 +110,18 @@ struct SlidingCount: Sendable {
 /// failure rate shown below `restore_error_rate` with 95 % confidence (the Wilson score bound), so
 /// health is shown throughout, not assumed from a lucky streak or averaged with the outage.
 public struct RecoveryEvidence: Sendable, Equatable {
-    private var samples: [(t: Double, weight: Double)] = []
-    private var head = 0
-    public private(set) var failures = 0.0
+    private var window = SlidingSum(span: .infinity)
 
     public init() {}
 
-    public var count: Int { samples.count - head }
+    public var count: Int { window.count }
+    public var failures: Double { window.sum }
 
     public static func == (a: RecoveryEvidence, b: RecoveryEvidence) -> Bool { a.count == b.count && a.failures == b.failures }
 
     public mutating func add(weight: Double, at t: Double, keeping span: Double) {
-        samples.append((t, weight))
-        failures += weight
-        while head < samples.count, samples[head].t < t - span {
-            failures -= samples[head].weight
-            head += 1
-        }
-        if head > 4096 && head * 2 > samples.count {
-            samples.removeFirst(head)
-            head = 0
-        }
+        window.span = span
+        window.add(weight, at: t)
     }
 
     public func showsRateBelow(_ rate: Double) -> Bool {
