@@ -59,9 +59,6 @@ public struct BrownoutEvidence: Sendable, Equatable {
             && lastSeconds.sum >= policy.brownoutBaseline * Double(lastSeconds.count)
     }
 
-    /// The onset to report, once tripped.
-    public var onset: Double? { since }
-
     /// Evidence to watch closely, so it is decided sooner either way: a score above zero (one
     /// failure is enough to look closer), or failures over the last `brownout_watch` at half of
     /// `brownout_baseline` or more (out of at least 20 probes), so a brownout whose walk touches
