@@ -39,9 +39,10 @@ let package = Package(
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults"], swiftSettings: optimised),
+        .target(name: "Lifecycle", swiftSettings: strict),
+        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults", "Lifecycle"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),
-        .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership", "Lifecycle"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "AgentCore", "ProbeResults"], swiftSettings: optimised),
         .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"], swiftSettings: strict),
         .target(
@@ -107,7 +108,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TelemetryTests", dependencies: ["Telemetry", "ProbeResults", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults"], swiftSettings: strict),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults", "Lifecycle"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP", "Secrets"],

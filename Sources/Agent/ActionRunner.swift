@@ -60,7 +60,7 @@ public struct ActionRunner: Sendable {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
         executor = prepared(executor, intent: intent)
-        let report = kind == .failover ? await executor.failover(provider: provider, apply: true) : await executor.restore(provider: provider, apply: true)
+        let report = await executor.perform(kind, provider: provider, apply: true, approval: proposal.map { "proposal \($0)" })
         return await finish(intent, report)
     }
 
@@ -81,7 +81,8 @@ public struct ActionRunner: Sendable {
         return (pending.action, pending.provider, await finish(intent, report, prefix: "settled from the secret's metadata: "))
     }
 
-    /// Finishes every intent a crash left open.
+    /// Finishes every intent a crash left open: its lifecycle, rebuilt from the journaled steps,
+    /// says what is left (see ``ActionLifecycle``); none of what was done is done again.
     public func recover() async -> [ActionReport] {
         var reports: [ActionReport] = []
         for intent in (try? await journal.openIntents()) ?? [] {
@@ -89,68 +90,19 @@ public struct ActionRunner: Sendable {
                 try? await journal.finish(intent.id, outcome: "abandoned: unknown target or action")
                 continue
             }
-            guard let checked = intent.step("checked").flatMap(CheckedStep.init) else {
+            guard intent.step("checked") != nil else {
                 try? await journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
                 continue
             }
             executor = prepared(executor, intent: intent.id)
-            let report: ActionReport
-            switch try? await executor.current() {
-            case let now? where now.value == checked.intended:
-                // The secret holds what this intent wrote: only the redeploy may be unfinished.
-                let retried = intent.step("job-retried").flatMap { Int($0.split(separator: " ").last ?? "") }
-                report = await executor.finishRedeploy(checkedPipeline: checked.pipeline, job: checked.job, jobName: checked.jobName, retried: retried)
-            case let now? where now.version != checked.secretVersion:
-                // Someone (another leader, a person) wrote since: the intent is stale; the health machine decides again.
-                try? await journal.finish(intent.id, outcome: "abandoned after restart: the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
+            let report = await executor.perform(kind, provider: intent.provider, apply: true, approval: intent.detail.isEmpty ? nil : intent.detail, journaled: intent.steps)
+            if case .nothingToDo(let why) = report.outcome, why.hasPrefix(TargetExecutor.abandoned) {
+                try? await journal.finish(intent.id, outcome: why)
                 continue
-            default:
-                // Nothing of it was written (or Vault cannot tell yet): decide again from the secret as it is.
-                report = kind == .failover ? await executor.failover(provider: intent.provider, apply: true) : await executor.restore(provider: intent.provider, apply: true)
             }
             reports.append(await finish(intent.id, report, prefix: "recovered after restart: "))
         }
         return reports
-    }
-}
-
-/// The `checked` step as journaled.
-struct CheckedStep {
-    var secretVersion: Int
-    var intended: String
-    var pipeline: Int
-    var job: Int
-    var jobName: String
-
-    init?(_ detail: String) {
-        guard let json = JSONValue.parse(Array(detail.utf8)), let version = json["secret_version"]?.int, let intended = json["intended"]?.string,
-            let pipeline = json["pipeline"]?.int, let job = json["job"]?.int, let jobName = json["job_name"]?.string
-        else { return nil }
-        (secretVersion, self.intended, self.pipeline, self.job, self.jobName) = (version, intended, pipeline, job, jobName)
-    }
-}
-
-extension ExecutionStep {
-    /// The step's name in the journal (`step:<name>`).
-    public var name: String {
-        switch self {
-        case .checked: "checked"
-        case .secretWritten: "secret-written"
-        case .jobRetried: "job-retried"
-        }
-    }
-
-    /// The step's journal detail; `checked` is JSON, read back after a restart.
-    public var detail: String {
-        switch self {
-        case .checked(let version, let intended, let pipeline, let sha, let job, let jobName):
-            String(decoding: JSONValue.object([
-                "secret_version": .number(Double(version)), "intended": .string(intended), "pipeline": .number(Double(pipeline)),
-                "sha": .string(sha), "job": .number(Double(job)), "job_name": .string(jobName),
-            ]).bytes, as: UTF8.self)
-        case .secretWritten(let version): "version \(version)"
-        case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
-        }
     }
 }
 

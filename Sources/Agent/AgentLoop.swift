@@ -274,7 +274,7 @@ public actor AgentLoop {
         if let proposal {
             let carriedOut: Bool
             switch report.outcome {
-            case .deployed, .nothingToDo, .interrupted: carriedOut = true
+            case .deployed, .written, .notVerified, .nothingToDo, .interrupted: carriedOut = true
             case .planned, .refused, .failed: carriedOut = false
             }
             _ = try? await parts.journal.transition(proposal, from: .approved, to: carriedOut ? .executed : .failed)
@@ -313,7 +313,10 @@ public actor AgentLoop {
             "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary), "sha": report.deploySHA.map { .string($0) } ?? .null,
         ]
         recentActions = Array(([JSONValue.object(entry)] + recentActions).prefix(20))
-        if case .deployed = report.outcome { if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) } }
+        switch report.outcome {
+        case .deployed, .written, .notVerified: if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) }
+        default: break
+        }
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         parts.log("\(kind.rawValue) of \(provider) on \(target): \(report.outcome.summary)")
         if !report.leftToPeople.isEmpty {
@@ -329,7 +332,12 @@ public actor AgentLoop {
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)", severity: .warning))
         case .deployed(let status) where status != "success":
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical))
+        case .notVerified(let why):
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)", severity: .critical))
         default: break
+        }
+        if let problem = report.changeRequestProblem {
+            page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/change-request", summary: "\(kind.rawValue) of \(provider) on \(target) went ahead without its change request: \(problem)", severity: .warning))
         }
     }
 

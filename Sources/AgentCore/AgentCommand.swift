@@ -1,10 +1,6 @@
+@_exported import Lifecycle
 import ProbeResults
 
-/// The two things the agent does to a target.
-public enum ActionKind: String, Sendable, Equatable { case failover, restore }
-
-/// How a target acts: page a person with a one-command approval, or act at once.
-public enum ActionMode: String, Sendable, Equatable { case propose, perform }
 
 /// Something a person should hear about. `resolve` closes the page with the same `dedupKey`.
 public struct Alert: Sendable, Equatable {

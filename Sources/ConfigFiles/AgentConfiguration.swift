@@ -165,10 +165,10 @@ public struct AgentConfiguration: Sendable {
 
 enum TargetLoader {
     static func parse(_ item: YAMLFields) throws(ConfigError) -> Target {
-        try item.rejectUnknownKeys(["name", "mode", "vault", "gitlab"])
+        try item.rejectUnknownKeys(["name", "mode", "vault", "gitlab", "change_request", "gateway", "restore_redeploy"])
         let name = try item.string("name")
         let modeText = try item.optionalString("mode") ?? "propose"
-        guard let mode = Target.Mode(rawValue: modeText) else { throw item.error("mode", "'\(modeText)' is not propose or perform") }
+        guard let mode = ActionMode(rawValue: modeText) else { throw item.error("mode", "'\(modeText)' is not propose or perform") }
         guard let vault = try item.optionalFields("vault") else { throw item.error(nil, "missing required field \(item.fieldPath("vault"))") }
         guard let gitlab = try item.optionalFields("gitlab") else { throw item.error(nil, "missing required field \(item.fieldPath("gitlab"))") }
         try vault.rejectUnknownKeys(["address", "namespace", "mount", "path", "key", "token_env", "token_file"])
@@ -187,7 +187,24 @@ enum TargetLoader {
             deployJob: deployJob, environment: try gitlab.optionalString("environment"), expedited: try gitlab.optionalBool("expedited") ?? false,
             token: try credential(gitlab), followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600)),
             pollInterval: try gitlab.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
-        return Target(name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings)
+        return Target(
+            name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings, changeRequest: try item.optionalFields("change_request").map(changeRequest),
+            gateway: try item.optionalFields("gateway").map(gateway), restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false)
+    }
+
+    private static func changeRequest(_ fields: YAMLFields) throws(ConfigError) -> ChangeRequestSettings {
+        try fields.rejectUnknownKeys(["project", "labels", "confidential"])
+        return ChangeRequestSettings(
+            project: try fields.string("project"), labels: try fields.optionalStrings("labels") ?? [], confidential: try fields.optionalBool("confidential") ?? false)
+    }
+
+    private static func gateway(_ fields: YAMLFields) throws(ConfigError) -> GatewaySettings {
+        try fields.rejectUnknownKeys(["url", "token_env", "token_file", "verify_timeout", "poll_interval"])
+        let hasToken = fields.has("token_env") || fields.has("token_file")
+        return GatewaySettings(
+            url: try url(fields, "url"), token: hasToken ? try credential(fields) : nil,
+            verifyTimeout: try fields.duration("verify_timeout", default: .seconds(900), max: .seconds(6 * 3600)),
+            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
     }
 
 

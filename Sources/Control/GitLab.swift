@@ -144,6 +144,13 @@ public struct GitLab: Sendable {
 
     // MARK: -
 
+    /// A checked call: any status but 2xx throws, naming `what`.
+    func call(_ method: String, _ path: String, body: JSONValue? = nil, _ what: String) async throws(ControlError) -> JSONService.Answer {
+        let answer = try await service.call(method, path, body: body)
+        try check(answer, what)
+        return answer
+    }
+
     private func get(_ path: String) async throws(ControlError) -> JSONService.Answer {
         let answer = try await service.call("GET", path)
         try check(answer, "GET \(path)")
@@ -187,7 +194,7 @@ public struct GitLab: Sendable {
         }
     }
 
-    private func escape(_ text: String) -> String {
+    func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 

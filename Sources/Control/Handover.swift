@@ -1,3 +1,4 @@
+import Lifecycle
 import Selection
 
 /// Settling what an earlier action left under way, as the secret's metadata records it: by a
@@ -30,7 +31,8 @@ extension TargetExecutor {
             }
             if snap.ownership != snap.recorded { try await record(snap.ownership) }
             log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
-            return await finishRedeploy(checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil)
+            return await finishRedeploy(
+                checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil, action: ActionKind(rawValue: pending.action) ?? .failover)
         } catch .refused(let why) {
             report.outcome = .refused(why)
         } catch {
@@ -42,24 +44,16 @@ extension TargetExecutor {
     /// Finishes an action interrupted after its secret write: follows the retried job if the retry
     /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
     /// once after the SHA checks. Never writes the secret again. Clears the pending record unless
-    /// the redeploy failed and is still owed.
-    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?) async -> ActionReport {
+    /// the redeploy failed and is still owed. A restore that leaves the deploy to the next
+    /// deployment owes none: its record is settled.
+    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?, action: ActionKind = .failover) async -> ActionReport {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         do throws(ControlError) {
-            let gitlab = redeployer.gitlab
-            let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
-            if let retried {
-                let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping).status)
-            } else if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
-                log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
-                try await step(.jobRetried(original: job, retried: newer.id))
-                report.outcome = .deployed(jobStatus: try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping).status)
+            if action == .restore, !target.restoreRedeploy {
+                report.outcome = .written
             } else {
-                guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
                 do {
-                    let deploy = try await redeployer.preflight()
-                    let final = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, new throws(ControlError) in
+                    let final = try await followOwedRedeploy(pipeline: checkedPipeline, job: job, jobName: jobName, retried: retried) { original, new throws(ControlError) in
                         try await step(.jobRetried(original: original, retried: new))
                     }
                     report.outcome = .deployed(jobStatus: final.status)
@@ -69,7 +63,9 @@ extension TargetExecutor {
             }
             let snap = try await snapshot()
             if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-            if snap.ownership.providers.isEmpty, case .deployed = report.outcome { try await redeployer.clearExpedited(log: log) }
+            if snap.ownership.providers.isEmpty, report.outcome == .written || report.outcome == .deployed(jobStatus: "success") {
+                try await redeployer.clearExpedited(log: log)
+            }
         } catch .refused(let why) {
             report.outcome = .refused(why)
         } catch .interrupted(let why) {
@@ -78,6 +74,26 @@ extension TargetExecutor {
             report.outcome = .failed(error.description)
         }
         return report
+    }
+
+    /// The redeploy an interrupted action owes: follows its retry if it happened, else retries once.
+    func followOwedRedeploy(
+        pipeline checkedPipeline: Int, job: Int, jobName: String, retried: Int?, retriedStep: (Int, Int) async throws(ControlError) -> Void
+    ) async throws(ControlError) -> Job {
+        let gitlab = redeployer.gitlab
+        let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
+        if let retried {
+            let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
+            return try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping)
+        }
+        if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
+            log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
+            try await retriedStep(job, newer.id)
+            return try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping)
+        }
+        guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
+        let deploy = try await redeployer.preflight()
+        return try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping, retried: retriedStep)
     }
 
     /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did

@@ -1,18 +1,31 @@
+import HTTP
+import Lifecycle
 import Selection
 
 /// One service × environment whose override the agent manages.
 public struct Target: Sendable {
-    public enum Mode: String, Sendable { case propose, perform }
     public var name: String
-    public var mode: Mode
+    public var mode: ActionMode
     public var vault: VaultSettings
     public var gitlab: GitLabSettings
+    /// A GitLab issue per failover, noted at each step, closed by the restore.
+    public var changeRequest: ChangeRequestSettings?
+    /// The gateway asked whether it serves the change; nil: actions end unverified.
+    public var gateway: GatewaySettings?
+    /// Restores redeploy at once (true), or leave it to the next deployment, as the runbook does (false).
+    public var restoreRedeploy: Bool
 
-    public init(name: String, mode: Mode, vault: VaultSettings, gitlab: GitLabSettings) {
+    public init(
+        name: String, mode: ActionMode, vault: VaultSettings, gitlab: GitLabSettings, changeRequest: ChangeRequestSettings? = nil,
+        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false
+    ) {
         self.name = name
         self.mode = mode
         self.vault = vault
         self.gitlab = gitlab
+        self.changeRequest = changeRequest
+        self.gateway = gateway
+        self.restoreRedeploy = restoreRedeploy
     }
 }
 
@@ -24,6 +37,8 @@ public struct TargetExecutor: Sendable {
     public let planner: Planner
     public let vault: VaultKV
     public let redeployer: Redeployer
+    /// Asked whether the gateway serves the change (`target.gateway`).
+    public let gateway: Gateway?
     public let log: @Sendable (String) -> Void
     /// Called with each step before the next; a throw stops the action there.
     public var onStep: @Sendable (ExecutionStep) async throws -> Void
@@ -36,15 +51,31 @@ public struct TargetExecutor: Sendable {
     public var casAttempts = 3
 
     public init(
-        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, log: @escaping @Sendable (String) -> Void,
+        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil, log: @escaping @Sendable (String) -> Void,
         onStep: @escaping @Sendable (ExecutionStep) async throws -> Void = { _ in }
     ) {
         self.target = target
         self.planner = planner
         self.vault = vault
         self.redeployer = redeployer
+        self.gateway = gateway
         self.log = log
         self.onStep = onStep
+    }
+
+    /// The executor of `target` over `client`: its Vault, GitLab and gateway, credentials from `environment`.
+    public init(
+        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], log: @escaping @Sendable (String) -> Void
+    ) throws(ControlError) {
+        self.init(
+            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment)),
+            gateway: try target.gateway.map { settings throws(ControlError) in try Gateway(settings: settings, client: client, environment: environment) }, log: log)
+    }
+
+    /// The lifecycle's options from the target's configuration.
+    public var options: ActionLifecycle.Options {
+        .init(changeRequest: target.changeRequest != nil, verify: gateway != nil, restoreRedeploy: target.restoreRedeploy, casAttempts: casAttempts)
     }
 
     struct Snapshot {
@@ -77,33 +108,43 @@ public struct TargetExecutor: Sendable {
         return planner.plan(current: snap.current, failing: failing.union(snap.ownership.providers), base: snap.ownership.base(excluding: snap.changedByOthers))
     }
 
-    public func failover(provider: String, apply: Bool) async -> ActionReport {
-        let nothing = "no feature of \(target.name) uses a model of \(provider): nothing to fail over"
-        return await run("failover", of: provider, apply: apply, nothing: nothing) { snap throws(ControlError) in
-            try checkKnown(provider, owned: snap.ownership.providers)
+    public func failover(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
+        await perform(.failover, provider: provider, apply: apply, approval: approval)
+    }
+
+    public func restore(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
+        await perform(.restore, provider: provider, apply: apply, approval: approval)
+    }
+
+    /// What an action changes, from the secret as it is: the plan, the providers failed over
+    /// afterwards, and optionally the exact data to write; nil: nothing to do.
+    func decide(_ kind: ActionKind, _ provider: String, _ snap: Snapshot) async throws(ControlError) -> Decision? {
+        try checkKnown(provider, owned: snap.ownership.providers)
+        let base = snap.ownership.base(excluding: snap.changedByOthers)
+        switch kind {
+        case .failover:
             let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
-            let plan = planner.plan(current: snap.current, failing: Set(providers), base: snap.ownership.base(excluding: snap.changedByOthers))
             // A provider no feature uses is not recorded as failed over: nothing would undo it.
             if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
-            return (plan, providers, nil)
+            return Decision(plan: planner.plan(current: snap.current, failing: Set(providers), base: base), providers: providers, exactData: nil)
+        case .restore:
+            guard snap.ownership.providers.contains(provider) else { return nil }
+            let remaining = snap.ownership.providers.filter { $0 != provider }
+            let plan = planner.plan(current: snap.current, failing: Set(remaining), base: base)
+            // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
+            if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion, snap.ownership.writtenVersion == snap.secret.version {
+                // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
+                let original = version == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: version).data
+                return Decision(plan: plan, providers: remaining, exactData: original)
+            }
+            return Decision(plan: plan, providers: remaining, exactData: nil)
         }
     }
 
-    public func restore(provider: String, apply: Bool) async -> ActionReport {
-        let nothing = "the agent has not failed \(provider) over on \(target.name)"
-        return await run("restore", of: provider, apply: apply, nothing: nothing) { snap throws(ControlError) in
-            try checkKnown(provider, owned: snap.ownership.providers)
-            guard snap.ownership.providers.contains(provider) else { return nil }
-            let remaining = snap.ownership.providers.filter { $0 != provider }
-            let plan = planner.plan(current: snap.current, failing: Set(remaining), base: snap.ownership.base(excluding: snap.changedByOthers))
-            // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
-            if remaining.isEmpty, snap.changedByOthers.isEmpty, let base = snap.ownership.baseVersion, snap.ownership.writtenVersion == snap.secret.version {
-                // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
-                let original = base == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: base).data
-                return (plan, remaining, original)
-            }
-            return (plan, remaining, nil)
-        }
+    struct Decision {
+        var plan: Plan
+        var providers: [String]
+        var exactData: [String: JSONValue]?
     }
 
     /// A provider the catalog does not know (a typo) is refused before anything is written.
@@ -112,102 +153,6 @@ public struct TargetExecutor: Sendable {
         guard known.contains(provider) || owned.contains(provider) else {
             throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
         }
-    }
-
-    /// The shared read → plan → check → write → redeploy path. `decide` returns the plan, the
-    /// providers failed over afterwards, and optionally the exact data to write; nil: `nothing` to do.
-    private func run(
-        _ action: String, of provider: String, apply: Bool, nothing: String,
-        decide: (Snapshot) async throws(ControlError) -> (plan: Plan, providers: [String], exactData: [String: JSONValue]?)?
-    ) async -> ActionReport {
-        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        if apply, (try? await recordedPending()) != nil, let earlier = await settlePending() {
-            log("first settled an earlier action: \(earlier.outcome.summary)")
-            if case .failed(let why) = earlier.outcome {
-                report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
-                return report
-            }
-        }
-        do {
-            for attempt in 1...casAttempts {
-                let snap = try await snapshot()
-                report.leftToPeople = snap.changedByOthers
-                guard let (plan, providers, exactData) = try await decide(snap) else {
-                    report.outcome = .nothingToDo(nothing)
-                    return report
-                }
-                report.plan = plan
-                let problems = planner.validate(plan.override)
-                guard problems.isEmpty else {
-                    report.outcome = .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
-                    return report
-                }
-                let ownership = snap.ownership.applying(plan, providers: providers, lettingGo: snap.changedByOthers)
-                guard !plan.isEmpty || exactData != nil || ownership != snap.ownership.settled else {
-                    report.outcome = .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
-                    return report
-                }
-                if plan.isEmpty && exactData == nil {
-                    // People changed every key the agent still owned: let go of them, write and redeploy nothing.
-                    if apply { try await record(ownership) }
-                    report.outcome = .nothingToDo("every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is")
-                    return report
-                }
-                let deploy = try await redeployer.preflight()
-                report.secretVersion = snap.secret.version
-                report.deploySHA = deploy.pipeline.sha
-                guard apply else {
-                    report.outcome = .planned
-                    return report
-                }
-                var data = exactData ?? snap.secret.data
-                if exactData == nil { data[target.vault.key] = .string(plan.override.json) }
-                try await step(.checked(secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy.pipeline.id, sha: deploy.pipeline.sha, job: deploy.job.id, jobName: deploy.job.name))
-                var next = ownership
-                next.baseVersion = ownership.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
-                let pending = PendingAction(action: action, provider: provider, pipeline: deploy.pipeline.id, job: deploy.job.id, jobName: deploy.job.name, write: nil)
-                let ahead = snap.ownership.aboutToWrite(next, over: snap.secret.version, pending: pending)
-                try await record(ahead)  // write-ahead
-                var version = snap.secret.version + 1
-                do { version = try await write(data, cas: snap.secret.version) } catch .casMismatch {
-                    // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
-                    if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
-                        log("the secret changed since it was read (attempt \(attempt) of \(casAttempts)): re-reading and re-planning")
-                        try await record(snap.ownership.settled)
-                        continue
-                    }
-                    log("the write over version \(snap.secret.version) had landed although its answer was lost")
-                }
-                let recorded = ahead.written(as: version)
-                try await record(recorded)
-                log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
-                try await step(.secretWritten(version: version))
-                let job: Job
-                do {
-                    job = try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping) { original, retried throws(ControlError) in
-                        try await step(.jobRetried(original: original, retried: retried))
-                    }
-                } catch .refused(let why) {
-                    try await rollBack(to: snap, over: version)
-                    // Put back as it was: with nothing failed over before, the expedited strategy goes too.
-                    if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
-                    report.outcome = .refused(why + "; the secret was put back")
-                    return report
-                }
-                if recorded.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
-                try await record(recorded.settled)
-                report.outcome = .deployed(jobStatus: job.status)
-                return report
-            }
-            report.outcome = .refused("the secret kept changing under the agent (\(casAttempts) check-and-set conflicts); nothing was written")
-        } catch .refused(let why) {
-            report.outcome = .refused(why)
-        } catch .interrupted(let why) {
-            report.outcome = .interrupted(why)
-        } catch {
-            report.outcome = .failed(error.description)
-        }
-        return report
     }
 
     /// The providers this target's ownership record says the agent has failed over.
@@ -240,7 +185,7 @@ public struct TargetExecutor: Sendable {
     }
 
     /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.
-    private func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
+    func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
         _ = try await write(snap.secret.data, cas: version)
         try await record(snap.ownership.settled)
         log("put the secret back as it was (check-and-set on version \(version))")

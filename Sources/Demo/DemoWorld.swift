@@ -70,7 +70,7 @@ public final class DemoWorld: Sendable {
         }
         let planner = ExampleTarget.planner()
         let target = Target(
-            name: "aigw-production", mode: mode == .perform ? .perform : .propose,
+            name: "aigw-production", mode: mode,
             vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
             gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)))
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]

@@ -23,6 +23,8 @@ public struct Ownership: Sendable, Equatable {
     public var writtenVersion: Int?
     /// The action under way, recorded before its side effects; nil when none is.
     public var pending: PendingAction?
+    /// Provider → the change request issue (iid) opened for its failover, closed by its restore.
+    public var changeRequests: [String: Int] = [:]
 
     public init() {}
 

@@ -9,10 +9,11 @@ extension Ownership {
     /// The entries to store; none when the agent owns nothing and nothing is pending.
     public var metadata: [String: String] {
         var entries: [String: String] = [:]
-        guard !isEmpty || pending != nil else { return entries }
+        guard !isEmpty || pending != nil || !changeRequests.isEmpty else { return entries }
         var state = ModelOverride([("providers", providers)])
         if let baseVersion { state["base_version"] = [String(baseVersion)] }
         if let writtenVersion { state["written_version"] = [String(writtenVersion)] }
+        if !changeRequests.isEmpty { state["change_requests"] = changeRequests.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if let pending {
             state["pending"] = [pending.action, pending.provider]
             state["deploy"] = [String(pending.pipeline), String(pending.job), pending.jobName]
@@ -55,6 +56,10 @@ extension Ownership {
             providers = state["providers"] ?? []
             baseVersion = state["base_version"]?.first.flatMap { Int($0) }
             writtenVersion = state["written_version"]?.first.flatMap { Int($0) }
+            for entry in state["change_requests"] ?? [] {
+                let parts = entry.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, let iid = Int(parts[1]) { changeRequests[String(parts[0])] = iid }
+            }
             if let named = state["pending"], named.count == 2, let deploy = state["deploy"], deploy.count == 3,
                 let pipeline = Int(deploy[0]), let job = Int(deploy[1])
             {

@@ -51,6 +51,7 @@ extension Ownership {
     public func written(as version: Int) -> Ownership {
         guard var pending, let write = pending.write else { return self }
         var next = Ownership()
+        next.changeRequests = changeRequests
         next.providers = write.providers
         next.keys = write.keys
         if !next.isEmpty {

@@ -37,9 +37,7 @@ struct TargetOptions: ParsableArguments {
         var executors: [TargetExecutor] = []
         do {
             for target in targets {
-                let vault = try VaultKV(settings: target.vault, client: client, environment: environment)
-                let gitlab = try GitLab(settings: target.gitlab, client: client, environment: environment)
-                executors.append(TargetExecutor(target: target, planner: planner, vault: vault, redeployer: Redeployer(gitlab: gitlab)) { print("  [\(target.name)] \($0)") })
+                executors.append(try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { print("  [\(target.name)] \($0)") })
             }
         } catch {
             client.shutdown()
@@ -125,12 +123,22 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         let report = await act(executor)
         if let plan = report.plan { print(plan.diff(target: report.target)) }
         for key in report.leftToPeople { print("  ! \(key) was changed by someone since the agent wrote it: left as it is") }
+        if let iid = report.changeRequest { print("  change request: issue #\(iid)") }
+        if let problem = report.changeRequestProblem { print("  ! \(problem)") }
         switch report.outcome {
         case .planned: print("  checks passed; run again with --yes to \(verb)")
         case .nothingToDo(let why): print("  nothing to do: \(why)")
         case .deployed(let status):
             print("  \(verb) done; deploy job \(status)")
             failed = failed || status != "success"
+            if status == "success" {
+                print(report.verified == true ? "  verified live: the gateway serves the new defaults" : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
+            }
+        case .written:
+            print("  \(verb) written; no redeploy (restore_redeploy: false): the next deployment picks it up")
+        case .notVerified(let why):
+            print("  not verified: \(why)")
+            failed = true
         case .refused(let why):
             print("  refused: \(why)")
             failed = true

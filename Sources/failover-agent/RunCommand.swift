@@ -48,10 +48,7 @@ struct RunCommand: AsyncParsableCommand {
                 election = LeaderElection(leases: try KubernetesLeases(settings: try settings.lease(environment: environment), client: kubernetes, environment: environment), log: log)
             }
             let executors = try configuration.targets.map { target throws(ControlError) in
-                TargetExecutor(
-                    target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
-                    redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment))
-                ) { log("  [\(target.name)] \($0)") }
+                try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { log("  [\(target.name)] \($0)") }
             }
             let pagers = Pagers(try configuration.pagers.map { settings throws(ControlError) in try Pager(settings: settings, client: client, environment: environment) })
             let journal = try Journal(path: configuration.agent.journal)
@@ -61,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let settings = AgentCore.Settings(
-            targets: configuration.targets.map { (name: $0.name, mode: ActionMode(rawValue: $0.mode.rawValue) ?? .propose) },
+            targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
         let loop = AgentLoop(core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy), parts: parts)

@@ -33,7 +33,8 @@ struct World {
         let target = Target(
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"), pollInterval: .milliseconds(5)))
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"), pollInterval: .milliseconds(5)),
+            restoreRedeploy: true)
         let env = ["V": vault.token, "G": gitlab.token]
         let client = HTTPClient()
         let executor = TargetExecutor(
@@ -73,7 +74,7 @@ struct World {
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
         #expect(report.outcome == .deployed(jobStatus: "success"))
         let kinds = try await Journal(path: world.journalPath).history().map(\.kind)
-        #expect(kinds == ["intent:failover", "step:checked", "step:secret-written", "step:job-retried", "result"])
+        #expect(kinds == ["intent:failover", "step:checked", "step:secret-written", "step:job-retried", "step:deployed", "result"])
         #expect(try await Journal(path: world.journalPath).openIntents().isEmpty)
         await world.stop()
     }

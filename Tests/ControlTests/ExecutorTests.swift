@@ -20,7 +20,8 @@ struct Rig {
     let executor: TargetExecutor
     let logs: LogLines
 
-    static func start(expedited: Bool = true, environment: String? = nil, vaultToken: String? = nil) async throws -> Rig {
+    /// `restoreRedeploy` true: these tests follow the fast restore; the runbook's is in LoopClosingTests.
+    static func start(expedited: Bool = true, environment: String? = nil, vaultToken: String? = nil, restoreRedeploy: Bool = true) async throws -> Rig {
         let vault = try await VaultSimulator.start(namespace: "runway")
         let gitlab = try await GitLabSimulator.start()
         vault.put(path, ["value": .string(original), "other": .string("kept")])
@@ -34,7 +35,8 @@ struct Rig {
         let target = Target(
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, namespace: "runway", path: path, token: .environment("VAULT_TOKEN")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment, expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)))
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment, expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)),
+            restoreRedeploy: restoreRedeploy)
         let env = ["VAULT_TOKEN": vaultToken ?? vault.token, "GITLAB_TOKEN": gitlab.token]
         let client = HTTPClient()
         let logs = LogLines()
