@@ -18,6 +18,7 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
     public var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     public var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
 
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {

@@ -29,7 +29,13 @@ public final class GitLabSimulator: Sendable {
     struct State: FaultyState {
         var head: [String: String] = [:]
         var pipelines: [SimPipeline] = []
-        var deployments: [String: String] = [:]
+        /// Environment → its successful deployments (id, sha), oldest first.
+        var deployments: [String: [(id: Int, sha: String)]] = [:]
+        /// Project → its issues (change requests).
+        var issues: [String: [SimIssue]] = [:]
+        /// Called when a retried deploy job succeeds, or a regular deployment happens: the sandbox
+        /// gateway starts serving what the secret holds then.
+        var onDeploy: (@Sendable () -> Void)?
         var variables: [String: String] = [:]
         var faults = Faults()
         /// How retried jobs end.
@@ -42,6 +48,16 @@ public final class GitLabSimulator: Sendable {
         var retries: [Int] = []
         var requests: [ServerRequest] = []
         var pageSize = 100
+    }
+    /// A GitLab issue as the change requests use it.
+    public struct SimIssue: Sendable {
+        public var iid: Int
+        public var title: String
+        public var description: String
+        public var labels: [String]
+        public var confidential: Bool
+        public var state = "opened"
+        public var notes: [String] = []
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
@@ -75,7 +91,24 @@ public final class GitLabSimulator: Sendable {
     }
     /// A newer commit on `ref` that has no pipeline yet.
     public func pushCommit(_ sha: String, ref: String = "main") { box.state.withLock { $0.head[ref] = sha } }
-    public func setDeployed(_ sha: String, environment: String) { box.state.withLock { $0.deployments[environment] = sha } }
+    public func setDeployed(_ sha: String, environment: String) {
+        box.state.withLock { $0.deployments[environment, default: []].append((($0.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha)) }
+    }
+    /// Called on every deployment from now on (see ``State/onDeploy``).
+    public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy = action } }
+    /// The next regular deployment: a new pipeline at `sha` whose deploy job succeeded, deployed to `environment`.
+    public func deployRegularly(pipeline id: Int, sha: String, jobName: String, environment: String? = nil, ref: String = "main") {
+        let onDeploy = box.state.withLock { state in
+            let jobID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
+            state.pipelines.append(SimPipeline(id: id, sha: sha, ref: ref, jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true)]))
+            state.head[ref] = sha
+            if let environment { state.deployments[environment, default: []].append(((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha)) }
+            return state.onDeploy
+        }
+        onDeploy?()
+    }
+    /// The issues of `project`, by iid.
+    public func issues(in project: String) -> [SimIssue] { box.state.withLock { $0.issues[project] ?? [] } }
     public func setDeployOutcome(_ status: String) { box.state.withLock { $0.deployOutcome = status } }
     /// How many looks a retried job takes to end (a large number: it keeps running).
     public func setPollsToFinish(_ polls: Int) { box.state.withLock { $0.pollsToFinish = polls } }
@@ -109,6 +142,9 @@ public final class GitLabSimulator: Sendable {
         if let fault = state.faults.next() { return fault }
         guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
         let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
+        if parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[4] == "issues" {
+            return issue(request, project: parts[3], rest: Array(parts[5...]), state: &state)
+        }
         guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[3] == project else {
             return .json(404, .object(["message": .string("404 Project Not Found")]))
         }
@@ -122,8 +158,8 @@ public final class GitLabSimulator: Sendable {
             guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
             return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))
         case ("GET", 1, "deployments"):
-            let sha = request.query["environment"].flatMap { state.deployments[$0] }
-            return .json(200, .array(sha.map { [.object(["id": .number(1), "sha": .string($0), "status": .string("success")])] } ?? []))
+            let list = request.query["environment"].flatMap { state.deployments[$0] } ?? []
+            return page(list.reversed().map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "status": .string("success")]) }, request, state.pageSize)
         case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
             guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else { return .json(404, .object(["message": .string("404 Not found")])) }
             let bridges = rest[2] == "bridges"
@@ -159,6 +195,30 @@ public final class GitLabSimulator: Sendable {
         }
     }
 
+    /// `POST issues`, `POST issues/:iid/notes`, `PUT issues/:iid` (`state_event: close`).
+    private static func issue(_ request: ServerRequest, project: String, rest: [String], state: inout State) -> ServerReply {
+        let body = request.json
+        switch (request.method, rest.count) {
+        case ("POST", 0):
+            guard let title = body?["title"]?.string, !title.isEmpty else { return .json(400, .object(["message": .string("title is missing")])) }
+            let iid = (state.issues[project]?.map(\.iid).max() ?? 0) + 1
+            let labels = body?["labels"]?.string?.split(separator: ",").map(String.init) ?? []
+            state.issues[project, default: []].append(SimIssue(
+                iid: iid, title: title, description: body?["description"]?.string ?? "", labels: labels, confidential: body?["confidential"]?.bool ?? false))
+            return .json(201, .object(["iid": .number(Double(iid)), "id": .number(Double(1000 + iid)), "state": .string("opened"), "title": .string(title)]))
+        case ("POST", 2) where rest[1] == "notes":
+            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            state.issues[project]![index].notes.append(body?["body"]?.string ?? "")
+            return .json(201, .object(["id": .number(Double(state.issues[project]![index].notes.count))]))
+        case ("PUT", 1):
+            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            if body?["state_event"]?.string == "close" { state.issues[project]![index].state = "closed" }
+            return .json(200, .object(["iid": .number(Double(iid)), "state": .string(state.issues[project]![index].state)]))
+        default:
+            return .json(404, .object(["message": .string("404 Not found")]))
+        }
+    }
+
     /// A retried job runs: pending → running → the configured outcome after `pollsToFinish` looks.
     private static func advance(_ id: Int, in state: inout State) {
         guard let p = state.pipelines.firstIndex(where: { $0.jobs.contains { $0.id == id } }),
@@ -167,6 +227,7 @@ public final class GitLabSimulator: Sendable {
         else { return }
         state.polls[id, default: 0] += 1
         state.pipelines[p].jobs[j].status = state.polls[id]! >= state.pollsToFinish ? state.deployOutcome : "running"
+        if state.pipelines[p].jobs[j].status == "success" { state.onDeploy?() }
     }
 
     private static func find(_ id: Int, in state: State) -> SimJob? { state.pipelines.flatMap(\.jobs).first { $0.id == id } }

@@ -1,0 +1,173 @@
+import Agent
+import AgentCore
+import ConfigFiles
+import Control
+import Foundation
+import HTTP
+import Journal
+import SandboxControl
+import Selection
+import Testing
+
+/// One target with Vault, GitLab (deploys and change requests) and the gateway simulated; every
+/// deploy the GitLab simulator finishes starts the gateway with the secret's value then.
+struct ClosedLoop {
+    static let path = World.path
+    static let original = World.original
+    static let job = "🛫 [ai-gateway] Trigger runway deployment production"
+    let vault: VaultSimulator
+    let gitlab: GitLabSimulator
+    let gateway: GatewaySimulator
+    let client: HTTPClient
+    let executor: TargetExecutor
+    let journalPath: String
+
+    static func start(restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production") async throws -> ClosedLoop {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(path, ["value": .string(original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: job, isBridge: true)])
+        let catalog = try CatalogLoader.models(file: World.fixtures + "/models.yml")
+        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: World.fixtures + "/unit_primitives.yml", catalog: catalog))
+        let gateway = try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }), token: "gw-token")
+        gateway.deploy(override: original)
+        if gatewayFollowsDeploys { gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(path)?.data["value"]?.string) } }
+        let target = Target(
+            name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("G"), pollInterval: .milliseconds(5)),
+            changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
+            gateway: GatewaySettings(url: gateway.url, token: .environment("GW"), verifyTimeout: .milliseconds(400), pollInterval: .milliseconds(20)),
+            restoreRedeploy: restoreRedeploy)
+        let client = HTTPClient()
+        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"]) { _ in }
+        let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
+        return ClosedLoop(vault: vault, gitlab: gitlab, gateway: gateway, client: client, executor: executor, journalPath: journalPath)
+    }
+
+    var secret: String? { vault.current(Self.path)?.data["value"]?.string }
+    var changeRequests: [GitLabSimulator.SimIssue] { gitlab.issues(in: "gl-infra/production") }
+
+    func stop() async {
+        client.shutdown()
+        await vault.stop()
+        await gitlab.stop()
+        await gateway.stop()
+        try? FileManager.default.removeItem(atPath: journalPath)
+    }
+}
+
+@Suite(.serialized) struct LoopClosingTests {
+    @Test func aFailoverOpensOneChangeRequestAndIsVerifiedLive() async throws {
+        let loop = try await ClosedLoop.start()
+        let report = await loop.executor.failover(provider: "vertex", apply: true, approval: "proposal 5f2161")
+        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.verified == true)
+        #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6"], "the gateway serves the override")
+        let issues = loop.changeRequests
+        #expect(issues.count == 1)
+        let issue = try #require(issues.first)
+        #expect(report.changeRequest == issue.iid)
+        #expect(issue.description.contains("f00dbabe") && issue.description.contains("duo_chat") && issue.description.contains("proposal 5f2161"))
+        #expect(issue.description.contains("claude_sonnet_4_6_vertex"), "the models before")
+        #expect(issue.labels == ["change", "failover-agent"] && issue.confidential && issue.state == "opened")
+        #expect(issue.notes.count == 3 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
+        #expect(!issue.description.contains(loop.vault.token) && !issue.notes.joined().contains(loop.gitlab.token), "no secret in the change request")
+        #expect(try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path)).changeRequests == ["vertex": issue.iid])
+        await loop.stop()
+    }
+
+    /// The runbook's restore: expedited off, the keys added removed, no redeploy, the change request closed.
+    @Test func theDefaultRestoreRetriesNoJobAndClosesTheChangeRequest() async throws {
+        let loop = try await ClosedLoop.start()
+        _ = await loop.executor.failover(provider: "vertex", apply: true)
+        #expect(loop.gitlab.retries.count == 1 && loop.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
+        let restore = await loop.executor.restore(provider: "vertex", apply: true)
+        #expect(restore.outcome == .written)
+        #expect(loop.gitlab.retries.count == 1, "no job retried for the restore")
+        #expect(loop.gitlab.variables.isEmpty, "no expedited variable left")
+        #expect(loop.secret == ClosedLoop.original, "the secret back byte for byte")
+        #expect(loop.changeRequests.map(\.state) == ["closed"])
+        #expect(loop.changeRequests.first?.notes.last?.contains("next deployment picks it up") == true)
+        let owned = try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path))
+        #expect(owned.isEmpty && owned.pending == nil && owned.changeRequests.isEmpty, "nothing left in the metadata")
+        #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6"], "still the override until the next deployment")
+        loop.gitlab.deployRegularly(pipeline: 8, sha: "c0ffee11", jobName: ClosedLoop.job)
+        #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
+        await loop.stop()
+    }
+
+    @Test func aFastRestoreRedeploysVerifiesAndCloses() async throws {
+        let loop = try await ClosedLoop.start(restoreRedeploy: true)
+        _ = await loop.executor.failover(provider: "vertex", apply: true)
+        let restore = await loop.executor.restore(provider: "vertex", apply: true)
+        #expect(restore.outcome == .deployed(jobStatus: "success") && restore.verified == true)
+        #expect(loop.gitlab.retries.count == 2 && loop.gitlab.variables.isEmpty && loop.secret == ClosedLoop.original)
+        #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
+        #expect(loop.changeRequests.map(\.state) == ["closed"])
+        await loop.stop()
+    }
+
+    @Test func aDeployTheGatewayNeverShowsEndsNotVerified() async throws {
+        let loop = try await ClosedLoop.start(gatewayFollowsDeploys: false)
+        let report = await loop.executor.failover(provider: "vertex", apply: true)
+        guard case .notVerified(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        #expect(why.contains("duo_chat serves claude_sonnet_4_6_vertex, claude_sonnet_4_6"), "\(why)")
+        #expect(report.outcome.metricLabel == "not_verified" && report.verified == false)
+        #expect(loop.changeRequests.first?.notes.last?.hasPrefix("Not verified") == true)
+        await loop.stop()
+    }
+
+    @Test func aChangeRequestThatCannotBeOpenedIsReportedAndNeverBlocks() async throws {
+        let loop = try await ClosedLoop.start()
+        loop.gitlab.fail("POST", "/issues", status: 404, times: 1)
+        let report = await loop.executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed(jobStatus: "success") && report.verified == true)
+        #expect(report.changeRequestProblem?.contains("cannot open a change request in gl-infra/production") == true)
+        #expect(report.changeRequest == nil && loop.changeRequests.isEmpty)
+        await loop.stop()
+    }
+
+    /// kill -9 after each step of a failover and of a restore: the restart does the rest, and
+    /// nothing twice: one change request, one secret write per action, one retry, one close.
+    @Test(arguments: ["checked", "change-request", "secret-written", "job-retried", "deployed", "verified"])
+    func killedAfterAnyFailoverStepTheRestartFinishesItOnce(step: String) async throws {
+        let loop = try await ClosedLoop.start()
+        let journal = try Journal(path: loop.journalPath)
+        try await crash(loop.executor, .failover, journal: journal, after: step)
+        let reports = await ActionRunner(journal: journal, executors: [loop.executor]).recover()
+        #expect(reports.map(\.outcome) == [.deployed(jobStatus: "success")], "after \(step)")
+        #expect(reports.first?.verified == true)
+        #expect(loop.changeRequests.count == 1, "one change request after \(step)")
+        #expect(loop.vault.current(ClosedLoop.path)?.version == 2, "one write after \(step)")
+        #expect(loop.gitlab.retries.count == 1, "one retry after \(step)")
+        #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6"])
+        #expect(try await journal.openIntents().isEmpty)
+        await loop.stop()
+    }
+
+    @Test(arguments: ["checked", "secret-written", "change-request-closed"])
+    func killedAfterAnyRestoreStepTheRestartFinishesItOnce(step: String) async throws {
+        let loop = try await ClosedLoop.start()
+        _ = await loop.executor.failover(provider: "vertex", apply: true)
+        let journal = try Journal(path: loop.journalPath)
+        try await crash(loop.executor, .restore, journal: journal, after: step)
+        let reports = await ActionRunner(journal: journal, executors: [loop.executor]).recover()
+        #expect(reports.map(\.outcome) == [.written], "after \(step)")
+        #expect(loop.vault.current(ClosedLoop.path)?.version == 3 && loop.secret == ClosedLoop.original, "one restore write after \(step)")
+        #expect(loop.gitlab.retries.count == 1 && loop.gitlab.variables.isEmpty)
+        #expect(loop.changeRequests.map(\.state) == ["closed"] && loop.changeRequests.first?.notes.filter { $0.contains("Closing") }.count == 1)
+        #expect(try await journal.openIntents().isEmpty)
+        await loop.stop()
+    }
+
+    /// Runs the action journaled, and dies (kill -9) right after journaling `step`: nothing after it happens.
+    private func crash(_ executor: TargetExecutor, _ kind: ActionKind, journal: Journal, after step: String) async throws {
+        let intent = try await journal.beginIntent(kind.rawValue, target: "aigw-production", provider: "vertex", detail: "")
+        var dying = executor
+        dying.onStep = { done in
+            try await journal.step(intent, done.name, detail: done.detail)
+            if done.name == step { throw Crash() }
+        }
+        _ = await dying.perform(kind, provider: "vertex", apply: true)
+    }
+}
