@@ -55,6 +55,8 @@ public actor AgentLoop {
     private let origin = ContinuousClock.now
     private var streams: [String: Stream] = [:]
     private var chains: [String: Task<Void, Never>] = [:]
+    /// Per target: waiting for the next deployment to verify a restore written without a redeploy.
+    private var watches: [String: Task<Void, Never>] = [:]
     private var stopping = false
     /// Targets whose ownership record is not read yet (Vault may be down when the agent starts).
     private var ownershipUnread: Set<String> = []
@@ -116,6 +118,7 @@ public actor AgentLoop {
             try? await Task.sleep(for: tick)
         }
         stopping = true
+        for watch in watches.values { watch.cancel() }
         parts.runner.stop.raise()  // an action waiting on its deploy job stops waiting; what is owed stays recorded
         for chain in chains.values { await chain.value }
     }
@@ -336,8 +339,28 @@ public actor AgentLoop {
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)", severity: .critical))
         default: break
         }
+        if let awaited = report.awaiting { watchNextDeployment(of: target, provider: provider, awaited) }
         if let problem = report.changeRequestProblem {
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/change-request", summary: "\(kind.rawValue) of \(provider) on \(target) went ahead without its change request: \(problem)", severity: .warning))
+        }
+    }
+
+    /// A restore written without a redeploy is verified once the next deployment is out.
+    private func watchNextDeployment(of target: String, provider: String, _ awaited: AwaitedDeployment) {
+        guard let executor = parts.runner.executors[target], executor.gateway != nil else { return }
+        parts.log("\(target): waiting for the next deployment to verify the restore of \(provider)")
+        watches[target]?.cancel()
+        let (log, journal, metrics) = (parts.log, parts.journal, parts.metrics)
+        watches[target] = Task {
+            let problem = await executor.verifyNextDeployment(awaited)
+            guard !Task.isCancelled else { return }
+            let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
+            log("restore of \(provider) on \(target): \(summary)")
+            _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
+            metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
+            if let problem {
+                self.page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "restore of \(provider) on \(target): the next deployment does not serve it: \(problem)", severity: .critical))
+            }
         }
     }
 

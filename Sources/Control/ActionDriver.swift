@@ -17,6 +17,8 @@ extension TargetExecutor {
         var prepared: Prepared?
         var changeRequest: Int?
         var retried: Int?
+        /// Before a restore that leaves the deploy to the next deployment: where deployments stood.
+        var deployMarker: Int?
     }
 
     struct Prepared {
@@ -66,6 +68,9 @@ extension TargetExecutor {
         state.report.outcome = Self.outcome(outcome)
         if case .deployed(let verified) = outcome { state.report.verified = verified }
         if case .notVerified = outcome { state.report.verified = false }
+        if outcome == .written, let checked = state.checked, let since = state.deployMarker {
+            state.report.awaiting = AwaitedDeployment(expect: checked.expect, since: since, changeRequest: state.changeRequest)
+        }
         return state.report
     }
 

@@ -87,6 +87,20 @@ public struct CheckedStep: Sendable, Equatable {
     }
 }
 
+/// A change the next regular deployment picks up: a running agent verifies it then.
+public struct AwaitedDeployment: Sendable, Equatable {
+    /// Feature → the models the gateway should serve after that deployment.
+    public var expect: [String: [String]]
+    /// Where deployments stood before the write (``GitLab/deployMarker()``).
+    public var since: Int
+    /// The change request to note the verification on.
+    public var changeRequest: Int?
+
+    public init(expect: [String: [String]], since: Int, changeRequest: Int?) {
+        (self.expect, self.since, self.changeRequest) = (expect, since, changeRequest)
+    }
+}
+
 /// What a failover or restore of one target came to.
 public struct ActionReport: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -119,6 +133,8 @@ public struct ActionReport: Sendable {
     /// The change request issue (iid) of this action, and why one could not be opened or closed.
     public var changeRequest: Int?
     public var changeRequestProblem: String?
+    /// A restore written without a redeploy: what the next deployment should make the gateway serve.
+    public var awaiting: AwaitedDeployment?
 
     public init(target: String, plan: Plan? = nil, outcome: Outcome) {
         self.target = target

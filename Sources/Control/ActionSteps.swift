@@ -29,6 +29,7 @@ extension TargetExecutor {
         }
         let redeploys = state.kind == .failover || target.restoreRedeploy
         let deploy = redeploys ? try await redeployer.preflight() : nil
+        if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
         state.report.secretVersion = snap.secret.version
         state.report.deploySHA = deploy?.pipeline.sha
         guard apply else { return .done }
@@ -194,5 +195,25 @@ extension TargetExecutor {
     func noteChangeRequest(_ state: ActionState, _ text: String) async {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
         do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch { log("cannot comment on change request \(settings.project)#\(iid): \(error)") }
+    }
+}
+
+extension TargetExecutor {
+    /// Waits for the deployment after `awaited.since` (polling GitLab every `poll_interval`), then
+    /// verifies the gateway serves `awaited.expect`; notes the change request either way. Returns
+    /// nil when verified, else why not. Cancelling the task stops the wait.
+    public func verifyNextDeployment(_ awaited: AwaitedDeployment) async -> String? {
+        guard let gateway else { return nil }
+        while !Task.isCancelled {
+            if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true { break }
+            try? await Task.sleep(for: target.gitlab.pollInterval)
+        }
+        guard !Task.isCancelled else { return "stopped waiting for the next deployment" }
+        let problem = await gateway.verify(awaited.expect)
+        if let settings = target.changeRequest, let iid = awaited.changeRequest {
+            let text = problem.map { "The next deployment does not serve the restore: \($0)." } ?? "The next deployment serves the restore: verified live."
+            try? await redeployer.gitlab.note(settings, issue: iid, text)
+        }
+        return problem
     }
 }

@@ -92,6 +92,25 @@ public struct GitLab: Sendable {
         return answer.json?.array?.first?["sha"]?.string
     }
 
+    /// Where deployments stand now, to tell a later one: the environment's latest successful
+    /// deployment id when `environment` is configured, else the latest pipeline's id on the branch.
+    public func deployMarker() async throws(ControlError) -> Int {
+        if let environment = settings.environment {
+            let answer = try await get("\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
+            return answer.json?.array?.first?["id"]?.int ?? 0
+        }
+        return try await latestPipeline().id
+    }
+
+    /// Whether a deployment succeeded after `marker` (see ``deployMarker()``): a newer successful
+    /// deployment of the environment, or a newer pipeline whose deploy job succeeded.
+    public func deployedSince(_ marker: Int) async throws(ControlError) -> Bool {
+        if settings.environment != nil { return try await deployMarker() > marker }
+        let pipeline = try await latestPipeline()
+        guard pipeline.id > marker else { return false }
+        return try await jobs(pipeline: pipeline.id).contains { settings.matches(jobName: $0.name) && $0.status == "success" }
+    }
+
     /// Every job and bridge of a pipeline, following pagination.
     public func jobs(pipeline: Int) async throws(ControlError) -> [Job] {
         var jobs: [Job] = []

@@ -23,12 +23,16 @@ public final class DemoWorld: Sendable {
     public static let original = #"{"generate_commit_message": ["claude_haiku_4_5_20251001_vertex", "claude_haiku_4_5_20251001"]}"#
     public static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
     public static let apiToken = "demo-api-token"
+    /// Where the demo's change requests are opened.
+    public static let changeRequestProject = "gl-infra/production"
 
     public let scenario: Scenario
     public let speed: Double
     public let providers: [ProviderSimulator]
     public let vault: VaultSimulator
     public let gitlab: GitLabSimulator
+    /// The AI Gateway: serves what the secret held when its last deploy finished.
+    public let gateway: GatewaySimulator
     public let pagers: PagerSink
     public let loop: AgentLoop
     public let api: HTTPServer
@@ -59,6 +63,10 @@ public final class DemoWorld: Sendable {
         let gitlab = try await GitLabSimulator.start()
         gitlab.addPipeline(id: 4711, sha: "5e1f0c0ffee0", jobs: [.init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true)])
         let pagers = try await PagerSink.start()
+        let planner = ExampleTarget.planner()
+        let gateway = try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }))
+        gateway.deploy(override: original)
+        gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(secretPath)?.data["value"]?.string) }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -68,16 +76,15 @@ public final class DemoWorld: Sendable {
                 provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe", headers: [HTTPHeader("content-type", "application/json")],
                 body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)), latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
         }
-        let planner = ExampleTarget.planner()
         let target = Target(
             name: "aigw-production", mode: mode,
             vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)))
+            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
+            changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
+            gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)))
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]
         let client = HTTPClient()
-        let executor = TargetExecutor(
-            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment))) { log("  vault/gitlab: \($0)") }
+        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { log("  vault/gitlab/gateway: \($0)") }
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)
         let pager = try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
@@ -91,15 +98,15 @@ public final class DemoWorld: Sendable {
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
-            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, pagers: pagers, loop: loop, api: api,
+            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway, pagers: pagers, loop: loop, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)
     }
 
     private init(
-        scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator, pagers: PagerSink,
-        loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String, origin: ContinuousClock.Instant
+        scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator,
+        pagers: PagerSink, loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String, origin: ContinuousClock.Instant
     ) {
-        (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.pagers) = (scenario, speed, providers, vault, gitlab, pagers)
+        (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.gateway, self.pagers) = (scenario, speed, providers, vault, gitlab, gateway, pagers)
         (self.loop, self.api, self.journalPath, self.client, self.directory, self.origin) = (loop, api, journalPath, client, directory, origin)
     }
 
@@ -122,6 +129,7 @@ public final class DemoWorld: Sendable {
         for provider in providers { await provider.stop() }
         await vault.stop()
         await gitlab.stop()
+        await gateway.stop()
         await pagers.stop()
         client.shutdown()
         try? FileManager.default.removeItem(atPath: directory)

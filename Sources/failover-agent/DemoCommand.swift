@@ -37,12 +37,13 @@ struct DemoCommand: AsyncParsableCommand {
         let world = try await DemoWorld.start(scenario: story, speed: speed, mode: actionMode, log: log)
         print("""
             failover-agent demo: '\(story.name)' at \(Int(speed))× speed (\(Int(story.duration / speed)) s at most).
-            Simulated on 127.0.0.1: \(story.providerNames.joined(separator: ", ")) (driven by the scenario), Vault, GitLab, PagerDuty.
+            Simulated on 127.0.0.1: \(story.providerNames.joined(separator: ", ")) (driven by the scenario), Vault, GitLab, the AI Gateway, PagerDuty.
             Target aigw-production in \(mode) mode. Its secret now: \(DemoWorld.original)
 
             """)
         let running = Task { await world.loop.run() }
         var approved = Set<String>()
+        var deployedRegularly = false
         while world.scenarioTime < story.duration {
             try await Task.sleep(for: .milliseconds(100))
             for proposal in await world.loop.status()["open_proposals"]?.array ?? [] {
@@ -58,17 +59,29 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                 }
             }
-            if marks.restored, world.secretValue == DemoWorld.original { break }
+            if marks.restored, !deployedRegularly {
+                // The runbook's restore leaves the deploy to the next regular one: here it comes.
+                deployedRegularly = true
+                try await Task.sleep(for: .milliseconds(500))
+                log("(demo) the next regular deployment of production goes out")
+                world.gitlab.deployRegularly(pipeline: 4712, sha: "7a11ed0c0de0", jobName: DemoWorld.deployJob)
+            }
+            if marks.restored, marks.restoreVerified, world.secretValue == DemoWorld.original { break }
         }
         running.cancel()
         await running.value
         let value = world.secretValue
+        let requests = world.gitlab.issues(in: DemoWorld.changeRequestProject)
         let checks: [(String, Bool)] = [
             ("a failover was carried out", marks.failedOver),
             ("a restore was carried out", marks.restored),
             ("the secret is back byte-for-byte: \(value ?? "nil")", value == DemoWorld.original),
             ("RUNWAY_DEPLOYMENT_STRATEGY removed after the incident", world.gitlab.variables.isEmpty),
-            ("deploy job retried once per action (\(world.gitlab.retries.count) retries)", world.gitlab.retries.count == 2),
+            ("deploy job retried once, for the failover only (\(world.gitlab.retries.count) retries)", world.gitlab.retries.count == 1),
+            ("the failover verified live: the gateway served the override", marks.failoverVerified),
+            ("the restore verified live after the next deployment", marks.restoreVerified),
+            ("one change request, opened and closed (\(requests.map { "#\($0.iid) \($0.state), \($0.notes.count) notes" }.joined(separator: "; ")))",
+                requests.count == 1 && requests.allSatisfy { $0.state == "closed" }),
             ("pages sent to PagerDuty (\(world.pagers.received.count))", !world.pagers.received.isEmpty),
         ]
         print("\nFinal checks:")
@@ -120,7 +133,9 @@ final class Marks: Sendable {
             if line.hasPrefix("proposal ") { mark("proposed") }
             if line.contains("retried job") { mark("retried") }
             if line.contains("failover of") && line.contains("deployed: job success") { mark("failedOver") }
-            if line.contains("restore of") && line.contains("deployed: job success") { mark("restored") }
+            if line.contains("restore of") && (line.contains("written: the next deployment") || line.contains("deployed: job success")) { mark("restored") }
+            if line.contains("verified live: ") { mark("failoverVerified") }
+            if line.contains("restore of") && line.contains("verified live after the next deployment") { mark("restoreVerified") }
         }
     }
 
@@ -129,4 +144,6 @@ final class Marks: Sendable {
     var retried: Double? { state.withLock { $0["retried"] } }
     var failedOver: Bool { state.withLock { $0["failedOver"] != nil } }
     var restored: Bool { state.withLock { $0["restored"] != nil } }
+    var failoverVerified: Bool { state.withLock { $0["failoverVerified"] != nil } }
+    var restoreVerified: Bool { state.withLock { $0["restoreVerified"] != nil } }
 }
