@@ -109,7 +109,9 @@ let package = Package(
         .testTarget(
             name: "TelemetryTests", dependencies: ["Telemetry", "ProbeResults", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults", "Lifecycle"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal", "ConfigFiles", "Selection"],
+            swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP", "Secrets"],
             swiftSettings: strict),

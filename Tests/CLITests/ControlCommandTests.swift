@@ -1,3 +1,4 @@
+import ConfigFiles
 import Control
 import Foundation
 import SandboxControl
@@ -10,7 +11,14 @@ import Testing
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
 
-    func config(vault: VaultSimulator, gitlab: GitLabSimulator) throws -> String {
+    /// A gateway serving the fixtures' catalog.
+    func gateway() async throws -> GatewaySimulator {
+        let catalog = try CatalogLoader.models(file: Self.fixtures + "/models.yml")
+        let features = try CatalogLoader.features(file: Self.fixtures + "/unit_primitives.yml", catalog: catalog)
+        return try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: features.map { ($0.setting, $0.defaultModels) }))
+    }
+
+    func config(vault: VaultSimulator, gitlab: GitLabSimulator, extra: String = "") throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yml").path
         try """
             catalog:
@@ -31,6 +39,7 @@ import Testing
                   expedited: true
                   token_env: GITLAB_TOKEN
                   poll_interval: 10ms
+            \(extra)
             """.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
@@ -40,7 +49,9 @@ import Testing
         let gitlab = try await GitLabSimulator.start()
         vault.put(Self.path, ["value": .string(Self.original)])
         gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
-        let file = try config(vault: vault, gitlab: gitlab)
+        let gateway = try await gateway()
+        gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(Self.path)?.data["value"]?.string) }
+        let file = try config(vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 5s, poll_interval: 20ms}")
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
 
         let (planStatus, plan, _) = try cli.run(["plan", "--config", file, "--failing", "bedrock"], environment: env)
@@ -58,6 +69,7 @@ import Testing
         #expect(status == 0, "\(out)")
         #expect(out.contains("failover done; deploy job success"))
         #expect(out.contains("retried job #1 → new job #2"))
+        #expect(out.contains("verified live: the gateway serves the new defaults"))
         #expect(vault.current(Self.path)?.data["value"]?.string?.contains(#""duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]"#) == true)
         #expect(gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
 
@@ -66,10 +78,35 @@ import Testing
         #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
         #expect(vault.customMetadata(Self.path).isEmpty)
         #expect(gitlab.variables.isEmpty)
-        #expect(gitlab.retries == [1, 2])
+        #expect(gitlab.retries == [1], "the runbook's restore retries no job")
+        #expect(restored.contains("restore written; no redeploy (restore_redeploy: false): the next deployment picks it up"))
         #expect(!out.contains(vault.token) && !out.contains(gitlab.token))
         await vault.stop()
         await gitlab.stop()
+        await gateway.stop()
+    }
+
+    /// A deploy the gateway never shows: `not verified`, exit 1; without a gateway the CLI says unverified.
+    @Test func aDeployTheGatewayNeverServesExits1() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let gateway = try await gateway()
+        gateway.deploy(override: Self.original)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let file = try config(vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 300ms, poll_interval: 20ms}")
+        let (status, out, _) = try cli.run(["failover", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(status == 1, "\(out)")
+        #expect(out.contains("not verified: after 0.3 seconds \(gateway.url) still does not serve the plan: duo_chat serves claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6"), "\(out)")
+        let (restoreStatus, _, _) = try cli.run(["restore", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(restoreStatus == 0)
+        let plain = try config(vault: vault, gitlab: gitlab)
+        let (again, unverified, _) = try cli.run(["failover", "--config", plain, "--provider", "bedrock", "--yes"], environment: env)
+        #expect(again == 0 && unverified.contains("unverified: no gateway section for this target"), "\(unverified)")
+        await vault.stop()
+        await gitlab.stop()
+        await gateway.stop()
     }
 
     @Test func refusalsExit1AndConfigErrorsExit2() async throws {

@@ -4,6 +4,9 @@ import Control
 import Foundation
 import Testing
 
+/// A valid target, for the cases that add one bad field to it.
+private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: d, token_env: B}\n"
+
 @Suite struct TargetConfigTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy").standardized.path
 
@@ -15,6 +18,9 @@ import Testing
         #expect(production.vault == VaultSettings(address: "https://vault.example.com", namespace: "runway", path: "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS", token: .environment("VAULT_TOKEN")))
         #expect(production.gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment production"))
         #expect(production.gitlab.expedited && production.gitlab.environment == "production")
+        #expect(production.changeRequest == ChangeRequestSettings(project: "gitlab-com/gl-infra/production", labels: ["change", "change::in-progress", "failover-agent"]))
+        #expect(production.gateway == GatewaySettings(url: "https://ai-gateway.example.com", token: .environment("AIGW_TOKEN"), verifyTimeout: .seconds(900)))
+        #expect(!production.restoreRedeploy && configuration.targets[1].changeRequest == nil && configuration.targets[1].gateway == nil)
         #expect(configuration.targets[1].gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment staging"))
         #expect(!configuration.targets[1].gitlab.matches(jobName: "Trigger runway deployment staging-canary"))
         let planner = try configuration.planner()
@@ -35,6 +41,12 @@ import Testing
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A, token_file: B}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "needs exactly one of token_env or token_file"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: vault.example, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "targets[0].vault.address: 'vault.example' must start with https://"),
         ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/[/', token_env: B}\n", "is not a valid regular expression"),
+        (targetYAML + "    gateway: {url: ftp://gw}\n", "agent.yml:6: targets[0].gateway.url: 'ftp://gw' must start with https:// or http://"),
+        (targetYAML + "    gateway: {url: https://gw, token_env: A, token_file: f}\n", "targets[0].gateway needs exactly one of token_env or token_file"),
+        (targetYAML + "    gateway: {url: https://gw, verify_timeout: soon}\n", "targets[0].gateway.verify_timeout"),
+        (targetYAML + "    change_request: {labels: [x]}\n", "targets[0].change_request.project"),
+        (targetYAML + "    change_request: {project: p, assignee: me}\n", "assignee"),
+        (targetYAML + "    restore_redeploy: sometimes\n", "targets[0].restore_redeploy"),
     ])
     func badTargetsAreNamed(text: String, message: String) {
         do {
