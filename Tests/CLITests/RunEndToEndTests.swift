@@ -47,7 +47,9 @@ import Testing
         return await condition()
     }
 
-    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)], replica: String = "agent", agent extra: String = "") throws -> String {
+    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)], replica: String = "agent", agent extra: String = "",
+        target: String = ""
+    ) throws -> String {
         try FileManager.default.createDirectory(atPath: directory + "/probes", withIntermediateDirectories: true)
         for (name, simulator) in providers {
             try """
@@ -59,7 +61,7 @@ import Testing
                 timeout: 2s
                 """.write(toFile: "\(directory)/probes/\(name).yml", atomically: true, encoding: .utf8)
         }
-        let config = try ControlCommandTests().config(vault: vault, gitlab: gitlab)
+        let config = try ControlCommandTests().config(vault: vault, gitlab: gitlab, extra: target)
         try (String(contentsOfFile: config, encoding: .utf8) + """
 
             policy:
@@ -119,7 +121,9 @@ import Testing
         gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
         let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
-        let config = try setUp(directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
+        // The fast restore (redeploy at once), so the restore has a job retry to be killed around too.
+        let config = try setUp(
+            directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)], target: "    restore_redeploy: true")
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
         let retryAsked = { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }
 
@@ -206,10 +210,10 @@ import Testing
         #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2, "one write and one retry for the failover, across the handover")
         #expect(try await eventually { b.log.contains("its secret records vertex as failed over by this agent") }, "\(b.log)")
         vertex.set(.answer(.ok))
-        #expect(try await eventually { vault.current(Self.path)?.version == 3 && gitlab.retries.count == 2 }, "\(b.log)")
+        #expect(try await eventually { vault.current(Self.path)?.version == 3 }, "\(b.log)")
         #expect(try await eventually { gitlab.variables.isEmpty })
         #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
-        #expect(gitlab.retries == [1, 2], "one retry per action, across the handover")
+        #expect(gitlab.retries == [1], "one retry for the failover, across the handover; the runbook's restore retries none")
         #expect(kubernetes.holders == ["agent-a", "agent-b"])
 
         // A graceful stop gives the Lease up at once.
