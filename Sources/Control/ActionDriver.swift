@@ -32,7 +32,8 @@ extension TargetExecutor {
     /// Plans the action from the secret as it is; with `apply`, carries it out step by step.
     /// `journaled`: the steps an interrupted run of it recorded (name, detail), to resume from.
     public func perform(
-        _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = []
+        _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
+        options: ActionLifecycle.Options? = nil
     ) async -> ActionReport {
         var state = ActionState(kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
@@ -52,7 +53,7 @@ extension TargetExecutor {
         }
         if kind == .restore, state.changeRequest == nil { state.changeRequest = state.checked?.changeRequest }
         state.report.deploySHA = state.checked?.sha
-        var lifecycle = ActionLifecycle(kind: kind, options: options, journaled: journaled.map(\.name))
+        var lifecycle = ActionLifecycle(kind: kind, options: options ?? self.options, journaled: journaled.map(\.name))
         var next = lifecycle.next
         while case .run(let step) = next {
             let result = await run(step, &state, apply: apply)

@@ -116,7 +116,7 @@ extension TargetExecutor {
     func reconcileWrite(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let checked = state.checked else { return .writeMissing }
         let now = try await current()
-        if now.value == checked.intended {
+        if (now.value ?? "") == checked.intended {
             try await afterWrite(state)
             try await step(.secretWritten(version: now.version))
             return .writeFound

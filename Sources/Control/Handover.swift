@@ -17,11 +17,12 @@ extension TargetExecutor {
 
     /// Settles an action the secret's metadata records as under way, left by a replica that lost
     /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
-    /// if it did, finishes the redeploy it owes (see ``finishRedeploy(checkedPipeline:job:jobName:retried:)``).
+    /// if it did, resumes its lifecycle after the write (the redeploy it owes, the change request).
+    /// The plan is not in the metadata, so a resumed action is not verified on the gateway.
     /// nil when nothing is pending.
     public func settlePending() async -> ActionReport? {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        do {
+        do throws(ControlError) {
             let snap = try await snapshot()
             guard let pending = snap.recorded.pending else { return nil }
             guard snap.ownership.pending != nil else {
@@ -31,45 +32,16 @@ extension TargetExecutor {
             }
             if snap.ownership != snap.recorded { try await record(snap.ownership) }
             log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
-            return await finishRedeploy(
-                checkedPipeline: pending.pipeline, job: pending.job, jobName: pending.jobName, retried: nil, action: ActionKind(rawValue: pending.action) ?? .failover)
+            let kind = ActionKind(rawValue: pending.action) ?? .failover
+            let redeploys = pending.job != 0
+            let checked = CheckedStep(
+                secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil, sha: nil,
+                job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:], changeRequest: snap.ownership.changeRequests[pending.provider])
+            var unverified = options
+            unverified.verify = false
+            return await perform(kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)], options: unverified)
         } catch .refused(let why) {
             report.outcome = .refused(why)
-        } catch {
-            report.outcome = .failed(error.description)
-        }
-        return report
-    }
-
-    /// Finishes an action interrupted after its secret write: follows the retried job if the retry
-    /// happened (journaled, or visible in GitLab as a newer job of the same name), else retries
-    /// once after the SHA checks. Never writes the secret again. Clears the pending record unless
-    /// the redeploy failed and is still owed. A restore that leaves the deploy to the next
-    /// deployment owes none: its record is settled.
-    public func finishRedeploy(checkedPipeline: Int, job: Int, jobName: String, retried: Int?, action: ActionKind = .failover) async -> ActionReport {
-        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
-        do throws(ControlError) {
-            if action == .restore, !target.restoreRedeploy {
-                report.outcome = .written
-            } else {
-                do {
-                    let final = try await followOwedRedeploy(pipeline: checkedPipeline, job: job, jobName: jobName, retried: retried) { original, new throws(ControlError) in
-                        try await step(.jobRetried(original: original, retried: new))
-                    }
-                    report.outcome = .deployed(jobStatus: final.status)
-                } catch .refused(let why) {
-                    report.outcome = .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
-                }
-            }
-            let snap = try await snapshot()
-            if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-            if snap.ownership.providers.isEmpty, report.outcome == .written || report.outcome == .deployed(jobStatus: "success") {
-                try await redeployer.clearExpedited(log: log)
-            }
-        } catch .refused(let why) {
-            report.outcome = .refused(why)
-        } catch .interrupted(let why) {
-            report.outcome = .interrupted(why)
         } catch {
             report.outcome = .failed(error.description)
         }

@@ -7,6 +7,7 @@ import HTTP
 import Journal
 import SandboxControl
 import Selection
+import Synchronization
 import Testing
 
 /// One target with Vault, GitLab (deploys and change requests) and the gateway simulated; every
@@ -157,6 +158,25 @@ struct ClosedLoop {
         #expect(loop.gitlab.retries.count == 1 && loop.gitlab.variables.isEmpty)
         #expect(loop.changeRequests.map(\.state) == ["closed"] && loop.changeRequests.first?.notes.filter { $0.contains("Closing") }.count == 1)
         #expect(try await journal.openIntents().isEmpty)
+        await loop.stop()
+    }
+
+    /// The leader loses the Lease right after its restore write: the next leader (empty journal)
+    /// settles it from the secret's metadata without a redeploy, and closes the change request.
+    @Test func aRestoreWrittenByALostLeaderIsSettledWithoutARedeploy() async throws {
+        let loop = try await ClosedLoop.start()
+        _ = await loop.executor.failover(provider: "vertex", apply: true)
+        let sideEffects = Mutex(0)
+        var losing = loop.executor
+        losing.mayAct = { sideEffects.withLock { $0 += 1; return $0 <= 2 } }  // the write-ahead record and the secret write
+        guard case .failed = await losing.restore(provider: "vertex", apply: true).outcome else { Issue.record("it should stop"); return }
+        #expect(loop.secret == ClosedLoop.original && loop.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
+        #expect(try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path)).pending != nil, "left under way")
+        let settled = try #require(await loop.executor.settlePending())
+        #expect(settled.outcome == .written)
+        #expect(loop.gitlab.retries.count == 1 && loop.gitlab.variables.isEmpty && loop.vault.current(ClosedLoop.path)?.version == 3)
+        #expect(loop.changeRequests.map(\.state) == ["closed"])
+        #expect(loop.vault.customMetadata(ClosedLoop.path).isEmpty, "nothing owned, nothing pending")
         await loop.stop()
     }
 

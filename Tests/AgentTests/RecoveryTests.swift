@@ -175,7 +175,7 @@ struct World {
         #expect(settled.report.outcome == .deployed(jobStatus: "success"))
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
         let history = try await Journal(path: other).history()
-        #expect(history.map(\.kind) == ["intent:failover", "step:job-retried", "result"])
+        #expect(history.map(\.kind) == ["intent:failover", "step:secret-written", "step:job-retried", "step:deployed", "result"])
         #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
         #expect(try await next.settle("aigw-production") == nil, "settled once")
 
