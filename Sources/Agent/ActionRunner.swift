@@ -96,8 +96,8 @@ public struct ActionRunner: Sendable {
             }
             executor = prepared(executor, intent: intent.id)
             let report = await executor.perform(kind, provider: intent.provider, apply: true, approval: intent.detail.isEmpty ? nil : intent.detail, journaled: intent.steps)
-            if case .nothingToDo(let why) = report.outcome, why.hasPrefix(TargetExecutor.abandoned) {
-                try? await journal.finish(intent.id, outcome: why)
+            if case .abandoned = report.outcome {
+                try? await journal.finish(intent.id, outcome: report.outcome.summary)
                 continue
             }
             reports.append(await finish(intent.id, report, prefix: "recovered after restart: "))

@@ -276,10 +276,7 @@ public actor AgentLoop {
         let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
         if let proposal {
             let carriedOut: Bool
-            switch report.outcome {
-            case .deployed, .written, .notVerified, .nothingToDo, .interrupted: carriedOut = true
-            case .planned, .refused, .failed: carriedOut = false
-            }
+            if case .nothingToDo = report.outcome { carriedOut = true } else { carriedOut = report.outcome.changedTheSecret }
             _ = try? await parts.journal.transition(proposal, from: .approved, to: carriedOut ? .executed : .failed)
         }
         reported(kind, provider: provider, target: target, report)
@@ -317,7 +314,7 @@ public actor AgentLoop {
         ]
         recentActions = Array(([JSONValue.object(entry)] + recentActions).prefix(20))
         switch report.outcome {
-        case .deployed, .written, .notVerified: if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) }
+        case .deployed, .deployFailed, .written, .notVerified: if kind == .failover { ownedProviders.insert(provider) } else { ownedProviders.remove(provider) }
         default: break
         }
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
@@ -333,7 +330,7 @@ public actor AgentLoop {
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical))
         case .interrupted(let why):
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)", severity: .warning))
-        case .deployed(let status) where status != "success":
+        case .deployFailed(let status):
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical))
         case .notVerified(let why):
             page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)", severity: .critical))
@@ -462,7 +459,7 @@ public actor AgentLoop {
 
     private func page(_ alert: Alert) {
         parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
-        let page = Page(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: Page.Severity(rawValue: alert.severity.rawValue) ?? .error)
+        let page = Page(alert)
         let pagers = parts.pagers, log = parts.log, metrics = parts.metrics, journal = parts.journal
         Task.detached {  // a pager that is down never blocks the agent
             _ = try? await journal.record("alert", detail: alert.summary)

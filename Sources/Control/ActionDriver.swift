@@ -66,31 +66,14 @@ extension TargetExecutor {
         guard case .finish(let outcome) = next else { return state.report }
         state.report.changeRequest = state.changeRequest
         state.report.changeRequestProblem = lifecycle.changeRequestProblem
-        state.report.outcome = Self.outcome(outcome)
-        if case .deployed(let verified) = outcome { state.report.verified = verified }
+        state.report.outcome = outcome
+        if outcome == .deployed, options?.verify ?? self.options.verify { state.report.verified = true }
         if case .notVerified = outcome { state.report.verified = false }
         if outcome == .written, let checked = state.checked, let since = state.deployMarker {
             state.report.awaiting = AwaitedDeployment(expect: checked.expect, since: since, changeRequest: state.changeRequest)
         }
         return state.report
     }
-
-    static func outcome(_ outcome: ActionLifecycle.Outcome) -> ActionReport.Outcome {
-        switch outcome {
-        case .nothingToDo(let why): .nothingToDo(why)
-        case .deployed: .deployed(jobStatus: "success")
-        case .written: .written
-        case .deployFailed(let status): .deployed(jobStatus: status)
-        case .notVerified(let why): .notVerified(why)
-        case .refused(let why): .refused(why)
-        case .failed(let why): .failed(why)
-        case .interrupted(let why): .interrupted(why)
-        case .abandoned(let why): .nothingToDo(Self.abandoned + why)
-        }
-    }
-
-    /// How the report of an intent that a restart found stale begins.
-    public static let abandoned = "abandoned after restart: "
 
     /// Carries out one step; control-plane errors become the step's result.
     private func run(_ step: ActionLifecycle.Step, _ state: inout ActionState, apply: Bool) async -> ActionLifecycle.Result {

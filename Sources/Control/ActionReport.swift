@@ -1,3 +1,4 @@
+import Lifecycle
 import Selection
 
 /// A step of an action as it happens, for the journal: each is written once done, so a restart
@@ -103,23 +104,7 @@ public struct AwaitedDeployment: Sendable, Equatable {
 
 /// What a failover or restore of one target came to.
 public struct ActionReport: Sendable {
-    public enum Outcome: Sendable, Equatable {
-        /// Shown, not applied (no `--yes`).
-        case planned
-        case nothingToDo(String)
-        /// Applied; the deploy job ended with this status.
-        case deployed(jobStatus: String)
-        /// Written; the next regular deployment picks it up (the runbook's restore).
-        case written
-        /// Deployed, but the gateway did not serve the planned defaults in time.
-        case notVerified(String)
-        /// Not applied; nothing was left changed.
-        case refused(String)
-        case failed(String)
-        /// Written and the job retried, but the agent stopped (shutdown) before the job ended; the
-        /// owed redeploy stays recorded in the secret's metadata and is followed at the next start.
-        case interrupted(String)
-    }
+    public typealias Outcome = ActionOutcome
     public var target: String
     public var plan: Plan?
     public var outcome: Outcome
@@ -140,35 +125,5 @@ public struct ActionReport: Sendable {
         self.target = target
         self.plan = plan
         self.outcome = outcome
-    }
-}
-
-extension ActionReport.Outcome {
-    /// The `outcome` label of `failover_agent_actions_total`.
-    public var metricLabel: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo: "nothing_to_do"
-        case .deployed(let status): status == "success" ? "deployed" : "deploy_failed"
-        case .written: "written"
-        case .notVerified: "not_verified"
-        case .refused: "refused"
-        case .failed: "failed"
-        case .interrupted: "interrupted"
-        }
-    }
-
-    /// One line for the journal and pages.
-    public var summary: String {
-        switch self {
-        case .planned: "planned"
-        case .nothingToDo(let why): "nothing to do: \(why)"
-        case .deployed(let status): "deployed: job \(status)"
-        case .written: "written: the next deployment picks it up"
-        case .notVerified(let why): "not verified: \(why)"
-        case .refused(let why): "refused: \(why)"
-        case .failed(let why): "failed: \(why)"
-        case .interrupted(let why): "interrupted: \(why)"
-        }
     }
 }

@@ -1,4 +1,5 @@
 import HTTP
+import Lifecycle
 
 /// JSON over the shared ``HTTPClient`` with bounded retries: 5xx, timeouts and connection
 /// failures back off exponentially; 429 waits `Retry-After` seconds (or backs off when absent).
@@ -27,7 +28,7 @@ struct JSONService: Sendable {
             request.body = body.bytes
             request.headers.append(HTTPHeader("content-type", "application/json"))
         }
-        var delay = backoff
+        var delays = Backoff(initial: backoff / .seconds(1), maximum: 60)
         for attempt in 0...retries {
             let exchange = await client.execute(request)
             let last = attempt == retries
@@ -45,8 +46,7 @@ struct JSONService: Sendable {
             case .success(let response):
                 return Answer(status: response.status, json: JSONValue.parse(response.body), headers: response.headers, text: Redaction.scrub(response.bodyText, secrets: secrets))
             }
-            try? await Task.sleep(for: delay)
-            delay = delay * 2
+            try? await Task.sleep(for: .seconds(delays.failed()))
         }
         throw .unavailable("\(method) \(path)")
     }

@@ -1,27 +1,31 @@
-import Secrets
 import HTTP
+import Lifecycle
+import Secrets
 
 /// One page: an alert that opens (`trigger`) or closes (`resolve`) an incident.
 public struct Page: Sendable, Equatable {
     public enum Action: String, Sendable { case trigger, resolve }
-    public enum Severity: String, Sendable { case critical, error, warning, info }
-
     public var action: Action
     /// Groups the trigger and resolve of one incident (PagerDuty `dedup_key`).
     public var dedupKey: String
     public var summary: String
-    public var severity: Severity
+    public var severity: Alert.Severity
     public var source: String
     /// Ordered facts for the person paged.
     public var details: [(String, String)]
 
-    public init(action: Action = .trigger, dedupKey: String, summary: String, severity: Severity = .error, source: String = "failover-agent", details: [(String, String)] = []) {
+    public init(action: Action = .trigger, dedupKey: String, summary: String, severity: Alert.Severity = .error, source: String = "failover-agent", details: [(String, String)] = []) {
         self.action = action
         self.dedupKey = dedupKey
         self.summary = summary
         self.severity = severity
         self.source = source
         self.details = details
+    }
+
+    /// The page that carries `alert`.
+    public init(_ alert: Alert) {
+        self.init(action: alert.resolve ? .resolve : .trigger, dedupKey: alert.dedupKey, summary: alert.summary, severity: alert.severity)
     }
 
     public static func == (a: Page, b: Page) -> Bool {

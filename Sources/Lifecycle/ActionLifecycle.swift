@@ -68,25 +68,9 @@ public struct ActionLifecycle: Sendable, Equatable {
         case writeFound, writeMissing, writeSuperseded(String)
     }
 
-    /// How the action ended.
-    public enum Outcome: Sendable, Equatable {
-        case nothingToDo(String)
-        /// Written and deployed; `verified` nil when no gateway is configured to check.
-        case deployed(verified: Bool?)
-        /// Written; the next regular deployment picks it up (the runbook's restore).
-        case written
-        case deployFailed(status: String)
-        case notVerified(String)
-        case refused(String)
-        case failed(String)
-        case interrupted(String)
-        /// A crash left it before its write and the secret changed since: not carried out.
-        case abandoned(String)
-    }
-
     public enum Next: Sendable, Equatable {
         case run(Step)
-        case finish(Outcome)
+        case finish(ActionOutcome)
     }
 
     public let kind: ActionKind
@@ -127,10 +111,7 @@ public struct ActionLifecycle: Sendable, Equatable {
         return .run(step)
     }
 
-    private var finalOutcome: Outcome {
-        if kind == .restore, !options.restoreRedeploy { return .written }
-        return .deployed(verified: options.verify ? true : nil)
-    }
+    private var finalOutcome: ActionOutcome { kind == .restore && !options.restoreRedeploy ? .written : .deployed }
 
     /// Feeds back what `step` came to; returns what comes next.
     public mutating func completed(_ step: Step, _ result: Result) -> Next {

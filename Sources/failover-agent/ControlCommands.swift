@@ -128,12 +128,12 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         switch report.outcome {
         case .planned: print("  checks passed; run again with --yes to \(verb)")
         case .nothingToDo(let why): print("  nothing to do: \(why)")
-        case .deployed(let status):
+        case .deployed:
+            print("  \(verb) done; deploy job success")
+            print(report.verified == true ? "  verified live: the gateway serves the new defaults" : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
+        case .deployFailed(let status):
             print("  \(verb) done; deploy job \(status)")
-            failed = failed || status != "success"
-            if status == "success" {
-                print(report.verified == true ? "  verified live: the gateway serves the new defaults" : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
-            }
+            failed = true
         case .written:
             print("  \(verb) written; no redeploy (restore_redeploy: false): the next deployment picks it up")
         case .notVerified(let why):
@@ -142,7 +142,7 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         case .refused(let why):
             print("  refused: \(why)")
             failed = true
-        case .failed(let why), .interrupted(let why):
+        case .failed(let why), .interrupted(let why), .abandoned(let why):
             print("  failed: \(why)")
             failed = true
         }

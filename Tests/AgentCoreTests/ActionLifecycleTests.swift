@@ -3,7 +3,7 @@ import Testing
 
 /// Runs a lifecycle to its end, answering each step from `answers` (default `.done`), and
 /// returns the steps run in order and the outcome.
-func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step: [ActionLifecycle.Result]] = [:]) -> ([ActionLifecycle.Step], ActionLifecycle.Outcome) {
+func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step: [ActionLifecycle.Result]] = [:]) -> ([ActionLifecycle.Step], ActionOutcome) {
     var answers = answers
     var ran: [ActionLifecycle.Step] = []
     var next = lifecycle.next
@@ -27,14 +27,14 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
         var lifecycle = ActionLifecycle(kind: .failover, options: full)
         let (ran, outcome) = drive(&lifecycle)
         #expect(ran == [.plan, .openChangeRequest, .write, .redeploy, .verify])
-        #expect(outcome == .deployed(verified: true))
+        #expect(outcome == .deployed)
     }
 
     @Test func withoutGatewayOrChangeRequestTheFailoverIsUnverified() {
         var lifecycle = ActionLifecycle(kind: .failover, options: .init())
         let (ran, outcome) = drive(&lifecycle)
         #expect(ran == [.plan, .write, .redeploy])
-        #expect(outcome == .deployed(verified: nil))
+        #expect(outcome == .deployed)
     }
 
     @Test func theRunbooksRestoreWritesAndClosesWithoutARedeploy() {
@@ -50,14 +50,14 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
         var lifecycle = ActionLifecycle(kind: .restore, options: options)
         let (ran, outcome) = drive(&lifecycle)
         #expect(ran == [.plan, .write, .redeploy, .verify, .closeChangeRequest])
-        #expect(outcome == .deployed(verified: true))
+        #expect(outcome == .deployed)
     }
 
     @Test func aChangeRequestThatCannotBeOpenedNeverBlocksTheFailover() {
         var lifecycle = ActionLifecycle(kind: .failover, options: full)
         let (ran, outcome) = drive(&lifecycle, [.openChangeRequest: [.failed("GitLab 500")]])
         #expect(ran == [.plan, .openChangeRequest, .write, .redeploy, .verify])
-        #expect(outcome == .deployed(verified: true))
+        #expect(outcome == .deployed)
         #expect(lifecycle.changeRequestProblem == "GitLab 500")
     }
 
@@ -65,7 +65,7 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
         var lifecycle = ActionLifecycle(kind: .failover, options: full)
         let (ran, outcome) = drive(&lifecycle, [.write: [.conflict, .conflict]])
         #expect(ran == [.plan, .openChangeRequest, .write, .plan, .write, .plan, .write, .redeploy, .verify])
-        #expect(outcome == .deployed(verified: true))
+        #expect(outcome == .deployed)
         var stubborn = ActionLifecycle(kind: .failover, options: full)
         let (again, refused) = drive(&stubborn, [.write: [.conflict, .conflict, .conflict]])
         #expect(again.filter { $0 == .write }.count == 3)
@@ -73,7 +73,7 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
     }
 
     @Test func everyFaultEndsTheActionWithItsOwnOutcome() {
-        let cases: [(ActionLifecycle.Step, ActionLifecycle.Result, ActionLifecycle.Outcome)] = [
+        let cases: [(ActionLifecycle.Step, ActionLifecycle.Result, ActionOutcome)] = [
             (.plan, .nothingToDo("no feature uses it"), .nothingToDo("no feature uses it")),
             (.plan, .refused("older pipeline"), .refused("older pipeline")),
             (.write, .failed("Vault down"), .failed("Vault down")),
@@ -114,7 +114,7 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
         var lifecycle = ActionLifecycle(kind: .failover, options: full, journaled: ["checked", "change-request"])
         let (ran, outcome) = drive(&lifecycle, [.reconcileWrite: [.writeMissing]])
         #expect(ran == [.reconcileWrite, .plan, .write, .redeploy, .verify])
-        #expect(outcome == .deployed(verified: true))
+        #expect(outcome == .deployed)
         var stale = ActionLifecycle(kind: .failover, options: full, journaled: ["checked"])
         let (_, abandoned) = drive(&stale, [.reconcileWrite: [.writeSuperseded("version 3 → 5")]])
         #expect(abandoned == .abandoned("version 3 → 5"))

@@ -97,7 +97,7 @@ final class LogLines: Sendable {
     @Test func failoverThenRestoreLeavesTheSecretByteForByteAndTheVariableGone() async throws {
         let rig = try await Rig.start()
         let failover = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(failover.outcome == .deployed(jobStatus: "success"))
+        #expect(failover.outcome == .deployed)
         #expect(rig.secret.version == 2)
         #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6"])
         #expect(rig.override["code_completions"] == ["claude_sonnet_4_5_20250929"])
@@ -109,7 +109,7 @@ final class LogLines: Sendable {
         #expect(rig.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
 
         let restore = await rig.executor.restore(provider: "vertex", apply: true)
-        #expect(restore.outcome == .deployed(jobStatus: "success"))
+        #expect(restore.outcome == .deployed)
         #expect(rig.secret.value == Rig.original, "byte for byte, spaces included")
         #expect(rig.secret.data["other"] == .string("kept"))
         #expect(rig.vault.customMetadata(Rig.path).isEmpty)
@@ -196,7 +196,7 @@ final class LogLines: Sendable {
             data["value"] = .string(#"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"],"code_generations":["claude_sonnet_4_5_20250929"]}"#)
         }
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.outcome == .deployed)
         #expect(rig.logs.all.contains { $0.contains("the secret changed since it was read") })
         #expect(rig.secret.version == 3, "1 original, 2 the person's edit, 3 ours on top of it")
         #expect(rig.override["code_generations"] == ["claude_sonnet_4_5_20250929"], "the person's value has no failing model: kept")
@@ -212,7 +212,7 @@ final class LogLines: Sendable {
         edited["duo_chat"] = ["claude_sonnet_4_6_bedrock"]
         rig.vault.put(Rig.path, ["value": .string(edited.json), "other": .string("kept")])
         let report = await rig.executor.restore(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.outcome == .deployed)
         #expect(report.leftToPeople == ["duo_chat"])
         #expect(rig.override["duo_chat"] == ["claude_sonnet_4_6_bedrock"], "the person's value stays")
         #expect(rig.override["code_generations"] == nil, "the agent's own key is removed")
@@ -246,11 +246,11 @@ final class LogLines: Sendable {
         rig.vault.failNext(2)
         rig.gitlab.rateLimitNext(2, retryAfter: 0)
         let first = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(first.outcome == .deployed(jobStatus: "success"))
+        #expect(first.outcome == .deployed)
         rig.gitlab.rateLimitNext(1, retryAfter: nil)
         rig.gitlab.failNext(1, status: 502)
         let second = await rig.executor.restore(provider: "vertex", apply: true)
-        #expect(second.outcome == .deployed(jobStatus: "success"))
+        #expect(second.outcome == .deployed)
         await rig.stop()
     }
 
@@ -286,7 +286,7 @@ final class LogLines: Sendable {
         let rig = try await Rig.start()
         rig.gitlab.setDeployOutcome("failed")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployed(jobStatus: "failed"))
+        #expect(report.outcome == .deployFailed(status: "failed"))
         await rig.stop()
     }
 
@@ -295,7 +295,7 @@ final class LogLines: Sendable {
         rig.gitlab.setPageSize(2)
         rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: (10..<16).map { .init(id: $0, name: "bridge \($0)", isBridge: true) } + [.init(id: 16, name: Rig.deployJob, isBridge: true)])
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.outcome == .deployed)
         #expect(rig.gitlab.retries == [16])
         #expect(rig.gitlab.requests.contains { $0.uri.contains("bridges") && $0.uri.contains("page=4") })
         await rig.stop()

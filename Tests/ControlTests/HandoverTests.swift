@@ -24,11 +24,11 @@ import Testing
 
         let next = try rig.replica()
         let settled = try #require(await next.settlePending())
-        #expect(settled.outcome == .deployed(jobStatus: "success"))
+        #expect(settled.outcome == .deployed)
         #expect(rig.gitlab.retries == [3] && rig.secret.version == 2, "one retry, no second write")
         #expect(rig.ownership.pending == nil && rig.ownership.providers == ["vertex"])
         #expect(await next.settlePending()?.outcome == nil, "nothing left")
-        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed)
         #expect(rig.secret.value == Rig.original && rig.vault.customMetadata(Rig.path).isEmpty)
         await rig.stop()
     }
@@ -54,10 +54,10 @@ import Testing
         #expect(rig.secret.version == 2 && rig.ownership.pending?.write != nil && rig.gitlab.retries.isEmpty)
         rig.vault.hang("POST", nil, carriedOut: true)
         let next = try rig.replica()
-        #expect(await next.settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(await next.settlePending()?.outcome == .deployed)
         #expect(rig.ownership.providers == ["vertex"] && rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
         #expect(rig.gitlab.retries == [3] && rig.secret.version == 2)
-        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed)
         #expect(rig.secret.value == Rig.original, "restored byte for byte: the version it replaced is known")
         await rig.stop()
     }
@@ -79,7 +79,7 @@ import Testing
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: true, times: 1)
         let report = try await rig.replica(timeout: .seconds(1), retries: 2).failover(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployed(jobStatus: "success"))
+        #expect(report.outcome == .deployed)
         #expect(rig.logs.all.contains { $0.contains("had landed although its answer was lost") })
         #expect(rig.secret.version == 2 && rig.gitlab.retries == [3])
         #expect(rig.ownership.providers == ["vertex"] && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
@@ -92,7 +92,7 @@ import Testing
         guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
         #expect(rig.gitlab.retries == [3] && rig.ownership.pending != nil)
         rig.gitlab.hang("POST", nil, carriedOut: true)
-        #expect(try await rig.replica().settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(try await rig.replica().settlePending()?.outcome == .deployed)
         #expect(rig.gitlab.retries == [3], "followed, not retried again")
         #expect(rig.logs.all.contains { $0.contains("was already retried as") })
         #expect(rig.ownership.pending == nil)
@@ -105,7 +105,7 @@ import Testing
         dying.onStep = { step in if case .secretWritten = step { throw Died() } }
         _ = await dying.failover(provider: "vertex", apply: true)
         let next = try rig.replica()
-        #expect(await next.failover(provider: "bedrock", apply: true).outcome == .deployed(jobStatus: "success"))
+        #expect(await next.failover(provider: "bedrock", apply: true).outcome == .deployed)
         #expect(rig.logs.all.contains { $0.contains("first settled an earlier action: deployed") })
         #expect(rig.ownership.providers == ["bedrock", "vertex"] && rig.ownership.pending == nil)
         #expect(rig.gitlab.retries.count == 2, "the owed redeploy, then this action's")
@@ -122,7 +122,7 @@ import Testing
         #expect(why.contains("lost the Lease"))
         #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
         #expect(rig.ownership.pending?.write?.casVersion == 1, "its last record is the write-ahead one")
-        #expect(try await rig.replica().settlePending()?.outcome == .deployed(jobStatus: "success"))
+        #expect(try await rig.replica().settlePending()?.outcome == .deployed)
         #expect(rig.gitlab.retries == [3] && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
         await rig.stop()
     }
