@@ -9,7 +9,26 @@ public enum AgentCommand: Sendable, Equatable {
     case propose(ActionKind, provider: String, target: String)
     /// Carry the action out now (after re-validating the plan). `proposal` when approved by a person.
     case execute(ActionKind, provider: String, target: String, proposal: String?)
+    /// A line for the log: a decision worth telling.
+    case log(String)
+    /// Start a probe of each of these providers.
+    case probe([String])
+    /// On taking the lead: finish what the journal has open.
+    case recoverJournal
+    /// Settle what each target's secret records as under way, then read what the agent owns there.
+    case readOwnership([String])
+    /// Settle what this target's secret records as under way, again.
+    case settle(String)
+    /// The pause this replica shares in the Lease (nil: none, as a follower).
+    case sharePause(Bool?)
+    /// The journal's status of an approved proposal, once it is carried out, fails or is superseded.
+    case markProposal(String, ProposalEnd)
+    /// Wait for the next deployment of the target, then verify the restore of the provider.
+    case watchNextDeployment(target: String, provider: String)
 }
+
+/// How an approved proposal ended, for the journal.
+public enum ProposalEnd: String, Sendable, Equatable { case executed, failed, superseded }
 
 /// Why an approval or rejection did nothing.
 public enum ProposalRefusal: Error, Sendable, Equatable, CustomStringConvertible {

@@ -39,10 +39,18 @@ public struct AgentCore: Sendable {
     public private(set) var failoverTimes: [Double] = []
     /// The health decisions behind the last ``observe(_:)`` (state changes included), for replay's event lines.
     public private(set) var lastDecisions: [HealthDecision] = []
+    /// When each provider is probed next (the run loop's; replay keeps its own).
+    public internal(set) var streams: ProbeStreams
+    /// Leadership, ownership records read, and the retries of reads and settlements.
+    public internal(set) var custody: Custody
+    var lastSecond = -Double.infinity
+    var sharedPause: Bool?? = .none
 
     public init(settings: Settings, providers: [String], policy: HealthPolicy) {
         self.settings = settings
         monitor = HealthMonitor(providers: providers, policy: policy)
+        streams = ProbeStreams(providers: providers, policy: policy)
+        custody = Custody(targets: settings.targets.map(\.name))
     }
 
     /// Feeds one probe result; returns what to do about the health decisions it led to.

@@ -135,12 +135,12 @@ public struct AgentConfiguration: Sendable {
             }
         }
         for item in try yaml.optionalList("targets") ?? [] {
-            let target = try TargetLoader.parse(item)
+            let target = try TargetLoader.parse(item, path: path)
             if configuration.targets.contains(where: { $0.name == target.name }) { throw item.error("name", "target '\(target.name)' is defined twice") }
             configuration.targets.append(target)
         }
         if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
-        for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item)) }
+        for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item, path: path)) }
         if !configuration.targets.isEmpty, configuration.catalog == nil { throw yaml.error(nil, "targets need a catalog (models and unit_primitives)") }
         return configuration
     }
@@ -161,155 +161,4 @@ public struct AgentConfiguration: Sendable {
         }
         return [target]
     }
-}
-
-enum TargetLoader {
-    static func parse(_ item: YAMLFields) throws(ConfigError) -> Target {
-        try item.rejectUnknownKeys(["name", "mode", "vault", "gitlab", "change_request", "gateway", "restore_redeploy"])
-        let name = try item.string("name")
-        let modeText = try item.optionalString("mode") ?? "propose"
-        guard let mode = ActionMode(rawValue: modeText) else { throw item.error("mode", "'\(modeText)' is not propose or perform") }
-        guard let vault = try item.optionalFields("vault") else { throw item.error(nil, "missing required field \(item.fieldPath("vault"))") }
-        guard let gitlab = try item.optionalFields("gitlab") else { throw item.error(nil, "missing required field \(item.fieldPath("gitlab"))") }
-        try vault.rejectUnknownKeys(["address", "namespace", "mount", "path", "key", "token_env", "token_file"])
-        try gitlab.rejectUnknownKeys(["url", "project", "ref", "deploy_job", "environment", "expedited", "token_env", "token_file", "follow_timeout", "poll_interval"])
-        let vaultSettings = VaultSettings(
-            address: try url(vault, "address"), namespace: try vault.optionalString("namespace"), mount: try vault.optionalString("mount") ?? "runway",
-            path: try vault.string("path"), key: try vault.optionalString("key") ?? "value", token: try credential(vault))
-        let deployJob = try gitlab.string("deploy_job")
-        if deployJob.count > 2, deployJob.hasPrefix("/"), deployJob.hasSuffix("/"),
-            (try? NSRegularExpression(pattern: String(deployJob.dropFirst().dropLast()))) == nil
-        {
-            throw gitlab.error("deploy_job", "'\(deployJob)' is not a valid regular expression")
-        }
-        let gitlabSettings = GitLabSettings(
-            url: try url(gitlab, "url"), project: try gitlab.string("project"), ref: try gitlab.optionalString("ref") ?? "main",
-            deployJob: deployJob, environment: try gitlab.optionalString("environment"), expedited: try gitlab.optionalBool("expedited") ?? false,
-            token: try credential(gitlab), followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600)),
-            pollInterval: try gitlab.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
-        return Target(
-            name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings, changeRequest: try item.optionalFields("change_request").map(changeRequest),
-            gateway: try item.optionalFields("gateway").map(gateway), restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false)
-    }
-
-    private static func changeRequest(_ fields: YAMLFields) throws(ConfigError) -> ChangeRequestSettings {
-        try fields.rejectUnknownKeys(["project", "labels", "confidential"])
-        return ChangeRequestSettings(
-            project: try fields.string("project"), labels: try fields.optionalStrings("labels") ?? [], confidential: try fields.optionalBool("confidential") ?? false)
-    }
-
-    private static func gateway(_ fields: YAMLFields) throws(ConfigError) -> GatewaySettings {
-        try fields.rejectUnknownKeys(["url", "token_env", "token_file", "verify_timeout", "poll_interval"])
-        let hasToken = fields.has("token_env") || fields.has("token_file")
-        return GatewaySettings(
-            url: try url(fields, "url"), token: hasToken ? try credential(fields) : nil,
-            verifyTimeout: try fields.duration("verify_timeout", default: .seconds(900), max: .seconds(6 * 3600)),
-            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
-    }
-
-
-    private static func credential(_ fields: YAMLFields) throws(ConfigError) -> Credential {
-        switch (try fields.optionalString("token_env"), try fields.optionalString("token_file")) {
-        case (let name?, nil): return .environment(name)
-        case (nil, let file?): return .file(file)
-        default: throw fields.error(nil, "\(fields.path) needs exactly one of token_env or token_file")
-        }
-    }
-}
-
-enum AgentLoader {
-    static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
-        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour", "leader_election", "log_format"])
-        var agent = AgentConfiguration.AgentSettings()
-        agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
-        agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
-        if let listen = try yaml.optionalString("listen") {
-            let parts = listen.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else { throw yaml.error("listen", "'\(listen)' is not host:port") }
-            (agent.listenHost, agent.listenPort) = (String(parts[0]), port)
-        }
-        switch (try yaml.optionalString("api_token_env"), try yaml.optionalString("api_token_file")) {
-        case (nil, nil): break
-        case (let name?, nil): agent.apiToken = .environment(name)
-        case (nil, let file?): agent.apiToken = .file(path(file))
-        default: throw yaml.error("api_token_file", "set api_token_env or api_token_file, not both")
-        }
-        if let mode = try yaml.optionalString("restore_mode") {
-            guard let value = ActionMode(rawValue: mode) else { throw yaml.error("restore_mode", "'\(mode)' is not propose or perform") }
-            agent.restoreMode = value
-        }
-        agent.proposalLifetime = try yaml.duration("proposal_lifetime", default: .seconds(900)).seconds
-        if let cap = try yaml.optionalInt("max_failovers_per_hour") {
-            guard cap >= 1 else { throw yaml.error("max_failovers_per_hour", "must be at least 1") }
-            agent.maxFailoversPerHour = cap
-        }
-        if let format = try yaml.optionalString("log_format") {
-            guard let value = AgentConfiguration.LogFormat(rawValue: format) else { throw yaml.error("log_format", "'\(format)' is not text or json") }
-            agent.logFormat = value
-        }
-        if let election = try yaml.optionalFields("leader_election") { agent.leaderElection = try leaderElection(election, path: path) }
-        return agent
-    }
-
-    static func leaderElection(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.LeaderElectionSettings {
-        try yaml.rejectUnknownKeys(["api_server", "namespace", "name", "identity_env", "address_env", "token_env", "token_file", "ca_file", "lease_duration", "renew_deadline", "retry_period"])
-        var settings = AgentConfiguration.LeaderElectionSettings(namespace: try yaml.string("namespace"))
-        settings.apiServer = try yaml.optionalString("api_server") ?? settings.apiServer
-        guard settings.apiServer.hasPrefix("https://") || settings.apiServer.hasPrefix("http://") else {
-            throw yaml.error("api_server", "'\(settings.apiServer)' must start with https:// or http://")
-        }
-        settings.name = try yaml.optionalString("name") ?? settings.name
-        settings.identityEnv = try yaml.optionalString("identity_env") ?? settings.identityEnv
-        settings.addressEnv = try yaml.optionalString("address_env")
-        switch (try yaml.optionalString("token_env"), try yaml.optionalString("token_file")) {
-        case (nil, nil): break
-        case (let name?, nil): settings.token = .environment(name)
-        case (nil, let file?): settings.token = .file(path(file))
-        default: throw yaml.error("token_file", "set token_env or token_file, not both")
-        }
-        if let ca = try yaml.optionalString("ca_file") { settings.caFile = path(ca) } else if settings.apiServer.hasPrefix("http://") { settings.caFile = nil }
-        settings.timing.leaseDuration = try yaml.duration("lease_duration", default: .seconds(15), max: .seconds(600)).seconds
-        settings.timing.renewDeadline = try yaml.duration("renew_deadline", default: .seconds(10), max: .seconds(600)).seconds
-        settings.timing.retryPeriod = try yaml.duration("retry_period", default: .seconds(2), max: .seconds(300)).seconds
-        guard settings.timing.renewDeadline < settings.timing.leaseDuration else {
-            throw yaml.error("renew_deadline", "must be shorter than lease_duration, so a leader that cannot renew stops before another may take over")
-        }
-        guard settings.timing.retryPeriod < settings.timing.renewDeadline else { throw yaml.error("retry_period", "must be shorter than renew_deadline") }
-        return settings
-    }
-
-    static func pager(_ item: YAMLFields) throws(ConfigError) -> PagerSettings {
-        guard item.keys.count == 1, let kind = item.keys.first, let fields = try item.optionalFields(kind) else {
-            throw item.error(nil, "a pager is one of pagerduty, slack or webhook, with its settings")
-        }
-        switch kind {
-        case "pagerduty":
-            try fields.rejectUnknownKeys(["routing_key_env", "routing_key_file", "url"])
-            return .pagerDuty(routingKey: try credential(fields, "routing_key"), url: fields.has("url") ? try url(fields, "url") : "https://events.pagerduty.com")
-        case "slack":
-            try fields.rejectUnknownKeys(["webhook_env", "webhook_file"])
-            return .slack(webhook: try credential(fields, "webhook"))
-        case "webhook":
-            try fields.rejectUnknownKeys(["url", "token_env", "token_file"])
-            let hasToken = fields.has("token_env") || fields.has("token_file")
-            return .webhook(url: try url(fields, "url"), token: hasToken ? try credential(fields, "token") : nil)
-        default:
-            throw item.error(kind, "is not a pager (pagerduty, slack or webhook)")
-        }
-    }
-
-    private static func credential(_ fields: YAMLFields, _ name: String) throws(ConfigError) -> Credential {
-        switch (try fields.optionalString(name + "_env"), try fields.optionalString(name + "_file")) {
-        case (let env?, nil): return .environment(env)
-        case (nil, let file?): return .file(file)
-        default: throw fields.error(nil, "\(fields.path) needs exactly one of \(name)_env or \(name)_file")
-        }
-    }
-}
-
-/// An http(s) URL field; any other scheme (`gopher://`, a bare host) is named at load.
-func url(_ fields: YAMLFields, _ key: String) throws(ConfigError) -> String {
-    let value = try fields.string(key)
-    guard value.hasPrefix("https://") || value.hasPrefix("http://") else { throw fields.error(key, "'\(value)' must start with https:// or http://") }
-    return value
 }

@@ -158,7 +158,7 @@ public enum Replay {
                             report.actions.append(Action(action: .restore, provider: provider, t: t))
                             emit(EventLine.restore(provider, at: t, targets: options.plan(provider, failing.sorted()).targets))
                         }
-                    case .alert: break
+                    default: break  // pages, logs and the live loop's I/O do not change a replay
                     }
                 }
                 stream.nextStart = scheduler.nextStart(lastStart: stream.lastStart, now: completedAt, health: core.monitor.providers[provider])

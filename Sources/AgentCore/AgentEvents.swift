@@ -1,0 +1,181 @@
+import Health
+import ProbeResults
+
+/// What an action came to, as the core needs it (the executor's report, without I/O detail).
+public struct ActionFinished: Sendable, Equatable {
+    public var kind: ActionKind
+    public var provider: String
+    public var target: String
+    /// The approved proposal it carried out, if any.
+    public var proposal: String?
+    public var outcome: ActionOutcome
+    /// Owned keys a person changed since the agent wrote them: left as they are.
+    public var leftToPeople: [String]
+    public var changeRequestProblem: String?
+    /// A restore written without a redeploy, with a gateway to verify it on once deployed.
+    public var awaitsDeployment: Bool
+
+    public init(
+        kind: ActionKind, provider: String, target: String, proposal: String? = nil, outcome: ActionOutcome, leftToPeople: [String] = [],
+        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false
+    ) {
+        (self.kind, self.provider, self.target, self.proposal, self.outcome) = (kind, provider, target, proposal, outcome)
+        (self.leftToPeople, self.changeRequestProblem, self.awaitsDeployment) = (leftToPeople, changeRequestProblem, awaitsDeployment)
+    }
+}
+
+/// The run loop's events: everything that happens to the agent goes in here, and what to do comes
+/// out as commands. The loop holds no decision of its own.
+extension AgentCore {
+    public enum Event: Sendable {
+        /// The loop's heartbeat (every few tens of milliseconds): probes due now; once a second,
+        /// proposal expiry and the retries of reads and settlements.
+        case tick
+        /// Whether this replica holds the Lease, and the pause the leader shares there.
+        case leadership(Bool, leaderPaused: Bool?)
+        case probed(provider: String, result: ProbeResult, startedAt: Double)
+        /// What each target's secret says the agent has failed over, or why it could not be read.
+        case ownershipRead([String: Result<[String], Custody.ReadFailure>])
+        case finished(ActionFinished)
+        /// Settling a target again found nothing under way (`why` nil), or could not read its record.
+        case settleUnreadable(target: String, why: String?)
+        /// A person paused or resumed the agent.
+        case paused(Bool)
+    }
+
+    /// Feeds one event at `now` (seconds since start); returns what to do.
+    public mutating func handle(_ event: Event, at now: Double) -> [AgentCommand] {
+        switch event {
+        case .tick: return ticked(at: now)
+        case .leadership(let leading, let leaderPaused): return leadership(leading, leaderPaused: leaderPaused, at: now)
+        case .probed(let provider, let result, let startedAt): return probed(provider, result: result, startedAt: startedAt, at: now)
+        case .ownershipRead(let found): return ownershipRead(found, at: now)
+        case .finished(let finished): return self.finished(finished, at: now)
+        case .settleUnreadable(let target, let why):
+            custody.settleLater(target, failed: why != nil, at: now)
+            return why.map { [.log("\(target): cannot read what is under way in its secret, retrying: \($0)")] } ?? []
+        case .paused(let paused):
+            setPaused(paused)
+            return [.log(paused ? "paused: probing and paging, acting on nothing" : "resumed")]
+        }
+    }
+
+    private mutating func ticked(at now: Double) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        let due = streams.due(at: now, health: monitor.providers)
+        if !due.isEmpty { commands.append(.probe(due)) }
+        guard now - lastSecond >= 1 else { return commands }
+        lastSecond = now
+        commands += leaderOnly(tick(at: now))
+        if let targets = custody.dueReads(at: now) { commands.append(.readOwnership(targets)) }
+        for target in custody.dueSettles(at: now) {
+            if custody.leading { commands.append(.settle(target)) } else { custody.settleLater(target, failed: false, at: now) }
+        }
+        return commands
+    }
+
+    private mutating func leadership(_ leading: Bool, leaderPaused: Bool?, at now: Double) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        if leading != custody.leading {
+            custody.lead(leading)
+            if leading {
+                custody.tookTheLead()
+                commands.append(.recoverJournal)
+            }
+        }
+        // The leader shares its pause; a follower takes the leader's, so a new leader starts as paused as the last one was.
+        let shared = leading ? paused : nil
+        if shared != sharedPause {
+            sharedPause = shared
+            commands.append(.sharePause(shared))
+        }
+        if !leading, let leaderPaused, leaderPaused != paused {
+            setPaused(leaderPaused)
+            commands.append(.log(leaderPaused ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader"))
+        }
+        return commands
+    }
+
+    private mutating func probed(_ provider: String, result: ProbeResult, startedAt: Double, at now: Double) -> [AgentCommand] {
+        let observation = Observation(provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt, completedAt: now)
+        let before = monitor.state(of: provider)
+        let wasBlind = monitor.isBlind
+        var commands = leaderOnly(observe(observation))
+        streams.completed(provider, result: result, at: now, health: monitor.providers[provider])
+        if let after = monitor.state(of: provider), after != before {
+            commands.insert(.log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"), at: 0)
+        }
+        if monitor.isBlind != wasBlind { commands.insert(.log(monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind"), at: 0) }
+        return commands
+    }
+
+    private mutating func ownershipRead(_ found: [String: Result<[String], Custody.ReadFailure>], at now: Double) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        let (owned, failures) = custody.read(found, at: now)
+        for (target, providers) in owned {
+            commands.append(.log("\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy"))
+            for case .state(let provider, let from, let to, _) in resumeFailedOver(providers, at: now) {
+                commands.append(.log("\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)"))
+            }
+        }
+        for (target, failure, retry) in failures {
+            commands.append(.log("\(target): cannot read what the agent owns in its secret, retrying in \(Int(retry)) s: \(failure)"))
+        }
+        if custody.unread.isEmpty { commands += leaderOnly(catchUp(owned: custody.owned, at: now)) }
+        return commands
+    }
+
+    private mutating func finished(_ done: ActionFinished, at now: Double) -> [AgentCommand] {
+        let (kind, provider, target) = (done.kind, done.provider, done.target)
+        var commands: [AgentCommand] = []
+        if let proposal = done.proposal {
+            let carriedOut: Bool
+            if case .nothingToDo = done.outcome { carriedOut = true } else { carriedOut = done.outcome.changedTheSecret }
+            commands.append(.markProposal(proposal, carriedOut ? .executed : .failed))
+        }
+        if case .failed = done.outcome { custody.settleLater(target, failed: true, at: now) } else { custody.settleLater(target, failed: false, at: now) }
+        switch done.outcome {
+        case .deployed, .deployFailed, .written, .notVerified: custody.acted(kind, provider: provider)
+        default: break
+        }
+        commands.append(.log("\(kind.rawValue) of \(provider) on \(target): \(done.outcome.summary)"))
+        let action = "failover-agent/\(target)/\(provider)/action"
+        if !done.leftToPeople.isEmpty {
+            commands.append(.alert(Alert(
+                dedupKey: "failover-agent/\(target)/\(provider)/edited",
+                summary: "\(kind.rawValue) of \(provider) on \(target): \(done.leftToPeople.joined(separator: ", ")) changed by a person since the agent wrote it; left as it is and no longer the agent's. Check it is still right.",
+                severity: .warning)))
+        }
+        switch done.outcome {
+        case .refused(let why), .failed(let why):
+            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical)))
+        case .interrupted(let why):
+            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)", severity: .warning)))
+        case .deployFailed(let status):
+            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical)))
+        case .notVerified(let why):
+            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)", severity: .critical)))
+        default: break
+        }
+        if done.awaitsDeployment { commands.append(.watchNextDeployment(target: target, provider: provider)) }
+        if let problem = done.changeRequestProblem {
+            commands.append(.alert(Alert(
+                dedupKey: "failover-agent/\(target)/\(provider)/change-request", summary: "\(kind.rawValue) of \(provider) on \(target) went ahead without its change request: \(problem)",
+                severity: .warning)))
+        }
+        return commands
+    }
+
+    /// Pages, actions and proposals are the leader's; a follower only says what it would have done.
+    private func leaderOnly(_ commands: [AgentCommand]) -> [AgentCommand] {
+        guard !custody.leading else { return commands }
+        return commands.map { command in
+            switch command {
+            case .alert(let alert): .log("not the leader, not paging: \(alert.summary.split(separator: "\n").first ?? "")")
+            case .execute(let kind, let provider, let target, _), .propose(let kind, let provider, let target):
+                .log("not the leader: the \(kind.rawValue) of \(provider) on \(target) is the leader's to do")
+            default: command
+            }
+        }
+    }
+}
