@@ -43,7 +43,6 @@ public struct AgentCore: Sendable {
     public internal(set) var streams: ProbeStreams
     /// Leadership, ownership records read, and the retries of reads and settlements.
     public internal(set) var custody: Custody
-    var lastSecond = -Double.infinity
     var sharedPause: Bool?? = .none
 
     public init(settings: Settings, providers: [String], policy: HealthPolicy) {

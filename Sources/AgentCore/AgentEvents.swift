@@ -28,8 +28,8 @@ public struct ActionFinished: Sendable, Equatable {
 /// out as commands. The loop holds no decision of its own.
 extension AgentCore {
     public enum Event: Sendable {
-        /// The loop's heartbeat (every few tens of milliseconds): probes due now; once a second,
-        /// proposal expiry and the retries of reads and settlements.
+        /// The loop's heartbeat (every few tens of milliseconds): probes due now, proposals expired,
+        /// and the reads and settlements due again.
         case tick
         /// Whether this replica holds the Lease, and the pause the leader shares there.
         case leadership(Bool, leaderPaused: Bool?)
@@ -64,8 +64,6 @@ extension AgentCore {
         var commands: [AgentCommand] = []
         let due = streams.due(at: now, health: monitor.providers)
         if !due.isEmpty { commands.append(.probe(due)) }
-        guard now - lastSecond >= 1 else { return commands }
-        lastSecond = now
         commands += leaderOnly(tick(at: now))
         if let targets = custody.dueReads(at: now) { commands.append(.readOwnership(targets)) }
         for target in custody.dueSettles(at: now) {

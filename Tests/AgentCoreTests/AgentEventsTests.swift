@@ -1,0 +1,166 @@
+import AgentCore
+import Health
+import ProbeResults
+import Testing
+
+/// The run loop's decisions, event by event on a virtual clock: what the loop is told to do.
+struct EventDriver {
+    var core: AgentCore
+    var now = 0.0
+
+    init(mode: ActionMode = .perform) {
+        core = AgentCore(settings: .init(targets: [(name: "aigw-production", mode: mode)]), providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
+    }
+
+    mutating func send(_ event: AgentCore.Event, after seconds: Double = 0) -> [AgentCommand] {
+        now += seconds
+        return core.handle(event, at: now)
+    }
+
+    /// A probe result of `provider`, answered 100 ms after it started.
+    mutating func probe(_ provider: String, _ resultClass: ProbeClass, after seconds: Double) -> [AgentCommand] {
+        send(.probed(provider: provider, result: ProbeResult(provider: provider, probe: provider, resultClass: resultClass, status: 200, ttfbMs: 300), startedAt: now + seconds - 0.1), after: seconds)
+    }
+
+    /// Vertex fails hard, probed every 2 s, until it is failed over.
+    mutating func outage() -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        for _ in 0..<6 { commands += probe("vertex", .ok, after: 5) }
+        for _ in 0..<20 { commands += probe("vertex", .http5xx, after: 2) }
+        return commands
+    }
+
+    static func logs(_ commands: [AgentCommand]) -> [String] { commands.compactMap { if case .log(let line) = $0 { line } else { nil } } }
+    static func alerts(_ commands: [AgentCommand]) -> [Alert] { commands.compactMap { if case .alert(let alert) = $0 { alert } else { nil } } }
+}
+
+@Suite struct AgentEventsTests {
+    @Test func takingTheLeadRecoversThenReadsEveryTargetAndSharesThePause() {
+        var driver = EventDriver()
+        #expect(driver.send(.leadership(true, leaderPaused: nil)) == [.recoverJournal, .sharePause(false)])
+        #expect(driver.send(.leadership(true, leaderPaused: nil)).isEmpty, "nothing new while it keeps leading")
+        #expect(driver.send(.tick, after: 1).contains(.readOwnership(["aigw-production"])))
+        #expect(!driver.send(.tick, after: 1).contains { if case .readOwnership = $0 { true } else { false } }, "one read at a time")
+        #expect(driver.send(.leadership(false, leaderPaused: true)) == [.sharePause(nil), .log("paused by the leader: acting on nothing, here or after taking the lead")])
+        #expect(driver.core.paused)
+    }
+
+    @Test func aFollowerDecidesButLeavesActingAndPagingToTheLeader() {
+        var driver = EventDriver()
+        let commands = driver.outage()
+        #expect(EventDriver.logs(commands).contains("not the leader: the failover of vertex on aigw-production is the leader's to do"))
+        #expect(!commands.contains { if case .execute = $0 { true } else { false } })
+        #expect(EventDriver.alerts(commands).isEmpty)
+        #expect(EventDriver.logs(commands).contains { $0.hasPrefix("vertex: suspect → failing") })
+    }
+
+    @Test func theLeaderActsAndProbesOnTheSchedulersCadence() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let first = driver.send(.tick, after: 6)
+        guard case .probe(let providers)? = first.first else { Issue.record("\(first)"); return }
+        #expect(providers == ["anthropic", "bedrock", "vertex"])
+        #expect(!driver.send(.tick, after: 0.05).contains { if case .probe = $0 { true } else { false } }, "not due again yet")
+        let commands = driver.outage()
+        #expect(commands.contains(.execute(.failover, provider: "vertex", target: "aigw-production", proposal: nil)))
+    }
+
+    @Test func unreadableRecordsAreReadAgainWithBackoffAndReadRecordsResumeTheFailover() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        _ = driver.send(.tick, after: 1)
+        let failure = Custody.ReadFailure("Vault unavailable")
+        #expect(EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))) == [
+            "aigw-production: cannot read what the agent owns in its secret, retrying in 1 s: Vault unavailable",
+        ])
+        #expect(!driver.send(.tick, after: 0.5).contains(.readOwnership(["aigw-production"])))
+        #expect(driver.send(.tick, after: 0.6).contains(.readOwnership(["aigw-production"])), "after 1 s")
+        #expect(EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))).first?.contains("retrying in 2 s") == true)
+        #expect(!driver.send(.tick, after: 1.5).contains(.readOwnership(["aigw-production"])))
+        #expect(driver.send(.tick, after: 1).contains(.readOwnership(["aigw-production"])), "after 2 s")
+        let read = driver.send(.ownershipRead(["aigw-production": .success(["vertex"])]))
+        #expect(EventDriver.logs(read).contains("aigw-production: its secret records vertex as failed over by this agent; restoring once healthy"))
+        #expect(driver.core.monitor.state(of: "vertex") == .failing && driver.core.custody.owned == ["vertex"])
+    }
+
+    @Test func onceEveryRecordIsReadAFailingProviderNoTargetFailedOverIsCaughtUp() {
+        var driver = EventDriver()
+        _ = driver.outage()  // decided while following
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        _ = driver.send(.tick, after: 1)
+        let commands = driver.send(.ownershipRead(["aigw-production": .success([])]))
+        #expect(commands.contains(.execute(.failover, provider: "vertex", target: "aigw-production", proposal: nil)))
+    }
+
+    @Test func aPartWayFailureIsSettledAgainWithBackoff() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let failed = ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", outcome: .failed("Vault 503"))
+        let commands = driver.send(.finished(failed))
+        #expect(EventDriver.alerts(commands).map(\.summary) == ["failover of vertex on aigw-production did not happen: Vault 503"])
+        #expect(!driver.send(.tick, after: 0.9).contains(.settle("aigw-production")))
+        #expect(driver.send(.tick, after: 0.2).contains(.settle("aigw-production")), "after 1 s")
+        _ = driver.send(.settleUnreadable(target: "aigw-production", why: "Vault 503"))
+        #expect(!driver.send(.tick, after: 1.5).contains(.settle("aigw-production")))
+        #expect(driver.send(.tick, after: 1).contains(.settle("aigw-production")), "after 2 s")
+        _ = driver.send(.settleUnreadable(target: "aigw-production", why: nil))
+        #expect(!driver.send(.tick, after: 100).contains(.settle("aigw-production")), "settled: no more retries")
+    }
+
+    @Test(arguments: [
+        (ActionOutcome.refused("not retryable"), "did not happen: not retryable", Alert.Severity.critical),
+        (.interrupted("shutdown"), "the secret was written and its deploy job retried; shutdown", .warning),
+        (.deployFailed(status: "failed"), "the deploy job failed", .critical),
+        (.notVerified("still serves the old defaults"), "deployed but not verified: still serves the old defaults", .critical),
+    ])
+    func eachOutcomeIsPagedAsItDeserves(outcome: ActionOutcome, summary: String, severity: Alert.Severity) {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let alerts = EventDriver.alerts(driver.send(.finished(ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", outcome: outcome))))
+        #expect(alerts.count == 1 && alerts[0].summary.hasSuffix(summary) && alerts[0].severity == severity, "\(alerts)")
+    }
+
+    @Test func anActionEndsItsProposalAndSaysWhatWasLeftToPeople() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let done = ActionFinished(
+            kind: .restore, provider: "vertex", target: "aigw-production", proposal: "5f2161", outcome: .written, leftToPeople: ["duo_chat"],
+            changeRequestProblem: "GitLab 500", awaitsDeployment: true)
+        let commands = driver.send(.finished(done))
+        #expect(commands.contains(.markProposal("5f2161", .executed)))
+        #expect(commands.contains(.watchNextDeployment(target: "aigw-production", provider: "vertex")))
+        #expect(EventDriver.alerts(commands).map(\.dedupKey) == ["failover-agent/aigw-production/vertex/edited", "failover-agent/aigw-production/vertex/change-request"])
+        let refused = driver.send(.finished(ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", proposal: "a1b2c3", outcome: .refused("x"))))
+        #expect(refused.contains(.markProposal("a1b2c3", .failed)))
+    }
+
+    @Test func proposalsArePagedAndAnApprovalWhosePlanChangedIsSuperseded() {
+        var driver = EventDriver(mode: .propose)
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        #expect(driver.outage().contains(.propose(.failover, provider: "vertex", target: "aigw-production")))
+        let paged = driver.core.proposed(
+            id: "5f2161", kind: .failover, provider: "vertex", target: "aigw-production", sha: "f00dbabe1234567", diff: "the diff", approveCommand: "failover-agent approve", at: driver.now)
+        #expect(EventDriver.logs(paged) == ["proposal 5f2161: failover of vertex on aigw-production; approve with: failover-agent approve 5f2161"])
+        #expect(EventDriver.alerts(paged).first?.summary == "vertex on aigw-production: approve the failover with `failover-agent approve 5f2161` (or reject it); it deploys f00dbabe1234 and expires in 15 min.\nthe diff")
+        #expect((try? driver.core.approve("5f2161", at: driver.now + 10)) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161"))
+        let changed = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: false)
+        #expect(changed.commands == [.markProposal("5f2161", .superseded), .propose(.failover, provider: "vertex", target: "aigw-production")] && !changed.accepted)
+        let same = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: true)
+        #expect(same.commands == [.execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161")] && same.accepted)
+    }
+
+    @Test func probesOfOneProviderAreCappedInFlight() {
+        var policy = HealthPolicy()
+        policy.maxInFlight = 2
+        var streams = ProbeStreams(providers: ["vertex"], policy: policy)
+        var started = 0
+        var now = 0.0
+        for _ in 0..<200 {
+            now += 0.5
+            started += streams.due(at: now, health: [:]).count
+        }
+        #expect(started == 2, "two hang, nothing more starts")
+        streams.completed("vertex", result: ProbeResult(provider: "vertex", probe: "v", resultClass: .timeout), at: now, health: nil)
+        #expect(streams.due(at: now + 10, health: [:]) == ["vertex"])
+    }
+}
