@@ -44,10 +44,14 @@ let package = Package(
         .target(name: "Leadership", swiftSettings: strict),
         .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership", "Lifecycle"], swiftSettings: strict),
         .target(name: "Replay", dependencies: ["Scenarios", "Health", "AgentCore", "ProbeResults"], swiftSettings: optimised),
-        .target(name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"], swiftSettings: strict),
+        .target(
+            name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"],
+            swiftSettings: strict),
         .target(
             name: "Probing",
-            dependencies: ["HTTP", "Secrets", "Config", "ProbeResults", "AWSSigning", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "HTTP", "Secrets", "Config", "ProbeResults", "AWSSigning", .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -64,16 +68,24 @@ let package = Package(
                 "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
-        .target(name: "Agent", dependencies: ["Secrets", "AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership"], swiftSettings: strict),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "Secrets", "AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership",
+            ], swiftSettings: strict),
         .target(
             name: "Demo",
-            dependencies: ["Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing", "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry"],
+            dependencies: [
+                "Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing",
+                "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry",
+            ],
             swiftSettings: strict),
         .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Secrets", "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore", "HTTPServer", "Demo",
+                "Secrets", "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore",
+                "HTTPServer", "Demo",
                 "Telemetry", "Leadership", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
@@ -87,7 +99,9 @@ let package = Package(
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
             name: "HostileInputTests",
-            dependencies: ["AWSSigning", "Agent", "Config", "ConfigFiles", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection"],
+            dependencies: [
+                "AWSSigning", "Agent", "Config", "ConfigFiles", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection",
+            ],
             swiftSettings: strict),
         .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
@@ -95,22 +109,32 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "ConfigFiles", "Config"], swiftSettings: strict),
         .testTarget(
-            name: "ControlTests", dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config", "Journal", "Secrets"],
+            name: "ControlTests",
+            dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config", "Journal", "Secrets"],
             swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(
-            name: "DeployTests", dependencies: ["failover-agent", "ConfigFiles", "Config", "Probing", "Telemetry", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strict),
-        .testTarget(name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
-        .testTarget(name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"], swiftSettings: strict),
-        .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
+            name: "DeployTests",
+            dependencies: ["failover-agent", "ConfigFiles", "Config", "Probing", "Telemetry", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .testTarget(
-            name: "TelemetryTests", dependencies: ["Telemetry", "ProbeResults", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+            name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
+        .testTarget(
+            name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TelemetryTests", dependencies: ["Telemetry", "ProbeResults", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults", "Lifecycle"], swiftSettings: strict),
         .testTarget(
-            name: "CLITests", dependencies: ["failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal", "ConfigFiles", "Selection"],
+            name: "CLITests",
+            dependencies: [
+                "failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal", "ConfigFiles", "Selection",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP", "Secrets"],

@@ -62,11 +62,14 @@ public struct SigV4Signer: Sendable, Hashable {
             method: method, path: wirePath, query: wireQuery, headers: signed, payloadHash: payloadHash, encodePath: !isS3)
         let signature = signature(canonicalRequest: canonicalRequest, amzDate: amzDate).signature
         let signedHeaders = Set(signed.map { $0.name.lowercased() }).sorted().joined(separator: ";")
-        sent.append((
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(amzDate)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        ))
-        return Signed(url: parts.wireURL(path: wirePath, query: wireQuery), headers: sent, canonicalRequest: canonicalRequest, signature: signature)
+        sent.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(amzDate)), SignedHeaders=\(signedHeaders), "
+                    + "Signature=\(signature)"
+            ))
+        return Signed(
+            url: parts.wireURL(path: wirePath, query: wireQuery), headers: sent, canonicalRequest: canonicalRequest, signature: signature)
     }
 
     /// AWS's canonical request for a request as it goes on the wire (`path` and `query` as sent;
@@ -91,7 +94,8 @@ public struct SigV4Signer: Sendable, Hashable {
 
     /// The string to sign and the hex signature of `canonicalRequest` at `amzDate` (`YYYYMMDD'T'HHMMSS'Z'`).
     public func signature(canonicalRequest: String, amzDate: String) -> (stringToSign: String, signature: String) {
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope(amzDate), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope(amzDate), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(
+            separator: "\n")
         return (stringToSign, Self.hex(signingKey(date: String(amzDate.prefix(8))).authenticationCode(stringToSign)))
     }
 

@@ -56,7 +56,10 @@ public struct ActionRunner: Sendable {
     public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil) async -> ActionReport {
         guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
         let intent: Int64
-        do { intent = try await journal.beginIntent(kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "") } catch {
+        do {
+            intent = try await journal.beginIntent(
+                kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "")
+        } catch {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
         executor = prepared(executor, intent: intent)
@@ -70,7 +73,10 @@ public struct ActionRunner: Sendable {
     public func settle(_ target: String) async throws(ControlError) -> (action: String, provider: String, report: ActionReport)? {
         guard var executor = executors[target], let pending = try await executor.recordedPending() else { return nil }
         let intent: Int64
-        do { intent = try await journal.beginIntent(pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata") } catch {
+        do {
+            intent = try await journal.beginIntent(
+                pending.action, target: target, provider: pending.provider, detail: "recorded as under way in the secret's metadata")
+        } catch {
             throw .unavailable("cannot write the journal: \(error)")
         }
         executor = prepared(executor, intent: intent)
@@ -91,11 +97,15 @@ public struct ActionRunner: Sendable {
                 continue
             }
             guard intent.step("checked") != nil else {
-                try? await journal.finish(intent.id, outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
+                try? await journal.finish(
+                    intent.id,
+                    outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
                 continue
             }
             executor = prepared(executor, intent: intent.id)
-            let report = await executor.perform(kind, provider: intent.provider, apply: true, approval: intent.detail.isEmpty ? nil : intent.detail, journaled: intent.steps)
+            let report = await executor.perform(
+                kind, provider: intent.provider, apply: true, approval: intent.detail.isEmpty ? nil : intent.detail, journaled: intent.steps
+            )
             if case .abandoned = report.outcome {
                 try? await journal.finish(intent.id, outcome: report.outcome.summary)
                 continue

@@ -1,7 +1,7 @@
-import Secrets
 import Control
 import HTTP
 import HTTPServer
+import Secrets
 
 /// The agent's HTTP API. `GET /` (the HTML status page), `GET /status`, `GET /metrics` and
 /// `GET /healthz` are open; approving,
@@ -35,7 +35,8 @@ public enum AgentAPI {
                 return .respond(status: 200, headers: [("content-type", "text/html; charset=utf-8")], body: Array(Secrets.scrub(page).utf8))
             case ("GET", 1, "status"): return reply(200, await loop.status())
             case ("GET", 1, "healthz"): return .respond(status: 200, body: Array("ok\n".utf8))
-            case ("GET", 1, "metrics"): return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: metrics())
+            case ("GET", 1, "metrics"):
+                return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: metrics())
             default: break
             }
             guard request.method == "POST" else { return message(404, false, "no such endpoint") }
@@ -59,16 +60,25 @@ public enum AgentAPI {
 
     private static func forward(_ request: ServerRequest, path: String, with forwarding: Forwarding) async -> ServerReply {
         guard let leader = forwarding.election.leaderAddress else {
-            return message(503, false, "this replica does not hold the Lease and no leader shares its address (leader_election.address_env): try again in a few seconds, or on the leader")
+            return message(
+                503, false,
+                "this replica does not hold the Lease and no leader shares its address (leader_election.address_env): try again in a "
+                    + "few seconds, or on the leader"
+            )
         }
-        let headers = [HTTPHeader("Authorization", request.header("authorization") ?? ""), HTTPHeader(forwardedHeader, "1"), HTTPHeader("content-type", "application/json")]
-        let exchange = await forwarding.client.execute(HTTPRequest(method: "POST", url: leader + path, headers: headers, body: request.body, timeout: .seconds(60)))
+        let headers = [
+            HTTPHeader("Authorization", request.header("authorization") ?? ""), HTTPHeader(forwardedHeader, "1"),
+            HTTPHeader("content-type", "application/json"),
+        ]
+        let exchange = await forwarding.client.execute(
+            HTTPRequest(method: "POST", url: leader + path, headers: headers, body: request.body, timeout: .seconds(60)))
         switch exchange.result {
         case .success(let response):
             let text = JSONValue.parse(response.body)?["message"]?.string ?? response.bodyText
             return message(response.status, (200..<300).contains(response.status), "\(text) (answered by the leader at \(leader))")
         case .failure(let failure):
-            return message(502, false, "this replica does not hold the Lease, and the leader at \(leader) did not answer: \(failure.message)")
+            return message(
+                502, false, "this replica does not hold the Lease, and the leader at \(leader) did not answer: \(failure.message)")
         }
     }
 
@@ -88,7 +98,8 @@ public enum AgentAPI {
 
     private static func authorized(_ header: String?, token: String) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.dropFirst("Bearer ".count).utf8), expected = Array(token.utf8)
+        let given = Array(header.dropFirst("Bearer ".count).utf8)
+        let expected = Array(token.utf8)
         guard given.count == expected.count else { return false }
         return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0  // constant time
     }
@@ -105,6 +116,8 @@ public enum AgentAPI {
     }
 
     private static func reply(_ status: Int, _ json: JSONValue) -> ServerReply {
-        .respond(status: status, headers: [("content-type", "application/json")], body: Array(Secrets.scrub(String(decoding: json.bytes, as: UTF8.self)).utf8) + [0x0A])
+        .respond(
+            status: status, headers: [("content-type", "application/json")],
+            body: Array(Secrets.scrub(String(decoding: json.bytes, as: UTF8.self)).utf8) + [0x0A])
     }
 }

@@ -15,7 +15,9 @@ extension AgentLoop {
     func propose(_ kind: ActionKind, provider: String, target: String) async {
         guard let executor = parts.runner.executors[target] else { return }
         let check = await executor.perform(kind, provider: provider, apply: false)
-        guard check.outcome == .planned, let plan = check.plan, let sha = check.deploySHA ?? (kind == .restore ? "" : nil), let version = check.secretVersion else {
+        guard check.outcome == .planned, let plan = check.plan, let sha = check.deploySHA ?? (kind == .restore ? "" : nil),
+            let version = check.secretVersion
+        else {
             await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: check.outcome.summary))
             return
         }
@@ -28,15 +30,20 @@ extension AgentLoop {
             return
         }
         parts.metrics.proposed(kind.rawValue, target: target)
-        await execute(core.proposed(
-            id: id, kind: kind, provider: provider, target: target, sha: sha, diff: plan.diff(target: target), approveCommand: parts.approveCommand, at: now))
+        await execute(
+            core.proposed(
+                id: id, kind: kind, provider: provider, target: target, sha: sha, diff: plan.diff(target: target),
+                approveCommand: parts.approveCommand, at: now))
     }
 
     /// A person approved proposal `id`: re-validate (provider state, secret version, pipeline SHA)
     /// and act, or re-propose when the plan changed.
     public func approve(_ id: String) async -> Answer {
         guard parts.runner.isLeader() else {
-            return .refused("this replica does not hold the Lease: approve on the leader (`leader: true` in its /status, `leader: yes` in `failover-agent status`)")
+            return .refused(
+                "this replica does not hold the Lease: approve on the leader (`leader: true` in its /status, `leader: yes` in "
+                    + "`failover-agent status`)"
+            )
         }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
@@ -49,7 +56,8 @@ extension AgentLoop {
         _ = try? await parts.journal.record("approval", target: target, provider: provider, detail: "proposal \(id)")
         guard let executor = parts.runner.executors[target] else { return .refused("no target \(target)") }
         let check = await executor.perform(kind, provider: provider, apply: false)
-        let unchanged = check.plan?.override.json == stored.plan && (check.deploySHA ?? "") == stored.sha && check.secretVersion == stored.secretVersion
+        let unchanged =
+            check.plan?.override.json == stored.plan && (check.deploySHA ?? "") == stored.sha && check.secretVersion == stored.secretVersion
         let (commands, answer, accepted) = core.revalidated(id, kind: kind, provider: provider, target: target, unchanged: unchanged)
         await execute(commands)
         return accepted ? .accepted(answer) : .refused(answer)
@@ -66,7 +74,8 @@ extension AgentLoop {
     }
 
     public func setPaused(_ paused: Bool) async {
-        _ = try? await parts.journal.record(paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
+        _ = try? await parts.journal.record(
+            paused ? "pause" : "resume", detail: paused ? "acting on nothing until resumed" : "acting again")
         await deliver(.paused(paused))
     }
 

@@ -26,7 +26,8 @@ public actor AgentLoop {
         public var log: @Sendable (String) -> Void
 
         public init(
-            specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal, approveCommand: String = "failover-agent approve",
+            specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
+            approveCommand: String = "failover-agent approve",
             metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, log: @escaping @Sendable (String) -> Void
         ) {
             self.specs = specs
@@ -146,7 +147,8 @@ public actor AgentLoop {
             for target in targets {
                 do throws(ControlError) {
                     if let (action, provider, report) = try await runner.settle(target) {
-                        await self.reported(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, proposal: nil, report)
+                        await self.reported(
+                            ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, proposal: nil, report)
                     }
                     found[target] = .success(try await runner.executors[target]!.failedOverProviders())
                 } catch { found[target] = .failure(Custody.ReadFailure(error.description)) }
@@ -187,15 +189,21 @@ public actor AgentLoop {
     private func reported(_ kind: ActionKind, provider: String, target: String, proposal: String?, _ report: ActionReport) async {
         actionsDone.append(report)
         let entry: [String: JSONValue] = [
-            "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider), "target": .string(target),
-            "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary), "sha": report.deploySHA.map { .string($0) } ?? .null,
+            "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider),
+            "target": .string(target),
+            "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary),
+            "sha": report.deploySHA.map { .string($0) } ?? .null,
         ]
         recentActions = Array(([JSONValue.object(entry)] + recentActions).prefix(20))
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
         if let awaited = report.awaiting { awaiting[target] = awaited }
-        await deliver(.finished(ActionFinished(
-            kind: kind, provider: provider, target: target, proposal: proposal, outcome: report.outcome, leftToPeople: report.leftToPeople,
-            changeRequestProblem: report.changeRequestProblem, awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil)))
+        await deliver(
+            .finished(
+                ActionFinished(
+                    kind: kind, provider: provider, target: target, proposal: proposal, outcome: report.outcome,
+                    leftToPeople: report.leftToPeople,
+                    changeRequestProblem: report.changeRequestProblem,
+                    awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil)))
     }
 
     /// What a restore written without a redeploy waits to see deployed, per target.
@@ -215,14 +223,21 @@ public actor AgentLoop {
             _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
             metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
             if let problem {
-                self.page(Alert(dedupKey: "failover-agent/\(target)/\(provider)/action", summary: "restore of \(provider) on \(target): the next deployment does not serve it: \(problem)", severity: .critical))
+                self.page(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/action",
+                        summary: "restore of \(provider) on \(target): the next deployment does not serve it: \(problem)",
+                        severity: .critical))
             }
         }
     }
 
     func page(_ alert: Alert) {
         parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
-        let pagers = parts.pagers, log = parts.log, metrics = parts.metrics, journal = parts.journal
+        let pagers = parts.pagers
+        let log = parts.log
+        let metrics = parts.metrics
+        let journal = parts.journal
         Task.detached {  // a pager that is down never blocks the agent
             _ = try? await journal.record("alert", detail: alert.summary)
             let failures = await pagers.send(Page(alert))
@@ -233,7 +248,8 @@ public actor AgentLoop {
 
     func recordHealth(_ provider: String) {
         guard let health = core.monitor.providers[provider] else { return }
-        parts.metrics.health(of: provider, state: health.state.rawValue, errorRate: health.errorRate, probeBroken: health.brokenProbe != nil)
+        parts.metrics.health(
+            of: provider, state: health.state.rawValue, errorRate: health.errorRate, probeBroken: health.brokenProbe != nil)
     }
 
     /// Each target's first open proposal expiry, as Unix time (0 when none is open).

@@ -48,7 +48,9 @@ public final class LeaderElection: Sendable {
     public var leaderAddress: String? {
         let now = now
         return elector.withLock { elector in
-            guard !elector.isLeader(at: now), let record = elector.observed, let holder = record.holder, !holder.isEmpty, holder != elector.settings.identity else { return nil }
+            guard !elector.isLeader(at: now), let record = elector.observed, let holder = record.holder, !holder.isEmpty,
+                holder != elector.settings.identity
+            else { return nil }
             return record.annotations[Self.addressKey]
         }
     }
@@ -60,7 +62,10 @@ public final class LeaderElection: Sendable {
             await step()
             let leader = isLeader
             if leader != wasLeader {
-                log(leader ? "leader: holding lease \(leases.settings.namespace)/\(leases.settings.name) as \(leases.settings.identity)" : "not the leader any more: acting on nothing")
+                log(
+                    leader
+                        ? "leader: holding lease \(leases.settings.namespace)/\(leases.settings.name) as \(leases.settings.identity)"
+                        : "not the leader any more: acting on nothing")
                 wasLeader = leader
             }
             try? await Task.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
@@ -109,7 +114,11 @@ public final class LeaderElection: Sendable {
         var parts = tm()
         gmtime_r(&time, &parts)
         let micros = Int((seconds - seconds.rounded(.down)) * 1_000_000)
-        func pad(_ value: Int32, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(micros), 6))Z"
+        func pad(_ value: Int32, _ width: Int) -> String {
+            String(repeating: "0", count: max(0, width - String(value).count)) + String(value)
+        }
+        return
+            "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(micros), 6))Z"
     }
 }

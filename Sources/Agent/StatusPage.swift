@@ -4,7 +4,9 @@ import Control
 /// reloads itself every `refresh` seconds. Every value is HTML-escaped.
 public enum StatusPage {
     public static func render(_ status: JSONValue, refresh: Int = 5) -> String {
-        let paused = status["paused"] == .bool(true), blind = status["blind"] == .bool(true), leader = status["leader"] == .bool(true)
+        let paused = status["paused"] == .bool(true)
+        let blind = status["blind"] == .bool(true)
+        let leader = status["leader"] == .bool(true)
         let banner = [
             leader ? "leader: this replica acts" : "follower: the leader acts; approvals are forwarded to it",
             paused ? "PAUSED: probing and paging, acting on nothing" : nil,
@@ -16,12 +18,13 @@ public enum StatusPage {
             <title>failover-agent status</title>
             <style>
             body{font:15px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-            table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}
+            table{border-collapse:collapse;margin-bottom:1.5em}
+            td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}
             .healthy{background:#dff5df}.suspect{background:#fff4cc}.failing{background:#f9d0d0}.recovering{background:#dbe8ff}
             .flag{font-weight:bold;color:#a00}code{background:#f2f2f2;padding:.1em .3em}
             </style></head><body>
             <h1>failover-agent</h1>
-            <p>\(banner.map { "<span class=\"\($0.hasPrefix("PAUSED") || $0.hasPrefix("BLIND") ? "flag" : "")\">\(escape($0))</span>" }.joined(separator: " · "))</p>
+            <p>\(banner.map(flag).joined(separator: " · "))</p>
             <h2>Providers</h2>
             \(providers(status))
             <h2>Open proposals</h2>
@@ -38,24 +41,36 @@ public enum StatusPage {
         let rows = (status["providers"]?.object ?? [:]).sorted { $0.key < $1.key }.map { name, health -> String in
             let state = health["state"]?.string ?? "unknown"
             let rate = health["error_rate"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
-            return row([name, state, "\(Int((rate * 100).rounded())) %", text(health["samples"]), text(health["last_class"]), text(health["last_ttfb_ms"])], class: state)
+            return row(
+                [
+                    name, state, "\(Int((rate * 100).rounded())) %", text(health["samples"]), text(health["last_class"]),
+                    text(health["last_ttfb_ms"]),
+                ], class: state)
         }
-        return table(["Provider", "State", "Errors", "Samples", "Last result", "Last first byte (ms)"], rows, empty: "no provider is probed yet")
+        return table(
+            ["Provider", "State", "Errors", "Samples", "Last result", "Last first byte (ms)"], rows, empty: "no provider is probed yet")
     }
 
     private static func proposals(_ status: JSONValue) -> String {
         let rows = (status["open_proposals"]?.array ?? []).map { proposal in
-            row([text(proposal["id"]), text(proposal["action"]), text(proposal["provider"]), text(proposal["target"]), "\(text(proposal["expires_in_s"])) s"])
-                .replacingOccurrences(of: "</tr>", with: "<td><code>\(escape(text(proposal["approve"])))</code></td></tr>")
+            row([
+                text(proposal["id"]), text(proposal["action"]), text(proposal["provider"]), text(proposal["target"]),
+                "\(text(proposal["expires_in_s"])) s",
+            ])
+            .replacingOccurrences(of: "</tr>", with: "<td><code>\(escape(text(proposal["approve"])))</code></td></tr>")
         }
         return table(["Proposal", "Action", "Provider", "Target", "Expires in", "Approve with"], rows, empty: "none")
     }
 
     private static func actions(_ status: JSONValue) -> String {
         let rows = (status["recent_actions"]?.array ?? []).map { action in
-            row([text(action["at"]), text(action["action"]), text(action["provider"]), text(action["target"]), text(action["summary"]), String(text(action["sha"]).prefix(12))])
+            row([
+                text(action["at"]), text(action["action"]), text(action["provider"]), text(action["target"]), text(action["summary"]),
+                String(text(action["sha"]).prefix(12)),
+            ])
         }
-        return table(["When (UTC)", "Action", "Provider", "Target", "Outcome", "Deployed SHA"], rows, empty: "none since the agent started")
+        return table(
+            ["When (UTC)", "Action", "Provider", "Target", "Outcome", "Deployed SHA"], rows, empty: "none since the agent started")
     }
 
     private static func table(_ headers: [String], _ rows: [String], empty: String) -> String {
@@ -79,6 +94,11 @@ public enum StatusPage {
     private static func list(_ value: JSONValue?) -> String {
         let names = value?.array?.compactMap(\.string) ?? []
         return names.isEmpty ? "nothing" : names.joined(separator: ", ")
+    }
+
+    /// A banner line, marked when it is a pause or blindness.
+    static func flag(_ line: String) -> String {
+        "<span class=\"\(line.hasPrefix("PAUSED") || line.hasPrefix("BLIND") ? "flag" : "")\">\(escape(line))</span>"
     }
 
     static func escape(_ text: String) -> String {

@@ -13,7 +13,10 @@ public struct AgentCore: Sendable {
         public var proposalLifetime: Double
         public var maxFailoversPerHour: Int
 
-        public init(targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900, maxFailoversPerHour: Int = 3) {
+        public init(
+            targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
+            maxFailoversPerHour: Int = 3
+        ) {
             self.targets = targets
             self.restoreMode = restoreMode
             self.proposalLifetime = proposalLifetime
@@ -61,14 +64,33 @@ public struct AgentCore: Sendable {
             case .failover(let provider, let at): commands += act(.failover, provider: provider, at: at)
             case .restore(let provider, let at): commands += act(.restore, provider: provider, at: at)
             case .blind(let providers, _):
-                commands.append(.alert(Alert(dedupKey: "failover-agent/blind", summary: "Probes of \(providers.joined(separator: ", ")) fail without an answer at once: the agent's own network is suspect; it acts on nothing until this clears", severity: .critical)))
+                commands.append(
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/blind",
+                            summary:
+                                "Probes of \(providers.joined(separator: ", ")) fail without an answer at once: the agent's own network "
+                                + "is suspect; it acts on nothing until this clears",
+                            severity: .critical)))
             case .blindCleared:
-                commands.append(.alert(Alert(dedupKey: "failover-agent/blind", summary: "Probes answer again", severity: .info, resolve: true)))
+                commands.append(
+                    .alert(Alert(dedupKey: "failover-agent/blind", summary: "Probes answer again", severity: .info, resolve: true)))
             case .probeBroken(let provider, let resultClass, _):
-                let what = resultClass == .auth ? "our credentials for \(provider) are refused (auth)" : "the \(provider) probe is rejected as a bad request"
-                commands.append(.alert(Alert(dedupKey: "failover-agent/probe-broken/\(provider)", summary: "Probe broken: \(what); this never fails \(provider) over. Fix the probe or its credentials.", severity: .warning)))
+                let what =
+                    resultClass == .auth
+                    ? "our credentials for \(provider) are refused (auth)" : "the \(provider) probe is rejected as a bad request"
+                commands.append(
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/probe-broken/\(provider)",
+                            summary: "Probe broken: \(what); this never fails \(provider) over. Fix the probe or its credentials.",
+                            severity: .warning)))
             case .probeFixed(let provider, _):
-                commands.append(.alert(Alert(dedupKey: "failover-agent/probe-broken/\(provider)", summary: "The \(provider) probe works again", severity: .info, resolve: true)))
+                commands.append(
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/probe-broken/\(provider)", summary: "The \(provider) probe works again",
+                            severity: .info, resolve: true)))
             case .state: break
             }
         }
@@ -78,12 +100,26 @@ public struct AgentCore: Sendable {
     private mutating func act(_ kind: ActionKind, provider: String, at now: Double) -> [AgentCommand] {
         let incident = "failover-agent/\(provider)"
         if paused {
-            return [.alert(Alert(dedupKey: incident, summary: "\(provider) would be \(kind == .failover ? "failed over" : "restored") now, but the agent is paused", severity: kind == .failover ? .critical : .warning))]
+            return [
+                .alert(
+                    Alert(
+                        dedupKey: incident,
+                        summary: "\(provider) would be \(kind == .failover ? "failed over" : "restored") now, but the agent is paused",
+                        severity: kind == .failover ? .critical : .warning))
+            ]
         }
         if kind == .failover {
             failoverTimes.removeAll { $0 <= now - 3600 }
             guard failoverTimes.count < settings.maxFailoversPerHour else {
-                return [.alert(Alert(dedupKey: incident, summary: "\(provider) is failing, but \(failoverTimes.count) failovers in the last hour reached the cap (\(settings.maxFailoversPerHour)); acting on nothing", severity: .critical))]
+                return [
+                    .alert(
+                        Alert(
+                            dedupKey: incident,
+                            summary:
+                                "\(provider) is failing, but \(failoverTimes.count) failovers in the last hour reached the cap "
+                                + "(\(settings.maxFailoversPerHour)); acting on nothing",
+                            severity: .critical))
+                ]
             }
             failoverTimes.append(now)
         }
@@ -91,19 +127,27 @@ public struct AgentCore: Sendable {
         for (id, proposal) in proposals where proposal.provider == provider && proposal.status == .open {
             proposals[id]?.status = .expired
         }
-        var commands: [AgentCommand] = [.alert(Alert(
-            dedupKey: incident, summary: kind == .failover ? "\(provider) is failing: failing it over" : "\(provider) is healthy again: restoring",
-            severity: kind == .failover ? .critical : .info, resolve: kind == .restore))]
+        var commands: [AgentCommand] = [
+            .alert(
+                Alert(
+                    dedupKey: incident,
+                    summary: kind == .failover ? "\(provider) is failing: failing it over" : "\(provider) is healthy again: restoring",
+                    severity: kind == .failover ? .critical : .info, resolve: kind == .restore))
+        ]
         for target in settings.targets {
             let mode = kind == .restore ? settings.restoreMode : target.mode
-            commands.append(mode == .perform ? .execute(kind, provider: provider, target: target.name, proposal: nil) : .propose(kind, provider: provider, target: target.name))
+            commands.append(
+                mode == .perform
+                    ? .execute(kind, provider: provider, target: target.name, proposal: nil)
+                    : .propose(kind, provider: provider, target: target.name))
         }
         return commands
     }
 
     /// The run loop recorded and paged a proposal for a `propose` command.
     public mutating func opened(id: String, kind: ActionKind, provider: String, target: String, at now: Double) {
-        proposals[id] = Proposal(id: id, kind: kind, provider: provider, target: target, expires: now + settings.proposalLifetime, status: .open)
+        proposals[id] = Proposal(
+            id: id, kind: kind, provider: provider, target: target, expires: now + settings.proposalLifetime, status: .open)
     }
 
     /// A person approved: execute, if the proposal is open, unexpired, and still right for the provider's health.
@@ -134,7 +178,13 @@ public struct AgentCore: Sendable {
         var commands: [AgentCommand] = []
         for (id, proposal) in proposals.sorted(by: { $0.key < $1.key }) where proposal.status == .open && proposal.expires <= now {
             proposals[id]?.status = .expired
-            commands.append(.alert(Alert(dedupKey: "failover-agent/proposal/\(id)", summary: "Proposal \(id) (\(proposal.kind.rawValue) of \(proposal.provider) on \(proposal.target)) expired unapproved", severity: .warning)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/proposal/\(id)",
+                        summary:
+                            "Proposal \(id) (\(proposal.kind.rawValue) of \(proposal.provider) on \(proposal.target)) expired unapproved",
+                        severity: .warning)))
         }
         return commands
     }

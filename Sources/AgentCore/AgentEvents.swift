@@ -89,21 +89,27 @@ extension AgentCore {
         }
         if !leading, let leaderPaused, leaderPaused != paused {
             setPaused(leaderPaused)
-            commands.append(.log(leaderPaused ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader"))
+            commands.append(
+                .log(leaderPaused ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader"))
         }
         return commands
     }
 
     private mutating func probed(_ provider: String, result: ProbeResult, startedAt: Double, at now: Double) -> [AgentCommand] {
-        let observation = Observation(provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt, completedAt: now)
+        let observation = Observation(
+            provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt,
+            completedAt: now)
         let before = monitor.state(of: provider)
         let wasBlind = monitor.isBlind
         var commands = leaderOnly(observe(observation))
         streams.completed(provider, result: result, at: now, health: monitor.providers[provider])
         if let after = monitor.state(of: provider), after != before {
-            commands.insert(.log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"), at: 0)
+            commands.insert(
+                .log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"), at: 0)
         }
-        if monitor.isBlind != wasBlind { commands.insert(.log(monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind"), at: 0) }
+        if monitor.isBlind != wasBlind {
+            commands.insert(.log(monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind"), at: 0)
+        }
         return commands
     }
 
@@ -111,7 +117,11 @@ extension AgentCore {
         var commands: [AgentCommand] = []
         let (owned, failures) = custody.read(found, at: now)
         for (target, providers) in owned {
-            commands.append(.log("\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy"))
+            commands.append(
+                .log(
+                    "\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once "
+                        + "healthy"
+                ))
             for case .state(let provider, let from, let to, _) in resumeFailedOver(providers, at: now) {
                 commands.append(.log("\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)"))
             }
@@ -131,7 +141,11 @@ extension AgentCore {
             if case .nothingToDo = done.outcome { carriedOut = true } else { carriedOut = done.outcome.changedTheSecret }
             commands.append(.markProposal(proposal, carriedOut ? .executed : .failed))
         }
-        if case .failed = done.outcome { custody.settleLater(target, failed: true, at: now) } else { custody.settleLater(target, failed: false, at: now) }
+        if case .failed = done.outcome {
+            custody.settleLater(target, failed: true, at: now)
+        } else {
+            custody.settleLater(target, failed: false, at: now)
+        }
         switch done.outcome {
         case .deployed, .deployFailed, .written, .notVerified: custody.acted(kind, provider: provider)
         default: break
@@ -139,27 +153,51 @@ extension AgentCore {
         commands.append(.log("\(kind.rawValue) of \(provider) on \(target): \(done.outcome.summary)"))
         let action = "failover-agent/\(target)/\(provider)/action"
         if !done.leftToPeople.isEmpty {
-            commands.append(.alert(Alert(
-                dedupKey: "failover-agent/\(target)/\(provider)/edited",
-                summary: "\(kind.rawValue) of \(provider) on \(target): \(done.leftToPeople.joined(separator: ", ")) changed by a person since the agent wrote it; left as it is and no longer the agent's. Check it is still right.",
-                severity: .warning)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/edited",
+                        summary:
+                            "\(kind.rawValue) of \(provider) on \(target): \(done.leftToPeople.joined(separator: ", ")) changed by a "
+                            + "person since the agent wrote it; left as it is and no longer the agent's. Check it is still right.",
+                        severity: .warning)))
         }
         switch done.outcome {
         case .refused(let why), .failed(let why):
-            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)", severity: .critical)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)",
+                        severity: .critical)))
         case .interrupted(let why):
-            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)", severity: .warning)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: action,
+                        summary: "\(kind.rawValue) of \(provider) on \(target): the secret was written and its deploy job retried; \(why)",
+                        severity: .warning)))
         case .deployFailed(let status):
-            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)", severity: .critical)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)",
+                        severity: .critical)))
         case .notVerified(let why):
-            commands.append(.alert(Alert(dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)", severity: .critical)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)",
+                        severity: .critical)))
         default: break
         }
         if done.awaitsDeployment { commands.append(.watchNextDeployment(target: target, provider: provider)) }
         if let problem = done.changeRequestProblem {
-            commands.append(.alert(Alert(
-                dedupKey: "failover-agent/\(target)/\(provider)/change-request", summary: "\(kind.rawValue) of \(provider) on \(target) went ahead without its change request: \(problem)",
-                severity: .warning)))
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/change-request",
+                        summary: "\(kind.rawValue) of \(provider) on \(target) went ahead without its change request: \(problem)",
+                        severity: .warning)))
         }
         return commands
     }

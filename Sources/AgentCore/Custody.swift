@@ -39,7 +39,9 @@ public struct Custody: Sendable {
 
     /// The records read (providers failed over per target), or why a target could not be read.
     /// Returns the providers newly known as failed over, per target.
-    mutating func read(_ found: [String: Result<[String], ReadFailure>], at now: Double) -> (owned: [(target: String, providers: [String])], failed: [(String, ReadFailure, Double)]) {
+    mutating func read(_ found: [String: Result<[String], ReadFailure>], at now: Double) -> (
+        owned: [(target: String, providers: [String])], failed: [(String, ReadFailure, Double)]
+    ) {
         reading = false
         var newlyOwned: [(String, [String])] = []
         var failures: [(String, ReadFailure, Double)] = []

@@ -73,7 +73,8 @@ public struct YAMLFields {
     }
 
     /// A duration field, at most `max` (every field has a bound; the default is a day).
-    public func duration(_ key: String, default fallback: Duration? = nil, max: Duration = .seconds(86_400)) throws(ConfigError) -> Duration {
+    public func duration(_ key: String, default fallback: Duration? = nil, max: Duration = .seconds(86_400)) throws(ConfigError) -> Duration
+    {
         guard let text = try optionalString(key) else {
             if let fallback { return fallback }
             throw error(nil, "missing required field \(fieldPath(key))")
@@ -122,7 +123,8 @@ public struct YAMLFields {
         var values: [String] = []
         for (index, item) in sequence.enumerated() {
             guard let scalar = item.scalar else {
-                throw ConfigError(file: file, line: item.mark?.line, field: "\(fieldPath(key))[\(index)]", problem: "expected a single value")
+                throw ConfigError(
+                    file: file, line: item.mark?.line, field: "\(fieldPath(key))[\(index)]", problem: "expected a single value")
             }
             values.append(scalar.string)
         }

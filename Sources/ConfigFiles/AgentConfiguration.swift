@@ -63,7 +63,9 @@ public struct AgentConfiguration: Sendable {
             }
             var election = timing
             election.identity = identity
-            return LeaseSettings(apiServer: apiServer, namespace: namespace, name: name, token: token, caBundle: caFile, identity: identity, election: election)
+            return LeaseSettings(
+                apiServer: apiServer, namespace: namespace, name: name, token: token, caBundle: caFile, identity: identity,
+                election: election)
         }
 
         /// This replica's API address for the other replicas, once the API listens on `port`; nil without `address_env`.
@@ -100,7 +102,6 @@ public struct AgentConfiguration: Sendable {
 
     public init(policy: HealthPolicy = HealthPolicy()) { self.policy = policy }
 
-
     public static func load(file: String) throws(ConfigError) -> AgentConfiguration {
         try parse(YAMLFields.load(file: file))
     }
@@ -109,7 +110,9 @@ public struct AgentConfiguration: Sendable {
         try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle", "agent", "pagers"])
         var configuration = AgentConfiguration()
         let directory = (yaml.file as NSString).deletingLastPathComponent
-        func path(_ text: String) -> String { text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text) }
+        func path(_ text: String) -> String {
+            text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text)
+        }
         if let policy = try yaml.optionalFields("policy") { configuration.policy = try PolicyLoader.parse(policy) }
         configuration.caBundle = try yaml.optionalString("ca_bundle").map(path)
         if let bundle = configuration.caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
@@ -136,12 +139,16 @@ public struct AgentConfiguration: Sendable {
         }
         for item in try yaml.optionalList("targets") ?? [] {
             let target = try TargetLoader.parse(item, path: path)
-            if configuration.targets.contains(where: { $0.name == target.name }) { throw item.error("name", "target '\(target.name)' is defined twice") }
+            if configuration.targets.contains(where: { $0.name == target.name }) {
+                throw item.error("name", "target '\(target.name)' is defined twice")
+            }
             configuration.targets.append(target)
         }
         if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
         for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item, path: path)) }
-        if !configuration.targets.isEmpty, configuration.catalog == nil { throw yaml.error(nil, "targets need a catalog (models and unit_primitives)") }
+        if !configuration.targets.isEmpty, configuration.catalog == nil {
+            throw yaml.error(nil, "targets need a catalog (models and unit_primitives)")
+        }
         return configuration
     }
 
@@ -150,14 +157,17 @@ public struct AgentConfiguration: Sendable {
         guard let catalog else { throw ConfigError(file: "config", field: "catalog", problem: "no catalog configured") }
         let models = try CatalogLoader.models(file: catalog.models, corrections: catalog.providers)
         for (model, error) in catalog.correctionPlaces.sorted(by: { $0.key < $1.key }) where models[model] == nil { throw error }
-        return Planner(catalog: models, features: try CatalogLoader.features(file: catalog.unitPrimitives, catalog: models), prefer: catalog.prefer)
+        return Planner(
+            catalog: models, features: try CatalogLoader.features(file: catalog.unitPrimitives, catalog: models), prefer: catalog.prefer)
     }
 
     /// The target called `name`, or an error listing the ones there are.
     public func target(_ name: String?) throws(ConfigError) -> [Target] {
         guard let name else { return targets }
         guard let target = targets.first(where: { $0.name == name }) else {
-            throw ConfigError(file: "config", field: "targets", problem: "no target '\(name)' (there are: \(targets.map(\.name).joined(separator: ", ")))")
+            throw ConfigError(
+                file: "config", field: "targets", problem: "no target '\(name)' (there are: \(targets.map(\.name).joined(separator: ", ")))"
+            )
         }
         return [target]
     }

@@ -6,13 +6,18 @@ import Leadership
 
 enum AgentLoader {
     static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
-        try yaml.rejectUnknownKeys(["probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour", "leader_election", "log_format"])
+        try yaml.rejectUnknownKeys([
+            "probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour",
+            "leader_election", "log_format",
+        ])
         var agent = AgentConfiguration.AgentSettings()
         agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
         agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
         if let listen = try yaml.optionalString("listen") {
             let parts = listen.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else { throw yaml.error("listen", "'\(listen)' is not host:port") }
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+                throw yaml.error("listen", "'\(listen)' is not host:port")
+            }
             (agent.listenHost, agent.listenPort) = (String(parts[0]), port)
         }
         if let token = try yaml.credential("api_token", required: false, path: path) { agent.apiToken = token }
@@ -26,15 +31,22 @@ enum AgentLoader {
             agent.maxFailoversPerHour = cap
         }
         if let format = try yaml.optionalString("log_format") {
-            guard let value = AgentConfiguration.LogFormat(rawValue: format) else { throw yaml.error("log_format", "'\(format)' is not text or json") }
+            guard let value = AgentConfiguration.LogFormat(rawValue: format) else {
+                throw yaml.error("log_format", "'\(format)' is not text or json")
+            }
             agent.logFormat = value
         }
         if let election = try yaml.optionalFields("leader_election") { agent.leaderElection = try leaderElection(election, path: path) }
         return agent
     }
 
-    static func leaderElection(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.LeaderElectionSettings {
-        try yaml.rejectUnknownKeys(["api_server", "namespace", "name", "identity_env", "address_env", "token_env", "token_file", "ca_file", "lease_duration", "renew_deadline", "retry_period"])
+    static func leaderElection(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError)
+        -> AgentConfiguration.LeaderElectionSettings
+    {
+        try yaml.rejectUnknownKeys([
+            "api_server", "namespace", "name", "identity_env", "address_env", "token_env", "token_file", "ca_file", "lease_duration",
+            "renew_deadline", "retry_period",
+        ])
         var settings = AgentConfiguration.LeaderElectionSettings(namespace: try yaml.string("namespace"))
         settings.apiServer = try yaml.optionalString("api_server") ?? settings.apiServer
         guard settings.apiServer.hasPrefix("https://") || settings.apiServer.hasPrefix("http://") else {
@@ -44,14 +56,21 @@ enum AgentLoader {
         settings.identityEnv = try yaml.optionalString("identity_env") ?? settings.identityEnv
         settings.addressEnv = try yaml.optionalString("address_env")
         if let token = try yaml.credential(required: false, path: path) { settings.token = token }
-        if let ca = try yaml.optionalString("ca_file") { settings.caFile = path(ca) } else if settings.apiServer.hasPrefix("http://") { settings.caFile = nil }
+        if let ca = try yaml.optionalString("ca_file") {
+            settings.caFile = path(ca)
+        } else if settings.apiServer.hasPrefix("http://") {
+            settings.caFile = nil
+        }
         settings.timing.leaseDuration = try yaml.duration("lease_duration", default: .seconds(15), max: .seconds(600)).seconds
         settings.timing.renewDeadline = try yaml.duration("renew_deadline", default: .seconds(10), max: .seconds(600)).seconds
         settings.timing.retryPeriod = try yaml.duration("retry_period", default: .seconds(2), max: .seconds(300)).seconds
         guard settings.timing.renewDeadline < settings.timing.leaseDuration else {
-            throw yaml.error("renew_deadline", "must be shorter than lease_duration, so a leader that cannot renew stops before another may take over")
+            throw yaml.error(
+                "renew_deadline", "must be shorter than lease_duration, so a leader that cannot renew stops before another may take over")
         }
-        guard settings.timing.retryPeriod < settings.timing.renewDeadline else { throw yaml.error("retry_period", "must be shorter than renew_deadline") }
+        guard settings.timing.retryPeriod < settings.timing.renewDeadline else {
+            throw yaml.error("retry_period", "must be shorter than renew_deadline")
+        }
         return settings
     }
 
@@ -62,7 +81,9 @@ enum AgentLoader {
         switch kind {
         case "pagerduty":
             try fields.rejectUnknownKeys(["routing_key_env", "routing_key_file", "url"])
-            return .pagerDuty(routingKey: try fields.credential("routing_key", path: path)!, url: fields.has("url") ? try url(fields, "url") : "https://events.pagerduty.com")
+            return .pagerDuty(
+                routingKey: try fields.credential("routing_key", path: path)!,
+                url: fields.has("url") ? try url(fields, "url") : "https://events.pagerduty.com")
         case "slack":
             try fields.rejectUnknownKeys(["webhook_env", "webhook_file"])
             return .slack(webhook: try fields.credential("webhook", path: path)!)
@@ -73,6 +94,5 @@ enum AgentLoader {
             throw item.error(kind, "is not a pager (pagerduty, slack or webhook)")
         }
     }
-
 
 }

@@ -23,9 +23,10 @@ public enum CatalogLoader {
                 id: id, modelClassProvider: try item.optionalString("model_class_provider"),
                 customLLMProvider: try params?.optionalString("custom_llm_provider"), paramsModel: paramsModel)
             let provider = corrections[id].map { $0 == unmanaged ? nil : $0 } ?? told
-            models.append(ModelInfo(
-                id: id, provider: provider, family: try item.optionalStrings("family") ?? [],
-                sameModel: paramsModel.map(ModelCatalog.sameModel(paramsModel:))))
+            models.append(
+                ModelInfo(
+                    id: id, provider: provider, family: try item.optionalStrings("family") ?? [],
+                    sameModel: paramsModel.map(ModelCatalog.sameModel(paramsModel:))))
         }
         return ModelCatalog(models)
     }
@@ -34,10 +35,13 @@ public enum CatalogLoader {
     public static let unmanaged = "unmanaged"
 
     /// `provider` must be one of the agent's provider names; models.yml's spellings are named.
-    public static func checkProvider(_ provider: String, in yaml: YAMLFields, field: String, allowUnmanaged: Bool = false) throws(ConfigError) {
+    public static func checkProvider(_ provider: String, in yaml: YAMLFields, field: String, allowUnmanaged: Bool = false)
+        throws(ConfigError)
+    {
         if allowUnmanaged && provider == unmanaged { return }
         guard ModelCatalog.knownProviders.contains(provider) else {
-            let hint = ModelCatalog.providerNames[provider.lowercased()].map { ": write \($0) (models.yml's \(provider) is \($0) here)" }
+            let hint =
+                ModelCatalog.providerNames[provider.lowercased()].map { ": write \($0) (models.yml's \(provider) is \($0) here)" }
                 ?? " (known: \(ModelCatalog.knownProviders.sorted().joined(separator: ", "))\(allowUnmanaged ? ", or unmanaged" : ""))"
             throw yaml.error(field, "'\(provider)' is not a provider name\(hint)")
         }
@@ -65,7 +69,9 @@ public enum CatalogLoader {
                 guard let tagFields = try item.optionalFields(field) else { continue }
                 for tag in tagFields.keys { tags.append((tag, try tagFields.string(tag))) }
             }
-            for (field, models) in [("default_models", defaults), ("selectable_models", selectable), ("models_for_size_preference", tags.map(\.model))] {
+            for (field, models) in [
+                ("default_models", defaults), ("selectable_models", selectable), ("models_for_size_preference", tags.map(\.model)),
+            ] {
                 if let unknown = models.first(where: { catalog[$0] == nil }) {
                     throw item.error(field, "unknown model \(unknown) (not in models.yml)")
                 }

@@ -9,7 +9,10 @@ public enum ExampleTarget {
     public static func planner() -> Planner {
         do {
             let catalog = try CatalogLoader.models(YAMLFields.parse(models, file: "built-in models.yml"))
-            return Planner(catalog: catalog, features: try CatalogLoader.features(YAMLFields.parse(unitPrimitives, file: "built-in unit_primitives.yml"), catalog: catalog))
+            return Planner(
+                catalog: catalog,
+                features: try CatalogLoader.features(
+                    YAMLFields.parse(unitPrimitives, file: "built-in unit_primitives.yml"), catalog: catalog))
         } catch {
             preconditionFailure("the built-in example catalog is invalid: \(error)")
         }

@@ -10,19 +10,22 @@ enum PolicyLoader {
             ("steady_interval", \.steadyInterval), ("confirm_interval", \.confirmInterval),
             ("window", \.window), ("min_outage", \.minOutage), ("min_healthy", \.minHealthy), ("max_healthy", \.maxHealthy),
             ("reflap_window", \.reflapWindow), ("latency_floor", \.latencyFloor), ("latency_ceiling", \.latencyCeiling),
-            ("blind_window", \.blindWindow), ("brownout_interval", \.brownoutInterval), ("brownout_min_duration", \.brownoutMinDuration), ("brownout_watch", \.brownoutWatch),
+            ("blind_window", \.blindWindow), ("brownout_interval", \.brownoutInterval), ("brownout_min_duration", \.brownoutMinDuration),
+            ("brownout_watch", \.brownoutWatch),
         ]
         let fractions: [(String, WritableKeyPath<HealthPolicy, Double>)] = [
             ("trip_error_rate", \.tripErrorRate), ("clear_error_rate", \.clearErrorRate), ("blind_quorum", \.blindQuorum),
             ("brownout_baseline", \.brownoutBaseline), ("brownout_rate", \.brownoutRate), ("restore_error_rate", \.restoreErrorRate),
         ]
         let counts: [(String, WritableKeyPath<HealthPolicy, Int>)] = [
-            ("min_samples", \.minSamples), ("max_in_flight", \.maxInFlight), ("clear_consecutive", \.clearConsecutive), ("baseline_samples", \.baselineSamples),
+            ("min_samples", \.minSamples), ("max_in_flight", \.maxInFlight), ("clear_consecutive", \.clearConsecutive),
+            ("baseline_samples", \.baselineSamples),
             ("baseline_min_samples", \.baselineMinSamples),
         ]
-        try yaml.rejectUnknownKeys(Set(
-            durations.map(\.0) + fractions.map(\.0) + counts.map(\.0)
-                + ["trip_consecutive", "latency_multiple", "control_provider", "weights", "brownout_threshold"]))
+        try yaml.rejectUnknownKeys(
+            Set(
+                durations.map(\.0) + fractions.map(\.0) + counts.map(\.0)
+                    + ["trip_consecutive", "latency_multiple", "control_provider", "weights", "brownout_threshold"]))
         for (key, path) in durations where yaml.has(key) {
             p[keyPath: path] = try yaml.duration(key, max: .seconds(86_400)).seconds
             guard p[keyPath: path] > 0 else { throw yaml.error(key, "must be more than 0") }
@@ -55,8 +58,12 @@ enum PolicyLoader {
                 guard let resultClass = ProbeClass(rawValue: key), resultClass != .ok else {
                     throw weights.error(key, "is not a failure class")
                 }
-                guard let value = try weights.optionalDouble(key), (0...1).contains(value) else { throw weights.error(key, "must be between 0 and 1") }
-                if resultClass.isOurFault, value > 0 { throw weights.error(key, "\(key) is our own fault and never counts against a provider") }
+                guard let value = try weights.optionalDouble(key), (0...1).contains(value) else {
+                    throw weights.error(key, "must be between 0 and 1")
+                }
+                if resultClass.isOurFault, value > 0 {
+                    throw weights.error(key, "\(key) is our own fault and never counts against a provider")
+                }
                 p.weights[resultClass] = value
             }
         }
@@ -66,7 +73,9 @@ enum PolicyLoader {
 
     /// Relations between thresholds that would make the machine flap or never act.
     private static func check(_ p: HealthPolicy, _ yaml: YAMLFields) throws(ConfigError) {
-        if p.clearErrorRate >= p.tripErrorRate { throw yaml.error("clear_error_rate", "must be below trip_error_rate (\(p.tripErrorRate)) for hysteresis") }
+        if p.clearErrorRate >= p.tripErrorRate {
+            throw yaml.error("clear_error_rate", "must be below trip_error_rate (\(p.tripErrorRate)) for hysteresis")
+        }
         if p.confirmInterval > p.steadyInterval { throw yaml.error("confirm_interval", "must not exceed steady_interval") }
         if p.maxHealthy < p.minHealthy { throw yaml.error("max_healthy", "must not be below min_healthy") }
         if p.latencyFloor > p.latencyCeiling { throw yaml.error("latency_floor", "must not exceed latency_ceiling") }

@@ -19,7 +19,9 @@ public enum ScenarioLoader {
         let seedValue = try yaml.optionalInt("seed") ?? 1
         guard seedValue >= 0 else { throw yaml.error("seed", "must not be negative") }
         guard let providerFields = try yaml.optionalFields("providers"), !providerFields.keys.isEmpty else {
-            throw yaml.error(yaml.has("providers") ? "providers" : nil, yaml.has("providers") ? "needs at least one provider" : "missing required field providers")
+            throw yaml.error(
+                yaml.has("providers") ? "providers" : nil,
+                yaml.has("providers") ? "needs at least one provider" : "missing required field providers")
         }
         var providers: [(name: String, phases: [Scenario.Phase])] = []
         for provider in providerFields.keys {
@@ -82,10 +84,13 @@ public enum ScenarioLoader {
         return phases
     }
 
-    private static func action(_ item: YAMLFields, providers: Set<String>, duration: Double) throws(ConfigError) -> Scenario.ExpectedAction {
+    private static func action(_ item: YAMLFields, providers: Set<String>, duration: Double) throws(ConfigError) -> Scenario.ExpectedAction
+    {
         try item.rejectUnknownKeys(["action", "provider", "not_before", "by"])
         let text = try item.string("action")
-        guard let action = Scenario.ExpectedAction.Action(rawValue: text) else { throw item.error("action", "'\(text)' is not failover or restore") }
+        guard let action = Scenario.ExpectedAction.Action(rawValue: text) else {
+            throw item.error("action", "'\(text)' is not failover or restore")
+        }
         let provider = try item.string("provider")
         guard providers.contains(provider) else { throw item.error("provider", "'\(provider)' is not among the scenario's providers") }
         let notBefore = try item.duration("not_before", default: .zero, max: Self.longest).seconds

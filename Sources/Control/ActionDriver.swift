@@ -35,7 +35,8 @@ extension TargetExecutor {
         _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
         options: ActionLifecycle.Options? = nil
     ) async -> ActionReport {
-        var state = ActionState(kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
+        var state = ActionState(
+            kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
             log("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {

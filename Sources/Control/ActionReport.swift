@@ -72,14 +72,19 @@ public struct CheckedStep: Sendable, Equatable {
     }
 
     public init(
-        secretVersion: Int, intended: String, pipeline: Int?, sha: String?, job: Int?, jobName: String?, expect: [String: [String]], changeRequest: Int?
+        secretVersion: Int, intended: String, pipeline: Int?, sha: String?, job: Int?, jobName: String?, expect: [String: [String]],
+        changeRequest: Int?
     ) {
-        (self.secretVersion, self.intended, self.pipeline, self.sha, self.job, self.jobName) = (secretVersion, intended, pipeline, sha, job, jobName)
+        (self.secretVersion, self.intended, self.pipeline, self.sha, self.job, self.jobName) = (
+            secretVersion, intended, pipeline, sha, job, jobName
+        )
         (self.expect, self.changeRequest) = (expect, changeRequest)
     }
 
     public init?(detail: String) {
-        guard let json = JSONValue.parse(Array(detail.utf8)), let version = json["secret_version"]?.int, let intended = json["intended"]?.string else { return nil }
+        guard let json = JSONValue.parse(Array(detail.utf8)), let version = json["secret_version"]?.int,
+            let intended = json["intended"]?.string
+        else { return nil }
         var expect: [String: [String]] = [:]
         for (feature, models) in json["expect"]?.object ?? [:] { expect[feature] = models.array?.compactMap(\.string) ?? [] }
         self.init(

@@ -10,14 +10,17 @@ extension TargetExecutor {
         let snap = try await snapshot()
         state.report.leftToPeople = snap.changedByOthers
         guard let decision = try await decide(state.kind, state.provider, snap) else {
-            return .nothingToDo(state.kind == .failover
-                ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
-                : "the agent has not failed \(state.provider) over on \(target.name)")
+            return .nothingToDo(
+                state.kind == .failover
+                    ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
+                    : "the agent has not failed \(state.provider) over on \(target.name)")
         }
         let plan = decision.plan
         state.report.plan = plan
         let problems = planner.validate(plan.override)
-        guard problems.isEmpty else { return .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; ")) }
+        guard problems.isEmpty else {
+            return .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
+        }
         var next = snap.ownership.applying(plan, providers: decision.providers, lettingGo: snap.changedByOthers)
         guard !plan.isEmpty || decision.exactData != nil || next != snap.ownership.settled else {
             return .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
@@ -25,7 +28,9 @@ extension TargetExecutor {
         if plan.isEmpty && decision.exactData == nil {
             // People changed every key the agent still owned: let go of them, write and redeploy nothing.
             if apply { try await record(next) }
-            return .nothingToDo("every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is")
+            return .nothingToDo(
+                "every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is"
+            )
         }
         let redeploys = state.kind == .failover || target.restoreRedeploy
         let deploy = redeploys ? try await redeployer.preflight() : nil
@@ -37,7 +42,8 @@ extension TargetExecutor {
         if decision.exactData == nil { data[target.vault.key] = .string(plan.override.json) }
         next.baseVersion = next.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
         let checked = CheckedStep(
-            secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id, sha: deploy?.pipeline.sha,
+            secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
+            sha: deploy?.pipeline.sha,
             job: deploy?.job.id, jobName: deploy?.job.name, expect: expectedDefaults(plan),
             changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest)
         try await step(.checked(checked))
@@ -63,7 +69,8 @@ extension TargetExecutor {
         let iid: Int
         do {
             iid = try await redeployer.gitlab.openIssue(
-                settings, title: "failover-agent: fail \(state.provider) over on \(target.name)", description: ChangeRequestText.opening(state, checked: checked, target: target))
+                settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
+                description: ChangeRequestText.opening(state, checked: checked, target: target))
         } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
         log("opened change request \(settings.project)#\(iid)")
         state.changeRequest = iid
@@ -81,7 +88,8 @@ extension TargetExecutor {
         var before = snap.ownership
         if state.kind == .failover, let iid = state.changeRequest { before.changeRequests[state.provider] = iid }
         let pending = PendingAction(
-            action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0, jobName: checked.jobName ?? "", write: nil)
+            action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0,
+            jobName: checked.jobName ?? "", write: nil)
         let ahead = before.aboutToWrite(prepared.next, over: snap.secret.version, pending: pending)
         try await record(ahead)  // write-ahead
         var version = snap.secret.version + 1
@@ -140,7 +148,9 @@ extension TargetExecutor {
         if let prepared = state.prepared, let version = prepared.written {
             let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
             let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
-            do { job = try await redeployer.redeploy(pipeline: pipeline, job: original, log: log, stopping: stopping, retried: retriedStep) } catch .refused(let why) {
+            do {
+                job = try await redeployer.redeploy(pipeline: pipeline, job: original, log: log, stopping: stopping, retried: retriedStep)
+            } catch .refused(let why) {
                 try await rollBack(to: prepared.snap, over: version)
                 // Put back as it was: with nothing failed over before, the expedited strategy goes too.
                 if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
@@ -148,7 +158,8 @@ extension TargetExecutor {
             }
         } else {
             do {
-                job = try await followOwedRedeploy(pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep)
+                job = try await followOwedRedeploy(
+                    pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep)
             } catch .refused(let why) {
                 return .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
             }
@@ -194,7 +205,9 @@ extension TargetExecutor {
     /// A comment on the action's change request; one that cannot be written is logged, never blocking.
     func noteChangeRequest(_ state: ActionState, _ text: String) async {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
-        do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch { log("cannot comment on change request \(settings.project)#\(iid): \(error)") }
+        do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch {
+            log("cannot comment on change request \(settings.project)#\(iid): \(error)")
+        }
     }
 }
 
@@ -211,7 +224,9 @@ extension TargetExecutor {
         guard !Task.isCancelled else { return "stopped waiting for the next deployment" }
         let problem = await gateway.verify(awaited.expect)
         if let settings = target.changeRequest, let iid = awaited.changeRequest {
-            let text = problem.map { "The next deployment does not serve the restore: \($0)." } ?? "The next deployment serves the restore: verified live."
+            let text =
+                problem.map { "The next deployment does not serve the restore: \($0)." }
+                ?? "The next deployment serves the restore: verified live."
             try? await redeployer.gitlab.note(settings, issue: iid, text)
         }
         return problem

@@ -7,8 +7,10 @@ enum ChangeRequestText {
     static func opening(_ state: TargetExecutor.ActionState, checked: CheckedStep, target: Target) -> String {
         var lines = [
             "failover-agent fails **\(state.provider)** over on **\(target.name)** (AI Gateway model selection).", "",
-            "- Secret: `\(target.vault.mount)/\(target.vault.path)` key `\(target.vault.key)`, planned from version \(checked.secretVersion)",
-            "- Redeploy: pipeline #\(checked.pipeline.map(String.init) ?? "?") at `\(checked.sha ?? "?")`, job #\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?"))",
+            "- Secret: `\(target.vault.mount)/\(target.vault.path)` key `\(target.vault.key)`, planned from version "
+                + "\(checked.secretVersion)",
+            "- Redeploy: pipeline #\(checked.pipeline.map(String.init) ?? "?") at `\(checked.sha ?? "?")`, job "
+                + "#\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?"))",
             "- Approved: " + (state.approval.map { "by a person, \($0)" } ?? "performed unattended (target mode perform)"), "",
             "| Feature | Before | After |", "|---|---|---|",
         ]
@@ -19,7 +21,9 @@ enum ChangeRequestText {
             }
         } else {
             // Resumed after a restart: the plan is known by what it makes the gateway serve.
-            for (feature, after) in checked.expect.sorted(by: { $0.key < $1.key }) { lines.append("| `\(feature)` | (see the secret's version \(checked.secretVersion)) | \(after.joined(separator: ", ")) |") }
+            for (feature, after) in checked.expect.sorted(by: { $0.key < $1.key }) {
+                lines.append("| `\(feature)` | (see the secret's version \(checked.secretVersion)) | \(after.joined(separator: ", ")) |")
+            }
         }
         lines += ["", "The agent notes each later step here and closes this issue when it restores the secret."]
         return lines.joined(separator: "\n")

@@ -1,4 +1,5 @@
 import Secrets
+
 /// Why a control-plane step did not happen. Every case says what to do about it.
 public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The credentials lack a permission.

@@ -23,7 +23,9 @@ public struct Gateway: Sendable {
     public let settings: GatewaySettings
     private let service: JSONService
 
-    public init(settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10)) throws(ControlError) {
+    public init(settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10))
+        throws(ControlError)
+    {
         self.settings = settings
         let token = try settings.token?.resolve(environment)
         service = JSONService(
@@ -35,7 +37,9 @@ public struct Gateway: Sendable {
     public func defaults() async throws(ControlError) -> [String: [String]] {
         let answer = try await service.call("GET", "/v1/models/definitions")
         guard answer.status == 200 else { throw .unavailable("GET /v1/models/definitions: HTTP \(answer.status)") }
-        guard let primitives = answer.json?["unit_primitives"]?.array else { throw .malformed("/v1/models/definitions has no unit_primitives list") }
+        guard let primitives = answer.json?["unit_primitives"]?.array else {
+            throw .malformed("/v1/models/definitions has no unit_primitives list")
+        }
         var defaults: [String: [String]] = [:]
         for primitive in primitives {
             guard let feature = primitive["feature_setting"]?.string else { continue }
@@ -59,7 +63,10 @@ public struct Gateway: Sendable {
     public static func mismatches(expected: [String: [String]], served: [String: [String]]) -> [String] {
         expected.keys.sorted().compactMap { feature in
             let now = served[feature]
-            return now == expected[feature] ? nil : "\(feature) serves \(now.map { $0.joined(separator: ", ") } ?? "nothing") (planned \(expected[feature]!.joined(separator: ", ")))"
+            return now == expected[feature]
+                ? nil
+                : "\(feature) serves \(now.map { $0.joined(separator: ", ") } ?? "nothing") (planned "
+                    + "\(expected[feature]!.joined(separator: ", ")))"
         }
     }
 

@@ -64,10 +64,15 @@ public struct GitLab: Sendable {
     public let settings: GitLabSettings
     private let service: JSONService
 
-    public init(settings: GitLabSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(15), retries: Int = 4, backoff: Duration = .milliseconds(500)) throws(ControlError) {
+    public init(
+        settings: GitLabSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(15), retries: Int = 4,
+        backoff: Duration = .milliseconds(500)
+    ) throws(ControlError) {
         self.settings = settings
         let token = try settings.token.resolve(environment)
-        service = JSONService(client: client, baseURL: settings.url.trimmingSlash + "/api/v4", headers: [HTTPHeader("PRIVATE-TOKEN", token)], timeout: timeout, retries: retries, backoff: backoff, secrets: [token])
+        service = JSONService(
+            client: client, baseURL: settings.url.trimmingSlash + "/api/v4", headers: [HTTPHeader("PRIVATE-TOKEN", token)],
+            timeout: timeout, retries: retries, backoff: backoff, secrets: [token])
     }
 
     private var project: String { "/projects/" + escape(settings.project) }
@@ -88,7 +93,8 @@ public struct GitLab: Sendable {
 
     /// The SHA of the environment's last successful deployment, if any.
     public func lastDeployedSHA(environment: String) async throws(ControlError) -> String? {
-        let answer = try await get("\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
+        let answer = try await get(
+            "\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
         return answer.json?.array?.first?["sha"]?.string
     }
 
@@ -96,7 +102,8 @@ public struct GitLab: Sendable {
     /// deployment id when `environment` is configured, else the latest pipeline's id on the branch.
     public func deployMarker() async throws(ControlError) -> Int {
         if let environment = settings.environment {
-            let answer = try await get("\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
+            let answer = try await get(
+                "\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
             return answer.json?.array?.first?["id"]?.int ?? 0
         }
         return try await latestPipeline().id
@@ -125,9 +132,13 @@ public struct GitLab: Sendable {
     /// Retries a job; the answer is the new job. 403 means GitLab will not retry it.
     public func retry(_ job: Job) async throws(ControlError) -> Job {
         let answer = try await service.call("POST", "\(project)/jobs/\(job.id)/retry")
-        if answer.status == 403 { throw .refused("GitLab will not retry job \(job.id) (\(job.name)): \(answer.json?["message"]?.string ?? "HTTP 403")") }
+        if answer.status == 403 {
+            throw .refused("GitLab will not retry job \(job.id) (\(job.name)): \(answer.json?["message"]?.string ?? "HTTP 403")")
+        }
         try check(answer, "retry job \(job.id)")
-        guard let json = answer.json, let retried = Self.job(json, isBridge: job.isBridge) else { throw .malformed("retry of job \(job.id) returned no job") }
+        guard let json = answer.json, let retried = Self.job(json, isBridge: job.isBridge) else {
+            throw .malformed("retry of job \(job.id) returned no job")
+        }
         return retried
     }
 
@@ -148,7 +159,9 @@ public struct GitLab: Sendable {
     public func setVariable(_ key: String, _ value: String) async throws(ControlError) {
         let created = try await service.call("POST", "\(project)/variables", body: .object(["key": .string(key), "value": .string(value)]))
         if created.status == 400, created.text.contains("taken") {
-            try check(try await service.call("PUT", "\(project)/variables/\(escape(key))", body: .object(["value": .string(value)])), "update variable \(key)")
+            try check(
+                try await service.call("PUT", "\(project)/variables/\(escape(key))", body: .object(["value": .string(value)])),
+                "update variable \(key)")
         } else {
             try check(created, "create variable \(key)")
         }

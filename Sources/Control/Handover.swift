@@ -27,19 +27,27 @@ extension TargetExecutor {
             guard let pending = snap.recorded.pending else { return nil }
             guard snap.ownership.pending != nil else {
                 try await record(snap.ownership)
-                report.outcome = .nothingToDo("the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
+                report.outcome = .nothingToDo(
+                    "the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
                 return report
             }
             if snap.ownership != snap.recorded { try await record(snap.ownership) }
-            log("the \(pending.action) of \(pending.provider) wrote the secret (version \(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it")
+            log(
+                "the \(pending.action) of \(pending.provider) wrote the secret (version "
+                    + "\(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it"
+            )
             let kind = ActionKind(rawValue: pending.action) ?? .failover
             let redeploys = pending.job != 0
             let checked = CheckedStep(
-                secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil, sha: nil,
-                job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:], changeRequest: snap.ownership.changeRequests[pending.provider])
+                secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil,
+                sha: nil,
+                job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:],
+                changeRequest: snap.ownership.changeRequests[pending.provider])
             var unverified = options
             unverified.verify = false
-            return await perform(kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)], options: unverified)
+            return await perform(
+                kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)],
+                options: unverified)
         } catch .refused(let why) {
             report.outcome = .refused(why)
         } catch {
@@ -55,10 +63,14 @@ extension TargetExecutor {
         let gitlab = redeployer.gitlab
         let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
         if let retried {
-            let current = try await gitlab.job(Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)), pipeline: checkedPipeline)
+            let current = try await gitlab.job(
+                Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)),
+                pipeline: checkedPipeline)
             return try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping)
         }
-        if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: { $0.id < $1.id }) {
+        if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: {
+            $0.id < $1.id
+        }) {
             log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
             try await retriedStep(job, newer.id)
             return try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping)

@@ -34,7 +34,10 @@ struct JSONService: Sendable {
             let last = attempt == retries
             switch exchange.result {
             case .failure(let failure):
-                if last { throw .unavailable("\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))") }
+                if last {
+                    throw .unavailable(
+                        "\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))")
+                }
             case .success(let response) where response.status == 429:
                 if last { throw .unavailable("\(method) \(path): still rate limited (429) after \(retries + 1) attempts") }
                 if let seconds = response.header("retry-after").flatMap(Double.init), seconds >= 0 {
@@ -44,7 +47,9 @@ struct JSONService: Sendable {
             case .success(let response) where response.status >= 500:
                 if last { throw .unavailable("\(method) \(path): HTTP \(response.status) after \(retries + 1) attempts") }
             case .success(let response):
-                return Answer(status: response.status, json: JSONValue.parse(response.body), headers: response.headers, text: Redaction.scrub(response.bodyText, secrets: secrets))
+                return Answer(
+                    status: response.status, json: JSONValue.parse(response.body), headers: response.headers,
+                    text: Redaction.scrub(response.bodyText, secrets: secrets))
             }
             try? await Task.sleep(for: .seconds(delays.failed()))
         }

@@ -15,7 +15,10 @@ public struct LeaseSettings: Sendable, Equatable {
     public var identity: String
     public var election: LeaseElector.Settings
 
-    public init(apiServer: String, namespace: String, name: String, token: Credential, caBundle: String? = nil, identity: String, election: LeaseElector.Settings) {
+    public init(
+        apiServer: String, namespace: String, name: String, token: Credential, caBundle: String? = nil, identity: String,
+        election: LeaseElector.Settings
+    ) {
         self.apiServer = apiServer
         self.namespace = namespace
         self.name = name
@@ -65,24 +68,34 @@ public struct KubernetesLeases: Sendable {
         var metadata: [String: JSONValue] = ["name": .string(settings.name), "namespace": .string(settings.namespace)]
         if let version = lease.resourceVersion { metadata["resourceVersion"] = .string(version) }
         if !lease.annotations.isEmpty { metadata["annotations"] = .object(lease.annotations.mapValues { .string($0) }) }
-        var spec: [String: JSONValue] = ["leaseDurationSeconds": .number(Double(lease.durationSeconds)), "leaseTransitions": .number(Double(lease.transitions))]
+        var spec: [String: JSONValue] = [
+            "leaseDurationSeconds": .number(Double(lease.durationSeconds)), "leaseTransitions": .number(Double(lease.transitions)),
+        ]
         if let holder = lease.holder { spec["holderIdentity"] = .string(holder) }
         if let time = lease.acquireTime { spec["acquireTime"] = .string(time) }
         if let time = lease.renewTime { spec["renewTime"] = .string(time) }
-        return .object(["apiVersion": .string("coordination.k8s.io/v1"), "kind": .string("Lease"), "metadata": .object(metadata), "spec": .object(spec)])
+        return .object([
+            "apiVersion": .string("coordination.k8s.io/v1"), "kind": .string("Lease"), "metadata": .object(metadata), "spec": .object(spec),
+        ])
     }
 
     private func record(_ answer: JSONService.Answer, _ what: String) throws(ControlError) -> LeaseRecord {
         let place = "lease \(settings.namespace)/\(settings.name)"
         if answer.status == 401 || answer.status == 403 {
-            throw .forbidden("\(what) \(place): HTTP \(answer.status); the service account needs get, create and update on leases in \(settings.namespace)")
+            throw .forbidden(
+                "\(what) \(place): HTTP \(answer.status); the service account needs get, create and update on leases in "
+                    + "\(settings.namespace)"
+            )
         }
-        guard (200..<300).contains(answer.status) else { throw .unavailable("\(what) \(place): HTTP \(answer.status) \(answer.text.prefix(200))") }
+        guard (200..<300).contains(answer.status) else {
+            throw .unavailable("\(what) \(place): HTTP \(answer.status) \(answer.text.prefix(200))")
+        }
         guard let spec = answer.json?["spec"], let version = answer.json?["metadata"]?["resourceVersion"]?.string else {
             throw .malformed("\(what) \(place): no spec or metadata.resourceVersion")
         }
         return LeaseRecord(
-            holder: spec["holderIdentity"]?.string, durationSeconds: spec["leaseDurationSeconds"]?.int ?? Int(settings.election.leaseDuration),
+            holder: spec["holderIdentity"]?.string,
+            durationSeconds: spec["leaseDurationSeconds"]?.int ?? Int(settings.election.leaseDuration),
             acquireTime: spec["acquireTime"]?.string, renewTime: spec["renewTime"]?.string, transitions: spec["leaseTransitions"]?.int ?? 0,
             resourceVersion: version, annotations: answer.json?["metadata"]?["annotations"]?.object?.compactMapValues(\.string) ?? [:])
     }

@@ -14,7 +14,10 @@ public struct Page: Sendable, Equatable {
     /// Ordered facts for the person paged.
     public var details: [(String, String)]
 
-    public init(action: Action = .trigger, dedupKey: String, summary: String, severity: Alert.Severity = .error, source: String = "failover-agent", details: [(String, String)] = []) {
+    public init(
+        action: Action = .trigger, dedupKey: String, summary: String, severity: Alert.Severity = .error, source: String = "failover-agent",
+        details: [(String, String)] = []
+    ) {
         self.action = action
         self.dedupKey = dedupKey
         self.summary = summary
@@ -59,7 +62,10 @@ public struct Pager: Sendable {
     private let path: String
     private let routingKey: String?
 
-    public init(settings: PagerSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(5), retries: Int = 3, backoff: Duration = .milliseconds(500)) throws(ControlError) {
+    public init(
+        settings: PagerSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(5), retries: Int = 3,
+        backoff: Duration = .milliseconds(500)
+    ) throws(ControlError) {
         self.settings = settings
         var headers: [HTTPHeader] = []
         var secrets: [String] = []
@@ -73,7 +79,9 @@ public struct Pager: Sendable {
             routingKey = nil
             let url = try webhook.resolve(environment)
             secrets.append(url)
-            guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw .credential("the Slack webhook is not an http(s) URL") }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw .credential("the Slack webhook is not an http(s) URL")
+            }
             (base, path) = (url, "")
         case .webhook(let url, let token):
             routingKey = nil
@@ -84,7 +92,8 @@ public struct Pager: Sendable {
             }
             (base, path) = (url, "")
         }
-        service = JSONService(client: client, baseURL: base, headers: headers, timeout: timeout, retries: retries, backoff: backoff, secrets: secrets)
+        service = JSONService(
+            client: client, baseURL: base, headers: headers, timeout: timeout, retries: retries, backoff: backoff, secrets: secrets)
     }
 
     public func send(_ page: Page) async throws(ControlError) {
@@ -100,9 +109,15 @@ public struct Pager: Sendable {
         let details = JSONValue.object(Dictionary(page.details, uniquingKeysWith: { a, _ in a }).mapValues { .string($0) })
         switch settings {
         case .pagerDuty:
-            var event: [String: JSONValue] = ["routing_key": .string(routingKey ?? ""), "event_action": .string(page.action.rawValue), "dedup_key": .string(page.dedupKey)]
+            var event: [String: JSONValue] = [
+                "routing_key": .string(routingKey ?? ""), "event_action": .string(page.action.rawValue),
+                "dedup_key": .string(page.dedupKey),
+            ]
             if page.action == .trigger {
-                event["payload"] = .object(["summary": .string(String(page.summary.prefix(1024))), "source": .string(page.source), "severity": .string(page.severity.rawValue), "custom_details": details])
+                event["payload"] = .object([
+                    "summary": .string(String(page.summary.prefix(1024))), "source": .string(page.source),
+                    "severity": .string(page.severity.rawValue), "custom_details": details,
+                ])
             }
             return .object(event)
         case .slack:
@@ -111,8 +126,13 @@ public struct Pager: Sendable {
             return .object([
                 "text": .string(prefix + page.summary),
                 "blocks": .array([
-                    .object(["type": .string("section"), "text": .object(["type": .string("mrkdwn"), "text": .string(prefix + page.summary)])]),
-                    .object(["type": .string("section"), "text": .object(["type": .string("mrkdwn"), "text": .string(facts.isEmpty ? " " : facts)])]),
+                    .object([
+                        "type": .string("section"), "text": .object(["type": .string("mrkdwn"), "text": .string(prefix + page.summary)]),
+                    ]),
+                    .object([
+                        "type": .string("section"),
+                        "text": .object(["type": .string("mrkdwn"), "text": .string(facts.isEmpty ? " " : facts)]),
+                    ]),
                 ]),
             ])
         case .webhook:
@@ -136,7 +156,10 @@ public struct Pagers: Sendable {
         await withTaskGroup(of: (String, String)?.self) { group in
             for pager in pagers {
                 group.addTask {
-                    do throws(ControlError) { try await pager.send(page); return nil } catch { return (pager.settings.name, error.description) }
+                    do throws(ControlError) {
+                        try await pager.send(page)
+                        return nil
+                    } catch { return (pager.settings.name, error.description) }
                 }
             }
             var failures: [(pager: String, error: String)] = []

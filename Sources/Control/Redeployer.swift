@@ -14,12 +14,18 @@ public struct Redeployer: Sendable {
         let pipeline = try await gitlab.latestPipeline()
         let head = try await gitlab.branchHead()
         guard pipeline.sha == head else {
-            throw .refused("the latest pipeline #\(pipeline.id) on \(settings.ref) is at \(pipeline.sha.prefix(12)), but \(settings.ref) is at \(head.prefix(12)): retrying it would deploy an older image; wait for the pipeline of \(head.prefix(12))")
+            throw .refused(
+                "the latest pipeline #\(pipeline.id) on \(settings.ref) is at \(pipeline.sha.prefix(12)), but \(settings.ref) is at "
+                    + "\(head.prefix(12)): retrying it would deploy an older image; wait for the pipeline of \(head.prefix(12))"
+            )
         }
         if let environment = settings.environment {
             let deployed = try await gitlab.lastDeployedSHA(environment: environment)
             guard deployed == pipeline.sha else {
-                throw .refused("\(environment) last deployed \(deployed.map { String($0.prefix(12)) } ?? "nothing"), not the latest pipeline's \(pipeline.sha.prefix(12)): a retry would change the running code")
+                throw .refused(
+                    "\(environment) last deployed \(deployed.map { String($0.prefix(12)) } ?? "nothing"), not the latest pipeline's "
+                        + "\(pipeline.sha.prefix(12)): a retry would change the running code"
+                )
             }
         }
         let candidates = try await gitlab.jobs(pipeline: pipeline.id).filter { settings.matches(jobName: $0.name) }
@@ -57,11 +63,16 @@ public struct Redeployer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + gitlab.settings.followTimeout
         while !current.isFinished {
-            guard clock.now < deadline else { throw .unavailable("job #\(current.id) still \(current.status) after \(gitlab.settings.followTimeout)") }
+            guard clock.now < deadline else {
+                throw .unavailable("job #\(current.id) still \(current.status) after \(gitlab.settings.followTimeout)")
+            }
             let poll = clock.now + gitlab.settings.pollInterval
             while clock.now < poll {
                 if stopping() {
-                    throw .interrupted("stopped following deploy job #\(current.id) (\(current.status)) at shutdown; the redeploy stays recorded as owed in the secret's metadata and is followed to its end at the next start")
+                    throw .interrupted(
+                        "stopped following deploy job #\(current.id) (\(current.status)) at shutdown; the redeploy stays recorded as "
+                            + "owed in the secret's metadata and is followed to its end at the next start"
+                    )
                 }
                 try? await Task.sleep(for: min(.milliseconds(250), poll - clock.now))
             }

@@ -51,7 +51,8 @@ public struct TargetExecutor: Sendable {
     public var casAttempts = 3
 
     public init(
-        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil, log: @escaping @Sendable (String) -> Void,
+        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil,
+        log: @escaping @Sendable (String) -> Void,
         onStep: @escaping @Sendable (ExecutionStep) async throws -> Void = { _ in }
     ) {
         self.target = target
@@ -70,12 +71,16 @@ public struct TargetExecutor: Sendable {
         self.init(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
             redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment)),
-            gateway: try target.gateway.map { settings throws(ControlError) in try Gateway(settings: settings, client: client, environment: environment) }, log: log)
+            gateway: try target.gateway.map { settings throws(ControlError) in
+                try Gateway(settings: settings, client: client, environment: environment)
+            }, log: log)
     }
 
     /// The lifecycle's options from the target's configuration.
     public var options: ActionLifecycle.Options {
-        .init(changeRequest: target.changeRequest != nil, verify: gateway != nil, restoreRedeploy: target.restoreRedeploy, casAttempts: casAttempts)
+        .init(
+            changeRequest: target.changeRequest != nil, verify: gateway != nil, restoreRedeploy: target.restoreRedeploy,
+            casAttempts: casAttempts)
     }
 
     struct Snapshot {
@@ -92,20 +97,29 @@ public struct TargetExecutor: Sendable {
         let secret = try await vault.read()
         let current: ModelOverride
         do { current = try ModelOverride.parse(secret.value ?? "") } catch {
-            throw .refused("\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent will not write over it")
+            throw .refused(
+                "\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent "
+                    + "will not write over it"
+            )
         }
         let recorded = try await recordedOwnership()
         var ownership = recorded
         if let write = recorded.pending?.write {
-            ownership = try await wrote(recorded, over: write.casVersion, now: secret.version) ? recorded.written(as: write.casVersion + 1) : recorded.settled
+            ownership =
+                try await wrote(recorded, over: write.casVersion, now: secret.version)
+                ? recorded.written(as: write.casVersion + 1) : recorded.settled
         }
-        return Snapshot(secret: secret, current: current, recorded: recorded, ownership: ownership, changedByOthers: ownership.keysChangedByOthers(in: current))
+        return Snapshot(
+            secret: secret, current: current, recorded: recorded, ownership: ownership,
+            changedByOthers: ownership.keysChangedByOthers(in: current))
     }
 
     /// The plan for these failing providers, from the secret as it is; touches nothing.
     public func plan(failing: Set<String>) async throws(ControlError) -> Plan {
         let snap = try await snapshot()
-        return planner.plan(current: snap.current, failing: failing.union(snap.ownership.providers), base: snap.ownership.base(excluding: snap.changedByOthers))
+        return planner.plan(
+            current: snap.current, failing: failing.union(snap.ownership.providers),
+            base: snap.ownership.base(excluding: snap.changedByOthers))
     }
 
     public func failover(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
@@ -126,15 +140,19 @@ public struct TargetExecutor: Sendable {
             let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
             // A provider no feature uses is not recorded as failed over: nothing would undo it.
             if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
-            return Decision(plan: planner.plan(current: snap.current, failing: Set(providers), base: base), providers: providers, exactData: nil)
+            return Decision(
+                plan: planner.plan(current: snap.current, failing: Set(providers), base: base), providers: providers, exactData: nil)
         case .restore:
             guard snap.ownership.providers.contains(provider) else { return nil }
             let remaining = snap.ownership.providers.filter { $0 != provider }
             let plan = planner.plan(current: snap.current, failing: Set(remaining), base: base)
             // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
-            if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion, snap.ownership.writtenVersion == snap.secret.version {
+            if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion,
+                snap.ownership.writtenVersion == snap.secret.version
+            {
                 // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
-                let original = version == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: version).data
+                let original =
+                    version == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: version).data
                 return Decision(plan: plan, providers: remaining, exactData: original)
             }
             return Decision(plan: plan, providers: remaining, exactData: nil)

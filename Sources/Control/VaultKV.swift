@@ -10,7 +10,8 @@ public struct VaultSettings: Sendable, Equatable {
     public var key: String
     public var token: Credential
 
-    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", token: Credential) {
+    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", token: Credential)
+    {
         self.address = address
         self.namespace = namespace
         self.mount = mount
@@ -35,12 +36,17 @@ public struct VaultKV: Sendable {
     public let settings: VaultSettings
     private let service: JSONService
 
-    public init(settings: VaultSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10), retries: Int = 3, backoff: Duration = .milliseconds(200)) throws(ControlError) {
+    public init(
+        settings: VaultSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10), retries: Int = 3,
+        backoff: Duration = .milliseconds(200)
+    ) throws(ControlError) {
         self.settings = settings
         let token = try settings.token.resolve(environment)
         var headers = [HTTPHeader("X-Vault-Token", token)]
         if let namespace = settings.namespace { headers.append(HTTPHeader("X-Vault-Namespace", namespace)) }
-        service = JSONService(client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries, backoff: backoff, secrets: [token])
+        service = JSONService(
+            client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries, backoff: backoff,
+            secrets: [token])
     }
 
     private var dataPath: String { "/v1/\(settings.mount)/data/\(settings.path)" }
@@ -63,7 +69,8 @@ public struct VaultKV: Sendable {
 
     /// Writes `data` only if the secret is still at version `cas`; returns the new version.
     public func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
-        let answer = try await service.call("POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]))
+        let answer = try await service.call(
+            "POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]))
         if answer.status == 400, answer.text.contains("check-and-set") { throw .casMismatch }
         try check(answer, "write")
         guard let version = answer.json?["data"]?["version"]?.int else { throw .malformed("write of \(place): no data.version") }
@@ -82,7 +89,8 @@ public struct VaultKV: Sendable {
     public func replaceCustomMetadata(prefix: String, with entries: [String: String]) async throws(ControlError) {
         var merged = try await customMetadata().filter { !$0.key.hasPrefix(prefix) }
         merged.merge(entries) { _, new in new }
-        let answer = try await service.call("POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })]))
+        let answer = try await service.call(
+            "POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })]))
         try check(answer, "write metadata of")
     }
 

@@ -51,20 +51,26 @@ public final class DemoWorld: Sendable {
         for name in scenario.providerNames {
             let flavor = ProviderFlavor(rawValue: name) ?? .openai
             let sampler = Locked(OutcomeSampler(scenario: scenario, probeTimeout: 10, latencyBudget: 5))
-            simulators.append(try await ProviderSimulator.start(flavor, outcome: .scripted { _ in
-                let t = (ContinuousClock.now - clockOrigin) / .seconds(1) * speed
-                let outcome = sampler.withLock { $0.outcome(of: name, at: t) }
-                let latency = Duration.milliseconds(Int64((outcome.ttfbMs ?? 0) / speed))
-                return outcome.resultClass == .slow ? flavor.reply(for: .ok, latency: latency) : flavor.reply(for: outcome.resultClass, latency: latency)
-            }))
+            simulators.append(
+                try await ProviderSimulator.start(
+                    flavor,
+                    outcome: .scripted { _ in
+                        let t = (ContinuousClock.now - clockOrigin) / .seconds(1) * speed
+                        let outcome = sampler.withLock { $0.outcome(of: name, at: t) }
+                        let latency = Duration.milliseconds(Int64((outcome.ttfbMs ?? 0) / speed))
+                        return outcome.resultClass == .slow
+                            ? flavor.reply(for: .ok, latency: latency) : flavor.reply(for: outcome.resultClass, latency: latency)
+                    }))
         }
         let vault = try await VaultSimulator.start()
         vault.put(secretPath, ["value": .string(original)])
         let gitlab = try await GitLabSimulator.start()
-        gitlab.addPipeline(id: 4711, sha: "5e1f0c0ffee0", jobs: [.init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true)])
+        gitlab.addPipeline(
+            id: 4711, sha: "5e1f0c0ffee0", jobs: [.init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true)])
         let pagers = try await PagerSink.start()
         let planner = ExampleTarget.planner()
-        let gateway = try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }))
+        let gateway = try await GatewaySimulator.start(
+            catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }))
         gateway.deploy(override: original)
         gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(secretPath)?.data["value"]?.string) }
 
@@ -72,42 +78,59 @@ public final class DemoWorld: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var specs: [ProbeSpec] = []
         for (name, simulator) in zip(scenario.providerNames, simulators) {
-            specs.append(ProbeSpec(
-                provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe", headers: [HTTPHeader("content-type", "application/json")],
-                body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)), latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
+            specs.append(
+                ProbeSpec(
+                    provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe",
+                    headers: [HTTPHeader("content-type", "application/json")],
+                    body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)),
+                    latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
         }
         let target = Target(
             name: "aigw-production", mode: mode,
             vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
+            gitlab: GitLabSettings(
+                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true,
+                token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
             changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
             gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)))
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]
         let client = HTTPClient()
-        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { log("  vault/gitlab/gateway: \($0)") }
+        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
+            log("  vault/gitlab/gateway: \($0)")
+        }
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)
-        let pager = try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
+        let pager = try Pager(
+            settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
         let metrics = PrometheusMetrics()
         let parts = AgentLoop.Parts(
-            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]), pagers: Pagers([pager]), journal: journal,
+            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]),
+            pagers: Pagers([pager]), journal: journal,
             metrics: metrics.metrics, log: log)
         let core = AgentCore(
             settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
             providers: scenario.providerNames, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
-        let api = try await HTTPServer.start(limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
+        let api = try await HTTPServer.start(
+            limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
-            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway, pagers: pagers, loop: loop, api: api,
+            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway, pagers: pagers,
+            loop: loop, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)
     }
 
     private init(
-        scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator,
-        pagers: PagerSink, loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String, origin: ContinuousClock.Instant
+        scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator,
+        gateway: GatewaySimulator,
+        pagers: PagerSink, loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String,
+        origin: ContinuousClock.Instant
     ) {
-        (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.gateway, self.pagers) = (scenario, speed, providers, vault, gitlab, gateway, pagers)
-        (self.loop, self.api, self.journalPath, self.client, self.directory, self.origin) = (loop, api, journalPath, client, directory, origin)
+        (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.gateway, self.pagers) = (
+            scenario, speed, providers, vault, gitlab, gateway, pagers
+        )
+        (self.loop, self.api, self.journalPath, self.client, self.directory, self.origin) = (
+            loop, api, journalPath, client, directory, origin
+        )
     }
 
     /// Scenario time now, in seconds.
@@ -116,7 +139,10 @@ public final class DemoWorld: Sendable {
     /// The default policy with every duration divided by `speed`.
     public static func policy(speed: Double) -> HealthPolicy {
         var p = HealthPolicy()
-        for path: WritableKeyPath<HealthPolicy, Double> in [\.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor, \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch] {
+        for path: WritableKeyPath<HealthPolicy, Double> in [
+            \.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor,
+            \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch,
+        ] {
             p[keyPath: path] /= speed
         }
         return p
@@ -142,4 +168,3 @@ final class Locked<Value: Sendable>: Sendable {
     init(_ value: Value) { mutex = Mutex(value) }
     func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
 }
-

@@ -2,7 +2,7 @@ import CCurl
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Owns one libcurl multi handle and every easy handle, all on one dedicated thread that runs
@@ -39,11 +39,13 @@ final class CurlMultiLoop: @unchecked Sendable {
         self.caBundle = caBundle
         fa_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxCachedConnections)
         let owner = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { owner in
-            let loop = Unmanaged<CurlMultiLoop>.fromOpaque(owner!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, owner)
+        pthread_create(
+            &thread, nil,
+            { owner in
+                let loop = Unmanaged<CurlMultiLoop>.fromOpaque(owner!).takeRetainedValue()
+                loop.run()
+                return nil
+            }, owner)
     }
 
     /// Queues work for the loop, waking it only if it sleeps in `curl_multi_poll`. False once stopping.
@@ -70,7 +72,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func run() {
         while true {
             let (submissions, cancellations, stopping) = inbox.withLock { inbox in
-                defer { inbox.submissions.removeAll(); inbox.cancellations.removeAll() }
+                defer {
+                    inbox.submissions.removeAll()
+                    inbox.cancellations.removeAll()
+                }
                 return (inbox.submissions, inbox.cancellations, inbox.stopping)
             }
             for submission in submissions { start(submission) }
@@ -103,15 +108,19 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     private func start(_ submission: Submission) {
         let easy = idleHandles.popLast() ?? curl_easy_init()!
-        let transfer = CurlTransfer(id: submission.id, easy: easy, request: submission.request, caBundle: caBundle, continuation: submission.continuation)
+        let transfer = CurlTransfer(
+            id: submission.id, easy: easy, request: submission.request, caBundle: caBundle, continuation: submission.continuation)
         running[submission.id] = transfer
         curl_multi_add_handle(multi, easy)
     }
 
     private func finish(_ id: UInt64, code: CURLcode = CURLE_OK, cancelled: Bool = false) {
         guard let transfer = running.removeValue(forKey: id) else { return }
-        let exchange = cancelled
-            ? HTTPExchange(result: .failure(TransferFailure(kind: .cancelled, curlError: "CURLE_ABORTED_BY_CALLBACK", message: "cancelled")), timings: HTTPTimings())
+        let exchange =
+            cancelled
+            ? HTTPExchange(
+                result: .failure(TransferFailure(kind: .cancelled, curlError: "CURLE_ABORTED_BY_CALLBACK", message: "cancelled")),
+                timings: HTTPTimings())
             : transfer.exchange(code: code)
         curl_multi_remove_handle(multi, transfer.easy)
         curl_easy_reset(transfer.easy)

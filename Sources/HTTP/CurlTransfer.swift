@@ -13,8 +13,10 @@ final class CurlTransfer {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(id: UInt64, easy: UnsafeMutableRawPointer, request: HTTPRequest, caBundle: String?,
-         continuation: CheckedContinuation<HTTPExchange, Never>) {
+    init(
+        id: UInt64, easy: UnsafeMutableRawPointer, request: HTTPRequest, caBundle: String?,
+        continuation: CheckedContinuation<HTTPExchange, Never>
+    ) {
         self.id = id
         self.easy = easy
         self.continuation = continuation
@@ -56,7 +58,9 @@ final class CurlTransfer {
             if body.isEmpty {
                 fa_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
             } else {
-                body.withUnsafeBytes { _ = fa_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+                body.withUnsafeBytes {
+                    _ = fa_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                }
             }
         }
         var lines = request.headers.map { "\($0.name): \($0.value)" }
@@ -71,11 +75,13 @@ final class CurlTransfer {
         if code == CURLE_OK || (code == CURLE_WRITE_ERROR && truncated) {
             var status = 0
             fa_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            return HTTPExchange(result: .success(HTTPResponse(status: status, headers: headers, body: body, truncated: truncated)), timings: timings)
+            return HTTPExchange(
+                result: .success(HTTPResponse(status: status, headers: headers, body: body, truncated: truncated)), timings: timings)
         }
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        let failure = TransferFailure(kind: .init(curlCode: code), curlError: curlErrorName(code), message: Redaction.scrub(message, secrets: secrets))
+        let failure = TransferFailure(
+            kind: .init(curlCode: code), curlError: curlErrorName(code), message: Redaction.scrub(message, secrets: secrets))
         return HTTPExchange(result: .failure(failure), timings: timings)
     }
 
@@ -85,7 +91,8 @@ final class CurlTransfer {
             fa_easy_getinfo_off(easy, info, &value)
             return Double(value) / 1000
         }
-        let dns = micros(CURLINFO_NAMELOOKUP_TIME_T), connect = micros(CURLINFO_CONNECT_TIME_T)
+        let dns = micros(CURLINFO_NAMELOOKUP_TIME_T)
+        let connect = micros(CURLINFO_CONNECT_TIME_T)
         let tls = micros(CURLINFO_APPCONNECT_TIME_T)
         return HTTPTimings(
             dns: dns, connect: max(0, connect - dns), tls: tls > 0 ? max(0, tls - connect) : 0,

@@ -49,7 +49,9 @@ public struct ServerLimits: Sendable {
 
     public init(
         maxBodyBytes: Int = 64 << 10, idleTimeout: Duration = .seconds(30), maxConnections: Int = 256,
-        admit: @escaping @Sendable (_ method: String, _ uri: String, _ headers: [(name: String, value: String)]) -> ServerReply? = { _, _, _ in nil }
+        admit: @escaping @Sendable (_ method: String, _ uri: String, _ headers: [(name: String, value: String)]) -> ServerReply? = {
+            _, _, _ in nil
+        }
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
@@ -70,7 +72,9 @@ public final class HTTPServer: Sendable {
     private let counter: ConnectionCounter
 
     /// Binds `host` (`port` 0 picks a free one) and starts serving, answering from `handler`.
-    public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws -> HTTPServer {
+    public static func start(host: String = "127.0.0.1", port: Int = 0, threads: Int = 1, handler: @escaping Handler) async throws
+        -> HTTPServer
+    {
         try await start(host: host, port: port, threads: threads, respond: .sync(handler))
     }
 
@@ -86,7 +90,9 @@ public final class HTTPServer: Sendable {
         case async(AsyncHandler)
     }
 
-    private static func start(host: String, port: Int, threads: Int, limits: ServerLimits? = nil, respond handler: Responder) async throws -> HTTPServer {
+    private static func start(host: String, port: Int, threads: Int, limits: ServerLimits? = nil, respond handler: Responder) async throws
+        -> HTTPServer
+    {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let counter = ConnectionCounter()
         do {
@@ -177,7 +183,8 @@ private final class SandboxHandler: ChannelInboundHandler {
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard let head else { return }
-            let request = ServerRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            let request = ServerRequest(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
             switch handler {
             case .sync(let respond): act(respond(request), keepAlive: head.isKeepAlive, context: context)
             case .async(let respond):
@@ -230,7 +237,8 @@ private final class SandboxHandler: ChannelInboundHandler {
         var fields = HTTPHeaders(headers)
         fields.replaceOrAdd(name: "content-length", value: String(body.count))
         if !keepAlive { fields.replaceOrAdd(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))), promise: nil)
         if !body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         }

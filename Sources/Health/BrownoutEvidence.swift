@@ -39,7 +39,8 @@ public struct BrownoutEvidence: Sendable, Equatable {
         lastSeconds.add(counted, at: startedAt)
         if watched == nil { watched = SlidingSum(span: policy.brownoutWatch) }
         watched?.add(counted, at: startedAt)
-        let p0 = policy.brownoutBaseline, p1 = policy.brownoutRate
+        let p0 = policy.brownoutBaseline
+        let p1 = policy.brownoutRate
         let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
         if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
         score = min(max(0, score + step), 1.5 * policy.brownoutThreshold)  // bounded: a long incident is not remembered forever
@@ -123,7 +124,9 @@ public struct RecoveryEvidence: Sendable, Equatable {
 
     public func showsRateBelow(_ rate: Double) -> Bool {
         guard count > 0 else { return false }
-        let n = Double(count), p = min(1, max(0, failures) / n), z = 1.645
+        let n = Double(count)
+        let p = min(1, max(0, failures) / n)
+        let z = 1.645
         let upper = (p + z * z / (2 * n) + z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
         return upper < rate
     }

@@ -52,7 +52,9 @@ public struct ProviderHealth: Sendable, Equatable {
     /// neither shortens nor hides what a clearing run means). An old blip followed by successes is
     /// not an onset, however densely the failures after it were probed.
     public func currentOutage(_ policy: HealthPolicy) -> (onset: Double, samples: Int)? {
-        var weight = 0.0, count = 0, successRun = 0
+        var weight = 0.0
+        var count = 0
+        var successRun = 0
         var runEnd = 0.0
         var outage: (onset: Double, samples: Int)?
         let clearingSpan = policy.confirmInterval
@@ -63,7 +65,9 @@ public struct ProviderHealth: Sendable, Equatable {
                 if successRun == 0 { runEnd = sample.t }
                 successRun += 1
             }
-            if successRun >= policy.clearConsecutive, runEnd - sample.t >= clearingSpan || successRun >= 2 * policy.clearConsecutive { break }
+            if successRun >= policy.clearConsecutive, runEnd - sample.t >= clearingSpan || successRun >= 2 * policy.clearConsecutive {
+                break
+            }
             weight += sample.weight
             count += 1
             if sample.weight > 0, weight / Double(count) >= policy.tripErrorRate { outage = (sample.start, count) }

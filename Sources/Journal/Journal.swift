@@ -1,6 +1,6 @@
-import Secrets
 import Foundation
 import GRDB
+import Secrets
 
 /// The agent's audit trail and write-ahead log, one SQLite file. Every proposal, approval and
 /// action is written before it happens (an intent), its steps as they happen, and marked done
@@ -31,7 +31,8 @@ public final class Journal: Sendable {
         public var steps: [(name: String, detail: String)]
 
         public static func == (a: Intent, b: Intent) -> Bool {
-            a.id == b.id && a.action == b.action && a.target == b.target && a.provider == b.provider && a.steps.map(\.name) == b.steps.map(\.name)
+            a.id == b.id && a.action == b.action && a.target == b.target && a.provider == b.provider
+                && a.steps.map(\.name) == b.steps.map(\.name)
         }
 
         public func step(_ name: String) -> String? { steps.last { $0.name == name }?.detail }
@@ -54,7 +55,10 @@ public final class Journal: Sendable {
         public var secretVersion: Int
         public var status: Status
 
-        public init(id: String, created: Double, expires: Double, action: String, target: String, provider: String, plan: String, sha: String, secretVersion: Int, status: Status = .open) {
+        public init(
+            id: String, created: Double, expires: Double, action: String, target: String, provider: String, plan: String, sha: String,
+            secretVersion: Int, status: Status = .open
+        ) {
             self.id = id
             self.created = created
             self.expires = expires
@@ -120,7 +124,10 @@ public final class Journal: Sendable {
 
     /// Appends one entry; returns its id.
     @discardableResult
-    public func record(_ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String, at: Double = Date().timeIntervalSince1970) async throws -> Int64 {
+    public func record(
+        _ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String,
+        at: Double = Date().timeIntervalSince1970
+    ) async throws -> Int64 {
         try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)",
@@ -130,7 +137,9 @@ public final class Journal: Sendable {
     }
 
     /// Writes the intent to act before acting.
-    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970) async throws -> Int64 {
+    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970)
+        async throws -> Int64
+    {
         try await record("intent:" + action, target: target, provider: provider, detail: detail, at: at)
     }
 
@@ -142,7 +151,9 @@ public final class Journal: Sendable {
     /// Marks an intent finished with its outcome.
     public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) async throws {
         try await database.write { db in
-            try db.execute(sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)", arguments: [at, intent, Secrets.scrub(outcome)])
+            try db.execute(
+                sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)",
+                arguments: [at, intent, Secrets.scrub(outcome)])
             try db.execute(sql: "UPDATE entry SET done = 1 WHERE id = ?", arguments: [intent])
         }
     }
@@ -153,7 +164,8 @@ public final class Journal: Sendable {
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE kind LIKE 'intent:%' AND done = 0 ORDER BY id")
             return try rows.map { row in
                 let id: Int64 = row["id"]
-                let steps = try Row.fetchAll(db, sql: "SELECT kind, detail FROM entry WHERE intent = ? AND kind LIKE 'step:%' ORDER BY id", arguments: [id])
+                let steps = try Row.fetchAll(
+                    db, sql: "SELECT kind, detail FROM entry WHERE intent = ? AND kind LIKE 'step:%' ORDER BY id", arguments: [id])
                 return Intent(
                     id: id, at: row["at"], action: String((row["kind"] as String).dropFirst("intent:".count)), target: row["target"] ?? "",
                     provider: row["provider"] ?? "", detail: row["detail"],
@@ -166,7 +178,9 @@ public final class Journal: Sendable {
     public func history(limit: Int = 100) async throws -> [Entry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM entry ORDER BY id DESC LIMIT ?) ORDER BY id", arguments: [limit]).map {
-                Entry(id: $0["id"], at: $0["at"], kind: $0["kind"], target: $0["target"], provider: $0["provider"], intent: $0["intent"], detail: $0["detail"])
+                Entry(
+                    id: $0["id"], at: $0["at"], kind: $0["kind"], target: $0["target"], provider: $0["provider"], intent: $0["intent"],
+                    detail: $0["detail"])
             }
         }
     }
@@ -176,31 +190,42 @@ public final class Journal: Sendable {
     public func save(_ proposal: Proposal) async throws {
         try await database.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO proposal (id, created, expires, action, target, provider, plan, sha, secretVersion, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [proposal.id, proposal.created, proposal.expires, proposal.action, proposal.target, proposal.provider, proposal.plan, proposal.sha, proposal.secretVersion, proposal.status.rawValue])
+                sql:
+                    "INSERT OR REPLACE INTO proposal (id, created, expires, action, target, provider, plan, sha, secretVersion, status) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    proposal.id, proposal.created, proposal.expires, proposal.action, proposal.target, proposal.provider, proposal.plan,
+                    proposal.sha, proposal.secretVersion, proposal.status.rawValue,
+                ])
         }
     }
 
     public func proposal(_ id: String) async throws -> Proposal? {
-        try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal) }
+        try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal)
+        }
     }
 
     /// Moves a proposal from `expected` to `status` atomically; false when it was not in `expected`
     /// (already approved, rejected, expired…), so one approval can never execute twice.
     public func transition(_ id: String, from expected: Proposal.Status, to status: Proposal.Status) async throws -> Bool {
         try await database.write { db in
-            try db.execute(sql: "UPDATE proposal SET status = ? WHERE id = ? AND status = ?", arguments: [status.rawValue, id, expected.rawValue])
+            try db.execute(
+                sql: "UPDATE proposal SET status = ? WHERE id = ? AND status = ?", arguments: [status.rawValue, id, expected.rawValue])
             return db.changesCount == 1
         }
     }
 
     public func openProposals() async throws -> [Proposal] {
-        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal) }
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal)
+        }
     }
 
     private static func proposal(_ row: Row) -> Proposal {
         Proposal(
-            id: row["id"], created: row["created"], expires: row["expires"], action: row["action"], target: row["target"], provider: row["provider"],
-            plan: row["plan"], sha: row["sha"], secretVersion: row["secretVersion"], status: Proposal.Status(rawValue: row["status"]) ?? .open)
+            id: row["id"], created: row["created"], expires: row["expires"], action: row["action"], target: row["target"],
+            provider: row["provider"],
+            plan: row["plan"], sha: row["sha"], secretVersion: row["secretVersion"],
+            status: Proposal.Status(rawValue: row["status"]) ?? .open)
     }
 }

@@ -12,7 +12,8 @@ public struct LeaseRecord: Sendable, Equatable {
     public var annotations: [String: String]
 
     public init(
-        holder: String?, durationSeconds: Int, acquireTime: String? = nil, renewTime: String? = nil, transitions: Int = 0, resourceVersion: String? = nil,
+        holder: String?, durationSeconds: Int, acquireTime: String? = nil, renewTime: String? = nil, transitions: Int = 0,
+        resourceVersion: String? = nil,
         annotations: [String: String] = [:]
     ) {
         self.holder = holder
@@ -85,7 +86,10 @@ public struct LeaseElector: Sendable {
     /// What to do now, after a fresh observation. `wallTime` is now as RFC 3339 MicroTime.
     public func next(at now: Double, wallTime: String) -> Request {
         guard let current = observed else {
-            return .create(LeaseRecord(holder: settings.identity, durationSeconds: Int(settings.leaseDuration), acquireTime: wallTime, renewTime: wallTime, annotations: published))
+            return .create(
+                LeaseRecord(
+                    holder: settings.identity, durationSeconds: Int(settings.leaseDuration), acquireTime: wallTime, renewTime: wallTime,
+                    annotations: published))
         }
         var record = current
         record.durationSeconds = Int(settings.leaseDuration)

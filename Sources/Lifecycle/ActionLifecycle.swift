@@ -128,7 +128,9 @@ public struct ActionLifecycle: Sendable, Equatable {
         case (.write, .conflict):
             conflicts += 1
             guard conflicts < options.casAttempts else {
-                return .finish(.refused("the secret kept changing under the agent (\(options.casAttempts) check-and-set conflicts); nothing was written"))
+                return .finish(
+                    .refused(
+                        "the secret kept changing under the agent (\(options.casAttempts) check-and-set conflicts); nothing was written"))
             }
             done.removeAll { $0 == .plan }
         case (.openChangeRequest, .failed(let why)), (.closeChangeRequest, .failed(let why)):

@@ -23,7 +23,8 @@ public enum JSONText {
     public static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         let tenths = (value * 10).rounded()
-        let whole = Int(tenths) / 10, fraction = abs(Int(tenths) % 10)
+        let whole = Int(tenths) / 10
+        let fraction = abs(Int(tenths) % 10)
         return (tenths < 0 && whole == 0 ? "-" : "") + "\(whole).\(fraction)"
     }
 }

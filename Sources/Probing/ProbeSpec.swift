@@ -1,6 +1,6 @@
-import Secrets
 import AWSSigning
 import HTTP
+import Secrets
 
 /// One probe, as loaded from a file in `probes/` with every `${VAR}` filled in.
 public struct ProbeSpec: Sendable {

@@ -1,8 +1,8 @@
-import Secrets
 import AWSSigning
 import Config
 import Foundation
 import HTTP
+import Secrets
 
 /// Reads probe specs (DESIGN.md, "Probe specs"): one per `*.yml`/`*.yaml` file.
 public enum ProbeSpecLoader {
@@ -12,7 +12,8 @@ public enum ProbeSpecLoader {
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             return ([], [ConfigError(file: directory, field: "", problem: "cannot list the directory (\(error.localizedDescription))")])
         }
-        var specs: [ProbeSpec] = [], errors: [ConfigError] = []
+        var specs: [ProbeSpec] = []
+        var errors: [ConfigError] = []
         for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
             do throws(ConfigError) {
                 specs.append(try load(file: (directory as NSString).appendingPathComponent(name), environment: environment))
@@ -36,7 +37,9 @@ public enum ProbeSpecLoader {
     }
 
     public static func parse(_ yaml: YAMLFields, environment: [String: String]) throws(ConfigError) -> ProbeSpec {
-        try yaml.rejectUnknownKeys(["provider", "name", "url", "method", "headers", "body", "timeout", "latency_budget", "auth", "expect_body", "fresh_connection"])
+        try yaml.rejectUnknownKeys([
+            "provider", "name", "url", "method", "headers", "body", "timeout", "latency_budget", "auth", "expect_body", "fresh_connection",
+        ])
         func expand(_ text: String, _ field: String, in fields: YAMLFields = yaml) throws(ConfigError) -> String {
             do { return try Interpolation.expand(text, environment: environment) } catch {
                 throw fields.error(field, error.description)
@@ -45,9 +48,13 @@ public enum ProbeSpecLoader {
         let provider = try yaml.string("provider")
         guard isIdentifier(provider) else { throw yaml.error("provider", "'\(provider)' must be lower-case letters, digits, '_' or '-'") }
         let url = try expand(try yaml.string("url"), "url")
-        guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw yaml.error("url", "'\(url)' must start with https:// or http://") }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw yaml.error("url", "'\(url)' must start with https:// or http://")
+        }
         let method = (try yaml.optionalString("method") ?? "GET").uppercased()
-        guard ["GET", "POST", "HEAD", "PUT"].contains(method) else { throw yaml.error("method", "'\(method)' is not one of GET, POST, HEAD, PUT") }
+        guard ["GET", "POST", "HEAD", "PUT"].contains(method) else {
+            throw yaml.error("method", "'\(method)' is not one of GET, POST, HEAD, PUT")
+        }
         var headers: [HTTPHeader] = []
         if let fields = try yaml.optionalFields("headers") {
             for name in fields.keys { headers.append(HTTPHeader(name, try expand(try fields.string(name), name, in: fields))) }
@@ -66,7 +73,9 @@ public enum ProbeSpecLoader {
         guard timeout > .zero else { throw yaml.error("timeout", "must be more than 0") }
         guard budget <= timeout else { throw yaml.error("latency_budget", "must not exceed timeout (\(DurationText.format(timeout)))") }
         let expectText = try yaml.optionalString("expect_body") ?? "json"
-        guard let expect = ProbeSpec.BodyExpectation(rawValue: expectText) else { throw yaml.error("expect_body", "'\(expectText)' is not json or any") }
+        guard let expect = ProbeSpec.BodyExpectation(rawValue: expectText) else {
+            throw yaml.error("expect_body", "'\(expectText)' is not json or any")
+        }
         let stem = ((yaml.file as NSString).lastPathComponent as NSString).deletingPathExtension
         let spec = ProbeSpec(
             provider: provider, name: try yaml.optionalString("name") ?? stem, file: yaml.file, method: method, url: url,
@@ -86,16 +95,23 @@ public enum ProbeSpecLoader {
         }
         if let aws = try auth.optionalFields("aws_sigv4") {
             try aws.rejectUnknownKeys(["region", "service", "access_key_id", "secret_access_key", "session_token"])
-            guard let region = try value(aws, "region"), !region.isEmpty else { throw aws.error(nil, "missing required field \(aws.fieldPath("region"))") }
-            guard let key = try value(aws, "access_key_id"), !key.isEmpty else { throw aws.error(nil, "missing required field \(aws.fieldPath("access_key_id"))") }
-            guard let secret = try value(aws, "secret_access_key"), !secret.isEmpty else { throw aws.error(nil, "missing required field \(aws.fieldPath("secret_access_key"))") }
+            guard let region = try value(aws, "region"), !region.isEmpty else {
+                throw aws.error(nil, "missing required field \(aws.fieldPath("region"))")
+            }
+            guard let key = try value(aws, "access_key_id"), !key.isEmpty else {
+                throw aws.error(nil, "missing required field \(aws.fieldPath("access_key_id"))")
+            }
+            guard let secret = try value(aws, "secret_access_key"), !secret.isEmpty else {
+                throw aws.error(nil, "missing required field \(aws.fieldPath("secret_access_key"))")
+            }
             let token = try value(aws, "session_token")
             let credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token?.isEmpty == true ? nil : token)
             return .awsSigV4(SigV4Signer(region: region, service: try value(aws, "service") ?? "bedrock", credentials: credentials))
         }
         if let google = try auth.optionalFields("google_token") {
             try google.rejectUnknownKeys(["file", "command", "lifetime"])
-            let file = try value(google, "file"), command = try value(google, "command")
+            let file = try value(google, "file")
+            let command = try value(google, "command")
             let lifetime = try google.duration("lifetime", default: .seconds(300), max: .seconds(3600))
             switch (file, command) {
             case (let file?, nil): return .googleToken(GoogleTokenSource(origin: .file(file), lifetime: lifetime))

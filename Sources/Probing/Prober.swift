@@ -41,7 +41,8 @@ public struct Prober: Sendable {
         let exchange = await client.execute(request)
         let (resultClass, detail) = ResultClassifier.classify(exchange, spec: spec)
         let t = exchange.timings
-        var status: Int?, curlError: String?
+        var status: Int?
+        var curlError: String?
         switch exchange.result {
         case .success(let response): status = response.status
         case .failure(let failure): curlError = failure.curlError

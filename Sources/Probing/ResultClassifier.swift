@@ -14,7 +14,10 @@ public enum ResultClassifier {
             case .tls: return (.tls, detail)
             case .other:
                 // A malformed URL or unsupported scheme is our probe's fault.
-                return (failure.curlError == "CURLE_URL_MALFORMAT" || failure.curlError == "CURLE_UNSUPPORTED_PROTOCOL" ? .badRequest : .connect, detail)
+                return (
+                    failure.curlError == "CURLE_URL_MALFORMAT" || failure.curlError == "CURLE_UNSUPPORTED_PROTOCOL"
+                        ? .badRequest : .connect, detail
+                )
             }
         case .success(let response):
             let (resultClass, detail) = classify(response, firstByteMs: exchange.timings.firstByte, spec: spec)
@@ -33,7 +36,8 @@ public enum ResultClassifier {
                 return (.badBody, "2xx body is not JSON")
             }
             if error.isOverloaded { return (.overloaded, error.type) }
-            return firstByteMs > spec.latencyBudget.milliseconds ? (.slow, "first byte after \(Int(firstByteMs)) ms, budget \(Int(spec.latencyBudget.milliseconds)) ms") : (.ok, nil)
+            return firstByteMs > spec.latencyBudget.milliseconds
+                ? (.slow, "first byte after \(Int(firstByteMs)) ms, budget \(Int(spec.latencyBudget.milliseconds)) ms") : (.ok, nil)
         case 529: return (.overloaded, error.type ?? "HTTP 529")
         case 429: return (error.isOverloaded ? .overloaded : .rateLimited, error.type ?? "HTTP 429")
         case 401, 403: return (.auth, error.type ?? "HTTP \(response.status)")
@@ -70,7 +74,9 @@ struct ProviderError {
 
     /// The provider says it is out of capacity (not that our quota is spent).
     var isOverloaded: Bool {
-        if let type, type == "overloaded_error" || type == "ModelNotReadyException" || type.lowercased().contains("overloaded") { return true }
+        if let type, type == "overloaded_error" || type == "ModelNotReadyException" || type.lowercased().contains("overloaded") {
+            return true
+        }
         return message?.lowercased().contains("overloaded") ?? false
     }
 }

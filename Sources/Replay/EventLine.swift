@@ -4,7 +4,8 @@ import ProbeResults
 /// Health decisions as replay's JSON lines (`scenarios/README.md`).
 enum EventLine {
     static func failover(_ provider: String, at: Double, mode: String, targets: [String], overrideJSON: String) -> String {
-        #"{"t":\#(JSONText.number(at)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(mode)),"targets":\#(list(targets)),"override":\#(overrideJSON)}"#
+        #"{"t":\#(JSONText.number(at)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(mode)),"#
+            + #""targets":\#(list(targets)),"override":\#(overrideJSON)}"#
     }
 
     static func restore(_ provider: String, at: Double, targets: [String]) -> String {

@@ -7,14 +7,17 @@ public enum ExpectationCheck {
         var unmatched = expected
         var violations: [String] = []
         for action in actions {
-            if let index = unmatched.firstIndex(where: { $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t) }) {
+            if let index = unmatched.firstIndex(where: {
+                $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t)
+            }) {
                 unmatched.remove(at: index)
             } else {
                 violations.append("false \(action.action.rawValue) of \(action.provider) at \(format(action.t))")
             }
         }
         for missing in unmatched {
-            violations.append("missing \(missing.action.rawValue) of \(missing.provider) between \(format(missing.notBefore)) and \(format(missing.by))")
+            violations.append(
+                "missing \(missing.action.rawValue) of \(missing.provider) between \(format(missing.notBefore)) and \(format(missing.by))")
         }
         return violations
     }

@@ -23,7 +23,8 @@ public enum Replay {
         public var plan: @Sendable (_ provider: String, _ failing: [String]) -> (targets: [String], overrideJSON: String)
 
         public init(
-            policy: HealthPolicy = HealthPolicy(), mode: String = "propose", maxFailoversPerHour: Int = 3, verbose: Bool = false, probeTimeout: Double = 10,
+            policy: HealthPolicy = HealthPolicy(), mode: String = "propose", maxFailoversPerHour: Int = 3, verbose: Bool = false,
+            probeTimeout: Double = 10,
             plan: @escaping @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, _ in ([], "{}") }
         ) {
             self.policy = policy
@@ -53,7 +54,11 @@ public enum Replay {
         public var summaryLine: String {
             let counts = probesByProvider.keys.sorted().map { "\(JSONText.quote($0)):\(Int(probesPerHour($0).rounded()))" }
             let violationList = (violations ?? []).map(JSONText.quote).joined(separator: ",")
-            return #"{"event":"summary","probes":\#(probes),"failovers":\#(actions.filter { $0.action == .failover }.count),"restores":\#(actions.filter { $0.action == .restore }.count),"expect":"\#(violations == nil ? "none" : passed ? "pass" : "fail")","violations":[\#(violationList)],"probes_per_hour":{\#(counts.joined(separator: ","))}}"#
+            return
+                #"{"event":"summary","probes":\#(probes),"failovers":\#(actions.filter { $0.action == .failover }.count),"#
+                + #""restores":\#(actions.filter { $0.action == .restore }.count),"#
+                + #""expect":"\#(violations == nil ? "none" : passed ? "pass" : "fail")","violations":[\#(violationList)],"#
+                + #""probes_per_hour":{\#(counts.joined(separator: ","))}}"#
         }
     }
 
@@ -115,13 +120,15 @@ public enum Replay {
         let policy = options.policy
         // The core needs a target to act on; the plan names the real ones when a config gives them.
         let settings = AgentCore.Settings(
-            targets: [(name: "replay", mode: ActionMode(rawValue: options.mode) ?? .propose)], maxFailoversPerHour: options.maxFailoversPerHour)
+            targets: [(name: "replay", mode: ActionMode(rawValue: options.mode) ?? .propose)],
+            maxFailoversPerHour: options.maxFailoversPerHour)
         var core = AgentCore(settings: settings, providers: scenario.providerNames, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
         var report = Report(duration: scenario.duration)
         var failing: Set<String> = []
-        var streams = Dictionary(uniqueKeysWithValues: scheduler.firstProbes(scenario.providerNames).map { ($0.provider, ProbeStream(nextStart: $0.at)) })
+        var streams = Dictionary(
+            uniqueKeysWithValues: scheduler.firstProbes(scenario.providerNames).map { ($0.provider, ProbeStream(nextStart: $0.at)) })
         while let (provider, event) = nextEvent(streams, maxInFlight: policy.maxInFlight), event.at <= scenario.duration {
             var stream = streams[provider]!
             switch event {
@@ -134,9 +141,14 @@ public enum Replay {
                 report.probesByProvider[provider, default: 0] += 1
                 let outcome = probe.outcome
                 if options.verbose {
-                    emit(#"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(provider)),"class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#)
+                    emit(
+                        #"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(provider)),"#
+                            + #""class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#
+                    )
                 }
-                let observation = Observation(provider: provider, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt, completedAt: completedAt)
+                let observation = Observation(
+                    provider: provider, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
+                    completedAt: completedAt)
                 let commands = core.observe(observation)
                 for decision in core.lastDecisions {
                     switch decision {
@@ -152,7 +164,9 @@ public enum Replay {
                             failing.insert(provider)
                             report.actions.append(Action(action: .failover, provider: provider, t: t))
                             let plan = options.plan(provider, failing.sorted())
-                            emit(EventLine.failover(provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
+                            emit(
+                                EventLine.failover(
+                                    provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
                         } else {
                             failing.remove(provider)
                             report.actions.append(Action(action: .restore, provider: provider, t: t))
@@ -161,7 +175,8 @@ public enum Replay {
                     default: break  // pages, logs and the live loop's I/O do not change a replay
                     }
                 }
-                stream.nextStart = scheduler.nextStart(lastStart: stream.lastStart, now: completedAt, health: core.monitor.providers[provider])
+                stream.nextStart = scheduler.nextStart(
+                    lastStart: stream.lastStart, now: completedAt, health: core.monitor.providers[provider])
             }
             streams[provider] = stream
         }

@@ -1,5 +1,5 @@
-import ProbeResults
 import HTTPServer
+import ProbeResults
 
 /// The answer shapes of one provider's API.
 public enum ProviderFlavor: String, Sendable, CaseIterable {
@@ -14,7 +14,9 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
         switch resultClass {
         case .timeout: return .hang
         case .connect, .tls: return .reset
-        case .badBody: return .respond(status: 200, headers: [("content-type", "text/html")], body: Array("<html>upstream hiccup</html>".utf8), delay: latency)
+        case .badBody:
+            return .respond(
+                status: 200, headers: [("content-type", "text/html")], body: Array("<html>upstream hiccup</html>".utf8), delay: latency)
         default: return .json(status, body, headers: headers, delay: latency)
         }
     }
@@ -39,7 +41,12 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
         case .auth: return error(401, "authentication_error", "invalid x-api-key")
         case .badRequest: return error(400, "invalid_request_error", "max_tokens: field required")
         default:
-            return (200, #"{"id":"msg_sandbox","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"text","text":"p"}],"stop_reason":"max_tokens","usage":{"input_tokens":8,"output_tokens":1}}"#, [])
+            return (
+                200,
+                #"{"id":"msg_sandbox","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"text","#
+                    + #""text":"p"}],"stop_reason":"max_tokens","usage":{"input_tokens":8,"output_tokens":1}}"#,
+                []
+            )
         }
     }
 
@@ -50,7 +57,9 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
         switch resultClass {
         case .http5xx: return error(503, "UNAVAILABLE", "The service is currently unavailable.")
         case .overloaded: return anthropic(.overloaded)  // Vertex passes Anthropic's 529 through
-        case .rateLimited: return error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model")
+        case .rateLimited:
+            return error(
+                429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model")
         case .auth: return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         case .badRequest: return error(404, "NOT_FOUND", "Publisher model was not found.")
         default: return anthropic(.ok)
@@ -68,7 +77,12 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
         case .auth: return error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
         case .badRequest: return error(400, "ValidationException", "The provided model identifier is invalid.")
         default:
-            return (200, #"{"output":{"message":{"role":"assistant","content":[{"text":"p"}]}},"stopReason":"max_tokens","usage":{"inputTokens":8,"outputTokens":1,"totalTokens":9}}"#, [])
+            return (
+                200,
+                #"{"output":{"message":{"role":"assistant","content":[{"text":"p"}]}},"stopReason":"max_tokens","#
+                    + #""usage":{"inputTokens":8,"outputTokens":1,"totalTokens":9}}"#,
+                []
+            )
         }
     }
 
@@ -83,7 +97,12 @@ public enum ProviderFlavor: String, Sendable, CaseIterable {
         case .auth: return error(401, "invalid_request_error", "Incorrect API key provided.")
         case .badRequest: return error(400, "invalid_request_error", "max_tokens is too large.")
         default:
-            return (200, #"{"id":"chatcmpl-sandbox","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"p"},"finish_reason":"length"}],"usage":{"prompt_tokens":8,"completion_tokens":1,"total_tokens":9}}"#, [])
+            return (
+                200,
+                #"{"id":"chatcmpl-sandbox","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","#
+                    + #""content":"p"},"finish_reason":"length"}],"usage":{"prompt_tokens":8,"completion_tokens":1,"total_tokens":9}}"#,
+                []
+            )
         }
     }
 }

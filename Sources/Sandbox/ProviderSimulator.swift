@@ -1,5 +1,5 @@
-import ProbeResults
 import HTTPServer
+import ProbeResults
 import Synchronization
 
 /// A simulated LLM provider on 127.0.0.1: answers every request the way that provider answers

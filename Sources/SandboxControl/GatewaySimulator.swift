@@ -41,7 +41,10 @@ public final class GatewaySimulator: Sendable {
     /// A deploy finished with `override` (the secret's value then; nil: no override).
     public func deploy(override: String?) {
         guard let override else {
-            box.state.withLock { $0.served = [:]; $0.deploys += 1 }
+            box.state.withLock {
+                $0.served = [:]
+                $0.deploys += 1
+            }
             return
         }
         guard let json = JSONValue.parse(Array(override.utf8)), let object = json.object else { return }
@@ -50,7 +53,10 @@ public final class GatewaySimulator: Sendable {
             guard value.array != nil else { return }  // a wrong type stops the real gateway at start
             served[feature] = String(decoding: value.bytes, as: UTF8.self)
         }
-        box.state.withLock { $0.served = served; $0.deploys += 1 }
+        box.state.withLock {
+            $0.served = served
+            $0.deploys += 1
+        }
     }
 
     /// What a feature's `default_models` is now.
@@ -64,8 +70,12 @@ public final class GatewaySimulator: Sendable {
             state.requests.append(request)
             return state.served
         }
-        if let token, request.header("authorization") != "Bearer \(token)" { return .json(401, .object(["detail": .string("Forbidden by auth provider")])) }
-        guard request.method == "GET", request.uri.split(separator: "?")[0] == "/v1/models/definitions" else { return .json(404, .object(["detail": .string("Not Found")])) }
+        if let token, request.header("authorization") != "Bearer \(token)" {
+            return .json(401, .object(["detail": .string("Forbidden by auth provider")]))
+        }
+        guard request.method == "GET", request.uri.split(separator: "?")[0] == "/v1/models/definitions" else {
+            return .json(404, .object(["detail": .string("Not Found")]))
+        }
         var models = Set<String>()
         let primitives = catalog.keys.sorted().map { feature -> JSONValue in
             // Unknown feature keys are ignored; a key naming a feature replaces its whole list.

@@ -1,6 +1,6 @@
 import Control
-import HTTPServer
 import Foundation
+import HTTPServer
 import Synchronization
 
 /// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs,
@@ -92,7 +92,9 @@ public final class GitLabSimulator: Sendable {
     /// A newer commit on `ref` that has no pipeline yet.
     public func pushCommit(_ sha: String, ref: String = "main") { box.state.withLock { $0.head[ref] = sha } }
     public func setDeployed(_ sha: String, environment: String) {
-        box.state.withLock { $0.deployments[environment, default: []].append((($0.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha)) }
+        box.state.withLock {
+            $0.deployments[environment, default: []].append((($0.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
+        }
     }
     /// Called on every deployment from now on (see ``State/onDeploy``).
     public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy = action } }
@@ -100,9 +102,13 @@ public final class GitLabSimulator: Sendable {
     public func deployRegularly(pipeline id: Int, sha: String, jobName: String, environment: String? = nil, ref: String = "main") {
         let onDeploy = box.state.withLock { state in
             let jobID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
-            state.pipelines.append(SimPipeline(id: id, sha: sha, ref: ref, jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true)]))
+            state.pipelines.append(
+                SimPipeline(id: id, sha: sha, ref: ref, jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true)]))
             state.head[ref] = sha
-            if let environment { state.deployments[environment, default: []].append(((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha)) }
+            if let environment {
+                state.deployments[environment, default: []].append(
+                    ((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
+            }
             return state.onDeploy
         }
         onDeploy?()
@@ -153,24 +159,35 @@ public final class GitLabSimulator: Sendable {
         case ("GET", 1, "pipelines"):
             let ref = request.query["ref"]
             let list = state.pipelines.filter { ref == nil || $0.ref == ref }.sorted { $0.id > $1.id }
-            return page(list.map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")]) }, request, state.pageSize)
+            return page(
+                list.map {
+                    .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")])
+                }, request, state.pageSize)
         case ("GET", 3, "repository") where rest[1] == "branches":
             guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
             return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))
         case ("GET", 1, "deployments"):
             let list = request.query["environment"].flatMap { state.deployments[$0] } ?? []
-            return page(list.reversed().map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "status": .string("success")]) }, request, state.pageSize)
+            return page(
+                list.reversed().map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "status": .string("success")]) },
+                request, state.pageSize)
         case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
-            guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
             let bridges = rest[2] == "bridges"
             for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
             return page(state.pipelines[index].jobs.filter { $0.isBridge == bridges }.map(json), request, state.pageSize)
         case ("GET", 2, "jobs"):
-            guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
             advance(id, in: &state)
             return .json(200, json(find(id, in: state)!))
         case ("POST", 3, "jobs") where rest[2] == "retry":
-            guard let id = Int(rest[1]), let job = find(id, in: state) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard let id = Int(rest[1]), let job = find(id, in: state) else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
             guard job.retryable else { return .json(403, .object(["message": .string(state.retryRefusal)])) }
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
@@ -179,8 +196,12 @@ public final class GitLabSimulator: Sendable {
             state.retries.append(id)
             return .json(201, json(retried))
         case ("POST", 1, "variables"):
-            guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else { return .json(400, .object(["message": .string("key and value required")])) }
-            if state.variables[key] != nil { return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])])) }
+            guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else {
+                return .json(400, .object(["message": .string("key and value required")]))
+            }
+            if state.variables[key] != nil {
+                return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])]))
+            }
             state.variables[key] = value
             return .json(201, .object(["key": .string(key), "value": .string(value)]))
         case ("PUT", 2, "variables"):
@@ -188,7 +209,9 @@ public final class GitLabSimulator: Sendable {
             state.variables[rest[1]] = request.json?["value"]?.string
             return .json(200, .object(["key": .string(rest[1])]))
         case ("DELETE", 2, "variables"):
-            guard state.variables.removeValue(forKey: rest[1]) != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+            guard state.variables.removeValue(forKey: rest[1]) != nil else {
+                return .json(404, .object(["message": .string("404 Variable Not Found")]))
+            }
             return .respond(status: 204)
         default:
             return .json(404, .object(["message": .string("404 Not found")]))
@@ -200,18 +223,30 @@ public final class GitLabSimulator: Sendable {
         let body = request.json
         switch (request.method, rest.count) {
         case ("POST", 0):
-            guard let title = body?["title"]?.string, !title.isEmpty else { return .json(400, .object(["message": .string("title is missing")])) }
+            guard let title = body?["title"]?.string, !title.isEmpty else {
+                return .json(400, .object(["message": .string("title is missing")]))
+            }
             let iid = (state.issues[project]?.map(\.iid).max() ?? 0) + 1
             let labels = body?["labels"]?.string?.split(separator: ",").map(String.init) ?? []
-            state.issues[project, default: []].append(SimIssue(
-                iid: iid, title: title, description: body?["description"]?.string ?? "", labels: labels, confidential: body?["confidential"]?.bool ?? false))
-            return .json(201, .object(["iid": .number(Double(iid)), "id": .number(Double(1000 + iid)), "state": .string("opened"), "title": .string(title)]))
+            state.issues[project, default: []].append(
+                SimIssue(
+                    iid: iid, title: title, description: body?["description"]?.string ?? "", labels: labels,
+                    confidential: body?["confidential"]?.bool ?? false))
+            return .json(
+                201,
+                .object([
+                    "iid": .number(Double(iid)), "id": .number(Double(1000 + iid)), "state": .string("opened"), "title": .string(title),
+                ]))
         case ("POST", 2) where rest[1] == "notes":
-            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
             state.issues[project]![index].notes.append(body?["body"]?.string ?? "")
             return .json(201, .object(["id": .number(Double(state.issues[project]![index].notes.count))]))
         case ("PUT", 1):
-            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard let iid = Int(rest[0]), let index = state.issues[project]?.firstIndex(where: { $0.iid == iid }) else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
             if body?["state_event"]?.string == "close" { state.issues[project]![index].state = "closed" }
             return .json(200, .object(["iid": .number(Double(iid)), "state": .string(state.issues[project]![index].state)]))
         default:

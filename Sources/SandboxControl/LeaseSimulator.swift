@@ -49,7 +49,8 @@ public final class LeaseSimulator: Sendable {
 
     private static func handle(_ request: ServerRequest, box: Box, tokens: [String]) -> ServerReply {
         box.state.withLock { state in
-            guard let header = request.header("authorization"), header.hasPrefix("Bearer "), tokens.contains(String(header.dropFirst(7))) else {
+            guard let header = request.header("authorization"), header.hasPrefix("Bearer "), tokens.contains(String(header.dropFirst(7)))
+            else {
                 return status(401, "Unauthorized")
             }
             if state.partitioned.contains(String(header.dropFirst(7))) { return .reset }
@@ -90,6 +91,8 @@ public final class LeaseSimulator: Sendable {
     }
 
     private static func status(_ code: Int, _ reason: String) -> ServerReply {
-        .json(code, .object(["kind": .string("Status"), "status": .string("Failure"), "reason": .string(reason), "code": .number(Double(code))]))
+        .json(
+            code,
+            .object(["kind": .string("Status"), "status": .string("Failure"), "reason": .string(reason), "code": .number(Double(code))]))
     }
 }

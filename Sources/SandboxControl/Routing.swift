@@ -1,6 +1,6 @@
 import Control
-import HTTPServer
 import Foundation
+import HTTPServer
 
 extension ServerRequest {
     /// The path without the query, split on `/`.
@@ -56,7 +56,9 @@ struct Faults {
         }
         if rateLimits.count > 0 {
             rateLimits.count -= 1
-            return .json(429, .object(["message": .string("429 Too Many Requests")]), headers: rateLimits.retryAfter.map { [("Retry-After", String($0))] } ?? [])
+            return .json(
+                429, .object(["message": .string("429 Too Many Requests")]),
+                headers: rateLimits.retryAfter.map { [("Retry-After", String($0))] } ?? [])
         }
         return nil
     }

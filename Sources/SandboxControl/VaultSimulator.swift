@@ -1,6 +1,6 @@
 import Control
-import HTTPServer
 import Foundation
+import HTTPServer
 import Synchronization
 
 /// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
@@ -33,7 +33,6 @@ public final class VaultSimulator: Sendable {
         self.box = box
     }
 
-
     public var address: String { server.baseURL }
     public func stop() async { await server.stop() }
 
@@ -51,7 +50,9 @@ public final class VaultSimulator: Sendable {
     /// Answers the next `count` requests with `status`.
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
     /// A person edits the secret right before the agent's next write lands.
-    public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) { box.state.withLock { $0.beforeNextWrite = edit } }
+    public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) {
+        box.state.withLock { $0.beforeNextWrite = edit }
+    }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
@@ -76,9 +77,15 @@ public final class VaultSimulator: Sendable {
             guard let versions = state.versions[path], !versions.isEmpty else { return .json(404, .object(["errors": .array([])])) }
             let number = request.query["version"].flatMap(Int.init) ?? versions.count
             guard (1...versions.count).contains(number) else { return .json(404, .object(["errors": .array([])])) }
-            return .json(200, .object(["data": .object(["data": .object(versions[number - 1]), "metadata": .object(["version": .number(Double(number))])])]))
+            return .json(
+                200,
+                .object([
+                    "data": .object(["data": .object(versions[number - 1]), "metadata": .object(["version": .number(Double(number))])])
+                ]))
         case ("POST", "data"):
-            guard let body = request.json, let data = body["data"]?.object else { return .json(400, .object(["errors": .array([.string("no data")])])) }
+            guard let body = request.json, let data = body["data"]?.object else {
+                return .json(400, .object(["errors": .array([.string("no data")])]))
+            }
             if let edit = state.beforeNextWrite {
                 state.beforeNextWrite = nil
                 var latest = state.versions[path]?.last ?? [:]
@@ -95,10 +102,14 @@ public final class VaultSimulator: Sendable {
             return .json(200, .object(["data": .object(["version": .number(Double(state.versions[path]!.count))])]))
         case ("GET", "metadata"):
             guard state.versions[path] != nil || state.metadata[path] != nil else { return .json(404, .object(["errors": .array([])])) }
-            return .json(200, .object(["data": .object([
-                "custom_metadata": .object((state.metadata[path] ?? [:]).mapValues { .string($0) }),
-                "current_version": .number(Double(state.versions[path]?.count ?? 0)),
-            ])]))
+            return .json(
+                200,
+                .object([
+                    "data": .object([
+                        "custom_metadata": .object((state.metadata[path] ?? [:]).mapValues { .string($0) }),
+                        "current_version": .number(Double(state.versions[path]?.count ?? 0)),
+                    ])
+                ]))
         case ("POST", "metadata"):
             let custom = request.json?["custom_metadata"]?.object?.compactMapValues(\.string) ?? [:]
             if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ProbeResults
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Draws probe outcomes from a scenario's behaviour, deterministically: the same seed gives the
 /// same outcomes, and each provider has its own random stream.
@@ -35,7 +36,8 @@ public struct OutcomeSampler: Sendable {
     public mutating func outcome(of provider: String, at t: Double) -> Outcome {
         var rng = streams[provider] ?? SplitMix64(seed: scenario.seed ^ fnv1a(provider))
         defer { streams[provider] = rng }
-        let failureDraw = rng.nextDouble(), latencyDraw = rng.nextGaussian()
+        let failureDraw = rng.nextDouble()
+        let latencyDraw = rng.nextGaussian()
         guard scenario.networkUp(at: t), let behaviour = scenario.behaviour(of: provider, at: t) else {
             return Outcome(resultClass: .connect, duration: Self.failureLatency)
         }
@@ -69,7 +71,8 @@ public struct SplitMix64: Sendable {
 
     /// Standard normal (Box–Muller).
     public mutating func nextGaussian() -> Double {
-        let u1 = max(nextDouble(), 0x1p-53), u2 = nextDouble()
+        let u1 = max(nextDouble(), 0x1p-53)
+        let u2 = nextDouble()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }

@@ -37,7 +37,9 @@ public struct Scenario: Sendable {
         public var failureRate: Double?
         public var failureClass: ProbeClass?
 
-        public init(at: Double, latencyP50: Double? = nil, latencyP99: Double? = nil, failureRate: Double? = nil, failureClass: ProbeClass? = nil) {
+        public init(
+            at: Double, latencyP50: Double? = nil, latencyP99: Double? = nil, failureRate: Double? = nil, failureClass: ProbeClass? = nil
+        ) {
             self.at = at
             self.latencyP50 = latencyP50
             self.latencyP99 = latencyP99

@@ -49,7 +49,9 @@ public enum Secrets {
         var out = ""
         for byte in value.utf8 {
             let c = Unicode.Scalar(byte)
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-_.~".unicodeScalars.contains(c) {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-_.~".unicodeScalars.contains(c)
+            {
                 out.unicodeScalars.append(c)
             } else {
                 out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
@@ -110,7 +112,8 @@ public enum Secrets {
         if word.contains("://") { return redact(url: word) }
         for prefix in tokenPrefixes {
             guard let range = word.firstRange(of: prefix),
-                range.lowerBound == word.startIndex || !word[word.index(before: range.lowerBound)].isLetter && !word[word.index(before: range.lowerBound)].isNumber
+                range.lowerBound == word.startIndex
+                    || !word[word.index(before: range.lowerBound)].isLetter && !word[word.index(before: range.lowerBound)].isNumber
             else { continue }
             let tail = word[range.upperBound...].prefix { $0.isLetter || $0.isNumber || "-_.".contains($0) }
             if tail.count >= 12 { return word[..<range.lowerBound] + mask + word[range.upperBound...].dropFirst(tail.count) }

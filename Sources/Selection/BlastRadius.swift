@@ -47,7 +47,9 @@ public struct BlastRadius: Sendable {
                 lines.append("  \(change.feature): \(before) -> \(after)")
             }
             for item in entry.plan.untouched { lines.append("  ! \(item.feature) cannot fail over: \(item.reason)") }
-            for tag in entry.plan.taggedOnFailing { lines.append("  ! \(tag.feature) \(tag.tag) stays on \(tag.model) (tags cannot be overridden)") }
+            for tag in entry.plan.taggedOnFailing {
+                lines.append("  ! \(tag.feature) \(tag.tag) stays on \(tag.model) (tags cannot be overridden)")
+            }
         }
         let used = unmanaged.filter { !$0.features.isEmpty }
         lines.append("unmanaged models (never removed, never chosen): \(unmanaged.count)\(used.isEmpty ? "" : ", used by features:")")

@@ -48,7 +48,8 @@ public struct ModelCatalog: Sendable, Equatable {
     /// `model_class_provider` that is a provider (`anthropic`, `openai`, `google_genai` → Vertex AI),
     /// else the provider prefix of a litellm `params.model` (`vertex_ai/…`), else the identifier's
     /// suffix. nil when none tells (self-hosted models, `amazon_q`).
-    public static func provider(id: String, modelClassProvider: String?, customLLMProvider: String?, paramsModel: String? = nil) -> String? {
+    public static func provider(id: String, modelClassProvider: String?, customLLMProvider: String?, paramsModel: String? = nil) -> String?
+    {
         if let custom = customLLMProvider.flatMap({ providerNames[$0.lowercased()] }) { return custom }
         if let mcp = modelClassProvider?.lowercased(), !litellmClasses.contains(mcp) {
             if mcp == "google_genai" { return suffixProvider(id) ?? "vertex" }
@@ -119,7 +120,9 @@ public struct Feature: Sendable, Equatable {
     /// Tag → model (`models_for_size_preference`, once `models_for_tags`); never changed by the override.
     public var modelsForTags: [(tag: String, model: String)]
 
-    public init(setting: String, defaultModels: [String], selectableModels: [String] = [], modelsForTags: [(tag: String, model: String)] = []) {
+    public init(
+        setting: String, defaultModels: [String], selectableModels: [String] = [], modelsForTags: [(tag: String, model: String)] = []
+    ) {
         self.setting = setting
         self.defaultModels = defaultModels
         self.selectableModels = selectableModels

@@ -36,9 +36,10 @@ public struct ModelOverride: Sendable, Equatable {
 
     /// Compact JSON, keys in order: what the agent writes.
     public var json: String {
-        "{" + entries.map { entry in
-            JSONText.quote(entry.feature) + ":[" + entry.models.map(JSONText.quote).joined(separator: ",") + "]"
-        }.joined(separator: ",") + "}"
+        "{"
+            + entries.map { entry in
+                JSONText.quote(entry.feature) + ":[" + entry.models.map(JSONText.quote).joined(separator: ",") + "]"
+            }.joined(separator: ",") + "}"
     }
 
     /// Parses the variable's value. An empty value is an empty override; anything that is not a JSON
@@ -66,7 +67,9 @@ struct OverrideParser {
         try expect(UInt8(ascii: "{"))
         var override = ModelOverride()
         skipSpace()
-        if peek() == UInt8(ascii: "}") { at += 1 } else {
+        if peek() == UInt8(ascii: "}") {
+            at += 1
+        } else {
             while true {
                 skipSpace()
                 let feature = try string()
@@ -77,19 +80,27 @@ struct OverrideParser {
                 try expect(UInt8(ascii: "["), "the value of \"\(feature)\" must be a list of model ids")
                 var models: [String] = []
                 skipSpace()
-                if peek() == UInt8(ascii: "]") { at += 1 } else {
+                if peek() == UInt8(ascii: "]") {
+                    at += 1
+                } else {
                     while true {
                         skipSpace()
                         models.append(try string())
                         skipSpace()
-                        if peek() == UInt8(ascii: ",") { at += 1; continue }
+                        if peek() == UInt8(ascii: ",") {
+                            at += 1
+                            continue
+                        }
                         try expect(UInt8(ascii: "]"))
                         break
                     }
                 }
                 override[feature] = models
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { at += 1; continue }
+                if peek() == UInt8(ascii: ",") {
+                    at += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "}"))
                 break
             }
@@ -135,4 +146,3 @@ struct OverrideParser {
         throw fail("unterminated string")
     }
 }
-

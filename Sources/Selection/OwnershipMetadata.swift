@@ -64,7 +64,9 @@ extension Ownership {
                 let pipeline = Int(deploy[0]), let job = Int(deploy[1])
             {
                 if let cas = state["cas"]?.first.flatMap({ Int($0) }) {
-                    write = .init(casVersion: cas, providers: state["next_providers"] ?? [], keys: [:], baseVersion: state["next_base_version"]?.first.flatMap { Int($0) })
+                    write = .init(
+                        casVersion: cas, providers: state["next_providers"] ?? [], keys: [:],
+                        baseVersion: state["next_base_version"]?.first.flatMap { Int($0) })
                 }
                 pending = PendingAction(action: named[0], provider: named[1], pipeline: pipeline, job: job, jobName: deploy[2], write: nil)
             } else if state["pending"] != nil {

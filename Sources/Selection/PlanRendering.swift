@@ -22,11 +22,18 @@ extension Plan {
     /// The plan as one JSON object.
     public func json(target: String) -> String {
         let changeList = changes.map { change in
-            #"{"feature":\#(JSONText.quote(change.feature)),"before":\#(change.before.map(list) ?? "null"),"effective_before":\#(list(change.effectiveBefore)),"after":\#(change.after.map(list) ?? "null"),"reason":\#(JSONText.quote(change.reason))}"#
+            #"{"feature":\#(JSONText.quote(change.feature)),"before":\#(change.before.map(list) ?? "null"),"#
+                + #""effective_before":\#(list(change.effectiveBefore)),"after":\#(change.after.map(list) ?? "null"),"#
+                + #""reason":\#(JSONText.quote(change.reason))}"#
         }
         let untouchedList = untouched.map { #"{"feature":\#(JSONText.quote($0.feature)),"reason":\#(JSONText.quote($0.reason))}"# }
-        let tagList = taggedOnFailing.map { #"{"feature":\#(JSONText.quote($0.feature)),"tag":\#(JSONText.quote($0.tag)),"model":\#(JSONText.quote($0.model))}"# }
-        return #"{"target":\#(JSONText.quote(target)),"failing":\#(list(failing)),"changes":[\#(changeList.joined(separator: ","))],"untouched":[\#(untouchedList.joined(separator: ","))],"tagged_on_failing":[\#(tagList.joined(separator: ","))],"override":\#(override.json)}"#
+        let tagList = taggedOnFailing.map {
+            #"{"feature":\#(JSONText.quote($0.feature)),"tag":\#(JSONText.quote($0.tag)),"model":\#(JSONText.quote($0.model))}"#
+        }
+        return
+            #"{"target":\#(JSONText.quote(target)),"failing":\#(list(failing)),"changes":[\#(changeList.joined(separator: ","))],"#
+            + #""untouched":[\#(untouchedList.joined(separator: ","))],"tagged_on_failing":[\#(tagList.joined(separator: ","))],"#
+            + #""override":\#(override.json)}"#
     }
 
     private func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }

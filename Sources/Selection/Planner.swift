@@ -66,7 +66,8 @@ public struct Planner: Sendable {
             if desired.isEmpty {
                 guard let (equivalent, why) = equivalent(for: effective, in: feature, avoiding: failing) else {
                     if !dropped.isEmpty {
-                        let why = feature.canFailOver
+                        let why =
+                            feature.canFailOver
                             ? "every model is on a failing provider and no equivalent on a healthy provider is in selectable_models"
                             : "its only selectable model is \(feature.selectableModels[0]): no failover is possible"
                         result.untouched.append(.init(feature: feature.setting, reason: why))
@@ -78,7 +79,11 @@ public struct Planner: Sendable {
             }
             let after: [String]? = dropped.isEmpty ? configured : desired
             guard after != current[feature.setting] else { continue }
-            result.changes.append(.init(feature: feature.setting, before: current[feature.setting], effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after, reason: reason.isEmpty ? "restore the configured value" : reason))
+            result.changes.append(
+                .init(
+                    feature: feature.setting, before: current[feature.setting],
+                    effectiveBefore: current[feature.setting] ?? feature.defaultModels, after: after,
+                    reason: reason.isEmpty ? "restore the configured value" : reason))
             result.override[feature.setting] = after
         }
         // Keys the catalog does not know (a newer gateway's features): the agent never edits them, but says so.
@@ -86,8 +91,13 @@ public struct Planner: Sendable {
         for (key, models) in current.entries where !known.contains(key) {
             let onFailing = models.filter { catalog.isOn($0, failing) }
             guard !onFailing.isEmpty else { continue }
-            result.untouched.append(.init(
-                feature: key, reason: "not a feature of unit_primitives.yml, so left alone, although it names \(onFailing.joined(separator: ", ")) on a failing provider"))
+            result.untouched.append(
+                .init(
+                    feature: key,
+                    reason:
+                        "not a feature of unit_primitives.yml, so left alone, although it names \(onFailing.joined(separator: ", ")) on "
+                        + "a failing provider"
+                ))
         }
         return result
     }
@@ -100,8 +110,11 @@ public struct Planner: Sendable {
             guard let feature = features.first(where: { $0.setting == setting }) else { continue }  // the gateway ignores unknown keys
             if models.isEmpty { problems.append("\(setting): empty list of models") }
             for model in models {
-                if catalog[model] == nil { problems.append("\(setting): unknown model \(model)") }
-                else if !feature.allows(model) { problems.append("\(setting): \(model) is not in its selectable_models") }
+                if catalog[model] == nil {
+                    problems.append("\(setting): unknown model \(model)")
+                } else if !feature.allows(model) {
+                    problems.append("\(setting): \(model) is not in its selectable_models")
+                }
             }
         }
         return problems

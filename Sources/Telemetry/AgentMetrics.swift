@@ -23,14 +23,18 @@ public struct AgentMetrics: Sendable {
         for target in targets {
             for action in ["failover", "restore"] {
                 for outcome in Self.outcomes {
-                    _ = Counter(label: MetricName.actions.rawValue, dimensions: [("action", action), ("target", target), ("outcome", outcome)], factory: factory)
+                    _ = Counter(
+                        label: MetricName.actions.rawValue, dimensions: [("action", action), ("target", target), ("outcome", outcome)],
+                        factory: factory)
                 }
                 _ = Counter(label: MetricName.proposals.rawValue, dimensions: [("action", action), ("target", target)], factory: factory)
             }
         }
         for provider in providers {
             for probeClass in ProbeClass.allCases {
-                _ = Counter(label: MetricName.probeResults.rawValue, dimensions: [("provider", provider), ("class", probeClass.rawValue)], factory: factory)
+                _ = Counter(
+                    label: MetricName.probeResults.rawValue, dimensions: [("provider", provider), ("class", probeClass.rawValue)],
+                    factory: factory)
             }
         }
         for delivered in ["true", "false"] {
@@ -45,11 +49,16 @@ public struct AgentMetrics: Sendable {
             ("first_byte", result.status == nil ? 0 : result.ttfbMs), ("total", result.totalMs),
         ]
         for (phase, ms) in phases where ms > 0 || phase == "total" {
-            Timer(label: MetricName.probeDuration.rawValue, dimensions: [("provider", result.provider), ("phase", phase)], factory: factory)
-                .recordNanoseconds(Int64(ms * 1_000_000))
+            Timer(
+                label: MetricName.probeDuration.rawValue, dimensions: [("provider", result.provider), ("phase", phase)], factory: factory
+            )
+            .recordNanoseconds(Int64(ms * 1_000_000))
         }
-        Counter(label: MetricName.probeResults.rawValue, dimensions: [("provider", result.provider), ("class", result.resultClass.rawValue)], factory: factory)
-            .increment()
+        Counter(
+            label: MetricName.probeResults.rawValue, dimensions: [("provider", result.provider), ("class", result.resultClass.rawValue)],
+            factory: factory
+        )
+        .increment()
         gauge(.lastProbe, [("provider", result.provider)], unixTime)
     }
 
@@ -64,8 +73,10 @@ public struct AgentMetrics: Sendable {
 
     /// An action ended with `outcome` (`deployed`, `deploy_failed`, `refused`, `failed`, `interrupted`, `nothing_to_do`).
     public func acted(_ action: String, target: String, outcome: String) {
-        Counter(label: MetricName.actions.rawValue, dimensions: [("action", action), ("target", target), ("outcome", outcome)], factory: factory)
-            .increment()
+        Counter(
+            label: MetricName.actions.rawValue, dimensions: [("action", action), ("target", target), ("outcome", outcome)], factory: factory
+        )
+        .increment()
     }
 
     public func proposed(_ action: String, target: String) {

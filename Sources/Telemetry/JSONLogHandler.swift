@@ -14,7 +14,10 @@ public struct JSONLogHandler: LogHandler {
     private let write: @Sendable (String) -> Void
 
     /// `write` receives each line, newline included; the default writes to standard output.
-    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil, write: @escaping @Sendable (String) -> Void = JSONLogHandler.standardOutput) {
+    public init(
+        label: String, metadataProvider: Logger.MetadataProvider? = nil,
+        write: @escaping @Sendable (String) -> Void = JSONLogHandler.standardOutput
+    ) {
         self.label = label
         self.metadataProvider = metadataProvider
         self.write = write
@@ -36,7 +39,9 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in merged {
             object[object[key] == nil ? key : "metadata.\(key)"] = Self.json(value)
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return
+        }
         write(String(decoding: data, as: UTF8.self) + "\n")
     }
 

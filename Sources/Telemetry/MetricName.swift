@@ -19,12 +19,16 @@ public enum MetricName: String, CaseIterable, Sendable {
     public var help: String {
         switch self {
         case .probeDuration: "Probe duration by phase (dns, connect, tls, first_byte, total), per provider"
-        case .probeResults: "Probe results per provider and result class (ok, slow, http_5xx, overloaded, rate_limited, timeout, connect, tls, auth, bad_request, bad_body)"
+        case .probeResults:
+            "Probe results per provider and result class (ok, slow, http_5xx, overloaded, rate_limited, timeout, connect, tls, auth, "
+                + "bad_request, bad_body)"
         case .lastProbe: "Unix time of the last probe result per provider"
-        case .probeBroken: "1 while the provider's probe is refused for our own reasons (auth or bad_request): the agent cannot judge that provider"
+        case .probeBroken:
+            "1 while the provider's probe is refused for our own reasons (auth or bad_request): the agent cannot judge that provider"
         case .providerState: "1 for the provider's current health state (healthy, suspect, failing, recovering), 0 for the others"
         case .providerErrorRate: "Failure rate of the provider's probes in the health window (0 to 1)"
-        case .actions: "Failovers and restores carried out, by outcome (deployed, deploy_failed, refused, failed, interrupted, nothing_to_do)"
+        case .actions:
+            "Failovers and restores carried out, by outcome (deployed, deploy_failed, refused, failed, interrupted, nothing_to_do)"
         case .proposals: "Proposals paged for a person to approve, per action and target"
         case .proposalExpiry: "Unix time at which the target's first open proposal expires; 0 when none is open"
         case .pages: "Pages sent to the pagers, by whether every pager took them"

@@ -11,7 +11,8 @@ import Scenarios
 /// while the provider still failed 10 % or more.
 struct DecisionBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "decisions", abstract: "Replay every scenario under the given folders on its seed and --seeds more; print decision delays and false actions.")
+        commandName: "decisions",
+        abstract: "Replay every scenario under the given folders on its seed and --seeds more; print decision delays and false actions.")
 
     @Argument(help: "Folders of scenario files (searched recursively) or scenario files.") var paths: [String]
     @Option(help: "Extra seeds per scenario (at most 200).") var seeds = 40
@@ -39,16 +40,25 @@ struct DecisionBench: ParsableCommand {
                 tally.runs += 1
                 if !report.passed {
                     tally.failed += 1
-                    tally.failedRuns.append("\(URL(fileURLWithPath: file).lastPathComponent) seed \(seeded.seed): \((report.violations ?? []).joined(separator: "; "))")
+                    tally.failedRuns.append(
+                        "\(URL(fileURLWithPath: file).lastPathComponent) seed \(seeded.seed): "
+                            + "\((report.violations ?? []).joined(separator: "; "))"
+                    )
                 }
                 measure(seeded, report, into: &tally)
             }
         }
-        writeLine("runs=\(tally.runs) incidents=\(tally.incidents) failed_runs=\(tally.failed) false_actions=\(tally.falseActions) most_actions_per_incident=\(tally.worstPerIncident) restores_at_10pct_or_more=\(tally.dirtyRestores)")
+        writeLine(
+            "runs=\(tally.runs) incidents=\(tally.incidents) failed_runs=\(tally.failed) false_actions=\(tally.falseActions) "
+                + "most_actions_per_incident=\(tally.worstPerIncident) restores_at_10pct_or_more=\(tally.dirtyRestores)"
+        )
         for kind in ["hard", "major", "brownout", "slight", "latency"] {
             let delays = (tally.delays[kind] ?? []).sorted()
             guard !delays.isEmpty else { continue }
-            writeLine("\(kind): incidents=\(delays.count) median_delay_s=\(fixed(delays[delays.count / 2], 1)) worst_delay_s=\(fixed(delays.last!, 1))")
+            writeLine(
+                "\(kind): incidents=\(delays.count) median_delay_s=\(fixed(delays[delays.count / 2], 1)) "
+                    + "worst_delay_s=\(fixed(delays.last!, 1))"
+            )
         }
         for line in tally.failedRuns.prefix(20) { writeLine("failed: \(line)") }
     }
@@ -60,19 +70,28 @@ struct DecisionBench: ParsableCommand {
             tally.incidents += 1
             let behaviour = scenario.behaviour(of: incident.provider, at: incident.notBefore + 1)
             let rate = behaviour?.failureRate ?? 0
-            let kind = (behaviour?.latencyP50 ?? 0) >= 5 ? "latency" : rate >= 1 ? "hard" : rate >= 0.5 ? "major" : rate >= 0.25 ? "brownout" : "slight"
-            let restoreBy = expected.first { $0.action == .restore && $0.provider == incident.provider && $0.notBefore >= incident.notBefore }?.by ?? scenario.duration
+            let kind =
+                (behaviour?.latencyP50 ?? 0) >= 5
+                ? "latency" : rate >= 1 ? "hard" : rate >= 0.5 ? "major" : rate >= 0.25 ? "brownout" : "slight"
+            let restoreBy =
+                expected.first { $0.action == .restore && $0.provider == incident.provider && $0.notBefore >= incident.notBefore }?.by
+                ?? scenario.duration
             let inside = report.actions.filter { $0.provider == incident.provider && $0.t >= incident.notBefore && $0.t <= restoreBy }
-            tally.worstPerIncident = max(tally.worstPerIncident, inside.filter { $0.action == .failover }.count, inside.filter { $0.action == .restore }.count)
+            tally.worstPerIncident = max(
+                tally.worstPerIncident, inside.filter { $0.action == .failover }.count, inside.filter { $0.action == .restore }.count)
             if let first = inside.first(where: { $0.action == .failover }), first.t <= incident.by {
                 tally.delays[kind, default: []].append(first.t - incident.notBefore)
             }
         }
         for action in report.actions {
-            if expected.contains(where: { $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t) }) {
+            if expected.contains(where: {
+                $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t)
+            }) {
                 matched += 1
             }
-            if action.action == .restore, (scenario.behaviour(of: action.provider, at: action.t)?.failureRate ?? 0) >= 0.1 { tally.dirtyRestores += 1 }
+            if action.action == .restore, (scenario.behaviour(of: action.provider, at: action.t)?.failureRate ?? 0) >= 0.1 {
+                tally.dirtyRestores += 1
+            }
         }
         tally.falseActions += max(0, report.actions.count - matched)
     }

@@ -32,7 +32,12 @@ struct ReplayBench: ParsableCommand {
             best = min(best, (clock.now - start) / .seconds(1))
         }
         guard let report else { return }
-        writeLine("replay hours=\(fixed(hours, 1)) providers=\(providers) probes=\(report.probes) failovers=\(report.actions.filter { $0.action == .failover }.count) restores=\(report.actions.filter { $0.action == .restore }.count) seconds=\(fixed(best, 4)) probes_decided_per_s=\(Int(Double(report.probes) / best)) peak_rss_mb=\(fixed(peakRSSMegabytes(), 1))")
+        writeLine(
+            "replay hours=\(fixed(hours, 1)) providers=\(providers) probes=\(report.probes) "
+                + "failovers=\(report.actions.filter { $0.action == .failover }.count) "
+                + "restores=\(report.actions.filter { $0.action == .restore }.count) seconds=\(fixed(best, 4)) "
+                + "probes_decided_per_s=\(Int(Double(report.probes) / best)) peak_rss_mb=\(fixed(peakRSSMegabytes(), 1))"
+        )
     }
 
     /// Every provider: ordinary noise and a long latency tail, plus a 10-minute hard outage every
@@ -40,7 +45,9 @@ struct ReplayBench: ParsableCommand {
     static func synthetic(hours: Double, providers count: Int) -> Scenario {
         let duration = hours * 3600
         let providers = (0..<count).map { index -> (name: String, phases: [Scenario.Phase]) in
-            var phases = [Scenario.Phase(at: 0, latencyP50: 0.4 + 0.05 * Double(index % 5), latencyP99: 3, failureRate: 0.01, failureClass: .http5xx)]
+            var phases = [
+                Scenario.Phase(at: 0, latencyP50: 0.4 + 0.05 * Double(index % 5), latencyP99: 3, failureRate: 0.01, failureClass: .http5xx)
+            ]
             var outage = 3600.0 * 2 + 900 * Double(index)
             while outage + 600 < duration {
                 phases.append(Scenario.Phase(at: outage, failureRate: 1))

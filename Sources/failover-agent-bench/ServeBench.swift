@@ -1,6 +1,6 @@
 import ArgumentParser
-import HTTPServer
 import Glibc
+import HTTPServer
 
 /// A fast loopback target for the probe benchmark, in its own process so its memory is not counted.
 struct ServeBench: AsyncParsableCommand {

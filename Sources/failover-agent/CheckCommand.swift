@@ -12,7 +12,8 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: """
             Touches nothing. With --online it also reads each target's secret (the blast radius is then \
             computed on the override in force) and checks that the latest pipeline could be redeployed. \
-            Exit status: 0 valid, 1 an online check failed or a plan would fail the gateway's validation, 2 a bad file (named with its line and field).
+            Exit status: 0 valid, 1 an online check failed or a plan would fail the gateway's validation, \
+            2 a bad file (named with its line and field).
             """)
 
     @Option(help: "Agent config file (targets, catalog, policy, agent.probes).") var config: String
@@ -24,7 +25,10 @@ struct CheckCommand: AsyncParsableCommand {
         let radius = BlastRadius(planner: planner)
         let unset = checkProbes(configuration.agent.probes, used: Set(radius.entries.map(\.provider)))
         guard let unset else { throw ExitCode(2) }
-        print("config \(config): \(configuration.targets.count) target(s), \(planner.catalog.models.count) models, \(planner.features.count) features")
+        print(
+            "config \(config): \(configuration.targets.count) target(s), \(planner.catalog.models.count) models, "
+                + "\(planner.features.count) features"
+        )
         for note in unset { print("note: \(note) (not set here; `run` needs it)") }
         guard online else {
             print(radius.text)
@@ -41,7 +45,10 @@ struct CheckCommand: AsyncParsableCommand {
                 let current = try value.map { try ModelOverride.parse($0) } ?? ModelOverride()
                 print("target \(name): secret version \(version), \(current.entries.count) override key(s)")
                 let (pipeline, job) = try await executor.redeployer.preflight()
-                print("  latest pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12)) is at the branch head; deploy job #\(job.id) (\(job.name)) can be retried")
+                print(
+                    "  latest pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12)) is at the branch head; deploy job #\(job.id) "
+                        + "(\(job.name)) can be retried"
+                )
                 let radius = BlastRadius(planner: planner, current: current)
                 print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 failed = failed || !radius.problems.isEmpty

@@ -13,14 +13,17 @@ struct AgentConnection: ParsableArguments {
         var headers: [HTTPHeader] = []
         if authorized {
             let credential: Credential = tokenFile.map { .file($0) } ?? .environment("FAILOVER_AGENT_TOKEN")
-            do { headers.append(HTTPHeader("Authorization", "Bearer \(try credential.resolve(ProcessInfo.processInfo.environment))")) } catch {
+            do {
+                headers.append(HTTPHeader("Authorization", "Bearer \(try credential.resolve(ProcessInfo.processInfo.environment))"))
+            } catch {
                 printError("error: \(error)")
                 throw ExitCode(2)
             }
         }
         let client = HTTPClient()
         defer { client.shutdown() }
-        let exchange = await client.execute(HTTPRequest(method: method, url: agent + path, headers: headers, body: method == "POST" ? [] : nil, timeout: .seconds(60)))
+        let exchange = await client.execute(
+            HTTPRequest(method: method, url: agent + path, headers: headers, body: method == "POST" ? [] : nil, timeout: .seconds(60)))
         switch exchange.result {
         case .failure(let failure):
             printError("error: cannot reach the agent at \(agent): \(failure.message)")
@@ -36,11 +39,13 @@ struct AgentConnection: ParsableArguments {
 
 /// `id` as one URL path segment: anything but letters, digits and `-._~` percent-encoded.
 func pathSegment(_ id: String) -> String {
-    id.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? id
+    id.addingPercentEncoding(
+        withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? id
 }
 
 struct ApproveCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a proposal the agent paged: it re-validates the plan, then acts.")
+    static let configuration = CommandConfiguration(
+        commandName: "approve", abstract: "Approve a proposal the agent paged: it re-validates the plan, then acts.")
     @Argument(help: "The proposal id from the page.") var id: String
     @OptionGroup var connection: AgentConnection
     func run() async throws { _ = try await connection.send("POST", "/proposals/\(pathSegment(id))/approve") }
@@ -54,7 +59,8 @@ struct RejectCommand: AsyncParsableCommand {
 }
 
 struct PauseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Kill switch: the agent keeps probing and paging, and acts on nothing.")
+    static let configuration = CommandConfiguration(
+        commandName: "pause", abstract: "Kill switch: the agent keeps probing and paging, and acts on nothing.")
     @OptionGroup var connection: AgentConnection
     func run() async throws { _ = try await connection.send("POST", "/pause") }
 }
@@ -66,7 +72,8 @@ struct ResumeCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Each provider's health, open proposals, failovers, pause.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Each provider's health, open proposals, failovers, pause.")
     @OptionGroup var connection: AgentConnection
     @Flag(help: "The raw JSON of GET /status.") var json = false
 
@@ -76,12 +83,22 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: status.bytes, as: UTF8.self))
             return
         }
-        print("leader: \(status["leader"] == .bool(true) ? "yes" : "no")   paused: \(status["paused"] == .bool(true) ? "yes" : "no")   blind: \(status["blind"] == .bool(true) ? "yes" : "no")")
+        print(
+            "leader: \(status["leader"] == .bool(true) ? "yes" : "no")   paused: \(status["paused"] == .bool(true) ? "yes" : "no")   "
+                + "blind: \(status["blind"] == .bool(true) ? "yes" : "no")"
+        )
         for (name, provider) in (status["providers"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
-            print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(provider["state"]?.string ?? "?")  error rate \(provider["error_rate"].flatMap { if case .number(let n) = $0 { String(n) } else { nil } } ?? "?")  last \(provider["last_class"]?.string ?? "-")")
+            print(
+                "  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(provider["state"]?.string ?? "?")  error rate "
+                    + "\(provider["error_rate"].flatMap { if case .number(let n) = $0 { String(n) } else { nil } } ?? "?")  last "
+                    + "\(provider["last_class"]?.string ?? "-")"
+            )
         }
         for proposal in status["open_proposals"]?.array ?? [] {
-            print("  proposal \(proposal["id"]?.string ?? "?"): \(proposal["action"]?.string ?? "?") of \(proposal["provider"]?.string ?? "?") on \(proposal["target"]?.string ?? "?")")
+            print(
+                "  proposal \(proposal["id"]?.string ?? "?"): \(proposal["action"]?.string ?? "?") of "
+                    + "\(proposal["provider"]?.string ?? "?") on \(proposal["target"]?.string ?? "?")"
+            )
         }
     }
 }

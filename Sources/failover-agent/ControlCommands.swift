@@ -1,10 +1,10 @@
-import Secrets
 import ArgumentParser
 import Config
 import ConfigFiles
 import Control
 import Foundation
 import HTTP
+import Secrets
 import Selection
 
 /// Options shared by the commands that read or change targets.
@@ -37,7 +37,10 @@ struct TargetOptions: ParsableArguments {
         var executors: [TargetExecutor] = []
         do {
             for target in targets {
-                executors.append(try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { print("  [\(target.name)] \($0)") })
+                executors.append(
+                    try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
+                        print("  [\(target.name)] \($0)")
+                    })
             }
         } catch {
             client.shutdown()
@@ -61,7 +64,8 @@ func loadConfiguration(_ file: String) throws -> (AgentConfiguration, Planner) {
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Show what a failover of these providers would change in each target's override. Reads the secret; changes nothing.")
+        commandName: "plan",
+        abstract: "Show what a failover of these providers would change in each target's override. Reads the secret; changes nothing.")
 
     @OptionGroup var targets: TargetOptions
     @Option(help: "Failing providers, comma-separated (e.g. vertex,bedrock).") var failing: String
@@ -73,7 +77,8 @@ struct PlanCommand: AsyncParsableCommand {
         var failed = false
         for executor in executors {
             do {
-                let plan = try await executor.plan(failing: Set(failing.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
+                let plan = try await executor.plan(
+                    failing: Set(failing.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
                 print(json ? plan.json(target: executor.target.name) : plan.diff(target: executor.target.name))
                 for problem in executor.planner.validate(plan.override) { print("  ! would fail the gateway's validation: \(problem)") }
             } catch {
@@ -89,7 +94,10 @@ struct FailoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "failover",
         abstract: "Fail a provider over on each target: write the override (check-and-set) and retry the latest pipeline's deploy job.",
-        discussion: "Without --yes, shows the plan and the checks and changes nothing. Exit status: 0 done (or nothing to do), 1 refused or failed, 2 bad config.")
+        discussion:
+            "Without --yes, shows the plan and the checks and changes nothing. Exit status: 0 done (or nothing to do), 1 refused or "
+            + "failed, 2 bad config."
+    )
 
     @OptionGroup var targets: TargetOptions
     @Option(help: "The failing provider.") var provider: String
@@ -104,7 +112,10 @@ struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Undo the agent's failover of a provider on each target, only where its values are still as the agent wrote them.",
-        discussion: "Without --yes, shows the plan and the checks and changes nothing. Exit status: 0 done (or nothing to do), 1 refused or failed, 2 bad config.")
+        discussion:
+            "Without --yes, shows the plan and the checks and changes nothing. Exit status: 0 done (or nothing to do), 1 refused or "
+            + "failed, 2 bad config."
+    )
 
     @OptionGroup var targets: TargetOptions
     @Option(help: "The recovered provider.") var provider: String
@@ -130,7 +141,10 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         case .nothingToDo(let why): print("  nothing to do: \(why)")
         case .deployed:
             print("  \(verb) done; deploy job success")
-            print(report.verified == true ? "  verified live: the gateway serves the new defaults" : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
+            print(
+                report.verified == true
+                    ? "  verified live: the gateway serves the new defaults"
+                    : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
         case .deployFailed(let status):
             print("  \(verb) done; deploy job \(status)")
             failed = true

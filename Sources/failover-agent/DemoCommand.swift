@@ -1,7 +1,7 @@
 import AgentCore
 import ArgumentParser
-import ConfigFiles
 import Config
+import ConfigFiles
 import Demo
 import Foundation
 import Journal
@@ -11,8 +11,13 @@ import Synchronization
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The whole story on 127.0.0.1, time-compressed: a provider outage, the proposal and its approval, the Vault write, the SHA-checked redeploy, recovery and the restore.",
-        discussion: "Simulated providers (driven by a scenario), Vault, GitLab and PagerDuty run on loopback; the real agent runs against them. Exit status 0 when the story ends with the secret back as it was.")
+        abstract:
+            "The whole story on 127.0.0.1, time-compressed: a provider outage, the proposal and its approval, the Vault write, the "
+            + "SHA-checked redeploy, recovery and the restore.",
+        discussion:
+            "Simulated providers (driven by a scenario), Vault, GitLab and PagerDuty run on loopback; the real agent runs against them. "
+            + "Exit status 0 when the story ends with the secret back as it was."
+    )
 
     @Option(help: "A scenario file (format: scenarios/README.md); default: a built-in Vertex AI outage.") var scenario: String?
     @Option(help: "How many times faster than real time.") var speed = 25.0
@@ -25,7 +30,9 @@ struct DemoCommand: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        guard let actionMode = ActionMode(rawValue: mode), speed >= 1, speed <= 200 else { throw ValidationError("--mode is propose or perform; --speed 1…200") }
+        guard let actionMode = ActionMode(rawValue: mode), speed >= 1, speed <= 200 else {
+            throw ValidationError("--mode is propose or perform; --speed 1…200")
+        }
         let marks = Marks()
         let clock = ContinuousClock()
         let started = clock.now
@@ -35,9 +42,11 @@ struct DemoCommand: AsyncParsableCommand {
             print("[t=\(String(format: "%6.1f", t))s] \(line)")
         }
         let world = try await DemoWorld.start(scenario: story, speed: speed, mode: actionMode, log: log)
-        print("""
+        print(
+            """
             failover-agent demo: '\(story.name)' at \(Int(speed))× speed (\(Int(story.duration / speed)) s at most).
-            Simulated on 127.0.0.1: \(story.providerNames.joined(separator: ", ")) (driven by the scenario), Vault, GitLab, the AI Gateway, PagerDuty.
+            Simulated on 127.0.0.1: \(story.providerNames.joined(separator: ", ")) (driven by the scenario), \
+            Vault, GitLab, the AI Gateway, PagerDuty.
             Target aigw-production in \(mode) mode. Its secret now: \(DemoWorld.original)
 
             """)
@@ -49,7 +58,9 @@ struct DemoCommand: AsyncParsableCommand {
             for proposal in await world.loop.status()["open_proposals"]?.array ?? [] {
                 guard let id = proposal["id"]?.string, !approved.contains(id) else { continue }
                 approved.insert(id)
-                print("\n  To approve: FAILOVER_AGENT_TOKEN=\(DemoWorld.apiToken) failover-agent approve \(id) --agent \(world.api.baseURL)\n")
+                print(
+                    "\n  To approve: FAILOVER_AGENT_TOKEN=\(DemoWorld.apiToken) failover-agent approve \(id) --agent \(world.api.baseURL)\n"
+                )
                 if !interactive {
                     try await Task.sleep(for: .seconds(1))
                     log("(demo) a person runs `failover-agent approve \(id)`")
@@ -80,16 +91,20 @@ struct DemoCommand: AsyncParsableCommand {
             ("deploy job retried once, for the failover only (\(world.gitlab.retries.count) retries)", world.gitlab.retries.count == 1),
             ("the failover verified live: the gateway served the override", marks.failoverVerified),
             ("the restore verified live after the next deployment", marks.restoreVerified),
-            ("one change request, opened and closed (\(requests.map { "#\($0.iid) \($0.state), \($0.notes.count) notes" }.joined(separator: "; ")))",
-                requests.count == 1 && requests.allSatisfy { $0.state == "closed" }),
+            (
+                "one change request, opened and closed "
+                    + "(\(requests.map { "#\($0.iid) \($0.state), \($0.notes.count) notes" }.joined(separator: "; ")))",
+                requests.count == 1 && requests.allSatisfy { $0.state == "closed" }
+            ),
             ("pages sent to PagerDuty (\(world.pagers.received.count))", !world.pagers.received.isEmpty),
         ]
         print("\nFinal checks:")
         for (what, ok) in checks { print("  \(ok ? "✓" : "✗") \(what)") }
         if let onset = Self.onset(story), let decided = marks.decided {
-            print("\nTimings (scenario time): outage onset \(Int(onset)) s; decided \(String(format: "%.1f", decided - onset)) s later" +
-                (marks.proposed.map { "; proposal paged \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") +
-                (marks.retried.map { "; job retried \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") + ".")
+            print(
+                "\nTimings (scenario time): outage onset \(Int(onset)) s; decided \(String(format: "%.1f", decided - onset)) s later"
+                    + (marks.proposed.map { "; proposal paged \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "")
+                    + (marks.retried.map { "; job retried \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") + ".")
         }
         let entries = (try? await Journal(path: world.journalPath).history(limit: 1000).count) ?? 0
         print("Audit trail: \(entries) journal entries.")
@@ -99,21 +114,23 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// A Vertex AI outage of seven minutes, in a 25-minute story.
     static func builtIn() throws(ConfigError) -> Scenario {
-        try ScenarioLoader.parse(YAMLFields.parse("""
-            name: built-in-vertex-outage
-            description: Vertex AI answers 503 to every request for seven minutes.
-            seed: 5
-            duration: 25m
-            providers:
-              vertex:
-                - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0.002, class: http_5xx}}
-                - {at: 5m, failure: {rate: 1.0}}
-                - {at: 12m, failure: {rate: 0.002}}
-              bedrock:
-                - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0.002, class: http_5xx}}
-              anthropic:
-                - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0.002, class: overloaded}}
-            """, file: "built-in scenario"))
+        try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: built-in-vertex-outage
+                description: Vertex AI answers 503 to every request for seven minutes.
+                seed: 5
+                duration: 25m
+                providers:
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0.002, class: http_5xx}}
+                    - {at: 5m, failure: {rate: 1.0}}
+                    - {at: 12m, failure: {rate: 0.002}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0.002, class: http_5xx}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0.002, class: overloaded}}
+                """, file: "built-in scenario"))
     }
 
     /// When the first provider starts failing every request.
@@ -133,7 +150,9 @@ final class Marks: Sendable {
             if line.hasPrefix("proposal ") { mark("proposed") }
             if line.contains("retried job") { mark("retried") }
             if line.contains("failover of") && line.contains("deployed: job success") { mark("failedOver") }
-            if line.contains("restore of") && (line.contains("written: the next deployment") || line.contains("deployed: job success")) { mark("restored") }
+            if line.contains("restore of") && (line.contains("written: the next deployment") || line.contains("deployed: job success")) {
+                mark("restored")
+            }
             if line.contains("verified live: ") { mark("failoverVerified") }
             if line.contains("restore of") && line.contains("verified live after the next deployment") { mark("restoreVerified") }
         }

@@ -5,5 +5,9 @@ struct FailoverAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "failover-agent",
         abstract: "Keeps an LLM gateway serving when one of its model providers goes down.",
-        subcommands: [RunCommand.self, ApproveCommand.self, RejectCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, ProbeCommand.self, ReplayCommand.self, CheckCommand.self, PlanCommand.self, FailoverCommand.self, RestoreCommand.self, HistoryCommand.self, DemoCommand.self])
+        subcommands: [
+            RunCommand.self, ApproveCommand.self, RejectCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
+            ProbeCommand.self, ReplayCommand.self, CheckCommand.self, PlanCommand.self, FailoverCommand.self, RestoreCommand.self,
+            HistoryCommand.self, DemoCommand.self,
+        ])
 }

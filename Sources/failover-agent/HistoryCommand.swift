@@ -18,7 +18,10 @@ struct HistoryCommand: AsyncParsableCommand {
         for entry in try await Journal(path: journal).history(limit: limit) {
             let scope = [entry.target, entry.provider].compactMap { $0 }.joined(separator: "/")
             let intent = entry.intent.map { " (intent #\($0))" } ?? ""
-            print("#\(entry.id) \(formatter.string(from: Date(timeIntervalSince1970: entry.at))) \(entry.kind)\(scope.isEmpty ? "" : " " + scope)\(intent) \(entry.detail)")
+            print(
+                "#\(entry.id) \(formatter.string(from: Date(timeIntervalSince1970: entry.at))) "
+                    + "\(entry.kind)\(scope.isEmpty ? "" : " " + scope)\(intent) \(entry.detail)"
+            )
         }
     }
 }

@@ -1,9 +1,9 @@
-import Secrets
 import ArgumentParser
 import Foundation
 import HTTP
 import ProbeResults
 import Probing
+import Secrets
 
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
-import ConfigFiles
 import ArgumentParser
 import Config
+import ConfigFiles
 import Replay
 import Scenarios
 import Selection
@@ -47,7 +47,12 @@ struct ReplayCommand: ParsableCommand {
             (targets, planner.plan(current: ModelOverride(), failing: Set(failing)).override.json)
         }
         guard let seeds else {
-            let report = Replay.run(scenario, options: .init(policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour, verbose: verbose, plan: plan)) { print($0) }
+            let report = Replay.run(
+                scenario,
+                options: .init(
+                    policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour,
+                    verbose: verbose, plan: plan)
+            ) { print($0) }
             if !report.passed { throw ExitCode(1) }
             return
         }
@@ -55,7 +60,11 @@ struct ReplayCommand: ParsableCommand {
         for offset in 0...max(0, seeds) {
             var seeded = scenario
             seeded.seed += UInt64(offset)
-            let report = Replay.run(seeded, options: .init(policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour, plan: plan)) { _ in }
+            let report = Replay.run(
+                seeded,
+                options: .init(
+                    policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour, plan: plan)
+            ) { _ in }
             print(#"{"seed":\#(seeded.seed),"# + report.summaryLine.dropFirst())
             if !report.passed { failed += 1 }
         }

@@ -5,9 +5,11 @@ enum ResultTable {
     static func render(_ results: [ProbeResult]) -> String {
         let header = ["PROVIDER", "PROBE", "CLASS", "STATUS", "DNS", "CONNECT", "TLS", "TTFB", "TOTAL", "DETAIL"]
         let rows = results.map { r in
-            [r.provider, r.probe, r.resultClass.rawValue, r.status.map(String.init) ?? "-",
-             ms(r.dnsMs), ms(r.connectMs), ms(r.tlsMs), ms(r.ttfbMs), ms(r.totalMs),
-             r.curlError.map { c in r.detail.map { "\(c): \($0)" } ?? c } ?? r.detail ?? ""]
+            [
+                r.provider, r.probe, r.resultClass.rawValue, r.status.map(String.init) ?? "-",
+                ms(r.dnsMs), ms(r.connectMs), ms(r.tlsMs), ms(r.ttfbMs), ms(r.totalMs),
+                r.curlError.map { c in r.detail.map { "\(c): \($0)" } ?? c } ?? r.detail ?? "",
+            ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in

@@ -17,7 +17,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Watch every provider unattended; propose or perform failovers and restores per target.",
-        discussion: "SIGINT or SIGTERM finishes the action in flight and exits cleanly. Exit status 2 on a bad config, probe spec or token.")
+        discussion: "SIGINT or SIGTERM finishes the action in flight and exits cleanly. Exit status 2 on a bad config, probe spec or token."
+    )
 
     @Option(help: "Agent config file.") var config: String
 
@@ -45,14 +46,24 @@ struct RunCommand: AsyncParsableCommand {
         do {
             token = try configuration.agent.apiToken.resolve(environment)
             if let settings = configuration.agent.leaderElection, let kubernetes {
-                election = LeaderElection(leases: try KubernetesLeases(settings: try settings.lease(environment: environment), client: kubernetes, environment: environment), log: log)
+                election = LeaderElection(
+                    leases: try KubernetesLeases(
+                        settings: try settings.lease(environment: environment), client: kubernetes, environment: environment), log: log)
             }
             let executors = try configuration.targets.map { target throws(ControlError) in
-                try TargetExecutor(target: target, planner: planner, client: client, environment: environment) { log("  [\(target.name)] \($0)") }
+                try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
+                    log("  [\(target.name)] \($0)")
+                }
             }
-            let pagers = Pagers(try configuration.pagers.map { settings throws(ControlError) in try Pager(settings: settings, client: client, environment: environment) })
+            let pagers = Pagers(
+                try configuration.pagers.map { settings throws(ControlError) in
+                    try Pager(settings: settings, client: client, environment: environment)
+                })
             let journal = try Journal(path: configuration.agent.journal)
-            parts = AgentLoop.Parts(specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }), pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, log: log)
+            parts = AgentLoop.Parts(
+                specs: specs, prober: Prober(client: client),
+                runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
+                pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, log: log)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -61,7 +72,9 @@ struct RunCommand: AsyncParsableCommand {
             targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
-        let loop = AgentLoop(core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy), parts: parts)
+        let loop = AgentLoop(
+            core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy),
+            parts: parts)
         let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }
         let server: HTTPServer
         do {
@@ -69,7 +82,10 @@ struct RunCommand: AsyncParsableCommand {
                 host: configuration.agent.listenHost, port: configuration.agent.listenPort, limits: AgentAPI.limits(token: token),
                 asyncHandler: AgentAPI.handler(loop: loop, token: token, metrics: metrics.text, forwarding: forwarding))
         } catch {
-            printError("error: \(config): agent.listen: cannot listen on \(configuration.agent.listenHost):\(configuration.agent.listenPort): \(error)")
+            printError(
+                "error: \(config): agent.listen: cannot listen on \(configuration.agent.listenHost):\(configuration.agent.listenPort): "
+                    + "\(error)"
+            )
             throw ExitCode(2)
         }
         if let election, let settings = configuration.agent.leaderElection {
@@ -79,10 +95,14 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        log("failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on \(configuration.agent.listenHost):\(server.port)")
+        log(
+            "failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on "
+                + "\(configuration.agent.listenHost):\(server.port)"
+        )
         // Shut down in reverse order: the agent finishes the action in flight, then the API stops.
         // With leader election, the Lease is released only after the agent has stopped acting.
-        let services: [any Service] = [APIService(server: server)] + (election.map { [ElectionService(election: $0)] } ?? []) + [AgentService(loop: loop)]
+        let services: [any Service] =
+            [APIService(server: server)] + (election.map { [ElectionService(election: $0)] } ?? []) + [AgentService(loop: loop)]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do { try await group.run() } catch { log("stopped on an error: \(error)") }
         log("stopped")

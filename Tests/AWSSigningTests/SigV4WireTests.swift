@@ -19,7 +19,8 @@ import Testing
             "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-haiku-4-5-20251001-v1%3a0/converse",
         ] {
             let signed = try sign(url)
-            #expect(signed.url == "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/converse")
+            #expect(
+                signed.url == "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/converse")
             #expect(signed.canonicalRequest.split(separator: "\n")[1] == "/model/anthropic.claude-haiku-4-5-20251001-v1%253A0/converse")
         }
     }

@@ -3,7 +3,9 @@ import Testing
 
 /// Runs a lifecycle to its end, answering each step from `answers` (default `.done`), and
 /// returns the steps run in order and the outcome.
-func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step: [ActionLifecycle.Result]] = [:]) -> ([ActionLifecycle.Step], ActionOutcome) {
+func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step: [ActionLifecycle.Result]] = [:]) -> (
+    [ActionLifecycle.Step], ActionOutcome
+) {
     var answers = answers
     var ran: [ActionLifecycle.Step] = []
     var next = lifecycle.next
@@ -69,7 +71,10 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
         var stubborn = ActionLifecycle(kind: .failover, options: full)
         let (again, refused) = drive(&stubborn, [.write: [.conflict, .conflict, .conflict]])
         #expect(again.filter { $0 == .write }.count == 3)
-        guard case .refused = refused else { Issue.record("expected refused, got \(refused)"); return }
+        guard case .refused = refused else {
+            Issue.record("expected refused, got \(refused)")
+            return
+        }
     }
 
     @Test func everyFaultEndsTheActionWithItsOwnOutcome() {
@@ -105,7 +110,8 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
             let writeTried = inWriteGap && sequence.prefix { $0 != .write }.allSatisfy(before.contains)
             let (ran, _) = drive(&resumed, [.reconcileWrite: [writeTried ? .writeFound : .writeMissing]])
             let left = sequence.filter { !before.contains($0) }
-            let expected = !inWriteGap ? left : writeTried ? [.reconcileWrite] + left.filter { $0 != .write } : [.reconcileWrite, .plan] + left
+            let expected =
+                !inWriteGap ? left : writeTried ? [.reconcileWrite] + left.filter { $0 != .write } : [.reconcileWrite, .plan] + left
             #expect(ran == expected, "crash after \(crashAfter) steps")
         }
     }
@@ -121,7 +127,8 @@ func drive(_ lifecycle: inout ActionLifecycle, _ answers: [ActionLifecycle.Step:
     }
 
     @Test func unknownJournalNamesAndRepeatsAreIgnored() {
-        let lifecycle = ActionLifecycle(kind: .failover, options: full, journaled: ["job-retried", "checked", "checked", "change-request", "secret-written"])
+        let lifecycle = ActionLifecycle(
+            kind: .failover, options: full, journaled: ["job-retried", "checked", "checked", "change-request", "secret-written"])
         #expect(lifecycle.done == [.plan, .openChangeRequest, .write])
         #expect(lifecycle.next == .run(.redeploy))
     }

@@ -10,16 +10,22 @@ struct Driver {
     var commands: [AgentCommand] = []
 
     init(targets: [(String, ActionMode)] = [("aigw-production", .perform)], restoreMode: ActionMode = .perform, cap: Int = 3) {
-        core = AgentCore(settings: .init(targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap), providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
+        core = AgentCore(
+            settings: .init(targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap),
+            providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
     }
 
     mutating func probe(_ provider: String, _ resultClass: ProbeClass, count: Int, every: Double) {
         for _ in 0..<count {
-            commands += core.observe(Observation(provider: provider, resultClass: resultClass, ttfbMs: 300, startedAt: now, completedAt: now + 0.1))
+            commands += core.observe(
+                Observation(provider: provider, resultClass: resultClass, ttfbMs: 300, startedAt: now, completedAt: now + 0.1))
             now += every
         }
     }
-    mutating func outage(_ provider: String = "vertex") { probe(provider, .ok, count: 6, every: 10); probe(provider, .http5xx, count: 20, every: 2) }
+    mutating func outage(_ provider: String = "vertex") {
+        probe(provider, .ok, count: 6, every: 10)
+        probe(provider, .http5xx, count: 20, every: 2)
+    }
     /// Health as the live scheduler probes a recovery: every confirm_interval (2 s), for over min_healthy.
     mutating func recovery(_ provider: String = "vertex", probes: Int = 100) { probe(provider, .ok, count: probes, every: 2) }
 
@@ -36,7 +42,9 @@ struct Driver {
         #expect(d.alerts.first { $0.dedupKey == "failover-agent/vertex" }?.severity == .critical)
         d.recovery()
         #expect(d.executes.last == .execute(.restore, provider: "vertex", target: "aigw-production", proposal: nil))
-        #expect(d.alerts.last == Alert(dedupKey: "failover-agent/vertex", summary: "vertex is healthy again: restoring", severity: .info, resolve: true))
+        #expect(
+            d.alerts.last
+                == Alert(dedupKey: "failover-agent/vertex", summary: "vertex is healthy again: restoring", severity: .info, resolve: true))
     }
 
     @Test func proposeTargetsWaitForOneApproval() throws {
@@ -45,7 +53,9 @@ struct Driver {
         #expect(d.proposes == [.propose(.failover, provider: "vertex", target: "aigw-production")])
         #expect(d.executes == [.execute(.failover, provider: "vertex", target: "aigw-staging", proposal: nil)])
         d.core.opened(id: "ab12cd", kind: .failover, provider: "vertex", target: "aigw-production", at: d.now)
-        #expect(try d.core.approve("ab12cd", at: d.now + 60) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "ab12cd"))
+        #expect(
+            try d.core.approve("ab12cd", at: d.now + 60)
+                == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "ab12cd"))
         #expect(throws: ProposalRefusal.alreadyDecided("ab12cd", status: "approved")) { try d.core.approve("ab12cd", at: d.now + 61) }
         #expect(throws: ProposalRefusal.unknown("zz99")) { try d.core.approve("zz99", at: d.now) }
     }

@@ -9,7 +9,9 @@ struct EventDriver {
     var now = 0.0
 
     init(mode: ActionMode = .perform) {
-        core = AgentCore(settings: .init(targets: [(name: "aigw-production", mode: mode)]), providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
+        core = AgentCore(
+            settings: .init(targets: [(name: "aigw-production", mode: mode)]), providers: ["vertex", "bedrock", "anthropic"],
+            policy: HealthPolicy())
     }
 
     mutating func send(_ event: AgentCore.Event, after seconds: Double = 0) -> [AgentCommand] {
@@ -19,7 +21,11 @@ struct EventDriver {
 
     /// A probe result of `provider`, answered 100 ms after it started.
     mutating func probe(_ provider: String, _ resultClass: ProbeClass, after seconds: Double) -> [AgentCommand] {
-        send(.probed(provider: provider, result: ProbeResult(provider: provider, probe: provider, resultClass: resultClass, status: 200, ttfbMs: 300), startedAt: now + seconds - 0.1), after: seconds)
+        send(
+            .probed(
+                provider: provider,
+                result: ProbeResult(provider: provider, probe: provider, resultClass: resultClass, status: 200, ttfbMs: 300),
+                startedAt: now + seconds - 0.1), after: seconds)
     }
 
     /// Vertex fails hard, probed every 2 s, until it is failed over.
@@ -31,7 +37,9 @@ struct EventDriver {
     }
 
     static func logs(_ commands: [AgentCommand]) -> [String] { commands.compactMap { if case .log(let line) = $0 { line } else { nil } } }
-    static func alerts(_ commands: [AgentCommand]) -> [Alert] { commands.compactMap { if case .alert(let alert) = $0 { alert } else { nil } } }
+    static func alerts(_ commands: [AgentCommand]) -> [Alert] {
+        commands.compactMap { if case .alert(let alert) = $0 { alert } else { nil } }
+    }
 }
 
 @Suite struct AgentEventsTests {
@@ -41,7 +49,10 @@ struct EventDriver {
         #expect(driver.send(.leadership(true, leaderPaused: nil)).isEmpty, "nothing new while it keeps leading")
         #expect(driver.send(.tick, after: 1).contains(.readOwnership(["aigw-production"])))
         #expect(!driver.send(.tick, after: 1).contains { if case .readOwnership = $0 { true } else { false } }, "one read at a time")
-        #expect(driver.send(.leadership(false, leaderPaused: true)) == [.sharePause(nil), .log("paused by the leader: acting on nothing, here or after taking the lead")])
+        #expect(
+            driver.send(.leadership(false, leaderPaused: true)) == [
+                .sharePause(nil), .log("paused by the leader: acting on nothing, here or after taking the lead"),
+            ])
         #expect(driver.core.paused)
     }
 
@@ -58,7 +69,10 @@ struct EventDriver {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
         let first = driver.send(.tick, after: 6)
-        guard case .probe(let providers)? = first.first else { Issue.record("\(first)"); return }
+        guard case .probe(let providers)? = first.first else {
+            Issue.record("\(first)")
+            return
+        }
         #expect(providers == ["anthropic", "bedrock", "vertex"])
         #expect(!driver.send(.tick, after: 0.05).contains { if case .probe = $0 { true } else { false } }, "not due again yet")
         let commands = driver.outage()
@@ -70,16 +84,21 @@ struct EventDriver {
         _ = driver.send(.leadership(true, leaderPaused: nil))
         _ = driver.send(.tick, after: 1)
         let failure = Custody.ReadFailure("Vault unavailable")
-        #expect(EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))) == [
-            "aigw-production: cannot read what the agent owns in its secret, retrying in 1 s: Vault unavailable",
-        ])
+        #expect(
+            EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))) == [
+                "aigw-production: cannot read what the agent owns in its secret, retrying in 1 s: Vault unavailable"
+            ])
         #expect(!driver.send(.tick, after: 0.5).contains(.readOwnership(["aigw-production"])))
         #expect(driver.send(.tick, after: 0.6).contains(.readOwnership(["aigw-production"])), "after 1 s")
-        #expect(EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))).first?.contains("retrying in 2 s") == true)
+        #expect(
+            EventDriver.logs(driver.send(.ownershipRead(["aigw-production": .failure(failure)]))).first?.contains("retrying in 2 s") == true
+        )
         #expect(!driver.send(.tick, after: 1.5).contains(.readOwnership(["aigw-production"])))
         #expect(driver.send(.tick, after: 1).contains(.readOwnership(["aigw-production"])), "after 2 s")
         let read = driver.send(.ownershipRead(["aigw-production": .success(["vertex"])]))
-        #expect(EventDriver.logs(read).contains("aigw-production: its secret records vertex as failed over by this agent; restoring once healthy"))
+        #expect(
+            EventDriver.logs(read).contains(
+                "aigw-production: its secret records vertex as failed over by this agent; restoring once healthy"))
         #expect(driver.core.monitor.state(of: "vertex") == .failing && driver.core.custody.owned == ["vertex"])
     }
 
@@ -116,7 +135,8 @@ struct EventDriver {
     func eachOutcomeIsPagedAsItDeserves(outcome: ActionOutcome, summary: String, severity: Alert.Severity) {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
-        let alerts = EventDriver.alerts(driver.send(.finished(ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", outcome: outcome))))
+        let alerts = EventDriver.alerts(
+            driver.send(.finished(ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", outcome: outcome))))
         #expect(alerts.count == 1 && alerts[0].summary.hasSuffix(summary) && alerts[0].severity == severity, "\(alerts)")
     }
 
@@ -124,13 +144,19 @@ struct EventDriver {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
         let done = ActionFinished(
-            kind: .restore, provider: "vertex", target: "aigw-production", proposal: "5f2161", outcome: .written, leftToPeople: ["duo_chat"],
+            kind: .restore, provider: "vertex", target: "aigw-production", proposal: "5f2161", outcome: .written,
+            leftToPeople: ["duo_chat"],
             changeRequestProblem: "GitLab 500", awaitsDeployment: true)
         let commands = driver.send(.finished(done))
         #expect(commands.contains(.markProposal("5f2161", .executed)))
         #expect(commands.contains(.watchNextDeployment(target: "aigw-production", provider: "vertex")))
-        #expect(EventDriver.alerts(commands).map(\.dedupKey) == ["failover-agent/aigw-production/vertex/edited", "failover-agent/aigw-production/vertex/change-request"])
-        let refused = driver.send(.finished(ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", proposal: "a1b2c3", outcome: .refused("x"))))
+        #expect(
+            EventDriver.alerts(commands).map(\.dedupKey) == [
+                "failover-agent/aigw-production/vertex/edited", "failover-agent/aigw-production/vertex/change-request",
+            ])
+        let refused = driver.send(
+            .finished(
+                ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", proposal: "a1b2c3", outcome: .refused("x"))))
         #expect(refused.contains(.markProposal("a1b2c3", .failed)))
     }
 
@@ -139,12 +165,24 @@ struct EventDriver {
         _ = driver.send(.leadership(true, leaderPaused: nil))
         #expect(driver.outage().contains(.propose(.failover, provider: "vertex", target: "aigw-production")))
         let paged = driver.core.proposed(
-            id: "5f2161", kind: .failover, provider: "vertex", target: "aigw-production", sha: "f00dbabe1234567", diff: "the diff", approveCommand: "failover-agent approve", at: driver.now)
-        #expect(EventDriver.logs(paged) == ["proposal 5f2161: failover of vertex on aigw-production; approve with: failover-agent approve 5f2161"])
-        #expect(EventDriver.alerts(paged).first?.summary == "vertex on aigw-production: approve the failover with `failover-agent approve 5f2161` (or reject it); it deploys f00dbabe1234 and expires in 15 min.\nthe diff")
-        #expect((try? driver.core.approve("5f2161", at: driver.now + 10)) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161"))
+            id: "5f2161", kind: .failover, provider: "vertex", target: "aigw-production", sha: "f00dbabe1234567", diff: "the diff",
+            approveCommand: "failover-agent approve", at: driver.now)
+        #expect(
+            EventDriver.logs(paged) == [
+                "proposal 5f2161: failover of vertex on aigw-production; approve with: failover-agent approve 5f2161"
+            ])
+        #expect(
+            EventDriver.alerts(paged).first?.summary
+                == "vertex on aigw-production: approve the failover with `failover-agent approve 5f2161` (or reject it); it deploys "
+                + "f00dbabe1234 and expires in 15 min.\nthe diff"
+        )
+        #expect(
+            (try? driver.core.approve("5f2161", at: driver.now + 10))
+                == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161"))
         let changed = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: false)
-        #expect(changed.commands == [.markProposal("5f2161", .superseded), .propose(.failover, provider: "vertex", target: "aigw-production")] && !changed.accepted)
+        #expect(
+            changed.commands == [.markProposal("5f2161", .superseded), .propose(.failover, provider: "vertex", target: "aigw-production")]
+                && !changed.accepted)
         let same = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: true)
         #expect(same.commands == [.execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161")] && same.accepted)
     }

@@ -23,24 +23,33 @@ struct ClosedLoop {
     let executor: TargetExecutor
     let journalPath: String
 
-    static func start(restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production") async throws -> ClosedLoop {
+    static func start(
+        restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production"
+    ) async throws -> ClosedLoop {
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(path, ["value": .string(original)])
         gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: job, isBridge: true)])
         let catalog = try CatalogLoader.models(file: World.fixtures + "/models.yml")
-        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: World.fixtures + "/unit_primitives.yml", catalog: catalog))
-        let gateway = try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }), token: "gw-token")
+        let planner = Planner(
+            catalog: catalog, features: try CatalogLoader.features(file: World.fixtures + "/unit_primitives.yml", catalog: catalog))
+        let gateway = try await GatewaySimulator.start(
+            catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }), token: "gw-token")
         gateway.deploy(override: original)
         if gatewayFollowsDeploys { gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(path)?.data["value"]?.string) } }
         let target = Target(
             name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true, token: .environment("G"), pollInterval: .milliseconds(5)),
+            gitlab: GitLabSettings(
+                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true,
+                token: .environment("G"), pollInterval: .milliseconds(5)),
             changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
-            gateway: GatewaySettings(url: gateway.url, token: .environment("GW"), verifyTimeout: .milliseconds(400), pollInterval: .milliseconds(20)),
+            gateway: GatewaySettings(
+                url: gateway.url, token: .environment("GW"), verifyTimeout: .milliseconds(400), pollInterval: .milliseconds(20)),
             restoreRedeploy: restoreRedeploy)
         let client = HTTPClient()
-        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"]) { _ in }
+        let executor = try TargetExecutor(
+            target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"]
+        ) { _ in }
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return ClosedLoop(vault: vault, gitlab: gitlab, gateway: gateway, client: client, executor: executor, journalPath: journalPath)
     }
@@ -68,11 +77,15 @@ struct ClosedLoop {
         #expect(issues.count == 1)
         let issue = try #require(issues.first)
         #expect(report.changeRequest == issue.iid)
-        #expect(issue.description.contains("f00dbabe") && issue.description.contains("duo_chat") && issue.description.contains("proposal 5f2161"))
+        #expect(
+            issue.description.contains("f00dbabe") && issue.description.contains("duo_chat")
+                && issue.description.contains("proposal 5f2161"))
         #expect(issue.description.contains("claude_sonnet_4_6_vertex"), "the models before")
         #expect(issue.labels == ["change", "failover-agent"] && issue.confidential && issue.state == "opened")
         #expect(issue.notes.count == 3 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
-        #expect(!issue.description.contains(loop.vault.token) && !issue.notes.joined().contains(loop.gitlab.token), "no secret in the change request")
+        #expect(
+            !issue.description.contains(loop.vault.token) && !issue.notes.joined().contains(loop.gitlab.token),
+            "no secret in the change request")
         #expect(try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path)).changeRequests == ["vertex": issue.iid])
         await loop.stop()
     }
@@ -111,7 +124,10 @@ struct ClosedLoop {
     @Test func aDeployTheGatewayNeverShowsEndsNotVerified() async throws {
         let loop = try await ClosedLoop.start(gatewayFollowsDeploys: false)
         let report = await loop.executor.failover(provider: "vertex", apply: true)
-        guard case .notVerified(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .notVerified(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("duo_chat serves claude_sonnet_4_6_vertex, claude_sonnet_4_6"), "\(why)")
         #expect(report.outcome.metricLabel == "not_verified" && report.verified == false)
         #expect(loop.changeRequests.first?.notes.last?.hasPrefix("Not verified") == true)
@@ -156,7 +172,8 @@ struct ClosedLoop {
         #expect(reports.map(\.outcome) == [.written], "after \(step)")
         #expect(loop.vault.current(ClosedLoop.path)?.version == 3 && loop.secret == ClosedLoop.original, "one restore write after \(step)")
         #expect(loop.gitlab.retries.count == 1 && loop.gitlab.variables.isEmpty)
-        #expect(loop.changeRequests.map(\.state) == ["closed"] && loop.changeRequests.first?.notes.filter { $0.contains("Closing") }.count == 1)
+        #expect(
+            loop.changeRequests.map(\.state) == ["closed"] && loop.changeRequests.first?.notes.filter { $0.contains("Closing") }.count == 1)
         #expect(try await journal.openIntents().isEmpty)
         await loop.stop()
     }
@@ -168,8 +185,16 @@ struct ClosedLoop {
         _ = await loop.executor.failover(provider: "vertex", apply: true)
         let sideEffects = Mutex(0)
         var losing = loop.executor
-        losing.mayAct = { sideEffects.withLock { $0 += 1; return $0 <= 2 } }  // the write-ahead record and the secret write
-        guard case .failed = await losing.restore(provider: "vertex", apply: true).outcome else { Issue.record("it should stop"); return }
+        losing.mayAct = {
+            sideEffects.withLock {
+                $0 += 1
+                return $0 <= 2
+            }
+        }  // the write-ahead record and the secret write
+        guard case .failed = await losing.restore(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should stop")
+            return
+        }
         #expect(loop.secret == ClosedLoop.original && loop.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
         #expect(try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path)).pending != nil, "left under way")
         let settled = try #require(await loop.executor.settlePending())

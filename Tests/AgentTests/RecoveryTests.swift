@@ -16,7 +16,8 @@ struct Crash: Error {}
 struct World {
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+        .standardized.path
     let vault: VaultSimulator
     let gitlab: GitLabSimulator
     let client: HTTPClient
@@ -27,19 +28,24 @@ struct World {
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(path, ["value": .string(original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let catalog = try CatalogLoader.models(file: fixtures + "/models.yml")
-        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
+        let planner = Planner(
+            catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
         let target = Target(
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"), pollInterval: .milliseconds(5)),
+            gitlab: GitLabSettings(
+                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"),
+                pollInterval: .milliseconds(5)),
             restoreRedeploy: true)
         let env = ["V": vault.token, "G": gitlab.token]
         let client = HTTPClient()
         let executor = TargetExecutor(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: env),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env))) { _ in }
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env))
+        ) { _ in }
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return World(vault: vault, gitlab: gitlab, client: client, journalPath: journalPath, executor: executor)
     }
@@ -147,7 +153,10 @@ struct World {
             }
         }
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
-        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .failed(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("lost the Lease"))
         #expect(world.vault.current(World.path)?.version == 2, "the write before the loss stands")
         #expect(world.gitlab.retries.isEmpty, "no retry without the Lease")
@@ -156,7 +165,9 @@ struct World {
         #expect(reports.map(\.outcome) == [.deployed])
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
         let owned = try Ownership(metadata: world.vault.customMetadata(World.path))
-        #expect(owned.pending == nil && owned.providers == ["vertex"] && owned.writtenVersion == 2, "the record is completed by whoever finished the action")
+        #expect(
+            owned.pending == nil && owned.providers == ["vertex"] && owned.writtenVersion == 2,
+            "the record is completed by whoever finished the action")
         await world.stop()
     }
 
@@ -202,7 +213,9 @@ struct World {
         #expect(world.vault.current(World.path)?.version == 3, "no failover from the stale intent")
         #expect(world.gitlab.retries.count == 2)
         #expect(try await journal.openIntents().isEmpty)
-        #expect(try await journal.history().last?.detail.contains("abandoned after restart: the secret changed since (version 1 → 3)") == true)
+        #expect(
+            try await journal.history().last?.detail.contains("abandoned after restart: the secret changed since (version 1 → 3)")
+                == true)
         await world.stop()
     }
 }

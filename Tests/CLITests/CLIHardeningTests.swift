@@ -24,7 +24,8 @@ import Testing
         let server = try await HTTPServer.start { _ in .json(200, "{}") }
         defer { Task { await server.stop() } }
         let directory = try directory()
-        try "provider: vertex\nname: \"red\\e[31m\\e]0;title\\a\"\nurl: \(server.baseURL)/\n".write(toFile: directory + "/probes/p.yml", atomically: true, encoding: .utf8)
+        try "provider: vertex\nname: \"red\\e[31m\\e]0;title\\a\"\nurl: \(server.baseURL)/\n".write(
+            toFile: directory + "/probes/p.yml", atomically: true, encoding: .utf8)
         let (status, out, _) = try cli.run(["probe", "--probes", directory + "/probes"])
         #expect(status == 0)
         #expect(!out.contains("\u{1B}") && !out.contains("\u{07}"))
@@ -38,7 +39,8 @@ import Testing
             return .json(409, #"{"ok":false,"message":"no proposal"}"#)
         }
         defer { Task { await server.stop() } }
-        let (status, out, _) = try cli.run(["approve", "../pause x", "--agent", server.baseURL], environment: ["FAILOVER_AGENT_TOKEN": "t0ken"])
+        let (status, out, _) = try cli.run(
+            ["approve", "../pause x", "--agent", server.baseURL], environment: ["FAILOVER_AGENT_TOKEN": "t0ken"])
         #expect(status == 1)
         #expect(out.contains("no proposal"))
         #expect(seen.withLock { $0 } == ["/proposals/..%2Fpause%20x/approve"])
@@ -50,15 +52,15 @@ import Testing
         let directory = try directory()
         try "provider: vertex\nurl: http://127.0.0.1:9/\n".write(toFile: directory + "/probes/v.yml", atomically: true, encoding: .utf8)
         try """
-            catalog:
-              models: \(Self.fixtures)/models.yml
-              unit_primitives: \(Self.fixtures)/unit_primitives.yml
-            agent:
-              probes: \(directory)/probes
-              journal: \(directory)/journal.sqlite
-              listen: 127.0.0.1:\(busy.port)
-              api_token_env: API_TOKEN
-            """.write(toFile: directory + "/agent.yml", atomically: true, encoding: .utf8)
+        catalog:
+          models: \(Self.fixtures)/models.yml
+          unit_primitives: \(Self.fixtures)/unit_primitives.yml
+        agent:
+          probes: \(directory)/probes
+          journal: \(directory)/journal.sqlite
+          listen: 127.0.0.1:\(busy.port)
+          api_token_env: API_TOKEN
+        """.write(toFile: directory + "/agent.yml", atomically: true, encoding: .utf8)
         let (status, _, err) = try cli.run(["run", "--config", directory + "/agent.yml"], environment: ["API_TOKEN": "tok3n-value"])
         #expect(status == 2)
         #expect(err.contains("agent.listen: cannot listen on 127.0.0.1:\(busy.port)"), "\(err)")

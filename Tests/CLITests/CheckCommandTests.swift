@@ -31,7 +31,10 @@ import Testing
 
     @Test func aBadCorrectionOrSpecExits2NamingFileLineAndField() throws {
         let fixtures = Self.root + "/fixtures/aigw"
-        let config = try write("catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n  providers:\n    codestral_2508_vertex: vertex_ai\n")
+        let config = try write(
+            "catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n  providers:\n    "
+                + "codestral_2508_vertex: vertex_ai\n"
+        )
         let (status, out, err) = try cli.run(["check", "--config", config], environment: [:])
         #expect(status == 2)
         #expect(out.isEmpty)
@@ -40,7 +43,8 @@ import Testing
         let probes = (config as NSString).deletingLastPathComponent + "/probes"
         try FileManager.default.createDirectory(atPath: probes, withIntermediateDirectories: true)
         try "provider: vertex\nurl: https://x/\ntimeout: forever\n".write(toFile: probes + "/v.yml", atomically: true, encoding: .utf8)
-        let good = try write("catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\nagent:\n  probes: \(probes)\n")
+        let good = try write(
+            "catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\nagent:\n  probes: \(probes)\n")
         let (specStatus, _, specErr) = try cli.run(["check", "--config", good], environment: [:])
         #expect(specStatus == 2)
         #expect(specErr.contains("\(probes)/v.yml:3: timeout:"))
@@ -49,16 +53,25 @@ import Testing
     @Test func onlineReadsTheSecretAndChecksThePipeline() async throws {
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
-        defer { Task { await vault.stop(); await gitlab.stop() } }
+        defer {
+            Task {
+                await vault.stop()
+                await gitlab.stop()
+            }
+        }
         vault.put(ControlCommandTests.path, ["value": .string(#"{"duo_chat": ["claude_sonnet_4_6"]}"#)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let file = try ControlCommandTests().config(vault: vault, gitlab: gitlab)
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
         let (status, out, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(status == 0, "\(out)")
         #expect(out.contains("target aigw-production: secret version 1, 1 override key(s)"))
         #expect(out.contains("latest pipeline #7 at f00dbabe is at the branch head; deploy job #1"))
-        #expect(out.contains("  anthropic: 4 feature(s) depend on it") && out.contains("    duo_chat: claude_sonnet_4_6 -> claude_sonnet_4_6_bedrock"), "duo_chat is on Anthropic through the override")
+        #expect(
+            out.contains("  anthropic: 4 feature(s) depend on it")
+                && out.contains("    duo_chat: claude_sonnet_4_6 -> claude_sonnet_4_6_bedrock"),
+            "duo_chat is on Anthropic through the override")
         #expect(vault.current(ControlCommandTests.path)?.version == 1 && gitlab.retries.isEmpty, "nothing touched")
 
         gitlab.addPipeline(id: 8, sha: "0ddba11", jobs: [])

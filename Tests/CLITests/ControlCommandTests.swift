@@ -7,7 +7,8 @@ import Testing
 /// `plan`, `failover` and `restore` as an operator runs them, against simulated Vault and GitLab.
 @Suite(.serialized) struct ControlCommandTests {
     let cli = ProbeCommandTests()
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+        .standardized.path
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
 
@@ -21,26 +22,26 @@ import Testing
     func config(vault: VaultSimulator, gitlab: GitLabSimulator, extra: String = "") throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yml").path
         try """
-            catalog:
-              models: \(Self.fixtures)/models.yml
-              unit_primitives: \(Self.fixtures)/unit_primitives.yml
-            targets:
-              - name: aigw-production
-                mode: perform
-                vault:
-                  address: \(vault.address)
-                  mount: runway
-                  path: \(Self.path)
-                  token_env: VAULT_TOKEN
-                gitlab:
-                  url: \(gitlab.url)
-                  project: "42"
-                  deploy_job: "/Trigger runway deployment production$/"
-                  expedited: true
-                  token_env: GITLAB_TOKEN
-                  poll_interval: 10ms
-            \(extra)
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        catalog:
+          models: \(Self.fixtures)/models.yml
+          unit_primitives: \(Self.fixtures)/unit_primitives.yml
+        targets:
+          - name: aigw-production
+            mode: perform
+            vault:
+              address: \(vault.address)
+              mount: runway
+              path: \(Self.path)
+              token_env: VAULT_TOKEN
+            gitlab:
+              url: \(gitlab.url)
+              project: "42"
+              deploy_job: "/Trigger runway deployment production$/"
+              expedited: true
+              token_env: GITLAB_TOKEN
+              poll_interval: 10ms
+        \(extra)
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
 
@@ -48,10 +49,12 @@ import Testing
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let gateway = try await gateway()
         gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(Self.path)?.data["value"]?.string) }
-        let file = try config(vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 5s, poll_interval: 20ms}")
+        let file = try config(
+            vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 5s, poll_interval: 20ms}")
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
 
         let (planStatus, plan, _) = try cli.run(["plan", "--config", file, "--failing", "bedrock"], environment: env)
@@ -70,7 +73,9 @@ import Testing
         #expect(out.contains("failover done; deploy job success"))
         #expect(out.contains("retried job #1 → new job #2"))
         #expect(out.contains("verified live: the gateway serves the new defaults"))
-        #expect(vault.current(Self.path)?.data["value"]?.string?.contains(#""duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]"#) == true)
+        #expect(
+            vault.current(Self.path)?.data["value"]?.string?.contains(#""duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]"#)
+                == true)
         #expect(gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
 
         let (restoreStatus, restored, _) = try cli.run(["restore", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
@@ -91,14 +96,20 @@ import Testing
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let gateway = try await gateway()
         gateway.deploy(override: Self.original)
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
-        let file = try config(vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 300ms, poll_interval: 20ms}")
+        let file = try config(
+            vault: vault, gitlab: gitlab, extra: "    gateway: {url: \(gateway.url), verify_timeout: 300ms, poll_interval: 20ms}")
         let (status, out, _) = try cli.run(["failover", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
         #expect(status == 1, "\(out)")
-        #expect(out.contains("not verified: after 0.3 seconds \(gateway.url) still does not serve the plan: duo_chat serves claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6"), "\(out)")
+        #expect(
+            out.contains(
+                "not verified: after 0.3 seconds \(gateway.url) still does not serve the plan: duo_chat serves "
+                    + "claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6"
+            ), "\(out)")
         let (restoreStatus, _, _) = try cli.run(["restore", "--config", file, "--provider", "bedrock", "--yes"], environment: env)
         #expect(restoreStatus == 0)
         let plain = try config(vault: vault, gitlab: gitlab)
@@ -113,7 +124,8 @@ import Testing
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         gitlab.pushCommit("deadbeef")
         let file = try config(vault: vault, gitlab: gitlab)
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]

@@ -5,9 +5,11 @@ import Testing
 /// `failover-agent probe` as a user runs it: the built binary, specs on disk, simulators on 127.0.0.1.
 @Suite struct ProbeCommandTests {
     static var binary: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("failover-agent").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("failover-agent")
+            .path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/failover-agent").standardized.path
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/failover-agent")
+            .standardized.path
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
@@ -15,11 +17,13 @@ import Testing
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
@@ -39,10 +43,13 @@ import Testing
         for (name, flavor, outcome) in cases {
             let simulator = try await ProviderSimulator.start(flavor, outcome: outcome)
             simulators.append(simulator)
-            try spec(flavor.rawValue, url: simulator.baseURL + "/v1").write(toFile: "\(directory)/\(name).yml", atomically: true, encoding: .utf8)
+            try spec(flavor.rawValue, url: simulator.baseURL + "/v1").write(
+                toFile: "\(directory)/\(name).yml", atomically: true, encoding: .utf8)
         }
-        try spec("vertex", url: "https://127.0.0.1:\(simulators[0].port)/").write(toFile: "\(directory)/tls.yml", atomically: true, encoding: .utf8)
-        try "provider: vertex\nurl: http://127.0.0.1:\(simulators[0].port)/\ntimeout: soon\n".write(toFile: "\(directory)/zz-malformed.yml", atomically: true, encoding: .utf8)
+        try spec("vertex", url: "https://127.0.0.1:\(simulators[0].port)/").write(
+            toFile: "\(directory)/tls.yml", atomically: true, encoding: .utf8)
+        try "provider: vertex\nurl: http://127.0.0.1:\(simulators[0].port)/\ntimeout: soon\n".write(
+            toFile: "\(directory)/zz-malformed.yml", atomically: true, encoding: .utf8)
 
         let (status, out, err) = try run(["probe", "--probes", directory, "--json"], environment: ["PROBE_KEY": "cli-secret-key"])
         for simulator in simulators { await simulator.stop() }
@@ -55,7 +62,9 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let probe = try #require(object["probe"] as? String)
             #expect(object["class"] as? String == probe, "\(line)")
-            for key in ["provider", "status", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"] { #expect(object[key] != nil, "\(key) in \(line)") }
+            for key in ["provider", "status", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"] {
+                #expect(object[key] != nil, "\(key) in \(line)")
+            }
         }
         #expect(!out.contains("cli-secret-key") && !err.contains("cli-secret-key"))
     }

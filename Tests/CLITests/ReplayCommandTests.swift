@@ -4,7 +4,9 @@ import Testing
 /// `failover-agent replay` as a user runs it: exit 0 when expectations hold, 1 when not, 2 on a malformed file.
 @Suite struct ReplayCommandTests {
     let cli = ProbeCommandTests()
-    static let outage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scenarios/vertex-outage.yml").standardized.path
+    static let outage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../scenarios/vertex-outage.yml"
+    ).standardized.path
 
     func write(_ text: String, name: String = "s.yml") throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID())-\(name)").path
@@ -16,7 +18,13 @@ import Testing
         let (status, out, _) = try cli.run(["replay", Self.outage])
         #expect(status == 0)
         let lines = out.split(separator: "\n")
-        #expect(lines.contains { $0.contains(#""event":"failover","provider":"vertex","mode":"propose","targets":["aigw-production"],"override":{"duo_chat":["claude_sonnet_4_6_bedrock"]"#) })
+        #expect(
+            lines.contains {
+                $0.contains(
+                    #""event":"failover","provider":"vertex","mode":"propose","targets":["aigw-production"],"#
+                        + #""override":{"duo_chat":["claude_sonnet_4_6_bedrock"]"#
+                )
+            })
         #expect(lines.last?.contains(#""expect":"pass""#) == true)
         let (_, verbose, _) = try cli.run(["replay", Self.outage, "--verbose"])
         #expect(verbose.split(separator: "\n").filter { $0.contains(#""event":"probe""#) }.count > 600)

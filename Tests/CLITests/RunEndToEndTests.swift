@@ -47,48 +47,52 @@ import Testing
         return await condition()
     }
 
-    func setUp(_ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)], replica: String = "agent", agent extra: String = "",
+    func setUp(
+        _ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, providers: [(String, ProviderSimulator)],
+        replica: String = "agent", agent extra: String = "",
         target: String = ""
     ) throws -> String {
         try FileManager.default.createDirectory(atPath: directory + "/probes", withIntermediateDirectories: true)
         for (name, simulator) in providers {
             try """
-                provider: \(name)
-                url: \(simulator.baseURL)/v1/probe
-                method: POST
-                headers: {content-type: application/json}
-                body: '{"max_tokens":1}'
-                timeout: 2s
-                """.write(toFile: "\(directory)/probes/\(name).yml", atomically: true, encoding: .utf8)
+            provider: \(name)
+            url: \(simulator.baseURL)/v1/probe
+            method: POST
+            headers: {content-type: application/json}
+            body: '{"max_tokens":1}'
+            timeout: 2s
+            """.write(toFile: "\(directory)/probes/\(name).yml", atomically: true, encoding: .utf8)
         }
         let config = try ControlCommandTests().config(vault: vault, gitlab: gitlab, extra: target)
-        try (String(contentsOfFile: config, encoding: .utf8) + """
+        try
+            (String(contentsOfFile: config, encoding: .utf8) + """
 
-            policy:
-              steady_interval: 300ms
-              confirm_interval: 100ms
-              window: 3s
-              min_outage: 1s
-              min_healthy: 3s
-              max_healthy: 5s
-              reflap_window: 3s
-              blind_window: 1s
-              latency_floor: 1s
-              latency_ceiling: 2s
-            agent:
-              probes: \(directory)/probes
-              journal: \(directory)/\(replica).sqlite
-              listen: 127.0.0.1:0
-              api_token_env: AGENT_TOKEN
-            \(extra)
-            """).write(toFile: "\(directory)/\(replica).yml", atomically: true, encoding: .utf8)
+                policy:
+                  steady_interval: 300ms
+                  confirm_interval: 100ms
+                  window: 3s
+                  min_outage: 1s
+                  min_healthy: 3s
+                  max_healthy: 5s
+                  reflap_window: 3s
+                  blind_window: 1s
+                  latency_floor: 1s
+                  latency_ceiling: 2s
+                agent:
+                  probes: \(directory)/probes
+                  journal: \(directory)/\(replica).sqlite
+                  listen: 127.0.0.1:0
+                  api_token_env: AGENT_TOKEN
+                \(extra)
+                """).write(toFile: "\(directory)/\(replica).yml", atomically: true, encoding: .utf8)
         return "\(directory)/\(replica).yml"
     }
 
     /// Two `run` processes on one Lease, 2 s long: agent-a starts and leads, then agent-b follows.
     /// Each shares its API address (`address_env`).
     func twoReplicas(
-        _ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, kubernetes: LeaseSimulator, providers: [(String, ProviderSimulator)]
+        _ directory: String, vault: VaultSimulator, gitlab: GitLabSimulator, kubernetes: LeaseSimulator,
+        providers: [(String, ProviderSimulator)]
     ) async throws -> (RunningAgent, RunningAgent) {
         let election = """
               leader_election:
@@ -100,7 +104,9 @@ import Testing
                 renew_deadline: 1s
                 retry_period: 200ms
             """
-        var environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token", "POD_IP": "127.0.0.1"]
+        var environment = [
+            "VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token", "POD_IP": "127.0.0.1",
+        ]
         let configA = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "a", agent: election)
         let configB = try setUp(directory, vault: vault, gitlab: gitlab, providers: providers, replica: "b", agent: election)
         environment["POD_NAME"] = "agent-a"
@@ -118,12 +124,15 @@ import Testing
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
-        let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
+        let bedrock = try await ProviderSimulator.start(.bedrock)
+        let anthropic = try await ProviderSimulator.start(.anthropic)
         // The fast restore (redeploy at once), so the restore has a job retry to be killed around too.
         let config = try setUp(
-            directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)], target: "    restore_redeploy: true")
+            directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)],
+            target: "    restore_redeploy: true")
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
         let retryAsked = { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }
 
@@ -183,16 +192,22 @@ import Testing
         let gitlab = try await GitLabSimulator.start()
         let kubernetes = try await LeaseSimulator.start(tokens: ["sa-token-a", "sa-token-b"])
         vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
-        let bedrock = try await ProviderSimulator.start(.bedrock), anthropic = try await ProviderSimulator.start(.anthropic)
-        let (a, b) = try await twoReplicas(directory, vault: vault, gitlab: gitlab, kubernetes: kubernetes, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
+        let bedrock = try await ProviderSimulator.start(.bedrock)
+        let anthropic = try await ProviderSimulator.start(.anthropic)
+        let (a, b) = try await twoReplicas(
+            directory, vault: vault, gitlab: gitlab, kubernetes: kubernetes,
+            providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)])
 
         // Both probe and judge; only the leader acts. It writes the secret, and its job retry never
         // reaches GitLab.
         gitlab.hang("POST", "/retry", carriedOut: false)
         #expect(try await eventually { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }, "\(a.log)")
-        #expect(try await eventually { b.log.contains("not the leader: the failover of vertex on aigw-production is the leader's to do") }, "\(b.log)")
+        #expect(
+            try await eventually { b.log.contains("not the leader: the failover of vertex on aigw-production is the leader's to do") },
+            "\(b.log)")
         #expect(vault.current(Self.path)?.version == 2 && gitlab.retries.isEmpty)
 
         // The leader dies between its write and its retry; the other takes the Lease within its
@@ -207,7 +222,9 @@ import Testing
         #expect(takeover < .seconds(3.5), "lease 2 s + one retry period + the first look")
         #expect(try await eventually { b.log.contains("failover of vertex on aigw-production: deployed: job success") }, "\(b.log)")
         #expect(b.log.contains("still owes its redeploy: finishing it"), "\(b.log)")
-        #expect(gitlab.retries == [1] && vault.current(Self.path)?.version == 2, "one write and one retry for the failover, across the handover")
+        #expect(
+            gitlab.retries == [1] && vault.current(Self.path)?.version == 2, "one write and one retry for the failover, across the handover"
+        )
         #expect(try await eventually { b.log.contains("its secret records vertex as failed over by this agent") }, "\(b.log)")
         vertex.set(.answer(.ok))
         #expect(try await eventually { vault.current(Self.path)?.version == 3 }, "\(b.log)")
@@ -233,7 +250,9 @@ import Testing
 
     /// One call to an agent's API: status and the `message` (POST) or the JSON body (GET).
     func call(_ client: HTTPClient, _ method: String, _ port: Int, _ path: String) async throws -> (status: Int, json: JSONValue?) {
-        let request = HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: [HTTPHeader("Authorization", "Bearer run-test-token")], timeout: .seconds(10))
+        let request = HTTPRequest(
+            method: method, url: "http://127.0.0.1:\(port)\(path)", headers: [HTTPHeader("Authorization", "Bearer run-test-token")],
+            timeout: .seconds(10))
         let response = try await client.execute(request).result.get()
         return (response.status, JSONValue.parse(response.body))
     }
@@ -249,19 +268,26 @@ import Testing
         let (a, b) = try await twoReplicas(directory, vault: vault, gitlab: gitlab, kubernetes: kubernetes, providers: providers)
         let client = HTTPClient()
         defer { client.shutdown() }
-        let portA = try #require(try await apiPort(a)), portB = try #require(try await apiPort(b))
+        let portA = try #require(try await apiPort(a))
+        let portB = try #require(try await apiPort(b))
 
         // Pausing the follower pauses the leader, and the follower shows the leader's pause.
         var paused: (status: Int, json: JSONValue?) = (0, nil)
-        #expect(try await eventually {
-            paused = (try? await call(client, "POST", portB, "/pause")) ?? (0, nil)  // until b has seen the Lease and the leader's address
-            return paused.status == 200
-        }, "\(b.log)")
-        #expect(paused.json?["message"]?.string?.hasSuffix("(answered by the leader at http://127.0.0.1:\(portA))") == true, "\(String(describing: paused.json))")
+        #expect(
+            try await eventually {
+                // until b has seen the Lease and the leader's address
+                paused = (try? await call(client, "POST", portB, "/pause")) ?? (0, nil)
+                return paused.status == 200
+            }, "\(b.log)")
+        #expect(
+            paused.json?["message"]?.string?.hasSuffix("(answered by the leader at http://127.0.0.1:\(portA))") == true,
+            "\(String(describing: paused.json))")
         #expect(try await call(client, "GET", portA, "/status").json?["paused"] == .bool(true))
         #expect(try await eventually { (try? await call(client, "GET", portB, "/status").json?["paused"]) == .bool(true) }, "\(b.log)")
         let approval = try await call(client, "POST", portB, "/proposals/0badc0/approve")
-        #expect(approval.status == 409 && approval.json?["message"]?.string?.contains("answered by the leader") == true, "\(String(describing: approval.json))")
+        #expect(
+            approval.status == 409 && approval.json?["message"]?.string?.contains("answered by the leader") == true,
+            "\(String(describing: approval.json))")
 
         // The leader dies paused: the new leader stays paused until someone resumes it.
         #expect(a.signal(SIGKILL) == SIGKILL)

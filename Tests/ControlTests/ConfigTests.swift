@@ -5,7 +5,9 @@ import Foundation
 import Testing
 
 /// A valid target, for the cases that add one bad field to it.
-private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: d, token_env: B}\n"
+private let targetYAML =
+    "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n  "
+    + "  gitlab: {url: https://g, project: '1', deploy_job: d, token_env: B}\n"
 
 @Suite struct TargetConfigTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy").standardized.path
@@ -15,11 +17,20 @@ private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntarg
         #expect(configuration.targets.map(\.name) == ["aigw-production", "aigw-staging"])
         let production = configuration.targets[0]
         #expect(production.mode == .propose)
-        #expect(production.vault == VaultSettings(address: "https://vault.example.com", namespace: "runway", path: "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS", token: .environment("VAULT_TOKEN")))
+        #expect(
+            production.vault
+                == VaultSettings(
+                    address: "https://vault.example.com", namespace: "runway",
+                    path: "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS", token: .environment("VAULT_TOKEN")))
         #expect(production.gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment production"))
         #expect(production.gitlab.expedited && production.gitlab.environment == "production")
-        #expect(production.changeRequest == ChangeRequestSettings(project: "gitlab-com/gl-infra/production", labels: ["change", "change::in-progress", "failover-agent"]))
-        #expect(production.gateway == GatewaySettings(url: "https://ai-gateway.example.com", token: .environment("AIGW_TOKEN"), verifyTimeout: .seconds(900)))
+        #expect(
+            production.changeRequest
+                == ChangeRequestSettings(
+                    project: "gitlab-com/gl-infra/production", labels: ["change", "change::in-progress", "failover-agent"]))
+        #expect(
+            production.gateway
+                == GatewaySettings(url: "https://ai-gateway.example.com", token: .environment("AIGW_TOKEN"), verifyTimeout: .seconds(900)))
         #expect(!production.restoreRedeploy && configuration.targets[1].changeRequest == nil && configuration.targets[1].gateway == nil)
         #expect(configuration.targets[1].gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment staging"))
         #expect(!configuration.targets[1].gitlab.matches(jobName: "Trigger runway deployment staging-canary"))
@@ -27,27 +38,55 @@ private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntarg
         #expect(planner.features.count == 11)
         #expect(planner.prefer == ["bedrock", "vertex", "anthropic"])
         #expect(configuration.policy.minHealthy == 180)
-        #expect(configuration.agent.listenPort == 9464 && configuration.agent.proposalLifetime == 900 && configuration.agent.maxFailoversPerHour == 3)
+        #expect(
+            configuration.agent.listenPort == 9464 && configuration.agent.proposalLifetime == 900
+                && configuration.agent.maxFailoversPerHour == 3)
         #expect(configuration.agent.probes.hasSuffix("deploy/../probes"))
         #expect(configuration.pagers.map(\.name) == ["pagerduty", "slack"])
         #expect(configuration.agent.logFormat == .text)
         #expect(try AgentConfiguration.parse(YAMLFields.parse("agent: {log_format: json}\n", file: "a.yml")).agent.logFormat == .json)
     }
 
-    @Test(arguments: [
-        ("targets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "agent.yml:1: targets need a catalog"),
-        ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    mode: yolo\n", "targets[0].mode: 'yolo' is not propose or perform"),
-        ("agent:\n  log_format: yaml\n", "agent.yml:2: agent.log_format: 'yaml' is not text or json"),
-        ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A, token_file: B}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "needs exactly one of token_env or token_file"),
-        ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: vault.example, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n", "targets[0].vault.address: 'vault.example' must start with https://"),
-        ("catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/[/', token_env: B}\n", "is not a valid regular expression"),
-        (targetYAML + "    gateway: {url: ftp://gw}\n", "agent.yml:6: targets[0].gateway.url: 'ftp://gw' must start with https:// or http://"),
-        (targetYAML + "    gateway: {url: https://gw, token_env: A, token_file: f}\n", "targets[0].gateway needs exactly one of token_env or token_file"),
-        (targetYAML + "    gateway: {url: https://gw, verify_timeout: soon}\n", "targets[0].gateway.verify_timeout"),
-        (targetYAML + "    change_request: {labels: [x]}\n", "targets[0].change_request.project"),
-        (targetYAML + "    change_request: {project: p, assignee: me}\n", "assignee"),
-        (targetYAML + "    restore_redeploy: sometimes\n", "targets[0].restore_redeploy"),
-    ])
+    @Test(
+        arguments: [
+            (
+                "targets:\n  - name: t\n    vault: {address: https://v, path: p, token_env: A}\n    gitlab: {url: https://g, project: '1', "
+                    + "deploy_job: x, token_env: B}\n",
+                "agent.yml:1: targets need a catalog"
+            ),
+            (
+                "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    mode: yolo\n",
+                "targets[0].mode: 'yolo' is not propose or perform"
+            ),
+            ("agent:\n  log_format: yaml\n", "agent.yml:2: agent.log_format: 'yaml' is not text or json"),
+            (
+                "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, "
+                    + "token_env: A, token_file: B}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n",
+                "needs exactly one of token_env or token_file"
+            ),
+            (
+                "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: vault.example, path: p, "
+                    + "token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n",
+                "targets[0].vault.address: 'vault.example' must start with https://"
+            ),
+            (
+                "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, "
+                    + "token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/[/', token_env: B}\n",
+                "is not a valid regular expression"
+            ),
+            (
+                targetYAML + "    gateway: {url: ftp://gw}\n",
+                "agent.yml:6: targets[0].gateway.url: 'ftp://gw' must start with https:// or http://"
+            ),
+            (
+                targetYAML + "    gateway: {url: https://gw, token_env: A, token_file: f}\n",
+                "targets[0].gateway needs exactly one of token_env or token_file"
+            ),
+            (targetYAML + "    gateway: {url: https://gw, verify_timeout: soon}\n", "targets[0].gateway.verify_timeout"),
+            (targetYAML + "    change_request: {labels: [x]}\n", "targets[0].change_request.project"),
+            (targetYAML + "    change_request: {project: p, assignee: me}\n", "assignee"),
+            (targetYAML + "    restore_redeploy: sometimes\n", "targets[0].restore_redeploy"),
+        ] as [(String, String)])
     func badTargetsAreNamed(text: String, message: String) {
         do {
             _ = try AgentConfiguration.parse(YAMLFields.parse(text, file: "agent.yml"))
@@ -59,13 +98,23 @@ private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntarg
 
     /// `catalog.providers` and `catalog.prefer` take the agent's provider names only, and name only models that exist.
     @Test(arguments: [
-        ("providers: {claude_sonnet_4_6_vertex: vertex_ai}", "agent.yml:4: catalog.providers.claude_sonnet_4_6_vertex: 'vertex_ai' is not a provider name: write vertex"),
-        ("providers: {claude_sonnet_4_6_vertex: gcp}", "catalog.providers.claude_sonnet_4_6_vertex: 'gcp' is not a provider name (known: anthropic, azure, bedrock"),
+        (
+            "providers: {claude_sonnet_4_6_vertex: vertex_ai}",
+            "agent.yml:4: catalog.providers.claude_sonnet_4_6_vertex: 'vertex_ai' is not a provider name: write vertex"
+        ),
+        (
+            "providers: {claude_sonnet_4_6_vertex: gcp}",
+            "catalog.providers.claude_sonnet_4_6_vertex: 'gcp' is not a provider name (known: anthropic, azure, bedrock"
+        ),
         ("prefer: [bedrock, fireworks_ai]", "catalog.prefer: 'fireworks_ai' is not a provider name: write fireworks"),
-        ("providers: {no_such_model: bedrock}", "agent.yml:4: catalog.providers.no_such_model: unknown model no_such_model (not in models.yml)"),
+        (
+            "providers: {no_such_model: bedrock}",
+            "agent.yml:4: catalog.providers.no_such_model: unknown model no_such_model (not in models.yml)"
+        ),
     ])
     func catalogCorrectionsAreChecked(line: String, message: String) throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+            .standardized.path
         let text = "catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n  \(line)\n"
         do {
             _ = try AgentConfiguration.parse(YAMLFields.parse(text, file: "agent.yml")).planner()
@@ -78,11 +127,13 @@ private let targetYAML = "catalog: {models: m.yml, unit_primitives: u.yml}\ntarg
     @Test func anUnknownModelInUnitPrimitivesIsNamed() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "models:\n  - gitlab_identifier: a_vertex\n  - gitlab_identifier: mystery\n    model_class_provider: litellm\n".write(toFile: directory + "/models.yml", atomically: true, encoding: .utf8)
+        try "models:\n  - gitlab_identifier: a_vertex\n  - gitlab_identifier: mystery\n    model_class_provider: litellm\n".write(
+            toFile: directory + "/models.yml", atomically: true, encoding: .utf8)
         #expect(try CatalogLoader.models(file: directory + "/models.yml")["mystery"]?.isManaged == false, "unmanaged, not refused")
         let catalog = try CatalogLoader.models(file: directory + "/models.yml", corrections: ["mystery": "openai"])
         #expect(catalog["mystery"]?.provider == "openai")
-        try "configurable_unit_primitives:\n  - feature_setting: f\n    default_models: [a_vertex, nope]\n".write(toFile: directory + "/up.yml", atomically: true, encoding: .utf8)
+        try "configurable_unit_primitives:\n  - feature_setting: f\n    default_models: [a_vertex, nope]\n".write(
+            toFile: directory + "/up.yml", atomically: true, encoding: .utf8)
         do {
             _ = try CatalogLoader.features(file: directory + "/up.yml", catalog: catalog)
             Issue.record("accepted")

@@ -10,9 +10,11 @@ import Testing
 /// A target wired to simulated Vault and GitLab on 127.0.0.1.
 struct Rig {
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
-    static let original = #"{"code_completions": ["claude_sonnet_4_5_20250929"], "duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
+    static let original =
+        #"{"code_completions": ["claude_sonnet_4_5_20250929"], "duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"]}"#
     static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+        .standardized.path
 
     let vault: VaultSimulator
     let gitlab: GitLabSimulator
@@ -21,21 +23,28 @@ struct Rig {
     let logs: LogLines
 
     /// `restoreRedeploy` true: these tests follow the fast restore; the runbook's is in LoopClosingTests.
-    static func start(expedited: Bool = true, environment: String? = nil, vaultToken: String? = nil, restoreRedeploy: Bool = true) async throws -> Rig {
+    static func start(expedited: Bool = true, environment: String? = nil, vaultToken: String? = nil, restoreRedeploy: Bool = true)
+        async throws -> Rig
+    {
         let vault = try await VaultSimulator.start(namespace: "runway")
         let gitlab = try await GitLabSimulator.start()
         vault.put(path, ["value": .string(original), "other": .string("kept")])
-        gitlab.addPipeline(id: 100, sha: "aaaa1111", jobs: [
-            .init(id: 1, name: "build"), .init(id: 2, name: "🛫 [ai-gateway] Trigger runway deployment staging", isBridge: true),
-            .init(id: 3, name: deployJob, isBridge: true),
-        ])
+        gitlab.addPipeline(
+            id: 100, sha: "aaaa1111",
+            jobs: [
+                .init(id: 1, name: "build"), .init(id: 2, name: "🛫 [ai-gateway] Trigger runway deployment staging", isBridge: true),
+                .init(id: 3, name: deployJob, isBridge: true),
+            ])
         gitlab.setDeployed("aaaa1111", environment: "production")
         let catalog = try CatalogLoader.models(file: fixtures + "/models.yml")
-        let planner = Planner(catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
+        let planner = Planner(
+            catalog: catalog, features: try CatalogLoader.features(file: fixtures + "/unit_primitives.yml", catalog: catalog))
         let target = Target(
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, namespace: "runway", path: path, token: .environment("VAULT_TOKEN")),
-            gitlab: GitLabSettings(url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment, expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)),
+            gitlab: GitLabSettings(
+                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment,
+                expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)),
             restoreRedeploy: restoreRedeploy)
         let env = ["VAULT_TOKEN": vaultToken ?? vault.token, "GITLAB_TOKEN": gitlab.token]
         let client = HTTPClient()
@@ -43,7 +52,8 @@ struct Rig {
         let executor = TargetExecutor(
             target: target, planner: planner,
             vault: try VaultKV(settings: target.vault, client: client, environment: env, retries: 2, backoff: .milliseconds(5)),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5)))
+            redeployer: Redeployer(
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5)))
         ) { logs.append($0) }
         return Rig(vault: vault, gitlab: gitlab, executor: executor, logs: logs, client: client)
     }
@@ -76,8 +86,12 @@ struct Rig {
         let target = executor.target
         return TargetExecutor(
             target: target, planner: executor.planner,
-            vault: try VaultKV(settings: target.vault, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)))
+            vault: try VaultKV(
+                settings: target.vault, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)),
+            redeployer: Redeployer(
+                gitlab: try GitLab(
+                    settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)
+                ))
         ) { [logs] in logs.append($0) }
     }
 
@@ -143,7 +157,10 @@ final class LogLines: Sendable {
         let rig = try await Rig.start()
         rig.gitlab.pushCommit("bbbb2222")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("latest pipeline #100 on main is at aaaa1111, but main is at bbbb2222"))
         #expect(rig.untouched())
         await rig.stop()
@@ -153,7 +170,10 @@ final class LogLines: Sendable {
         let rig = try await Rig.start(environment: "production")
         rig.gitlab.setDeployed("9999zzzz", environment: "production")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("production last deployed 9999zzzz"))
         #expect(rig.untouched())
         await rig.stop()
@@ -163,7 +183,10 @@ final class LogLines: Sendable {
         let rig = try await Rig.start()
         rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: "build")])
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("no job or bridge in pipeline #101 matches"))
         #expect(rig.untouched())
         await rig.stop()
@@ -173,7 +196,10 @@ final class LogLines: Sendable {
         let running = try await Rig.start()
         running.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, status: "running", isBridge: true)])
         let report = await running.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("is running: it cannot be retried until it ends"))
         #expect(running.untouched())
         await running.stop()
@@ -181,7 +207,10 @@ final class LogLines: Sendable {
         let forbidden = try await Rig.start(expedited: false)
         forbidden.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, isBridge: true, retryable: false)])
         let refused = await forbidden.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let reason) = refused.outcome else { Issue.record("\(refused.outcome)"); return }
+        guard case .refused(let reason) = refused.outcome else {
+            Issue.record("\(refused.outcome)")
+            return
+        }
         #expect(reason.contains("Job is not retryable"))
         #expect(reason.contains("the secret was put back"))
         #expect(forbidden.secret.value == Rig.original)
@@ -193,7 +222,10 @@ final class LogLines: Sendable {
     @Test func aConcurrentHumanEditIsReReadAndKept() async throws {
         let rig = try await Rig.start()
         rig.vault.editBeforeNextWrite { data in
-            data["value"] = .string(#"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"],"code_generations":["claude_sonnet_4_5_20250929"]}"#)
+            data["value"] = .string(
+                #"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"],"#
+                    + #""code_generations":["claude_sonnet_4_5_20250929"]}"#
+            )
         }
         let report = await rig.executor.failover(provider: "vertex", apply: true)
         #expect(report.outcome == .deployed)
@@ -232,7 +264,10 @@ final class LogLines: Sendable {
         rig.vault.put(Rig.path, ["value": .string(edited.json)])
         let version = rig.secret.version
         let report = await rig.executor.restore(provider: "vertex", apply: true)
-        guard case .nothingToDo(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .nothingToDo(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("changed since by a person"))
         #expect(report.leftToPeople == owned)
         #expect(rig.secret.version == version, "no write")
@@ -257,7 +292,10 @@ final class LogLines: Sendable {
     @Test func anUnreachableOrForbiddenVaultChangesNothing() async throws {
         let rig = try await Rig.start(vaultToken: "hvs.wrong")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .failed(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("forbidden: the Vault token may not read"))
         #expect(!why.contains("hvs.wrong"))
         #expect(rig.untouched())
@@ -265,7 +303,10 @@ final class LogLines: Sendable {
         let down = try await Rig.start()
         down.vault.failNext(10)
         let unavailable = await down.executor.failover(provider: "vertex", apply: true)
-        guard case .failed(let reason) = unavailable.outcome else { Issue.record("\(unavailable.outcome)"); return }
+        guard case .failed(let reason) = unavailable.outcome else {
+            Issue.record("\(unavailable.outcome)")
+            return
+        }
         #expect(reason.contains("HTTP 503 after 3 attempts"))
         await rig.stop()
         await down.stop()
@@ -275,7 +316,10 @@ final class LogLines: Sendable {
         let rig = try await Rig.start()
         rig.vault.put(Rig.path, ["value": .string(#"{"duo_chat": ["claude_sonnet_4_6_vertex""#)])
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("is not valid override JSON"))
         #expect(rig.secret.version == 2)
         #expect(rig.gitlab.retries.isEmpty)
@@ -293,7 +337,11 @@ final class LogLines: Sendable {
     @Test func jobsAreFoundAcrossPages() async throws {
         let rig = try await Rig.start()
         rig.gitlab.setPageSize(2)
-        rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: (10..<16).map { .init(id: $0, name: "bridge \($0)", isBridge: true) } + [.init(id: 16, name: Rig.deployJob, isBridge: true)])
+        rig.gitlab.addPipeline(
+            id: 101, sha: "cccc3333",
+            jobs: (10..<16).map { .init(id: $0, name: "bridge \($0)", isBridge: true) } + [
+                .init(id: 16, name: Rig.deployJob, isBridge: true)
+            ])
         let report = await rig.executor.failover(provider: "vertex", apply: true)
         #expect(report.outcome == .deployed)
         #expect(rig.gitlab.retries == [16])

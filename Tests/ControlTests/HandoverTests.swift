@@ -16,10 +16,15 @@ import Testing
         let rig = try await Rig.start()
         var dying = try rig.replica()
         dying.onStep = { step in if case .secretWritten = step { throw Died() } }
-        guard case .failed = await dying.failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have died"); return }
+        guard case .failed = await dying.failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should have died")
+            return
+        }
         #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
         let pending = try #require(rig.ownership.pending)
-        #expect(pending.action == "failover" && pending.provider == "vertex" && pending.job == 3 && pending.write == nil, "only the redeploy is owed")
+        #expect(
+            pending.action == "failover" && pending.provider == "vertex" && pending.job == 3 && pending.write == nil,
+            "only the redeploy is owed")
         #expect(rig.ownership.providers == ["vertex"] && rig.ownership.writtenVersion == 2)
 
         let next = try rig.replica()
@@ -36,12 +41,18 @@ import Testing
     @Test func aWriteThatNeverHappenedIsPutBack() async throws {
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: false)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should have timed out")
+            return
+        }
         #expect(rig.secret.version == 1)
         #expect(rig.ownership.pending?.write?.casVersion == 1, "the write-ahead record names the version the write was checked against")
         rig.vault.hang("POST", nil, carriedOut: false)
         let settled = try #require(await rig.replica().settlePending())
-        guard case .nothingToDo(let why) = settled.outcome else { Issue.record("\(settled.outcome)"); return }
+        guard case .nothingToDo(let why) = settled.outcome else {
+            Issue.record("\(settled.outcome)")
+            return
+        }
         #expect(why.contains("stopped before its secret write"))
         #expect(rig.untouched(), "the record is put back: nothing owned, written or retried")
         await rig.stop()
@@ -50,12 +61,17 @@ import Testing
     @Test func aWriteThatLandedUnansweredIsOwnedAndDeployed() async throws {
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: true)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should have timed out")
+            return
+        }
         #expect(rig.secret.version == 2 && rig.ownership.pending?.write != nil && rig.gitlab.retries.isEmpty)
         rig.vault.hang("POST", nil, carriedOut: true)
         let next = try rig.replica()
         #expect(await next.settlePending()?.outcome == .deployed)
-        #expect(rig.ownership.providers == ["vertex"] && rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
+        #expect(
+            rig.ownership.providers == ["vertex"] && rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2
+                && rig.ownership.pending == nil)
         #expect(rig.gitlab.retries == [3] && rig.secret.version == 2)
         #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed)
         #expect(rig.secret.value == Rig.original, "restored byte for byte: the version it replaced is known")
@@ -65,11 +81,17 @@ import Testing
     @Test func aPersonsWriteInTheWindowIsNotTakenForTheAgents() async throws {
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: false)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should have timed out")
+            return
+        }
         rig.vault.hang("POST", nil, carriedOut: false)
         let persons = #"{"duo_chat": ["claude_sonnet_4_5_20250929"]}"#
         rig.vault.put(Rig.path, ["value": .string(persons)])
-        guard case .nothingToDo = try #require(await rig.replica().settlePending()).outcome else { Issue.record("it should be put back"); return }
+        guard case .nothingToDo = try #require(await rig.replica().settlePending()).outcome else {
+            Issue.record("it should be put back")
+            return
+        }
         #expect(rig.secret.value == persons && rig.secret.version == 2)
         #expect(rig.vault.customMetadata(Rig.path).isEmpty && rig.gitlab.retries.isEmpty)
         await rig.stop()
@@ -89,7 +111,10 @@ import Testing
     @Test func aRetryCarriedOutButUnansweredIsFollowedNotRepeated() async throws {
         let rig = try await Rig.start()
         rig.gitlab.hang("POST", "/retry", carriedOut: true)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else { Issue.record("it should have timed out"); return }
+        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should have timed out")
+            return
+        }
         #expect(rig.gitlab.retries == [3] && rig.ownership.pending != nil)
         rig.gitlab.hang("POST", nil, carriedOut: true)
         #expect(try await rig.replica().settlePending()?.outcome == .deployed)
@@ -116,9 +141,17 @@ import Testing
         let rig = try await Rig.start()
         var losing = try rig.replica()
         let asked = Mutex(0)
-        losing.mayAct = { asked.withLock { $0 += 1; return $0 <= 2 } }  // the write-ahead record and the secret write, then lost
+        losing.mayAct = {
+            asked.withLock {
+                $0 += 1
+                return $0 <= 2
+            }
+        }  // the write-ahead record and the secret write, then lost
         let report = await losing.failover(provider: "vertex", apply: true)
-        guard case .failed(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .failed(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("lost the Lease"))
         #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
         #expect(rig.ownership.pending?.write?.casVersion == 1, "its last record is the write-ahead one")

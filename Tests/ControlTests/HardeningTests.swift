@@ -19,7 +19,10 @@ import Testing
         rig.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, isBridge: true, retryable: false)])
         rig.gitlab.setRetryRefusal("403 Forbidden - token \(rig.gitlab.token) may not retry job 10")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        guard case .refused(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .refused(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("may not retry job 10"))
         let page = Page(dedupKey: "k", summary: "failover did not happen: \(why) \(rig.gitlab.token)", details: [("why", rig.gitlab.token)])
         let settings = PagerSettings.webhook(url: "http://127.0.0.1:9/", token: nil)
@@ -53,7 +56,10 @@ import Testing
     @Test func anUnknownOrUnusedProviderWritesNothing() async throws {
         let rig = try await Rig.start()
         let typo = await rig.executor.failover(provider: "vertx", apply: true)
-        guard case .refused(let why) = typo.outcome else { Issue.record("\(typo.outcome)"); return }
+        guard case .refused(let why) = typo.outcome else {
+            Issue.record("\(typo.outcome)")
+            return
+        }
         #expect(why.contains("unknown provider 'vertx'"))
         #expect(rig.untouched())
         let unused = await rig.executor.failover(provider: "mistral", apply: true)
@@ -78,7 +84,10 @@ import Testing
         stop.store(true, ordering: .relaxed)
         let report = await action.value
         #expect(ContinuousClock.now - start < .seconds(5))
-        guard case .interrupted(let why) = report.outcome else { Issue.record("\(report.outcome)"); return }
+        guard case .interrupted(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
         #expect(why.contains("stays recorded as owed"))
         #expect(rig.ownership.pending != nil, "the owed redeploy is still recorded in the secret's metadata")
         rig.gitlab.setPollsToFinish(1)
@@ -100,7 +109,8 @@ import Testing
         var copy = override
         copy["feature_5000"] = nil
         #expect(copy["feature_5000"] == nil && copy["feature_5001"] != nil && copy.entries.count == 9_999)
-        let plan = Fixtures.planner.plan(current: try ModelOverride.parse(#"{"new_feature":["claude_sonnet_4_6_vertex"]}"#), failing: ["vertex"])
+        let plan = Fixtures.planner.plan(
+            current: try ModelOverride.parse(#"{"new_feature":["claude_sonnet_4_6_vertex"]}"#), failing: ["vertex"])
         #expect(plan.untouched.contains { $0.feature == "new_feature" && $0.reason.contains("not a feature of unit_primitives.yml") })
         #expect(plan.override["new_feature"] == ["claude_sonnet_4_6_vertex"], "never edited")
     }
@@ -126,7 +136,8 @@ import Testing
         let text = "pagers:\n  - webhook: {url: 'gopher://pager.example/'}\n"
         #expect(throws: ConfigError.self) { try AgentConfiguration.parse(YAMLFields.parse(text, file: "agent.yml")) }
         do { _ = try AgentConfiguration.parse(YAMLFields.parse(text, file: "agent.yml")) } catch {
-            #expect(error.description == "agent.yml:2: pagers[0].webhook.url: 'gopher://pager.example/' must start with https:// or http://")
+            #expect(
+                error.description == "agent.yml:2: pagers[0].webhook.url: 'gopher://pager.example/' must start with https:// or http://")
         }
     }
 
@@ -143,6 +154,7 @@ import Testing
 enum Fixtures {
     static let planner: Planner = {
         let catalog = try! CatalogLoader.models(file: Rig.fixtures + "/models.yml")
-        return Planner(catalog: catalog, features: try! CatalogLoader.features(file: Rig.fixtures + "/unit_primitives.yml", catalog: catalog))
+        return Planner(
+            catalog: catalog, features: try! CatalogLoader.features(file: Rig.fixtures + "/unit_primitives.yml", catalog: catalog))
     }()
 }

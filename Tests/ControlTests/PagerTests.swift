@@ -6,7 +6,9 @@ import Testing
 @Suite(.serialized) struct PagerTests {
     let page = Page(
         dedupKey: "failover-agent/aigw-production/vertex", summary: "Vertex AI is failing: approve the failover", severity: .critical,
-        details: [("approve", "failover-agent approve ab12cd"), ("plan", "duo_chat: claude_sonnet_4_6_vertex → claude_sonnet_4_6_bedrock")])
+        details: [
+            ("approve", "failover-agent approve ab12cd"), ("plan", "duo_chat: claude_sonnet_4_6_vertex → claude_sonnet_4_6_bedrock"),
+        ])
 
     @Test func pagerDutySlackAndWebhookGetTheirShapes() async throws {
         let sink = try await PagerSink.start()
@@ -48,7 +50,9 @@ import Testing
         let env = ["PD_KEY": "key", "DOWN_KEY": "other"]
         let pagers = Pagers([
             try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: sink.url), client: client, environment: env),
-            try Pager(settings: .pagerDuty(routingKey: .environment("DOWN_KEY"), url: down.url), client: client, environment: env, retries: 2, backoff: .milliseconds(10)),
+            try Pager(
+                settings: .pagerDuty(routingKey: .environment("DOWN_KEY"), url: down.url), client: client, environment: env, retries: 2,
+                backoff: .milliseconds(10)),
         ])
         let clock = ContinuousClock()
         let start = clock.now

@@ -14,24 +14,30 @@ import Testing
 @Suite(.serialized) struct AgentEndToEndTests {
     static let speed = 20.0
     static func scenario(recovery: String = "90s") throws -> Scenario {
-        try ScenarioLoader.parse(YAMLFields.parse("""
-            name: short-vertex-outage
-            seed: 9
-            duration: 5m
-            providers:
-              vertex:
-                - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
-                - {at: 30s, failure: {rate: 1.0}}
-                - {at: \(recovery), failure: {rate: 0}}
-              bedrock:
-                - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
-              anthropic:
-                - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
-            """, file: "test"))
+        try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: short-vertex-outage
+                seed: 9
+                duration: 5m
+                providers:
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
+                    - {at: 30s, failure: {rate: 1.0}}
+                    - {at: \(recovery), failure: {rate: 0}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
+                """, file: "test"))
     }
 
-    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil) async throws -> (DemoWorld, Task<Void, Never>) {
-        let world = try await DemoWorld.start(scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime) { _ in }
+    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil) async throws -> (
+        DemoWorld, Task<Void, Never>
+    ) {
+        let world = try await DemoWorld.start(
+            scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime
+        ) { _ in }
         let loop = world.loop
         return (world, Task { await loop.run(tick: .milliseconds(10)) })
     }
@@ -59,13 +65,20 @@ import Testing
 
     @Test func performFailsOverAndRestoresOnItsOwn() async throws {
         let (world, running) = try await world(.perform)
-        #expect(try await wait(world) { await world.loop.actionsDone.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty })
+        #expect(
+            try await wait(world) {
+                await world.loop.actionsDone.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty
+            })
         #expect(world.gitlab.retries.count == 1, "the runbook's restore retries no job")
         let requests = world.gitlab.issues(in: DemoWorld.changeRequestProject)
         #expect(requests.count == 1 && requests.first?.state == "closed", "one change request, closed by the restore")
         // The next regular deployment goes out: the running agent verifies the gateway serves the restore.
         world.gitlab.deployRegularly(pipeline: 4712, sha: "7a11ed0c0de0", jobName: DemoWorld.deployJob)
-        #expect(try await wait(world) { (try? await scrape(world))?.contains(#"failover_agent_actions_total{action="restore",target="aigw-production",outcome="verified"} 1"#) == true })
+        #expect(
+            try await wait(world) {
+                (try? await scrape(world))?.contains(
+                    #"failover_agent_actions_total{action="restore",target="aigw-production",outcome="verified"} 1"#) == true
+            })
         #expect(world.pagers.received.contains { $0.body["event_action"]?.string == "resolve" })
         let metrics = try await scrape(world)
         for line in [
@@ -92,13 +105,25 @@ import Testing
         world.gitlab.fail("POST", "/retry", status: 502, times: 5)  // every attempt of the first try
         #expect(try await wait(world) { await world.loop.actionsDone.count == 2 })
         let outcomes = await world.loop.actionsDone.map(\.outcome)
-        guard case .failed = outcomes[0] else { Issue.record("\(outcomes)"); return }
+        guard case .failed = outcomes[0] else {
+            Issue.record("\(outcomes)")
+            return
+        }
         #expect(outcomes[1] == .deployed)
-        #expect(world.gitlab.retries.count == 1 && world.vault.current(DemoWorld.secretPath)?.version == 2, "one write, one retry that GitLab carried out")
+        #expect(
+            world.gitlab.retries.count == 1 && world.vault.current(DemoWorld.secretPath)?.version == 2,
+            "one write, one retry that GitLab carried out")
         let metadata = world.vault.customMetadata(DemoWorld.secretPath)
-        #expect(metadata["failover-agent/state"]?.contains("pending") == false && metadata["failover-agent/state"]?.contains("vertex") == true)
+        #expect(
+            metadata["failover-agent/state"]?.contains("pending") == false && metadata["failover-agent/state"]?.contains("vertex") == true)
         let summaries = { world.pagers.received.compactMap { $0.body["payload"]?["summary"]?.string } }
-        #expect(try await wait(world) { summaries().contains { $0.contains("failover of vertex on aigw-production did not happen: unavailable: POST /projects/42/jobs/2/retry: HTTP 502") } }, "\(summaries())")
+        #expect(
+            try await wait(world) {
+                summaries().contains {
+                    $0.contains(
+                        "failover of vertex on aigw-production did not happen: unavailable: POST /projects/42/jobs/2/retry: HTTP 502")
+                }
+            }, "\(summaries())")
         running.cancel()
         await running.value
         await world.stop()
@@ -110,11 +135,20 @@ import Testing
         let written = try #require(world.secretValue)
         #expect(written.contains(#""generate_commit_message":["claude_haiku_4_5_20251001"]"#))
         // A person, by hand during the outage, puts Bedrock back for one feature the agent had changed.
-        let edited = written.replacingOccurrences(of: #""generate_commit_message":["claude_haiku_4_5_20251001"]"#, with: #""generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]"#)
+        let edited = written.replacingOccurrences(
+            of: #""generate_commit_message":["claude_haiku_4_5_20251001"]"#,
+            with: #""generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]"#)
         world.vault.put(DemoWorld.secretPath, ["value": .string(edited)])
-        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("generate_commit_message changed by a person") == true } })
+        #expect(
+            try await wait(world) {
+                world.pagers.received.contains {
+                    $0.body["payload"]?["summary"]?.string?.contains("generate_commit_message changed by a person") == true
+                }
+            })
         #expect(try await wait(world) { await world.loop.actionsDone.count == 2 })
-        #expect(world.secretValue == #"{"generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]}"#, "the person's value stays; the agent's other keys are gone")
+        #expect(
+            world.secretValue == #"{"generate_commit_message":["claude_haiku_4_5_20251001_bedrock"]}"#,
+            "the person's value stays; the agent's other keys are gone")
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 4, "one restore write, after the person's")
         #expect(world.gitlab.retries.count == 1, "the restore is left to the next deployment")
         #expect(world.vault.customMetadata(DemoWorld.secretPath).isEmpty, "the agent owns nothing any more")
@@ -131,11 +165,17 @@ import Testing
         let before = await world.loop.status()
         #expect(before["failing"]?.array?.contains(.string("vertex")) == true)
         #expect(before["failed_over"]?.array == [], "a proposal is open; nothing is failed over yet")
-        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("failover-agent approve \(id)") == true } })
+        #expect(
+            try await wait(world) {
+                world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("failover-agent approve \(id)") == true }
+            })
         #expect(await world.loop.approve(id) == .accepted("approved \(id): failover of vertex on aigw-production is under way"))
         #expect(try await wait(world) { world.gitlab.retries.count == 1 })
         #expect(await world.loop.approve(id) == .refused("proposal \(id) is already approved"))
-        #expect(try await wait(world) { await world.loop.status()["failed_over"]?.array == [.string("vertex")] || world.secretValue == DemoWorld.original })
+        #expect(
+            try await wait(world) {
+                await world.loop.status()["failed_over"]?.array == [.string("vertex")] || world.secretValue == DemoWorld.original
+            })
         #expect(await world.loop.reject(id) == .refused("proposal \(id) is already executed: there is nothing to reject"))
         #expect(try await wait(world) { world.secretValue == DemoWorld.original }, "restores are performed by default")
         running.cancel()
@@ -148,7 +188,10 @@ import Testing
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
         try await Task.sleep(for: .seconds(3.5))
-        guard case .refused(let why) = await world.loop.approve(id) else { Issue.record("approved an expired proposal"); return }
+        guard case .refused(let why) = await world.loop.approve(id) else {
+            Issue.record("approved an expired proposal")
+            return
+        }
         #expect(why.contains("expired") || why.contains("no longer applies"))
         #expect(world.gitlab.retries.isEmpty)
         running.cancel()
@@ -161,7 +204,10 @@ import Testing
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
         world.gitlab.pushCommit("0123456789ab")  // a newer commit with no pipeline yet
-        guard case .refused(let why) = await world.loop.approve(id) else { Issue.record("approved with a stale SHA"); return }
+        guard case .refused(let why) = await world.loop.approve(id) else {
+            Issue.record("approved with a stale SHA")
+            return
+        }
         #expect(why.contains("changed since proposal \(id)"))
         try await Task.sleep(for: .milliseconds(500))
         #expect(world.gitlab.retries.isEmpty)
@@ -174,7 +220,8 @@ import Testing
     @Test func pausedPagesButActsOnNothing() async throws {
         let (world, running) = try await world(.perform)
         await world.loop.setPaused(true)
-        #expect(try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("paused") == true } })
+        #expect(
+            try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("paused") == true } })
         #expect(world.gitlab.retries.isEmpty)
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
         running.cancel()

@@ -33,9 +33,12 @@ import Yams
         let environment = file.contains("production") ? "production" : "staging"
         for target in configuration.targets {
             #expect(target.mode == (environment == "production" ? .propose : .perform), "\(target.name)")
-            #expect(target.vault.path.hasPrefix("env/\(environment)/service/") && target.vault.path.hasSuffix("/AIGW_MODEL_SELECTION__DEFAULT_MODELS"))
+            #expect(
+                target.vault.path.hasPrefix("env/\(environment)/service/")
+                    && target.vault.path.hasSuffix("/AIGW_MODEL_SELECTION__DEFAULT_MODELS"))
             #expect(target.gitlab.matches(jobName: "🛫 [x] Trigger runway deployment \(environment)"))
-            #expect(!target.gitlab.matches(jobName: "🛫 [x] Trigger runway deployment \(environment == "production" ? "staging" : "production")"))
+            let other = environment == "production" ? "staging" : "production"
+            #expect(!target.gitlab.matches(jobName: "🛫 [x] Trigger runway deployment \(other)"))
         }
         // The catalog lives where the gateway's files are mounted; the gateway's shapes are in the fixtures.
         configuration.catalog?.models = Self.fixtures + "/models.yml"
@@ -51,7 +54,8 @@ import Yams
     }
 
     static let probeEnvironment = [
-        "ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k", "AZURE_OPENAI_API_KEY": "k", "AZURE_OPENAI_RESOURCE": "r", "AZURE_OPENAI_DEPLOYMENT": "d",
+        "ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k", "AZURE_OPENAI_API_KEY": "k", "AZURE_OPENAI_RESOURCE": "r",
+        "AZURE_OPENAI_DEPLOYMENT": "d",
         "FIREWORKS_API_KEY": "k", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "k", "VERTEX_PROJECT": "p",
     ]
 
@@ -66,7 +70,10 @@ import Yams
 
     @Test func theKubernetesManifestsRunTwoReplicasOnALease() throws {
         let documents = try kubernetesDocuments()
-        #expect(documents.compactMap { $0["kind"] as? String }.sorted() == ["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"])
+        #expect(
+            documents.compactMap { $0["kind"] as? String }.sorted() == [
+                "ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount",
+            ])
         for document in documents {
             let metadata = document["metadata"] as? [String: Any]
             #expect(metadata?["namespace"] as? String == "failover-agent", "\(document["kind"] ?? "?")")
@@ -87,7 +94,9 @@ import Yams
         let env = container["env"] as? [[String: Any]] ?? []
         for (name, field) in [("POD_NAME", "metadata.name"), ("POD_IP", "status.podIP")] {
             let variable = env.first { $0["name"] as? String == name }
-            #expect(((variable?["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String == field, "\(name) from the downward API")
+            #expect(
+                ((variable?["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String == field,
+                "\(name) from the downward API")
         }
         for probe in ["livenessProbe", "readinessProbe"] {
             let path = ((container[probe] as? [String: Any])?["httpGet"] as? [String: Any])?["path"] as? String
@@ -108,7 +117,9 @@ import Yams
         #expect(lease.identity == "failover-agent-7d9f-abcde" && lease.apiServer == "https://kubernetes.default.svc")
         let args = container["args"] as? [String] ?? []
         let mounts = container["volumeMounts"] as? [[String: Any]] ?? []
-        #expect(args.last.map { config in mounts.contains { config.hasPrefix(($0["mountPath"] as? String ?? "?") + "/") } } == true, "the config file is mounted")
+        #expect(
+            args.last.map { config in mounts.contains { config.hasPrefix(($0["mountPath"] as? String ?? "?") + "/") } } == true,
+            "the config file is mounted")
     }
 
     @Test func theDockerfileBuildsAndRunsAsNonRoot() throws {
@@ -127,14 +138,19 @@ import Yams
 
     @Test func theSystemdUnitVerifies() throws {
         let unit = try String(contentsOfFile: Self.deploy + "/systemd/failover-agent.service", encoding: .utf8)
-        for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "DynamicUser=yes", "StateDirectory=failover-agent", "KillSignal=SIGTERM"] {
+        for hardening in [
+            "NoNewPrivileges=yes", "ProtectSystem=strict", "DynamicUser=yes", "StateDirectory=failover-agent", "KillSignal=SIGTERM",
+        ] {
             #expect(unit.contains(hardening))
         }
-        guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: FileManager.default.isExecutableFile) else { return }
+        guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: FileManager.default.isExecutableFile) else {
+            return
+        }
         // Verify a copy whose ExecStart is the binary just built.
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-\(UUID()).service").path
         defer { try? FileManager.default.removeItem(atPath: copy) }
-        try unit.replacingOccurrences(of: "/usr/local/bin/failover-agent", with: ProbeBinary.path).write(toFile: copy, atomically: true, encoding: .utf8)
+        try unit.replacingOccurrences(of: "/usr/local/bin/failover-agent", with: ProbeBinary.path).write(
+            toFile: copy, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: analyze)
         process.arguments = ["verify", copy]

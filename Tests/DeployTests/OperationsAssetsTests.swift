@@ -1,5 +1,5 @@
-import ConfigFiles
 import Config
+import ConfigFiles
 import Foundation
 import Telemetry
 import Testing
@@ -23,13 +23,14 @@ import Yams
     /// Metric names an expression uses, histogram suffixes removed.
     static func metricNames(in expression: String) -> Set<String> {
         let regex = /failover_agent_[a-z_]+/
-        return Set(expression.matches(of: regex).map { match in
-            var name = String(match.output)
-            for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) && MetricName(rawValue: name) == nil {
-                name = String(name.dropLast(suffix.count))
-            }
-            return name
-        })
+        return Set(
+            expression.matches(of: regex).map { match in
+                var name = String(match.output)
+                for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) && MetricName(rawValue: name) == nil {
+                    name = String(name.dropLast(suffix.count))
+                }
+                return name
+            })
     }
 
     static let exported = Set(MetricName.allCases.map(\.rawValue))
@@ -78,7 +79,9 @@ import Yams
             let targets = panel["targets"] as? [[String: Any]] ?? []
             #expect(!targets.isEmpty, "\(panel["title"] ?? "?") queries something")
             for target in targets { used.formUnion(Self.metricNames(in: target["expr"] as? String ?? "")) }
-            #expect(((panel["datasource"] as? [String: Any])?["uid"] as? String) == "${datasource}", "panels use the dashboard's datasource variable")
+            #expect(
+                ((panel["datasource"] as? [String: Any])?["uid"] as? String) == "${datasource}",
+                "panels use the dashboard's datasource variable")
         }
         #expect(used.isSubset(of: Self.exported), "unknown metrics: \(used.subtracting(Self.exported))")
         for needed: MetricName in [.providerState, .probeDuration, .probeResults, .actions, .proposals, .pages] {
@@ -97,7 +100,8 @@ import Yams
         let ingress = try #require(spec["ingress"] as? [[String: Any]])
         let ingressPorts = ingress.flatMap { $0["ports"] as? [[String: Any]] ?? [] }.compactMap { $0["port"] as? Int }
         #expect(ingressPorts == [port], "ingress only to the API port")
-        let egressPorts = Set((spec["egress"] as? [[String: Any]] ?? []).flatMap { $0["ports"] as? [[String: Any]] ?? [] }.compactMap { $0["port"] as? Int })
+        let egressPorts = Set(
+            (spec["egress"] as? [[String: Any]] ?? []).flatMap { $0["ports"] as? [[String: Any]] ?? [] }.compactMap { $0["port"] as? Int })
         #expect(egressPorts == [53, port, 443, 6443, 8200])
         let budget = try DeployTests().document("PodDisruptionBudget", in: documents)
         #expect((budget["spec"] as? [String: Any])?["minAvailable"] as? Int == 1)

@@ -9,14 +9,17 @@ import Testing
     func withServer(_ handler: @escaping HTTPServer.Handler, _ body: (HTTPServer) async throws -> Void) async throws {
         let server = try await HTTPServer.start(handler: handler)
         do { try await body(server) } catch {
-            await server.stop(); client.shutdown(); throw error
+            await server.stop()
+            client.shutdown()
+            throw error
         }
         await server.stop()
         client.shutdown()
     }
 
     @Test func getReturnsStatusHeadersBodyAndTimings() async throws {
-        try await withServer({ _ in .json(200, #"{"ok":true}"#, headers: [("x-served-by", "sandbox")], delay: .milliseconds(120)) }) { server in
+        try await withServer({ _ in .json(200, #"{"ok":true}"#, headers: [("x-served-by", "sandbox")], delay: .milliseconds(120)) }) {
+            server in
             let exchange = await client.execute(HTTPRequest(url: server.baseURL + "/v1/models"))
             let response = try exchange.result.get()
             #expect(response.status == 200)
@@ -32,7 +35,9 @@ import Testing
         try await withServer({ request in
             .json(201, #"{"method":"\#(request.method)","ct":"\#(request.header("content-type") ?? "")","body":\#(request.bodyText)}"#)
         }) { server in
-            let request = HTTPRequest(method: "POST", url: server.baseURL + "/x", headers: [HTTPHeader("content-type", "application/json")], body: Array(#"{"n":1}"#.utf8))
+            let request = HTTPRequest(
+                method: "POST", url: server.baseURL + "/x", headers: [HTTPHeader("content-type", "application/json")],
+                body: Array(#"{"n":1}"#.utf8))
             let response = try await client.execute(request).result.get()
             #expect(response.status == 201)
             #expect(response.bodyText == #"{"method":"POST","ct":"application/json","body":{"n":1}}"#)
@@ -50,7 +55,10 @@ import Testing
     @Test func hangingServerTimesOut() async throws {
         try await withServer({ _ in .hang }) { server in
             let exchange = await client.execute(HTTPRequest(url: server.baseURL, timeout: .milliseconds(300)))
-            guard case .failure(let failure) = exchange.result else { Issue.record("expected a failure"); return }
+            guard case .failure(let failure) = exchange.result else {
+                Issue.record("expected a failure")
+                return
+            }
             #expect(failure.kind == .timeout)
             #expect(failure.curlError == "CURLE_OPERATION_TIMEDOUT")
             #expect(exchange.timings.total >= 290 && exchange.timings.total < 2000)
@@ -59,7 +67,10 @@ import Testing
 
     @Test func resetAndRefusedAreConnectFailures() async throws {
         try await withServer({ _ in .reset }) { server in
-            guard case .failure(let reset) = await client.execute(HTTPRequest(url: server.baseURL)).result else { Issue.record("expected a failure"); return }
+            guard case .failure(let reset) = await client.execute(HTTPRequest(url: server.baseURL)).result else {
+                Issue.record("expected a failure")
+                return
+            }
             #expect(reset.kind == .connect)
         }
         let closed = try await HTTPServer.start { _ in .hang }
@@ -67,7 +78,10 @@ import Testing
         await closed.stop()
         let other = HTTPClient()
         defer { other.shutdown() }
-        guard case .failure(let refused) = await other.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/")).result else { Issue.record("expected a failure"); return }
+        guard case .failure(let refused) = await other.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/")).result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(refused.kind == .connect)
         #expect(refused.curlError == "CURLE_COULDNT_CONNECT")
     }
@@ -75,7 +89,10 @@ import Testing
     @Test func httpsToAPlainPortIsATLSFailure() async throws {
         try await withServer({ _ in .json(200, "{}") }) { server in
             let exchange = await client.execute(HTTPRequest(url: "https://127.0.0.1:\(server.port)/", timeout: .seconds(5)))
-            guard case .failure(let failure) = exchange.result else { Issue.record("expected a failure"); return }
+            guard case .failure(let failure) = exchange.result else {
+                Issue.record("expected a failure")
+                return
+            }
             #expect(failure.kind == .tls)
         }
     }
@@ -109,7 +126,10 @@ import Testing
             let task = Task { await client.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(30))) }
             try await Task.sleep(for: .milliseconds(100))
             task.cancel()
-            guard case .failure(let failure) = await task.value.result else { Issue.record("expected a failure"); return }
+            guard case .failure(let failure) = await task.value.result else {
+                Issue.record("expected a failure")
+                return
+            }
             #expect(failure.kind == .cancelled)
             #expect(clock.now - start < .seconds(5))
         }
@@ -121,9 +141,15 @@ import Testing
         let task = Task { await local.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(30))) }
         try await Task.sleep(for: .milliseconds(100))
         local.shutdown()
-        guard case .failure(let failure) = await task.value.result else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure) = await task.value.result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.kind == .cancelled)
-        guard case .failure(let after) = await local.execute(HTTPRequest(url: server.baseURL)).result else { Issue.record("expected a failure"); return }
+        guard case .failure(let after) = await local.execute(HTTPRequest(url: server.baseURL)).result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(after.kind == .cancelled)
         await server.stop()
         client.shutdown()

@@ -18,7 +18,9 @@ import Testing
 
     @Test func urlCredentialsAndSignedQueriesAreMasked() {
         #expect(Redaction.redact(url: "https://user:pw@host/x?key=abc&alt=json") == "https://[redacted]@host/x?key=[redacted]&alt=json")
-        #expect(Redaction.redact(url: "https://s3/x?X-Amz-Signature=f00&X-Amz-Date=1") == "https://s3/x?X-Amz-Signature=[redacted]&X-Amz-Date=1")
+        #expect(
+            Redaction.redact(url: "https://s3/x?X-Amz-Signature=f00&X-Amz-Date=1") == "https://s3/x?X-Amz-Signature=[redacted]&X-Amz-Date=1"
+        )
         #expect(Redaction.redact(url: "https://host/path") == "https://host/path")
     }
 

@@ -15,7 +15,8 @@ struct Feed {
     /// `count` probes of `provider`, `every` seconds apart, each taking 0.1 s; other providers stay quiet.
     mutating func probe(_ provider: String, _ resultClass: ProbeClass, count: Int = 1, every: Double = 2, ttfbMs: Double? = 300) {
         for _ in 0..<count {
-            decisions += monitor.observe(Observation(provider: provider, resultClass: resultClass, ttfbMs: ttfbMs, startedAt: now, completedAt: now + 0.1))
+            decisions += monitor.observe(
+                Observation(provider: provider, resultClass: resultClass, ttfbMs: ttfbMs, startedAt: now, completedAt: now + 0.1))
             now += every
         }
     }
@@ -162,8 +163,13 @@ struct Feed {
         var feed = Feed()
         feed.probe("vertex", .ok, count: 30, every: 10, ttfbMs: 200)
         var health = feed.monitor.providers["vertex"]!
-        #expect(health.effectiveClass(Observation(provider: "vertex", resultClass: .ok, ttfbMs: 900, startedAt: 0, completedAt: 1), feed.monitor.policy) == .ok)
-        #expect(health.effectiveClass(Observation(provider: "vertex", resultClass: .ok, ttfbMs: 1200, startedAt: 0, completedAt: 1), feed.monitor.policy) == .slow)
+        #expect(
+            health.effectiveClass(
+                Observation(provider: "vertex", resultClass: .ok, ttfbMs: 900, startedAt: 0, completedAt: 1), feed.monitor.policy) == .ok)
+        #expect(
+            health.effectiveClass(
+                Observation(provider: "vertex", resultClass: .ok, ttfbMs: 1200, startedAt: 0, completedAt: 1), feed.monitor.policy) == .slow
+        )
         feed.probe("vertex", .ok, count: 25, every: 2, ttfbMs: 2500)  // 2.5 s: slow against a 200 ms baseline
         #expect(feed.actions("failover").count == 1)
         health = feed.monitor.providers["vertex"]!

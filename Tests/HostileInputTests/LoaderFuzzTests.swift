@@ -30,9 +30,12 @@ import Testing
     }
 
     static let tokens = [
-        "99999999999999999999h", "1e309s", "-1", "0", "-0.0s", ".inf", ".nan", "~", "null", "&a x", "*a", "!!binary AAAA", "!!python/object:x", "? ",
-        "|", ">", "\t", "{{{{{{{{{{{{{{{{{{{{", "[[[[[[[[[[[[[[[[[[[[", "${", "${UNSET}", "$$", "${X:-", "\u{0}", "é", "\u{FFFF}", "\"", "'", ":", "- ", "\n- ",
-        "\n  ", ": :", "#", "%", "@", "`", "\u{1B}[31m", String(repeating: "9", count: 400), String(repeating: "a", count: 5000), "0x7fffffffffffffff",
+        "99999999999999999999h", "1e309s", "-1", "0", "-0.0s", ".inf", ".nan", "~", "null", "&a x", "*a", "!!binary AAAA",
+        "!!python/object:x", "? ",
+        "|", ">", "\t", "{{{{{{{{{{{{{{{{{{{{", "[[[[[[[[[[[[[[[[[[[[", "${", "${UNSET}", "$$", "${X:-", "\u{0}", "é", "\u{FFFF}", "\"",
+        "'", ":", "- ", "\n- ",
+        "\n  ", ": :", "#", "%", "@", "`", "\u{1B}[31m", String(repeating: "9", count: 400), String(repeating: "a", count: 5000),
+        "0x7fffffffffffffff",
         "18446744073709551616", "2h30m99999999999999ms", "10s10s10s10s", "http://", "gopher://x", "https://u:p@h/", "\r\n",
     ]
 
@@ -64,7 +67,8 @@ import Testing
     /// 2-core machine) for seconds while timing-sensitive tests run beside them.
     func fuzz(_ files: [String], seed: UInt64, _ load: (YAMLFields) throws -> Void) async throws -> (cases: Int, loaded: Int) {
         var random = Random(state: seed)
-        var cases = 0, loaded = 0
+        var cases = 0
+        var loaded = 0
         for file in files {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             for _ in 0..<Self.casesPerFile {
@@ -78,9 +82,12 @@ import Testing
     }
 
     @Test func probeSpecs() async throws {
-        let env = ["ANTHROPIC_API_KEY": "k", "VERTEX_PROJECT": "p", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "OPENAI_API_KEY": "o",
-                   "AZURE_OPENAI_RESOURCE": "r", "AZURE_OPENAI_DEPLOYMENT": "d", "AZURE_OPENAI_API_KEY": "z", "FIREWORKS_API_KEY": "f"]
-        let (cases, loaded) = try await fuzz(Self.files("probes"), seed: 1) { yaml in _ = try ProbeSpecLoader.parse(yaml, environment: env) }
+        let env = [
+            "ANTHROPIC_API_KEY": "k", "VERTEX_PROJECT": "p", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "OPENAI_API_KEY": "o",
+            "AZURE_OPENAI_RESOURCE": "r", "AZURE_OPENAI_DEPLOYMENT": "d", "AZURE_OPENAI_API_KEY": "z", "FIREWORKS_API_KEY": "f",
+        ]
+        let (cases, loaded) = try await fuzz(Self.files("probes"), seed: 1) { yaml in _ = try ProbeSpecLoader.parse(yaml, environment: env)
+        }
         #expect(cases >= 1500 && loaded > 0 && loaded < cases, "\(loaded) of \(cases) loaded")
     }
 
@@ -129,18 +136,22 @@ import Testing
     /// Durations, `${VAR}` interpolation, the SigV4 signer and the scrubber on random text.
     @Test func smallParsers() async {
         var random = Random(state: 7)
-        let signer = SigV4Signer(region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret"))
+        let signer = SigV4Signer(
+            region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret"))
         for round in 0..<3000 {
             if round % 20 == 0 { await Task.yield() }
             let text = Self.mutate(random.pick(["10s", "1h30m", "${A:-b}$$c", "https://h:1/model/m:0/converse?a=b&c=%2F", "x"]), &random)
             if let duration = DurationText.parse(text) { #expect(duration <= DurationText.ceiling && duration >= .zero) }
             _ = try? Interpolation.expand(text, environment: ["A": "1"])
-            _ = try? signer.sign(method: "POST", url: text, headers: [("content-type", text)], body: Array(text.utf8), epochSeconds: Int64(random.below(4_000_000_000)))
+            _ = try? signer.sign(
+                method: "POST", url: text, headers: [("content-type", text)], body: Array(text.utf8),
+                epochSeconds: Int64(random.below(4_000_000_000)))
             #expect(!Secrets.scrub(text + " glpat-abcdefghijklmnop").contains("glpat-abcdefghijklmnop"))
         }
     }
 }
 
 enum Fixtures {
-    static let features = try! CatalogLoader.features(file: LoaderFuzzTests.root + "/fixtures/aigw/unit_primitives.yml", catalog: LoaderFuzzTests.catalog)
+    static let features = try! CatalogLoader.features(
+        file: LoaderFuzzTests.root + "/fixtures/aigw/unit_primitives.yml", catalog: LoaderFuzzTests.catalog)
 }

@@ -11,7 +11,8 @@ import Testing
         var intent: Int64 = 0
         do {
             let journal = try Journal(path: path)
-            intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: #"{"cas":7}"#, at: 100)
+            intent = try await journal.beginIntent(
+                "failover", target: "aigw-production", provider: "vertex", detail: #"{"cas":7}"#, at: 100)
             try await journal.step(intent, "vault-written", detail: #"{"version":8}"#, at: 101)
             try await journal.record("alert", target: "aigw-production", detail: "paged", at: 102)
         }
@@ -34,7 +35,10 @@ import Testing
 
     @Test func aProposalMovesOnceEvenUnderConcurrentApprovals() async throws {
         let journal = try Journal(path: ":memory:")
-        try await journal.save(.init(id: "ab12cd", created: 0, expires: 900, action: "failover", target: "t", provider: "vertex", plan: "{}", sha: "f00d", secretVersion: 3))
+        try await journal.save(
+            .init(
+                id: "ab12cd", created: 0, expires: 900, action: "failover", target: "t", provider: "vertex", plan: "{}", sha: "f00d",
+                secretVersion: 3))
         #expect(try await journal.openProposals().map(\.id) == ["ab12cd"])
         let wins = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<20 { group.addTask { (try? await journal.transition("ab12cd", from: .open, to: .approved)) ?? false } }

@@ -12,7 +12,8 @@ import Testing
         let settings = LeaseSettings(
             apiServer: server.url, namespace: "ops", name: "failover-agent", token: .environment("TOKEN"), identity: identity,
             election: LeaseElector.Settings(identity: identity, leaseDuration: 1, renewDeadline: 0.6, retryPeriod: 0.1))
-        return LeaderElection(leases: try KubernetesLeases(settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"]), log: { _ in })
+        return LeaderElection(
+            leases: try KubernetesLeases(settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"]), log: { _ in })
     }
 
     /// Samples both every 10 ms for `seconds`; records any moment both lead; returns who led last.
@@ -29,7 +30,8 @@ import Testing
     @Test func aPartitionedLeaderStepsDownBeforeTheOtherTakesOver() async throws {
         let server = try await LeaseSimulator.start(tokens: ["token-a", "token-b"])
         let client = HTTPClient()
-        let a = try election("a", server, client), b = try election("b", server, client)
+        let a = try election("a", server, client)
+        let b = try election("b", server, client)
         let runA = Task { await a.run() }
         #expect(try await watch(a, b, seconds: 0.5).last == (true, false))
         let runB = Task { await b.run() }

@@ -8,7 +8,10 @@ import Testing
     @Test func noLeaseIsCreatedThenRenewed() {
         var elector = LeaseElector(settings: settings)
         elector.observe(nil, at: 0)
-        guard case .create(let lease) = elector.next(at: 0, wallTime: "t0") else { Issue.record("expected create"); return }
+        guard case .create(let lease) = elector.next(at: 0, wallTime: "t0") else {
+            Issue.record("expected create")
+            return
+        }
         #expect(lease.holder == "a" && lease.durationSeconds == 15 && lease.acquireTime == "t0")
         #expect(!elector.isLeader(at: 0), "not before the server accepted it")
         var stored = lease
@@ -16,8 +19,13 @@ import Testing
         elector.succeeded(stored, at: 0.1)
         #expect(elector.isLeader(at: 0.2))
         elector.observe(stored, at: 2)
-        guard case .update(let renewal) = elector.next(at: 2, wallTime: "t2") else { Issue.record("expected renew"); return }
-        #expect(renewal.holder == "a" && renewal.renewTime == "t2" && renewal.acquireTime == "t0" && renewal.resourceVersion == "1" && renewal.transitions == 0)
+        guard case .update(let renewal) = elector.next(at: 2, wallTime: "t2") else {
+            Issue.record("expected renew")
+            return
+        }
+        #expect(
+            renewal.holder == "a" && renewal.renewTime == "t2" && renewal.acquireTime == "t0" && renewal.resourceVersion == "1"
+                && renewal.transitions == 0)
     }
 
     @Test func aLiveHolderIsLeftAloneAndAStaleOneTakenOver() {
@@ -32,7 +40,10 @@ import Testing
         elector.observe(renewed, at: 114.9)  // b renewed: the clock starts again
         #expect(elector.next(at: 129, wallTime: "w") == .wait)
         elector.observe(renewed, at: 130)
-        guard case .update(let takeover) = elector.next(at: 130, wallTime: "w") else { Issue.record("expected a takeover"); return }
+        guard case .update(let takeover) = elector.next(at: 130, wallTime: "w") else {
+            Issue.record("expected a takeover")
+            return
+        }
         #expect(takeover.holder == "a" && takeover.transitions == 4 && takeover.resourceVersion == "8" && takeover.acquireTime == "w")
         #expect(!elector.isLeader(at: 130))
     }
@@ -40,28 +51,42 @@ import Testing
     @Test func whatTheHolderSharesIsWrittenWithItsHoldsAndTheRestIsKept() {
         var elector = LeaseElector(settings: settings)
         elector.published = ["api": "http://10.0.0.1:9464"]
-        let held = LeaseRecord(holder: "b", durationSeconds: 15, resourceVersion: "7", annotations: ["api": "http://10.0.0.2:9464", "paused": "true"])
+        let held = LeaseRecord(
+            holder: "b", durationSeconds: 15, resourceVersion: "7", annotations: ["api": "http://10.0.0.2:9464", "paused": "true"])
         elector.observe(held, at: 0)
         #expect(elector.next(at: 1, wallTime: "w") == .wait)
         elector.observe(held, at: 15)
-        guard case .update(let takeover) = elector.next(at: 15, wallTime: "w") else { Issue.record("expected a takeover"); return }
-        #expect(takeover.annotations == ["api": "http://10.0.0.1:9464", "paused": "true"], "its own address; the last holder's pause stays")
+        guard case .update(let takeover) = elector.next(at: 15, wallTime: "w") else {
+            Issue.record("expected a takeover")
+            return
+        }
+        #expect(
+            takeover.annotations == ["api": "http://10.0.0.1:9464", "paused": "true"], "its own address; the last holder's pause stays")
         elector.succeeded(takeover, at: 15.1)
         elector.published["paused"] = "false"
         elector.observe(takeover, at: 17)
-        guard case .update(let renewal) = elector.next(at: 17, wallTime: "w2") else { Issue.record("expected a renewal"); return }
+        guard case .update(let renewal) = elector.next(at: 17, wallTime: "w2") else {
+            Issue.record("expected a renewal")
+            return
+        }
         #expect(renewal.annotations == ["api": "http://10.0.0.1:9464", "paused": "false"])
         var fresh = LeaseElector(settings: settings)
         fresh.published = ["api": "x"]
         fresh.observe(nil, at: 0)
-        guard case .create(let created) = fresh.next(at: 0, wallTime: "w") else { Issue.record("expected create"); return }
+        guard case .create(let created) = fresh.next(at: 0, wallTime: "w") else {
+            Issue.record("expected create")
+            return
+        }
         #expect(created.annotations == ["api": "x"])
     }
 
     @Test func aReleasedLeaseIsTakenAtOnce() {
         var elector = LeaseElector(settings: settings)
         elector.observe(LeaseRecord(holder: nil, durationSeconds: 15, resourceVersion: "2"), at: 5)
-        guard case .update(let lease) = elector.next(at: 5, wallTime: "w") else { Issue.record("expected acquire"); return }
+        guard case .update(let lease) = elector.next(at: 5, wallTime: "w") else {
+            Issue.record("expected acquire")
+            return
+        }
         #expect(lease.holder == "a")
     }
 

@@ -1,7 +1,7 @@
 import AWSSigning
 import Foundation
-import HTTPServer
 import HTTP
+import HTTPServer
 import ProbeResults
 import Probing
 import Sandbox
@@ -20,7 +20,9 @@ final class VirtualTime: @unchecked Sendable {
     func probeOnce(_ auth: ProbeAuth, flavor: ProviderFlavor = .vertex) async throws -> (ProbeResult, [ServerRequest]) {
         let simulator = try await ProviderSimulator.start(flavor)
         let client = HTTPClient()
-        let spec = ProbeSpec(provider: flavor.rawValue, name: "p", method: "POST", url: simulator.baseURL + "/model/m/converse", body: "{}", timeout: .seconds(5), auth: auth)
+        let spec = ProbeSpec(
+            provider: flavor.rawValue, name: "p", method: "POST", url: simulator.baseURL + "/model/m/converse", body: "{}",
+            timeout: .seconds(5), auth: auth)
         let result = await Prober(client: client).probe(spec)
         client.shutdown()
         let requests = simulator.requests
@@ -77,7 +79,8 @@ final class VirtualTime: @unchecked Sendable {
         let start = ContinuousClock.now
         await #expect(throws: GoogleTokens.Failure.self) { try await tokens.token(for: source) }
         #expect(ContinuousClock.now - start < .seconds(100))
-        let child = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let child = try #require(
+            Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         var alive = true
         for _ in 0..<100 where alive {
             alive = kill(child, 0) == 0
@@ -87,7 +90,9 @@ final class VirtualTime: @unchecked Sendable {
     }
 
     @Test func sigV4HeadersArePresentOnTheWire() async throws {
-        let aws = SigV4Signer(region: "us-west-2", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKIDPROBE", secretAccessKey: "secret/key", sessionToken: "session-token-value"))
+        let aws = SigV4Signer(
+            region: "us-west-2", service: "bedrock",
+            credentials: AWSCredentials(accessKeyID: "AKIDPROBE", secretAccessKey: "secret/key", sessionToken: "session-token-value"))
         let (result, requests) = try await probeOnce(.awsSigV4(aws), flavor: .bedrock)
         #expect(result.resultClass == .ok)
         let request = try #require(requests.first)

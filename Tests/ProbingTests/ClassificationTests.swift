@@ -6,7 +6,9 @@ import Testing
 
 /// Every result class, for every provider's answer shapes, through libcurl against the simulators.
 @Suite struct ClassificationTests {
-    static let providerClasses: [ProbeClass] = [.ok, .slow, .http5xx, .overloaded, .rateLimited, .timeout, .connect, .auth, .badRequest, .badBody]
+    static let providerClasses: [ProbeClass] = [
+        .ok, .slow, .http5xx, .overloaded, .rateLimited, .timeout, .connect, .auth, .badRequest, .badBody,
+    ]
 
     static func spec(_ flavor: ProviderFlavor, _ url: String) -> ProbeSpec {
         ProbeSpec(
@@ -23,7 +25,9 @@ import Testing
         for expected in Self.providerClasses {
             simulator.set(.answer(expected, latency: expected == .slow ? .milliseconds(300) : .zero))
             let result = await prober.probe(Self.spec(flavor, simulator.baseURL))
-            #expect(result.resultClass == expected, "\(flavor) answering as \(expected) was classified \(result.resultClass) (\(result.jsonLine))")
+            #expect(
+                result.resultClass == expected,
+                "\(flavor) answering as \(expected) was classified \(result.resultClass) (\(result.jsonLine))")
             #expect(result.provider == flavor.rawValue)
             switch expected {
             case .timeout, .connect:
@@ -64,7 +68,8 @@ import Testing
         let cases: [(ProviderFlavor, ProbeClass, String)] = [
             (.anthropic, .overloaded, "overloaded_error"), (.bedrock, .rateLimited, "ThrottlingException"),
             (.bedrock, .overloaded, "ModelNotReadyException"), (.bedrock, .http5xx, "ServiceUnavailableException"),
-            (.vertex, .rateLimited, "RESOURCE_EXHAUSTED"), (.vertex, .http5xx, "UNAVAILABLE"), (.openai, .rateLimited, "insufficient_quota"),
+            (.vertex, .rateLimited, "RESOURCE_EXHAUSTED"), (.vertex, .http5xx, "UNAVAILABLE"),
+            (.openai, .rateLimited, "insufficient_quota"),
         ]
         let client = HTTPClient()
         for (flavor, resultClass, detail) in cases {
@@ -77,7 +82,8 @@ import Testing
     }
 
     @Test func an200CarryingAnOverloadedErrorIsOverloaded() async throws {
-        let simulator = try await ProviderSimulator.start(.anthropic, outcome: .custom(.json(200, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)))
+        let simulator = try await ProviderSimulator.start(
+            .anthropic, outcome: .custom(.json(200, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)))
         let client = HTTPClient()
         let result = await Prober(client: client).probe(Self.spec(.anthropic, simulator.baseURL))
         client.shutdown()
@@ -86,7 +92,8 @@ import Testing
     }
 
     @Test func secretsEchoedByAProviderNeverReachTheResult() async throws {
-        let simulator = try await ProviderSimulator.start(.anthropic, outcome: .custom(.json(400, #"{"type":"error","error":{"type":"bad key sk-test-SECRET-123","message":"x"}}"#)))
+        let simulator = try await ProviderSimulator.start(
+            .anthropic, outcome: .custom(.json(400, #"{"type":"error","error":{"type":"bad key sk-test-SECRET-123","message":"x"}}"#)))
         let client = HTTPClient()
         let result = await Prober(client: client).probe(Self.spec(.anthropic, simulator.baseURL))
         client.shutdown()
@@ -97,9 +104,19 @@ import Testing
     }
 
     @Test func jsonLineHasTheDocumentedShape() {
-        let result = ProbeResult(provider: "anthropic", probe: "anthropic", resultClass: .ok, status: 200, dnsMs: 1.24, connectMs: 3.4, tlsMs: 20.1, ttfbMs: 410, totalMs: 412.5)
-        #expect(result.jsonLine == #"{"provider":"anthropic","probe":"anthropic","class":"ok","status":200,"dns_ms":1.2,"connect_ms":3.4,"tls_ms":20.1,"ttfb_ms":410.0,"total_ms":412.5}"#)
+        let result = ProbeResult(
+            provider: "anthropic", probe: "anthropic", resultClass: .ok, status: 200, dnsMs: 1.24, connectMs: 3.4, tlsMs: 20.1, ttfbMs: 410,
+            totalMs: 412.5)
+        #expect(
+            result.jsonLine
+                == #"{"provider":"anthropic","probe":"anthropic","class":"ok","status":200,"dns_ms":1.2,"connect_ms":3.4,"tls_ms":20.1,"#
+                + #""ttfb_ms":410.0,"total_ms":412.5}"#
+        )
         let failed = ProbeResult(provider: "vertex", probe: "v", resultClass: .connect, curlError: "CURLE_COULDNT_CONNECT")
-        #expect(failed.jsonLine.hasSuffix(#""status":null,"dns_ms":0.0,"connect_ms":0.0,"tls_ms":0.0,"ttfb_ms":0.0,"total_ms":0.0,"curl_error":"CURLE_COULDNT_CONNECT"}"#))
+        #expect(
+            failed.jsonLine.hasSuffix(
+                #""status":null,"dns_ms":0.0,"connect_ms":0.0,"tls_ms":0.0,"ttfb_ms":0.0,"total_ms":0.0,"#
+                    + #""curl_error":"CURLE_COULDNT_CONNECT"}"#
+            ))
     }
 }

@@ -23,19 +23,22 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("probes-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
-            provider: azure
-            url: \(server.baseURL)/openai/deployments/x/chat?api-version=2024-10-21&key=${AZ_KEY}
-            method: POST
-            headers:
-              Ocp-Apim-Subscription-Key: ${SUB_KEY}
-              X-Custom-Secret: ${CUSTOM}
-              content-type: application/json
-            body: '{}'
-            auth:
-              google_token:
-                file: \(tokenFile)
-            """.write(toFile: directory + "/echo.yml", atomically: true, encoding: .utf8)
-        let env = ["AZ_KEY": "query-key-\(UUID().uuidString)", "SUB_KEY": "subscription-\(UUID().uuidString)", "CUSTOM": "custom-\(UUID().uuidString)"]
+        provider: azure
+        url: \(server.baseURL)/openai/deployments/x/chat?api-version=2024-10-21&key=${AZ_KEY}
+        method: POST
+        headers:
+          Ocp-Apim-Subscription-Key: ${SUB_KEY}
+          X-Custom-Secret: ${CUSTOM}
+          content-type: application/json
+        body: '{}'
+        auth:
+          google_token:
+            file: \(tokenFile)
+        """.write(toFile: directory + "/echo.yml", atomically: true, encoding: .utf8)
+        let env = [
+            "AZ_KEY": "query-key-\(UUID().uuidString)", "SUB_KEY": "subscription-\(UUID().uuidString)",
+            "CUSTOM": "custom-\(UUID().uuidString)",
+        ]
         let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: env)
         #expect(errors.isEmpty)
         let client = HTTPClient()
@@ -43,7 +46,9 @@ import Testing
         let result = await Prober(client: client).probe(try #require(specs.first))
         #expect(result.resultClass == .auth)
         let shown = [result.jsonLine, result.detail ?? "", Secrets.scrub(try #require(specs.first).url)]
-        #expect(result.detail?.contains("ocp-apim-subscription-key=") == true || result.detail?.contains("Ocp-Apim-Subscription-Key=") == true, "the echo came back: \(result.detail ?? "")")
+        #expect(
+            result.detail?.contains("ocp-apim-subscription-key=") == true || result.detail?.contains("Ocp-Apim-Subscription-Key=") == true,
+            "the echo came back: \(result.detail ?? "")")
         for text in shown {
             for secret in [googleToken, env["AZ_KEY"]!, env["SUB_KEY"]!, env["CUSTOM"]!] {
                 #expect(!text.contains(secret), "\(secret) in \(text)")
@@ -73,12 +78,15 @@ import Testing
     @Test func anOversizedBodyOrFileIsRefused() throws {
         let body = String(repeating: "a", count: 70_000)
         #expect {
-            _ = try ProbeSpecLoader.parse(YAMLFields.parse("provider: vertex\nurl: https://x/\nexpect_body: any\nbody: '\(body)'\n", file: "probes/x.yml"), environment: [:])
+            _ = try ProbeSpecLoader.parse(
+                YAMLFields.parse("provider: vertex\nurl: https://x/\nexpect_body: any\nbody: '\(body)'\n", file: "probes/x.yml"),
+                environment: [:])
         } throws: { error in
             "\(error)".contains("body: is 70000 bytes; a probe sends at most 65536")
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID()).yml").path
-        try ("provider: vertex\nurl: https://x/\n# " + String(repeating: "x", count: 5 << 20) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try ("provider: vertex\nurl: https://x/\n# " + String(repeating: "x", count: 5 << 20) + "\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
         #expect {
             _ = try ProbeSpecLoader.load(file: file, environment: [:])

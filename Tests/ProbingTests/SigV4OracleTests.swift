@@ -21,7 +21,11 @@ import Testing
         init(region: String, service: String, token: String?) async throws {
             let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("sigv4-oracle-\(UUID())").path
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", SigV4OracleTests.root + "/Tests/Oracles/sigv4_oracle.py", portFile, SigV4OracleTests.key, SigV4OracleTests.secret, region, service] + (token.map { [$0] } ?? [])
+            process.arguments =
+                [
+                    "python3", SigV4OracleTests.root + "/Tests/Oracles/sigv4_oracle.py", portFile, SigV4OracleTests.key,
+                    SigV4OracleTests.secret, region, service,
+                ] + (token.map { [$0] } ?? [])
             process.standardInput = stdin
             try process.run()
             for _ in 0..<200 {
@@ -59,7 +63,10 @@ import Testing
     @Test func theShippedBedrockSpecVerifiesAsShipped() async throws {
         let oracle = try await Oracle(region: "eu-central-1", service: "bedrock", token: Self.token)
         defer { oracle.stop() }
-        let env = ["AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": Self.key, "AWS_SECRET_ACCESS_KEY": Self.secret, "AWS_SESSION_TOKEN": Self.token]
+        let env = [
+            "AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": Self.key, "AWS_SECRET_ACCESS_KEY": Self.secret,
+            "AWS_SESSION_TOKEN": Self.token,
+        ]
         let spec = try ProbeSpecLoader.load(file: Self.root + "/probes/bedrock.yml", environment: env)
         #expect(spec.url.contains(":0/converse") || spec.url.contains("%3A0/converse"))
         let result = await probe(spec, against: oracle)
@@ -76,11 +83,14 @@ import Testing
         for token in [nil, Self.token] {
             let oracle = try await Oracle(region: "us-east-1", service: "bedrock", token: token)
             defer { oracle.stop() }
-            let signer = SigV4Signer(region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: Self.key, secretAccessKey: Self.secret, sessionToken: token))
+            let signer = SigV4Signer(
+                region: "us-east-1", service: "bedrock",
+                credentials: AWSCredentials(accessKeyID: Self.key, secretAccessKey: Self.secret, sessionToken: token))
             let spec = ProbeSpec(
                 provider: "bedrock", name: "oracle", method: "POST", url: "https://bedrock" + path,
                 headers: [HTTPHeader("content-type", "application/json"), HTTPHeader("accept", "application/json")],
-                body: #"{"messages":[{"role":"user","content":[{"text":"ping"}]}],"inferenceConfig":{"maxTokens":1}}"#, auth: .awsSigV4(signer))
+                body: #"{"messages":[{"role":"user","content":[{"text":"ping"}]}],"inferenceConfig":{"maxTokens":1}}"#,
+                auth: .awsSigV4(signer))
             let result = await probe(spec, against: oracle)
             #expect(result.resultClass == .ok, "\(path) token=\(token != nil): \(result.detail ?? "")")
         }
@@ -90,8 +100,11 @@ import Testing
     @Test func aWrongSecretIsRefused() async throws {
         let oracle = try await Oracle(region: "us-east-1", service: "bedrock", token: nil)
         defer { oracle.stop() }
-        let signer = SigV4Signer(region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: Self.key, secretAccessKey: "not-the-secret"))
-        let spec = ProbeSpec(provider: "bedrock", name: "oracle", method: "POST", url: "https://bedrock/model/m:0/converse", body: "{}", auth: .awsSigV4(signer))
+        let signer = SigV4Signer(
+            region: "us-east-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: Self.key, secretAccessKey: "not-the-secret"))
+        let spec = ProbeSpec(
+            provider: "bedrock", name: "oracle", method: "POST", url: "https://bedrock/model/m:0/converse", body: "{}",
+            auth: .awsSigV4(signer))
         let result = await probe(spec, against: oracle)
         #expect(result.resultClass == .auth)
         #expect(result.status == 403)

@@ -13,11 +13,15 @@ import Testing
     }
 
     func error(_ yaml: String, env: [String: String] = env) -> ConfigError? {
-        do { _ = try parse(yaml, env: env); return nil } catch { return error }
+        do {
+            _ = try parse(yaml, env: env)
+            return nil
+        } catch { return error }
     }
 
     @Test func aFullSpecLoadsWithVariablesFilled() throws {
-        let spec = try parse("""
+        let spec = try parse(
+            """
             provider: anthropic
             url: https://api.example/${REGION}/v1
             method: post
@@ -74,7 +78,8 @@ import Testing
     }
 
     @Test func sigV4AndGoogleTokenBlocks() throws {
-        let aws = try parse("""
+        let aws = try parse(
+            """
             provider: bedrock
             url: https://bedrock/
             auth:
@@ -84,11 +89,20 @@ import Testing
                 secret_access_key: ${KEY}
                 session_token: ${TOKEN:-}
             """)
-        guard case .awsSigV4(let sig) = aws.auth else { Issue.record("no sigv4"); return }
-        #expect(sig == SigV4Signer(region: "eu-west-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "sk-1234")))
+        guard case .awsSigV4(let sig) = aws.auth else {
+            Issue.record("no sigv4")
+            return
+        }
+        #expect(
+            sig
+                == SigV4Signer(
+                    region: "eu-west-1", service: "bedrock", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "sk-1234")))
         #expect(aws.secrets.contains("sk-1234"))
         let google = try parse("provider: vertex\nurl: https://v/\nauth:\n  google_token:\n    file: /run/token\n    lifetime: 2m\n")
-        guard case .googleToken(let source) = google.auth else { Issue.record("no google token"); return }
+        guard case .googleToken(let source) = google.auth else {
+            Issue.record("no google token")
+            return
+        }
         #expect(source == GoogleTokenSource(origin: .file("/run/token"), lifetime: .seconds(120)))
     }
 

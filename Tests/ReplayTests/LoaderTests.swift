@@ -1,5 +1,5 @@
-import ConfigFiles
 import Config
+import ConfigFiles
 import Health
 import Scenarios
 import Testing
@@ -18,15 +18,22 @@ import Testing
         """
 
     func error(_ text: String) -> String? {
-        do { _ = try ScenarioLoader.parse(YAMLFields.parse(text, file: "s.yml")); return nil } catch { return error.description }
+        do {
+            _ = try ScenarioLoader.parse(YAMLFields.parse(text, file: "s.yml"))
+            return nil
+        } catch { return error.description }
     }
 
     @Test func laterPhasesChangeOnlyTheFieldsTheyName() throws {
         let scenario = try ScenarioLoader.parse(YAMLFields.parse(Self.valid, file: "s.yml"))
         #expect(scenario.seed == 1)
         #expect(scenario.duration == 600)
-        #expect(scenario.behaviour(of: "vertex", at: 299) == Scenario.Behaviour(latencyP50: 0.45, latencyP99: 1.5, failureRate: 0.01, failureClass: .http5xx))
-        #expect(scenario.behaviour(of: "vertex", at: 300) == Scenario.Behaviour(latencyP50: 0.45, latencyP99: 1.5, failureRate: 1.0, failureClass: .http5xx))
+        #expect(
+            scenario.behaviour(of: "vertex", at: 299)
+                == Scenario.Behaviour(latencyP50: 0.45, latencyP99: 1.5, failureRate: 0.01, failureClass: .http5xx))
+        #expect(
+            scenario.behaviour(of: "vertex", at: 300)
+                == Scenario.Behaviour(latencyP50: 0.45, latencyP99: 1.5, failureRate: 1.0, failureClass: .http5xx))
         #expect(scenario.expectedActions == nil)
         #expect(scenario.networkUp(at: 0))
     }
@@ -41,9 +48,18 @@ import Testing
         ("name: x\nduration: 1m\nproviders: {a: [{at: 0s, failure: {class: ok}}]}\n", "providers.a[0].failure.class: 'ok' is not one of"),
         ("name: x\nduration: 1m\nproviders: {a: [{at: 0s, latency: {p50: 2s, p99: 1s}}]}\n", "latency.p99: must not be below p50"),
         ("name: x\nduration: 1m\nproviders: {a: [{at: 0s, latencey: {}}]}\n", "providers.a[0].latencey: unknown field"),
-        ("name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nexpect: {actions: [{action: failover, provider: b}]}\n", "expect.actions[0].provider: 'b' is not among"),
-        ("name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nexpect: {actions: [{action: panic, provider: a}]}\n", "'panic' is not failover or restore"),
-        ("name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nagent_network: [{at: 1s, up: false}]\n", "agent_network[0].at: the first entry must be at 0s"),
+        (
+            "name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nexpect: {actions: [{action: failover, provider: b}]}\n",
+            "expect.actions[0].provider: 'b' is not among"
+        ),
+        (
+            "name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nexpect: {actions: [{action: panic, provider: a}]}\n",
+            "'panic' is not failover or restore"
+        ),
+        (
+            "name: x\nduration: 1m\nproviders: {a: [{at: 0s}]}\nagent_network: [{at: 1s, up: false}]\n",
+            "agent_network[0].at: the first entry must be at 0s"
+        ),
         ("name: x\nduration: soon\nproviders: {a: [{at: 0s}]}\n", "duration: 'soon' is not a duration"),
     ])
     func malformedScenariosNameTheField(text: String, message: String) {
@@ -68,7 +84,8 @@ import Testing
     }
 
     @Test func everyFieldCanBeSet() throws {
-        let policy = try load("""
+        let policy = try load(
+            """
             policy:
               steady_interval: 15s
               confirm_interval: 3s
@@ -103,7 +120,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("policy:\n  trip_error_rate: 0.1\n  clear_error_rate: 0.2\n", "agent.yml:3: policy.clear_error_rate: must be below trip_error_rate"),
+        (
+            "policy:\n  trip_error_rate: 0.1\n  clear_error_rate: 0.2\n",
+            "agent.yml:3: policy.clear_error_rate: must be below trip_error_rate"
+        ),
         ("policy:\n  weights: {auth: 1}\n", "policy.weights.auth: auth is our own fault"),
         ("policy:\n  weights: {bogus: 1}\n", "policy.weights.bogus: is not a failure class"),
         ("policy:\n  min_outage: 0s\n", "policy.min_outage: must be more than 0"),

@@ -1,10 +1,10 @@
 import Config
-import Foundation
 import ConfigFiles
+import Foundation
 import Health
+import ProbeResults
 import Replay
 import Scenarios
-import ProbeResults
 import Testing
 
 enum Files {
@@ -12,7 +12,9 @@ enum Files {
     static let own = here.appendingPathComponent("../../scenarios").standardized.path
 
     static func yaml(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yml") }.sorted().map {
+            "\(directory)/\($0)"
+        }
     }
     static var all: [String] { yaml(in: own) }
 }
@@ -60,7 +62,9 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
                 scenario.seed = seed
                 let (report, _) = replay(scenario)
                 for expected in hard {
-                    let decided = report.actions.first { $0.action == .failover && $0.provider == expected.provider && $0.t >= expected.notBefore }
+                    let decided = report.actions.first {
+                        $0.action == .failover && $0.provider == expected.provider && $0.t >= expected.notBefore
+                    }
                     delays.append((decided?.t ?? .infinity) - expected.notBefore)
                 }
             }
@@ -106,13 +110,22 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
             var providers: [(name: String, phases: [Scenario.Phase])] = []
             for name in ["vertex", "bedrock", "anthropic"] {
                 let p50 = 0.1 + rng.nextDouble() * 0.9
-                providers.append((name, [Scenario.Phase(
-                    at: 0, latencyP50: p50, latencyP99: p50 * (1.5 + rng.nextDouble() * 5),
-                    failureRate: rng.nextDouble() * 0.12, failureClass: classes[Int(rng.next() % UInt64(classes.count))])]))
+                providers.append(
+                    (
+                        name,
+                        [
+                            Scenario.Phase(
+                                at: 0, latencyP50: p50, latencyP99: p50 * (1.5 + rng.nextDouble() * 5),
+                                failureRate: rng.nextDouble() * 0.12, failureClass: classes[Int(rng.next() % UInt64(classes.count))])
+                        ]
+                    ))
             }
-            let scenario = Scenario(name: "noise-\(run)", seed: rng.next(), duration: 7200, providers: providers, agentNetwork: [], expectedActions: [])
+            let scenario = Scenario(
+                name: "noise-\(run)", seed: rng.next(), duration: 7200, providers: providers, agentNetwork: [], expectedActions: [])
             let (report, _) = replay(scenario)
-            #expect(report.actions.isEmpty, "run \(run): \(report.actions) with \(providers.map { ($0.name, $0.phases[0].failureRate!, $0.phases[0].failureClass!) })")
+            #expect(
+                report.actions.isEmpty,
+                "run \(run): \(report.actions) with \(providers.map { ($0.name, $0.phases[0].failureRate!, $0.phases[0].failureClass!) })")
         }
     }
 }
@@ -124,7 +137,9 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
     ]
 
     @Test func matchingActionsPass() {
-        let actions = [Replay.Action(action: .failover, provider: "vertex", t: 630), Replay.Action(action: .restore, provider: "vertex", t: 1300)]
+        let actions = [
+            Replay.Action(action: .failover, provider: "vertex", t: 630), Replay.Action(action: .restore, provider: "vertex", t: 1300),
+        ]
         #expect(ExpectationCheck.violations(expected: expected, actions: actions) == [])
     }
 
@@ -133,11 +148,14 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
             Replay.Action(action: .failover, provider: "vertex", t: 700),
             Replay.Action(action: .failover, provider: "bedrock", t: 800),
         ]
-        #expect(ExpectationCheck.violations(expected: expected, actions: actions) == [
-            "false failover of vertex at 700s", "false failover of bedrock at 800s",
-            "missing failover of vertex between 600s and 660s", "missing restore of vertex between 1080s and 2400s",
-        ])
-        let twice = [Replay.Action(action: .failover, provider: "vertex", t: 610), Replay.Action(action: .failover, provider: "vertex", t: 620)]
+        #expect(
+            ExpectationCheck.violations(expected: expected, actions: actions) == [
+                "false failover of vertex at 700s", "false failover of bedrock at 800s",
+                "missing failover of vertex between 600s and 660s", "missing restore of vertex between 1080s and 2400s",
+            ])
+        let twice = [
+            Replay.Action(action: .failover, provider: "vertex", t: 610), Replay.Action(action: .failover, provider: "vertex", t: 620),
+        ]
         #expect(ExpectationCheck.violations(expected: [expected[0]], actions: twice) == ["false failover of vertex at 620s"])
     }
 }
@@ -146,10 +164,14 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
 @Suite struct ReplayCoreTests {
     func outages(_ names: [String]) -> Scenario {
         let providers = names.enumerated().map { index, name -> (name: String, phases: [Scenario.Phase]) in
-            (name, [
-                Scenario.Phase(at: 0, latencyP50: 0.4, latencyP99: 1, failureRate: 0, failureClass: .http5xx),
-                Scenario.Phase(at: 300 + 600 * Double(index), failureRate: 1), Scenario.Phase(at: 420 + 600 * Double(index), failureRate: 0),
-            ])
+            (
+                name,
+                [
+                    Scenario.Phase(at: 0, latencyP50: 0.4, latencyP99: 1, failureRate: 0, failureClass: .http5xx),
+                    Scenario.Phase(at: 300 + 600 * Double(index), failureRate: 1),
+                    Scenario.Phase(at: 420 + 600 * Double(index), failureRate: 0),
+                ]
+            )
         }
         return Scenario(name: "outages", seed: 3, duration: 3000, providers: providers, agentNetwork: [], expectedActions: nil)
     }

@@ -4,7 +4,8 @@ import Selection
 import Testing
 
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw").standardized.path
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+        .standardized.path
     static let planner: Planner = {
         let catalog = try! CatalogLoader.models(file: directory + "/models.yml")
         return Planner(catalog: catalog, features: try! CatalogLoader.features(file: directory + "/unit_primitives.yml", catalog: catalog))
@@ -25,7 +26,8 @@ enum Fixtures {
     }
 
     @Test func theSameModelIsToldByParamsModelOrTheIdStem() {
-        #expect(ModelCatalog.sameModel(paramsModel: "bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0") == "claude-sonnet-4-5-20250929")
+        #expect(
+            ModelCatalog.sameModel(paramsModel: "bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0") == "claude-sonnet-4-5-20250929")
         #expect(ModelCatalog.sameModel(paramsModel: "claude-sonnet-4-5@20250929") == "claude-sonnet-4-5-20250929")
         #expect(ModelCatalog.sameModel(paramsModel: "bedrock/global.anthropic.claude-opus-4-6-v1") == "claude-opus-4-6")
         #expect(ModelCatalog.stem(id: "codestral_2508_fireworks") == "codestral_2508")
@@ -54,7 +56,8 @@ enum Fixtures {
 
     /// The runbook's example: duo_chat with three defaults, Bedrock failing: the other two stay, in order.
     @Test func theRunbookExampleKeepsTheOtherTwo() throws {
-        let current = try ModelOverride.parse(#"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#)
+        let current = try ModelOverride.parse(
+            #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#)
         let plan = planner.plan(current: current, failing: ["bedrock"])
         #expect(plan.override["duo_chat"] == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
         let commit = try #require(plan.changes.first { $0.feature == "generate_commit_message" })
@@ -69,7 +72,9 @@ enum Fixtures {
         #expect(plan.override["duo_chat"] == ["claude_sonnet_4_6_bedrock"])
         #expect(plan.override["code_generations"] == ["claude_sonnet_4_6_bedrock"])
         #expect(plan.override["duo_agent_platform_agentic_chat"] == ["claude_sonnet_4_6"])
-        #expect(plan.changes.first { $0.feature == "duo_chat" }?.reason.contains("use claude_sonnet_4_6_bedrock, the same model on bedrock") == true)
+        #expect(
+            plan.changes.first { $0.feature == "duo_chat" }?.reason.contains("use claude_sonnet_4_6_bedrock, the same model on bedrock")
+                == true)
         #expect(planner.validate(plan.override).isEmpty)
     }
 
@@ -86,10 +91,11 @@ enum Fixtures {
     @Test func anEquivalentMustBeSelectable() {
         // duo_agent_platform_agentic_chat may not select haiku; its tags stay on Vertex.
         let plan = planner.plan(current: ModelOverride(), failing: ["vertex"])
-        #expect(plan.taggedOnFailing.map { "\($0.feature).\($0.tag)=\($0.model)" } == [
-            "duo_agent_platform_agentic_chat.small=claude_haiku_4_5_20251001_vertex",
-            "duo_agent_platform_agentic_chat.large=claude_sonnet_4_6_vertex",
-        ])
+        #expect(
+            plan.taggedOnFailing.map { "\($0.feature).\($0.tag)=\($0.model)" } == [
+                "duo_agent_platform_agentic_chat.small=claude_haiku_4_5_20251001_vertex",
+                "duo_agent_platform_agentic_chat.large=claude_sonnet_4_6_vertex",
+            ])
         for (setting, models) in plan.override.entries {
             let feature = planner.features.first { $0.setting == setting }!
             #expect(models.allSatisfy(feature.allows), "\(setting): \(models)")
@@ -97,17 +103,22 @@ enum Fixtures {
     }
 
     @Test func preExistingKeysAreKeptInPlaceAndUnaffectedOnesUntouched() throws {
-        let current = try ModelOverride.parse(#"{"code_completions":["claude_sonnet_4_5_20250929"],"unknown_feature":["x"],"duo_chat":["claude_sonnet_4_5_20250929_vertex","claude_sonnet_4_5_20250929"]}"#)
+        let current = try ModelOverride.parse(
+            #"{"code_completions":["claude_sonnet_4_5_20250929"],"unknown_feature":["x"],"#
+                + #""duo_chat":["claude_sonnet_4_5_20250929_vertex","claude_sonnet_4_5_20250929"]}"#
+        )
         let plan = planner.plan(current: current, failing: ["vertex"])
         #expect(plan.override.features.prefix(3) == ["code_completions", "unknown_feature", "duo_chat"])
         #expect(plan.override["code_completions"] == ["claude_sonnet_4_5_20250929"])
         #expect(plan.override["unknown_feature"] == ["x"])
         #expect(plan.override["duo_chat"] == ["claude_sonnet_4_5_20250929"])
-        #expect(plan.changes.first { $0.feature == "duo_chat" }?.before == ["claude_sonnet_4_5_20250929_vertex", "claude_sonnet_4_5_20250929"])
+        #expect(
+            plan.changes.first { $0.feature == "duo_chat" }?.before == ["claude_sonnet_4_5_20250929_vertex", "claude_sonnet_4_5_20250929"])
     }
 
     @Test func replanningFromTheBaseRestoresExactlyWhatWasThere() throws {
-        let original = try ModelOverride.parse(#"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]}"#)
+        let original = try ModelOverride.parse(
+            #"{"code_completions":["claude_sonnet_4_5_20250929"],"duo_chat":["claude_sonnet_4_6_vertex","claude_sonnet_4_6"]}"#)
         let failover = planner.plan(current: original, failing: ["vertex"])
         let owned = Ownership().applying(failover, providers: ["vertex"], lettingGo: [])
         #expect(owned.keys["duo_chat"]?.before == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
@@ -123,17 +134,20 @@ enum Fixtures {
     }
 
     @Test func theGatewaysValidationRunsBeforeAnyWrite() throws {
-        let bad = try ModelOverride.parse(#"{"duo_chat":[],"code_generations":["no_such_model"],"code_completions":["claude_sonnet_4_6"],"other":["anything"]}"#)
-        #expect(planner.validate(bad) == [
-            "duo_chat: empty list of models", "code_generations: unknown model no_such_model",
-            "code_completions: claude_sonnet_4_6 is not in its selectable_models",
-        ])
+        let bad = try ModelOverride.parse(
+            #"{"duo_chat":[],"code_generations":["no_such_model"],"code_completions":["claude_sonnet_4_6"],"other":["anything"]}"#)
+        #expect(
+            planner.validate(bad) == [
+                "duo_chat: empty list of models", "code_generations: unknown model no_such_model",
+                "code_completions: claude_sonnet_4_6 is not in its selectable_models",
+            ])
     }
 
     @Test func planRendersAsADiffAndAsJSON() throws {
         let plan = planner.plan(current: ModelOverride(), failing: ["vertex"])
         let diff = plan.diff(target: "aigw-production")
-        #expect(diff.contains("duo_chat:\n    - default_models [\"claude_sonnet_4_6_vertex\"]\n    + override [\"claude_sonnet_4_6_bedrock\"]"))
+        #expect(
+            diff.contains("duo_chat:\n    - default_models [\"claude_sonnet_4_6_vertex\"]\n    + override [\"claude_sonnet_4_6_bedrock\"]"))
         #expect(diff.contains("! embeddings_code left unchanged"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(plan.json(target: "t").utf8)) as? [String: Any])
         #expect((json["override"] as? [String: [String]])?["duo_chat"] == ["claude_sonnet_4_6_bedrock"])
@@ -165,7 +179,9 @@ enum Fixtures {
     @Test func ownershipSurvivesTheSecretsMetadata() throws {
         var ownership = Ownership()
         ownership.providers = ["bedrock", "vertex"]
-        ownership.keys = ["duo_chat": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"]), "x": .init(before: ["a"], after: ["b", "c"])]
+        ownership.keys = [
+            "duo_chat": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"]), "x": .init(before: ["a"], after: ["b", "c"]),
+        ]
         ownership.baseVersion = 7
         ownership.writtenVersion = 8
         let metadata = ownership.metadata
@@ -191,7 +207,9 @@ enum Fixtures {
         next.keys["released"] = nil
         next.keys["rebased"] = .init(before: nil, after: ["y"])
         next.keys["new"] = .init(before: ["n"], after: ["n2"])
-        let pending = PendingAction(action: "failover", provider: "bedrock", pipeline: 7, job: 9, jobName: "🛫 [ai-gateway] Trigger runway deployment production", write: nil)
+        let pending = PendingAction(
+            action: "failover", provider: "bedrock", pipeline: 7, job: 9, jobName: "🛫 [ai-gateway] Trigger runway deployment production",
+            write: nil)
         let ahead = now.aboutToWrite(next, over: 4, pending: pending)
         let written = ahead.written(as: 5)
         for stage in [ahead, written, written.settled] {
@@ -199,7 +217,9 @@ enum Fixtures {
             #expect(try Ownership(metadata: stage.metadata) == stage)
         }
         #expect(ahead.settled == now, "a write that never happened leaves the ownership as it was")
-        #expect(written.providers == ["bedrock", "vertex"] && written.keys == next.keys && written.baseVersion == 3 && written.writtenVersion == 5)
+        #expect(
+            written.providers == ["bedrock", "vertex"] && written.keys == next.keys && written.baseVersion == 3
+                && written.writtenVersion == 5)
         #expect(written.pending?.write == nil && written.pending?.job == 9, "only the redeploy is owed")
         #expect(written.settled.pending == nil)
     }
@@ -210,12 +230,14 @@ enum Fixtures {
         now.keys = ["a": .init(before: ["a0"], after: ["a1"]), "b": .init(before: nil, after: ["b1"])]
         var next = Ownership()
         next.providers = []
-        let restore = now.aboutToWrite(next, over: 2, pending: PendingAction(action: "restore", provider: "vertex", pipeline: 1, job: 1, jobName: "d", write: nil))
+        let restore = now.aboutToWrite(
+            next, over: 2, pending: PendingAction(action: "restore", provider: "vertex", pipeline: 1, job: 1, jobName: "d", write: nil))
         #expect(restore.isPendingWrite(try ModelOverride.parse(#"{"a":["a0"]}"#)))
         #expect(!restore.isPendingWrite(try ModelOverride.parse(#"{"a":["a0"],"b":["b1"]}"#)), "b still holds the agent's value")
         var further = now
         further.keys["a"]!.after = ["a2"]
-        let failover = now.aboutToWrite(further, over: 2, pending: PendingAction(action: "failover", provider: "x", pipeline: 1, job: 1, jobName: "d", write: nil))
+        let failover = now.aboutToWrite(
+            further, over: 2, pending: PendingAction(action: "failover", provider: "x", pipeline: 1, job: 1, jobName: "d", write: nil))
         #expect(failover.isPendingWrite(try ModelOverride.parse(#"{"a":["a2"],"b":["b1"],"other":["z"]}"#)))
         #expect(!failover.isPendingWrite(try ModelOverride.parse(#"{"a":["a1"],"b":["b1"]}"#)))
         #expect(!now.isPendingWrite(try ModelOverride.parse("{}")), "nothing pending: nothing to take")
@@ -231,14 +253,19 @@ enum Fixtures {
         #expect(changed == ["duo_chat"])
         let plan = Fixtures.planner.plan(current: persons, failing: ["vertex"], base: owned.base(excluding: changed))
         let next = owned.applying(plan, providers: ["vertex"], lettingGo: changed)
-        #expect(next.keys["duo_chat"]?.before == ["claude_sonnet_4_6_vertex"], "restoring puts back the person's value, not the one before the agent's first write")
+        #expect(
+            next.keys["duo_chat"]?.before == ["claude_sonnet_4_6_vertex"],
+            "restoring puts back the person's value, not the one before the agent's first write")
         #expect(next.keys["duo_chat"]?.after == plan.override["duo_chat"])
     }
 
     @Test func keysChangedByPeopleAreLetGo() throws {
         var ownership = Ownership()
         ownership.providers = ["vertex"]
-        ownership.keys = ["duo_chat": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"]), "code_generations": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"])]
+        ownership.keys = [
+            "duo_chat": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"]),
+            "code_generations": .init(before: nil, after: ["claude_sonnet_4_6_bedrock"]),
+        ]
         let current = try ModelOverride.parse(#"{"duo_chat":["claude_sonnet_4_6"],"code_generations":["claude_sonnet_4_6_bedrock"]}"#)
         let changed = ownership.keysChangedByOthers(in: current)
         #expect(changed == ["duo_chat"])

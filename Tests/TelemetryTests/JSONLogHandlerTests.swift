@@ -17,7 +17,9 @@ import Testing
             JSONLogHandler(label: label, metadataProvider: .init { ["replica": "pod-a"] }, write: lines.append)
         }
         logger[metadataKey: "target"] = "aigw-production"
-        logger.info("vertex: suspect → failing\nsecond line \"quoted\"", metadata: ["provider": "vertex", "message": "clash", "attempt": "\(2)", "models": ["a", "b"]])
+        logger.info(
+            "vertex: suspect → failing\nsecond line \"quoted\"",
+            metadata: ["provider": "vertex", "message": "clash", "attempt": "\(2)", "models": ["a", "b"]])
         logger.debug("not at info")
         #expect(lines.all.count == 1)
         let line = try #require(lines.all.first)

@@ -8,7 +8,10 @@ import Testing
         let prometheus = PrometheusMetrics()
         let metrics = prometheus.metrics
         metrics.declare(targets: ["aigw-production"], providers: ["vertex"])
-        metrics.probed(ProbeResult(provider: "vertex", probe: "vertex-claude", resultClass: .http5xx, status: 503, dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 40, totalMs: 41), at: 1_700_000_000)
+        metrics.probed(
+            ProbeResult(
+                provider: "vertex", probe: "vertex-claude", resultClass: .http5xx, status: 503, dnsMs: 1, connectMs: 2, tlsMs: 3,
+                ttfbMs: 40, totalMs: 41), at: 1_700_000_000)
         metrics.health(of: "vertex", state: "failing", errorRate: 0.5, probeBroken: false)
         metrics.acted("failover", target: "aigw-production", outcome: "deployed")
         metrics.proposed("failover", target: "aigw-production")
