@@ -26,118 +26,136 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The decision core (pure): results, health, selection, the action lifecycle, the agent core, leadership, scenarios and replay.
+        .target(name: "ProbeResults", swiftSettings: optimised),
+        .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
+        .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
+        .target(name: "Lifecycle", swiftSettings: strict),
+        .target(name: "AgentCore", dependencies: ["Health", "Lifecycle", "ProbeResults"], swiftSettings: optimised),
+        .target(name: "Leadership", swiftSettings: strict),
+        .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
+        .target(name: "Replay", dependencies: ["AgentCore", "Health", "ProbeResults", "Scenarios"], swiftSettings: optimised),
+        // The edges: libcurl HTTP, secrets, AWS signing, probes; the JSON base and one client per system the agent acts on.
         .target(name: "Secrets", swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["CCurl", "Secrets"], swiftSettings: strict),
         .target(name: "AWSSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
-            name: "Config", dependencies: [.product(name: "Yams", package: "Yams")],
-            swiftSettings: strict),
-        .target(name: "ProbeResults", swiftSettings: optimised),
-        .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
-        .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
-        .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "Lifecycle", swiftSettings: strict),
-        .target(name: "AgentCore", dependencies: ["Health", "ProbeResults", "Lifecycle"], swiftSettings: optimised),
-        .target(name: "Leadership", swiftSettings: strict),
-        .target(name: "Control", dependencies: ["HTTP", "Secrets", "Selection", "Leadership", "Lifecycle"], swiftSettings: strict),
-        .target(name: "Replay", dependencies: ["Scenarios", "Health", "AgentCore", "ProbeResults"], swiftSettings: optimised),
-        .target(
-            name: "ConfigFiles", dependencies: ["Config", "Health", "Scenarios", "Selection", "Control", "AgentCore", "Leadership"],
-            swiftSettings: strict),
-        .target(
             name: "Probing",
             dependencies: [
-                "HTTP", "Secrets", "Config", "ProbeResults", "AWSSigning", .product(name: "Subprocess", package: "swift-subprocess"),
-            ],
-            swiftSettings: strict),
-        .target(
-            name: "HTTPServer",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "AWSSigning", "HTTP", "ProbeResults", "Secrets", "YAMLConfig", .product(name: "Subprocess", package: "swift-subprocess"),
             ], swiftSettings: strict),
-        .target(name: "Sandbox", dependencies: ["ProbeResults", "HTTPServer"], swiftSettings: strict),
+        .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
+        .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
+        .target(name: "GitLabClient", dependencies: ["ControlAPI", "HTTP", "Secrets"], swiftSettings: strict),
+        .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
+        .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
+        .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
+        // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
+        .target(
+            name: "Actions",
+            dependencies: ["ControlAPI", "GatewayClient", "GitLabClient", "HTTP", "Lifecycle", "Selection", "VaultClient"],
+            swiftSettings: strict),
         .target(name: "Journal", dependencies: ["Secrets", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
             dependencies: [
-                "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
+                "ProbeResults", .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ], swiftSettings: strict),
+        .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(
+            name: "AgentConfig",
+            dependencies: [
+                "Actions", "AgentCore", "ControlAPI", "GatewayClient", "GitLabClient", "Health", "KubernetesClient", "Leadership", "Paging",
+                "ProbeResults", "Scenarios", "Selection", "VaultClient", "YAMLConfig",
+            ], swiftSettings: strict),
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
         .target(
             name: "Agent",
             dependencies: [
-                "Secrets", "AgentCore", "Control", "Journal", "Probing", "Health", "ProbeResults", "HTTPServer", "Telemetry", "Leadership",
+                "Actions", "AgentCore", "ControlAPI", "HTTP", "HTTPServer", "Health", "Journal", "KubernetesClient", "Leadership", "Paging",
+                "ProbeResults", "Probing", "Secrets", "Telemetry",
             ], swiftSettings: strict),
+        // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
+        .target(name: "ProviderSimulators", dependencies: ["HTTPServer", "ProbeResults"], swiftSettings: strict),
+        .target(name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer"], swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: [
-                "Agent", "AgentCore", "ConfigFiles", "Control", "HTTP", "HTTPServer", "Health", "Journal", "ProbeResults", "Probing",
-                "Sandbox", "SandboxControl", "Scenarios", "Selection", "Telemetry",
-            ],
-            swiftSettings: strict),
-        .target(name: "SandboxControl", dependencies: ["HTTPServer", "Control"], swiftSettings: strict),
+                "Actions", "Agent", "AgentConfig", "AgentCore", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "HTTPServer",
+                "Health", "Journal", "Paging", "ProbeResults", "Probing", "ProviderSimulators", "Scenarios", "Selection", "Telemetry",
+                "VaultClient",
+            ], swiftSettings: strict),
+        // The executables.
         .executableTarget(
             name: "failover-agent",
             dependencies: [
-                "Secrets", "Probing", "Sandbox", "Replay", "ConfigFiles", "Control", "Selection", "HTTP", "Journal", "Agent", "AgentCore",
-                "HTTPServer", "Demo",
-                "Telemetry", "Leadership", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+                "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "KubernetesClient",
+                "Paging", "ProbeResults", "Probing", "Replay", "Scenarios", "Secrets", "Selection", "Telemetry", "YAMLConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], swiftSettings: strict),
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "HTTP", "HTTPServer", "Replay", "Scenarios", "Health", "ProbeResults", "ConfigFiles",
+                "AgentConfig", "HTTP", "HTTPServer", "Health", "ProbeResults", "Replay", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),
+        // Tests.
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
-            name: "HostileInputTests",
-            dependencies: [
-                "AWSSigning", "Agent", "Config", "ConfigFiles", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection",
-            ],
-            swiftSettings: strict),
-        .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
-        .testTarget(
-            name: "ReplayTests", dependencies: ["Replay", "Scenarios", "Health", "ConfigFiles", "Config", "ProbeResults"],
-            swiftSettings: strict),
-        .testTarget(name: "SelectionTests", dependencies: ["Selection", "ConfigFiles", "Config"], swiftSettings: strict),
-        .testTarget(
-            name: "ControlTests",
-            dependencies: ["Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP", "Config", "Journal", "Secrets"],
-            swiftSettings: strict),
-        .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
-        .testTarget(
-            name: "DeployTests",
-            dependencies: ["failover-agent", "ConfigFiles", "Config", "Probing", "Telemetry", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strict),
-        .testTarget(
-            name: "LeadershipTests", dependencies: ["Leadership", "Agent", "Control", "SandboxControl", "HTTP"], swiftSettings: strict),
-        .testTarget(
-            name: "DemoTests", dependencies: ["Demo", "Agent", "AgentCore", "ConfigFiles", "Config", "Scenarios", "HTTP"],
+            name: "AgentCoreTests", dependencies: ["AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "AgentCore", "Journal", "Control", "Selection", "SandboxControl", "ConfigFiles", "HTTP"],
-            swiftSettings: strict),
-        .testTarget(
-            name: "TelemetryTests", dependencies: ["Telemetry", "ProbeResults", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict),
-        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "Health", "ProbeResults", "Lifecycle"], swiftSettings: strict),
+            dependencies: [
+                "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
+                "Journal", "Selection", "VaultClient",
+            ], swiftSettings: strict),
         .testTarget(
             name: "CLITests",
-            dependencies: [
-                "failover-agent", "Sandbox", "HTTP", "HTTPServer", "SandboxControl", "Control", "Journal", "ConfigFiles", "Selection",
-            ],
+            dependencies: ["failover-agent", "AgentConfig", "ControlAPI", "ControlSimulators", "HTTP", "HTTPServer", "ProviderSimulators"],
             swiftSettings: strict),
         .testTarget(
-            name: "ProbingTests", dependencies: ["Probing", "Sandbox", "HTTPServer", "Config", "AWSSigning", "HTTP", "Secrets"],
+            name: "ControlTests",
+            dependencies: [
+                "Actions", "AgentConfig", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "Journal", "Paging",
+                "Secrets", "Selection", "VaultClient", "YAMLConfig",
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "DemoTests", dependencies: ["Agent", "AgentConfig", "AgentCore", "Demo", "HTTP", "Scenarios", "YAMLConfig"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["failover-agent", "AgentConfig", "Probing", "Telemetry", "YAMLConfig", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
+        .testTarget(
+            name: "HostileInputTests",
+            dependencies: [
+                "AWSSigning", "Agent", "AgentConfig", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection", "YAMLConfig",
+            ], swiftSettings: strict),
+        .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(
+            name: "LeadershipTests", dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ProbingTests",
+            dependencies: ["AWSSigning", "HTTP", "HTTPServer", "ProbeResults", "Probing", "ProviderSimulators", "Secrets", "YAMLConfig"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReplayTests", dependencies: ["AgentConfig", "Health", "ProbeResults", "Replay", "Scenarios", "YAMLConfig"],
+            swiftSettings: strict),
+        .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Selection"], swiftSettings: strict),
+        .testTarget(
+            name: "TelemetryTests", dependencies: ["ProbeResults", "Telemetry", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
+import Actions
 import AgentCore
-import Control
+import ControlAPI
 import Foundation
 import Journal
 import Synchronization

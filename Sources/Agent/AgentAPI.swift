@@ -1,4 +1,4 @@
-import Control
+import ControlAPI
 import HTTP
 import HTTPServer
 import Secrets

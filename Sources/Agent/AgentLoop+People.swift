@@ -1,5 +1,5 @@
 import AgentCore
-import Control
+import ControlAPI
 import Foundation
 import Journal
 

@@ -1,5 +1,5 @@
 import AgentCore
-import Control
+import ControlAPI
 
 extension AgentLoop {
     /// The agent's state for `/status`: each provider's health and evidence, open proposals, pause.

@@ -1,8 +1,10 @@
+import Actions
 import AgentCore
-import Control
+import ControlAPI
 import Foundation
 import Health
 import Journal
+import Paging
 import ProbeResults
 import Probing
 import Telemetry

@@ -1,5 +1,5 @@
-import Control
 import Foundation
+import KubernetesClient
 import Leadership
 import Synchronization
 

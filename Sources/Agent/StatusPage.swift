@@ -1,4 +1,5 @@
-import Control
+import Actions
+import ControlAPI
 
 /// `GET /`: the agent's `/status` as a plain server-rendered HTML page (no JavaScript) that
 /// reloads itself every `refresh` seconds. Every value is HTML-escaped.

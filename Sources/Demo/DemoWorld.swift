@@ -1,20 +1,24 @@
+import Actions
 import Agent
+import AgentConfig
 import AgentCore
-import ConfigFiles
-import Control
+import ControlSimulators
 import Foundation
+import GatewayClient
+import GitLabClient
+import Health
 import HTTP
 import HTTPServer
-import Health
 import Journal
+import Paging
 import ProbeResults
 import Probing
-import Sandbox
-import SandboxControl
+import ProviderSimulators
 import Scenarios
 import Selection
 import Synchronization
 import Telemetry
+import VaultClient
 
 /// Everything the agent talks to, simulated on 127.0.0.1, with the agent itself: providers that
 /// behave as a scenario says (time-compressed by `speed`), Vault, GitLab and a pager sink.

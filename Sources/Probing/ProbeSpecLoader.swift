@@ -1,8 +1,8 @@
 import AWSSigning
-import Config
 import Foundation
 import HTTP
 import Secrets
+import YAMLConfig
 
 /// Reads probe specs (DESIGN.md, "Probe specs"): one per `*.yml`/`*.yaml` file.
 public enum ProbeSpecLoader {

@@ -1,5 +1,5 @@
+import AgentConfig
 import ArgumentParser
-import ConfigFiles
 import Foundation
 import Health
 import Replay

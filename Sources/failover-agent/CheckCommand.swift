@@ -1,6 +1,6 @@
+import AgentConfig
 import ArgumentParser
-import ConfigFiles
-import Control
+import ControlAPI
 import Foundation
 import Probing
 import Selection

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Control
+import ControlAPI
 import Foundation
 import HTTP
 

@@ -1,11 +1,11 @@
+import Actions
+import AgentConfig
 import ArgumentParser
-import Config
-import ConfigFiles
-import Control
 import Foundation
 import HTTP
 import Secrets
 import Selection
+import YAMLConfig
 
 /// Options shared by the commands that read or change targets.
 struct TargetOptions: ParsableArguments {

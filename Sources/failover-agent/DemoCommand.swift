@@ -1,12 +1,12 @@
+import AgentConfig
 import AgentCore
 import ArgumentParser
-import Config
-import ConfigFiles
 import Demo
 import Foundation
 import Journal
 import Scenarios
 import Synchronization
+import YAMLConfig
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

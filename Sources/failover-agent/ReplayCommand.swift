@@ -1,9 +1,9 @@
+import AgentConfig
 import ArgumentParser
-import Config
-import ConfigFiles
 import Replay
 import Scenarios
 import Selection
+import YAMLConfig
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

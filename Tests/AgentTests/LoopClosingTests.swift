@@ -1,14 +1,17 @@
+import Actions
 import Agent
+import AgentConfig
 import AgentCore
-import ConfigFiles
-import Control
+import ControlSimulators
 import Foundation
+import GatewayClient
+import GitLabClient
 import HTTP
 import Journal
-import SandboxControl
 import Selection
 import Synchronization
 import Testing
+import VaultClient
 
 /// One target with Vault, GitLab (deploys and change requests) and the gateway simulated; every
 /// deploy the GitLab simulator finishes starts the gateway with the secret's value then.

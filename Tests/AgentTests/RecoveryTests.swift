@@ -1,14 +1,16 @@
+import Actions
 import Agent
+import AgentConfig
 import AgentCore
-import ConfigFiles
-import Control
+import ControlSimulators
 import Foundation
+import GitLabClient
 import HTTP
 import Journal
-import SandboxControl
 import Selection
 import Synchronization
 import Testing
+import VaultClient
 
 struct Crash: Error {}
 

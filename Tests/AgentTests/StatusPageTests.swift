@@ -1,5 +1,5 @@
 import Agent
-import Control
+import ControlAPI
 import Testing
 
 @Suite struct StatusPageTests {

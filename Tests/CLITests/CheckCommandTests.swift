@@ -1,6 +1,6 @@
-import Control
+import ControlAPI
+import ControlSimulators
 import Foundation
-import SandboxControl
 import Testing
 
 /// `failover-agent check` as an operator runs it: offline on the shipped example, online against

@@ -1,7 +1,7 @@
-import ConfigFiles
-import Control
+import AgentConfig
+import ControlAPI
+import ControlSimulators
 import Foundation
-import SandboxControl
 import Testing
 
 /// `plan`, `failover` and `restore` as an operator runs them, against simulated Vault and GitLab.

@@ -1,5 +1,5 @@
 import Foundation
-import Sandbox
+import ProviderSimulators
 import Testing
 
 /// `failover-agent probe` as a user runs it: the built binary, specs on disk, simulators on 127.0.0.1.

@@ -1,8 +1,8 @@
-import Control
+import ControlAPI
+import ControlSimulators
 import Foundation
 import HTTP
-import Sandbox
-import SandboxControl
+import ProviderSimulators
 import Testing
 
 /// `failover-agent run` as deployed: the built binary against simulated providers, Vault and

@@ -1,8 +1,10 @@
-import Config
-import ConfigFiles
-import Control
+import AgentConfig
 import Foundation
+import GatewayClient
+import GitLabClient
 import Testing
+import VaultClient
+import YAMLConfig
 
 /// A valid target, for the cases that add one bad field to it.
 private let targetYAML =

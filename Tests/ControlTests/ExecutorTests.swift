@@ -1,11 +1,14 @@
-import ConfigFiles
-import Control
+import Actions
+import AgentConfig
+import ControlAPI
+import ControlSimulators
 import Foundation
+import GitLabClient
 import HTTP
-import SandboxControl
 import Selection
 import Synchronization
 import Testing
+import VaultClient
 
 /// A target wired to simulated Vault and GitLab on 127.0.0.1.
 struct Rig {

@@ -1,4 +1,4 @@
-import Control
+import Actions
 import Selection
 import Synchronization
 import Testing

@@ -1,14 +1,14 @@
-import Config
-import ConfigFiles
-import Control
+import AgentConfig
+import ControlSimulators
 import Foundation
 import HTTP
 import Journal
-import SandboxControl
+import Paging
 import Secrets
 import Selection
 import Synchronization
 import Testing
+import YAMLConfig
 
 /// The hostile and careless cases of the hardening review, each as it was reported.
 @Suite(.serialized) struct HardeningTests {

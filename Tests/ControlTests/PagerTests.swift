@@ -1,6 +1,6 @@
-import Control
+import ControlSimulators
 import HTTP
-import SandboxControl
+import Paging
 import Testing
 
 @Suite(.serialized) struct PagerTests {

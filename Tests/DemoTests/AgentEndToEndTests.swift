@@ -1,12 +1,12 @@
 import Agent
+import AgentConfig
 import AgentCore
-import Config
-import ConfigFiles
 import Demo
 import Foundation
 import HTTP
 import Scenarios
 import Testing
+import YAMLConfig
 
 /// The running agent against simulated providers, Vault, GitLab and PagerDuty on 127.0.0.1,
 /// time-compressed 20× (probe timeouts of 0.5 s stay safe on a loaded machine): a one-minute

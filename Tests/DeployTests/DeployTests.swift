@@ -1,8 +1,8 @@
-import Config
-import ConfigFiles
+import AgentConfig
 import Foundation
 import Probing
 import Testing
+import YAMLConfig
 import Yams
 
 /// Every file under `deploy/` is parsed, loaded through the agent's own loaders, or verified.

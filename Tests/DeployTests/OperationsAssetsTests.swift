@@ -1,8 +1,8 @@
-import Config
-import ConfigFiles
+import AgentConfig
 import Foundation
 import Telemetry
 import Testing
+import YAMLConfig
 import Yams
 
 /// The alert rules, the PrometheusRule, the dashboard and the pod's network rules agree with the

@@ -1,9 +1,9 @@
-import Config
-import ConfigFiles
+import AgentConfig
 import Demo
 import Foundation
 import HTTP
 import Testing
+import YAMLConfig
 
 /// A seeded property test of the agent's API as it runs (the demo world's agent, its real
 /// handler and limits): random methods, paths, headers and bodies, and raw garbage bytes. Every

@@ -1,11 +1,11 @@
+import AgentConfig
 import AWSSigning
-import Config
-import ConfigFiles
 import Foundation
 import Probing
 import Secrets
 import Selection
 import Testing
+import YAMLConfig
 
 /// A seeded property test over every loader: the repository's own files, mutated a few bytes at a
 /// time (numbers past every bound, YAML anchors and tags, deep nesting, NUL, stray quotes), must

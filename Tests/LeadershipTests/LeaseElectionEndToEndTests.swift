@@ -1,8 +1,8 @@
 import Agent
-import Control
+import ControlSimulators
 import HTTP
+import KubernetesClient
 import Leadership
-import SandboxControl
 import Testing
 
 /// Two elections against the loopback Lease server, in real time: never two leaders at once,

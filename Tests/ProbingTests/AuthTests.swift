@@ -4,7 +4,7 @@ import HTTP
 import HTTPServer
 import ProbeResults
 import Probing
-import Sandbox
+import ProviderSimulators
 import Testing
 
 /// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.

@@ -1,7 +1,7 @@
 import HTTP
 import ProbeResults
 import Probing
-import Sandbox
+import ProviderSimulators
 import Testing
 
 /// Every result class, for every provider's answer shapes, through libcurl against the simulators.

@@ -1,4 +1,3 @@
-import Config
 import Foundation
 import HTTP
 import HTTPServer
@@ -6,6 +5,7 @@ import ProbeResults
 import Probing
 import Secrets
 import Testing
+import YAMLConfig
 
 /// Row 9 of the hardening review: what a probe reports never carries a credential it sent, even
 /// when the provider echoes every header and the query back in its error.

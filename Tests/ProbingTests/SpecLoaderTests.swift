@@ -1,9 +1,9 @@
 import AWSSigning
-import Config
 import Foundation
 import HTTP
 import Probing
 import Testing
+import YAMLConfig
 
 @Suite struct SpecLoaderTests {
     static let env = ["KEY": "sk-1234", "REGION": "eu-west-1"]

@@ -1,8 +1,8 @@
-import Config
-import ConfigFiles
+import AgentConfig
 import Health
 import Scenarios
 import Testing
+import YAMLConfig
 
 @Suite struct ScenarioLoaderTests {
     static let valid = """

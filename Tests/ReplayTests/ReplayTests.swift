@@ -1,11 +1,11 @@
-import Config
-import ConfigFiles
+import AgentConfig
 import Foundation
 import Health
 import ProbeResults
 import Replay
 import Scenarios
 import Testing
+import YAMLConfig
 
 enum Files {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,4 +1,4 @@
-import ConfigFiles
+import AgentConfig
 import Foundation
 import Selection
 import Testing

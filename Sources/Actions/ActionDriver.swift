@@ -1,0 +1,105 @@
+import ControlAPI
+import GatewayClient
+import GitLabClient
+import Lifecycle
+import Selection
+import VaultClient
+
+/// Runs one action through its ``ActionLifecycle``: asks the machine for the next step, carries it
+/// out (ActionSteps.swift), journals it, feeds the result back. The machine decides the order,
+/// the retries and what a restart resumes; this file only executes.
+extension TargetExecutor {
+    /// What one action carries from step to step; rebuilt from the journal after a crash.
+    struct ActionState {
+        var kind: ActionKind
+        var provider: String
+        /// Who approved it, for the change request ("proposal 5f2161"); nil when performed unattended.
+        var approval: String?
+        var report: ActionReport
+        var checked: CheckedStep?
+        /// This run's snapshot and the data to write; nil when resumed after the write.
+        var prepared: Prepared?
+        var changeRequest: Int?
+        var retried: Int?
+        /// Before a restore that leaves the deploy to the next deployment: where deployments stood.
+        var deployMarker: Int?
+    }
+
+    struct Prepared {
+        var snap: Snapshot
+        var next: Ownership
+        var data: [String: JSONValue]
+        /// The version the write created, once it happened.
+        var written: Int?
+    }
+
+    /// Plans the action from the secret as it is; with `apply`, carries it out step by step.
+    /// `journaled`: the steps an interrupted run of it recorded (name, detail), to resume from.
+    public func perform(
+        _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
+        options: ActionLifecycle.Options? = nil
+    ) async -> ActionReport {
+        var state = ActionState(
+            kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
+        if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
+            log("first settled an earlier action: \(earlier.outcome.summary)")
+            if case .failed(let why) = earlier.outcome {
+                state.report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
+                return state.report
+            }
+        }
+        for (name, detail) in journaled {
+            switch name {
+            case ActionLifecycle.Step.plan.rawValue: state.checked = CheckedStep(detail: detail)
+            case ActionLifecycle.Step.openChangeRequest.rawValue: state.changeRequest = ExecutionStep.lastNumber(detail)
+            case "job-retried": state.retried = ExecutionStep.lastNumber(detail)
+            default: break
+            }
+        }
+        if kind == .restore, state.changeRequest == nil { state.changeRequest = state.checked?.changeRequest }
+        state.report.deploySHA = state.checked?.sha
+        var lifecycle = ActionLifecycle(kind: kind, options: options ?? self.options, journaled: journaled.map(\.name))
+        var next = lifecycle.next
+        while case .run(let step) = next {
+            let result = await run(step, &state, apply: apply)
+            if !apply, step == .plan, result == .done {
+                state.report.outcome = .planned
+                return state.report
+            }
+            next = lifecycle.completed(step, result)
+        }
+        guard case .finish(let outcome) = next else { return state.report }
+        state.report.changeRequest = state.changeRequest
+        state.report.changeRequestProblem = lifecycle.changeRequestProblem
+        state.report.outcome = outcome
+        if outcome == .deployed, options?.verify ?? self.options.verify { state.report.verified = true }
+        if case .notVerified = outcome { state.report.verified = false }
+        if outcome == .written, let checked = state.checked, let since = state.deployMarker {
+            state.report.awaiting = AwaitedDeployment(expect: checked.expect, since: since, changeRequest: state.changeRequest)
+        }
+        return state.report
+    }
+
+    /// Carries out one step; control-plane errors become the step's result.
+    private func run(_ step: ActionLifecycle.Step, _ state: inout ActionState, apply: Bool) async -> ActionLifecycle.Result {
+        do throws(ControlError) {
+            switch step {
+            case .plan: return try await planStep(&state, apply: apply)
+            case .openChangeRequest: return try await openChangeRequest(&state)
+            case .write: return try await writeStep(&state)
+            case .reconcileWrite: return try await reconcileWrite(&state)
+            case .redeploy: return try await redeployStep(&state)
+            case .verify: return try await verifyStep(&state)
+            case .closeChangeRequest: return try await closeChangeRequest(&state)
+            }
+        } catch {
+            switch error {
+            case .refused(let why): return .refused(why)
+            case .interrupted(let why): return .interrupted(why)
+            default:
+                // Opening or closing a change request never blocks the action.
+                return .failed(error.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ControlAPI
+import GatewayClient
+import GitLabClient
+import Lifecycle
+import Selection
+import VaultClient
+
+/// A step of an action as it happens, for the journal: each is written once done, so a restart
+/// knows how far an interrupted action got (names as ``ActionLifecycle/Step``).
+public enum ExecutionStep: Sendable, Equatable {
+    /// Planned and checked; about to write the secret (read at `secretVersion`) and redeploy.
+    case checked(CheckedStep)
+    case changeRequest(iid: Int)
+    case secretWritten(version: Int)
+    case jobRetried(original: Int, retried: Int)
+    case deployed(status: String)
+    case verified(String)
+    case changeRequestClosed(iid: Int)
+
+    /// The step's name in the journal (`step:<name>`).
+    public var name: String {
+        switch self {
+        case .checked: "checked"
+        case .changeRequest: "change-request"
+        case .secretWritten: "secret-written"
+        case .jobRetried: "job-retried"
+        case .deployed: "deployed"
+        case .verified: "verified"
+        case .changeRequestClosed: "change-request-closed"
+        }
+    }
+
+    /// The step's journal detail; read back after a restart.
+    public var detail: String {
+        switch self {
+        case .checked(let checked): checked.detail
+        case .changeRequest(let iid): "issue \(iid)"
+        case .secretWritten(let version): "version \(version)"
+        case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
+        case .deployed(let status): "job \(status)"
+        case .verified(let what): what
+        case .changeRequestClosed(let iid): "issue \(iid)"
+        }
+    }
+
+    /// The number a detail ends with (an iid, a version, a retried job).
+    public static func lastNumber(_ detail: String) -> Int? { detail.split(separator: " ").last.flatMap { Int($0) } }
+}
+
+/// What an action checked before its write, journaled as JSON: what it means to write, the
+/// deploy job it retries, the defaults the gateway should then serve, and its change request.
+public struct CheckedStep: Sendable, Equatable {
+    public var secretVersion: Int
+    public var intended: String
+    /// The deploy job checked; nil for a restore that leaves the deploy to the next deployment.
+    public var pipeline: Int?
+    public var sha: String?
+    public var job: Int?
+    public var jobName: String?
+    /// Feature → the models the gateway should serve, first first.
+    public var expect: [String: [String]]
+    /// The change request the restore closes.
+    public var changeRequest: Int?
+
+    public var detail: String {
+        var object: [String: JSONValue] = [
+            "secret_version": .number(Double(secretVersion)), "intended": .string(intended),
+            "expect": .object(expect.mapValues { .array($0.map { .string($0) }) }),
+        ]
+        if let pipeline { object["pipeline"] = .number(Double(pipeline)) }
+        if let sha { object["sha"] = .string(sha) }
+        if let job { object["job"] = .number(Double(job)) }
+        if let jobName { object["job_name"] = .string(jobName) }
+        if let changeRequest { object["change_request"] = .number(Double(changeRequest)) }
+        return String(decoding: JSONValue.object(object).bytes, as: UTF8.self)
+    }
+
+    public init(
+        secretVersion: Int, intended: String, pipeline: Int?, sha: String?, job: Int?, jobName: String?, expect: [String: [String]],
+        changeRequest: Int?
+    ) {
+        (self.secretVersion, self.intended, self.pipeline, self.sha, self.job, self.jobName) = (
+            secretVersion, intended, pipeline, sha, job, jobName
+        )
+        (self.expect, self.changeRequest) = (expect, changeRequest)
+    }
+
+    public init?(detail: String) {
+        guard let json = JSONValue.parse(Array(detail.utf8)), let version = json["secret_version"]?.int,
+            let intended = json["intended"]?.string
+        else { return nil }
+        var expect: [String: [String]] = [:]
+        for (feature, models) in json["expect"]?.object ?? [:] { expect[feature] = models.array?.compactMap(\.string) ?? [] }
+        self.init(
+            secretVersion: version, intended: intended, pipeline: json["pipeline"]?.int, sha: json["sha"]?.string, job: json["job"]?.int,
+            jobName: json["job_name"]?.string, expect: expect, changeRequest: json["change_request"]?.int)
+    }
+}
+
+/// A change the next regular deployment picks up: a running agent verifies it then.
+public struct AwaitedDeployment: Sendable, Equatable {
+    /// Feature → the models the gateway should serve after that deployment.
+    public var expect: [String: [String]]
+    /// Where deployments stood before the write (``GitLab/deployMarker()``).
+    public var since: Int
+    /// The change request to note the verification on.
+    public var changeRequest: Int?
+
+    public init(expect: [String: [String]], since: Int, changeRequest: Int?) {
+        (self.expect, self.since, self.changeRequest) = (expect, since, changeRequest)
+    }
+}
+
+/// What a failover or restore of one target came to.
+public struct ActionReport: Sendable {
+    public typealias Outcome = ActionOutcome
+    public var target: String
+    public var plan: Plan?
+    public var outcome: Outcome
+    /// Owned keys a person changed since the agent wrote them: left as they are.
+    public var leftToPeople: [String] = []
+    /// The secret version planned from and the pipeline SHA the redeploy would deploy, once checked.
+    public var secretVersion: Int?
+    public var deploySHA: String?
+    /// True once the gateway served the plan; nil when no gateway is configured to ask.
+    public var verified: Bool?
+    /// The change request issue (iid) of this action, and why one could not be opened or closed.
+    public var changeRequest: Int?
+    public var changeRequestProblem: String?
+    /// A restore written without a redeploy: what the next deployment should make the gateway serve.
+    public var awaiting: AwaitedDeployment?
+
+    public init(target: String, plan: Plan? = nil, outcome: Outcome) {
+        self.target = target
+        self.plan = plan
+        self.outcome = outcome
+    }
+}

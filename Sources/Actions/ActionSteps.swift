@@ -1,0 +1,238 @@
+import ControlAPI
+import GatewayClient
+import GitLabClient
+import Lifecycle
+import Selection
+import VaultClient
+
+/// The steps of an action, each one side effect (or one look) against Vault, GitLab or the
+/// gateway, journaled once done. The order is ``ActionLifecycle``'s (ActionDriver.swift).
+extension TargetExecutor {
+    /// Reads the secret, plans, validates and checks the redeploy can happen; touches nothing
+    /// (but letting go of keys people took over).
+    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionLifecycle.Result {
+        let snap = try await snapshot()
+        state.report.leftToPeople = snap.changedByOthers
+        guard let decision = try await decide(state.kind, state.provider, snap) else {
+            return .nothingToDo(
+                state.kind == .failover
+                    ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
+                    : "the agent has not failed \(state.provider) over on \(target.name)")
+        }
+        let plan = decision.plan
+        state.report.plan = plan
+        let problems = planner.validate(plan.override)
+        guard problems.isEmpty else {
+            return .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
+        }
+        var next = snap.ownership.applying(plan, providers: decision.providers, lettingGo: snap.changedByOthers)
+        guard !plan.isEmpty || decision.exactData != nil || next != snap.ownership.settled else {
+            return .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
+        }
+        if plan.isEmpty && decision.exactData == nil {
+            // People changed every key the agent still owned: let go of them, write and redeploy nothing.
+            if apply { try await record(next) }
+            return .nothingToDo(
+                "every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is"
+            )
+        }
+        let redeploys = state.kind == .failover || target.restoreRedeploy
+        let deploy = redeploys ? try await redeployer.preflight() : nil
+        if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
+        state.report.secretVersion = snap.secret.version
+        state.report.deploySHA = deploy?.pipeline.sha
+        guard apply else { return .done }
+        var data = decision.exactData ?? snap.secret.data
+        if decision.exactData == nil { data[target.vault.key] = .string(plan.override.json) }
+        next.baseVersion = next.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
+        let checked = CheckedStep(
+            secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
+            sha: deploy?.pipeline.sha,
+            job: deploy?.job.id, jobName: deploy?.job.name, expect: expectedDefaults(plan),
+            changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest)
+        try await step(.checked(checked))
+        state.checked = checked
+        if state.kind == .restore { state.changeRequest = checked.changeRequest }
+        state.prepared = Prepared(snap: snap, next: next, data: data)
+        return .done
+    }
+
+    /// What the gateway should serve for each feature the plan changes: the new list, or the
+    /// catalog's defaults where the key is removed.
+    func expectedDefaults(_ plan: Plan) -> [String: [String]] {
+        var expect: [String: [String]] = [:]
+        for change in plan.changes {
+            expect[change.feature] = change.after ?? planner.features.first { $0.setting == change.feature }?.defaultModels
+        }
+        return expect
+    }
+
+    /// Opens the change request and records it in the secret's metadata, so whoever restores closes it.
+    func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let settings = target.changeRequest, let checked = state.checked else { return .done }
+        let iid: Int
+        do {
+            iid = try await redeployer.gitlab.openIssue(
+                settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
+                description: ChangeRequestText.opening(state, checked: checked, target: target))
+        } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
+        log("opened change request \(settings.project)#\(iid)")
+        state.changeRequest = iid
+        var owned = try await recordedOwnership()
+        owned.changeRequests[state.provider] = iid
+        try await record(owned)
+        try await step(.changeRequest(iid: iid))
+        return .done
+    }
+
+    /// The write-ahead record, then the check-and-set write; a conflict plans again.
+    func writeStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let prepared = state.prepared, let checked = state.checked else { return .failed("a write without its plan") }
+        let snap = prepared.snap
+        var before = snap.ownership
+        if state.kind == .failover, let iid = state.changeRequest { before.changeRequests[state.provider] = iid }
+        let pending = PendingAction(
+            action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0,
+            jobName: checked.jobName ?? "", write: nil)
+        let ahead = before.aboutToWrite(prepared.next, over: snap.secret.version, pending: pending)
+        try await record(ahead)  // write-ahead
+        var version = snap.secret.version + 1
+        do { version = try await write(prepared.data, cas: snap.secret.version) } catch .casMismatch {
+            // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
+            if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
+                log("the secret changed since it was read: re-reading and re-planning")
+                try await record(before.settled)
+                return .conflict
+            }
+            log("the write over version \(snap.secret.version) had landed although its answer was lost")
+        }
+        try await record(ahead.written(as: version))
+        log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
+        state.prepared?.written = version
+        try await afterWrite(state)
+        try await step(.secretWritten(version: version))
+        await noteChangeRequest(state, "The secret \(target.vault.mount)/\(target.vault.path) was written: version \(version).")
+        return .done
+    }
+
+    /// A restore that leaves the deploy to the next deployment owes nothing once written: its
+    /// record is settled and the expedited strategy goes when nothing is failed over any more.
+    private func afterWrite(_ state: ActionState) async throws(ControlError) {
+        guard state.kind == .restore, !target.restoreRedeploy else { return }
+        let snap = try await snapshot()
+        if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
+        if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+    }
+
+    /// After a restart between the checks and the write: did the write happen?
+    func reconcileWrite(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let checked = state.checked else { return .writeMissing }
+        let now = try await current()
+        if (now.value ?? "") == checked.intended {
+            try await afterWrite(state)
+            try await step(.secretWritten(version: now.version))
+            return .writeFound
+        }
+        if now.version != checked.secretVersion {
+            return .writeSuperseded("the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
+        }
+        return .writeMissing
+    }
+
+    /// Retries the checked pipeline's deploy job once and follows it. Resumed after a restart, it
+    /// follows the retry already made (journaled, or a newer job of the same name) instead.
+    func redeployStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let checked = state.checked, let pipelineID = checked.pipeline, let jobID = checked.job, let jobName = checked.jobName else {
+            return .failed("a redeploy without its checked deploy job")
+        }
+        let retriedStep: (Int, Int) async throws(ControlError) -> Void = { original, retried throws(ControlError) in
+            try await step(.jobRetried(original: original, retried: retried))
+        }
+        let job: Job
+        if let prepared = state.prepared, let version = prepared.written {
+            let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
+            let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
+            do {
+                job = try await redeployer.redeploy(pipeline: pipeline, job: original, log: log, stopping: stopping, retried: retriedStep)
+            } catch .refused(let why) {
+                try await rollBack(to: prepared.snap, over: version)
+                // Put back as it was: with nothing failed over before, the expedited strategy goes too.
+                if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+                return .refused(why + "; the secret was put back")
+            }
+        } else {
+            do {
+                job = try await followOwedRedeploy(
+                    pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep)
+            } catch .refused(let why) {
+                return .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
+            }
+        }
+        let snap = try await snapshot()
+        if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
+        if snap.ownership.providers.isEmpty, job.status == "success" { try await redeployer.clearExpedited(log: log) }
+        try await step(.deployed(status: job.status))
+        await noteChangeRequest(state, "Deploy job #\(job.id) of pipeline #\(pipelineID) at \(checked.sha ?? "?") ended \(job.status).")
+        return job.status == "success" ? .done : .deployFailed(status: job.status)
+    }
+
+    /// Polls the gateway until it serves the planned defaults, or the verify timeout.
+    func verifyStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let gateway, let checked = state.checked else { return .done }
+        if let problem = await gateway.verify(checked.expect, stopping: stopping) {
+            await noteChangeRequest(state, "Not verified: \(problem).")
+            return .notVerified(problem)
+        }
+        let what = "\(gateway.settings.url) serves the planned defaults of \(checked.expect.keys.sorted().joined(separator: ", "))"
+        log("verified live: \(what)")
+        try await step(.verified(what))
+        await noteChangeRequest(state, "Verified live: \(what).")
+        return .done
+    }
+
+    /// Closes the change request of the failover this restore undid, and forgets it.
+    func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+        guard let settings = target.changeRequest, let iid = state.changeRequest else { return .done }
+        do {
+            let how = target.restoreRedeploy ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
+            try await redeployer.gitlab.note(settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.")
+            try await redeployer.gitlab.closeIssue(settings, issue: iid)
+        } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
+        log("closed change request \(settings.project)#\(iid)")
+        var owned = try await recordedOwnership()
+        owned.changeRequests[state.provider] = nil
+        try await record(owned)
+        try await step(.changeRequestClosed(iid: iid))
+        return .done
+    }
+
+    /// A comment on the action's change request; one that cannot be written is logged, never blocking.
+    func noteChangeRequest(_ state: ActionState, _ text: String) async {
+        guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
+        do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch {
+            log("cannot comment on change request \(settings.project)#\(iid): \(error)")
+        }
+    }
+}
+
+extension TargetExecutor {
+    /// Waits for the deployment after `awaited.since` (polling GitLab every `poll_interval`), then
+    /// verifies the gateway serves `awaited.expect`; notes the change request either way. Returns
+    /// nil when verified, else why not. Cancelling the task stops the wait.
+    public func verifyNextDeployment(_ awaited: AwaitedDeployment) async -> String? {
+        guard let gateway else { return nil }
+        while !Task.isCancelled {
+            if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true { break }
+            try? await Task.sleep(for: target.gitlab.pollInterval)
+        }
+        guard !Task.isCancelled else { return "stopped waiting for the next deployment" }
+        let problem = await gateway.verify(awaited.expect)
+        if let settings = target.changeRequest, let iid = awaited.changeRequest {
+            let text =
+                problem.map { "The next deployment does not serve the restore: \($0)." }
+                ?? "The next deployment serves the restore: verified live."
+            try? await redeployer.gitlab.note(settings, issue: iid, text)
+        }
+        return problem
+    }
+}

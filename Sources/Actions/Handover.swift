@@ -1,0 +1,95 @@
+import ControlAPI
+import GatewayClient
+import GitLabClient
+import Lifecycle
+import Selection
+import VaultClient
+
+/// Settling what an earlier action left under way, as the secret's metadata records it: by a
+/// replica that died or lost the Lease, or by this one before a restart.
+extension TargetExecutor {
+    /// The action the secret's metadata records as under way, if any.
+    public func recordedPending() async throws(ControlError) -> PendingAction? { try await recordedOwnership().pending }
+
+    /// The ownership record as the secret's metadata holds it.
+    func recordedOwnership() async throws(ControlError) -> Ownership {
+        let metadata = try await vault.customMetadata()
+        do { return try Ownership(metadata: metadata) } catch {
+            throw .refused("the agent's ownership record in the secret's custom_metadata is unreadable (\(error))")
+        }
+    }
+
+    /// Settles an action the secret's metadata records as under way, left by a replica that lost
+    /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
+    /// if it did, resumes its lifecycle after the write (the redeploy it owes, the change request).
+    /// The plan is not in the metadata, so a resumed action is not verified on the gateway.
+    /// nil when nothing is pending.
+    public func settlePending() async -> ActionReport? {
+        var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
+        do throws(ControlError) {
+            let snap = try await snapshot()
+            guard let pending = snap.recorded.pending else { return nil }
+            guard snap.ownership.pending != nil else {
+                try await record(snap.ownership)
+                report.outcome = .nothingToDo(
+                    "the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
+                return report
+            }
+            if snap.ownership != snap.recorded { try await record(snap.ownership) }
+            log(
+                "the \(pending.action) of \(pending.provider) wrote the secret (version "
+                    + "\(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it"
+            )
+            let kind = ActionKind(rawValue: pending.action) ?? .failover
+            let redeploys = pending.job != 0
+            let checked = CheckedStep(
+                secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil,
+                sha: nil,
+                job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:],
+                changeRequest: snap.ownership.changeRequests[pending.provider])
+            var unverified = options
+            unverified.verify = false
+            return await perform(
+                kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)],
+                options: unverified)
+        } catch .refused(let why) {
+            report.outcome = .refused(why)
+        } catch {
+            report.outcome = .failed(error.description)
+        }
+        return report
+    }
+
+    /// The redeploy an interrupted action owes: follows its retry if it happened, else retries once.
+    func followOwedRedeploy(
+        pipeline checkedPipeline: Int, job: Int, jobName: String, retried: Int?, retriedStep: (Int, Int) async throws(ControlError) -> Void
+    ) async throws(ControlError) -> Job {
+        let gitlab = redeployer.gitlab
+        let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
+        if let retried {
+            let current = try await gitlab.job(
+                Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)),
+                pipeline: checkedPipeline)
+            return try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping)
+        }
+        if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: {
+            $0.id < $1.id
+        }) {
+            log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
+            try await retriedStep(job, newer.id)
+            return try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping)
+        }
+        guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
+        let deploy = try await redeployer.preflight()
+        return try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping, retried: retriedStep)
+    }
+
+    /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did
+    /// if that version holds what it meant to write.
+    func wrote(_ recorded: Ownership, over cas: Int, now: Int) async throws(ControlError) -> Bool {
+        guard now > cas else { return false }
+        let written = try await vault.read(version: cas + 1)
+        guard let override = try? ModelOverride.parse(written.data[target.vault.key]?.string ?? "") else { return false }
+        return recorded.isPendingWrite(override)
+    }
+}

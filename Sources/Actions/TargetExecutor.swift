@@ -1,0 +1,215 @@
+import ControlAPI
+import GatewayClient
+import GitLabClient
+import HTTP
+import Lifecycle
+import Selection
+import VaultClient
+
+/// One service × environment whose override the agent manages.
+public struct Target: Sendable {
+    public var name: String
+    public var mode: ActionMode
+    public var vault: VaultSettings
+    public var gitlab: GitLabSettings
+    /// A GitLab issue per failover, noted at each step, closed by the restore.
+    public var changeRequest: ChangeRequestSettings?
+    /// The gateway asked whether it serves the change; nil: actions end unverified.
+    public var gateway: GatewaySettings?
+    /// Restores redeploy at once (true), or leave it to the next deployment, as the runbook does (false).
+    public var restoreRedeploy: Bool
+
+    public init(
+        name: String, mode: ActionMode, vault: VaultSettings, gitlab: GitLabSettings, changeRequest: ChangeRequestSettings? = nil,
+        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false
+    ) {
+        self.name = name
+        self.mode = mode
+        self.vault = vault
+        self.gitlab = gitlab
+        self.changeRequest = changeRequest
+        self.gateway = gateway
+        self.restoreRedeploy = restoreRedeploy
+    }
+}
+
+/// Carries out the runbook for one target: plan from the secret as read, check the redeploy can
+/// happen, write the secret with check-and-set (re-reading and re-planning on a conflict), record
+/// what the agent owns in the secret's metadata, and retry the latest pipeline's deploy job.
+public struct TargetExecutor: Sendable {
+    public let target: Target
+    public let planner: Planner
+    public let vault: VaultKV
+    public let redeployer: Redeployer
+    /// Asked whether the gateway serves the change (`target.gateway`).
+    public let gateway: Gateway?
+    public let log: @Sendable (String) -> Void
+    /// Called with each step before the next; a throw stops the action there.
+    public var onStep: @Sendable (ExecutionStep) async throws -> Void
+    /// Asked before every write to Vault (the ownership record, the secret); false (the Lease was
+    /// lost) stops the action there.
+    public var mayAct: @Sendable () -> Bool = { true }
+    /// True once the agent is shutting down: following a deploy job stops (what is owed stays recorded).
+    public var stopping: @Sendable () -> Bool = { false }
+    /// Read–plan–write rounds before giving up on concurrent edits.
+    public var casAttempts = 3
+
+    public init(
+        target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil,
+        log: @escaping @Sendable (String) -> Void,
+        onStep: @escaping @Sendable (ExecutionStep) async throws -> Void = { _ in }
+    ) {
+        self.target = target
+        self.planner = planner
+        self.vault = vault
+        self.redeployer = redeployer
+        self.gateway = gateway
+        self.log = log
+        self.onStep = onStep
+    }
+
+    /// The executor of `target` over `client`: its Vault, GitLab and gateway, credentials from `environment`.
+    public init(
+        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], log: @escaping @Sendable (String) -> Void
+    ) throws(ControlError) {
+        self.init(
+            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment)),
+            gateway: try target.gateway.map { settings throws(ControlError) in
+                try Gateway(settings: settings, client: client, environment: environment)
+            }, log: log)
+    }
+
+    /// The lifecycle's options from the target's configuration.
+    public var options: ActionLifecycle.Options {
+        .init(
+            changeRequest: target.changeRequest != nil, verify: gateway != nil, restoreRedeploy: target.restoreRedeploy,
+            casAttempts: casAttempts)
+    }
+
+    struct Snapshot {
+        var secret: VaultSecret
+        var current: ModelOverride
+        /// As the metadata says.
+        var recorded: Ownership
+        /// As it stands: a pending write resolved as happened (its redeploy still pending) or not (nothing pending).
+        var ownership: Ownership
+        var changedByOthers: [String]
+    }
+
+    func snapshot() async throws(ControlError) -> Snapshot {
+        let secret = try await vault.read()
+        let current: ModelOverride
+        do { current = try ModelOverride.parse(secret.value ?? "") } catch {
+            throw .refused(
+                "\(target.vault.mount)/\(target.vault.path) key \(target.vault.key) is not valid override JSON (\(error)); the agent "
+                    + "will not write over it"
+            )
+        }
+        let recorded = try await recordedOwnership()
+        var ownership = recorded
+        if let write = recorded.pending?.write {
+            ownership =
+                try await wrote(recorded, over: write.casVersion, now: secret.version)
+                ? recorded.written(as: write.casVersion + 1) : recorded.settled
+        }
+        return Snapshot(
+            secret: secret, current: current, recorded: recorded, ownership: ownership,
+            changedByOthers: ownership.keysChangedByOthers(in: current))
+    }
+
+    /// The plan for these failing providers, from the secret as it is; touches nothing.
+    public func plan(failing: Set<String>) async throws(ControlError) -> Plan {
+        let snap = try await snapshot()
+        return planner.plan(
+            current: snap.current, failing: failing.union(snap.ownership.providers),
+            base: snap.ownership.base(excluding: snap.changedByOthers))
+    }
+
+    public func failover(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
+        await perform(.failover, provider: provider, apply: apply, approval: approval)
+    }
+
+    public func restore(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
+        await perform(.restore, provider: provider, apply: apply, approval: approval)
+    }
+
+    /// What an action changes, from the secret as it is: the plan, the providers failed over
+    /// afterwards, and optionally the exact data to write; nil: nothing to do.
+    func decide(_ kind: ActionKind, _ provider: String, _ snap: Snapshot) async throws(ControlError) -> Decision? {
+        try checkKnown(provider, owned: snap.ownership.providers)
+        let base = snap.ownership.base(excluding: snap.changedByOthers)
+        switch kind {
+        case .failover:
+            let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
+            // A provider no feature uses is not recorded as failed over: nothing would undo it.
+            if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
+            return Decision(
+                plan: planner.plan(current: snap.current, failing: Set(providers), base: base), providers: providers, exactData: nil)
+        case .restore:
+            guard snap.ownership.providers.contains(provider) else { return nil }
+            let remaining = snap.ownership.providers.filter { $0 != provider }
+            let plan = planner.plan(current: snap.current, failing: Set(remaining), base: base)
+            // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
+            if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion,
+                snap.ownership.writtenVersion == snap.secret.version
+            {
+                // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
+                let original =
+                    version == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: version).data
+                return Decision(plan: plan, providers: remaining, exactData: original)
+            }
+            return Decision(plan: plan, providers: remaining, exactData: nil)
+        }
+    }
+
+    struct Decision {
+        var plan: Plan
+        var providers: [String]
+        var exactData: [String: JSONValue]?
+    }
+
+    /// A provider the catalog does not know (a typo) is refused before anything is written.
+    private func checkKnown(_ provider: String, owned: [String]) throws(ControlError) {
+        let known = planner.catalog.providers
+        guard known.contains(provider) || owned.contains(provider) else {
+            throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// The providers this target's ownership record says the agent has failed over.
+    public func failedOverProviders() async throws(ControlError) -> [String] { try await snapshot().ownership.providers }
+
+    /// The secret's version and the configured key's value now.
+    public func current() async throws(ControlError) -> (version: Int, value: String?) {
+        let secret = try await vault.read()
+        return (secret.version, secret.value)
+    }
+
+    func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
+        try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
+    }
+
+    /// Writes the ownership record to the secret's metadata, while this replica may act.
+    func record(_ ownership: Ownership) async throws(ControlError) {
+        guard mayAct() else { throw .unavailable("this replica lost the Lease: the ownership record is left to the next leader") }
+        try await vault.replaceCustomMetadata(prefix: Ownership.metadataPrefix, with: ownership.metadata)
+    }
+
+    /// Writes the secret with check-and-set, while this replica may act.
+    func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
+        guard mayAct() else { throw .unavailable("this replica lost the Lease: the secret write is left to the next leader") }
+        return try await vault.write(data, cas: cas)
+    }
+
+    func step(_ step: ExecutionStep) async throws(ControlError) {
+        do { try await onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
+    }
+
+    /// Undoes the agent's write when the redeploy cannot happen, unless someone wrote since.
+    func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
+        _ = try await write(snap.secret.data, cas: version)
+        try await record(snap.ownership.settled)
+        log("put the secret back as it was (check-and-set on version \(version))")
+    }
+}

@@ -1,0 +1,68 @@
+import HTTP
+import Lifecycle
+
+/// JSON over the shared ``HTTPClient`` with bounded retries: 5xx, timeouts and connection
+/// failures back off exponentially; 429 waits `Retry-After` seconds (or backs off when absent).
+package struct JSONService: Sendable {
+    package let client: HTTPClient
+    let baseURL: String
+    let headers: [HTTPHeader]
+    let timeout: Duration
+    let retries: Int
+    let backoff: Duration
+    /// Credential values to scrub from any error text.
+    let secrets: [String]
+
+    package init(client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration, secrets: [String]) {
+        (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets) =
+            (client, baseURL, headers, timeout, retries, backoff, secrets)
+    }
+
+    package struct Answer: Sendable {
+        package var status: Int
+        package var json: JSONValue?
+        package var headers: [HTTPHeader]
+        package var text: String
+        package func header(_ name: String) -> String? { HTTPResponse(status: status, headers: headers).header(name) }
+    }
+
+    /// One call; the answer for any status that is not retried (2xx, 4xx other than 429).
+    package func call(_ method: String, _ path: String, body: JSONValue? = nil) async throws(ControlError) -> Answer {
+        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, timeout: timeout)
+        if let body {
+            request.body = body.bytes
+            request.headers.append(HTTPHeader("content-type", "application/json"))
+        }
+        var delays = Backoff(initial: backoff / .seconds(1), maximum: 60)
+        for attempt in 0...retries {
+            let exchange = await client.execute(request)
+            let last = attempt == retries
+            switch exchange.result {
+            case .failure(let failure):
+                if last {
+                    throw .unavailable(
+                        "\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))")
+                }
+            case .success(let response) where response.status == 429:
+                if last { throw .unavailable("\(method) \(path): still rate limited (429) after \(retries + 1) attempts") }
+                if let seconds = response.header("retry-after").flatMap(Double.init), seconds >= 0 {
+                    try? await Task.sleep(for: .milliseconds(Int(min(seconds, 60) * 1000)))
+                    continue
+                }
+            case .success(let response) where response.status >= 500:
+                if last { throw .unavailable("\(method) \(path): HTTP \(response.status) after \(retries + 1) attempts") }
+            case .success(let response):
+                return Answer(
+                    status: response.status, json: JSONValue.parse(response.body), headers: response.headers,
+                    text: Redaction.scrub(response.bodyText, secrets: secrets))
+            }
+            try? await Task.sleep(for: .seconds(delays.failed()))
+        }
+        throw .unavailable("\(method) \(path)")
+    }
+}
+
+extension String {
+    /// The URL without its trailing slash, to append paths to.
+    package var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}

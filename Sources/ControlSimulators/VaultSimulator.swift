@@ -1,0 +1,124 @@
+import ControlAPI
+import Foundation
+import HTTPServer
+import Synchronization
+
+/// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
+/// (like a mount with `cas_required`), `custom_metadata`, token and namespace checks, and faults.
+public final class VaultSimulator: Sendable {
+    struct State: FaultyState {
+        var versions: [String: [[String: JSONValue]]] = [:]
+        var metadata: [String: [String: String]] = [:]
+        var faults = Faults()
+        var beforeNextWrite: (@Sendable (inout [String: JSONValue]) -> Void)?
+        var requests: [ServerRequest] = []
+    }
+    private final class Box: Sendable { let state = Mutex(State()) }
+
+    public let token: String
+    public let namespace: String?
+    private let box: Box
+    private let server: HTTPServer
+
+    public static func start(token: String = "hvs.sandbox-token", namespace: String? = nil) async throws -> VaultSimulator {
+        let box = Box()
+        let server = try await HTTPServer.start { request in Self.handle(request, box: box, token: token, namespace: namespace) }
+        return VaultSimulator(token: token, namespace: namespace, box: box, server: server)
+    }
+
+    private init(token: String, namespace: String?, box: Box, server: HTTPServer) {
+        self.token = token
+        self.namespace = namespace
+        self.server = server
+        self.box = box
+    }
+
+    public var address: String { server.baseURL }
+    public func stop() async { await server.stop() }
+
+    /// Stores a version as if a person wrote it.
+    public func put(_ path: String, _ data: [String: JSONValue]) { box.state.withLock { $0.versions[path, default: []].append(data) } }
+    public func current(_ path: String) -> (version: Int, data: [String: JSONValue])? {
+        box.state.withLock { s in s.versions[path].flatMap { $0.last.map { (s.versions[path]!.count, $0) } } }
+    }
+    public func customMetadata(_ path: String) -> [String: String] { box.state.withLock { $0.metadata[path] ?? [:] } }
+    /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
+    /// carrying them out or before: a caller that dies waiting died after or before the side effect.
+    public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
+        box.state.withLock { $0.faults.matching = fragment.map { (method, $0, .hang(carriedOut: carriedOut), times) } }
+    }
+    /// Answers the next `count` requests with `status`.
+    public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
+    /// A person edits the secret right before the agent's next write lands.
+    public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) {
+        box.state.withLock { $0.beforeNextWrite = edit }
+    }
+    public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
+
+    private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
+        box.state.withLock { state in
+            state.answer(request) { route(request, state: &$0, token: token, namespace: namespace) }
+        }
+    }
+
+    private static func route(_ request: ServerRequest, state: inout State, token: String, namespace: String?) -> ServerReply {
+        state.requests.append(request)
+        if let fault = state.faults.next() { return fault }
+        guard request.header("x-vault-token") == token, namespace == nil || request.header("x-vault-namespace") == namespace else {
+            return .json(403, .object(["errors": .array([.string("permission denied")])]))
+        }
+        let parts = request.pathParts
+        guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
+            return .json(404, .object(["errors": .array([])]))
+        }
+        let path = parts[3...].joined(separator: "/")
+        switch (request.method, parts[2]) {
+        case ("GET", "data"):
+            guard let versions = state.versions[path], !versions.isEmpty else { return .json(404, .object(["errors": .array([])])) }
+            let number = request.query["version"].flatMap(Int.init) ?? versions.count
+            guard (1...versions.count).contains(number) else { return .json(404, .object(["errors": .array([])])) }
+            return .json(
+                200,
+                .object([
+                    "data": .object(["data": .object(versions[number - 1]), "metadata": .object(["version": .number(Double(number))])])
+                ]))
+        case ("POST", "data"):
+            guard let body = request.json, let data = body["data"]?.object else {
+                return .json(400, .object(["errors": .array([.string("no data")])]))
+            }
+            if let edit = state.beforeNextWrite {
+                state.beforeNextWrite = nil
+                var latest = state.versions[path]?.last ?? [:]
+                edit(&latest)
+                state.versions[path, default: []].append(latest)
+            }
+            guard let cas = body["options"]?["cas"]?.int else {
+                return .json(400, .object(["errors": .array([.string("check-and-set parameter required for this call")])]))
+            }
+            guard cas == state.versions[path]?.count ?? 0 else {
+                return .json(400, .object(["errors": .array([.string("check-and-set parameter did not match the current version")])]))
+            }
+            state.versions[path, default: []].append(data)
+            return .json(200, .object(["data": .object(["version": .number(Double(state.versions[path]!.count))])]))
+        case ("GET", "metadata"):
+            guard state.versions[path] != nil || state.metadata[path] != nil else { return .json(404, .object(["errors": .array([])])) }
+            return .json(
+                200,
+                .object([
+                    "data": .object([
+                        "custom_metadata": .object((state.metadata[path] ?? [:]).mapValues { .string($0) }),
+                        "current_version": .number(Double(state.versions[path]?.count ?? 0)),
+                    ])
+                ]))
+        case ("POST", "metadata"):
+            let custom = request.json?["custom_metadata"]?.object?.compactMapValues(\.string) ?? [:]
+            if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {
+                return .json(400, .object(["errors": .array([.string("custom_metadata: value too long or too many keys")])]))
+            }
+            state.metadata[path] = custom
+            return .respond(status: 204)
+        default:
+            return .json(405, .object(["errors": .array([])]))
+        }
+    }
+}

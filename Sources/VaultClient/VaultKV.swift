@@ -1,0 +1,105 @@
+import ControlAPI
+import HTTP
+
+/// Where the override lives in Vault (Runway layout: KV v2 mount `runway`, one secret per
+/// variable, key `value`); every part is configuration.
+public struct VaultSettings: Sendable, Equatable {
+    public var address: String
+    public var namespace: String?
+    public var mount: String
+    public var path: String
+    public var key: String
+    public var token: Credential
+
+    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", token: Credential)
+    {
+        self.address = address
+        self.namespace = namespace
+        self.mount = mount
+        self.path = path
+        self.key = key
+        self.token = token
+    }
+}
+
+/// One version of the secret as read: every key of its data (so a write keeps the others), and
+/// the configured key's string.
+public struct VaultSecret: Sendable, Equatable {
+    /// 0 when the secret does not exist yet (a write with cas 0 creates it).
+    public var version: Int
+    public var data: [String: JSONValue]
+    public var value: String? { data[key]?.string }
+    public let key: String
+}
+
+/// A Vault KV v2 client for one secret: reads with versions, writes only with check-and-set.
+public struct VaultKV: Sendable {
+    public let settings: VaultSettings
+    private let service: JSONService
+
+    public init(
+        settings: VaultSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10), retries: Int = 3,
+        backoff: Duration = .milliseconds(200)
+    ) throws(ControlError) {
+        self.settings = settings
+        let token = try settings.token.resolve(environment)
+        var headers = [HTTPHeader("X-Vault-Token", token)]
+        if let namespace = settings.namespace { headers.append(HTTPHeader("X-Vault-Namespace", namespace)) }
+        service = JSONService(
+            client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries, backoff: backoff,
+            secrets: [token])
+    }
+
+    private var dataPath: String { "/v1/\(settings.mount)/data/\(settings.path)" }
+    private var metadataPath: String { "/v1/\(settings.mount)/metadata/\(settings.path)" }
+    private var place: String { "\(settings.mount)/\(settings.path)" }
+
+    /// The current version (or an older one).
+    public func read(version: Int? = nil) async throws(ControlError) -> VaultSecret {
+        let answer = try await service.call("GET", dataPath + (version.map { "?version=\($0)" } ?? ""))
+        if answer.status == 404, version == nil { return VaultSecret(version: 0, data: [:], key: settings.key) }
+        try check(answer, "read")
+        guard let data = answer.json?["data"]?["data"]?.object, let current = answer.json?["data"]?["metadata"]?["version"]?.int else {
+            throw .malformed("read of \(place): no data.data or data.metadata.version")
+        }
+        if let value = data[settings.key], value.string == nil {
+            throw .malformed("\(place): key \(settings.key) is not a string")
+        }
+        return VaultSecret(version: current, data: data, key: settings.key)
+    }
+
+    /// Writes `data` only if the secret is still at version `cas`; returns the new version.
+    public func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
+        let answer = try await service.call(
+            "POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]))
+        if answer.status == 400, answer.text.contains("check-and-set") { throw .casMismatch }
+        try check(answer, "write")
+        guard let version = answer.json?["data"]?["version"]?.int else { throw .malformed("write of \(place): no data.version") }
+        return version
+    }
+
+    /// `custom_metadata` of the secret (empty when it has none).
+    public func customMetadata() async throws(ControlError) -> [String: String] {
+        let answer = try await service.call("GET", metadataPath)
+        if answer.status == 404 { return [:] }
+        try check(answer, "read metadata of")
+        return (answer.json?["data"]?["custom_metadata"]?.object ?? [:]).compactMapValues(\.string)
+    }
+
+    /// Replaces the entries whose names start with `prefix` by `entries`, keeping everyone else's.
+    public func replaceCustomMetadata(prefix: String, with entries: [String: String]) async throws(ControlError) {
+        var merged = try await customMetadata().filter { !$0.key.hasPrefix(prefix) }
+        merged.merge(entries) { _, new in new }
+        let answer = try await service.call(
+            "POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })]))
+        try check(answer, "write metadata of")
+    }
+
+    private func check(_ answer: JSONService.Answer, _ verb: String) throws(ControlError) {
+        switch answer.status {
+        case 200..<300: return
+        case 403: throw .forbidden("the Vault token may not \(verb) \(place) (HTTP 403)")
+        default: throw .unavailable("\(verb) \(place): HTTP \(answer.status) \(answer.text.prefix(200))")
+        }
+    }
+}
