@@ -47,14 +47,19 @@ let package = Package(
             ], swiftSettings: strict),
         .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
-        .target(name: "GitLabClient", dependencies: ["ControlAPI", "HTTP", "Secrets"], swiftSettings: strict),
+        .target(
+            name: "GitLabClient", dependencies: ["ControlAPI", "HTTP", "Secrets", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
         .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
         // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
         .target(
             name: "Actions",
-            dependencies: ["ControlAPI", "GatewayClient", "GitLabClient", "HTTP", "Lifecycle", "Selection", "VaultClient"],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), "ControlAPI", "GatewayClient", "GitLabClient", "HTTP", "Lifecycle",
+                "Selection", "VaultClient",
+            ],
             swiftSettings: strict),
         .target(name: "Journal", dependencies: ["Secrets", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
@@ -79,6 +84,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "Actions", "AgentCore", "ControlAPI", "HTTP", "HTTPServer", "Health", "Journal", "KubernetesClient", "Leadership", "Paging",
                 "ProbeResults", "Probing", "Secrets", "Telemetry",
             ], swiftSettings: strict),
@@ -88,6 +94,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "HTTPServer",
                 "Health", "Journal", "Paging", "ProbeResults", "Probing", "ProviderSimulators", "Scenarios", "Selection", "Telemetry",
                 "VaultClient",
@@ -110,13 +117,14 @@ let package = Package(
         // Tests.
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
-            name: "AgentCoreTests", dependencies: ["AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
+            name: "AgentCoreTests",
+            dependencies: ["AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: [
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
-                "Journal", "Selection", "VaultClient",
+                "Journal", "Selection", "Telemetry", "VaultClient",
             ], swiftSettings: strict),
         .testTarget(
             name: "CLITests",
@@ -126,7 +134,7 @@ let package = Package(
             name: "ControlTests",
             dependencies: [
                 "Actions", "AgentConfig", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "Journal", "Paging",
-                "Secrets", "Selection", "VaultClient", "YAMLConfig",
+                "Secrets", "Selection", "Telemetry", "VaultClient", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
             name: "DemoTests", dependencies: ["Agent", "AgentConfig", "AgentCore", "Demo", "HTTP", "Scenarios", "YAMLConfig"],
@@ -144,7 +152,7 @@ let package = Package(
             ], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(
-            name: "LeadershipTests", dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership"],
+            name: "LeadershipTests", dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership", "Telemetry"],
             swiftSettings: strict),
         .testTarget(
             name: "ProbingTests",

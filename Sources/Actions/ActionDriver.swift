@@ -2,6 +2,7 @@ import ControlAPI
 import GatewayClient
 import GitLabClient
 import Lifecycle
+import Logging
 import Selection
 import VaultClient
 
@@ -39,10 +40,21 @@ extension TargetExecutor {
         _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
         options: ActionLifecycle.Options? = nil
     ) async -> ActionReport {
+        var executor = self
+        executor.logger[metadataKey: "action"] = .string(kind.rawValue)
+        executor.logger[metadataKey: "provider"] = .string(provider)
+        executor.logger[metadataKey: "proposal"] = approval.map { .string($0) }
+        return await executor.performing(kind, provider: provider, apply: apply, approval: approval, journaled: journaled, options: options)
+    }
+
+    private func performing(
+        _ kind: ActionKind, provider: String, apply: Bool, approval: String?, journaled: [(name: String, detail: String)],
+        options: ActionLifecycle.Options?
+    ) async -> ActionReport {
         var state = ActionState(
             kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
-            log("first settled an earlier action: \(earlier.outcome.summary)")
+            logger.notice("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {
                 state.report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")
                 return state.report

@@ -2,6 +2,7 @@ import ControlAPI
 import GatewayClient
 import GitLabClient
 import Lifecycle
+import Logging
 import Selection
 import VaultClient
 
@@ -76,7 +77,7 @@ extension TargetExecutor {
                 settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
                 description: ChangeRequestText.opening(state, checked: checked, target: target))
         } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
-        log("opened change request \(settings.project)#\(iid)")
+        logger.notice("opened change request \(settings.project)#\(iid)")
         state.changeRequest = iid
         var owned = try await recordedOwnership()
         owned.changeRequests[state.provider] = iid
@@ -100,14 +101,15 @@ extension TargetExecutor {
         do { version = try await write(prepared.data, cas: snap.secret.version) } catch .casMismatch {
             // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
             if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
-                log("the secret changed since it was read: re-reading and re-planning")
+                logger.warning("the secret changed since it was read: re-reading and re-planning")
                 try await record(before.settled)
                 return .conflict
             }
-            log("the write over version \(snap.secret.version) had landed although its answer was lost")
+            logger.notice("the write over version \(snap.secret.version) had landed although its answer was lost")
         }
         try await record(ahead.written(as: version))
-        log("wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
+        logger.notice(
+            "wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
         state.prepared?.written = version
         try await afterWrite(state)
         try await step(.secretWritten(version: version))
@@ -121,7 +123,7 @@ extension TargetExecutor {
         guard state.kind == .restore, !target.restoreRedeploy else { return }
         let snap = try await snapshot()
         if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-        if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+        if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
     }
 
     /// After a restart between the checks and the write: did the write happen?
@@ -153,11 +155,12 @@ extension TargetExecutor {
             let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
             let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
             do {
-                job = try await redeployer.redeploy(pipeline: pipeline, job: original, log: log, stopping: stopping, retried: retriedStep)
+                job = try await redeployer.redeploy(
+                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, retried: retriedStep)
             } catch .refused(let why) {
                 try await rollBack(to: prepared.snap, over: version)
                 // Put back as it was: with nothing failed over before, the expedited strategy goes too.
-                if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(log: log) }
+                if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
                 return .refused(why + "; the secret was put back")
             }
         } else {
@@ -170,7 +173,7 @@ extension TargetExecutor {
         }
         let snap = try await snapshot()
         if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-        if snap.ownership.providers.isEmpty, job.status == "success" { try await redeployer.clearExpedited(log: log) }
+        if snap.ownership.providers.isEmpty, job.status == "success" { try await redeployer.clearExpedited(logger: logger) }
         try await step(.deployed(status: job.status))
         await noteChangeRequest(state, "Deploy job #\(job.id) of pipeline #\(pipelineID) at \(checked.sha ?? "?") ended \(job.status).")
         return job.status == "success" ? .done : .deployFailed(status: job.status)
@@ -184,7 +187,7 @@ extension TargetExecutor {
             return .notVerified(problem)
         }
         let what = "\(gateway.settings.url) serves the planned defaults of \(checked.expect.keys.sorted().joined(separator: ", "))"
-        log("verified live: \(what)")
+        logger.notice("verified live: \(what)")
         try await step(.verified(what))
         await noteChangeRequest(state, "Verified live: \(what).")
         return .done
@@ -198,7 +201,7 @@ extension TargetExecutor {
             try await redeployer.gitlab.note(settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.")
             try await redeployer.gitlab.closeIssue(settings, issue: iid)
         } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
-        log("closed change request \(settings.project)#\(iid)")
+        logger.notice("closed change request \(settings.project)#\(iid)")
         var owned = try await recordedOwnership()
         owned.changeRequests[state.provider] = nil
         try await record(owned)
@@ -210,7 +213,7 @@ extension TargetExecutor {
     func noteChangeRequest(_ state: ActionState, _ text: String) async {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
         do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch {
-            log("cannot comment on change request \(settings.project)#\(iid): \(error)")
+            logger.warning("cannot comment on change request \(settings.project)#\(iid): \(error)")
         }
     }
 }

@@ -2,6 +2,7 @@ import ControlAPI
 import GatewayClient
 import GitLabClient
 import Lifecycle
+import Logging
 import Selection
 import VaultClient
 
@@ -36,10 +37,9 @@ extension TargetExecutor {
                 return report
             }
             if snap.ownership != snap.recorded { try await record(snap.ownership) }
-            log(
-                "the \(pending.action) of \(pending.provider) wrote the secret (version "
-                    + "\(snap.ownership.writtenVersion.map(String.init) ?? "?")) and still owes its redeploy: finishing it"
-            )
+            let version = snap.ownership.writtenVersion.map(String.init) ?? "?"
+            let what = "the \(pending.action) of \(pending.provider) wrote the secret (version \(version))"
+            logger.notice("\(what) and still owes its redeploy: finishing it")
             let kind = ActionKind(rawValue: pending.action) ?? .failover
             let redeploys = pending.job != 0
             let checked = CheckedStep(
@@ -70,18 +70,19 @@ extension TargetExecutor {
             let current = try await gitlab.job(
                 Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)),
                 pipeline: checkedPipeline)
-            return try await redeployer.follow(current, pipeline: pipeline, log: log, stopping: stopping)
+            return try await redeployer.follow(current, pipeline: pipeline, logger: logger, stopping: stopping)
         }
         if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: {
             $0.id < $1.id
         }) {
-            log("job #\(job) was already retried as #\(newer.id) before the restart: following it")
+            logger.notice("job #\(job) was already retried as #\(newer.id) before the restart: following it")
             try await retriedStep(job, newer.id)
-            return try await redeployer.follow(newer, pipeline: pipeline, log: log, stopping: stopping)
+            return try await redeployer.follow(newer, pipeline: pipeline, logger: logger, stopping: stopping)
         }
         guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
         let deploy = try await redeployer.preflight()
-        return try await redeployer.redeploy(pipeline: deploy.pipeline, job: deploy.job, log: log, stopping: stopping, retried: retriedStep)
+        return try await redeployer.redeploy(
+            pipeline: deploy.pipeline, job: deploy.job, logger: logger, stopping: stopping, retried: retriedStep)
     }
 
     /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did

@@ -3,6 +3,7 @@ import GatewayClient
 import GitLabClient
 import HTTP
 import Lifecycle
+import Logging
 import Selection
 import VaultClient
 
@@ -43,7 +44,8 @@ public struct TargetExecutor: Sendable {
     public let redeployer: Redeployer
     /// Asked whether the gateway serves the change (`target.gateway`).
     public let gateway: Gateway?
-    public let log: @Sendable (String) -> Void
+    /// Carries `target` (and, during an action, `action`, `provider` and `intent`) as metadata.
+    public var logger: Logger
     /// Called with each step before the next; a throw stops the action there.
     public var onStep: @Sendable (ExecutionStep) async throws -> Void
     /// Asked before every write to Vault (the ownership record, the secret); false (the Lease was
@@ -56,7 +58,7 @@ public struct TargetExecutor: Sendable {
 
     public init(
         target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil,
-        log: @escaping @Sendable (String) -> Void,
+        logger: Logger,
         onStep: @escaping @Sendable (ExecutionStep) async throws -> Void = { _ in }
     ) {
         self.target = target
@@ -64,20 +66,21 @@ public struct TargetExecutor: Sendable {
         self.vault = vault
         self.redeployer = redeployer
         self.gateway = gateway
-        self.log = log
+        self.logger = logger
+        self.logger[metadataKey: "target"] = .string(target.name)
         self.onStep = onStep
     }
 
     /// The executor of `target` over `client`: its Vault, GitLab and gateway, credentials from `environment`.
     public init(
-        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], log: @escaping @Sendable (String) -> Void
+        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], logger: Logger
     ) throws(ControlError) {
         self.init(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
             redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment)),
             gateway: try target.gateway.map { settings throws(ControlError) in
                 try Gateway(settings: settings, client: client, environment: environment)
-            }, log: log)
+            }, logger: logger)
     }
 
     /// The lifecycle's options from the target's configuration.
@@ -210,6 +213,6 @@ public struct TargetExecutor: Sendable {
     func rollBack(to snap: Snapshot, over version: Int) async throws(ControlError) {
         _ = try await write(snap.secret.data, cas: version)
         try await record(snap.ownership.settled)
-        log("put the secret back as it was (check-and-set on version \(version))")
+        logger.notice("put the secret back as it was (check-and-set on version \(version))")
     }
 }

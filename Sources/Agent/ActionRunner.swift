@@ -25,6 +25,7 @@ public struct ActionRunner: Sendable {
     /// Gives `executor` this runner's journal, Lease check and stop signal for one action.
     private func prepared(_ executor: TargetExecutor, intent: Int64) -> TargetExecutor {
         var executor = executor
+        executor.logger[metadataKey: "intent"] = .string(String(intent))
         executor.onStep = journaling(intent)
         executor.mayAct = isLeader
         executor.stopping = { [stop] in stop.isRaised }

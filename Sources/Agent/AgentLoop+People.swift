@@ -26,7 +26,7 @@ extension AgentLoop {
             id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
             action: kind.rawValue, target: target, provider: provider, plan: plan.override.json, sha: sha, secretVersion: version)
         do { try await parts.journal.save(proposal) } catch {
-            parts.log("cannot journal proposal \(id): \(error)")
+            parts.logger.error("cannot journal proposal \(id): \(error)")
             return
         }
         parts.metrics.proposed(kind.rawValue, target: target)

@@ -4,6 +4,7 @@ import ControlAPI
 import Foundation
 import Health
 import Journal
+import Logging
 import Paging
 import ProbeResults
 import Probing
@@ -25,12 +26,13 @@ public actor AgentLoop {
         public var metrics: AgentMetrics
         /// With several replicas: the Lease, through which the leader's pause reaches every replica.
         public var election: LeaderElection?
-        public var log: @Sendable (String) -> Void
+        /// Lines carry `provider`, `target`, `action` and `proposal` metadata where they are about one.
+        public var logger: Logger
 
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
             approveCommand: String = "failover-agent approve",
-            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, log: @escaping @Sendable (String) -> Void
+            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger
         ) {
             self.specs = specs
             self.prober = prober
@@ -40,7 +42,7 @@ public actor AgentLoop {
             self.approveCommand = approveCommand
             self.metrics = metrics
             self.election = election
-            self.log = log
+            self.logger = logger
         }
     }
 
@@ -104,7 +106,8 @@ public actor AgentLoop {
         for command in commands {
             switch command {
             case .alert(let alert): page(alert)
-            case .log(let line): parts.log(line)
+            case .log(let line):
+                parts.logger.log(level: line.level.logging, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
             case .probe(let providers): for provider in providers { launch(provider) }
             case .execute(let kind, let provider, let target, let proposal):
                 enqueue(target) { await self.perform(kind, provider: provider, target: target, proposal: proposal) }
@@ -112,7 +115,9 @@ public actor AgentLoop {
                 enqueue(target) { await self.propose(kind, provider: provider, target: target) }
             case .recoverJournal:
                 for report in await parts.runner.recover() {
-                    parts.log("recovered an interrupted action on \(report.target): \(report.outcome.summary)")
+                    parts.logger.notice(
+                        "recovered an interrupted action on \(report.target): \(report.outcome.summary)",
+                        metadata: ["target": .string(report.target)])
                 }
             case .readOwnership(let targets): readOwnership(targets)
             case .settle(let target): enqueue(target) { await self.settle(target) }
@@ -182,7 +187,9 @@ public actor AgentLoop {
     }
 
     private func perform(_ kind: ActionKind, provider: String, target: String, proposal: String?) async {
-        parts.log("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")")
+        var about: Logger.Metadata = ["action": .string(kind.rawValue), "provider": .string(provider), "target": .string(target)]
+        about["proposal"] = proposal.map { .string($0) }
+        parts.logger.notice("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")", metadata: about)
         let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
         await reported(kind, provider: provider, target: target, proposal: proposal, report)
     }
@@ -214,14 +221,21 @@ public actor AgentLoop {
     /// A restore written without a redeploy is verified once the next deployment is out.
     private func watchNextDeployment(of target: String, provider: String) {
         guard let executor = parts.runner.executors[target], let awaited = awaiting.removeValue(forKey: target) else { return }
-        parts.log("\(target): waiting for the next deployment to verify the restore of \(provider)")
+        var logger = parts.logger
+        logger[metadataKey: "target"] = .string(target)
+        logger[metadataKey: "provider"] = .string(provider)
+        logger.info("\(target): waiting for the next deployment to verify the restore of \(provider)")
         watches[target]?.cancel()
-        let (log, journal, metrics) = (parts.log, parts.journal, parts.metrics)
+        let (journal, metrics) = (parts.journal, parts.metrics)
         watches[target] = Task {
             let problem = await executor.verifyNextDeployment(awaited)
             guard !Task.isCancelled else { return }
             let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
-            log("restore of \(provider) on \(target): \(summary)")
+            if problem == nil {
+                logger.notice("restore of \(provider) on \(target): \(summary)")
+            } else {
+                logger.error("restore of \(provider) on \(target): \(summary)")
+            }
             _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
             metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
             if let problem {
@@ -235,15 +249,16 @@ public actor AgentLoop {
     }
 
     func page(_ alert: Alert) {
-        parts.log("page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
+        parts.logger.info(
+            "page \(alert.resolve ? "resolve" : alert.severity.rawValue): \(alert.summary.split(separator: "\n").first ?? "")")
         let pagers = parts.pagers
-        let log = parts.log
+        let logger = parts.logger
         let metrics = parts.metrics
         let journal = parts.journal
         Task.detached {  // a pager that is down never blocks the agent
             _ = try? await journal.record("alert", detail: alert.summary)
             let failures = await pagers.send(Page(alert))
-            for failure in failures { log("page not delivered by \(failure.pager): \(failure.error)") }
+            for failure in failures { logger.error("page not delivered by \(failure.pager): \(failure.error)") }
             metrics.paged(delivered: failures.isEmpty)
         }
     }
@@ -260,6 +275,19 @@ public actor AgentLoop {
         for target in core.settings.targets.map(\.name) {
             let first = core.proposals.values.filter { $0.target == target && $0.status == .open }.map(\.expires).min()
             parts.metrics.proposalExpiry(target: target, at: first.map { wall + $0 - now })
+        }
+    }
+}
+
+extension LogLine.Level {
+    /// The swift-log level of a core log line.
+    var logging: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesClient
 import Leadership
+import Logging
 import Synchronization
 
 /// Keeps (or waits for) the shared Lease: every `retry_period` it reads the Lease, then renews,
@@ -10,11 +11,11 @@ public final class LeaderElection: Sendable {
     private let elector: Mutex<LeaseElector>
     private let leases: KubernetesLeases
     private let origin = ContinuousClock.now
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
-    public init(leases: KubernetesLeases, log: @escaping @Sendable (String) -> Void) {
+    public init(leases: KubernetesLeases, logger: Logger) {
         self.leases = leases
-        self.log = log
+        self.logger = logger
         elector = Mutex(LeaseElector(settings: leases.settings.election))
     }
 
@@ -62,10 +63,11 @@ public final class LeaderElection: Sendable {
             await step()
             let leader = isLeader
             if leader != wasLeader {
-                log(
+                logger.notice(
                     leader
                         ? "leader: holding lease \(leases.settings.namespace)/\(leases.settings.name) as \(leases.settings.identity)"
-                        : "not the leader any more: acting on nothing")
+                        : "not the leader any more: acting on nothing"
+                )
                 wasLeader = leader
             }
             try? await Task.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
@@ -84,7 +86,7 @@ public final class LeaderElection: Sendable {
             guard let again = fresh.release(wallTime: Self.wallTime()) else { return false }
             return (try? await client.update(again)) != nil
         }.value
-        if released { log("released lease \(client.settings.namespace)/\(client.settings.name)") }
+        if released { logger.notice("released lease \(client.settings.namespace)/\(client.settings.name)") }
     }
 
     /// One read and, when due, one write.
@@ -103,7 +105,7 @@ public final class LeaderElection: Sendable {
             }
             if let written { elector.withLock { $0.succeeded(written, at: now) } }
         } catch {
-            log("lease \(leases.settings.namespace)/\(leases.settings.name): \(error)")
+            logger.warning("lease \(leases.settings.namespace)/\(leases.settings.name): \(error)")
         }
     }
 

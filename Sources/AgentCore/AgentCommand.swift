@@ -10,7 +10,7 @@ public enum AgentCommand: Sendable, Equatable {
     /// Carry the action out now (after re-validating the plan). `proposal` when approved by a person.
     case execute(ActionKind, provider: String, target: String, proposal: String?)
     /// A line for the log: a decision worth telling.
-    case log(String)
+    case log(LogLine)
     /// Start a probe of each of these providers.
     case probe([String])
     /// On taking the lead: finish what the journal has open.
@@ -25,6 +25,21 @@ public enum AgentCommand: Sendable, Equatable {
     case markProposal(String, ProposalEnd)
     /// Wait for the next deployment of the target, then verify the restore of the provider.
     case watchNextDeployment(target: String, provider: String)
+}
+
+/// A line for the log, with its level and what it is about (`provider`, `target`, `proposal`).
+public struct LogLine: Sendable, Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public enum Level: String, Sendable { case debug, info, notice, warning, error }
+    public var level: Level
+    public var message: String
+    public var metadata: [String: String]
+
+    public init(_ level: Level = .info, _ message: String, _ metadata: [String: String] = [:]) {
+        (self.level, self.message, self.metadata) = (level, message, metadata)
+    }
+
+    public init(stringLiteral message: String) { self.init(.info, message) }
+    public var description: String { message }
 }
 
 /// How an approved proposal ended, for the journal.

@@ -53,10 +53,12 @@ extension AgentCore {
         case .finished(let finished): return self.finished(finished, at: now)
         case .settleUnreadable(let target, let why):
             custody.settleLater(target, failed: why != nil, at: now)
-            return why.map { [.log("\(target): cannot read what is under way in its secret, retrying: \($0)")] } ?? []
+            return why.map {
+                [.log(LogLine(.warning, "\(target): cannot read what is under way in its secret, retrying: \($0)", ["target": target]))]
+            } ?? []
         case .paused(let paused):
             setPaused(paused)
-            return [.log(paused ? "paused: probing and paging, acting on nothing" : "resumed")]
+            return [.log(LogLine(.notice, paused ? "paused: probing and paging, acting on nothing" : "resumed"))]
         }
     }
 
@@ -89,8 +91,8 @@ extension AgentCore {
         }
         if !leading, let leaderPaused, leaderPaused != paused {
             setPaused(leaderPaused)
-            commands.append(
-                .log(leaderPaused ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader"))
+            let line = leaderPaused ? "paused by the leader: acting on nothing, here or after taking the lead" : "resumed by the leader"
+            commands.append(.log(LogLine(.notice, line)))
         }
         return commands
     }
@@ -104,11 +106,15 @@ extension AgentCore {
         var commands = leaderOnly(observe(observation))
         streams.completed(provider, result: result, at: now, health: monitor.providers[provider])
         if let after = monitor.state(of: provider), after != before {
-            commands.insert(
-                .log("\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"), at: 0)
+            let line = "\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"
+            commands.insert(.log(LogLine(after == .healthy || after == .suspect ? .info : .notice, line, ["provider": provider])), at: 0)
         }
         if monitor.isBlind != wasBlind {
-            commands.insert(.log(monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind"), at: 0)
+            commands.insert(
+                .log(
+                    LogLine(
+                        monitor.isBlind ? .warning : .notice,
+                        monitor.isBlind ? "blind: most providers fail without an answer" : "no longer blind")), at: 0)
         }
         return commands
     }
@@ -117,17 +123,23 @@ extension AgentCore {
         var commands: [AgentCommand] = []
         let (owned, failures) = custody.read(found, at: now)
         for (target, providers) in owned {
-            commands.append(
-                .log(
-                    "\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once "
-                        + "healthy"
-                ))
+            let line =
+                "\(target): its secret records \(providers.joined(separator: ", ")) as failed over by this agent; restoring once healthy"
+            commands.append(.log(LogLine(.notice, line, ["target": target])))
             for case .state(let provider, let from, let to, _) in resumeFailedOver(providers, at: now) {
-                commands.append(.log("\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)"))
+                commands.append(
+                    .log(
+                        LogLine(
+                            .notice, "\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)",
+                            ["provider": provider])))
             }
         }
         for (target, failure, retry) in failures {
-            commands.append(.log("\(target): cannot read what the agent owns in its secret, retrying in \(Int(retry)) s: \(failure)"))
+            commands.append(
+                .log(
+                    LogLine(
+                        .warning, "\(target): cannot read what the agent owns in its secret, retrying in \(Int(retry)) s: \(failure)",
+                        ["target": target])))
         }
         if custody.unread.isEmpty { commands += leaderOnly(catchUp(owned: custody.owned, at: now)) }
         return commands
@@ -150,7 +162,15 @@ extension AgentCore {
         case .deployed, .deployFailed, .written, .notVerified: custody.acted(kind, provider: provider)
         default: break
         }
-        commands.append(.log("\(kind.rawValue) of \(provider) on \(target): \(done.outcome.summary)"))
+        let level: LogLine.Level
+        switch done.outcome {
+        case .refused, .failed, .deployFailed, .notVerified: level = .error
+        case .interrupted, .abandoned: level = .warning
+        default: level = .notice
+        }
+        var about = ["provider": provider, "target": target, "action": kind.rawValue]
+        about["proposal"] = done.proposal
+        commands.append(.log(LogLine(level, "\(kind.rawValue) of \(provider) on \(target): \(done.outcome.summary)", about)))
         let action = "failover-agent/\(target)/\(provider)/action"
         if !done.leftToPeople.isEmpty {
             commands.append(
@@ -207,9 +227,12 @@ extension AgentCore {
         guard !custody.leading else { return commands }
         return commands.map { command in
             switch command {
-            case .alert(let alert): .log("not the leader, not paging: \(alert.summary.split(separator: "\n").first ?? "")")
+            case .alert(let alert): .log(LogLine(.info, "not the leader, not paging: \(alert.summary.split(separator: "\n").first ?? "")"))
             case .execute(let kind, let provider, let target, _), .propose(let kind, let provider, let target):
-                .log("not the leader: the \(kind.rawValue) of \(provider) on \(target) is the leader's to do")
+                .log(
+                    LogLine(
+                        .info, "not the leader: the \(kind.rawValue) of \(provider) on \(target) is the leader's to do",
+                        ["provider": provider, "target": target]))
             default: command
             }
         }

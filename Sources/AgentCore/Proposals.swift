@@ -10,7 +10,10 @@ extension AgentCore {
         let lifetime = settings.proposalLifetime
         let expires = lifetime >= 120 ? "\(Int(lifetime / 60)) min" : "\(Int(lifetime)) s"
         return [
-            .log("proposal \(id): \(kind.rawValue) of \(provider) on \(target); approve with: \(approveCommand) \(id)"),
+            .log(
+                LogLine(
+                    .notice, "proposal \(id): \(kind.rawValue) of \(provider) on \(target); approve with: \(approveCommand) \(id)",
+                    ["proposal": id, "provider": provider, "target": target])),
             .alert(
                 Alert(
                     dedupKey: "failover-agent/proposal/\(id)",

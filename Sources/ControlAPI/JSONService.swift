@@ -13,7 +13,9 @@ package struct JSONService: Sendable {
     /// Credential values to scrub from any error text.
     let secrets: [String]
 
-    package init(client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration, secrets: [String]) {
+    package init(
+        client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration, secrets: [String]
+    ) {
         (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets) =
             (client, baseURL, headers, timeout, retries, backoff, secrets)
     }

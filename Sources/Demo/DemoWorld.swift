@@ -6,10 +6,11 @@ import ControlSimulators
 import Foundation
 import GatewayClient
 import GitLabClient
-import Health
 import HTTP
 import HTTPServer
+import Health
 import Journal
+import Logging
 import Paging
 import ProbeResults
 import Probing
@@ -99,9 +100,9 @@ public final class DemoWorld: Sendable {
             gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)))
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]
         let client = HTTPClient()
-        let executor = try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
-            log("  vault/gitlab/gateway: \($0)")
-        }
+        let executor = try TargetExecutor(
+            target: target, planner: planner, client: client, environment: environment,
+            logger: .forwarding { log("  vault/gitlab/gateway: \($0)") })
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)
         let pager = try Pager(
@@ -110,7 +111,7 @@ public final class DemoWorld: Sendable {
         let parts = AgentLoop.Parts(
             specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]),
             pagers: Pagers([pager]), journal: journal,
-            metrics: metrics.metrics, log: log)
+            metrics: metrics.metrics, logger: .forwarding("failover-agent", log))
         let core = AgentCore(
             settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
             providers: scenario.providerNames, policy: Self.policy(speed: speed))

@@ -1,4 +1,5 @@
 import ControlAPI
+import Logging
 
 /// Retries the deploy job of the latest pipeline, and only when that pipeline is at the head of
 /// the deploy branch: an older pipeline would deploy an older image.
@@ -43,23 +44,24 @@ public struct Redeployer: Sendable {
     /// Sets the expedited strategy when configured, retries the job and follows the new one
     /// until it ends or `follow_timeout` passes.
     public func redeploy(
-        pipeline: Pipeline, job: Job, log: @Sendable (String) -> Void, stopping: @Sendable () -> Bool = { false },
+        pipeline: Pipeline, job: Job, logger: Logger, stopping: @Sendable () -> Bool = { false },
         retried: (_ original: Int, _ new: Int) async throws(ControlError) -> Void = { _, _ in }
     ) async throws(ControlError) -> Job {
         if gitlab.settings.expedited {
             try await gitlab.setVariable(Self.expeditedVariable, "expedited")
-            log("set \(Self.expeditedVariable)=expedited")
+            logger.info("set \(Self.expeditedVariable)=expedited")
         }
         let current = try await gitlab.retry(job)
         try await retried(job.id, current.id)
-        log("retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
-        return try await follow(current, pipeline: pipeline, log: log, stopping: stopping)
+        logger.info(
+            "retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
+        return try await follow(current, pipeline: pipeline, logger: logger, stopping: stopping)
     }
 
     /// Follows a job until it ends or `follow_timeout` passes; within a quarter second of
     /// `stopping` turning true (a shutdown) it stops waiting with ``ControlError/interrupted(_:)``.
     public func follow(
-        _ job: Job, pipeline: Pipeline, log: @Sendable (String) -> Void, stopping: @Sendable () -> Bool = { false }
+        _ job: Job, pipeline: Pipeline, logger: Logger, stopping: @Sendable () -> Bool = { false }
     ) async throws(ControlError) -> Job {
         var current = job
         let clock = ContinuousClock()
@@ -80,14 +82,14 @@ public struct Redeployer: Sendable {
             }
             current = try await gitlab.job(current, pipeline: pipeline.id)
         }
-        log("job #\(current.id) \(current.status)")
+        logger.info("job #\(current.id) \(current.status)")
         return current
     }
 
     /// Removes the expedited strategy (it is sticky): after the incident.
-    public func clearExpedited(log: @Sendable (String) -> Void) async throws(ControlError) {
+    public func clearExpedited(logger: Logger) async throws(ControlError) {
         guard gitlab.settings.expedited else { return }
         try await gitlab.deleteVariable(Self.expeditedVariable)
-        log("removed \(Self.expeditedVariable)")
+        logger.info("removed \(Self.expeditedVariable)")
     }
 }

@@ -3,8 +3,10 @@ import AgentConfig
 import ArgumentParser
 import Foundation
 import HTTP
+import Logging
 import Secrets
 import Selection
+import Telemetry
 import YAMLConfig
 
 /// Options shared by the commands that read or change targets.
@@ -38,9 +40,9 @@ struct TargetOptions: ParsableArguments {
         do {
             for target in targets {
                 executors.append(
-                    try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
-                        print("  [\(target.name)] \($0)")
-                    })
+                    try TargetExecutor(
+                        target: target, planner: planner, client: client, environment: environment,
+                        logger: .forwarding { print("  [\(target.name)] \($0)") }))
             }
         } catch {
             client.shutdown()

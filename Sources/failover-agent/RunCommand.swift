@@ -39,7 +39,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
-        let log: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
         let metrics = PrometheusMetrics()
         let parts: AgentLoop.Parts
         let token: String
@@ -51,12 +50,11 @@ struct RunCommand: AsyncParsableCommand {
             if let settings = configuration.agent.leaderElection, let kubernetes {
                 election = LeaderElection(
                     leases: try KubernetesLeases(
-                        settings: try settings.lease(environment: environment), client: kubernetes, environment: environment), log: log)
+                        settings: try settings.lease(environment: environment), client: kubernetes, environment: environment),
+                    logger: logger)
             }
             let executors = try configuration.targets.map { target throws(ControlError) in
-                try TargetExecutor(target: target, planner: planner, client: client, environment: environment) {
-                    log("  [\(target.name)] \($0)")
-                }
+                try TargetExecutor(target: target, planner: planner, client: client, environment: environment, logger: logger)
             }
             let pagers = Pagers(
                 try configuration.pagers.map { settings throws(ControlError) in
@@ -66,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             parts = AgentLoop.Parts(
                 specs: specs, prober: Prober(client: client),
                 runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
-                pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, log: log)
+                pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, logger: logger)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -98,17 +96,15 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        log(
-            "failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on "
-                + "\(configuration.agent.listenHost):\(server.port)"
-        )
+        let listening = "\(configuration.agent.listenHost):\(server.port)"
+        logger.notice("failover-agent running: \(specs.count) probes, \(configuration.targets.count) targets, API on \(listening)")
         // Shut down in reverse order: the agent finishes the action in flight, then the API stops.
         // With leader election, the Lease is released only after the agent has stopped acting.
         let services: [any Service] =
             [APIService(server: server)] + (election.map { [ElectionService(election: $0)] } ?? []) + [AgentService(loop: loop)]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        do { try await group.run() } catch { log("stopped on an error: \(error)") }
-        log("stopped")
+        do { try await group.run() } catch { logger.error("stopped on an error: \(error)") }
+        logger.notice("stopped")
     }
 }
 

@@ -36,7 +36,9 @@ struct EventDriver {
         return commands
     }
 
-    static func logs(_ commands: [AgentCommand]) -> [String] { commands.compactMap { if case .log(let line) = $0 { line } else { nil } } }
+    static func logs(_ commands: [AgentCommand]) -> [String] {
+        commands.compactMap { if case .log(let line) = $0 { line.message } else { nil } }
+    }
     static func alerts(_ commands: [AgentCommand]) -> [Alert] {
         commands.compactMap { if case .alert(let alert) = $0 { alert } else { nil } }
     }
@@ -51,7 +53,7 @@ struct EventDriver {
         #expect(!driver.send(.tick, after: 1).contains { if case .readOwnership = $0 { true } else { false } }, "one read at a time")
         #expect(
             driver.send(.leadership(false, leaderPaused: true)) == [
-                .sharePause(nil), .log("paused by the leader: acting on nothing, here or after taking the lead"),
+                .sharePause(nil), .log(LogLine(.notice, "paused by the leader: acting on nothing, here or after taking the lead")),
             ])
         #expect(driver.core.paused)
     }

@@ -10,6 +10,7 @@ import HTTP
 import Journal
 import Selection
 import Synchronization
+import Telemetry
 import Testing
 import VaultClient
 
@@ -51,8 +52,8 @@ struct ClosedLoop {
             restoreRedeploy: restoreRedeploy)
         let client = HTTPClient()
         let executor = try TargetExecutor(
-            target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"]
-        ) { _ in }
+            target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"],
+            logger: .silent)
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return ClosedLoop(vault: vault, gitlab: gitlab, gateway: gateway, client: client, executor: executor, journalPath: journalPath)
     }

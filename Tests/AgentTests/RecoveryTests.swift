@@ -9,6 +9,7 @@ import HTTP
 import Journal
 import Selection
 import Synchronization
+import Telemetry
 import Testing
 import VaultClient
 
@@ -46,8 +47,7 @@ struct World {
         let client = HTTPClient()
         let executor = TargetExecutor(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: env),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env))
-        ) { _ in }
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env)), logger: .silent)
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return World(vault: vault, gitlab: gitlab, client: client, journalPath: journalPath, executor: executor)
     }

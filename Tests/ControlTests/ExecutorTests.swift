@@ -5,8 +5,10 @@ import ControlSimulators
 import Foundation
 import GitLabClient
 import HTTP
+import Logging
 import Selection
 import Synchronization
+import Telemetry
 import Testing
 import VaultClient
 
@@ -56,8 +58,8 @@ struct Rig {
             target: target, planner: planner,
             vault: try VaultKV(settings: target.vault, client: client, environment: env, retries: 2, backoff: .milliseconds(5)),
             redeployer: Redeployer(
-                gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5)))
-        ) { logs.append($0) }
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5))),
+            logger: .forwarding { logs.append($0) })
         return Rig(vault: vault, gitlab: gitlab, executor: executor, logs: logs, client: client)
     }
 
@@ -94,8 +96,7 @@ struct Rig {
             redeployer: Redeployer(
                 gitlab: try GitLab(
                     settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)
-                ))
-        ) { [logs] in logs.append($0) }
+                )), logger: .forwarding { [logs] in logs.append($0) })
     }
 
     /// Nothing was written, retried or set.

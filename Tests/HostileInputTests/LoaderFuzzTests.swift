@@ -1,5 +1,5 @@
-import AgentConfig
 import AWSSigning
+import AgentConfig
 import Foundation
 import Probing
 import Secrets

@@ -3,6 +3,7 @@ import ControlSimulators
 import HTTP
 import KubernetesClient
 import Leadership
+import Telemetry
 import Testing
 
 /// Two elections against the loopback Lease server, in real time: never two leaders at once,
@@ -13,7 +14,7 @@ import Testing
             apiServer: server.url, namespace: "ops", name: "failover-agent", token: .environment("TOKEN"), identity: identity,
             election: LeaseElector.Settings(identity: identity, leaseDuration: 1, renewDeadline: 0.6, retryPeriod: 0.1))
         return LeaderElection(
-            leases: try KubernetesLeases(settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"]), log: { _ in })
+            leases: try KubernetesLeases(settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"]), logger: .silent)
     }
 
     /// Samples both every 10 ms for `seconds`; records any moment both lead; returns who led last.
