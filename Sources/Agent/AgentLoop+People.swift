@@ -22,7 +22,7 @@ extension AgentLoop {
             return
         }
         let id = await newProposalID()
-        let proposal = Journal.Proposal(
+        let proposal = Journal.ProposalRecord(
             id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
             action: kind.rawValue, target: target, provider: provider, plan: plan.override.json, sha: sha, secretVersion: version)
         do { try await parts.journal.save(proposal) } catch {

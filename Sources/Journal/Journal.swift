@@ -38,7 +38,9 @@ public final class Journal: Sendable {
         public func step(_ name: String) -> String? { steps.last { $0.name == name }?.detail }
     }
 
-    public struct Proposal: Sendable, Equatable {
+    /// The journal's record of a proposal: what it would write and deploy, and how it ended (the
+    /// core holds the live proposal: its expiry on the agent's clock and whether it may be approved).
+    public struct ProposalRecord: Sendable, Equatable {
         /// `executed`: approved and carried out; `failed`: approved, but the action was refused or failed.
         public enum Status: String, Sendable { case open, approved, rejected, expired, executed, failed, superseded }
         /// Short, typed by a person: `failover-agent approve <id>`.
@@ -187,7 +189,7 @@ public final class Journal: Sendable {
 
     // MARK: - Proposals
 
-    public func save(_ proposal: Proposal) async throws {
+    public func save(_ proposal: ProposalRecord) async throws {
         try await database.write { db in
             try db.execute(
                 sql:
@@ -200,14 +202,14 @@ public final class Journal: Sendable {
         }
     }
 
-    public func proposal(_ id: String) async throws -> Proposal? {
+    public func proposal(_ id: String) async throws -> ProposalRecord? {
         try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proposal WHERE id = ?", arguments: [id]).map(Self.proposal)
         }
     }
 
     /// Moves a proposal from `expected` to `status` atomically; false when it was not in `expected`
     /// (already approved, rejected, expired…), so one approval can never execute twice.
-    public func transition(_ id: String, from expected: Proposal.Status, to status: Proposal.Status) async throws -> Bool {
+    public func transition(_ id: String, from expected: ProposalRecord.Status, to status: ProposalRecord.Status) async throws -> Bool {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE proposal SET status = ? WHERE id = ? AND status = ?", arguments: [status.rawValue, id, expected.rawValue])
@@ -215,17 +217,17 @@ public final class Journal: Sendable {
         }
     }
 
-    public func openProposals() async throws -> [Proposal] {
+    public func openProposals() async throws -> [ProposalRecord] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM proposal WHERE status = 'open' ORDER BY created").map(Self.proposal)
         }
     }
 
-    private static func proposal(_ row: Row) -> Proposal {
-        Proposal(
+    private static func proposal(_ row: Row) -> ProposalRecord {
+        ProposalRecord(
             id: row["id"], created: row["created"], expires: row["expires"], action: row["action"], target: row["target"],
             provider: row["provider"],
             plan: row["plan"], sha: row["sha"], secretVersion: row["secretVersion"],
-            status: Proposal.Status(rawValue: row["status"]) ?? .open)
+            status: ProposalRecord.Status(rawValue: row["status"]) ?? .open)
     }
 }
