@@ -71,6 +71,16 @@ extension TargetExecutor {
     /// Opens the change request and records it in the secret's metadata, so whoever restores closes it.
     func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let settings = target.changeRequest, let checked = state.checked else { return .done }
+        var owned = try await recordedOwnership()
+        if let open = owned.changeRequests[state.provider] {
+            // An earlier attempt opened it (before a restart, or on another replica before a handover): carry on in it.
+            state.changeRequest = open
+            logger.notice("carrying on in change request \(settings.project)#\(open)")
+            await noteChangeRequest(
+                state, "Carried on by a new attempt: secret version \(checked.secretVersion), pipeline at \(checked.sha ?? "?").")
+            try await step(.changeRequest(iid: open))
+            return .done
+        }
         let iid: Int
         do {
             iid = try await redeployer.gitlab.openIssue(
@@ -79,7 +89,6 @@ extension TargetExecutor {
         } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
         logger.notice("opened change request \(settings.project)#\(iid)")
         state.changeRequest = iid
-        var owned = try await recordedOwnership()
         owned.changeRequests[state.provider] = iid
         try await record(owned)
         try await step(.changeRequest(iid: iid))

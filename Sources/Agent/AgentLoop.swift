@@ -123,7 +123,8 @@ public actor AgentLoop {
             case .settle(let target): enqueue(target) { await self.settle(target) }
             case .sharePause(let paused): parts.election?.publish(LeaderElection.pausedKey, paused.map { String($0) })
             case .markProposal(let id, let end):
-                _ = try? await parts.journal.transition(id, from: .approved, to: Journal.ProposalRecord.Status(rawValue: end.rawValue) ?? .failed)
+                _ = try? await parts.journal.transition(
+                    id, from: .approved, to: Journal.ProposalRecord.Status(rawValue: end.rawValue) ?? .failed)
             case .watchNextDeployment(let target, let provider): watchNextDeployment(of: target, provider: provider)
             }
         }

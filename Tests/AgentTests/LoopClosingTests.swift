@@ -209,6 +209,31 @@ struct ClosedLoop {
         await loop.stop()
     }
 
+    /// The leader opens the change request and loses the Lease before its write: the next leader
+    /// carries on in that change request instead of opening a second one.
+    @Test func aChangeRequestOpenedBeforeALostLeaseIsCarriedOnNotOpenedTwice() async throws {
+        let loop = try await ClosedLoop.start()
+        let sideEffects = Mutex(0)
+        var losing = loop.executor
+        losing.mayAct = {
+            sideEffects.withLock {
+                $0 += 1
+                return $0 <= 1
+            }
+        }  // records the change request, then loses the Lease
+        guard case .failed = await losing.failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should stop")
+            return
+        }
+        #expect(loop.changeRequests.count == 1 && loop.vault.current(ClosedLoop.path)?.version == 1)
+        let report = await loop.executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed && report.verified == true)
+        #expect(loop.changeRequests.count == 1, "one change request for the incident")
+        #expect(report.changeRequest == loop.changeRequests.first?.iid)
+        #expect(loop.changeRequests.first?.notes.first?.hasPrefix("Carried on by a new attempt") == true)
+        await loop.stop()
+    }
+
     /// Runs the action journaled, and dies (kill -9) right after journaling `step`: nothing after it happens.
     private func crash(_ executor: TargetExecutor, _ kind: ActionKind, journal: Journal, after step: String) async throws {
         let intent = try await journal.beginIntent(kind.rawValue, target: "aigw-production", provider: "vertex", detail: "")
