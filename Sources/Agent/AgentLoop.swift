@@ -202,7 +202,7 @@ public actor AgentLoop {
             "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider),
             "target": .string(target),
             "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary),
-            "sha": report.deploySHA.map { .string($0) } ?? .null,
+            "sha": report.deploySHA.map { .string($0) } ?? .null, "verified": report.verified.map { .bool($0) } ?? .null,
         ]
         recentActions = Array(([JSONValue.object(entry)] + recentActions).prefix(20))
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
@@ -213,7 +213,7 @@ public actor AgentLoop {
                     kind: kind, provider: provider, target: target, proposal: proposal, outcome: report.outcome,
                     leftToPeople: report.leftToPeople,
                     changeRequestProblem: report.changeRequestProblem,
-                    awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil)))
+                    awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil, verified: report.verified)))
     }
 
     /// What a restore written without a redeploy waits to see deployed, per target.

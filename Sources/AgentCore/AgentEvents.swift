@@ -14,13 +14,16 @@ public struct ActionFinished: Sendable, Equatable {
     public var changeRequestProblem: String?
     /// A restore written without a redeploy, with a gateway to verify it on once deployed.
     public var awaitsDeployment: Bool
+    /// Whether the gateway served the change; nil when no gateway is configured to ask.
+    public var verified: Bool?
 
     public init(
         kind: ActionKind, provider: String, target: String, proposal: String? = nil, outcome: ActionOutcome, leftToPeople: [String] = [],
-        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false
+        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil
     ) {
         (self.kind, self.provider, self.target, self.proposal, self.outcome) = (kind, provider, target, proposal, outcome)
         (self.leftToPeople, self.changeRequestProblem, self.awaitsDeployment) = (leftToPeople, changeRequestProblem, awaitsDeployment)
+        self.verified = verified
     }
 }
 
@@ -170,7 +173,11 @@ extension AgentCore {
         }
         var about = ["provider": provider, "target": target, "action": kind.rawValue]
         about["proposal"] = done.proposal
-        commands.append(.log(LogLine(level, "\(kind.rawValue) of \(provider) on \(target): \(done.outcome.summary)", about)))
+        var summary = done.outcome.summary
+        if done.outcome == .deployed {
+            summary += done.verified == true ? "; verified live on the gateway" : "; unverified: no gateway section for this target"
+        }
+        commands.append(.log(LogLine(level, "\(kind.rawValue) of \(provider) on \(target): \(summary)", about)))
         let action = "failover-agent/\(target)/\(provider)/action"
         if !done.leftToPeople.isEmpty {
             commands.append(

@@ -203,4 +203,19 @@ struct EventDriver {
         streams.completed("vertex", result: ProbeResult(provider: "vertex", probe: "v", resultClass: .timeout), at: now, health: nil)
         #expect(streams.due(at: now + 10, health: [:]) == ["vertex"])
     }
+
+    @Test func aDeployedActionSaysWhetherTheGatewayServesIt() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        func said(_ verified: Bool?) -> [String] {
+            EventDriver.logs(
+                driver.send(
+                    .finished(
+                        ActionFinished(
+                            kind: .failover, provider: "vertex", target: "aigw-production", outcome: .deployed, verified: verified))))
+        }
+        #expect(said(true) == ["failover of vertex on aigw-production: deployed: job success; verified live on the gateway"])
+        #expect(
+            said(nil) == ["failover of vertex on aigw-production: deployed: job success; unverified: no gateway section for this target"])
+    }
 }
