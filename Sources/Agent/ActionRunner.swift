@@ -106,7 +106,8 @@ public struct ActionRunner: Sendable {
             }
             executor = prepared(executor, intent: intent.id)
             let report = await executor.perform(
-                kind, provider: intent.provider, apply: true, approval: intent.detail.isEmpty ? nil : intent.detail, journaled: intent.steps
+                kind, provider: intent.provider, apply: true, approval: intent.detail.hasPrefix("proposal ") ? intent.detail : nil,
+                journaled: intent.steps
             )
             if case .abandoned = report.outcome {
                 try? await journal.finish(intent.id, outcome: report.outcome.summary)

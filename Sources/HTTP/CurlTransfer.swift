@@ -10,6 +10,9 @@ final class CurlTransfer {
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var truncated = false
+    var arrivals: [HTTPResponse.BodyArrival] = []
+    /// When the transfer was set up, just before it joins the multi handle.
+    private let created = ContinuousClock.now
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
@@ -76,7 +79,8 @@ final class CurlTransfer {
             var status = 0
             fa_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             return HTTPExchange(
-                result: .success(HTTPResponse(status: status, headers: headers, body: body, truncated: truncated)), timings: timings)
+                result: .success(HTTPResponse(status: status, headers: headers, body: body, truncated: truncated, arrivals: arrivals)),
+                timings: timings)
         }
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -100,6 +104,10 @@ final class CurlTransfer {
     }
 
     fileprivate func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if arrivals.count < 256 {
+            // libcurl's own clock is updated only now and then during a transfer: time it here.
+            arrivals.append(HTTPResponse.BodyArrival(offset: body.count, ms: (ContinuousClock.now - created) / .milliseconds(1)))
+        }
         guard body.count + bytes.count <= maxResponseBytes else {
             body.append(contentsOf: bytes.prefix(maxResponseBytes - body.count))
             truncated = true

@@ -25,13 +25,26 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// The body went past the request's `maxResponseBytes` and was cut there.
     public var truncated: Bool
+    /// When each piece of the body arrived: its first byte's offset, and milliseconds since the
+    /// request started (the first 256 pieces). A streamed answer's first token is timed from it.
+    public var arrivals: [BodyArrival]
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], truncated: Bool = false) {
+    public struct BodyArrival: Sendable, Hashable {
+        public var offset: Int
+        public var ms: Double
+        public init(offset: Int, ms: Double) { (self.offset, self.ms) = (offset, ms) }
+    }
+
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], truncated: Bool = false, arrivals: [BodyArrival] = []) {
         self.status = status
         self.headers = headers
         self.body = body
         self.truncated = truncated
+        self.arrivals = arrivals
     }
+
+    /// When the body byte at `offset` arrived, in milliseconds since the request started.
+    public func arrival(of offset: Int) -> Double? { arrivals.last { $0.offset <= offset }?.ms }
 
     /// The first value of a header, by case-insensitive name.
     public func header(_ name: String) -> String? {

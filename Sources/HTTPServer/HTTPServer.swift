@@ -18,6 +18,13 @@ public struct ServerRequest: Sendable {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
+/// One piece of a streamed answer, sent `delay` after the previous one.
+public struct StreamChunk: Sendable {
+    public var delay: Duration
+    public var bytes: [UInt8]
+    public init(after delay: Duration = .zero, _ text: String) { (self.delay, self.bytes) = (delay, Array(text.utf8)) }
+}
+
 /// How the server answers one request.
 public enum ServerReply: Sendable {
     /// An HTTP answer, sent after `delay`.
@@ -28,6 +35,9 @@ public enum ServerReply: Sendable {
     case reset
     /// Close the connection without answering.
     case close
+    /// A 200-style answer sent in pieces (chunked), each after its delay; `end: false` drops the
+    /// connection after the last piece instead of ending the body (a stream cut short).
+    case stream(status: Int, headers: [(String, String)] = [], chunks: [StreamChunk], end: Bool = true)
 
     /// A JSON answer.
     public static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: Duration = .zero) -> ServerReply {
@@ -219,6 +229,14 @@ private final class SandboxHandler: ChannelInboundHandler {
             } else {
                 channel.close(promise: nil)
             }
+        case .stream(let status, let headers, let chunks, let end):
+            guard context.channel.isActive else { return }
+            var fields = HTTPHeaders(headers)
+            fields.remove(name: "content-length")
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields))),
+                promise: nil)
+            send(chunks[...], end: end, context: context)
         case .respond(let status, let headers, let body, let delay):
             if delay <= .zero {
                 write(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
@@ -229,6 +247,27 @@ private final class SandboxHandler: ChannelInboundHandler {
                     handler.write(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
                 }
             }
+        }
+    }
+
+    /// Sends the next piece after its delay, then the rest; then ends the body or drops the connection.
+    private func send(_ chunks: ArraySlice<StreamChunk>, end: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        guard let next = chunks.first else {
+            if end {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .nanoseconds(Int64(next.delay / .nanoseconds(1)))) {
+            let (handler, context) = bound.value
+            guard context.channel.isActive else { return }
+            context.writeAndFlush(
+                handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: next.bytes)))), promise: nil)
+            handler.send(chunks.dropFirst(), end: end, context: context)
         }
     }
 

@@ -21,6 +21,9 @@ public struct ProbeSpec: Sendable {
     public var expectBody: BodyExpectation
     /// Open a new connection for every probe, so DNS, connect and TLS are measured each time.
     public var freshConnection: Bool
+    /// The answer is a server-sent event stream, read to its final event: an error event inside a
+    /// 200 fails the probe, and the latency budget applies to the first generated token.
+    public var stream: Bool
 
     public enum BodyExpectation: String, Sendable { case json, any }
 
@@ -31,7 +34,7 @@ public struct ProbeSpec: Sendable {
         provider: String, name: String, file: String = "", method: String = "GET", url: String,
         headers: [HTTPHeader] = [], body: String? = nil, timeout: Duration = .seconds(10),
         latencyBudget: Duration = .seconds(5), auth: ProbeAuth? = nil, expectBody: BodyExpectation = .json,
-        freshConnection: Bool = true
+        freshConnection: Bool = true, stream: Bool = false
     ) {
         self.provider = provider
         self.name = name
@@ -45,6 +48,7 @@ public struct ProbeSpec: Sendable {
         self.auth = auth
         self.expectBody = expectBody
         self.freshConnection = freshConnection
+        self.stream = stream
     }
 
     /// Credential values this probe sends: scrubbed from anything it reports.

@@ -39,6 +39,7 @@ public enum ProbeSpecLoader {
     public static func parse(_ yaml: YAMLFields, environment: [String: String]) throws(ConfigError) -> ProbeSpec {
         try yaml.rejectUnknownKeys([
             "provider", "name", "url", "method", "headers", "body", "timeout", "latency_budget", "auth", "expect_body", "fresh_connection",
+            "stream",
         ])
         func expand(_ text: String, _ field: String, in fields: YAMLFields = yaml) throws(ConfigError) -> String {
             do { return try Interpolation.expand(text, environment: environment) } catch {
@@ -81,7 +82,7 @@ public enum ProbeSpecLoader {
             provider: provider, name: try yaml.optionalString("name") ?? stem, file: yaml.file, method: method, url: url,
             headers: headers, body: body, timeout: timeout, latencyBudget: budget,
             auth: try parseAuth(yaml, environment: environment), expectBody: expect,
-            freshConnection: try yaml.optionalBool("fresh_connection") ?? true)
+            freshConnection: try yaml.optionalBool("fresh_connection") ?? true, stream: try yaml.optionalBool("stream") ?? false)
         Secrets.register(spec.secrets)
         return spec
     }

@@ -8,6 +8,8 @@ public enum ResultClassifier {
         switch exchange.result {
         case .failure(let failure):
             let detail = Redaction.scrub(failure.message, secrets: spec.secrets)
+            // A stream the provider started and cut off mid-way: its answer is broken, not its network.
+            if spec.stream, failure.curlError == "CURLE_PARTIAL_FILE" { return (.badBody, "the stream was cut before its end: \(detail)") }
             switch failure.kind {
             case .timeout, .cancelled: return (.timeout, detail)
             case .dns, .connect: return (.connect, detail)
@@ -30,6 +32,7 @@ public enum ResultClassifier {
         switch response.status {
         case 200..<300:
             if response.truncated { return (.badBody, "body larger than the response size cap") }
+            if spec.stream { return StreamClassifier.classify(response, budgetMs: spec.latencyBudget.milliseconds) }
             if spec.expectBody == .json, !response.body.isEmpty || spec.method != "HEAD",
                 (try? JSONSerialization.jsonObject(with: Data(response.body))) == nil
             {

@@ -9,6 +9,8 @@ public final class ProviderSimulator: Sendable {
     public enum Outcome: Sendable {
         /// Answer as the provider does for this probe result class, first byte after `latency`.
         case answer(ProbeClass, latency: Duration = .zero)
+        /// The class as a server-sent event stream (see ``ProviderFlavor/streamReply(for:latency:)``).
+        case stream(ProbeClass, latency: Duration = .zero)
         /// Exactly this reply.
         case custom(ServerReply)
         /// Whatever this returns for each request (e.g. drawn from a scenario's behaviour over time).
@@ -36,6 +38,7 @@ public final class ProviderSimulator: Sendable {
             case .custom(let reply): return reply
             case .scripted(let respond): return respond(request)
             case .answer(let resultClass, let latency): return flavor.reply(for: resultClass, latency: latency)
+            case .stream(let resultClass, let latency): return flavor.streamReply(for: resultClass, latency: latency)
             }
         }
         return ProviderSimulator(flavor: flavor, server: server, state: state)

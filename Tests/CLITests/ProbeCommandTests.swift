@@ -69,6 +69,34 @@ import Testing
         #expect(!out.contains("cli-secret-key") && !err.contains("cli-secret-key"))
     }
 
+    /// Streamed answers: an `overloaded_error` event inside a 200, an OpenAI `error` chunk, a stream
+    /// cut before its end, and a first token after the budget.
+    @Test func streamProbesReadTheStreamToItsEnd() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cases: [(String, ProviderFlavor, ProviderSimulator.Outcome)] = [
+            ("overloaded", .anthropic, .stream(.overloaded)), ("http_5xx", .openai, .stream(.http5xx)),
+            ("bad_body", .anthropic, .stream(.badBody)), ("slow", .openai, .stream(.slow, latency: .milliseconds(400))),
+            ("ok", .vertex, .stream(.ok)),
+        ]
+        var simulators: [ProviderSimulator] = []
+        for (name, flavor, outcome) in cases {
+            let simulator = try await ProviderSimulator.start(flavor, outcome: outcome)
+            simulators.append(simulator)
+            try (spec(flavor.rawValue, url: simulator.baseURL + "/v1") + "\nstream: true\n").write(
+                toFile: "\(directory)/\(name).yml", atomically: true, encoding: .utf8)
+        }
+        let (_, out, err) = try run(["probe", "--probes", directory, "--json"], environment: ["PROBE_KEY": "cli-secret-key"])
+        for simulator in simulators { await simulator.stop() }
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.count == cases.count, "\(out)\(err)")
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["class"] as? String == object["probe"] as? String, "\(line)")
+        }
+    }
+
     @Test func allOkExits0WithATable() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
