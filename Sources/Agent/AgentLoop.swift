@@ -232,20 +232,9 @@ public actor AgentLoop {
             let problem = await executor.verifyNextDeployment(awaited)
             guard !Task.isCancelled else { return }
             let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
-            if problem == nil {
-                logger.notice("restore of \(provider) on \(target): \(summary)")
-            } else {
-                logger.error("restore of \(provider) on \(target): \(summary)")
-            }
             _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
             metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
-            if let problem {
-                self.page(
-                    Alert(
-                        dedupKey: "failover-agent/\(target)/\(provider)/action",
-                        summary: "restore of \(provider) on \(target): the next deployment does not serve it: \(problem)",
-                        severity: .critical))
-            }
+            await self.deliver(.deploymentVerified(target: target, provider: provider, problem: problem))
         }
     }
 

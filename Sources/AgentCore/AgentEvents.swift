@@ -40,6 +40,8 @@ extension AgentCore {
         /// What each target's secret says the agent has failed over, or why it could not be read.
         case ownershipRead([String: Result<[String], Custody.ReadFailure>])
         case finished(ActionFinished)
+        /// The next deployment after a restore was verified on the gateway (`problem` nil) or not.
+        case deploymentVerified(target: String, provider: String, problem: String?)
         /// Settling a target again found nothing under way (`why` nil), or could not read its record.
         case settleUnreadable(target: String, why: String?)
         /// A person paused or resumed the agent.
@@ -54,6 +56,19 @@ extension AgentCore {
         case .probed(let provider, let result, let startedAt): return probed(provider, result: result, startedAt: startedAt, at: now)
         case .ownershipRead(let found): return ownershipRead(found, at: now)
         case .finished(let finished): return self.finished(finished, at: now)
+        case .deploymentVerified(let target, let provider, let problem):
+            let about = ["provider": provider, "target": target, "action": "restore"]
+            guard let problem else {
+                return [.log(LogLine(.notice, "restore of \(provider) on \(target): verified live after the next deployment", about))]
+            }
+            return leaderOnly([
+                .log(LogLine(.error, "restore of \(provider) on \(target): not verified: \(problem)", about)),
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/action",
+                        summary: "restore of \(provider) on \(target): the next deployment does not serve it: \(problem)",
+                        severity: .critical)),
+            ])
         case .settleUnreadable(let target, let why):
             custody.settleLater(target, failed: why != nil, at: now)
             return why.map {

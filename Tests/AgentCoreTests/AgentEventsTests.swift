@@ -218,4 +218,15 @@ struct EventDriver {
         #expect(
             said(nil) == ["failover of vertex on aigw-production: deployed: job success; unverified: no gateway section for this target"])
     }
+
+    @Test func aRestoreTheNextDeploymentDoesNotServeIsPaged() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let fine = driver.send(.deploymentVerified(target: "aigw-production", provider: "vertex", problem: nil))
+        #expect(EventDriver.logs(fine) == ["restore of vertex on aigw-production: verified live after the next deployment"])
+        #expect(EventDriver.alerts(fine).isEmpty)
+        let stale = driver.send(.deploymentVerified(target: "aigw-production", provider: "vertex", problem: "duo_chat serves the failover"))
+        #expect(EventDriver.alerts(stale).map(\.severity) == [.critical])
+        #expect(EventDriver.logs(stale) == ["restore of vertex on aigw-production: not verified: duo_chat serves the failover"])
+    }
 }
