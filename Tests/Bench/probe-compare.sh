@@ -40,6 +40,20 @@ done
 ours_rate=$(median "${runs[@]}")
 ours_rss=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
 
+# 1b. the streaming variant: the same client reading a three-chunk event stream to its end
+"$BIN" serve --stream --seconds 600 >"$work/serve-stream.out" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/serve-stream.out" ] && break; sleep 0.1; done
+STREAM_TARGET="http://127.0.0.1:$(awk '/listening/ {print $2}' "$work/serve-stream.out")/"
+runs=() srss=()
+for _ in 1 2 3; do
+  streamed=$("$BIN" probe --url "$STREAM_TARGET" -n "$N" -c "$C")
+  runs+=("$(sed -E 's/.*probes_per_s=([0-9]+).*/\1/' <<<"$streamed")")
+  srss+=("$(sed -E 's/.*peak_rss_mb=([0-9.]+).*/\1/' <<<"$streamed")")
+done
+stream_rate=$(median "${runs[@]}")
+stream_rss=$(printf '%s\n' "${srss[@]}" | sort -n | tail -1)
+
 # 2. curl --parallel over the same number of URLs
 python3 -c "
 import sys
@@ -68,11 +82,12 @@ start=$(now)
 curl --parallel --parallel-max "$C" --silent --fail -K "$work/bb.cfg" 2>/dev/null
 end=$(now)
 bb_rate=$(rate "$BB_N" "$start" "$end")
-bb_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/${pids[1]}/status")
+bb_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/${pids[2]}/status")
 
 echo "probe throughput on loopback: $N probes at concurrency $C (blackbox: $BB_N), median of 3 runs"
 printf '%-32s %10s %14s\n' "prober" "probes/s" "peak RSS MB"
 printf '%-32s %10s %14s\n' "failover-agent (libcurl multi)" "$ours_rate" "$ours_rss"
+printf '%-32s %10s %14s\n' "failover-agent, event streams" "$stream_rate" "$stream_rss"
 printf '%-32s %10s %14s\n' "curl --parallel" "$curl_rate" "$curl_rss"
 printf '%-32s %10s %14s\n' "blackbox-exporter /probe" "$bb_rate" "$bb_rss"
 python3 -c "print(f'ratio vs curl --parallel: {$ours_rate/$curl_rate:.2f}x   ratio vs blackbox-exporter: {$ours_rate/$bb_rate:.1f}x')"
