@@ -29,30 +29,29 @@ now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
+# Three runs of our client against $1: sets `measured_rate` (median probes/s) and `measured_peak` (highest peak RSS).
+ours() {
+  local runs=() rss=() out
+  for _ in 1 2 3; do
+    out=$("$BIN" probe --url "$1" -n "$N" -c "$C")
+    runs+=("$(sed -E 's/.*probes_per_s=([0-9]+).*/\1/' <<<"$out")")
+    rss+=("$(sed -E 's/.*peak_rss_mb=([0-9.]+).*/\1/' <<<"$out")")
+  done
+  measured_rate=$(median "${runs[@]}")
+  measured_peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+}
+
 # 1. failover-agent (libcurl multi, one thread)
 "$BIN" probe --url "$TARGET" -n 2000 -c "$C" >/dev/null   # warm-up
-runs=() rss=()
-for _ in 1 2 3; do
-  ours=$("$BIN" probe --url "$TARGET" -n "$N" -c "$C")
-  runs+=("$(sed -E 's/.*probes_per_s=([0-9]+).*/\1/' <<<"$ours")")
-  rss+=("$(sed -E 's/.*peak_rss_mb=([0-9.]+).*/\1/' <<<"$ours")")
-done
-ours_rate=$(median "${runs[@]}")
-ours_rss=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+ours "$TARGET"
+ours_rate=$measured_rate ours_rss=$measured_peak
 
 # 1b. the streaming variant: the same client reading a three-chunk event stream to its end
 "$BIN" serve --stream --seconds 600 >"$work/serve-stream.out" &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$work/serve-stream.out" ] && break; sleep 0.1; done
-STREAM_TARGET="http://127.0.0.1:$(awk '/listening/ {print $2}' "$work/serve-stream.out")/"
-runs=() srss=()
-for _ in 1 2 3; do
-  streamed=$("$BIN" probe --url "$STREAM_TARGET" -n "$N" -c "$C")
-  runs+=("$(sed -E 's/.*probes_per_s=([0-9]+).*/\1/' <<<"$streamed")")
-  srss+=("$(sed -E 's/.*peak_rss_mb=([0-9.]+).*/\1/' <<<"$streamed")")
-done
-stream_rate=$(median "${runs[@]}")
-stream_rss=$(printf '%s\n' "${srss[@]}" | sort -n | tail -1)
+ours "http://127.0.0.1:$(awk '/listening/ {print $2}' "$work/serve-stream.out")/"
+stream_rate=$measured_rate stream_rss=$measured_peak
 
 # 2. curl --parallel over the same number of URLs
 python3 -c "
