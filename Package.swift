@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "failover-agent", targets: ["failover-agent"]),
         .executable(name: "failover-agent-bench", targets: ["failover-agent-bench"]),
+        .executable(name: "failover-agent-probe-bench", targets: ["failover-agent-probe-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -111,9 +112,15 @@ let package = Package(
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "AgentConfig", "HTTP", "HTTPServer", "Health", "ProbeResults", "Replay", "Scenarios",
+                "AgentConfig", "BenchSupport", "Health", "ProbeResults", "Replay", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
+        // The probe engine's benchmark links only the HTTP client and server: its peak RSS is the client's own.
+        .executableTarget(
+            name: "failover-agent-probe-bench",
+            dependencies: ["BenchSupport", "HTTP", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .target(name: "BenchSupport", swiftSettings: strict),
         // Tests.
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(

@@ -1,5 +1,6 @@
 import AgentConfig
 import ArgumentParser
+import BenchSupport
 import Foundation
 import Health
 import Replay

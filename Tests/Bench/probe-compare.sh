@@ -13,8 +13,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-swift build -c release --product failover-agent-bench >/dev/null
-BIN=.build/release/failover-agent-bench
+swift build -c release --product failover-agent-probe-bench >/dev/null
+BIN=.build/release/failover-agent-probe-bench
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
