@@ -121,11 +121,12 @@ let package = Package(
             dependencies: ["BenchSupport", "HTTP", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "BenchSupport", swiftSettings: strict),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         // Tests.
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
+            dependencies: ["TestSupport", "AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
@@ -151,7 +152,7 @@ let package = Package(
             dependencies: ["failover-agent", "AgentConfig", "Probing", "Telemetry", "YAMLConfig", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "HealthTests", dependencies: ["Health", "ProbeResults"], swiftSettings: strict),
+        .testTarget(name: "HealthTests", dependencies: ["TestSupport", "Health", "ProbeResults"], swiftSettings: strict),
         .testTarget(
             name: "HostileInputTests",
             dependencies: [
@@ -166,7 +167,8 @@ let package = Package(
             dependencies: ["AWSSigning", "HTTP", "HTTPServer", "ProbeResults", "Probing", "ProviderSimulators", "Secrets", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(
-            name: "ReplayTests", dependencies: ["AgentConfig", "Health", "ProbeResults", "Replay", "Scenarios", "YAMLConfig"],
+            name: "ReplayTests",
+            dependencies: ["TestSupport", "AgentConfig", "Health", "ProbeResults", "Replay", "Scenarios", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Selection"], swiftSettings: strict),
         .testTarget(

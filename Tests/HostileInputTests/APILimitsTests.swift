@@ -85,10 +85,10 @@ import Testing
     @Test func aHalfSentRequestIsClosedWhenIdle() async throws {
         let server = try await server(idle: .milliseconds(300))
         defer { Task { await server.stop() } }
-        let raw = try Raw(port: server.port, timeout: 5)
+        // The socket's own 4 s receive timeout bounds the wait, timed on the reading thread: a busy
+        // cooperative pool (other tests) cannot make the server look slow.
+        let raw = try Raw(port: server.port, timeout: 4)
         raw.send("GET /status HTTP/1.1\r\nHost: x\r\n")  // never finished
-        let start = ContinuousClock.now
-        #expect(await raw.readUntilClosed() != nil, "closed by the server")
-        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(await raw.readUntilClosed() != nil, "closed by the server within 4 s, not left to the client's timeout")
     }
 }

@@ -4,6 +4,7 @@ import Health
 import ProbeResults
 import Replay
 import Scenarios
+import TestSupport
 import Testing
 import YAMLConfig
 
@@ -19,10 +20,14 @@ enum Files {
     static var all: [String] { yaml(in: own) }
 }
 
-func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
-    var lines: [String] = []
-    let report = Replay.run(scenario, options: .init()) { lines.append($0) }
-    return (report, lines)
+/// One replay, run on a thread of its own: replays are CPU-bound and must not hold the cooperative
+/// threads the I/O tests wait on.
+func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
+    try await onOwnThread {
+        var lines: [String] = []
+        let report = Replay.run(scenario, options: .init()) { lines.append($0) }
+        return (report, lines)
+    }
 }
 
 @Suite struct ReplayTests {
@@ -31,27 +36,27 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
     }
 
     @Test(arguments: Files.all)
-    func everyScenarioPassesWithTheDefaultPolicy(file: String) throws {
+    func everyScenarioPassesWithTheDefaultPolicy(file: String) async throws {
         let scenario = try ScenarioLoader.load(file: file)
-        let (report, lines) = replay(scenario)
+        let (report, lines) = try await replay(scenario)
         #expect(report.violations == [], "\(file): \(report.violations ?? [])")
         #expect(lines.last?.contains(#""expect":"pass""#) == true)
     }
 
     /// The same expectations hold whatever the random draws: 25 seeds per scenario.
     @Test(arguments: Files.all)
-    func expectationsHoldAcrossSeeds(file: String) throws {
+    func expectationsHoldAcrossSeeds(file: String) async throws {
         var scenario = try ScenarioLoader.load(file: file)
         for seed in UInt64(1000)..<1025 {
             scenario.seed = seed
-            let (report, _) = replay(scenario)
+            let (report, _) = try await replay(scenario)
             #expect(report.violations == [], "\(file) seed \(seed): \(report.violations ?? [])")
         }
     }
 
     /// Hard outages (every request fails from `not_before` on) are decided within 45 s of onset
     /// at the median and never later than 60 s.
-    @Test func hardOutagesAreDecidedWithinAMinute() throws {
+    @Test func hardOutagesAreDecidedWithinAMinute() async throws {
         var delays: [Double] = []
         for file in Files.all {
             var scenario = try ScenarioLoader.load(file: file)
@@ -60,7 +65,7 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
             }
             for seed in UInt64(1)...20 {
                 scenario.seed = seed
-                let (report, _) = replay(scenario)
+                let (report, _) = try await replay(scenario)
                 for expected in hard {
                     let decided = report.actions.first {
                         $0.action == .failover && $0.provider == expected.provider && $0.t >= expected.notBefore
@@ -75,17 +80,20 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
         #expect(sorted.last! <= 60, "slowest \(sorted.last!) s")
     }
 
-    @Test func theSameSeedGivesTheSameStory() throws {
+    @Test func theSameSeedGivesTheSameStory() async throws {
         let scenario = try ScenarioLoader.load(file: Files.own + "/vertex-outage.yml")
-        #expect(replay(scenario).1 == replay(scenario).1)
+        let first = try await replay(scenario).1
+        let again = try await replay(scenario).1
+        #expect(first == again)
         var other = scenario
         other.seed += 1
-        #expect(replay(scenario).1 != replay(other).1)
+        let changed = try await replay(other).1
+        #expect(first != changed)
     }
 
-    @Test func outputLinesHaveTheDocumentedShape() throws {
+    @Test func outputLinesHaveTheDocumentedShape() async throws {
         let scenario = try ScenarioLoader.load(file: Files.own + "/vertex-outage.yml")
-        let (_, lines) = replay(scenario)
+        let (_, lines) = try await replay(scenario)
         let events = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         let failover = try #require(events.first { $0["event"] as? String == "failover" })
         #expect(failover["provider"] as? String == "vertex")
@@ -103,7 +111,7 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
 
     /// Property: noise below the trip threshold (random rates up to 12%, any failure class the
     /// network can produce, long latency tails) never fails anything over in two hours.
-    @Test func randomNoiseBelowTheTripThresholdNeverTrips() {
+    @Test func randomNoiseBelowTheTripThresholdNeverTrips() async throws {
         var rng = SplitMix64(seed: 42)
         let classes: [ProbeClass] = [.http5xx, .overloaded, .timeout, .connect, .rateLimited, .badBody, .tls]
         for run in 0..<30 {
@@ -122,7 +130,7 @@ func replay(_ scenario: Scenario) -> (Replay.Report, [String]) {
             }
             let scenario = Scenario(
                 name: "noise-\(run)", seed: rng.next(), duration: 7200, providers: providers, agentNetwork: [], expectedActions: [])
-            let (report, _) = replay(scenario)
+            let (report, _) = try await replay(scenario)
             #expect(
                 report.actions.isEmpty,
                 "run \(run): \(report.actions) with \(providers.map { ($0.name, $0.phases[0].failureRate!, $0.phases[0].failureClass!) })")
