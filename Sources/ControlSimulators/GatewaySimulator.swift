@@ -8,11 +8,9 @@ import Synchronization
 /// last deploy finished (``deploy(override:)``). Invalid override JSON stops a real gateway from
 /// starting: the simulator then keeps serving what it served before.
 public final class GatewaySimulator: Sendable {
-    struct State: FaultyState {
+    struct State {
         var served: [String: String] = [:]
         var deploys = 0
-        var faults = Faults()
-        var requests: [ServerRequest] = []
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
@@ -34,7 +32,6 @@ public final class GatewaySimulator: Sendable {
 
     public var url: String { server.baseURL }
     public func stop() async { await server.stop() }
-    public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
     /// Deploys that started the gateway with a new override.
     public var deploys: Int { box.state.withLock { $0.deploys } }
 
@@ -66,10 +63,7 @@ public final class GatewaySimulator: Sendable {
     }
 
     private static func handle(_ request: ServerRequest, box: Box, catalog: [String: [String]], token: String?) -> ServerReply {
-        let served = box.state.withLock { state in
-            state.requests.append(request)
-            return state.served
-        }
+        let served = box.state.withLock { $0.served }
         if let token, request.header("authorization") != "Bearer \(token)" {
             return .json(401, .object(["detail": .string("Forbidden by auth provider")]))
         }

@@ -109,6 +109,7 @@ struct ClosedLoop {
         let owned = try Ownership(metadata: loop.vault.customMetadata(ClosedLoop.path))
         #expect(owned.isEmpty && owned.pending == nil && owned.changeRequests.isEmpty, "nothing left in the metadata")
         #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6"], "still the override until the next deployment")
+        #expect(loop.gateway.deploys == 2, "the start and the failover's redeploy; the restore deployed nothing")
         loop.gitlab.deployRegularly(pipeline: 8, sha: "c0ffee11", jobName: ClosedLoop.job)
         #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
         await loop.stop()
