@@ -16,10 +16,18 @@ public struct ForwardingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        let merged = metadata(of: event)
+        forward(event.level, event.message.description, merged)
+    }
+}
+
+extension LogHandler {
+    /// The handler's metadata, then the provider's, then the call site's, the later winning.
+    func metadata(of event: LogEvent) -> Logger.Metadata {
         var merged = metadata
         merged.merge(metadataProvider?.get() ?? [:]) { $1 }
         merged.merge(event.metadata ?? [:]) { $1 }
-        forward(event.level, event.message.description, merged)
+        return merged
     }
 }
 

@@ -29,9 +29,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        merged.merge(metadataProvider?.get() ?? [:]) { $1 }
-        merged.merge(event.metadata ?? [:]) { $1 }
+        let merged = metadata(of: event)
         var object: [String: Any] = [
             "time": Self.timestamp(Date()), "level": event.level.rawValue, "label": label,
             "message": event.message.description, "source": event.source,

@@ -12,6 +12,16 @@ import Testing
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
 
+    /// Vault holding the original override, and GitLab with one deploy pipeline at its branch head.
+    func controlPlane() async throws -> (VaultSimulator, GitLabSimulator) {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        return (vault, gitlab)
+    }
+
     /// A gateway serving the fixtures' catalog.
     func gateway() async throws -> GatewaySimulator {
         let catalog = try CatalogLoader.models(file: Self.fixtures + "/models.yml")
@@ -46,11 +56,7 @@ import Testing
     }
 
     @Test func planFailoverAndRestoreRoundTrip() async throws {
-        let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
-        vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(
-            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let (vault, gitlab) = try await controlPlane()
         let gateway = try await gateway()
         gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(Self.path)?.data["value"]?.string) }
         let file = try config(
@@ -93,11 +99,7 @@ import Testing
 
     /// A deploy the gateway never shows: `not verified`, exit 1; without a gateway the CLI says unverified.
     @Test func aDeployTheGatewayNeverServesExits1() async throws {
-        let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
-        vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(
-            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let (vault, gitlab) = try await controlPlane()
         let gateway = try await gateway()
         gateway.deploy(override: Self.original)
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
@@ -121,11 +123,7 @@ import Testing
     }
 
     @Test func refusalsExit1AndConfigErrorsExit2() async throws {
-        let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
-        vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(
-            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let (vault, gitlab) = try await controlPlane()
         gitlab.pushCommit("deadbeef")
         let file = try config(vault: vault, gitlab: gitlab)
         let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
