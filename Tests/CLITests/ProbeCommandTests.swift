@@ -33,7 +33,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cases: [(String, ProviderFlavor, ProviderSimulator.Outcome)] = [
-            ("ok", .anthropic, .answer(.ok)), ("slow", .openai, .answer(.ok, latency: .milliseconds(400))),
+            ("ok", .anthropic, .answer(.ok)), ("slow", .openai, .answer(.ok, latency: .milliseconds(1500))),
             ("http_5xx", .vertex, .answer(.http5xx)), ("overloaded", .anthropic, .answer(.overloaded)),
             ("rate_limited", .bedrock, .answer(.rateLimited)), ("timeout", .vertex, .answer(.timeout)),
             ("connect", .bedrock, .answer(.connect)), ("auth", .openai, .answer(.auth)),
@@ -77,7 +77,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cases: [(String, ProviderFlavor, ProviderSimulator.Outcome)] = [
             ("overloaded", .anthropic, .stream(.overloaded)), ("http_5xx", .openai, .stream(.http5xx)),
-            ("bad_body", .anthropic, .stream(.badBody)), ("slow", .openai, .stream(.slow, latency: .milliseconds(400))),
+            ("bad_body", .anthropic, .stream(.badBody)), ("slow", .openai, .stream(.slow, latency: .milliseconds(1500))),
             ("ok", .vertex, .stream(.ok)),
         ]
         var simulators: [ProviderSimulator] = []
@@ -119,8 +119,8 @@ import Testing
           x-api-key: ${PROBE_KEY}
           content-type: application/json
         body: '{"max_tokens":1}'
-        timeout: 700ms
-        latency_budget: 250ms
+        timeout: 2500ms
+        latency_budget: 1s
         """
     }
 }
