@@ -2,17 +2,20 @@ import AgentCore
 import ControlAPI
 
 extension AgentLoop {
-    /// The agent's state for `/status`: each provider's health and evidence, open proposals, pause.
+    /// The agent's state for `/status`: each subject's health and evidence (a provider, or a model
+    /// on it), open proposals, pause.
     public func status() -> JSONValue {
         var providers: [String: JSONValue] = [:]
-        for (name, stream) in core.streams.streams where specs[name] != nil {
-            let health = core.monitor.providers[name]
+        // A subject probed at several endpoints shows one endpoint's last result.
+        let latest = Dictionary(core.streams.streams.values.map { ($0.subject, $0) }, uniquingKeysWith: { a, b in a.last != nil ? a : b })
+        for (name, health) in core.monitor.machines {
+            let stream = latest[name]
             providers[name] = .object([
-                "state": .string(health?.state.rawValue ?? "unknown"),
-                "error_rate": .number(((health?.errorRate ?? 0) * 1000).rounded() / 1000),
-                "samples": .number(Double(health?.sampleCount ?? 0)),
-                "last_class": stream.last.map { .string($0.resultClass.rawValue) } ?? .null,
-                "last_ttfb_ms": stream.last.map { .number(($0.ttfbMs * 10).rounded() / 10) } ?? .null,
+                "state": .string(health.state.rawValue),
+                "error_rate": .number((health.errorRate * 1000).rounded() / 1000),
+                "samples": .number(Double(health.sampleCount)),
+                "last_class": stream?.last.map { .string($0.resultClass.rawValue) } ?? .null,
+                "last_ttfb_ms": stream?.last.map { .number(($0.ttfbMs * 10).rounded() / 10) } ?? .null,
             ])
         }
         let now = now
@@ -24,7 +27,7 @@ extension AgentLoop {
                 "approve": .string("\(parts.approveCommand) \(proposal.id)"),
             ])
         }
-        let failing = core.monitor.providers.values.filter { $0.state == .failing || $0.state == .recovering }.map(\.provider).sorted()
+        let failing = core.monitor.failedOverSubjects
         // `failed_over`: what the secrets say the agent changed; `failing`: what health says (a proposal may be open).
         return .object([
             "leader": .bool(core.custody.leading), "paused": .bool(core.paused), "blind": .bool(core.monitor.isBlind),

@@ -48,7 +48,7 @@ public actor AgentLoop {
 
     var core: AgentCore
     let parts: Parts
-    /// One probe spec per provider: the first in `probes/`.
+    /// Every probe spec, by name: each is an endpoint with its own stream.
     let specs: [String: ProbeSpec]
     private let origin = ContinuousClock.now
     private var chains: [String: Task<Void, Never>] = [:]
@@ -62,9 +62,7 @@ public actor AgentLoop {
     public init(core: AgentCore, parts: Parts) {
         self.core = core
         self.parts = parts
-        var specs: [String: ProbeSpec] = [:]
-        for spec in parts.specs where specs[spec.provider] == nil { specs[spec.provider] = spec }
-        self.specs = specs
+        specs = Dictionary(parts.specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Seconds since the agent started.
@@ -73,10 +71,11 @@ public actor AgentLoop {
     /// Probes and acts until the task is cancelled (finishing interrupted actions on taking the
     /// lead); then lets the actions in flight finish.
     public func run(tick: Duration = .milliseconds(50)) async {
-        parts.metrics.declare(targets: core.settings.targets.map(\.name), providers: specs.keys.sorted())
+        let subjects = Set(specs.values.map(\.subject)).sorted()
+        parts.metrics.declare(targets: core.settings.targets.map(\.name), providers: subjects)
         parts.metrics.leader(false)
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
-        for provider in specs.keys { recordHealth(provider) }
+        for subject in subjects { recordHealth(subject) }
         var lastSecond = -Double.infinity
         while !Task.isCancelled {
             let leading = core.custody.leading
@@ -108,7 +107,7 @@ public actor AgentLoop {
             case .alert(let alert): page(alert)
             case .log(let line):
                 parts.logger.log(level: line.level.logging, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
-            case .probe(let providers): for provider in providers { launch(provider) }
+            case .probe(let endpoints): for endpoint in endpoints { launch(endpoint) }
             case .execute(let kind, let provider, let target, let proposal):
                 enqueue(target) { await self.perform(kind, provider: provider, target: target, proposal: proposal) }
             case .propose(let kind, let provider, let target):
@@ -130,20 +129,20 @@ public actor AgentLoop {
         }
     }
 
-    private func launch(_ provider: String) {
-        guard let spec = specs[provider] else { return }
+    private func launch(_ endpoint: String) {
+        guard let spec = specs[endpoint] else { return }
         let startedAt = now
         let prober = parts.prober
         Task {
             let result = await prober.probe(spec)
-            await self.probed(provider, result: result, startedAt: startedAt)
+            await self.probed(spec, result: result, startedAt: startedAt)
         }
     }
 
-    private func probed(_ provider: String, result: ProbeResult, startedAt: Double) async {
+    private func probed(_ spec: ProbeSpec, result: ProbeResult, startedAt: Double) async {
         parts.metrics.probed(result, at: Date().timeIntervalSince1970)
-        await deliver(.probed(provider: provider, result: result, startedAt: startedAt))
-        recordHealth(provider)
+        await deliver(.probed(endpoint: spec.name, result: result, startedAt: startedAt))
+        recordHealth(spec.subject)
     }
 
     /// Settles what each target's secret records as under way, then reads what it says the agent
@@ -253,10 +252,10 @@ public actor AgentLoop {
         }
     }
 
-    func recordHealth(_ provider: String) {
-        guard let health = core.monitor.providers[provider] else { return }
+    func recordHealth(_ subject: String) {
+        guard let health = core.monitor.machines[subject] else { return }
         parts.metrics.health(
-            of: provider, state: health.state.rawValue, errorRate: health.errorRate, probeBroken: health.brokenProbe != nil)
+            of: subject, state: health.state.rawValue, errorRate: health.errorRate, probeBroken: health.brokenProbe != nil)
     }
 
     /// Each target's first open proposal expiry, as Unix time (0 when none is open).

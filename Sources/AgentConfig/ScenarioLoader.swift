@@ -24,10 +24,25 @@ public enum ScenarioLoader {
                 yaml.has("providers") ? "needs at least one provider" : "missing required field providers")
         }
         var providers: [(name: String, phases: [Scenario.Phase])] = []
+        var models: [(provider: String, model: String, phases: [Scenario.Phase])] = []
         for provider in providerFields.keys {
-            guard let list = try providerFields.optionalList(provider), !list.isEmpty else {
-                throw providerFields.error(provider, "needs a list of phases")
+            // A list of phases, or `{phases: [...], models: {<model id>: [phases]}}`.
+            var list = try providerFields.holdsMapping(provider) ? nil : providerFields.optionalList(provider)
+            if let entry = providerFields.holdsMapping(provider) ? try providerFields.optionalFields(provider) : nil {
+                try entry.rejectUnknownKeys(["phases", "models"])
+                list = try entry.optionalList("phases")
+                if list?.isEmpty ?? true { throw entry.error(entry.has("phases") ? "phases" : nil, "needs a list of phases (`phases:`)") }
+                guard let byModel = try entry.optionalFields("models"), !byModel.keys.isEmpty else {
+                    throw entry.error("models", "needs at least one model with its phases")
+                }
+                for model in byModel.keys {
+                    guard let own = try byModel.optionalList(model), !own.isEmpty else {
+                        throw byModel.error(model, "needs a list of phases")
+                    }
+                    models.append((provider, model, try phases(own, duration: duration, firstAtZero: false)))
+                }
             }
+            guard let list, !list.isEmpty else { throw providerFields.error(provider, "needs a list of phases") }
             providers.append((provider, try phases(list, duration: duration)))
         }
         var network: [(at: Double, up: Bool)] = []
@@ -48,17 +63,18 @@ public enum ScenarioLoader {
         }
         return Scenario(
             name: name, description: try yaml.optionalString("description"), seed: UInt64(seedValue), duration: duration,
-            providers: providers, agentNetwork: network, expectedActions: expected)
+            providers: providers, models: models, agentNetwork: network, expectedActions: expected)
     }
 
     static let failureClasses: [ProbeClass] = ProbeClass.allCases.filter { $0 != .ok && $0 != .slow }
 
-    private static func phases(_ list: [YAMLFields], duration: Double) throws(ConfigError) -> [Scenario.Phase] {
+    /// A model's phases may start after 0s: before its first, it behaves as its provider.
+    private static func phases(_ list: [YAMLFields], duration: Double, firstAtZero: Bool = true) throws(ConfigError) -> [Scenario.Phase] {
         var phases: [Scenario.Phase] = []
         for item in list {
             try item.rejectUnknownKeys(["at", "latency", "failure"])
             var phase = Scenario.Phase(at: try item.duration("at", max: Self.longest).seconds)
-            if phases.isEmpty, phase.at != 0 { throw item.error("at", "the first phase must start at 0s") }
+            if firstAtZero, phases.isEmpty, phase.at != 0 { throw item.error("at", "the first phase must start at 0s") }
             if let last = phases.last, phase.at <= last.at { throw item.error("at", "phases must be in increasing time order") }
             if phase.at > duration { throw item.error("at", "is after the scenario's duration") }
             if let latency = try item.optionalFields("latency") {
@@ -86,7 +102,7 @@ public enum ScenarioLoader {
 
     private static func action(_ item: YAMLFields, providers: Set<String>, duration: Double) throws(ConfigError) -> Scenario.ExpectedAction
     {
-        try item.rejectUnknownKeys(["action", "provider", "not_before", "by"])
+        try item.rejectUnknownKeys(["action", "provider", "model", "not_before", "by"])
         let text = try item.string("action")
         guard let action = Scenario.ExpectedAction.Action(rawValue: text) else {
             throw item.error("action", "'\(text)' is not failover or restore")
@@ -96,6 +112,7 @@ public enum ScenarioLoader {
         let notBefore = try item.duration("not_before", default: .zero, max: Self.longest).seconds
         let by = try item.duration("by", default: .seconds(Int64(duration.rounded(.up))), max: Self.longest).seconds
         guard by >= notBefore else { throw item.error("by", "is before not_before") }
-        return Scenario.ExpectedAction(action: action, provider: provider, notBefore: notBefore, by: by)
+        return Scenario.ExpectedAction(
+            action: action, provider: provider, model: try item.optionalString("model"), notBefore: notBefore, by: by)
     }
 }

@@ -11,7 +11,7 @@ public enum AgentCommand: Sendable, Equatable {
     case execute(ActionKind, provider: String, target: String, proposal: String?)
     /// A line for the log: a decision worth telling.
     case log(LogLine)
-    /// Start a probe of each of these providers.
+    /// Start a probe of each of these endpoints (probe names).
     case probe([String])
     /// On taking the lead: finish what the journal has open.
     case recoverJournal

@@ -48,11 +48,18 @@ public struct AgentCore: Sendable {
     public internal(set) var custody: Custody
     var sharedPause: Bool?? = .none
 
-    public init(settings: Settings, providers: [String], policy: HealthPolicy) {
+    /// `endpoints`: every probe's name and the subject (``Subject``) its results judge;
+    /// `stretch`: seconds added to an endpoint's steady interval to keep within the probe budget.
+    public init(settings: Settings, endpoints: [(name: String, subject: String)], policy: HealthPolicy, stretch: [String: Double] = [:]) {
         self.settings = settings
-        monitor = HealthMonitor(providers: providers, policy: policy)
-        streams = ProbeStreams(providers: providers, policy: policy)
+        monitor = HealthMonitor(providers: endpoints.map(\.subject), policy: policy)
+        streams = ProbeStreams(endpoints: endpoints, policy: policy, stretch: stretch)
         custody = Custody(targets: settings.targets.map(\.name))
+    }
+
+    /// One probe per provider, named for it.
+    public init(settings: Settings, providers: [String], policy: HealthPolicy) {
+        self.init(settings: settings, endpoints: providers.map { ($0, $0) }, policy: policy)
     }
 
     /// Feeds one probe result; returns what to do about the health decisions it led to.
@@ -189,16 +196,18 @@ public struct AgentCore: Sendable {
         return commands
     }
 
-    /// After a restart: these providers are failed over on some target (per the secrets' ownership
+    /// After a restart: these subjects are failed over on some target (per the secrets' ownership
     /// records), so they start `failing` and are restored once healthy, never failed over again.
     public mutating func resumeFailedOver(_ providers: [String], at now: Double) -> [HealthDecision] {
         providers.flatMap { monitor.resumeFailedOver($0, at: now) }
     }
 
-    /// On taking the lead: providers failing now but failed over on no target (the failover was
-    /// decided while another replica led, or it was lost) are failed over now.
+    /// On taking the lead: subjects failed over now but on no target (the failover was decided
+    /// while another replica led, or it was lost) are failed over now. A model is covered by its
+    /// provider's failover.
     public mutating func catchUp(owned: Set<String>, at now: Double) -> [AgentCommand] {
-        monitor.providers.values.filter { $0.state == .failing && !owned.contains($0.provider) }.map(\.provider).sorted()
+        monitor.failedOverSubjects.filter { monitor.state(of: $0) == .failing }
+            .filter { !owned.contains($0) && !owned.contains(Subject.provider($0)) }
             .flatMap { act(.failover, provider: $0, at: now) }
     }
 

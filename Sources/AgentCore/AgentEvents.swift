@@ -36,7 +36,7 @@ extension AgentCore {
         case tick
         /// Whether this replica holds the Lease, and the pause the leader shares there.
         case leadership(Bool, leaderPaused: Bool?)
-        case probed(provider: String, result: ProbeResult, startedAt: Double)
+        case probed(endpoint: String, result: ProbeResult, startedAt: Double)
         /// What each target's secret says the agent has failed over, or why it could not be read.
         case ownershipRead([String: Result<[String], Custody.ReadFailure>])
         case finished(ActionFinished)
@@ -53,7 +53,7 @@ extension AgentCore {
         switch event {
         case .tick: return ticked(at: now)
         case .leadership(let leading, let leaderPaused): return leadership(leading, leaderPaused: leaderPaused, at: now)
-        case .probed(let provider, let result, let startedAt): return probed(provider, result: result, startedAt: startedAt, at: now)
+        case .probed(let endpoint, let result, let startedAt): return probed(endpoint, result: result, startedAt: startedAt, at: now)
         case .ownershipRead(let found): return ownershipRead(found, at: now)
         case .finished(let finished): return self.finished(finished, at: now)
         case .deploymentVerified(let target, let provider, let problem):
@@ -82,7 +82,7 @@ extension AgentCore {
 
     private mutating func ticked(at now: Double) -> [AgentCommand] {
         var commands: [AgentCommand] = []
-        let due = streams.due(at: now, health: monitor.providers)
+        let due = streams.due(at: now, health: monitor.machines)
         if !due.isEmpty { commands.append(.probe(due)) }
         commands += leaderOnly(tick(at: now))
         if let targets = custody.dueReads(at: now) { commands.append(.readOwnership(targets)) }
@@ -115,14 +115,15 @@ extension AgentCore {
         return commands
     }
 
-    private mutating func probed(_ provider: String, result: ProbeResult, startedAt: Double, at now: Double) -> [AgentCommand] {
+    private mutating func probed(_ endpoint: String, result: ProbeResult, startedAt: Double, at now: Double) -> [AgentCommand] {
+        guard let provider = streams.streams[endpoint]?.subject else { return [] }
         let observation = Observation(
             provider: provider, resultClass: result.resultClass, ttfbMs: result.status == nil ? nil : result.ttfbMs, startedAt: startedAt,
             completedAt: now)
         let before = monitor.state(of: provider)
         let wasBlind = monitor.isBlind
         var commands = leaderOnly(observe(observation))
-        streams.completed(provider, result: result, at: now, health: monitor.providers[provider])
+        streams.completed(endpoint, result: result, at: now, health: monitor.machines)
         if let after = monitor.state(of: provider), after != before {
             let line = "\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"
             commands.insert(.log(LogLine(after == .healthy || after == .suspect ? .info : .notice, line, ["provider": provider])), at: 0)

@@ -1,48 +1,156 @@
 import ProbeResults
 
-/// Every provider's machine plus the blind guard: when most providers fail at the same moment
-/// without an HTTP answer (and the control probe too, when one is configured), the prober's own
-/// network is the likelier fault, so no provider changes state until that clears.
+/// One machine per probed subject (a provider, or one model on it: ``Subject``), the verdicts
+/// they add up to, and the blind guard: when most providers fail at the same moment without an
+/// HTTP answer (and the control probe too, when one is configured), the prober's own network is the
+/// likelier fault, so nothing changes state until that clears.
+///
+/// Verdicts: a model's machine fails that model over; when more than half of a provider's probed
+/// models are failed over at once (or the provider's own model-less probe trips), the provider is
+/// failed over instead, and its models' own failovers are absorbed into it. When the provider
+/// clears, models still failing get their own failover first, then the provider is restored.
 public struct HealthMonitor: Sendable {
     public let policy: HealthPolicy
-    public private(set) var providers: [String: ProviderHealth]
+    /// Subject → its machine.
+    public private(set) var machines: [String: ProviderHealth]
     public private(set) var isBlind = false
+    /// Providers failed over as a whole because most of their models were (no model-less probe).
+    public private(set) var majorityDown: Set<String> = []
+    /// Model subjects whose failover was absorbed into their provider's.
+    public private(set) var absorbed: Set<String> = []
+    /// Provider → its model subjects.
+    private let modelsOf: [String: [String]]
     /// Per provider (and control probe): when its latest result came, and whether it had no HTTP answer.
     private var latest: [String: (at: Double, transportFailure: Bool)] = [:]
 
-    public init(providers: [String], policy: HealthPolicy) {
+    /// `subjects`: every provider and `provider/model` that has a probe.
+    public init(providers subjects: [String], policy: HealthPolicy) {
         self.policy = policy
-        self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0, ProviderHealth(provider: $0, policy: policy)) })
+        machines = Dictionary(subjects.map { ($0, ProviderHealth(provider: $0, policy: policy)) }, uniquingKeysWith: { a, _ in a })
+        modelsOf = Dictionary(grouping: Set(subjects).filter { Subject.model($0) != nil }.sorted(), by: Subject.provider)
     }
 
-    public func state(of provider: String) -> HealthState? { providers[provider]?.state }
+    /// Providers some subject is on, sorted.
+    public var providers: [String] { Set(machines.keys.map(Subject.provider)).sorted() }
+
+    /// A subject's machine state; for a provider probed only through its models, `failing` while it
+    /// is failed over as a whole, else the worst of `suspect` or `healthy` among its models.
+    public func state(of subject: String) -> HealthState? {
+        if let machine = machines[subject] { return machine.state }
+        guard let models = modelsOf[subject] else { return nil }
+        if majorityDown.contains(subject) { return .failing }
+        return models.contains { machines[$0]?.state != .healthy } ? .suspect : .healthy
+    }
+
+    /// Whether a subject is failed over now, by its own verdict or its provider's.
+    public func isDown(_ subject: String) -> Bool {
+        providerDown(Subject.provider(subject)) || (Subject.model(subject) != nil && failedOver(subject))
+    }
+
+    /// Subjects whose probes do not show health now: never chosen as replacements.
+    public var unhealthy: Set<String> {
+        var subjects = Set(machines.filter { $0.value.state != .healthy || $0.value.brokenProbe != nil }.keys)
+        subjects.formUnion(majorityDown)
+        return subjects
+    }
+
+    /// Subjects failed over now whose failover was not absorbed, for a new leader to compare with what it owns.
+    public var failedOverSubjects: [String] {
+        var subjects = machines.keys.filter {
+            failedOver($0) && !absorbed.contains($0) && (Subject.model($0) == nil || !providerDown(Subject.provider($0)))
+        }
+        subjects += majorityDown
+        return subjects.sorted()
+    }
 
     public mutating func observe(_ observation: Observation) -> [HealthDecision] {
         let now = observation.completedAt
-        latest[observation.provider] = (now, HealthPolicy.transportClasses.contains(observation.resultClass))
+        latest[Subject.provider(observation.provider)] = (now, HealthPolicy.transportClasses.contains(observation.resultClass))
         var decisions = updateBlindness(now: now)
-        guard !isBlind, var machine = providers[observation.provider] else { return decisions }
-        decisions += machine.observe(observation, policy: policy)
-        providers[observation.provider] = machine
+        guard !isBlind, var machine = machines[observation.provider] else { return decisions }
+        let raw = machine.observe(observation, policy: policy)
+        machines[observation.provider] = machine
+        for decision in raw { decisions += route(decision) }
         return decisions
     }
 
-    /// See ``ProviderHealth/resumeFailedOver(at:)``.
-    public mutating func resumeFailedOver(_ provider: String, at now: Double) -> [HealthDecision] {
-        providers[provider]?.resumeFailedOver(at: now) ?? []
+    /// After a restart: `subject` is failed over (its ownership record says so). See ``ProviderHealth/resumeFailedOver(at:)``.
+    public mutating func resumeFailedOver(_ subject: String, at now: Double) -> [HealthDecision] {
+        if machines[subject] != nil { return machines[subject]!.resumeFailedOver(at: now) }
+        guard let models = modelsOf[subject] else { return [] }
+        majorityDown.insert(subject)
+        var decisions: [HealthDecision] = []
+        for model in models where !failedOver(model) {
+            absorbed.insert(model)
+            decisions += machines[model]!.resumeFailedOver(at: now)
+        }
+        return decisions
     }
 
     /// Providers whose latest result, fresh within `blind_window`, had no HTTP answer.
     public func transportFailing(now: Double) -> [String] {
-        providers.keys.filter { name in
+        providers.filter { name in
             guard let last = latest[name] else { return false }
             return last.transportFailure && now - last.at <= policy.blindWindow
-        }.sorted()
+        }
+    }
+
+    // MARK: - Verdicts
+
+    private func failedOver(_ subject: String) -> Bool {
+        machines[subject].map { $0.state == .failing || $0.state == .recovering } ?? false
+    }
+
+    /// A provider is down when its model-less probe is failed over, or when most of its models are.
+    private func providerDown(_ provider: String) -> Bool {
+        machines[provider] != nil ? failedOver(provider) : majorityDown.contains(provider)
+    }
+
+    /// More than half of a provider's probed models (two at least) are failed over.
+    private func mostModelsDown(_ provider: String) -> Bool {
+        guard let models = modelsOf[provider], models.count >= 2 else { return false }
+        return models.filter(failedOver).count * 2 > models.count
+    }
+
+    private mutating func route(_ decision: HealthDecision) -> [HealthDecision] {
+        switch decision {
+        case .failover(let subject, let at):
+            let provider = Subject.provider(subject)
+            guard Subject.model(subject) != nil else { return [decision] }
+            if providerDown(provider) {
+                absorbed.insert(subject)
+                return []
+            }
+            guard machines[provider] == nil, mostModelsDown(provider) else { return [decision] }
+            majorityDown.insert(provider)
+            absorbed.insert(subject)
+            return [.failover(provider: provider, at: at)]
+        case .restore(let subject, let at):
+            let provider = Subject.provider(subject)
+            if Subject.model(subject) == nil { return releasing(provider, at: at) + [decision] }
+            let own: [HealthDecision] = absorbed.remove(subject) == nil ? [decision] : []
+            guard majorityDown.contains(provider), !mostModelsDown(provider) else { return own }
+            majorityDown.remove(provider)
+            return own + releasing(provider, at: at) + [.restore(provider: provider, at: at)]
+        default:
+            return [decision]
+        }
+    }
+
+    /// The provider comes back: its absorbed models still failed over get failovers of their own.
+    private mutating func releasing(_ provider: String, at now: Double) -> [HealthDecision] {
+        var decisions: [HealthDecision] = []
+        for model in modelsOf[provider] ?? [] where absorbed.contains(model) {
+            absorbed.remove(model)
+            if failedOver(model) { decisions.append(.failover(provider: model, at: now)) }
+        }
+        return decisions
     }
 
     private mutating func updateBlindness(now: Double) -> [HealthDecision] {
         let failing = transportFailing(now: now)
-        var blind = providers.count >= 2 && Double(failing.count) > policy.blindQuorum * Double(providers.count)
+        let count = providers.count
+        var blind = count >= 2 && Double(failing.count) > policy.blindQuorum * Double(count)
         if let control = policy.controlProvider {
             blind = blind && (latest[control].map { $0.transportFailure && now - $0.at <= policy.blindWindow } ?? false)
         }
@@ -51,8 +159,8 @@ public struct HealthMonitor: Sendable {
         if blind { return [.blind(providers: failing, at: now)] }
         // Suspicions raised around the blind spell rest on tainted evidence: start them afresh.
         var decisions: [HealthDecision] = [.blindCleared(at: now)]
-        for name in providers.keys.sorted() {
-            decisions += providers[name]!.forgetSuspicion(at: now, policy: policy)
+        for name in machines.keys.sorted() {
+            decisions += machines[name]!.forgetSuspicion(at: now, policy: policy)
         }
         return decisions
     }

@@ -13,9 +13,10 @@ public struct ProbeScheduler: Sendable {
     }
 
     /// The interval that applies to a provider in this health.
-    public func interval(for health: ProviderHealth?, at now: Double) -> Double {
-        guard let health else { return policy.steadyInterval }
-        var interval = policy.steadyInterval
+    /// `stretch` lengthens only the steady interval (a probe budget), never a confirmation.
+    public func interval(for health: ProviderHealth?, at now: Double, stretch: Double = 0) -> Double {
+        guard let health else { return policy.steadyInterval + stretch }
+        var interval = policy.steadyInterval + stretch
         // Brownout evidence is accumulating: decide it sooner (never while failed over: nothing to decide).
         if health.state != .failing, health.brownout.watching(policy, at: now) { interval = min(interval, policy.brownoutInterval) }
         // A suspicion to confirm or clear; and a recovery must show its health with enough probes.
@@ -30,7 +31,7 @@ public struct ProbeScheduler: Sendable {
     /// When the next probe of a provider whose latest probe started at `lastStart` is due: one
     /// interval later, or at `now` if that has passed. Probes may overlap a hanging one, up to
     /// `max_in_flight`, so a provider that stops answering is still confirmed in seconds.
-    public func nextStart(lastStart: Double, now: Double, health: ProviderHealth?) -> Double {
-        max(now, lastStart + interval(for: health, at: now))
+    public func nextStart(lastStart: Double, now: Double, health: ProviderHealth?, stretch: Double = 0) -> Double {
+        max(now, lastStart + interval(for: health, at: now, stretch: stretch))
     }
 }

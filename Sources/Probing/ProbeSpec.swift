@@ -1,5 +1,6 @@
 import AWSSigning
 import HTTP
+import ProbeResults
 import Secrets
 
 /// One probe, as loaded from a file in `probes/` with every `${VAR}` filled in.
@@ -8,6 +9,12 @@ public struct ProbeSpec: Sendable {
     public var provider: String
     /// The probe's name: the `name` field, else the file name without extension.
     public var name: String
+    /// The model this probe asks (its `gitlab_identifier` in `models.yml`); nil: it speaks for the whole provider.
+    public var model: String?
+    /// What its results judge: the provider, or the model on it (``Subject``).
+    public var subject: String { Subject.key(provider: provider, model: model) }
+    /// What one probe costs, in US dollars (for `check` and `agent.max_probe_cost_per_day`).
+    public var costPerProbe: Double
     public var file: String
     public var method: String
     public var url: String
@@ -31,13 +38,16 @@ public struct ProbeSpec: Sendable {
     public static let maxBodyBytes = 64 << 10
 
     public init(
-        provider: String, name: String, file: String = "", method: String = "GET", url: String,
+        provider: String, name: String, model: String? = nil, costPerProbe: Double = 0, file: String = "", method: String = "GET",
+        url: String,
         headers: [HTTPHeader] = [], body: String? = nil, timeout: Duration = .seconds(10),
         latencyBudget: Duration = .seconds(5), auth: ProbeAuth? = nil, expectBody: BodyExpectation = .json,
         freshConnection: Bool = true, stream: Bool = false
     ) {
         self.provider = provider
         self.name = name
+        self.model = model
+        self.costPerProbe = costPerProbe
         self.file = file
         self.method = method
         self.url = url

@@ -39,7 +39,7 @@ public enum ProbeSpecLoader {
     public static func parse(_ yaml: YAMLFields, environment: [String: String]) throws(ConfigError) -> ProbeSpec {
         try yaml.rejectUnknownKeys([
             "provider", "name", "url", "method", "headers", "body", "timeout", "latency_budget", "auth", "expect_body", "fresh_connection",
-            "stream",
+            "stream", "model", "cost_per_probe",
         ])
         func expand(_ text: String, _ field: String, in fields: YAMLFields = yaml) throws(ConfigError) -> String {
             do { return try Interpolation.expand(text, environment: environment) } catch {
@@ -79,7 +79,8 @@ public enum ProbeSpecLoader {
         }
         let stem = ((yaml.file as NSString).lastPathComponent as NSString).deletingPathExtension
         let spec = ProbeSpec(
-            provider: provider, name: try yaml.optionalString("name") ?? stem, file: yaml.file, method: method, url: url,
+            provider: provider, name: try yaml.optionalString("name") ?? stem, model: try yaml.optionalString("model"),
+            costPerProbe: try costPerProbe(yaml), file: yaml.file, method: method, url: url,
             headers: headers, body: body, timeout: timeout, latencyBudget: budget,
             auth: try parseAuth(yaml, environment: environment), expectBody: expect,
             freshConnection: try yaml.optionalBool("fresh_connection") ?? true, stream: try yaml.optionalBool("stream") ?? false)
@@ -121,6 +122,12 @@ public enum ProbeSpecLoader {
             }
         }
         throw auth.error(nil, "needs aws_sigv4 or google_token")
+    }
+
+    static func costPerProbe(_ yaml: YAMLFields) throws(ConfigError) -> Double {
+        let cost = try yaml.optionalDouble("cost_per_probe") ?? 0
+        guard cost >= 0, cost < 1 else { throw yaml.error("cost_per_probe", "must be between 0 and 1 (US dollars per probe)") }
+        return cost
     }
 
     private static func isIdentifier(_ text: String) -> Bool {

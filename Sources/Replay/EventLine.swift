@@ -1,15 +1,21 @@
 import Health
 import ProbeResults
 
-/// Health decisions as replay's JSON lines (`scenarios/README.md`).
+/// Health decisions as replay's JSON lines (`scenarios/README.md`); a model's lines add `model`.
 enum EventLine {
     static func failover(_ provider: String, at: Double, mode: String, targets: [String], overrideJSON: String) -> String {
-        #"{"t":\#(JSONText.number(at)),"event":"failover","provider":\#(JSONText.quote(provider)),"mode":\#(JSONText.quote(mode)),"#
+        #"{"t":\#(JSONText.number(at)),"event":"failover",\#(about(provider)),"mode":\#(JSONText.quote(mode)),"#
             + #""targets":\#(list(targets)),"override":\#(overrideJSON)}"#
     }
 
     static func restore(_ provider: String, at: Double, targets: [String]) -> String {
-        #"{"t":\#(JSONText.number(at)),"event":"restore","provider":\#(JSONText.quote(provider)),"targets":\#(list(targets))}"#
+        #"{"t":\#(JSONText.number(at)),"event":"restore",\#(about(provider)),"targets":\#(list(targets))}"#
+    }
+
+    /// `"provider":…`, and `"model":…` when the subject is one model.
+    static func about(_ subject: String) -> String {
+        #""provider":\#(JSONText.quote(Subject.provider(subject)))"#
+            + (Subject.model(subject).map { #","model":\#(JSONText.quote($0))"# } ?? "")
     }
 
     private static func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }
@@ -18,7 +24,7 @@ enum EventLine {
         let t = #"{"t":\#(JSONText.number(decision.at)),"event":"#
         switch decision {
         case .state(let provider, let from, let to, _):
-            return t + #""state","provider":\#(JSONText.quote(provider)),"from":"\#(from.rawValue)","to":"\#(to.rawValue)"}"#
+            return t + #""state",\#(about(provider)),"from":"\#(from.rawValue)","to":"\#(to.rawValue)"}"#
         case .failover(let provider, let at):
             return failover(provider, at: at, mode: "propose", targets: [], overrideJSON: "{}")
         case .restore(let provider, let at):
@@ -28,9 +34,9 @@ enum EventLine {
         case .blindCleared:
             return t + #""blind_cleared"}"#
         case .probeBroken(let provider, let resultClass, _):
-            return t + #""alert","kind":"probe_broken","provider":\#(JSONText.quote(provider)),"class":"\#(resultClass.rawValue)"}"#
+            return t + #""alert","kind":"probe_broken",\#(about(provider)),"class":"\#(resultClass.rawValue)"}"#
         case .probeFixed(let provider, _):
-            return t + #""alert","kind":"probe_fixed","provider":\#(JSONText.quote(provider))}"#
+            return t + #""alert","kind":"probe_fixed",\#(about(provider))}"#
         }
     }
 }

@@ -1,3 +1,4 @@
+import ProbeResults
 import Scenarios
 
 /// Compares what the agent did with what a scenario expects: each expected action must happen
@@ -8,7 +9,8 @@ public enum ExpectationCheck {
         var violations: [String] = []
         for action in actions {
             if let index = unmatched.firstIndex(where: {
-                $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t)
+                $0.action == action.action && $0.provider == Subject.provider(action.provider)
+                    && ($0.model == nil || $0.model == Subject.model(action.provider)) && ($0.notBefore...$0.by).contains(action.t)
             }) {
                 unmatched.remove(at: index)
             } else {
@@ -17,7 +19,8 @@ public enum ExpectationCheck {
         }
         for missing in unmatched {
             violations.append(
-                "missing \(missing.action.rawValue) of \(missing.provider) between \(format(missing.notBefore)) and \(format(missing.by))")
+                "missing \(missing.action.rawValue) of \(Subject.key(provider: missing.provider, model: missing.model)) between \(format(missing.notBefore)) and \(format(missing.by))"
+            )
         }
         return violations
     }

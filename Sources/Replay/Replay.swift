@@ -18,20 +18,27 @@ public enum Replay {
         public var verbose: Bool
         /// A probe with no answer ends after this many seconds (class `timeout`).
         public var probeTimeout: Double
-        /// What a failover would change: targets and the override JSON. Until the planner is wired
-        /// in, no targets and an empty override.
-        public var plan: @Sendable (_ provider: String, _ failing: [String]) -> (targets: [String], overrideJSON: String)
+        /// What a failover would change: targets and the override JSON, given the subjects failed
+        /// over and those whose probes do not show health (never chosen as replacements).
+        public var plan: @Sendable (_ failing: [String], _ unhealthy: Set<String>) -> (targets: [String], overrideJSON: String)
+        /// The probes: each endpoint's name and subject. nil: one per provider and one per model the
+        /// scenario gives a behaviour of its own.
+        public var endpoints: [(name: String, subject: String)]?
+        /// Seconds added to endpoints' steady intervals (the probe budget).
+        public var stretch: [String: Double]
 
         public init(
             policy: HealthPolicy = HealthPolicy(), mode: String = "propose", maxFailoversPerHour: Int = 3, verbose: Bool = false,
-            probeTimeout: Double = 10,
-            plan: @escaping @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, _ in ([], "{}") }
+            probeTimeout: Double = 10, endpoints: [(name: String, subject: String)]? = nil, stretch: [String: Double] = [:],
+            plan: @escaping @Sendable ([String], Set<String>) -> (targets: [String], overrideJSON: String) = { _, _ in ([], "{}") }
         ) {
             self.policy = policy
             self.mode = mode
             self.maxFailoversPerHour = maxFailoversPerHour
             self.verbose = verbose
             self.probeTimeout = probeTimeout
+            self.endpoints = endpoints
+            self.stretch = stretch
             self.plan = plan
         }
     }
@@ -62,8 +69,9 @@ public enum Replay {
         }
     }
 
-    /// One provider's probes: those in flight and when the next is due.
+    /// One endpoint's probes: those in flight and when the next is due.
     struct ProbeStream {
+        var subject: String
         var inFlight: [(startedAt: Double, outcome: OutcomeSampler.Outcome)] = []
         var lastStart = -Double.infinity
         var nextStart: Double
@@ -122,32 +130,42 @@ public enum Replay {
         let settings = AgentCore.Settings(
             targets: [(name: "replay", mode: ActionMode(rawValue: options.mode) ?? .propose)],
             maxFailoversPerHour: options.maxFailoversPerHour)
-        var core = AgentCore(settings: settings, providers: scenario.providerNames, policy: policy)
+        let endpoints = options.endpoints ?? scenario.subjects.map { ($0, $0) }
+        var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
         var report = Report(duration: scenario.duration)
-        var failing: Set<String> = []
+        var failing: [String] = []
+        let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
         var streams = Dictionary(
-            uniqueKeysWithValues: scheduler.firstProbes(scenario.providerNames).map { ($0.provider, ProbeStream(nextStart: $0.at)) })
-        while let (provider, event) = nextEvent(streams, maxInFlight: policy.maxInFlight), event.at <= scenario.duration {
-            var stream = streams[provider]!
+            uniqueKeysWithValues: scheduler.firstProbes(endpoints.map(\.name)).map {
+                ($0.provider, ProbeStream(subject: subjects[$0.provider]!, nextStart: $0.at))
+            })
+        func next(_ stream: ProbeStream, lastStart: Double, now: Double) -> Double {
+            scheduler.nextStart(
+                lastStart: lastStart, now: now, health: core.monitor.machines[stream.subject], stretch: options.stretch[stream.subject] ?? 0
+            )
+        }
+        while let (name, event) = nextEvent(streams, maxInFlight: policy.maxInFlight), event.at <= scenario.duration {
+            var stream = streams[name]!
+            let subject = stream.subject
             switch event {
             case .start(let at):
-                stream.inFlight.append((at, sampler.outcome(of: provider, at: at)))
+                stream.inFlight.append((at, sampler.outcome(of: subject, stream: name, at: at)))
                 stream.lastStart = at
-                stream.nextStart = scheduler.nextStart(lastStart: at, now: at, health: core.monitor.providers[provider])
+                stream.nextStart = next(stream, lastStart: at, now: at)
             case .completion(let index, let completedAt):
                 let probe = stream.inFlight.remove(at: index)
-                report.probesByProvider[provider, default: 0] += 1
+                report.probesByProvider[Subject.provider(subject), default: 0] += 1
                 let outcome = probe.outcome
                 if options.verbose {
                     emit(
-                        #"{"t":\#(JSONText.number(completedAt)),"event":"probe","provider":\#(JSONText.quote(provider)),"#
+                        #"{"t":\#(JSONText.number(completedAt)),"event":"probe",\#(EventLine.about(subject)),"#
                             + #""class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#
                     )
                 }
                 let observation = Observation(
-                    provider: provider, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
+                    provider: subject, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
                     completedAt: completedAt)
                 let commands = core.observe(observation)
                 for decision in core.lastDecisions {
@@ -158,27 +176,26 @@ public enum Replay {
                 }
                 for command in commands {
                     switch command {
-                    case .execute(let kind, let provider, _, _), .propose(let kind, let provider, _):
+                    case .execute(let kind, let acted, _, _), .propose(let kind, let acted, _):
                         let t = completedAt
                         if kind == .failover {
-                            failing.insert(provider)
-                            report.actions.append(Action(action: .failover, provider: provider, t: t))
-                            let plan = options.plan(provider, failing.sorted())
+                            if !failing.contains(acted) { failing.append(acted) }
+                            report.actions.append(Action(action: .failover, provider: acted, t: t))
+                            let plan = options.plan(failing, core.monitor.unhealthy)
                             emit(
                                 EventLine.failover(
-                                    provider, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
+                                    acted, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
                         } else {
-                            failing.remove(provider)
-                            report.actions.append(Action(action: .restore, provider: provider, t: t))
-                            emit(EventLine.restore(provider, at: t, targets: options.plan(provider, failing.sorted()).targets))
+                            failing.removeAll { $0 == acted }
+                            report.actions.append(Action(action: .restore, provider: acted, t: t))
+                            emit(EventLine.restore(acted, at: t, targets: options.plan(failing, core.monitor.unhealthy).targets))
                         }
                     default: break  // pages, logs and the live loop's I/O do not change a replay
                     }
                 }
-                stream.nextStart = scheduler.nextStart(
-                    lastStart: stream.lastStart, now: completedAt, health: core.monitor.providers[provider])
+                stream.nextStart = next(stream, lastStart: stream.lastStart, now: completedAt)
             }
-            streams[provider] = stream
+            streams[name] = stream
         }
         if let expected = scenario.expectedActions {
             report.violations = ExpectationCheck.violations(expected: expected, actions: report.actions)

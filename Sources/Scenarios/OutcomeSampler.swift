@@ -7,7 +7,7 @@ import ProbeResults
 #endif
 
 /// Draws probe outcomes from a scenario's behaviour, deterministically: the same seed gives the
-/// same outcomes, and each provider has its own random stream.
+/// same outcomes, and each endpoint has its own random stream.
 public struct OutcomeSampler: Sendable {
     public struct Outcome: Sendable, Equatable {
         public var resultClass: ProbeClass
@@ -32,13 +32,16 @@ public struct OutcomeSampler: Sendable {
         streams = Dictionary(uniqueKeysWithValues: scenario.providerNames.map { ($0, SplitMix64(seed: scenario.seed ^ fnv1a($0))) })
     }
 
-    /// The outcome of a probe of `provider` that starts at `t`.
-    public mutating func outcome(of provider: String, at t: Double) -> Outcome {
-        var rng = streams[provider] ?? SplitMix64(seed: scenario.seed ^ fnv1a(provider))
-        defer { streams[provider] = rng }
+    /// The outcome of a probe of `subject` (a provider, or a model on it) that starts at `t`.
+    /// `stream` names the endpoint's own random stream (default: the subject's), so endpoints of
+    /// one subject draw apart.
+    public mutating func outcome(of subject: String, stream: String? = nil, at t: Double) -> Outcome {
+        let name = stream ?? subject
+        var rng = streams[name] ?? SplitMix64(seed: scenario.seed ^ fnv1a(name))
+        defer { streams[name] = rng }
         let failureDraw = rng.nextDouble()
         let latencyDraw = rng.nextGaussian()
-        guard scenario.networkUp(at: t), let behaviour = scenario.behaviour(of: provider, at: t) else {
+        guard scenario.networkUp(at: t), let behaviour = scenario.behaviour(of: subject, at: t) else {
             return Outcome(resultClass: .connect, duration: Self.failureLatency)
         }
         if failureDraw < behaviour.failureRate {

@@ -9,6 +9,9 @@ public struct Scenario: Sendable {
     public var duration: Double
     /// Providers in file order, each with its phases in time order.
     public var providers: [(name: String, phases: [Phase])]
+    /// Models with a behaviour of their own (`providers.<p>.models.<id>`): their phases change, from
+    /// their `at` on, only the fields they name on top of their provider's behaviour.
+    public var models: [(provider: String, model: String, phases: [Phase])]
     /// The prober's own connectivity: `up` from `at` on. Up when empty.
     public var agentNetwork: [(at: Double, up: Bool)]
     /// nil when the scenario states no expectations; then no action counts as false.
@@ -16,18 +19,24 @@ public struct Scenario: Sendable {
 
     public init(
         name: String, description: String? = nil, seed: UInt64, duration: Double, providers: [(name: String, phases: [Phase])],
-        agentNetwork: [(at: Double, up: Bool)] = [], expectedActions: [ExpectedAction]? = nil
+        models: [(provider: String, model: String, phases: [Phase])] = [], agentNetwork: [(at: Double, up: Bool)] = [],
+        expectedActions: [ExpectedAction]? = nil
     ) {
         self.name = name
         self.description = description
         self.seed = seed
         self.duration = duration
         self.providers = providers
+        self.models = models
         self.agentNetwork = agentNetwork
         self.expectedActions = expectedActions
     }
 
     public var providerNames: [String] { providers.map(\.name) }
+
+    /// What the scenario describes, as subjects (``Subject``): every provider, then every model with
+    /// a behaviour of its own.
+    public var subjects: [String] { providerNames + models.map { Subject.key(provider: $0.provider, model: $0.model) } }
 
     /// A phase changes only the fields it names.
     public struct Phase: Sendable, Equatable {
@@ -67,22 +76,28 @@ public struct Scenario: Sendable {
         public enum Action: String, Sendable { case failover, restore }
         public var action: Action
         public var provider: String
+        /// nil: any action for the provider, whole or one of its models, meets the expectation.
+        public var model: String?
         public var notBefore: Double
         public var by: Double
 
-        public init(action: Action, provider: String, notBefore: Double, by: Double) {
+        public init(action: Action, provider: String, model: String? = nil, notBefore: Double, by: Double) {
             self.action = action
             self.provider = provider
+            self.model = model
             self.notBefore = notBefore
             self.by = by
         }
     }
 
-    /// The behaviour of `provider` at time `t`.
-    public func behaviour(of provider: String, at t: Double) -> Behaviour? {
+    /// The behaviour of a subject (a provider, or a model on it) at time `t`.
+    public func behaviour(of subject: String, at t: Double) -> Behaviour? {
+        let provider = Subject.provider(subject)
         guard let phases = providers.first(where: { $0.name == provider })?.phases else { return nil }
         var current = Behaviour(latencyP50: 0.5, latencyP99: 2, failureRate: 0, failureClass: .http5xx)
-        for phase in phases where phase.at <= t {
+        let model = Subject.model(subject)
+        let own = models.first { $0.provider == provider && $0.model == model }?.phases ?? []
+        for phase in (phases + own).filter({ $0.at <= t }).sorted(by: { $0.at < $1.at }) {
             current.latencyP50 = phase.latencyP50 ?? current.latencyP50
             current.latencyP99 = phase.latencyP99 ?? current.latencyP99
             current.failureRate = phase.failureRate ?? current.failureRate

@@ -1,3 +1,5 @@
+import ProbeResults
+
 /// A model of the gateway's `models.yml`: the provider that serves it (nil: unmanaged — self-hosted,
 /// `amazon_q`, or any model whose provider no field tells), its `family` list, and the name of the
 /// model itself, shared by the same model on other providers.
@@ -36,9 +38,11 @@ public struct ModelCatalog: Sendable, Equatable {
     /// Models whose provider cannot be told: never removed, never chosen.
     public var unmanaged: [ModelInfo] { models.filter { !$0.isManaged } }
 
-    /// Whether `model` is on one of `providers` (an unknown or unmanaged model never is).
-    public func isOn(_ model: String, _ providers: Set<String>) -> Bool {
-        self[model]?.provider.map(providers.contains) ?? false
+    /// Whether `model` is among `subjects`: its provider is, or the model itself is as
+    /// `provider/model` (``Subject``). An unknown or unmanaged model never is.
+    public func isOn(_ model: String, _ subjects: Set<String>) -> Bool {
+        guard let provider = self[model]?.provider else { return false }
+        return subjects.contains(provider) || subjects.contains(Subject.key(provider: provider, model: model))
     }
 
     /// Every provider some model is on, sorted.

@@ -46,13 +46,14 @@ public struct Planner: Sendable {
         self.prefer = prefer
     }
 
-    /// For every feature whose effective models use a failing provider: drop those models, keeping
-    /// order; if none is left, the best equivalent on a healthy provider that the feature may select
-    /// (the same model first, then one of the same `family`; by `prefer`, then file order); if there
-    /// is none, leave the feature alone and say why. Unmanaged models are never dropped nor chosen.
-    /// `base` gives, for keys the agent owns, the value before it first changed them, so a plan
-    /// always starts from what people configured.
-    public func plan(current: ModelOverride, failing: Set<String>, base: [String: [String]?] = [:]) -> Plan {
+    /// For every feature whose effective models are failing (`failing`: providers, and models as
+    /// `provider/model`): drop those models, keeping order; if none is left, the best equivalent
+    /// that the feature may select and that is neither failing nor in `avoid` (subjects whose
+    /// probes do not show health): the same model first, then one of the same `family`; by
+    /// `prefer`, then file order. If there is none, leave the feature alone and say why. Unmanaged
+    /// models are never dropped nor chosen. `base` gives, for keys the agent owns, the value
+    /// before it first changed them, so a plan always starts from what people configured.
+    public func plan(current: ModelOverride, failing: Set<String>, base: [String: [String]?] = [:], avoid: Set<String> = []) -> Plan {
         var result = Plan(failing: failing.sorted(), changes: [], untouched: [], taggedOnFailing: [], override: current)
         for feature in features {
             for (tag, model) in feature.modelsForTags where catalog.isOn(model, failing) {
@@ -62,13 +63,13 @@ public struct Planner: Sendable {
             let effective = configured ?? feature.defaultModels
             let dropped = effective.filter { catalog.isOn($0, failing) }
             var desired = effective.filter { !dropped.contains($0) }
-            var reason = dropped.isEmpty ? "" : "drop \(dropped.joined(separator: ", ")) (\(providers(of: dropped)) failing)"
+            var reason = dropped.isEmpty ? "" : "drop \(dropped.joined(separator: ", ")) (\(failingWhat(dropped, failing)) failing)"
             if desired.isEmpty {
-                guard let (equivalent, why) = equivalent(for: effective, in: feature, avoiding: failing) else {
+                guard let (equivalent, why) = equivalent(for: effective, in: feature, avoiding: failing.union(avoid)) else {
                     if !dropped.isEmpty {
                         let why =
                             feature.canFailOver
-                            ? "every model is on a failing provider and no equivalent on a healthy provider is in selectable_models"
+                            ? "every model is failing and no healthy equivalent is in selectable_models"
                             : "its only selectable model is \(feature.selectableModels[0]): no failover is possible"
                         result.untouched.append(.init(feature: feature.setting, reason: why))
                     }
@@ -124,7 +125,7 @@ public struct Planner: Sendable {
     private func equivalent(for models: [String], in feature: Feature, avoiding failing: Set<String>) -> (String, String)? {
         let originals = models.compactMap { catalog[$0] }
         func rank(_ candidate: ModelInfo) -> Int? {
-            guard let provider = candidate.provider, !failing.contains(provider), feature.allows(candidate.id) else { return nil }
+            guard let provider = candidate.provider, !catalog.isOn(candidate.id, failing), feature.allows(candidate.id) else { return nil }
             let same = originals.contains { $0.sameModel == candidate.sameModel }
             let family = originals.contains { !Set($0.family).isDisjoint(with: candidate.family) }
             guard same || family else { return nil }
@@ -137,9 +138,14 @@ public struct Planner: Sendable {
         return (best.model.id, same ? "the same model" : "a model of the same family (\(shared))")
     }
 
-    private func providers(of models: [String]) -> String {
+    /// What is failing about `models`: their providers, or the models themselves.
+    private func failingWhat(_ models: [String], _ failing: Set<String>) -> String {
         var seen: [String] = []
-        for provider in models.compactMap({ catalog[$0]?.provider }) where !seen.contains(provider) { seen.append(provider) }
+        for model in models {
+            guard let provider = catalog[model]?.provider else { continue }
+            let what = failing.contains(provider) ? provider : model
+            if !seen.contains(what) { seen.append(what) }
+        }
         return seen.joined(separator: ", ")
     }
 }

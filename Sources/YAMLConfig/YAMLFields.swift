@@ -48,6 +48,9 @@ public struct YAMLFields {
 
     public func has(_ key: String) -> Bool { mapping[key] != nil }
 
+    /// Whether the value at `key` is a mapping (not a list or a scalar).
+    public func holdsMapping(_ key: String) -> Bool { mapping[key]?.mapping != nil }
+
     /// An error about `key` (or about this mapping when `key` is nil), at its line.
     public func error(_ key: String?, _ problem: String) -> ConfigError {
         let node = key.flatMap { mapping[$0] }

@@ -43,8 +43,8 @@ struct ReplayCommand: ParsableCommand {
             (planner, targets, mode) = (ExampleTarget.planner(), [ExampleTarget.name], "propose")
         }
         // Replay has no secret: plans start from an empty override.
-        let plan: @Sendable (String, [String]) -> (targets: [String], overrideJSON: String) = { _, failing in
-            (targets, planner.plan(current: ModelOverride(), failing: Set(failing)).override.json)
+        let plan: @Sendable ([String], Set<String>) -> (targets: [String], overrideJSON: String) = { failing, unhealthy in
+            (targets, planner.plan(current: ModelOverride(), failing: Set(failing), avoid: unhealthy).override.json)
         }
         guard let seeds else {
             let report = Replay.run(

@@ -23,7 +23,7 @@ struct EventDriver {
     mutating func probe(_ provider: String, _ resultClass: ProbeClass, after seconds: Double) -> [AgentCommand] {
         send(
             .probed(
-                provider: provider,
+                endpoint: provider,
                 result: ProbeResult(provider: provider, probe: provider, resultClass: resultClass, status: 200, ttfbMs: 300),
                 startedAt: now + seconds - 0.1), after: seconds)
     }
@@ -192,7 +192,7 @@ struct EventDriver {
     @Test func probesOfOneProviderAreCappedInFlight() {
         var policy = HealthPolicy()
         policy.maxInFlight = 2
-        var streams = ProbeStreams(providers: ["vertex"], policy: policy)
+        var streams = ProbeStreams(endpoints: [("vertex", "vertex")], policy: policy)
         var started = 0
         var now = 0.0
         for _ in 0..<200 {
@@ -200,7 +200,7 @@ struct EventDriver {
             started += streams.due(at: now, health: [:]).count
         }
         #expect(started == 2, "two hang, nothing more starts")
-        streams.completed("vertex", result: ProbeResult(provider: "vertex", probe: "v", resultClass: .timeout), at: now, health: nil)
+        streams.completed("vertex", result: ProbeResult(provider: "vertex", probe: "v", resultClass: .timeout), at: now, health: [:])
         #expect(streams.due(at: now + 10, health: [:]) == ["vertex"])
     }
 

@@ -34,7 +34,7 @@ struct Story {
                 let result = ProbeResult(
                     provider: probe.provider, probe: probe.provider, resultClass: probe.outcome.resultClass,
                     status: probe.outcome.ttfbMs == nil ? nil : 200, ttfbMs: probe.outcome.ttfbMs ?? 0)
-                execute(core.handle(.probed(provider: probe.provider, result: result, startedAt: probe.started), at: now))
+                execute(core.handle(.probed(endpoint: probe.provider, result: result, startedAt: probe.started), at: now))
             }
             probes.removeAll { $0.done <= now }
             for approval in approvals where approval.at <= now {

@@ -115,7 +115,7 @@ struct Feed {
         var required: [Double] = []
         for _ in 0..<4 {
             feed.probe("vertex", .http5xx, count: 20, every: 2)
-            required.append(feed.monitor.providers["vertex"]!.requiredHealthy(policy))
+            required.append(feed.monitor.machines["vertex"]!.requiredHealthy(policy))
             feed.probe("vertex", .ok, count: 400, every: 1)  // recovering is probed closely: health must be shown
         }
         #expect(feed.actions("failover").count == 4)
@@ -162,7 +162,7 @@ struct Feed {
     @Test func latencyIsJudgedAgainstTheEndpointsOwnBaseline() {
         var feed = Feed()
         feed.probe("vertex", .ok, count: 30, every: 10, ttfbMs: 200)
-        var health = feed.monitor.providers["vertex"]!
+        var health = feed.monitor.machines["vertex"]!
         #expect(
             health.effectiveClass(
                 Observation(provider: "vertex", resultClass: .ok, ttfbMs: 900, startedAt: 0, completedAt: 1), feed.monitor.policy) == .ok)
@@ -172,7 +172,7 @@ struct Feed {
         )
         feed.probe("vertex", .ok, count: 25, every: 2, ttfbMs: 2500)  // 2.5 s: slow against a 200 ms baseline
         #expect(feed.actions("failover").count == 1)
-        health = feed.monitor.providers["vertex"]!
+        health = feed.monitor.machines["vertex"]!
         #expect(health.baseline.count == 30, "degraded answers never enter the baseline")
     }
 }
@@ -226,12 +226,12 @@ struct Feed {
     @Test func steadyUntilAFailureThenQuickWhileItIsInQuestion() {
         var feed = Feed(["vertex"])
         let scheduler = ProbeScheduler(policy: feed.monitor.policy)
-        func interval() -> Double { scheduler.interval(for: feed.monitor.providers["vertex"], at: feed.now) }
+        func interval() -> Double { scheduler.interval(for: feed.monitor.machines["vertex"], at: feed.now) }
         #expect(interval() == feed.monitor.policy.steadyInterval)
         feed.probe("vertex", .http5xx)
         #expect(interval() == feed.monitor.policy.brownoutInterval, "a failure: look closer")
         feed.probe("vertex", .ok, count: 5, every: 0.1)
-        #expect(feed.monitor.providers["vertex"]?.brownout.score == 0)
+        #expect(feed.monitor.machines["vertex"]?.brownout.score == 0)
         #expect(interval() == feed.monitor.policy.steadyInterval, "one failure in 30 s is noise: steady again")
         feed.brownout("vertex", failingOneIn: 8, for: 20, every: 0.1)
         #expect(interval() == feed.monitor.policy.brownoutInterval, "12 % failing: watched, whatever the score")
