@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "AgentCore", dependencies: ["Health", "Lifecycle", "ProbeResults"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
-        .target(name: "Replay", dependencies: ["AgentCore", "Health", "ProbeResults", "Scenarios"], swiftSettings: optimised),
+        .target(name: "Replay", dependencies: ["AgentCore", "Health", "ProbeResults", "Scenarios", "Selection"], swiftSettings: optimised),
         // The edges: libcurl HTTP, secrets, AWS signing, probes; the JSON base and one client per system the agent acts on.
         .target(name: "Secrets", swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["CCurl", "Secrets"], swiftSettings: strict),

@@ -6,7 +6,10 @@ import YAMLConfig
 public enum ExampleTarget {
     public static let name = "aigw-production"
 
-    public static func planner() -> Planner {
+    /// The example's planner (parsed once).
+    public static func planner() -> Planner { shared }
+
+    private static let shared: Planner = {
         do {
             let catalog = try CatalogLoader.models(YAMLFields.parse(models, file: "built-in models.yml"))
             return Planner(
@@ -16,7 +19,7 @@ public enum ExampleTarget {
         } catch {
             preconditionFailure("the built-in example catalog is invalid: \(error)")
         }
-    }
+    }()
 
     static let models = """
         models:

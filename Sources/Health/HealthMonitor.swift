@@ -7,8 +7,10 @@ import ProbeResults
 ///
 /// Verdicts: a model's machine fails that model over; when more than half of a provider's probed
 /// models are failed over at once (or the provider's own model-less probe trips), the provider is
-/// failed over instead, and its models' own failovers are absorbed into it. When the provider
-/// clears, models still failing get their own failover first, then the provider is restored.
+/// failed over instead, and its models' own failovers are absorbed into it. While the others are
+/// still suspect, so that a provider verdict may follow, a model's failover is held, so one
+/// provider outage is one action. When the provider clears, models still failing get their own
+/// failover first, then the provider is restored.
 public struct HealthMonitor: Sendable {
     public let policy: HealthPolicy
     /// Subject → its machine.
@@ -18,6 +20,8 @@ public struct HealthMonitor: Sendable {
     public private(set) var majorityDown: Set<String> = []
     /// Model subjects whose failover was absorbed into their provider's.
     public private(set) var absorbed: Set<String> = []
+    /// Model subjects whose failover waits: their provider's other models are suspect.
+    public private(set) var held: Set<String> = []
     /// Provider → its model subjects.
     private let modelsOf: [String: [String]]
     /// Per provider (and control probe): when its latest result came, and whether it had no HTTP answer.
@@ -47,9 +51,15 @@ public struct HealthMonitor: Sendable {
         providerDown(Subject.provider(subject)) || (Subject.model(subject) != nil && failedOver(subject))
     }
 
-    /// Subjects whose probes do not show health now: never chosen as replacements.
+    /// Subjects whose probes do not show health now, never chosen as replacements: failed over,
+    /// recovering, a broken probe, or a suspicion resting on two failures in a row (one noisy
+    /// failure is not enough to pass a healthy model over).
     public var unhealthy: Set<String> {
-        var subjects = Set(machines.filter { $0.value.state != .healthy || $0.value.brokenProbe != nil }.keys)
+        var subjects = Set(
+            machines.filter { _, machine in
+                machine.brokenProbe != nil || machine.state == .failing || machine.state == .recovering
+                    || (machine.state == .suspect && machine.consecutiveFailures >= 2)
+            }.keys)
         subjects.formUnion(majorityDown)
         return subjects
     }
@@ -71,7 +81,7 @@ public struct HealthMonitor: Sendable {
         let raw = machine.observe(observation, policy: policy)
         machines[observation.provider] = machine
         for decision in raw { decisions += route(decision) }
-        return decisions
+        return decisions + resolveHeld(Subject.provider(observation.provider), at: now)
     }
 
     /// After a restart: `subject` is failed over (its ownership record says so). See ``ProviderHealth/resumeFailedOver(at:)``.
@@ -112,35 +122,63 @@ public struct HealthMonitor: Sendable {
         return models.filter(failedOver).count * 2 > models.count
     }
 
+    /// More than half of a provider's probed models are failed over or suspect: a provider verdict may follow.
+    private func mostModelsMayBeDown(_ provider: String) -> Bool {
+        guard let models = modelsOf[provider], models.count >= 2 else { return false }
+        return models.filter { failedOver($0) || machines[$0]?.state == .suspect }.count * 2 > models.count
+    }
+
     private mutating func route(_ decision: HealthDecision) -> [HealthDecision] {
         switch decision {
-        case .failover(let subject, let at):
+        case .failover(let subject, _):
             let provider = Subject.provider(subject)
             guard Subject.model(subject) != nil else { return [decision] }
             if providerDown(provider) {
                 absorbed.insert(subject)
                 return []
             }
-            guard machines[provider] == nil, mostModelsDown(provider) else { return [decision] }
-            majorityDown.insert(provider)
-            absorbed.insert(subject)
-            return [.failover(provider: provider, at: at)]
+            guard machines[provider] == nil, mostModelsMayBeDown(provider) else { return [decision] }
+            held.insert(subject)  // resolveHeld decides, once this observation's decisions are in
+            return []
         case .restore(let subject, let at):
             let provider = Subject.provider(subject)
             if Subject.model(subject) == nil { return releasing(provider, at: at) + [decision] }
+            if held.remove(subject) != nil { return [] }
             let own: [HealthDecision] = absorbed.remove(subject) == nil ? [decision] : []
             guard majorityDown.contains(provider), !mostModelsDown(provider) else { return own }
             majorityDown.remove(provider)
             return own + releasing(provider, at: at) + [.restore(provider: provider, at: at)]
+        case .state(let subject, .recovering, .failing, let at)
+        where absorbed.contains(subject) && !providerDown(Subject.provider(subject)):
+            // An absorbed model relapses after its provider came back: it needs its own failover now.
+            absorbed.remove(subject)
+            return [decision, .failover(provider: subject, at: at)]
         default:
             return [decision]
         }
     }
 
-    /// The provider comes back: its absorbed models still failed over get failovers of their own.
+    /// Held failovers of `provider`'s models: a provider failover once most of its models are
+    /// down; their own failovers once that can no longer happen.
+    private mutating func resolveHeld(_ provider: String, at now: Double) -> [HealthDecision] {
+        let waiting = held.filter { Subject.provider($0) == provider }
+        guard !waiting.isEmpty else { return [] }
+        if mostModelsDown(provider) {
+            held.subtract(waiting)
+            absorbed.formUnion(waiting)
+            majorityDown.insert(provider)
+            return [.failover(provider: provider, at: now)]
+        }
+        guard !mostModelsMayBeDown(provider) else { return [] }
+        held.subtract(waiting)
+        return waiting.sorted().filter(failedOver).map { .failover(provider: $0, at: now) }
+    }
+
+    /// The provider comes back: its absorbed models still failing get failovers of their own;
+    /// those recovering stay absorbed, so their restore is silent, unless they relapse.
     private mutating func releasing(_ provider: String, at now: Double) -> [HealthDecision] {
         var decisions: [HealthDecision] = []
-        for model in modelsOf[provider] ?? [] where absorbed.contains(model) {
+        for model in modelsOf[provider] ?? [] where absorbed.contains(model) && machines[model]?.state != .recovering {
             absorbed.remove(model)
             if failedOver(model) { decisions.append(.failover(provider: model, at: now)) }
         }

@@ -2,6 +2,7 @@ import AgentCore
 import Health
 import ProbeResults
 import Scenarios
+import Selection
 
 /// Runs the agent's real core (``AgentCore``: the health machine, modes, pause, the cap on
 /// failovers per hour) and its scheduler against a scenario in virtual time: no network, no clock,
@@ -18,28 +19,44 @@ public enum Replay {
         public var verbose: Bool
         /// A probe with no answer ends after this many seconds (class `timeout`).
         public var probeTimeout: Double
-        /// What a failover would change: targets and the override JSON, given the subjects failed
-        /// over and those whose probes do not show health (never chosen as replacements).
-        public var plan: @Sendable (_ failing: [String], _ unhealthy: Set<String>) -> (targets: [String], overrideJSON: String)
+        /// Plans what a failover would change (from an empty override: replay has no secret),
+        /// avoiding replacements whose probes do not show health. A failover of a model no feature
+        /// uses writes nothing, so neither it nor its restore is an action.
+        /// nil: no plan, every failover counts.
+        public var planner: Planner?
+        /// The targets the plan is for.
+        public var targets: [String]
         /// The probes: each endpoint's name and subject. nil: one per provider and one per model the
         /// scenario gives a behaviour of its own.
         public var endpoints: [(name: String, subject: String)]?
-        /// Seconds added to endpoints' steady intervals (the probe budget).
+        /// Seconds added to subjects' steady intervals (the probe budget).
         public var stretch: [String: Double]
 
         public init(
             policy: HealthPolicy = HealthPolicy(), mode: String = "propose", maxFailoversPerHour: Int = 3, verbose: Bool = false,
-            probeTimeout: Double = 10, endpoints: [(name: String, subject: String)]? = nil, stretch: [String: Double] = [:],
-            plan: @escaping @Sendable ([String], Set<String>) -> (targets: [String], overrideJSON: String) = { _, _ in ([], "{}") }
+            probeTimeout: Double = 10, planner: Planner? = nil, targets: [String] = [],
+            endpoints: [(name: String, subject: String)]? = nil, stretch: [String: Double] = [:]
         ) {
             self.policy = policy
             self.mode = mode
             self.maxFailoversPerHour = maxFailoversPerHour
             self.verbose = verbose
             self.probeTimeout = probeTimeout
+            self.planner = planner
+            self.targets = targets
             self.endpoints = endpoints
             self.stretch = stretch
-            self.plan = plan
+        }
+
+        func overrideJSON(failing: [String], avoiding unhealthy: Set<String>) -> String {
+            planner?.plan(current: ModelOverride(), failing: Set(failing), avoid: unhealthy).override.json ?? "{}"
+        }
+
+        /// False only for a model the catalog knows that no feature uses: whole providers, and
+        /// models the catalog does not know, always count.
+        func changesSomething(_ subject: String) -> Bool {
+            guard let planner, let model = Subject.model(subject), planner.catalog[model] != nil else { return true }
+            return !planner.plan(current: ModelOverride(), failing: [subject]).isEmpty
         }
     }
 
@@ -178,17 +195,16 @@ public enum Replay {
                     switch command {
                     case .execute(let kind, let acted, _, _), .propose(let kind, let acted, _):
                         let t = completedAt
+                        guard options.changesSomething(acted) else { break }
                         if kind == .failover {
                             if !failing.contains(acted) { failing.append(acted) }
                             report.actions.append(Action(action: .failover, provider: acted, t: t))
-                            let plan = options.plan(failing, core.monitor.unhealthy)
-                            emit(
-                                EventLine.failover(
-                                    acted, at: t, mode: options.mode, targets: plan.targets, overrideJSON: plan.overrideJSON))
+                            let json = options.overrideJSON(failing: failing, avoiding: core.monitor.unhealthy)
+                            emit(EventLine.failover(acted, at: t, mode: options.mode, targets: options.targets, overrideJSON: json))
                         } else {
                             failing.removeAll { $0 == acted }
                             report.actions.append(Action(action: .restore, provider: acted, t: t))
-                            emit(EventLine.restore(acted, at: t, targets: options.plan(failing, core.monitor.unhealthy).targets))
+                            emit(EventLine.restore(acted, at: t, targets: options.targets))
                         }
                     default: break  // pages, logs and the live loop's I/O do not change a replay
                     }

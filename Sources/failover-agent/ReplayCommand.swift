@@ -42,16 +42,12 @@ struct ReplayCommand: ParsableCommand {
         } else {
             (planner, targets, mode) = (ExampleTarget.planner(), [ExampleTarget.name], "propose")
         }
-        // Replay has no secret: plans start from an empty override.
-        let plan: @Sendable ([String], Set<String>) -> (targets: [String], overrideJSON: String) = { failing, unhealthy in
-            (targets, planner.plan(current: ModelOverride(), failing: Set(failing), avoid: unhealthy).override.json)
-        }
         guard let seeds else {
             let report = Replay.run(
                 scenario,
                 options: .init(
                     policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour,
-                    verbose: verbose, plan: plan)
+                    verbose: verbose, planner: planner, targets: targets)
             ) { print($0) }
             if !report.passed { throw ExitCode(1) }
             return
@@ -63,7 +59,9 @@ struct ReplayCommand: ParsableCommand {
             let report = Replay.run(
                 seeded,
                 options: .init(
-                    policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour, plan: plan)
+                    policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour,
+                    planner: planner,
+                    targets: targets)
             ) { _ in }
             print(#"{"seed":\#(seeded.seed),"# + report.summaryLine.dropFirst())
             if !report.passed { failed += 1 }

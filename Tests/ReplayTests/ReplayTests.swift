@@ -25,7 +25,8 @@ enum Files {
 func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
     try await onOwnThread {
         var lines: [String] = []
-        let report = Replay.run(scenario, options: .init()) { lines.append($0) }
+        let options = Replay.Options(planner: ExampleTarget.planner(), targets: [ExampleTarget.name])
+        let report = Replay.run(scenario, options: options) { lines.append($0) }
         return (report, lines)
     }
 }
@@ -98,8 +99,9 @@ func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
         let failover = try #require(events.first { $0["event"] as? String == "failover" })
         #expect(failover["provider"] as? String == "vertex")
         #expect(failover["mode"] as? String == "propose")
-        #expect(failover["targets"] as? [String] == [])
-        #expect((failover["override"] as? [String: Any])?.isEmpty == true)
+        #expect(failover["targets"] as? [String] == [ExampleTarget.name])
+        let override = try #require(failover["override"] as? [String: [String]])
+        #expect(override["duo_chat"] == ["claude_sonnet_4_6_bedrock"], "the example target's plan, without Vertex AI")
         let state = try #require(events.first { $0["event"] as? String == "state" && $0["to"] as? String == "failing" })
         #expect(state["from"] as? String == "suspect")
         let summary = try #require(events.last)
@@ -198,5 +200,44 @@ func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
         let perform = Replay.run(scenario, options: .init(mode: "perform")) { _ in }
         #expect(propose.actions == perform.actions)
         #expect(propose.actions.count == 4)
+    }
+}
+
+/// Incidents of one model: only the features using it move, and never onto a failing replacement.
+@Suite struct ModelIncidentTests {
+    static func failoverLines(_ name: String) async throws -> [String] {
+        let (report, lines) = try await replay(ScenarioLoader.load(file: "\(Files.own)/\(name).yml"))
+        #expect(report.passed, "\(report.violations ?? [])")
+        return lines.filter { $0.contains(#""event":"failover""#) }
+    }
+
+    @Test func aModelIncidentMovesOnlyTheFeaturesUsingThatModel() async throws {
+        let lines = try await Self.failoverLines("model-outage")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains(#""model":"claude_sonnet_4_6_vertex""#) == true)
+        #expect(
+            lines.first?.contains(
+                #""override":{"duo_chat":["claude_sonnet_4_6_bedrock"],"code_generations":["claude_sonnet_4_6"]}"#) == true,
+            "generate_commit_message (Haiku on the same provider) is left alone: \(lines)")
+    }
+
+    @Test func aFailingReplacementIsNeverChosen() async throws {
+        let lines = try await Self.failoverLines("model-outage-replacement-failing")
+        #expect(lines.count == 1, "the failing Bedrock Sonnet is a default of no feature: its own failover changes nothing")
+        #expect(lines.first?.contains(#""duo_chat":["claude_sonnet_4_6"]"#) == true, "\(lines)")
+        #expect(lines.first?.contains("claude_sonnet_4_6_bedrock") == false)
+    }
+
+    @Test func aProviderWideOutageThroughItsModelsIsOneProviderFailover() async throws {
+        var loaded = try ScenarioLoader.load(file: "\(Files.own)/vertex-outage.yml")
+        loaded.models = ["claude_sonnet_4_6_vertex", "claude_haiku_4_5_20251001_vertex"].map { ("vertex", $0, []) }
+        let scenario = loaded
+        let endpoints =
+            scenario.models.map { ("vertex/\($0.model)", "vertex/\($0.model)") } + [("bedrock", "bedrock"), ("anthropic", "anthropic")]
+        let report = try await onOwnThread {
+            Replay.run(scenario, options: .init(planner: ExampleTarget.planner(), targets: ["t"], endpoints: endpoints)) { _ in }
+        }
+        #expect(report.passed, "\(report.violations ?? [])")
+        #expect(report.actions.map(\.provider) == ["vertex", "vertex"], "one failover and one restore, of the provider")
     }
 }
