@@ -46,6 +46,9 @@ let package = Package(
             dependencies: [
                 "AWSSigning", "HTTP", "ProbeResults", "Secrets", "YAMLConfig", .product(name: "Subprocess", package: "swift-subprocess"),
             ], swiftSettings: strict),
+        .target(
+            name: "ProbeTemplates",
+            dependencies: ["AWSSigning", "ControlAPI", "HTTP", "Probing", "Secrets", "Selection"], swiftSettings: strict),
         .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
         .target(
@@ -74,7 +77,7 @@ let package = Package(
             name: "AgentConfig",
             dependencies: [
                 "Actions", "AgentCore", "ControlAPI", "GatewayClient", "GitLabClient", "Health", "KubernetesClient", "Leadership", "Paging",
-                "ProbeResults", "Scenarios", "Selection", "VaultClient", "YAMLConfig",
+                "ProbeResults", "ProbeTemplates", "Probing", "Scenarios", "Selection", "VaultClient", "YAMLConfig",
             ], swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -169,6 +172,12 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: ["TestSupport", "AgentConfig", "Health", "ProbeResults", "Replay", "Scenarios", "YAMLConfig"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ProbeTemplatesTests",
+            dependencies: [
+                "AgentConfig", "HTTP", "ProbeResults", "ProbeTemplates", "Probing", "ProviderSimulators", "Selection", "YAMLConfig",
+            ],
             swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Selection"], swiftSettings: strict),
         .testTarget(

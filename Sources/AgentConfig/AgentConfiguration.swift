@@ -7,6 +7,7 @@ import KubernetesClient
 import Leadership
 import Paging
 import ProbeResults
+import ProbeTemplates
 import Selection
 import YAMLConfig
 
@@ -21,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     /// How `run` works: probes, journal, API, modes and limits.
     public var agent = AgentSettings()
     public var pagers: [PagerSettings] = []
+    /// Probes derived from the catalog, per provider; nil: only the specs in `agent.probes`.
+    public var modelProbes: ModelProbes?
 
     /// The `agent:` section.
     public enum LogFormat: String, Sendable {
@@ -30,6 +33,9 @@ public struct AgentConfiguration: Sendable {
     public struct AgentSettings: Sendable {
         /// Directory of probe specs.
         public var probes = "probes"
+        /// The most the probes may cost a day, in US dollars: past it, the least important
+        /// endpoints are probed less often (``ProbeBudget``). nil: no limit.
+        public var maxProbeCostPerDay: Double?
         /// The journal file (SQLite).
         public var journal = "failover-agent.sqlite"
         public var listenHost = "127.0.0.1"
@@ -110,7 +116,7 @@ public struct AgentConfiguration: Sendable {
     }
 
     public static func parse(_ yaml: YAMLFields) throws(ConfigError) -> AgentConfiguration {
-        try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle", "agent", "pagers"])
+        try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle", "agent", "pagers", "model_probes"])
         var configuration = AgentConfiguration()
         let directory = (yaml.file as NSString).deletingLastPathComponent
         func path(_ text: String) -> String {
@@ -148,6 +154,10 @@ public struct AgentConfiguration: Sendable {
             configuration.targets.append(target)
         }
         if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
+        if let probes = try yaml.optionalFields("model_probes") {
+            configuration.modelProbes = try ModelProbesLoader.parse(probes, path: path)
+            if configuration.catalog == nil { throw yaml.error("model_probes", "needs a catalog to derive probes from") }
+        }
         for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item, path: path)) }
         if !configuration.targets.isEmpty, configuration.catalog == nil {
             throw yaml.error(nil, "targets need a catalog (models and unit_primitives)")

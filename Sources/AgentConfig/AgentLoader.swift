@@ -8,7 +8,7 @@ enum AgentLoader {
     static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> AgentConfiguration.AgentSettings {
         try yaml.rejectUnknownKeys([
             "probes", "journal", "listen", "api_token_env", "api_token_file", "restore_mode", "proposal_lifetime", "max_failovers_per_hour",
-            "leader_election", "log_format",
+            "leader_election", "log_format", "max_probe_cost_per_day",
         ])
         var agent = AgentConfiguration.AgentSettings()
         agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
@@ -24,6 +24,10 @@ enum AgentLoader {
         if let mode = try yaml.optionalString("restore_mode") {
             guard let value = ActionMode(rawValue: mode) else { throw yaml.error("restore_mode", "'\(mode)' is not propose or perform") }
             agent.restoreMode = value
+        }
+        if let budget = try yaml.optionalDouble("max_probe_cost_per_day") {
+            guard budget > 0 else { throw yaml.error("max_probe_cost_per_day", "must be more than 0 (US dollars a day)") }
+            agent.maxProbeCostPerDay = budget
         }
         agent.proposalLifetime = try yaml.duration("proposal_lifetime", default: .seconds(900)).seconds
         if let cap = try yaml.optionalInt("max_failovers_per_hour") {

@@ -19,14 +19,18 @@ public enum CatalogLoader {
             guard seen.insert(id).inserted else { throw item.error("gitlab_identifier", "\(id) is listed twice") }
             let params = try item.optionalFields("params")
             let paramsModel = try params?.optionalString("model")
+            let modelClass = try item.optionalString("model_class_provider")
             let told = ModelCatalog.provider(
-                id: id, modelClassProvider: try item.optionalString("model_class_provider"),
+                id: id, modelClassProvider: modelClass,
                 customLLMProvider: try params?.optionalString("custom_llm_provider"), paramsModel: paramsModel)
             let provider = corrections[id].map { $0 == unmanaged ? nil : $0 } ?? told
             models.append(
                 ModelInfo(
                     id: id, provider: provider, family: try item.optionalStrings("family") ?? [],
-                    sameModel: paramsModel.map(ModelCatalog.sameModel(paramsModel:))))
+                    sameModel: paramsModel.map(ModelCatalog.sameModel(paramsModel:)),
+                    serving: ModelInfo.Serving(
+                        model: paramsModel, modelClass: modelClass, identifier: try params?.optionalString("identifier"),
+                        location: try params?.optionalString("vertex_location"))))
         }
         return ModelCatalog(models)
     }

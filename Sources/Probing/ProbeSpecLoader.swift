@@ -110,21 +110,27 @@ public enum ProbeSpecLoader {
             let credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token?.isEmpty == true ? nil : token)
             return .awsSigV4(SigV4Signer(region: region, service: try value(aws, "service") ?? "bedrock", credentials: credentials))
         }
-        if let google = try auth.optionalFields("google_token") {
-            try google.rejectUnknownKeys(["file", "command", "lifetime"])
-            let file = try value(google, "file")
-            let command = try value(google, "command")
-            let lifetime = try google.duration("lifetime", default: .seconds(300), max: .seconds(3600))
-            switch (file, command) {
-            case (let file?, nil): return .googleToken(GoogleTokenSource(origin: .file(file), lifetime: lifetime))
-            case (nil, let command?): return .googleToken(GoogleTokenSource(origin: .command(command), lifetime: lifetime))
-            default: throw google.error(nil, "needs exactly one of file or command")
-            }
-        }
+        if let google = try auth.optionalFields("google_token") { return .googleToken(try googleToken(google, environment: environment)) }
         throw auth.error(nil, "needs aws_sigv4 or google_token")
     }
 
-    static func costPerProbe(_ yaml: YAMLFields) throws(ConfigError) -> Double {
+    /// A `google_token: {file | command, lifetime}` mapping, `${VAR}`s filled in.
+    public static func googleToken(_ google: YAMLFields, environment: [String: String]) throws(ConfigError) -> GoogleTokenSource {
+        try google.rejectUnknownKeys(["file", "command", "lifetime"])
+        func value(_ key: String) throws(ConfigError) -> String? {
+            guard let text = try google.optionalString(key) else { return nil }
+            do { return try Interpolation.expand(text, environment: environment) } catch { throw google.error(key, error.description) }
+        }
+        let lifetime = try google.duration("lifetime", default: .seconds(300), max: .seconds(3600))
+        switch (try value("file"), try value("command")) {
+        case (let file?, nil): return GoogleTokenSource(origin: .file(file), lifetime: lifetime)
+        case (nil, let command?): return GoogleTokenSource(origin: .command(command), lifetime: lifetime)
+        default: throw google.error(nil, "needs exactly one of file or command")
+        }
+    }
+
+    /// `cost_per_probe`: US dollars, at least 0 and below 1.
+    public static func costPerProbe(_ yaml: YAMLFields) throws(ConfigError) -> Double {
         let cost = try yaml.optionalDouble("cost_per_probe") ?? 0
         guard cost >= 0, cost < 1 else { throw yaml.error("cost_per_probe", "must be between 0 and 1 (US dollars per probe)") }
         return cost

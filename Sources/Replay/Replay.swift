@@ -29,7 +29,7 @@ public enum Replay {
         /// The probes: each endpoint's name and subject. nil: one per provider and one per model the
         /// scenario gives a behaviour of its own.
         public var endpoints: [(name: String, subject: String)]?
-        /// Seconds added to subjects' steady intervals (the probe budget).
+        /// Seconds added to endpoints' steady intervals (the probe budget).
         public var stretch: [String: Double]
 
         public init(
@@ -89,6 +89,7 @@ public enum Replay {
     /// One endpoint's probes: those in flight and when the next is due.
     struct ProbeStream {
         var subject: String
+        var stretch = 0.0
         var inFlight: [(startedAt: Double, outcome: OutcomeSampler.Outcome)] = []
         var lastStart = -Double.infinity
         var nextStart: Double
@@ -156,7 +157,7 @@ public enum Replay {
         let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
         var streams = Dictionary(
             uniqueKeysWithValues: scheduler.firstProbes(endpoints.map(\.name)).map {
-                ($0.provider, ProbeStream(subject: subjects[$0.provider]!, nextStart: $0.at))
+                ($0.provider, ProbeStream(subject: subjects[$0.provider]!, stretch: options.stretch[$0.provider] ?? 0, nextStart: $0.at))
             })
         func next(_ stream: ProbeStream, lastStart: Double, now: Double) -> Double {
             scheduler.nextStart(

@@ -12,12 +12,34 @@ public struct ModelInfo: Sendable, Equatable {
     public var family: [String]
     /// The model whatever serves it: the normalised `params.model`, else the id without its suffix.
     public var sameModel: String
+    /// How the gateway calls it, for probes derived from the catalog.
+    public var serving: Serving
 
-    public init(id: String, provider: String?, family: [String] = [], sameModel: String? = nil) {
+    /// The fields of `models.yml` that say how the gateway calls a model.
+    public struct Serving: Sendable, Equatable {
+        /// `params.model`, as written (`bedrock/global.anthropic.…`, `claude-sonnet-4-6`, …).
+        public var model: String?
+        /// `model_class_provider` (`anthropic`, `litellm`, `litellm_completion`, `google_genai`, …).
+        public var modelClass: String?
+        /// `params.identifier` (Fireworks routers), when given.
+        public var identifier: String?
+        /// `params.vertex_location`, when given.
+        public var location: String?
+
+        public init(model: String? = nil, modelClass: String? = nil, identifier: String? = nil, location: String? = nil) {
+            self.model = model
+            self.modelClass = modelClass
+            self.identifier = identifier
+            self.location = location
+        }
+    }
+
+    public init(id: String, provider: String?, family: [String] = [], sameModel: String? = nil, serving: Serving = Serving()) {
         self.id = id
         self.provider = provider
         self.family = family
         self.sameModel = sameModel ?? ModelCatalog.stem(id: id)
+        self.serving = serving
     }
 
     public var isManaged: Bool { provider != nil }

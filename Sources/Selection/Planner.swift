@@ -103,6 +103,42 @@ public struct Planner: Sendable {
         return result
     }
 
+    /// Why a model is worth a probe of its own.
+    public enum ProbeReason: Int, Sendable, Comparable {
+        /// A default of some feature: its failure is what the agent acts on.
+        case serves = 0
+        /// A replacement the planner may choose: a failover must not land on it while it fails.
+        case replaces = 1
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// The managed models worth probing, in catalog order: every feature's defaults, and every
+    /// model the planner may choose in their place (the same model, or one of its family,
+    /// selectable by the feature).
+    public func modelsToProbe() -> [(model: String, reason: ProbeReason, features: [String])] {
+        var reasons: [String: (reason: ProbeReason, features: [String])] = [:]
+        func note(_ model: String, _ reason: ProbeReason, _ feature: String) {
+            guard catalog[model]?.isManaged == true else { return }
+            var entry = reasons[model] ?? (reason, [])
+            entry.reason = min(entry.reason, reason)
+            if !entry.features.contains(feature) { entry.features.append(feature) }
+            reasons[model] = entry
+        }
+        for feature in features {
+            for model in feature.defaultModels { note(model, .serves, feature.setting) }
+            guard feature.canFailOver else { continue }
+            let originals = feature.defaultModels.compactMap { catalog[$0] }
+            for candidate in catalog.models where candidate.isManaged && feature.allows(candidate.id) {
+                let alike = originals.contains {
+                    $0.sameModel == candidate.sameModel || !Set($0.family).isDisjoint(with: candidate.family)
+                }
+                if alike && !feature.defaultModels.contains(candidate.id) { note(candidate.id, .replaces, feature.setting) }
+            }
+        }
+        return catalog.models.compactMap { model in reasons[model.id].map { (model.id, $0.reason, $0.features) } }
+    }
+
     /// The gateway's own checks (run only in its CI), done before any write: every id exists, no
     /// list is empty, and every default is selectable. Returns the problems; empty means valid.
     public func validate(_ override: ModelOverride) -> [String] {

@@ -2,13 +2,16 @@ import AgentConfig
 import ArgumentParser
 import ControlAPI
 import Foundation
+import ProbeResults
 import Probing
 import Selection
+import YAMLConfig
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the config, the gateway's catalog and the probe specs, and print each provider's blast radius.",
+        abstract:
+            "Validate the config, the catalog and the probes; print every probed endpoint with its daily cost, and each provider's blast radius.",
         discussion: """
             Touches nothing. With --online it also reads each target's secret (the blast radius is then \
             computed on the override in force) and checks that the latest pipeline could be redeployed. \
@@ -23,13 +26,22 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, planner) = try loadConfiguration(config)
         let radius = BlastRadius(planner: planner)
-        let unset = checkProbes(configuration.agent.probes, used: Set(radius.entries.map(\.provider)))
-        guard let unset else { throw ExitCode(2) }
+        guard let (specs, unset) = checkProbes(configuration.agent.probes) else { throw ExitCode(2) }
+        let probes: ProbeSet
+        do { probes = try ProbeSet.build(configuration, planner: planner, handWritten: specs, environment: nil) } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
         print(
             "config \(config): \(configuration.targets.count) target(s), \(planner.catalog.models.count) models, "
                 + "\(planner.features.count) features"
         )
         for note in unset { print("note: \(note) (not set here; `run` needs it)") }
+        let watched = Set(probes.entries.map { Subject.provider($0.subject) }).union(unset.compactMap { Self.provider(ofSpec: $0.file) })
+        for provider in Set(radius.entries.map(\.provider)).subtracting(watched).sorted() {
+            print("warning: no probe watches \(provider): features on it can never be failed over")
+        }
+        print(ProbeTable.text(probes, budget: configuration.agent.maxProbeCostPerDay, steady: configuration.policy.steadyInterval))
         guard online else {
             print(radius.text)
             if !radius.problems.isEmpty { throw ExitCode(1) }
@@ -60,19 +72,15 @@ struct CheckCommand: AsyncParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    /// Loads every probe spec; returns the variables not set here, or nil when a spec is malformed
-    /// (printed). Warns about providers the catalog uses that no probe watches.
-    private func checkProbes(_ directory: String, used: Set<String>) -> [String]? {
+    /// Loads every probe spec: the specs, and the variables not set here; nil when a spec is
+    /// malformed (printed).
+    private func checkProbes(_ directory: String) -> ([ProbeSpec], [ConfigError])? {
         let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: ProcessInfo.processInfo.environment)
         let unset = errors.filter { $0.problem.hasPrefix("environment variable ") && $0.problem.hasSuffix(" is not set") }
         let bad = errors.filter { !unset.contains($0) }
         for error in bad { printError("error: \(error)") }
         guard bad.isEmpty else { return nil }
-        let watched = Set(specs.map(\.provider)).union(unset.compactMap { Self.provider(ofSpec: $0.file) })
-        for provider in used.subtracting(watched).sorted() {
-            print("warning: no probe in \(directory) watches \(provider): features on it can never be failed over")
-        }
-        return unset.map(\.description)
+        return (specs, unset)
     }
 
     /// The provider a spec names, read without its variables (for a spec whose variables are unset).

@@ -1,5 +1,6 @@
 import AgentConfig
 import ArgumentParser
+import ProbeResults
 import Replay
 import Scenarios
 import Selection
@@ -32,8 +33,19 @@ struct ReplayCommand: ParsableCommand {
         let planner: Planner
         let targets: [String]
         let mode: String
+        var endpoints: [(name: String, subject: String)]?
+        var stretch: [String: Double] = [:]
         if config != nil, configuration.catalog != nil, !configuration.targets.isEmpty {
-            do { planner = try configuration.planner() } catch {
+            do {
+                planner = try configuration.planner()
+                // With model_probes, the derived endpoints, and one per provider of the scenario none of them is on.
+                if configuration.modelProbes != nil {
+                    let probes = try ProbeSet.build(configuration, planner: planner, handWritten: [], environment: nil)
+                    let covered = Set(probes.entries.map { Subject.provider($0.subject) })
+                    endpoints = probes.endpoints + scenario.providerNames.filter { !covered.contains($0) }.map { ($0, $0) }
+                    stretch = probes.stretch(steady: configuration.policy.steadyInterval)
+                }
+            } catch {
                 printError("error: \(error)")
                 throw ExitCode(2)
             }
@@ -47,7 +59,7 @@ struct ReplayCommand: ParsableCommand {
                 scenario,
                 options: .init(
                     policy: configuration.policy, mode: mode, maxFailoversPerHour: configuration.agent.maxFailoversPerHour,
-                    verbose: verbose, planner: planner, targets: targets)
+                    verbose: verbose, planner: planner, targets: targets, endpoints: endpoints, stretch: stretch)
             ) { print($0) }
             if !report.passed { throw ExitCode(1) }
             return

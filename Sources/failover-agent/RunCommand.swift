@@ -28,9 +28,19 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let (configuration, planner) = try loadConfiguration(config)
-        let (specs, errors) = ProbeSpecLoader.loadDirectory(configuration.agent.probes, environment: environment)
+        let (handWritten, errors) = ProbeSpecLoader.loadDirectory(configuration.agent.probes, environment: environment)
         for error in errors { printError("error: \(error)") }
-        guard errors.isEmpty, !specs.isEmpty else { throw ExitCode(2) }
+        guard errors.isEmpty, !handWritten.isEmpty || configuration.modelProbes != nil else { throw ExitCode(2) }
+        let probes: ProbeSet
+        do { probes = try ProbeSet.build(configuration, planner: planner, handWritten: handWritten, environment: environment) } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let specs = probes.specs
+        guard !specs.isEmpty else {
+            printError("error: \(config): nothing to probe (agent.probes and model_probes give no probe)")
+            throw ExitCode(2)
+        }
         let client = HTTPClient(configuration: .init(caBundle: configuration.caBundle))
         defer { client.shutdown() }
         let format = configuration.agent.logFormat
@@ -74,7 +84,9 @@ struct RunCommand: AsyncParsableCommand {
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
         let loop = AgentLoop(
-            core: AgentCore(settings: settings, providers: Array(Set(specs.map(\.provider))).sorted(), policy: configuration.policy),
+            core: AgentCore(
+                settings: settings, endpoints: probes.endpoints, policy: configuration.policy,
+                stretch: probes.stretch(steady: configuration.policy.steadyInterval)),
             parts: parts)
         let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }
         let server: HTTPServer
