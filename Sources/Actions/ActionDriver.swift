@@ -24,6 +24,8 @@ extension TargetExecutor {
         var retried: Int?
         /// Before a restore that leaves the deploy to the next deployment: where deployments stood.
         var deployMarker: Int?
+        /// Subjects never chosen as replacements: unhealthy by the health machine, or failing their pre-flight probe.
+        var avoid: Set<String> = []
     }
 
     struct Prepared {
@@ -36,23 +38,26 @@ extension TargetExecutor {
 
     /// Plans the action from the secret as it is; with `apply`, carries it out step by step.
     /// `journaled`: the steps an interrupted run of it recorded (name, detail), to resume from.
+    /// `avoid`: subjects whose probes do not show health, never chosen as replacements.
     public func perform(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
-        options: ActionLifecycle.Options? = nil
+        options: ActionLifecycle.Options? = nil, avoid: Set<String> = []
     ) async -> ActionReport {
         var executor = self
         executor.logger[metadataKey: "action"] = .string(kind.rawValue)
         executor.logger[metadataKey: "provider"] = .string(provider)
         executor.logger[metadataKey: "proposal"] = approval.map { .string($0) }
-        return await executor.performing(kind, provider: provider, apply: apply, approval: approval, journaled: journaled, options: options)
+        return await executor.performing(
+            kind, provider: provider, apply: apply, approval: approval, journaled: journaled, options: options, avoid: avoid)
     }
 
     private func performing(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String?, journaled: [(name: String, detail: String)],
-        options: ActionLifecycle.Options?
+        options: ActionLifecycle.Options?, avoid: Set<String>
     ) async -> ActionReport {
         var state = ActionState(
-            kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")))
+            kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")),
+            avoid: avoid)
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
             logger.notice("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {

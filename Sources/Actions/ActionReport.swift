@@ -129,6 +129,8 @@ public struct ActionReport: Sendable {
     public var changeRequestProblem: String?
     /// A restore written without a redeploy: what the next deployment should make the gateway serve.
     public var awaiting: AwaitedDeployment?
+    /// Replacement models probed right before the write, and the class each got.
+    public var preflight: [(model: String, resultClass: String)] = []
 
     public init(target: String, plan: Plan? = nil, outcome: Outcome) {
         self.target = target

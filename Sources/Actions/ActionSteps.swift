@@ -11,14 +11,57 @@ import VaultClient
 extension TargetExecutor {
     /// Reads the secret, plans, validates and checks the redeploy can happen; touches nothing
     /// (but letting go of keys people took over).
+    /// Pre-flight: every model the plan brings in gets a fresh probe; a failing one is avoided and
+    /// the plan made again (another replacement, or the feature left alone and said so), until
+    /// every replacement passes.
+    func preflighted(
+        _ decision: Decision, _ state: inout ActionState, snap: Snapshot, probe: @Sendable ([String]) async -> [String: String]
+    ) async throws(ControlError) -> Decision {
+        var decision = decision
+        var checked: Set<String> = []
+        while true {
+            // A model is brought in where a feature did not use it before.
+            let brought = Set(
+                decision.plan.changes.flatMap { change in (change.after ?? []).filter { !change.effectiveBefore.contains($0) } }
+            )
+            .subtracting(checked).sorted()
+            guard !brought.isEmpty else { return decision }
+            checked.formUnion(brought)
+            let classes = await probe(brought)
+            var failing: [String] = []
+            for model in brought {
+                guard let resultClass = classes[model] else { continue }
+                state.report.preflight.append((model, resultClass))
+                if resultClass != "ok" && resultClass != "slow" { failing.append(model) }
+            }
+            let results = brought.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", ")
+            logger.notice("pre-flight of the replacements: \(results)")
+            guard !failing.isEmpty else { return decision }
+            for model in failing {
+                if let provider = planner.catalog[model]?.provider { state.avoid.insert("\(provider)/\(model)") }
+            }
+            guard let again = try await decide(state.kind, state.provider, snap, avoid: state.avoid) else { return decision }
+            decision = again
+        }
+    }
+
     func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionLifecycle.Result {
         let snap = try await snapshot()
         state.report.leftToPeople = snap.changedByOthers
-        guard let decision = try await decide(state.kind, state.provider, snap) else {
+        guard var decision = try await decide(state.kind, state.provider, snap, avoid: state.avoid) else {
             return .nothingToDo(
                 state.kind == .failover
                     ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
                     : "the agent has not failed \(state.provider) over on \(target.name)")
+        }
+        if state.kind == .failover, apply, let preflight {
+            decision = try await preflighted(decision, &state, snap: snap, probe: preflight)
+            if decision.plan.isEmpty, !snap.ownership.providers.contains(state.provider) {
+                state.report.plan = decision.plan
+                return .refused(
+                    "no safe plan: every replacement failed its pre-flight probe ("
+                        + state.report.preflight.map { "\($0.model) \($0.resultClass)" }.joined(separator: ", ") + "); nothing written")
+            }
         }
         let plan = decision.plan
         state.report.plan = plan

@@ -55,6 +55,10 @@ public struct TargetExecutor: Sendable {
     public var stopping: @Sendable () -> Bool = { false }
     /// Read–plan–write rounds before giving up on concurrent edits.
     public var casAttempts = 3
+    /// Probes these replacement models now, right before a failover's write; returns each
+    /// model's probe class (`ok`, `slow`, or a failure). A model without a probe is left out.
+    /// nil: no pre-flight.
+    public var preflight: (@Sendable (_ models: [String]) async -> [String: String])?
 
     public init(
         target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil,
@@ -139,7 +143,8 @@ public struct TargetExecutor: Sendable {
 
     /// What an action changes, from the secret as it is: the plan, the providers failed over
     /// afterwards, and optionally the exact data to write; nil: nothing to do.
-    func decide(_ kind: ActionKind, _ provider: String, _ snap: Snapshot) async throws(ControlError) -> Decision? {
+    /// `avoid`: subjects never chosen as replacements (their probes do not show health).
+    func decide(_ kind: ActionKind, _ provider: String, _ snap: Snapshot, avoid: Set<String> = []) async throws(ControlError) -> Decision? {
         try checkKnown(provider, owned: snap.ownership.providers)
         let base = snap.ownership.base(excluding: snap.changedByOthers)
         switch kind {
@@ -148,7 +153,8 @@ public struct TargetExecutor: Sendable {
             // A provider no feature uses is not recorded as failed over: nothing would undo it.
             if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
             return Decision(
-                plan: planner.plan(current: snap.current, failing: Set(providers), base: base), providers: providers, exactData: nil)
+                plan: planner.plan(current: snap.current, failing: Set(providers), base: base, avoid: avoid), providers: providers,
+                exactData: nil)
         case .restore:
             guard snap.ownership.providers.contains(provider) else { return nil }
             let remaining = snap.ownership.providers.filter { $0 != provider }

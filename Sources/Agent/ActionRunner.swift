@@ -55,7 +55,10 @@ public struct ActionRunner: Sendable {
         return report
     }
 
-    public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil) async -> ActionReport {
+    /// `avoid`: subjects whose probes do not show health now, never chosen as replacements.
+    public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil, avoid: Set<String> = []) async
+        -> ActionReport
+    {
         guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
         let intent: Int64
         do {
@@ -65,7 +68,8 @@ public struct ActionRunner: Sendable {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
         executor = prepared(executor, intent: intent)
-        let report = await executor.perform(kind, provider: provider, apply: true, approval: proposal.map { "proposal \($0)" })
+        let report = await executor.perform(
+            kind, provider: provider, apply: true, approval: proposal.map { "proposal \($0)" }, avoid: avoid)
         return await finish(intent, report)
     }
 

@@ -190,7 +190,7 @@ public actor AgentLoop {
         var about: Logger.Metadata = ["action": .string(kind.rawValue), "provider": .string(provider), "target": .string(target)]
         about["proposal"] = proposal.map { .string($0) }
         parts.logger.notice("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")", metadata: about)
-        let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal)
+        let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal, avoid: core.monitor.unhealthy)
         await reported(kind, provider: provider, target: target, proposal: proposal, report)
     }
 

@@ -63,8 +63,13 @@ struct RunCommand: AsyncParsableCommand {
                         settings: try settings.lease(environment: environment), client: kubernetes, environment: environment),
                     logger: logger)
             }
+            let prober = Prober(client: client)
+            let preflight = Preflight(specs: specs, prober: prober)
             let executors = try configuration.targets.map { target throws(ControlError) in
-                try TargetExecutor(target: target, planner: planner, client: client, environment: environment, logger: logger)
+                var executor = try TargetExecutor(
+                    target: target, planner: planner, client: client, environment: environment, logger: logger)
+                executor.preflight = { await preflight.probe($0) }
+                return executor
             }
             let pagers = Pagers(
                 try configuration.pagers.map { settings throws(ControlError) in
@@ -72,7 +77,7 @@ struct RunCommand: AsyncParsableCommand {
                 })
             let journal = try Journal(path: configuration.agent.journal)
             parts = AgentLoop.Parts(
-                specs: specs, prober: Prober(client: client),
+                specs: specs, prober: prober,
                 runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
                 pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, logger: logger)
         } catch {

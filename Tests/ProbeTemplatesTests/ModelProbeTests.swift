@@ -69,13 +69,14 @@ enum Fixture {
 
     static let allProviders = """
           anthropic: {api_key_env: ANTHROPIC_KEY}
-          vertex: {project: p1, location: us-east5, google_token: {command: "echo ya29.test"}}
+          vertex: {project: p1, location: us-east5, google_token: {command: "echo ya29.templates-test-c2b7"}}
           bedrock: {region: eu-west-1, access_key_id_env: AWS_KEY_ID, secret_access_key_env: AWS_SECRET}
           fireworks: {api_key_env: FIREWORKS_KEY, cost_per_probe: 0.000001}
           openai: {api_key_env: OPENAI_KEY}
         """
     static let environment = [
-        "ANTHROPIC_KEY": "sk-ant-1", "AWS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET": "secret", "FIREWORKS_KEY": "fw-1", "OPENAI_KEY": "sk-1",
+        "ANTHROPIC_KEY": "sk-ant-templates-test-3a8f", "AWS_KEY_ID": "AKIDTEMPLATESTEST", "AWS_SECRET": "wJalrXUtnFEMI-templates-test",
+        "FIREWORKS_KEY": "fw-templates-test-7d1e", "OPENAI_KEY": "sk-templates-test-51c9",
     ]
 }
 
@@ -126,15 +127,15 @@ enum Fixture {
             Issue.record("Bedrock is signed with SigV4")
             return
         }
-        #expect(signer.region == "eu-west-1" && signer.credentials.accessKeyID == "AKIDEXAMPLE")
+        #expect(signer.region == "eu-west-1" && signer.credentials.accessKeyID == "AKIDTEMPLATESTEST")
         let anthropic = try #require(specs["claude_sonnet_4_6"])
         #expect(anthropic.url == "https://api.anthropic.com/v1/messages")
-        #expect(anthropic.headers.contains { $0.name == "x-api-key" && $0.value == "sk-ant-1" })
+        #expect(anthropic.headers.contains { $0.name == "x-api-key" && $0.value == "sk-ant-templates-test-3a8f" })
         #expect(anthropic.body == #"{"model":"claude-sonnet-4-6","max_tokens":1,"messages":[{"role":"user","content":"ping"}]}"#)
         let fireworks = try #require(specs["codestral_2508_fireworks"])
         #expect(fireworks.url == "https://api.fireworks.ai/inference/v1/completions")
         #expect(fireworks.body?.contains(#""model":"accounts/gitlab/routers/codestral-2508""#) == true)
-        #expect(anthropic.secrets.contains("sk-ant-1"), "the key is scrubbed from whatever the probe reports")
+        #expect(anthropic.secrets.contains("sk-ant-templates-test-3a8f"), "the key is scrubbed from whatever the probe reports")
     }
 
     @Test func missingCredentialsAreNamedAtBuildTime() throws {
@@ -224,12 +225,12 @@ enum Fixture {
         switch flavor {
         case .bedrock:
             #expect(first.uri == "/model/global.anthropic.claude-sonnet-4-6-v1%3A0/converse")
-            #expect(first.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") == true)
+            #expect(first.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDTEMPLATESTEST/") == true)
         case .vertex:
             #expect(first.uri.hasSuffix("/publishers/anthropic/models/claude-sonnet-4-6:rawPredict"))
-            #expect(first.header("authorization") == "Bearer ya29.test")
+            #expect(first.header("authorization") == "Bearer ya29.templates-test-c2b7")
         default:
-            #expect(first.uri == "/v1/messages" && first.header("x-api-key") == "sk-ant-1")
+            #expect(first.uri == "/v1/messages" && first.header("x-api-key") == "sk-ant-templates-test-3a8f")
         }
     }
 
