@@ -62,6 +62,7 @@ let package = Package(
             name: "Actions",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"), "ControlAPI", "GatewayClient", "GitLabClient", "HTTP", "Lifecycle",
+                "ProbeResults",
                 "Selection", "VaultClient",
             ],
             swiftSettings: strict),

@@ -4,6 +4,7 @@ import GitLabClient
 import HTTP
 import Lifecycle
 import Logging
+import ProbeResults
 import Selection
 import VaultClient
 
@@ -179,9 +180,19 @@ public struct TargetExecutor: Sendable {
     }
 
     /// A provider the catalog does not know (a typo) is refused before anything is written.
-    private func checkKnown(_ provider: String, owned: [String]) throws(ControlError) {
+    /// `subject` must be a provider some model is on, or `provider/model` for a model of the
+    /// catalog on that provider (or something the agent already owns).
+    private func checkKnown(_ subject: String, owned: [String]) throws(ControlError) {
+        guard !owned.contains(subject) else { return }
         let known = planner.catalog.providers
-        guard known.contains(provider) || owned.contains(provider) else {
+        let provider = Subject.provider(subject)
+        if let model = Subject.model(subject) {
+            guard planner.catalog[model]?.provider == provider else {
+                throw .refused("unknown model '\(subject)': the catalog has no model \(model) on \(provider)")
+            }
+            return
+        }
+        guard known.contains(provider) else {
             throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
         }
     }

@@ -8,6 +8,7 @@ import Leadership
 import Paging
 import ProbeResults
 import ProbeTemplates
+import Probing
 import Selection
 import YAMLConfig
 
@@ -33,6 +34,9 @@ public struct AgentConfiguration: Sendable {
     public struct AgentSettings: Sendable {
         /// Directory of probe specs.
         public var probes = "probes"
+        /// Whether `probes` was written in the config (with `model_probes`, an unwritten default
+        /// directory that does not exist just means no hand-written specs).
+        public var probesGiven = false
         /// The most the probes may cost a day, in US dollars: past it, the least important
         /// endpoints are probed less often (``ProbeBudget``). nil: no limit.
         public var maxProbeCostPerDay: Double?
@@ -163,6 +167,13 @@ public struct AgentConfiguration: Sendable {
             throw yaml.error(nil, "targets need a catalog (models and unit_primitives)")
         }
         return configuration
+    }
+
+    /// The hand-written specs of `agent.probes` and the errors loading them (none when
+    /// `model_probes` derives the probes and no directory was named nor is there).
+    public func handWrittenProbes(environment: [String: String]) -> (specs: [ProbeSpec], errors: [ConfigError]) {
+        if modelProbes != nil, !agent.probesGiven, !FileManager.default.fileExists(atPath: agent.probes) { return ([], []) }
+        return ProbeSpecLoader.loadDirectory(agent.probes, environment: environment)
     }
 
     /// The planner over the catalog files; every error names the file and field.

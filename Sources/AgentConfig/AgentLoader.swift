@@ -12,6 +12,7 @@ enum AgentLoader {
         ])
         var agent = AgentConfiguration.AgentSettings()
         agent.probes = path(try yaml.optionalString("probes") ?? agent.probes)
+        agent.probesGiven = yaml.has("probes")
         agent.journal = path(try yaml.optionalString("journal") ?? agent.journal)
         if let listen = try yaml.optionalString("listen") {
             let parts = listen.split(separator: ":")

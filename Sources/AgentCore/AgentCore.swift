@@ -157,13 +157,15 @@ public struct AgentCore: Sendable {
             id: id, kind: kind, provider: provider, target: target, expires: now + settings.proposalLifetime, status: .open)
     }
 
-    /// A person approved: execute, if the proposal is open, unexpired, and still right for the provider's health.
+    /// A person approved: execute, if the proposal is open, unexpired, and still right for the
+    /// subject's health (failing or recovering for a failover, healthy for a restore).
     public mutating func approve(_ id: String, at now: Double) throws(ProposalRefusal) -> AgentCommand {
         let proposal = try decidable(id, at: now)
         if paused { throw .paused }
         let state = monitor.state(of: proposal.provider)
         switch proposal.kind {
-        case .failover where state != .failing:
+        case .failover where !monitor.isDown(proposal.provider):
+            // Recovering still counts: until it is restored, a brownout may flip failing ↔ recovering.
             proposals[id]?.status = .expired
             throw .stale(id, why: "\(proposal.provider) is \(state?.rawValue ?? "unknown"), not failing")
         case .restore where state != .healthy:

@@ -59,9 +59,12 @@ public final class DemoWorld: Sendable {
             simulators.append(
                 try await ProviderSimulator.start(
                     flavor,
-                    outcome: .scripted { _ in
+                    outcome: .scripted { request in
                         let t = (ContinuousClock.now - clockOrigin) / .seconds(1) * speed
-                        let outcome = sampler.withLock { $0.outcome(of: name, at: t) }
+                        // `/v1/probe/<model>` asks one model (its own behaviour, if the scenario gives one).
+                        let model = request.uri.hasPrefix("/v1/probe/") ? String(request.uri.dropFirst("/v1/probe/".count)) : nil
+                        let subject = Subject.key(provider: name, model: model)
+                        let outcome = sampler.withLock { $0.outcome(of: subject, at: t) }
                         let latency = Duration.milliseconds(Int64((outcome.ttfbMs ?? 0) / speed))
                         return outcome.resultClass == .slow
                             ? flavor.reply(for: .ok, latency: latency) : flavor.reply(for: outcome.resultClass, latency: latency)
@@ -81,11 +84,15 @@ public final class DemoWorld: Sendable {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // One probe per provider, and one per model the scenario gives a behaviour of its own.
         var specs: [ProbeSpec] = []
-        for (name, simulator) in zip(scenario.providerNames, simulators) {
+        for subject in scenario.subjects {
+            let (name, model) = (Subject.provider(subject), Subject.model(subject))
+            guard let simulator = zip(scenario.providerNames, simulators).first(where: { $0.0 == name })?.1 else { continue }
             specs.append(
                 ProbeSpec(
-                    provider: name, name: name, method: "POST", url: simulator.baseURL + "/v1/probe",
+                    provider: name, name: model ?? name, model: model, method: "POST",
+                    url: simulator.baseURL + "/v1/probe" + (model.map { "/" + $0 } ?? ""),
                     headers: [HTTPHeader("content-type", "application/json")],
                     body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)),
                     latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
@@ -114,7 +121,7 @@ public final class DemoWorld: Sendable {
             metrics: metrics.metrics, logger: .forwarding("failover-agent", log))
         let core = AgentCore(
             settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
-            providers: scenario.providerNames, policy: Self.policy(speed: speed))
+            endpoints: specs.map { ($0.name, $0.subject) }, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(
             limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))

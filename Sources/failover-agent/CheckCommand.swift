@@ -26,7 +26,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, planner) = try loadConfiguration(config)
         let radius = BlastRadius(planner: planner)
-        guard let (specs, unset) = checkProbes(configuration.agent.probes) else { throw ExitCode(2) }
+        guard let (specs, unset) = checkProbes(configuration) else { throw ExitCode(2) }
         let probes: ProbeSet
         do { probes = try ProbeSet.build(configuration, planner: planner, handWritten: specs, environment: nil) } catch {
             printError("error: \(error)")
@@ -74,8 +74,8 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// Loads every probe spec: the specs, and the variables not set here; nil when a spec is
     /// malformed (printed).
-    private func checkProbes(_ directory: String) -> ([ProbeSpec], [ConfigError])? {
-        let (specs, errors) = ProbeSpecLoader.loadDirectory(directory, environment: ProcessInfo.processInfo.environment)
+    private func checkProbes(_ configuration: AgentConfiguration) -> ([ProbeSpec], [ConfigError])? {
+        let (specs, errors) = configuration.handWrittenProbes(environment: ProcessInfo.processInfo.environment)
         let unset = errors.filter { $0.problem.hasPrefix("environment variable ") && $0.problem.hasSuffix(" is not set") }
         let bad = errors.filter { !unset.contains($0) }
         for error in bad { printError("error: \(error)") }

@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let (configuration, planner) = try loadConfiguration(config)
-        let (handWritten, errors) = ProbeSpecLoader.loadDirectory(configuration.agent.probes, environment: environment)
+        let (handWritten, errors) = configuration.handWrittenProbes(environment: environment)
         for error in errors { printError("error: \(error)") }
         guard errors.isEmpty, !handWritten.isEmpty || configuration.modelProbes != nil else { throw ExitCode(2) }
         let probes: ProbeSet

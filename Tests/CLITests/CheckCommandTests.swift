@@ -27,6 +27,30 @@ import Testing
         #expect(out.contains("  amazon_q: amazon_q_integration"))
         #expect(out.contains("every plan passes the gateway's validation"))
         #expect(out.contains("note: ") && out.contains("ANTHROPIC_API_KEY is not set"), "unset credentials are notes offline")
+        // Every probed endpoint with its daily cost, derived from the catalog by model_probes.
+        #expect(out.contains("probes: 13 endpoint(s), $4.18 a day in steady state (agent.max_probe_cost_per_day: $10.00)"), "\(out)")
+        #expect(out.contains("  vertex/claude_sonnet_4_6_vertex             serves    5s     0.000020   0.346"))
+        #expect(out.contains("  bedrock/claude_sonnet_4_6_bedrock           replaces  5s     0.000020   0.346"))
+        #expect(out.contains("  per provider: anthropic $1.38, bedrock $1.38, fireworks $0.035, vertex $1.38"))
+        #expect(out.contains("  not probed: gpt_5_mini (openai, default in summarize_comments): model_probes has no openai"))
+        #expect(out.contains("  not probed: text_embedding_005_vertex (vertex, default in embeddings_code): an embedding model"))
+    }
+
+    @Test func aProbeBudgetStretchesReplacementsAndAnUnreachableOneExits2() throws {
+        let fixtures = Self.root + "/fixtures/aigw"
+        let base =
+            "catalog:\n  models: \(fixtures)/models.yml\n  unit_primitives: \(fixtures)/unit_primitives.yml\n"
+            + "model_probes:\n  anthropic: {api_key_env: K}\n  bedrock: {access_key_id_env: A, secret_access_key_env: B}\n"
+        let (status, out, err) = try cli.run(
+            ["check", "--config", try write(base + "agent: {max_probe_cost_per_day: 1}\n")], environment: [:])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("(agent.max_probe_cost_per_day: $1.00)"), "\(out)")
+        #expect(out.contains("replaces  ") && out.contains("s*  "), "replacements are probed less often: \(out)")
+        #expect(out.contains("probed less often to keep within the budget"))
+        let (refused, _, why) = try cli.run(
+            ["check", "--config", try write(base + "agent: {max_probe_cost_per_day: 0.001}\n")], environment: [:])
+        #expect(refused == 2)
+        #expect(why.contains("agent.max_probe_cost_per_day: cannot be met"), "\(why)")
     }
 
     @Test func aBadCorrectionOrSpecExits2NamingFileLineAndField() throws {

@@ -98,6 +98,42 @@ import YAMLConfig
         await world.stop()
     }
 
+    /// One model fails, its provider does not: the running agent fails over only that model (the
+    /// features using it), verifies it live, and restores it once the model recovers.
+    @Test func oneFailingModelIsFailedOverAloneAndRestored() async throws {
+        let scenario = try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: short-model-outage
+                seed: 9
+                duration: 5m
+                providers:
+                  vertex:
+                    phases:
+                      - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
+                    models:
+                      claude_sonnet_4_6_vertex:
+                        - {at: 30s, failure: {rate: 1.0}}
+                        - {at: 90s, failure: {rate: 0}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
+                """, file: "test"))
+        let (world, running) = try await world(.perform, scenario: scenario)
+        #expect(try await wait(world) { await world.loop.actionsDone.count == 2 && world.secretValue == DemoWorld.original })
+        let reports = await world.loop.actionsDone
+        #expect(reports.first?.verified == true, "the failover was verified on the gateway")
+        let changed = Set(reports.first?.plan?.changes.map(\.feature) ?? [])
+        #expect(changed == ["duo_chat", "code_generations"], "only the features using claude_sonnet_4_6_vertex: \(changed)")
+        let status = await world.loop.status()
+        #expect(status["providers"]?["vertex/claude_sonnet_4_6_vertex"]?["state"]?.string == "healthy")
+        #expect(status["providers"]?["vertex"]?["state"]?.string == "healthy", "the provider itself never failed")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
     /// GitLab fails every try of the job retry: the action fails and pages with the secret written,
     /// and the redeploy it owes (recorded in the secret's metadata) is retried until it is done.
     @Test func aRedeployThatFailedIsRetriedUntilDone() async throws {
