@@ -79,8 +79,17 @@ struct Driver {
         d.core.opened(id: "r1", kind: .failover, provider: "vertex", target: "aigw-production", at: d.now)
         try d.core.reject("r1", at: d.now)
         #expect(throws: ProposalRefusal.alreadyDecided("r1", status: "rejected")) { try d.core.approve("r1", at: d.now) }
-        d.probe("vertex", .ok, count: 3, every: 10)  // recovering before anyone approved
-        #expect(throws: ProposalRefusal.stale("s1", why: "vertex is recovering, not failing")) { try d.core.approve("s1", at: d.now) }
+        // Recovering before anyone approved: still failed over (a brownout flips failing ↔ recovering), so approvable.
+        d.probe("vertex", .ok, count: 3, every: 10)
+        #expect(d.core.monitor.state(of: "vertex") == .recovering)
+        #expect(try d.core.approve("s1", at: d.now) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "s1"))
+        // Restored before anyone approved: the failover proposal is moot.
+        d.core.opened(id: "s2", kind: .failover, provider: "vertex", target: "aigw-production", at: d.now)
+        d.probe("vertex", .ok, count: 600, every: 2)
+        #expect(d.core.monitor.state(of: "vertex") == .healthy)
+        #expect(throws: ProposalRefusal.alreadyDecided("s2", status: "expired")) { try d.core.approve("s2", at: d.now) }
+        d.core.opened(id: "s3", kind: .failover, provider: "vertex", target: "aigw-production", at: d.now)
+        #expect(throws: ProposalRefusal.stale("s3", why: "vertex is healthy, not failing")) { try d.core.approve("s3", at: d.now) }
     }
 
     @Test func pausedMeansPagesButNoAction() throws {

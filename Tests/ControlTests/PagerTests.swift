@@ -57,7 +57,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let failures = await pagers.send(page)
-        #expect(clock.now - start < .seconds(3))
+        #expect(clock.now - start < .seconds(5), "less than one pager timeout (5 s): the pager that is down does not hold the others")
         #expect(failures.count == 1)
         #expect(failures.first?.pager == "pagerduty")
         #expect(failures.first?.error.contains("unavailable") == true)
