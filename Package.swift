@@ -39,12 +39,14 @@ let package = Package(
         .target(name: "Replay", dependencies: ["AgentCore", "Health", "ProbeResults", "Scenarios", "Selection"], swiftSettings: optimised),
         // The edges: libcurl HTTP, secrets, AWS signing, probes; the JSON base and one client per system the agent acts on.
         .target(name: "Secrets", swiftSettings: strict),
+        .target(name: "AWSEventStream", swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["CCurl", "Secrets"], swiftSettings: strict),
         .target(name: "AWSSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "Probing",
             dependencies: [
-                "AWSSigning", "HTTP", "ProbeResults", "Secrets", "YAMLConfig", .product(name: "Subprocess", package: "swift-subprocess"),
+                "AWSEventStream", "AWSSigning", "HTTP", "ProbeResults", "Secrets", "YAMLConfig",
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ], swiftSettings: strict),
         .target(
             name: "ProbeTemplates",
@@ -94,7 +96,7 @@ let package = Package(
                 "ProbeResults", "Probing", "Secrets", "Telemetry",
             ], swiftSettings: strict),
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
-        .target(name: "ProviderSimulators", dependencies: ["HTTPServer", "ProbeResults"], swiftSettings: strict),
+        .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
         .target(name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer"], swiftSettings: strict),
         .target(
             name: "Demo",
@@ -180,6 +182,7 @@ let package = Package(
                 "AgentConfig", "HTTP", "ProbeResults", "ProbeTemplates", "Probing", "ProviderSimulators", "Selection", "YAMLConfig",
             ],
             swiftSettings: strict),
+        .testTarget(name: "AWSEventStreamTests", dependencies: ["AWSEventStream", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Selection"], swiftSettings: strict),
         .testTarget(
             name: "TelemetryTests", dependencies: ["ProbeResults", "Telemetry", .product(name: "Logging", package: "swift-log")],

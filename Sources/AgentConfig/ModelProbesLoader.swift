@@ -45,10 +45,6 @@ enum ModelProbesLoader {
                 if access.project == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("project"))") }
                 if access.googleToken == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("google_token"))") }
             case "bedrock":
-                if access.stream {
-                    throw fields.error(
-                        "stream", "Bedrock's ConverseStream uses AWS event-stream framing, which the agent does not read yet")
-                }
                 if access.accessKeyID == nil || access.secretAccessKey == nil {
                     throw fields.error(nil, "\(fields.path) needs access_key_id_env and secret_access_key_env (or _file)")
                 }

@@ -23,6 +23,7 @@ public struct StreamChunk: Sendable {
     public var delay: Duration
     public var bytes: [UInt8]
     public init(after delay: Duration = .zero, _ text: String) { (self.delay, self.bytes) = (delay, Array(text.utf8)) }
+    public init(after delay: Duration = .zero, bytes: [UInt8]) { (self.delay, self.bytes) = (delay, bytes) }
 }
 
 /// How the server answers one request.

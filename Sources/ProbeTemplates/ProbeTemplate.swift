@@ -8,7 +8,7 @@ import Selection
 
 /// The smallest billable request of each provider's API for one catalog model (`max_tokens: 1`):
 /// Anthropic Messages, Vertex AI `rawPredict` for Claude and `generateContent` for Gemini, Bedrock
-/// Converse, OpenAI Chat Completions (Responses for Codex models), Fireworks and Mistral.
+/// Converse (`ConverseStream` when streaming), OpenAI Chat Completions (Responses for Codex models), Fireworks and Mistral.
 public enum ProbeTemplate {
     /// Providers with a template.
     public static let providers: Set<String> = ["anthropic", "vertex", "bedrock", "openai", "fireworks", "mistral"]
@@ -29,7 +29,6 @@ public enum ProbeTemplate {
         guard let name = model.serving.model, !name.isEmpty else { return "models.yml gives no params.model" }
         if model.serving.modelClass == "litellm_embedding" { return "an embedding model" }
         if provider == "vertex", vertexShape(name) == nil { return "no Vertex AI template for \(name) (Claude and Gemini only)" }
-        if provider == "bedrock", stream { return "Bedrock's ConverseStream (AWS event-stream framing) is not read; use stream: false" }
         return nil
     }
 
@@ -77,7 +76,9 @@ public enum ProbeTemplate {
             let region = access.region ?? "us-east-1"
             var id = name.hasPrefix("bedrock/") ? String(name.dropFirst("bedrock/".count)) : name
             if id.hasPrefix("converse/") { id = String(id.dropFirst("converse/".count)) }
-            url = (access.baseURL ?? "https://bedrock-runtime.\(region).amazonaws.com") + "/model/\(id)/converse"
+            url =
+                (access.baseURL ?? "https://bedrock-runtime.\(region).amazonaws.com") + "/model/\(id)/"
+                + (access.stream ? "converse-stream" : "converse")
             body = #"{"messages":[{"role":"user","content":[{"text":"ping"}]}],"inferenceConfig":{"maxTokens":1}}"#
             guard let keyID = access.accessKeyID, let secret = access.secretAccessKey else {
                 throw .credential("model_probes.bedrock needs access_key_id_env and secret_access_key_env (or _file)")

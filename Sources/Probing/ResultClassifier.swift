@@ -32,7 +32,12 @@ public enum ResultClassifier {
         switch response.status {
         case 200..<300:
             if response.truncated { return (.badBody, "body larger than the response size cap") }
-            if spec.stream { return StreamClassifier.classify(response, budgetMs: spec.latencyBudget.milliseconds) }
+            if spec.stream {
+                let eventStream = response.header("content-type")?.lowercased().hasPrefix(EventStreamClassifier.contentType) == true
+                return eventStream
+                    ? EventStreamClassifier.classify(response, budgetMs: spec.latencyBudget.milliseconds)
+                    : StreamClassifier.classify(response, budgetMs: spec.latencyBudget.milliseconds)
+            }
             if spec.expectBody == .json, !response.body.isEmpty || spec.method != "HEAD",
                 (try? JSONSerialization.jsonObject(with: Data(response.body))) == nil
             {

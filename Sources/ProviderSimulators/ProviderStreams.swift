@@ -1,3 +1,4 @@
+import AWSEventStream
 import HTTPServer
 import ProbeResults
 
@@ -9,6 +10,7 @@ extension ProviderFlavor {
     /// `latency`; `.overloaded`, `.http5xx`, `.rateLimited` as an error event inside the 200;
     /// `.badBody` cut off mid-stream. Other classes answer as without streaming.
     public func streamReply(for resultClass: ProbeClass, latency: Duration = .zero) -> ServerReply {
+        if self == .bedrock { return converseStream(resultClass, latency: latency) }
         let headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
         let (start, token, end) = pieces
         switch resultClass {
@@ -26,7 +28,7 @@ extension ProviderFlavor {
     /// The first event, a token, and the final event.
     private var pieces: (String, String, String) {
         switch self {
-        case .anthropic, .vertex, .bedrock:
+        case .anthropic, .vertex, .bedrock:  // Bedrock streams in its own framing: converseStream
             (
                 "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_sandbox\",\"role\":\"assistant\"}}\n\n",
                 "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"p\"}}\n\n",
@@ -54,6 +56,46 @@ extension ProviderFlavor {
         case .openai, .azure, .fireworks:
             let openAIType = resultClass == .rateLimited ? "rate_limit_exceeded" : "server_error"
             return "data: {\"error\":{\"type\":\"\(openAIType)\",\"message\":\"\(message)\"}}\n\n"
+        }
+    }
+
+    /// Bedrock's `ConverseStream` in AWS's event-stream framing: `messageStart`,
+    /// `contentBlockDelta`, `contentBlockStop`, `messageStop`, `metadata`; a failure is an
+    /// exception message after the 200 (`modelNotReadyException`, `serviceUnavailableException`,
+    /// `throttlingException`); a cut stream stops inside a message.
+    private func converseStream(_ resultClass: ProbeClass, latency: Duration) -> ServerReply {
+        func event(_ type: String, _ json: String) -> [UInt8] {
+            EventStreamMessage(
+                headers: [":message-type": "event", ":event-type": type, ":content-type": "application/json"], payload: Array(json.utf8)
+            ).encoded()
+        }
+        let headers = [("content-type", "application/vnd.amazon.eventstream"), ("x-amzn-requestid", "sandbox")]
+        let start = event("messageStart", #"{"role":"assistant"}"#)
+        let token = event("contentBlockDelta", #"{"contentBlockIndex":0,"delta":{"text":"p"}}"#)
+        let end =
+            event("contentBlockStop", #"{"contentBlockIndex":0}"#) + event("messageStop", #"{"stopReason":"max_tokens"}"#)
+            + event("metadata", #"{"usage":{"inputTokens":8,"outputTokens":1,"totalTokens":9},"metrics":{"latencyMs":100}}"#)
+        switch resultClass {
+        case .ok:
+            return .stream(
+                status: 200, headers: headers, chunks: [StreamChunk(bytes: start), StreamChunk(bytes: token), StreamChunk(bytes: end)])
+        case .slow:
+            return .stream(
+                status: 200, headers: headers,
+                chunks: [StreamChunk(bytes: start), StreamChunk(after: latency, bytes: token), StreamChunk(bytes: end)])
+        case .overloaded, .http5xx, .rateLimited:
+            let type =
+                resultClass == .overloaded
+                ? "modelNotReadyException" : resultClass == .rateLimited ? "throttlingException" : "serviceUnavailableException"
+            let exception = EventStreamMessage(
+                headers: [":message-type": "exception", ":exception-type": type, ":content-type": "application/json"],
+                payload: Array(#"{"message":"sandbox \#(type)"}"#.utf8)
+            ).encoded()
+            return .stream(status: 200, headers: headers, chunks: [StreamChunk(bytes: start), StreamChunk(bytes: exception)])
+        case .badBody:
+            return .stream(
+                status: 200, headers: headers, chunks: [StreamChunk(bytes: start), StreamChunk(bytes: Array(token.prefix(20)))], end: false)
+        default: return reply(for: resultClass, latency: latency)
         }
     }
 }

@@ -153,7 +153,6 @@ enum Fixture {
         ("  azure: {api_key_env: K}", "no probe template for 'azure'"),
         ("  vertex: {google_token: {command: x}}", "model_probes.vertex.project"),
         ("  bedrock: {access_key_id_env: A}", "needs access_key_id_env and secret_access_key_env"),
-        ("  bedrock: {access_key_id_env: A, secret_access_key_env: B, stream: true}", "event-stream"),
         ("  anthropic: {}", "needs exactly one of api_key_env or api_key_file"),
         ("  anthropic: {api_key_env: K, cost_per_probe: 2}", "cost_per_probe"),
     ])
@@ -247,5 +246,24 @@ enum Fixture {
         await simulator.stop()
         #expect(spec.stream && body.contains(#""stream":true"#))
         #expect(result.resultClass == .overloaded, "an overloaded_error event inside the 200 stream")
+    }
+
+    @Test func aDerivedBedrockStreamReadsConverseStreamFraming() async throws {
+        let simulator = try await ProviderSimulator.start(.bedrock, outcome: .stream(.rateLimited))
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let configuration = try Fixture.configuration(
+            "  bedrock: {access_key_id_env: AWS_KEY_ID, secret_access_key_env: AWS_SECRET, stream: true, base_url: \"\(simulator.baseURL)\"}"
+        )
+        let specs = try configuration.modelProbes!.specs(try Fixture.planner(), environment: Fixture.environment)
+        let spec = try #require(specs.first { $0.name == "claude_sonnet_4_6_bedrock" })
+        #expect(spec.url.hasSuffix("/model/global.anthropic.claude-sonnet-4-6-v1:0/converse-stream"))
+        let throttled = await Prober(client: client).probe(spec)
+        simulator.set(.stream(.ok))
+        let ok = await Prober(client: client).probe(spec)
+        await simulator.stop()
+        #expect(throttled.resultClass == .rateLimited, "a throttlingException inside the 200: \(throttled.jsonLine)")
+        #expect(throttled.detail?.hasPrefix("throttlingException") == true)
+        #expect(ok.resultClass == .ok, "\(ok.jsonLine)")
     }
 }

@@ -14,7 +14,7 @@ import Testing
             timeout: .seconds(2), latencyBudget: .milliseconds(150), stream: true)
     }
 
-    @Test(arguments: [ProviderFlavor.anthropic, .vertex, .openai])
+    @Test(arguments: [ProviderFlavor.anthropic, .vertex, .openai, .bedrock])
     func everyStreamOutcomeIsClassed(flavor: ProviderFlavor) async throws {
         let simulator = try await ProviderSimulator.start(flavor)
         let client = HTTPClient()
