@@ -34,8 +34,8 @@ public struct AgentConfiguration: Sendable {
     public struct AgentSettings: Sendable {
         /// Directory of probe specs.
         public var probes = "probes"
-        /// Whether `probes` was written in the config (with `model_probes`, an unwritten default
-        /// directory that does not exist just means no hand-written specs).
+        /// Whether `probes` was written in the config (with `model_probes`, only then are
+        /// hand-written specs read).
         public var probesGiven = false
         /// The most the probes may cost a day, in US dollars: past it, the least important
         /// endpoints are probed less often (``ProbeBudget``). nil: no limit.
@@ -169,10 +169,10 @@ public struct AgentConfiguration: Sendable {
         return configuration
     }
 
-    /// The hand-written specs of `agent.probes` and the errors loading them (none when
-    /// `model_probes` derives the probes and no directory was named nor is there).
+    /// The hand-written specs of `agent.probes` and the errors loading them. With `model_probes`,
+    /// only a directory the config names is read (none by default).
     public func handWrittenProbes(environment: [String: String]) -> (specs: [ProbeSpec], errors: [ConfigError]) {
-        if modelProbes != nil, !agent.probesGiven, !FileManager.default.fileExists(atPath: agent.probes) { return ([], []) }
+        if modelProbes != nil, !agent.probesGiven { return ([], []) }
         return ProbeSpecLoader.loadDirectory(agent.probes, environment: environment)
     }
 

@@ -1,3 +1,4 @@
+import AgentConfig
 import ArgumentParser
 import Foundation
 import HTTP
@@ -8,7 +9,7 @@ import Secrets
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Run every probe spec in a directory once, concurrently, and print the results.",
+        abstract: "Run every probe spec in a directory (or every endpoint of a config) once, concurrently, and print the results.",
         discussion: """
             Exit status: 0 when every probe is ok, 1 when any is not, 2 when a spec is malformed or \
             names an unset variable (the valid specs still run).
@@ -16,6 +17,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(help: "Directory of probe specs (*.yml), one probe per file.")
     var probes = "probes"
+
+    @Option(help: "Agent config: probe every endpoint `run` would (its agent.probes and the probes model_probes derives).")
+    var config: String?
 
     @Flag(help: "One JSON line per probe instead of a table.")
     var json = false
@@ -28,7 +32,19 @@ struct ProbeCommand: AsyncParsableCommand {
             printError("error: --ca-bundle \(caBundle): no readable file there")
             throw ExitCode(2)
         }
-        let (specs, errors) = ProbeSpecLoader.loadDirectory(probes, environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        var (specs, errors) = ProbeSpecLoader.loadDirectory(probes, environment: environment)
+        if let config {
+            let (configuration, planner) = try loadConfiguration(config)
+            let handWritten: [ProbeSpec]
+            (handWritten, errors) = configuration.handWrittenProbes(environment: environment)
+            do {
+                specs = try ProbeSet.build(configuration, planner: planner, handWritten: handWritten, environment: environment).specs
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+        }
         for error in errors { printError("error: \(error)") }
         let client = HTTPClient(configuration: .init(caBundle: caBundle))
         let results = await Prober(client: client).probeAll(specs)

@@ -110,6 +110,34 @@ import Testing
         #expect(out.contains("bedrock   bedrock  ok     200"))
     }
 
+    /// With `--config`, every endpoint `run` would probe: here the Anthropic models the catalog's
+    /// features use or may fail over to, derived by `model_probes`, sent to a simulated Anthropic.
+    @Test func aConfigProbesEveryDerivedEndpointOnce() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let simulator = try await ProviderSimulator.start(.anthropic)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/aigw")
+            .standardized.path
+        try """
+        catalog: {models: \(fixtures)/models.yml, unit_primitives: \(fixtures)/unit_primitives.yml}
+        model_probes:
+          anthropic: {api_key_env: ANTHROPIC_KEY, base_url: "\(simulator.baseURL)"}
+        """.write(toFile: directory + "/agent.yml", atomically: true, encoding: .utf8)
+        let (status, out, err) = try run(
+            ["probe", "--config", directory + "/agent.yml", "--json"], environment: ["ANTHROPIC_KEY": "cli-derived-key-4e1a"])
+        let requests = simulator.requests
+        await simulator.stop()
+        #expect(status == 0, "\(err)")
+        let lines = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let probed = Set(lines.compactMap { $0["probe"] as? String })
+        #expect(probed.contains("claude_sonnet_4_6") && probed.contains("claude_haiku_4_5_20251001"), "\(out)")
+        #expect(lines.allSatisfy { $0["provider"] as? String == "anthropic" && $0["class"] as? String == "ok" })
+        #expect(requests.count == lines.count)
+        #expect(requests.allSatisfy { $0.uri == "/v1/messages" && $0.header("x-api-key") == "cli-derived-key-4e1a" })
+        #expect(!out.contains("cli-derived-key-4e1a"))
+    }
+
     private func spec(_ provider: String, url: String) -> String {
         """
         provider: \(provider)
