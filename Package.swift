@@ -142,7 +142,9 @@ let package = Package(
             ], swiftSettings: strict),
         .testTarget(
             name: "CLITests",
-            dependencies: ["failover-agent", "AgentConfig", "ControlAPI", "ControlSimulators", "HTTP", "HTTPServer", "ProviderSimulators"],
+            dependencies: [
+                "failover-agent", "AgentConfig", "ControlAPI", "ControlSimulators", "HTTP", "HTTPServer", "ProviderSimulators", "Selection",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ControlTests",

@@ -2,6 +2,7 @@ import AgentConfig
 import ControlAPI
 import ControlSimulators
 import Foundation
+import Selection
 import Testing
 
 /// `plan`, `failover` and `restore` as an operator runs them, against simulated Vault and GitLab.
@@ -95,6 +96,36 @@ import Testing
         await vault.stop()
         await gitlab.stop()
         await gateway.stop()
+    }
+
+    /// One model as the subject: only the features using it move; an unknown model is refused.
+    @Test func aModelIsFailedOverAndRestoredAlone() async throws {
+        let (vault, gitlab) = try await controlPlane()
+        let file = try config(vault: vault, gitlab: gitlab)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let (planStatus, plan, _) = try cli.run(
+            ["plan", "--config", file, "--failing", "vertex/claude_sonnet_4_6_vertex", "--json"], environment: env)
+        #expect(planStatus == 0)
+        #expect(
+            plan.contains(#""failing":["vertex\/claude_sonnet_4_6_vertex"]"#)
+                || plan.contains(#""failing":["vertex/claude_sonnet_4_6_vertex"]"#), "\(plan)")
+        let (status, out, _) = try cli.run(
+            ["failover", "--config", file, "--provider", "vertex/claude_sonnet_4_6_vertex", "--yes"], environment: env)
+        #expect(status == 0, "\(out)")
+        let written = try ModelOverride.parse(vault.current(Self.path)?.data["value"]?.string ?? "")
+        #expect(written["duo_chat"] == ["claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"], "\(written.json)")
+        #expect(written["code_generations"] != nil && written["code_generations"]?.contains("claude_sonnet_4_6_vertex") == false)
+        #expect(written["generate_commit_message"] == nil, "Haiku on Vertex AI is not failing: left alone")
+        let (restoreStatus, restored, _) = try cli.run(
+            ["restore", "--config", file, "--provider", "vertex/claude_sonnet_4_6_vertex", "--yes"], environment: env)
+        #expect(restoreStatus == 0, "\(restored)")
+        #expect(vault.current(Self.path)?.data["value"]?.string == Self.original)
+        let (refused, why, _) = try cli.run(
+            ["failover", "--config", file, "--provider", "vertex/claude_sonnet_4_6", "--yes"], environment: env)
+        #expect(refused == 1)
+        #expect(why.contains("the catalog has no model claude_sonnet_4_6 on vertex"), "\(why)")
+        await vault.stop()
+        await gitlab.stop()
     }
 
     /// A deploy the gateway never shows: `not verified`, exit 1; without a gateway the CLI says unverified.
