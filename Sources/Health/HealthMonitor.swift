@@ -24,6 +24,8 @@ public struct HealthMonitor: Sendable {
     public private(set) var held: Set<String> = []
     /// Provider → its model subjects.
     private let modelsOf: [String: [String]]
+    /// Providers some subject is on, sorted.
+    public let providers: [String]
     /// Per provider (and control probe): when its latest result came, and whether it had no HTTP answer.
     private var latest: [String: (at: Double, transportFailure: Bool)] = [:]
 
@@ -32,10 +34,8 @@ public struct HealthMonitor: Sendable {
         self.policy = policy
         machines = Dictionary(subjects.map { ($0, ProviderHealth(provider: $0, policy: policy)) }, uniquingKeysWith: { a, _ in a })
         modelsOf = Dictionary(grouping: Set(subjects).filter { Subject.model($0) != nil }.sorted(), by: Subject.provider)
+        providers = Set(subjects.map(Subject.provider)).sorted()
     }
-
-    /// Providers some subject is on, sorted.
-    public var providers: [String] { Set(machines.keys.map(Subject.provider)).sorted() }
 
     /// A subject's machine state; for a provider probed only through its models, `failing` while it
     /// is failed over as a whole, else the worst of `suspect` or `healthy` among its models.
@@ -81,7 +81,8 @@ public struct HealthMonitor: Sendable {
         let raw = machine.observe(observation, policy: policy)
         machines[observation.provider] = machine
         for decision in raw { decisions += route(decision) }
-        return decisions + resolveHeld(Subject.provider(observation.provider), at: now)
+        if !held.isEmpty { decisions += resolveHeld(Subject.provider(observation.provider), at: now) }
+        return decisions
     }
 
     /// After a restart: `subject` is failed over (its ownership record says so). See ``ProviderHealth/resumeFailedOver(at:)``.

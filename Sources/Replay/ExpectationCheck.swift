@@ -8,10 +8,7 @@ public enum ExpectationCheck {
         var unmatched = expected
         var violations: [String] = []
         for action in actions {
-            if let index = unmatched.firstIndex(where: {
-                $0.action == action.action && $0.provider == Subject.provider(action.provider)
-                    && ($0.model == nil || $0.model == Subject.model(action.provider)) && ($0.notBefore...$0.by).contains(action.t)
-            }) {
+            if let index = unmatched.firstIndex(where: { $0.isMet(by: action.action, on: action.provider, at: action.t) }) {
                 unmatched.remove(at: index)
             } else {
                 violations.append("false \(action.action.rawValue) of \(action.provider) at \(format(action.t))")
@@ -19,7 +16,7 @@ public enum ExpectationCheck {
         }
         for missing in unmatched {
             violations.append(
-                "missing \(missing.action.rawValue) of \(Subject.key(provider: missing.provider, model: missing.model)) between \(format(missing.notBefore)) and \(format(missing.by))"
+                "missing \(missing.action.rawValue) of \(missing.subject) between \(format(missing.notBefore)) and \(format(missing.by))"
             )
         }
         return violations

@@ -81,6 +81,21 @@ public struct Scenario: Sendable {
         public var notBefore: Double
         public var by: Double
 
+        /// The subject the expectation names: the provider, or the model on it.
+        public var subject: String { Subject.key(provider: provider, model: model) }
+
+        /// Whether an action of `kind` on `subject` at `t` meets this expectation: the same
+        /// provider, the same model when one is named, inside the time range.
+        public func isMet(by kind: Action, on subject: String, at t: Double) -> Bool {
+            kind == action && names(subject) && (notBefore...by).contains(t)
+        }
+
+        /// Whether `subject` is what this expectation is about: its provider, or (when a model is
+        /// named) that model; without a model, the provider's models too.
+        public func names(_ subject: String) -> Bool {
+            Subject.provider(subject) == provider && (model == nil || model == Subject.model(subject))
+        }
+
         public init(action: Action, provider: String, model: String? = nil, notBefore: Double, by: Double) {
             self.action = action
             self.provider = provider
@@ -95,9 +110,12 @@ public struct Scenario: Sendable {
         let provider = Subject.provider(subject)
         guard let phases = providers.first(where: { $0.name == provider })?.phases else { return nil }
         var current = Behaviour(latencyP50: 0.5, latencyP99: 2, failureRate: 0, failureClass: .http5xx)
-        let model = Subject.model(subject)
-        let own = models.first { $0.provider == provider && $0.model == model }?.phases ?? []
-        for phase in (phases + own).filter({ $0.at <= t }).sorted(by: { $0.at < $1.at }) {
+        var merged = phases
+        if let model = Subject.model(subject), let own = models.first(where: { $0.provider == provider && $0.model == model })?.phases {
+            // The model's phases overlay its provider's, in time order (the model's last on a tie).
+            merged = (phases + own).enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        }
+        for phase in merged where phase.at <= t {
             current.latencyP50 = phase.latencyP50 ?? current.latencyP50
             current.latencyP99 = phase.latencyP99 ?? current.latencyP99
             current.failureRate = phase.failureRate ?? current.failureRate

@@ -37,7 +37,9 @@ struct DecisionBench: ParsableCommand {
             for offset in 0...seeds {
                 var seeded = scenario
                 seeded.seed += UInt64(offset)
-                let report = Replay.run(seeded, options: .init(policy: policy)) { _ in }
+                // As `replay` without --config: the built-in example target plans each failover.
+                let options = Replay.Options(policy: policy, planner: ExampleTarget.planner(), targets: [ExampleTarget.name])
+                let report = Replay.run(seeded, options: options) { _ in }
                 tally.runs += 1
                 if !report.passed {
                     tally.failed += 1
@@ -69,15 +71,17 @@ struct DecisionBench: ParsableCommand {
         var matched = 0
         for incident in expected where incident.action == .failover {
             tally.incidents += 1
-            let behaviour = scenario.behaviour(of: incident.provider, at: incident.notBefore + 1)
+            let behaviour = scenario.behaviour(of: incident.subject, at: incident.notBefore + 1)
             let rate = behaviour?.failureRate ?? 0
             let kind =
                 (behaviour?.latencyP50 ?? 0) >= 5
                 ? "latency" : rate >= 1 ? "hard" : rate >= 0.5 ? "major" : rate >= 0.25 ? "brownout" : "slight"
             let restoreBy =
-                expected.first { $0.action == .restore && $0.provider == incident.provider && $0.notBefore >= incident.notBefore }?.by
+                expected.first { $0.action == .restore && $0.subject == incident.subject && $0.notBefore >= incident.notBefore }?.by
                 ?? scenario.duration
-            let inside = report.actions.filter { $0.provider == incident.provider && $0.t >= incident.notBefore && $0.t <= restoreBy }
+            let inside = report.actions.filter {
+                incident.names($0.provider) && $0.t >= incident.notBefore && $0.t <= restoreBy
+            }
             tally.worstPerIncident = max(
                 tally.worstPerIncident, inside.filter { $0.action == .failover }.count, inside.filter { $0.action == .restore }.count)
             if let first = inside.first(where: { $0.action == .failover }), first.t <= incident.by {
@@ -85,9 +89,7 @@ struct DecisionBench: ParsableCommand {
             }
         }
         for action in report.actions {
-            if expected.contains(where: {
-                $0.action == action.action && $0.provider == action.provider && ($0.notBefore...$0.by).contains(action.t)
-            }) {
+            if expected.contains(where: { $0.isMet(by: action.action, on: action.provider, at: action.t) }) {
                 matched += 1
             }
             if action.action == .restore, (scenario.behaviour(of: action.provider, at: action.t)?.failureRate ?? 0) >= 0.1 {
