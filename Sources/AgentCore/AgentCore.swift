@@ -52,7 +52,7 @@ public struct AgentCore: Sendable {
     /// `stretch`: seconds added to an endpoint's steady interval to keep within the probe budget.
     public init(settings: Settings, endpoints: [(name: String, subject: String)], policy: HealthPolicy, stretch: [String: Double] = [:]) {
         self.settings = settings
-        monitor = HealthMonitor(providers: endpoints.map(\.subject), policy: policy)
+        monitor = HealthMonitor(subjects: endpoints.map(\.subject), policy: policy)
         streams = ProbeStreams(endpoints: endpoints, policy: policy, stretch: stretch)
         custody = Custody(targets: settings.targets.map(\.name))
     }

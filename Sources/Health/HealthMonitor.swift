@@ -30,7 +30,7 @@ public struct HealthMonitor: Sendable {
     private var latest: [String: (at: Double, transportFailure: Bool)] = [:]
 
     /// `subjects`: every provider and `provider/model` that has a probe.
-    public init(providers subjects: [String], policy: HealthPolicy) {
+    public init(subjects: [String], policy: HealthPolicy) {
         self.policy = policy
         machines = Dictionary(subjects.map { ($0, ProviderHealth(provider: $0, policy: policy)) }, uniquingKeysWith: { a, _ in a })
         modelsOf = Dictionary(grouping: Set(subjects).filter { Subject.model($0) != nil }.sorted(), by: Subject.provider)

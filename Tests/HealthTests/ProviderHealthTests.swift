@@ -9,7 +9,7 @@ struct Feed {
     var now = 0.0
 
     init(_ providers: [String] = ["vertex", "bedrock", "anthropic"], policy: HealthPolicy = HealthPolicy()) {
-        monitor = HealthMonitor(providers: providers, policy: policy)
+        monitor = HealthMonitor(subjects: providers, policy: policy)
     }
 
     /// `count` probes of `provider`, `every` seconds apart, each taking 0.1 s; other providers stay quiet.
