@@ -152,6 +152,17 @@ extension AgentCore {
                             .notice, "\(provider): \(from.rawValue) → \(to.rawValue) (failed over before the restart)",
                             ["provider": provider])))
             }
+            // Failed over, but no probe watches it any more (the probes changed): it would never be restored.
+            for subject in providers where !monitor.watches(subject) {
+                commands.append(
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/\(target)/\(subject)/unwatched",
+                            summary:
+                                "\(target): \(subject) is failed over by this agent, but no probe watches it now, so it is never restored "
+                                + "on its own: add its probe back, or restore it with `failover-agent restore --provider \(subject)`",
+                            severity: .warning)))
+            }
         }
         for (target, failure, retry) in failures {
             commands.append(

@@ -46,6 +46,9 @@ public struct HealthMonitor: Sendable {
         return models.contains { machines[$0]?.state != .healthy } ? .suspect : .healthy
     }
 
+    /// Whether some probe judges `subject` (its own, or its models' for a provider).
+    public func watches(_ subject: String) -> Bool { machines[subject] != nil || modelsOf[subject] != nil }
+
     /// Whether a subject is failed over now, by its own verdict or its provider's.
     public func isDown(_ subject: String) -> Bool {
         providerDown(Subject.provider(subject)) || (Subject.model(subject) != nil && failedOver(subject))

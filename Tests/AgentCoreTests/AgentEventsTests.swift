@@ -104,6 +104,16 @@ struct EventDriver {
         #expect(driver.core.monitor.state(of: "vertex") == .failing && driver.core.custody.owned == ["vertex"])
     }
 
+    @Test func aSubjectFailedOverThatNoProbeWatchesIsPagedNotForgotten() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let read = driver.send(.ownershipRead(["aigw-production": .success(["vertex", "openai/gpt_5_mini"])]))
+        let unwatched = EventDriver.alerts(read).filter { $0.dedupKey.hasSuffix("/unwatched") }
+        #expect(unwatched.map(\.dedupKey) == ["failover-agent/aigw-production/openai/gpt_5_mini/unwatched"])
+        #expect(unwatched.first?.summary.contains("failover-agent restore --provider openai/gpt_5_mini") == true)
+        #expect(driver.core.monitor.state(of: "vertex") == .failing, "a watched provider resumes as before")
+    }
+
     @Test func onceEveryRecordIsReadAFailingProviderNoTargetFailedOverIsCaughtUp() {
         var driver = EventDriver()
         _ = driver.outage()  // decided while following
