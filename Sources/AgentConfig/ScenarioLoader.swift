@@ -27,20 +27,23 @@ public enum ScenarioLoader {
         var models: [(provider: String, model: String, phases: [Scenario.Phase])] = []
         for provider in providerFields.keys {
             // A list of phases, or `{phases: [...], models: {<model id>: [phases]}}`.
-            var list = try providerFields.holdsMapping(provider) ? nil : providerFields.optionalList(provider)
+            let list = try providerFields.holdsMapping(provider) ? nil : providerFields.optionalList(provider)
             if let entry = providerFields.holdsMapping(provider) ? try providerFields.optionalFields(provider) : nil {
                 try entry.rejectUnknownKeys(["phases", "models"])
-                list = try entry.optionalList("phases")
-                if list?.isEmpty ?? true { throw entry.error(entry.has("phases") ? "phases" : nil, "needs a list of phases (`phases:`)") }
+                // Without `phases`, the provider itself behaves as the defaults say (no failures, p50 500 ms).
+                let own = try entry.optionalList("phases") ?? []
+                if entry.has("phases"), own.isEmpty { throw entry.error("phases", "needs a list of phases") }
                 guard let byModel = try entry.optionalFields("models"), !byModel.keys.isEmpty else {
-                    throw entry.error("models", "needs at least one model with its phases")
+                    throw entry.error(entry.has("models") ? "models" : nil, "needs `models:` with at least one model and its phases")
                 }
                 for model in byModel.keys {
-                    guard let own = try byModel.optionalList(model), !own.isEmpty else {
+                    guard let list = try byModel.optionalList(model), !list.isEmpty else {
                         throw byModel.error(model, "needs a list of phases")
                     }
-                    models.append((provider, model, try phases(own, duration: duration, firstAtZero: false)))
+                    models.append((provider, model, try phases(list, duration: duration, firstAtZero: false)))
                 }
+                providers.append((provider, try phases(own, duration: duration)))
+                continue
             }
             guard let list, !list.isEmpty else { throw providerFields.error(provider, "needs a list of phases") }
             providers.append((provider, try phases(list, duration: duration)))

@@ -67,6 +67,53 @@ import YAMLConfig
         #expect(got?.contains(message) == true, "got \(got ?? "no error")")
     }
 
+    @Test func aModelsPhasesOverlayItsProvidersFromTheirTimeOn() throws {
+        let scenario = try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: m
+                duration: 30m
+                providers:
+                  vertex:
+                    phases:
+                      - {at: 0s, latency: {p50: 400ms, p99: 1s}, failure: {rate: 0.01, class: http_5xx}}
+                      - {at: 20m, latency: {p50: 2s}}
+                    models:
+                      claude_sonnet_4_6_vertex:
+                        - {at: 10m, failure: {rate: 0.5, class: overloaded}}
+                  anthropic:
+                    models:
+                      claude_sonnet_4_6:
+                        - {at: 5m, failure: {rate: 1.0}}
+                expect:
+                  actions:
+                    - {action: failover, provider: vertex, model: claude_sonnet_4_6_vertex, not_before: 10m, by: 12m}
+                """, file: "s.yml"))
+        let sonnet = "vertex/claude_sonnet_4_6_vertex"
+        #expect(scenario.subjects == ["vertex", "anthropic", sonnet, "anthropic/claude_sonnet_4_6"])
+        #expect(scenario.behaviour(of: sonnet, at: 599)?.failureRate == 0.01, "as its provider before its first phase")
+        #expect(scenario.behaviour(of: sonnet, at: 600)?.failureRate == 0.5)
+        #expect(scenario.behaviour(of: sonnet, at: 600)?.failureClass == .overloaded)
+        #expect(scenario.behaviour(of: sonnet, at: 1200)?.latencyP50 == 2, "a later provider phase still applies")
+        #expect(scenario.behaviour(of: "vertex", at: 600)?.failureRate == 0.01, "the provider itself is fine")
+        #expect(scenario.behaviour(of: "anthropic/claude_sonnet_4_6", at: 300)?.failureRate == 1.0)
+        #expect(scenario.behaviour(of: "anthropic", at: 300)?.failureRate == 0, "without phases: the defaults")
+        let expected = try #require(scenario.expectedActions?.first)
+        #expect(expected.isMet(by: .failover, on: sonnet, at: 650))
+        #expect(!expected.isMet(by: .failover, on: "vertex", at: 650), "a named model is not met by its provider")
+    }
+
+    @Test(arguments: [
+        ("providers:\n  vertex: {models: {m: []}}", "s.yml:4: providers.vertex.models.m: needs a list of phases"),
+        ("providers:\n  vertex: {phases: []}", "providers.vertex.phases: needs a list of phases"),
+        ("providers:\n  vertex: {phases: [{at: 0s}]}", "needs `models:` with at least one model and its phases"),
+        ("providers:\n  vertex: {phases: [{at: 0s}], modles: {}}", "modles"),
+    ])
+    func badModelEntriesAreRefusedWithTheirField(text: String, message: String) {
+        let problem = error("name: x\nduration: 10m\n" + text)
+        #expect(problem?.contains(message) == true, "\(problem ?? "accepted")")
+    }
+
     @Test func compoundDurations() {
         #expect(DurationText.parse("10m30s") == .seconds(630))
         #expect(DurationText.parse("1h30m") == .seconds(5400))
