@@ -3,6 +3,7 @@ import GatewayClient
 import GitLabClient
 import Lifecycle
 import Logging
+import ProbeResults
 import Selection
 import VaultClient
 
@@ -32,13 +33,15 @@ extension TargetExecutor {
             for model in brought {
                 guard let resultClass = classes[model] else { continue }
                 state.report.preflight.append((model, resultClass))
-                if resultClass != "ok" && resultClass != "slow" { failing.append(model) }
+                // `auth` and `bad_request` are our probe's fault and say nothing about the model.
+                let known = ProbeClass(rawValue: resultClass)
+                if known != .ok && known != .slow && known?.isOurFault != true { failing.append(model) }
             }
             let results = brought.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", ")
             logger.notice("pre-flight of the replacements: \(results)")
             guard !failing.isEmpty else { return decision }
             for model in failing {
-                if let provider = planner.catalog[model]?.provider { state.avoid.insert("\(provider)/\(model)") }
+                if let provider = planner.catalog[model]?.provider { state.avoid.insert(Subject.key(provider: provider, model: model)) }
             }
             guard let again = try await decide(state.kind, state.provider, snap, avoid: state.avoid) else { return decision }
             decision = again

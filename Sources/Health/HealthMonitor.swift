@@ -67,10 +67,12 @@ public struct HealthMonitor: Sendable {
         return subjects
     }
 
-    /// Subjects failed over now whose failover was not absorbed, for a new leader to compare with what it owns.
+    /// Subjects failed over now whose failover was neither absorbed nor is held, for a new leader
+    /// to compare with what it owns.
     public var failedOverSubjects: [String] {
         var subjects = machines.keys.filter {
-            failedOver($0) && !absorbed.contains($0) && (Subject.model($0) == nil || !providerDown(Subject.provider($0)))
+            failedOver($0) && !absorbed.contains($0) && !held.contains($0)
+                && (Subject.model($0) == nil || !providerDown(Subject.provider($0)))
         }
         subjects += majorityDown
         return subjects.sorted()

@@ -38,6 +38,21 @@ final class Asked: Sendable {
         #expect(asked.count == 2, "asked again for the next choice only")
     }
 
+    @Test func ourOwnBrokenProbeDoesNotDisqualifyAReplacement() async throws {
+        let world = try await World.start()
+        defer { Task { await world.stop() } }
+        var executor = world.executor
+        let firstChoice = try #require(
+            world.executor.planner.plan(current: try ModelOverride.parse(World.original), failing: ["vertex"]).override["code_generations"]?
+                .first)
+        executor.preflight = { models in Dictionary(uniqueKeysWithValues: models.map { ($0, "auth") }) }
+        let report = await executor.failover(provider: "vertex", apply: true)
+        #expect(report.outcome == .deployed, "\(report.outcome)")
+        let written = try ModelOverride.parse(world.vault.current(World.path)?.data["value"]?.string ?? "")
+        #expect(written["code_generations"]?.first == firstChoice, "auth is our key's fault, not the model's: \(written.json)")
+        #expect(report.preflight.contains { $0.model == firstChoice && $0.resultClass == "auth" })
+    }
+
     @Test func aFeatureWhoseReplacementsAllFailIsLeftAloneAndSaidSo() async throws {
         let world = try await World.start()
         defer { Task { await world.stop() } }
