@@ -15,6 +15,8 @@ public struct ProbeSet: Sendable {
         public var subject: String
         /// Why it is probed: `spec` (written by hand), `serves` (a default) or `replaces` (a candidate replacement).
         public var why: String
+        /// Stretched last to first under the budget: hand-written specs, then defaults, then replacements.
+        var rank: Int { ["spec": 0, "serves": 1][why] ?? 2 }
         public var costPerProbe: Double
         /// Its steady interval in seconds, after the budget.
         public var interval: Double
@@ -40,7 +42,6 @@ public struct ProbeSet: Sendable {
         _ configuration: AgentConfiguration, planner: Planner?, handWritten: [ProbeSpec], environment: [String: String]?
     ) throws(ConfigError) -> ProbeSet {
         var entries: [Entry] = []
-        var ranks: [Int] = []
         let steady = configuration.policy.steadyInterval
         for spec in handWritten {
             if let model = spec.model, let planner {
@@ -54,7 +55,6 @@ public struct ProbeSet: Sendable {
                 }
             }
             entries.append(Entry(name: spec.name, subject: spec.subject, why: "spec", costPerProbe: spec.costPerProbe, interval: steady))
-            ranks.append(0)
         }
         var unprobed: [ModelProbes.Endpoint] = []
         var specs = handWritten
@@ -72,7 +72,6 @@ public struct ProbeSet: Sendable {
                     Entry(
                         name: endpoint.name, subject: Subject.key(provider: endpoint.provider, model: endpoint.model),
                         why: endpoint.reason == .serves ? "serves" : "replaces", costPerProbe: endpoint.costPerProbe, interval: steady))
-                ranks.append(endpoint.reason == .serves ? 1 : 2)
             }
             if let environment {
                 do { specs += try probes.specs(planner, environment: environment) } catch {
@@ -80,7 +79,7 @@ public struct ProbeSet: Sendable {
                 }
             }
         }
-        let budget = zip(entries, ranks).map { ProbeBudget.Endpoint(name: $0.name, costPerProbe: $0.costPerProbe, rank: $1) }
+        let budget = entries.map { ProbeBudget.Endpoint(name: $0.name, costPerProbe: $0.costPerProbe, rank: $0.rank) }
         guard let intervals = ProbeBudget.intervals(budget, steady: steady, maxPerDay: configuration.agent.maxProbeCostPerDay) else {
             let least = entries.reduce(0) { $0 + ProbeBudget.perDay(costPerProbe: $1.costPerProbe, interval: ProbeBudget.longestInterval) }
             throw ConfigError(
