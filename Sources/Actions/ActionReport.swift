@@ -13,6 +13,8 @@ public enum ExecutionStep: Sendable, Equatable {
     case changeRequest(iid: Int)
     case secretWritten(version: Int)
     case jobRetried(original: Int, retried: Int)
+    /// The retried trigger job's downstream pipeline, where the deploy runs.
+    case downstream(DownstreamPipeline)
     case deployed(status: String)
     case verified(String)
     case changeRequestClosed(iid: Int)
@@ -24,6 +26,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .changeRequest: "change-request"
         case .secretWritten: "secret-written"
         case .jobRetried: "job-retried"
+        case .downstream: "downstream"
         case .deployed: "deployed"
         case .verified: "verified"
         case .changeRequestClosed: "change-request-closed"
@@ -37,6 +40,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .changeRequest(let iid): "issue \(iid)"
         case .secretWritten(let version): "version \(version)"
         case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
+        case .downstream(let pipeline): "pipeline \(pipeline.label) \(pipeline.id)"
         case .deployed(let status): "job \(status)"
         case .verified(let what): what
         case .changeRequestClosed(let iid): "issue \(iid)"
@@ -129,6 +133,8 @@ public struct ActionReport: Sendable {
     public var changeRequestProblem: String?
     /// A restore written without a redeploy: what the next deployment should make the gateway serve.
     public var awaiting: AwaitedDeployment?
+    /// The downstream pipeline the redeploy ran in, once followed.
+    public var downstream: DownstreamPipeline?
     /// Replacement models probed right before the write, and the class each got.
     public var preflight: [(model: String, resultClass: String)] = []
 

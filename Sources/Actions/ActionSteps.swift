@@ -196,8 +196,9 @@ extension TargetExecutor {
         return .writeMissing
     }
 
-    /// Retries the checked pipeline's deploy job once and follows it. Resumed after a restart, it
-    /// follows the retry already made (journaled, or a newer job of the same name) instead.
+    /// Retries the checked pipeline's deploy job once and follows it (a trigger job: to its
+    /// downstream pipeline's end). Resumed after a restart, it follows the retry already made
+    /// (journaled, or a newer job of the same name) instead.
     func redeployStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let checked = state.checked, let pipelineID = checked.pipeline, let jobID = checked.job, let jobName = checked.jobName else {
             return .failed("a redeploy without its checked deploy job")
@@ -205,13 +206,17 @@ extension TargetExecutor {
         let retriedStep: (Int, Int) async throws(ControlError) -> Void = { original, retried throws(ControlError) in
             try await step(.jobRetried(original: original, retried: retried))
         }
+        let downstreamStep: (DownstreamPipeline) async throws(ControlError) -> Void = { found throws(ControlError) in
+            try await step(.downstream(found))
+            await noteChangeRequest(state, "The deploy runs in downstream pipeline \(found.label).")
+        }
         let job: Job
         if let prepared = state.prepared, let version = prepared.written {
             let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
             let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
             do {
                 job = try await redeployer.redeploy(
-                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, retried: retriedStep)
+                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, retried: retriedStep, downstream: downstreamStep)
             } catch .refused(let why) {
                 try await rollBack(to: prepared.snap, over: version)
                 // Put back as it was: with nothing failed over before, the expedited strategy goes too.
@@ -221,17 +226,23 @@ extension TargetExecutor {
         } else {
             do {
                 job = try await followOwedRedeploy(
-                    pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep)
+                    pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep,
+                    downstreamStep: downstreamStep)
             } catch .refused(let why) {
                 return .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
             }
         }
+        state.report.downstream = job.downstream
+        let failure: String? = if case .failed(let why) = job.progress { why } else { nil }
         let snap = try await snapshot()
         if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-        if snap.ownership.providers.isEmpty, job.status == "success" { try await redeployer.clearExpedited(logger: logger) }
-        try await step(.deployed(status: job.status))
-        await noteChangeRequest(state, "Deploy job #\(job.id) of pipeline #\(pipelineID) at \(checked.sha ?? "?") ended \(job.status).")
-        return job.status == "success" ? .done : .deployFailed(status: job.status)
+        if snap.ownership.providers.isEmpty, failure == nil { try await redeployer.clearExpedited(logger: logger) }
+        try await step(.deployed(status: failure.map { "failed: \($0)" } ?? job.status))
+        let deploy = job.downstream.map { "downstream pipeline \($0.label)" } ?? "deploy job #\(job.id)"
+        await noteChangeRequest(
+            state,
+            "The \(deploy) of pipeline #\(pipelineID) at \(checked.sha ?? "?") " + (failure.map { "failed: \($0)" } ?? "succeeded") + ".")
+        return failure.map { .deployFailed(status: $0) } ?? .done
     }
 
     /// Polls the gateway until it serves the planned defaults, or the verify timeout.
@@ -241,7 +252,8 @@ extension TargetExecutor {
             await noteChangeRequest(state, "Not verified: \(problem).")
             return .notVerified(problem)
         }
-        let what = "\(gateway.settings.url) serves the planned defaults of \(checked.expect.keys.sorted().joined(separator: ", "))"
+        let what =
+            "\(gateway.settings.label) serve\(gateway.settings.urls.count == 1 ? "s" : "") the planned defaults of \(checked.expect.keys.sorted().joined(separator: ", "))"
         logger.notice("verified live: \(what)")
         try await step(.verified(what))
         await noteChangeRequest(state, "Verified live: \(what).")

@@ -82,7 +82,8 @@ public struct TargetExecutor: Sendable {
     ) throws(ControlError) {
         self.init(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment)),
+            redeployer: Redeployer(
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment), holder: target.name),
             gateway: try target.gateway.map { settings throws(ControlError) in
                 try Gateway(settings: settings, client: client, environment: environment)
             }, logger: logger)
@@ -207,7 +208,7 @@ public struct TargetExecutor: Sendable {
     }
 
     func isBridge(_ job: Int, pipeline: Int) async throws(ControlError) -> Bool {
-        try await redeployer.gitlab.jobs(pipeline: pipeline).first { $0.id == job }?.isBridge ?? false
+        try await redeployer.gitlab.jobs(pipeline: pipeline, includeRetried: true).first { $0.id == job }?.isBridge ?? false
     }
 
     /// Writes the ownership record to the secret's metadata, while this replica may act.

@@ -19,6 +19,9 @@ public enum CatalogLoader {
             guard seen.insert(id).inserted else { throw item.error("gitlab_identifier", "\(id) is listed twice") }
             let params = try item.optionalFields("params")
             let paramsModel = try params?.optionalString("model")
+            // The gateway reads `prompt_params.vertex_location`; older catalogs had it under `params`.
+            var location = try item.optionalFields("prompt_params")?.optionalString("vertex_location")
+            if location == nil { location = try params?.optionalString("vertex_location") }
             let modelClass = try item.optionalString("model_class_provider")
             let told = ModelCatalog.provider(
                 id: id, modelClassProvider: modelClass,
@@ -30,7 +33,7 @@ public enum CatalogLoader {
                     sameModel: paramsModel.map(ModelCatalog.sameModel(paramsModel:)),
                     serving: ModelInfo.Serving(
                         model: paramsModel, modelClass: modelClass, identifier: try params?.optionalString("identifier"),
-                        location: try params?.optionalString("vertex_location"))))
+                        location: location)))
         }
         return ModelCatalog(models)
     }

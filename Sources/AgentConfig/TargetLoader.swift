@@ -22,22 +22,18 @@ enum TargetLoader {
         }
         try vault.rejectUnknownKeys(["address", "namespace", "mount", "path", "key", "token_env", "token_file"])
         try gitlab.rejectUnknownKeys([
-            "url", "project", "ref", "deploy_job", "environment", "expedited", "token_env", "token_file", "follow_timeout", "poll_interval",
+            "url", "project", "ref", "deploy_job", "environment", "expedited", "expedited_scope", "token_env", "token_file",
+            "follow_timeout", "poll_interval",
         ])
         let vaultSettings = VaultSettings(
             address: try url(vault, "address"), namespace: try vault.optionalString("namespace"),
             mount: try vault.optionalString("mount") ?? "runway",
             path: try vault.string("path"), key: try vault.optionalString("key") ?? "value", token: try vault.credential(path: path)!)
-        let deployJob = try gitlab.string("deploy_job")
-        if deployJob.count > 2, deployJob.hasPrefix("/"), deployJob.hasSuffix("/"),
-            (try? NSRegularExpression(pattern: String(deployJob.dropFirst().dropLast()))) == nil
-        {
-            throw gitlab.error("deploy_job", "'\(deployJob)' is not a valid regular expression")
-        }
+        let deployJob = try deployJobMatcher(gitlab)
         let gitlabSettings = GitLabSettings(
             url: try url(gitlab, "url"), project: try gitlab.string("project"), ref: try gitlab.optionalString("ref") ?? "main",
             deployJob: deployJob, environment: try gitlab.optionalString("environment"),
-            expedited: try gitlab.optionalBool("expedited") ?? false,
+            expedited: try gitlab.optionalBool("expedited") ?? false, expeditedScope: try gitlab.optionalString("expedited_scope") ?? "*",
             token: try gitlab.credential(path: path)!,
             followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600)),
             pollInterval: try gitlab.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
@@ -48,6 +44,19 @@ enum TargetLoader {
             restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false)
     }
 
+    /// `deploy_job`: `{service, environment}` (Runway's trigger job of that service), the exact
+    /// job name, or an anchored `/^…$/` regular expression.
+    private static func deployJobMatcher(_ gitlab: YAMLFields) throws(ConfigError) -> DeployJobMatcher {
+        if gitlab.holdsMapping("deploy_job"), let fields = try gitlab.optionalFields("deploy_job") {
+            try fields.rejectUnknownKeys(["service", "environment"])
+            return .service(try fields.string("service"), environment: try fields.string("environment"))
+        }
+        switch DeployJobMatcher.parse(try gitlab.string("deploy_job")) {
+        case .success(let matcher): return matcher
+        case .failure(let problem): throw gitlab.error("deploy_job", problem.description)
+        }
+    }
+
     private static func changeRequest(_ fields: YAMLFields) throws(ConfigError) -> ChangeRequestSettings {
         try fields.rejectUnknownKeys(["project", "labels", "confidential"])
         return ChangeRequestSettings(
@@ -56,13 +65,26 @@ enum TargetLoader {
     }
 
     private static func gateway(_ fields: YAMLFields, path: (String) -> String) throws(ConfigError) -> GatewaySettings {
-        try fields.rejectUnknownKeys(["url", "token_env", "token_file", "verify_timeout", "poll_interval"])
+        try fields.rejectUnknownKeys(["url", "urls", "agreeing_polls", "token_env", "token_file", "verify_timeout", "poll_interval"])
+        let urls: [String]
+        switch (fields.has("url"), fields.has("urls")) {
+        case (true, false): urls = [try url(fields, "url")]
+        case (false, true):
+            urls = try fields.optionalStrings("urls") ?? []
+            guard !urls.isEmpty else { throw fields.error("urls", "needs at least one URL") }
+            for each in urls where !(each.hasPrefix("https://") || each.hasPrefix("http://")) {
+                throw fields.error("urls", "'\(each)' must start with https:// or http://")
+            }
+            guard Set(urls).count == urls.count else { throw fields.error("urls", "a URL is listed twice") }
+        default: throw fields.error(nil, "\(fields.path) needs exactly one of url or urls")
+        }
+        let agreeing = try fields.optionalInt("agreeing_polls") ?? 3
+        guard (1...20).contains(agreeing) else { throw fields.error("agreeing_polls", "\(agreeing) is not between 1 and 20") }
         return GatewaySettings(
-            url: try url(fields, "url"), token: try fields.credential(required: false, path: path),
+            urls: urls, token: try fields.credential(required: false, path: path),
             verifyTimeout: try fields.duration("verify_timeout", default: .seconds(900), max: .seconds(6 * 3600)),
-            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
+            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)), agreeingPolls: agreeing)
     }
-
 }
 
 /// An http(s) URL field; any other scheme (`gopher://`, a bare host) is named at load.

@@ -234,7 +234,7 @@ extension AgentCore {
             commands.append(
                 .alert(
                     Alert(
-                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy job \(status)",
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy failed: \(status)",
                         severity: .critical)))
         case .notVerified(let why):
             commands.append(

@@ -10,6 +10,11 @@ import Synchronization
 public final class GatewaySimulator: Sendable {
     struct State {
         var served: [String: String] = [:]
+        /// What was served before the last deploy, while a canary rollout is under way.
+        var previous: [String: String] = [:]
+        /// A canary rollout: one request in this many reaches a new instance; nil: every one.
+        var canary: Int?
+        var requests = 0
         var deploys = 0
     }
     private final class Box: Sendable { let state = Mutex(State()) }
@@ -35,10 +40,15 @@ public final class GatewaySimulator: Sendable {
     /// Deploys that started the gateway with a new override.
     public var deploys: Int { box.state.withLock { $0.deploys } }
 
+    /// A canary rollout from now on: one request in `oneIn` is answered by a new instance, the
+    /// rest by the old (nil: the rollout is done).
+    public func setCanary(oneIn: Int?) { box.state.withLock { $0.canary = oneIn } }
+
     /// A deploy finished with `override` (the secret's value then; nil: no override).
     public func deploy(override: String?) {
         guard let override else {
             box.state.withLock {
+                $0.previous = $0.served
                 $0.served = [:]
                 $0.deploys += 1
             }
@@ -51,6 +61,7 @@ public final class GatewaySimulator: Sendable {
             served[feature] = String(decoding: value.bytes, as: UTF8.self)
         }
         box.state.withLock {
+            $0.previous = $0.served
             $0.served = served
             $0.deploys += 1
         }
@@ -63,7 +74,11 @@ public final class GatewaySimulator: Sendable {
     }
 
     private static func handle(_ request: ServerRequest, box: Box, catalog: [String: [String]], token: String?) -> ServerReply {
-        let served = box.state.withLock { $0.served }
+        let served = box.state.withLock { state in
+            state.requests += 1
+            guard let canary = state.canary, state.requests % canary != 0 else { return state.served }
+            return state.previous
+        }
         if let token, request.header("authorization") != "Bearer \(token)" {
             return .json(401, .object(["detail": .string("Forbidden by auth provider")]))
         }

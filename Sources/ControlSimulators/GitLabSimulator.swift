@@ -4,8 +4,10 @@ import GitLabClient
 import HTTPServer
 import Synchronization
 
-/// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs,
-/// retries, job progress, branch head, deployments, CI variables, pagination and faults.
+/// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs
+/// (`trigger_jobs`, and the deprecated `bridges`), each trigger job's downstream pipeline, retries
+/// (retried jobs hidden from the lists unless `include_retried`, as GitLab does), job progress,
+/// branch head, deployments, CI variables with their attributes and scopes, pagination and faults.
 public final class GitLabSimulator: Sendable {
     public struct SimJob: Sendable {
         public var id: Int
@@ -13,13 +15,25 @@ public final class GitLabSimulator: Sendable {
         public var status: String
         public var isBridge: Bool
         public var retryable: Bool
-        public init(id: Int, name: String, status: String = "success", isBridge: Bool = false, retryable: Bool = true) {
+        /// A trigger job's downstream pipeline (its id in ``State/downstream``).
+        public var downstream: Int?
+        /// Replaced by a retry: listed only with `include_retried=true`.
+        var retried = false
+        public init(
+            id: Int, name: String, status: String = "success", isBridge: Bool = false, retryable: Bool = true, downstream: Int? = nil
+        ) {
             self.id = id
             self.name = name
             self.status = status
             self.isBridge = isBridge
             self.retryable = retryable
+            self.downstream = downstream
         }
+    }
+    /// A downstream (deploy) pipeline in the Runway deployments project.
+    struct SimDownstream {
+        var status: String
+        var polls = 0
     }
     struct SimPipeline {
         var id: Int
@@ -37,10 +51,18 @@ public final class GitLabSimulator: Sendable {
         /// Called when a retried deploy job succeeds, or a regular deployment happens: the sandbox
         /// gateway starts serving what the secret holds then.
         var onDeploy: (@Sendable () -> Void)?
-        var variables: [String: String] = [:]
+        /// (key, environment scope) → the variable.
+        var variables: [String: CIVariable] = [:]
         var faults = Faults()
-        /// How retried jobs end.
+        /// How retried jobs (for a trigger job: its downstream pipeline) end.
         var deployOutcome = "success"
+        /// Downstream pipeline id → its state.
+        var downstream: [Int: SimDownstream] = [:]
+        /// Whether `GET …/trigger_jobs` exists (GitLab 19.2+); `bridges` always does.
+        var triggerJobsRoute = true
+        /// Trigger jobs with `strategy: depend`: a trigger job takes its downstream pipeline's
+        /// status, one look after that pipeline ended.
+        var depend = false
         /// Polls a retried job stays pending/running before it ends.
         var pollsToFinish = 2
         /// The `message` of a 403 to the retry of a job that is not retryable.
@@ -100,12 +122,19 @@ public final class GitLabSimulator: Sendable {
     /// Called on every deployment from now on (see ``State/onDeploy``).
     public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy = action } }
     /// The next regular deployment: a new pipeline at `sha` whose deploy job succeeded, deployed to `environment`.
-    public func deployRegularly(pipeline id: Int, sha: String, jobName: String, environment: String? = nil, ref: String = "main") {
-        let onDeploy = box.state.withLock { state in
+    /// `downstream`: how its deploy pipeline stands (`running`: not deployed yet; no deploy happens).
+    public func deployRegularly(
+        pipeline id: Int, sha: String, jobName: String, environment: String? = nil, ref: String = "main", downstream: String = "success"
+    ) {
+        let onDeploy = box.state.withLock { state -> (@Sendable () -> Void)? in
             let jobID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
+            let downstreamID = Self.newDownstream(&state, status: downstream)
             state.pipelines.append(
-                SimPipeline(id: id, sha: sha, ref: ref, jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true)]))
+                SimPipeline(
+                    id: id, sha: sha, ref: ref,
+                    jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true, downstream: downstreamID)]))
             state.head[ref] = sha
+            guard downstream == "success" else { return nil }
             if let environment {
                 state.deployments[environment, default: []].append(
                     ((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
@@ -133,7 +162,24 @@ public final class GitLabSimulator: Sendable {
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
-    public var variables: [String: String] { box.state.withLock { $0.variables } }
+    /// Trigger jobs with `strategy: depend` (see ``State/depend``).
+    public func setDependStrategy(_ depend: Bool) { box.state.withLock { $0.depend = depend } }
+    /// A downstream pipeline ends (or runs again) with `status`, as a person or Runway leaves it.
+    public func setDownstreamStatus(_ id: Int, _ status: String) { box.state.withLock { $0.downstream[id]?.status = status } }
+    /// Whether `trigger_jobs` is served (false: a GitLab older than 19.2, `bridges` only).
+    public func setTriggerJobsRoute(_ served: Bool) { box.state.withLock { $0.triggerJobsRoute = served } }
+    /// Variable key → value (every scope).
+    public var variables: [String: String] {
+        box.state.withLock { Dictionary($0.variables.values.map { ($0.key, $0.value) }) { a, _ in a } }
+    }
+    /// The variables with their attributes.
+    public var variableDetails: [CIVariable] { box.state.withLock { Array($0.variables.values) } }
+    /// A variable set by a person before the agent runs.
+    public func setVariable(_ variable: CIVariable) {
+        box.state.withLock { $0.variables[variable.key + "|" + variable.environmentScope] = variable }
+    }
+    /// A downstream pipeline's status now (nil: no such pipeline).
+    public func downstreamStatus(_ id: Int) -> String? { box.state.withLock { $0.downstream[id]?.status } }
     /// Ids of the jobs retried so far.
     public var retries: [Int] { box.state.withLock { $0.retries } }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
@@ -172,19 +218,22 @@ public final class GitLabSimulator: Sendable {
             return page(
                 list.reversed().map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "status": .string("success")]) },
                 request, state.pageSize)
-        case ("GET", 3, "pipelines") where rest[2] == "jobs" || rest[2] == "bridges":
+        case ("GET", 3, "pipelines")
+        where rest[2] == "jobs" || rest[2] == "bridges" || (rest[2] == "trigger_jobs" && state.triggerJobsRoute):
             guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else {
                 return .json(404, .object(["message": .string("404 Not found")]))
             }
-            let bridges = rest[2] == "bridges"
+            let bridges = rest[2] != "jobs"
+            let retried = request.query["include_retried"] == "true"
             for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
-            return page(state.pipelines[index].jobs.filter { $0.isBridge == bridges }.map(json), request, state.pageSize)
+            let listed = state.pipelines[index].jobs.filter { $0.isBridge == bridges && (retried || !$0.retried) }
+            return page(listed.map { json($0, state) }, request, state.pageSize)
         case ("GET", 2, "jobs"):
             guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else {
                 return .json(404, .object(["message": .string("404 Not found")]))
             }
             advance(id, in: &state)
-            return .json(200, json(find(id, in: state)!))
+            return .json(200, json(find(id, in: state)!, state))
         case ("POST", 3, "jobs") where rest[2] == "retry":
             guard let id = Int(rest[1]), let job = find(id, in: state) else {
                 return .json(404, .object(["message": .string("404 Not found")]))
@@ -193,27 +242,48 @@ public final class GitLabSimulator: Sendable {
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
             let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
+            if let old = state.pipelines[index].jobs.firstIndex(where: { $0.id == id }) { state.pipelines[index].jobs[old].retried = true }
             state.pipelines[index].jobs.append(retried)
             state.retries.append(id)
-            return .json(201, json(retried))
+            return .json(201, json(retried, state))
         case ("POST", 1, "variables"):
-            guard let key = request.json?["key"]?.string, let value = request.json?["value"]?.string else {
+            guard let body = request.json, let key = body["key"]?.string, let value = body["value"]?.string else {
                 return .json(400, .object(["message": .string("key and value required")]))
             }
-            if state.variables[key] != nil {
+            let scope = body["environment_scope"]?.string ?? "*"
+            if state.variables[key + "|" + scope] != nil {
                 return .json(400, .object(["message": .object(["key": .array([.string("(\(key)) has already been taken")])])]))
             }
-            state.variables[key] = value
-            return .json(201, .object(["key": .string(key), "value": .string(value)]))
-        case ("PUT", 2, "variables"):
-            guard state.variables[rest[1]] != nil else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
-            state.variables[rest[1]] = request.json?["value"]?.string
-            return .json(200, .object(["key": .string(rest[1])]))
-        case ("DELETE", 2, "variables"):
-            guard state.variables.removeValue(forKey: rest[1]) != nil else {
-                return .json(404, .object(["message": .string("404 Variable Not Found")]))
+            let variable = CIVariable(
+                key: key, value: value, protected: body["protected"]?.bool ?? false, masked: body["masked"]?.bool ?? false,
+                environmentScope: scope, description: body["description"]?.string)
+            state.variables[key + "|" + scope] = variable
+            return .json(201, json(variable))
+        case (let method, 2, "variables"):
+            // A key set in several scopes needs `filter[environment_scope]`, as GitLab asks.
+            let matching = state.variables.filter {
+                $0.value.key == rest[1]
+                    && (request.query["filter[environment_scope]"] ?? $0.value.environmentScope) == $0.value.environmentScope
             }
-            return .respond(status: 204)
+            guard let (id, variable) = matching.first else { return .json(404, .object(["message": .string("404 Variable Not Found")])) }
+            guard matching.count == 1 else {
+                return .json(
+                    409,
+                    .object([
+                        "message": .string("There are multiple variables with provided parameters. Please use 'filter[environment_scope]'")
+                    ]))
+            }
+            switch method {
+            case "GET": return .json(200, json(variable))
+            case "PUT":
+                if let value = request.json?["value"]?.string { state.variables[id]!.value = value }
+                if let description = request.json?["description"] { state.variables[id]!.description = description.string }
+                return .json(200, json(state.variables[id]!))
+            case "DELETE":
+                state.variables[id] = nil
+                return .respond(status: 204)
+            default: return .json(405, .object(["message": .string("405 Method Not Allowed")]))
+            }
         default:
             return .json(404, .object(["message": .string("404 Not found")]))
         }
@@ -256,20 +326,68 @@ public final class GitLabSimulator: Sendable {
     }
 
     /// A retried job runs: pending → running → the configured outcome after `pollsToFinish` looks.
+    /// A retried trigger job succeeds once it has created its downstream pipeline (no
+    /// `strategy: depend`), and that pipeline runs to the configured outcome.
     private static func advance(_ id: Int, in state: inout State) {
         guard let p = state.pipelines.firstIndex(where: { $0.jobs.contains { $0.id == id } }),
-            let j = state.pipelines[p].jobs.firstIndex(where: { $0.id == id }),
-            ["pending", "running"].contains(state.pipelines[p].jobs[j].status)
+            let j = state.pipelines[p].jobs.firstIndex(where: { $0.id == id })
         else { return }
+        let job = state.pipelines[p].jobs[j]
+        if let downstream = job.downstream {
+            guard state.downstream[downstream]?.status == "running" else {
+                if state.depend, let ended = state.downstream[downstream]?.status { state.pipelines[p].jobs[j].status = ended }
+                return
+            }
+            state.downstream[downstream]!.polls += 1
+            if state.downstream[downstream]!.polls >= state.pollsToFinish {
+                state.downstream[downstream]!.status = state.deployOutcome
+                if state.deployOutcome == "success" { state.onDeploy?() }
+            }
+            return
+        }
+        guard ["pending", "running"].contains(job.status) else { return }
         state.polls[id, default: 0] += 1
+        if job.isBridge {
+            guard state.polls[id]! >= state.pollsToFinish else {
+                state.pipelines[p].jobs[j].status = "running"
+                return
+            }
+            state.pipelines[p].jobs[j].downstream = newDownstream(&state, status: "running")
+            state.pipelines[p].jobs[j].status = state.depend ? "running" : "success"
+            return
+        }
         state.pipelines[p].jobs[j].status = state.polls[id]! >= state.pollsToFinish ? state.deployOutcome : "running"
         if state.pipelines[p].jobs[j].status == "success" { state.onDeploy?() }
     }
 
+    private static func newDownstream(_ state: inout State, status: String) -> Int {
+        let id = 9000 + state.downstream.count + 1
+        state.downstream[id] = SimDownstream(status: status)
+        return id
+    }
+
     private static func find(_ id: Int, in state: State) -> SimJob? { state.pipelines.flatMap(\.jobs).first { $0.id == id } }
 
-    private static func json(_ job: SimJob) -> JSONValue {
-        .object(["id": .number(Double(job.id)), "name": .string(job.name), "status": .string(job.status)])
+    private static func json(_ job: SimJob, _ state: State) -> JSONValue {
+        var object: [String: JSONValue] = ["id": .number(Double(job.id)), "name": .string(job.name), "status": .string(job.status)]
+        if job.isBridge {
+            object["downstream_pipeline"] = .null
+            if let id = job.downstream, let downstream = state.downstream[id] {
+                object["downstream_pipeline"] = .object([
+                    "id": .number(Double(id)), "project_id": .number(4242), "status": .string(downstream.status),
+                    "web_url": .string("https://gitlab.example.com/runway/deployments/-/pipelines/\(id)"),
+                ])
+            }
+        }
+        return .object(object)
+    }
+
+    private static func json(_ variable: CIVariable) -> JSONValue {
+        .object([
+            "key": .string(variable.key), "value": .string(variable.value), "protected": .bool(variable.protected),
+            "masked": .bool(variable.masked), "environment_scope": .string(variable.environmentScope),
+            "description": variable.description.map { .string($0) } ?? .null, "variable_type": .string("env_var"),
+        ])
     }
 
     private static func page(_ items: [JSONValue], _ request: ServerRequest, _ pageSize: Int) -> ServerReply {

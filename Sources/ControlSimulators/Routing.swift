@@ -12,7 +12,8 @@ extension ServerRequest {
         var items: [String: String] = [:]
         for pair in q.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            items[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
+            items[String(parts[0]).removingPercentEncoding ?? String(parts[0])] =
+                parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
         }
         return items
     }

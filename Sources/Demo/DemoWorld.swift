@@ -101,7 +101,7 @@ public final class DemoWorld: Sendable {
             name: "aigw-production", mode: mode,
             vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
             gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true,
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
                 token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
             changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
             gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)))

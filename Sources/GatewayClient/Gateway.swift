@@ -1,45 +1,70 @@
 import ControlAPI
 import HTTP
 
-/// The AI Gateway a target deploys, asked whether it serves an override (`targets[].gateway`).
+/// The AI Gateway a target deploys, asked whether it serves an override (`targets[].gateway`):
+/// one URL per region or fleet, each behind its own load balancer.
 public struct GatewaySettings: Sendable, Equatable {
-    public var url: String
+    /// Every URL that must serve the change (Cloud Run regions, the EKS fleet).
+    public var urls: [String]
     /// Sent as `Authorization: Bearer`; nil when the endpoint is open to the agent.
     public var token: Credential?
     /// How long after the deploy job ends the gateway may take to serve the change.
     public var verifyTimeout: Duration
     public var pollInterval: Duration
+    /// Consecutive polls of one URL that must all serve the change: behind a load balancer during
+    /// a canary rollout one answer may come from a new instance while most serve the old one.
+    public var agreeingPolls: Int
 
-    public init(url: String, token: Credential? = nil, verifyTimeout: Duration = .seconds(900), pollInterval: Duration = .seconds(10)) {
-        self.url = url
+    public init(
+        urls: [String], token: Credential? = nil, verifyTimeout: Duration = .seconds(900), pollInterval: Duration = .seconds(10),
+        agreeingPolls: Int = 3
+    ) {
+        self.urls = urls
         self.token = token
         self.verifyTimeout = verifyTimeout
         self.pollInterval = pollInterval
+        self.agreeingPolls = agreeingPolls
     }
+
+    public init(url: String, token: Credential? = nil, verifyTimeout: Duration = .seconds(900), pollInterval: Duration = .seconds(10)) {
+        self.init(urls: [url], token: token, verifyTimeout: verifyTimeout, pollInterval: pollInterval, agreeingPolls: 1)
+    }
+
+    /// The URLs, as pages and logs name them.
+    public var label: String { urls.joined(separator: ", ") }
 }
 
 /// `GET /v1/models/definitions`: the gateway's effective `default_models` per feature, read by
 /// the same settings as its serving code, so it shows whether an override is live.
 public struct Gateway: Sendable {
     public let settings: GatewaySettings
-    private let service: JSONService
+    private let services: [(url: String, service: JSONService)]
 
     public init(settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10))
         throws(ControlError)
     {
         self.settings = settings
         let token = try settings.token?.resolve(environment)
-        service = JSONService(
-            client: client, baseURL: settings.url.trimmingSlash, headers: token.map { [HTTPHeader("Authorization", "Bearer \($0)")] } ?? [],
-            timeout: timeout, retries: 1, backoff: .milliseconds(500), secrets: token.map { [$0] } ?? [])
+        services = settings.urls.map { url in
+            (
+                url,
+                JSONService(
+                    client: client, baseURL: url.trimmingSlash, headers: token.map { [HTTPHeader("Authorization", "Bearer \($0)")] } ?? [],
+                    timeout: timeout, retries: 1, backoff: .milliseconds(500), secrets: token.map { [$0] } ?? [])
+            )
+        }
     }
 
-    /// Feature setting → the model identifiers it uses, first first.
-    public func defaults() async throws(ControlError) -> [String: [String]] {
+    /// Feature setting → the model identifiers it uses, first first, as the first URL serves them.
+    public func defaults() async throws(ControlError) -> [String: [String]] { try await defaults(at: 0) }
+
+    /// Feature setting → the model identifiers the URL at `index` serves, first first.
+    func defaults(at index: Int) async throws(ControlError) -> [String: [String]] {
+        let (url, service) = services[index]
         let answer = try await service.call("GET", "/v1/models/definitions")
-        guard answer.status == 200 else { throw .unavailable("GET /v1/models/definitions: HTTP \(answer.status)") }
+        guard answer.status == 200 else { throw .unavailable("GET \(url)/v1/models/definitions: HTTP \(answer.status)") }
         guard let primitives = answer.json?["unit_primitives"]?.array else {
-            throw .malformed("/v1/models/definitions has no unit_primitives list")
+            throw .malformed("\(url)/v1/models/definitions has no unit_primitives list")
         }
         var defaults: [String: [String]] = [:]
         for primitive in primitives {
@@ -71,22 +96,64 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// Polls until every feature of `expected` serves its planned list, or the verify timeout.
-    /// Returns nil when verified, else what was still different.
+    /// Polls every URL until each has served every feature's planned list on `agreeing_polls`
+    /// polls in a row, or the verify timeout. Returns nil when verified, else which URLs are
+    /// still behind and what they serve.
     public func verify(_ expected: [String: [String]], stopping: @Sendable () -> Bool = { false }) async -> String? {
         let clock = ContinuousClock()
         let deadline = clock.now + settings.verifyTimeout
-        var last = "the gateway was never asked"
+        var tally = VerifyTally(urls: settings.urls, agreeing: settings.agreeingPolls)
         while true {
-            do {
-                let problems = Self.mismatches(expected: expected, served: try await defaults())
-                if problems.isEmpty { return nil }
-                last = problems.joined(separator: "; ")
-            } catch { last = "\(error)" }
+            for index in services.indices where !tally.isVerified(index) {
+                do {
+                    tally.record(index, problems: Self.mismatches(expected: expected, served: try await defaults(at: index)))
+                } catch { tally.record(index, problems: ["\(error)"]) }
+            }
+            if tally.allVerified { return nil }
             guard clock.now + settings.pollInterval < deadline, !stopping() else {
-                return "after \(settings.verifyTimeout) \(settings.url) still does not serve the plan: \(last)"
+                return "after \(settings.verifyTimeout) " + tally.behind
             }
             try? await Task.sleep(for: settings.pollInterval)
         }
+    }
+}
+
+/// Per gateway URL, how many polls in a row served the plan, and what the last one that did not served.
+struct VerifyTally {
+    let urls: [String]
+    let agreeing: Int
+    private var streak: [Int]
+    private var last: [String]
+
+    init(urls: [String], agreeing: Int) {
+        self.urls = urls
+        self.agreeing = max(1, agreeing)
+        streak = Array(repeating: 0, count: urls.count)
+        last = Array(repeating: "never asked", count: urls.count)
+    }
+
+    mutating func record(_ index: Int, problems: [String]) {
+        if problems.isEmpty {
+            streak[index] += 1
+        } else {
+            streak[index] = 0
+            last[index] = problems.joined(separator: "; ")
+        }
+    }
+
+    func isVerified(_ index: Int) -> Bool { streak[index] >= agreeing }
+    var allVerified: Bool { urls.indices.allSatisfy(isVerified) }
+
+    /// The URLs not yet verified, each with why.
+    var behind: String {
+        let late = urls.indices.filter { !isVerified($0) }
+        let verified = urls.count - late.count
+        return "\(late.count) of \(urls.count) gateway URL(s) still do not serve the plan"
+            + (verified > 0 ? " (\(verified) do)" : "") + ": "
+            + late.map { index in
+                streak[index] > 0
+                    ? "\(urls[index]) served it on \(streak[index]) of \(agreeing) polls in a row"
+                    : "\(urls[index]): \(last[index])"
+            }.joined(separator: "; ")
     }
 }

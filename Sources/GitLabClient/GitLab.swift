@@ -5,24 +5,28 @@ import HTTP
 /// Where and how to redeploy a target (DESIGN.md, "GitLab").
 public struct GitLabSettings: Sendable, Equatable {
     public var url: String
-    /// Numeric id or `group/project` path.
+    /// Numeric id or `group/project` path: the project whose pipelines hold the deploy job (on
+    /// Runway's Cloud Run, the service's security mirror).
     public var project: String
     /// The deploy branch.
     public var ref: String
-    /// Names the deploy job: a substring, or a regular expression written `/…/`.
-    public var deployJob: String
+    /// The one deploy job to retry (``DeployJobMatcher``).
+    public var deployJob: DeployJobMatcher
     /// When set, the environment's last successful deployment must be at the pipeline's SHA too.
     public var environment: String?
-    /// Set `RUNWAY_DEPLOYMENT_STRATEGY=expedited` for the redeploy; removed after the restore.
+    /// Set `RUNWAY_DEPLOYMENT_STRATEGY=expedited` for the redeploy; put back as it was after the restore.
     public var expedited: Bool
+    /// The expedited variable's environment scope (`*`: every environment).
+    public var expeditedScope: String
     public var token: Credential
-    /// How long to follow the retried job.
+    /// How long to follow the retried job and its downstream pipeline.
     public var followTimeout: Duration
     public var pollInterval: Duration
 
     public init(
-        url: String, project: String, ref: String = "main", deployJob: String, environment: String? = nil, expedited: Bool = false,
-        token: Credential, followTimeout: Duration = .seconds(1800), pollInterval: Duration = .seconds(10)
+        url: String, project: String, ref: String = "main", deployJob: DeployJobMatcher, environment: String? = nil,
+        expedited: Bool = false, expeditedScope: String = "*", token: Credential, followTimeout: Duration = .seconds(1800),
+        pollInterval: Duration = .seconds(10)
     ) {
         self.url = url
         self.project = project
@@ -30,18 +34,14 @@ public struct GitLabSettings: Sendable, Equatable {
         self.deployJob = deployJob
         self.environment = environment
         self.expedited = expedited
+        self.expeditedScope = expeditedScope
         self.token = token
         self.followTimeout = followTimeout
         self.pollInterval = pollInterval
     }
 
     /// Whether a job's name matches ``deployJob``.
-    public func matches(jobName name: String) -> Bool {
-        if deployJob.count > 2, deployJob.hasPrefix("/"), deployJob.hasSuffix("/") {
-            return name.range(of: String(deployJob.dropFirst().dropLast()), options: .regularExpression) != nil
-        }
-        return name.contains(deployJob)
-    }
+    public func matches(jobName name: String) -> Bool { deployJob.matches(name) }
 }
 
 public struct Pipeline: Sendable, Equatable {
@@ -60,12 +60,30 @@ public struct Job: Sendable, Equatable {
     public var status: String
     /// Trigger (bridge) jobs are listed apart from ordinary jobs.
     public var isBridge: Bool
+    /// A trigger job's downstream pipeline, where the deploy really runs; nil before it exists.
+    public var downstream: DownstreamPipeline?
 
-    public init(id: Int, name: String, status: String, isBridge: Bool) {
-        (self.id, self.name, self.status, self.isBridge) = (id, name, status, isBridge)
+    public init(id: Int, name: String, status: String, isBridge: Bool, downstream: DownstreamPipeline? = nil) {
+        (self.id, self.name, self.status, self.isBridge, self.downstream) = (id, name, status, isBridge, downstream)
     }
 
-    public var isFinished: Bool { ["success", "failed", "canceled", "skipped"].contains(status) }
+    public var isFinished: Bool { Self.finished.contains(status) }
+    static let finished: Set<String> = ["success", "failed", "canceled", "skipped"]
+}
+
+/// A trigger job's `downstream_pipeline`: the pipeline that deploys.
+public struct DownstreamPipeline: Sendable, Equatable {
+    public var id: Int
+    public var projectID: Int?
+    public var status: String
+    public var webURL: String?
+
+    public init(id: Int, projectID: Int? = nil, status: String, webURL: String? = nil) {
+        (self.id, self.projectID, self.status, self.webURL) = (id, projectID, status, webURL)
+    }
+
+    /// `#id (url)`, as pages and change requests show it.
+    public var label: String { "#\(id)" + (webURL.map { " (\($0))" } ?? "") }
 }
 
 /// The GitLab REST calls the redeploy needs, with pagination and 429 handling.
@@ -119,23 +137,46 @@ public struct GitLab: Sendable {
     }
 
     /// Whether a deployment succeeded after `marker` (see ``deployMarker()``): a newer successful
-    /// deployment of the environment, or a newer pipeline whose deploy job succeeded.
+    /// deployment of the environment, or a newer pipeline whose deploy job's downstream pipeline
+    /// succeeded (a trigger job alone is done once its downstream pipeline merely exists).
     public func deployedSince(_ marker: Int) async throws(ControlError) -> Bool {
         if settings.environment != nil { return try await deployMarker() > marker }
         let pipeline = try await latestPipeline()
         guard pipeline.id > marker else { return false }
-        return try await jobs(pipeline: pipeline.id).contains { settings.matches(jobName: $0.name) && $0.status == "success" }
+        return try await jobs(pipeline: pipeline.id).contains { settings.matches(jobName: $0.name) && $0.progress == .succeeded }
     }
 
-    /// Every job and bridge of a pipeline, following pagination.
-    public func jobs(pipeline: Int) async throws(ControlError) -> [Job] {
-        var jobs: [Job] = []
-        for (kind, isBridge) in [("jobs", false), ("bridges", true)] {
-            for item in try await all("\(project)/pipelines/\(pipeline)/\(kind)?per_page=100") {
-                if let job = Self.job(item, isBridge: isBridge) { jobs.append(job) }
-            }
+    /// Every job and trigger job of a pipeline, following pagination. Trigger jobs come from
+    /// `trigger_jobs` (GitLab 19.2+), or `bridges` where that is not there yet.
+    /// `includeRetried`: also the jobs a retry replaced (GitLab lists only the newest try of each).
+    public func jobs(pipeline: Int, includeRetried: Bool = false) async throws(ControlError) -> [Job] {
+        let query = "?per_page=100" + (includeRetried ? "&include_retried=true" : "")
+        var jobs = try await all("\(project)/pipelines/\(pipeline)/jobs" + query).compactMap { Self.job($0, isBridge: false) }
+        let triggers: [JSONValue]
+        do { triggers = try await all("\(project)/pipelines/\(pipeline)/trigger_jobs" + query) } catch .refused(let why)
+            where why.hasSuffix("(HTTP 404)")
+        {
+            triggers = try await all("\(project)/pipelines/\(pipeline)/bridges" + query)
         }
+        jobs += triggers.compactMap { Self.job($0, isBridge: true) }
         return jobs
+    }
+
+    /// The one job of `pipeline` the matcher names: a job retried before counts once (its newest
+    /// try); none, or more than one name, is a refusal naming what was found.
+    public func deployJob(pipeline: Int) async throws(ControlError) -> Job {
+        let matching = try await jobs(pipeline: pipeline).filter { settings.matches(jobName: $0.name) }
+        let newest = Dictionary(grouping: matching, by: \.name).compactMapValues { $0.max { $0.id < $1.id } }
+        guard newest.count <= 1 else {
+            throw .refused(
+                "deploy_job (\(settings.deployJob)) matches \(newest.count) jobs in pipeline #\(pipeline): "
+                    + newest.values.sorted { $0.id < $1.id }.map { "#\($0.id) '\($0.name)'" }.joined(separator: ", ")
+                    + "; it must name exactly one service's job")
+        }
+        guard let job = newest.values.first else {
+            throw .refused("no job or trigger job in pipeline #\(pipeline) matches deploy_job (\(settings.deployJob))")
+        }
+        return job
     }
 
     /// Retries a job; the answer is the new job. 403 means GitLab will not retry it.
@@ -164,23 +205,43 @@ public struct GitLab: Sendable {
         return current
     }
 
-    /// Sets a project CI variable, creating or updating it.
-    public func setVariable(_ key: String, _ value: String) async throws(ControlError) {
-        let created = try await service.call("POST", "\(project)/variables", body: .object(["key": .string(key), "value": .string(value)]))
-        if created.status == 400, created.text.contains("taken") {
-            try check(
-                try await service.call("PUT", "\(project)/variables/\(escape(key))", body: .object(["value": .string(value)])),
-                "update variable \(key)")
-        } else {
-            try check(created, "create variable \(key)")
-        }
+    /// A project CI variable of `scope`; nil when there is none.
+    public func variable(_ key: String, scope: String) async throws(ControlError) -> CIVariable? {
+        let answer = try await service.call("GET", variablePath(key, scope: scope))
+        if answer.status == 404 { return nil }
+        try check(answer, "read variable \(key)")
+        guard let json = answer.json, let value = json["value"]?.string else { throw .malformed("variable \(key) has no value") }
+        return CIVariable(
+            key: key, value: value, protected: json["protected"]?.bool ?? false, masked: json["masked"]?.bool ?? false,
+            environmentScope: json["environment_scope"]?.string ?? scope, description: json["description"]?.string)
     }
 
-    /// Removes a project CI variable; absent is fine.
-    public func deleteVariable(_ key: String) async throws(ControlError) {
-        let answer = try await service.call("DELETE", "\(project)/variables/\(escape(key))")
+    /// Creates a project CI variable (a plain `env_var`, as the runbook makes it).
+    public func createVariable(_ variable: CIVariable) async throws(ControlError) {
+        var body: [String: JSONValue] = [
+            "key": .string(variable.key), "value": .string(variable.value), "protected": .bool(variable.protected),
+            "masked": .bool(variable.masked), "environment_scope": .string(variable.environmentScope), "variable_type": .string("env_var"),
+        ]
+        if let description = variable.description { body["description"] = .string(description) }
+        _ = try await call("POST", "\(project)/variables", body: .object(body), "create variable \(variable.key)")
+    }
+
+    /// Changes a variable's value and description; its other attributes stay as they are.
+    public func updateVariable(_ key: String, scope: String, value: String, description: String?) async throws(ControlError) {
+        _ = try await call(
+            "PUT", variablePath(key, scope: scope),
+            body: .object(["value": .string(value), "description": description.map { .string($0) } ?? .null]), "update variable \(key)")
+    }
+
+    /// Removes a project CI variable of `scope`; absent is fine.
+    public func deleteVariable(_ key: String, scope: String) async throws(ControlError) {
+        let answer = try await service.call("DELETE", variablePath(key, scope: scope))
         if answer.status == 404 { return }
         try check(answer, "delete variable \(key)")
+    }
+
+    private func variablePath(_ key: String, scope: String) -> String {
+        "\(project)/variables/\(escape(key))?\(escape("filter[environment_scope]"))=\(escape(scope))"
     }
 
     // MARK: -
@@ -246,6 +307,12 @@ public struct GitLab: Sendable {
 
     static func job(_ json: JSONValue, isBridge: Bool) -> Job? {
         guard let id = json["id"]?.int, let name = json["name"]?.string else { return nil }
-        return Job(id: id, name: name, status: json["status"]?.string ?? "", isBridge: isBridge)
+        var downstream: DownstreamPipeline?
+        if let pipeline = json["downstream_pipeline"], let pid = pipeline["id"]?.int {
+            downstream = DownstreamPipeline(
+                id: pid, projectID: pipeline["project_id"]?.int, status: pipeline["status"]?.string ?? "",
+                webURL: pipeline["web_url"]?.string)
+        }
+        return Job(id: id, name: name, status: json["status"]?.string ?? "", isBridge: isBridge, downstream: downstream)
     }
 }

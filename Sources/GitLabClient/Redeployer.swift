@@ -5,13 +5,18 @@ import Logging
 /// the deploy branch: an older pipeline would deploy an older image.
 public struct Redeployer: Sendable {
     public let gitlab: GitLab
+    /// Who holds the expedited strategy while it is set (the target's name, ``ExpeditedMark``).
+    public let holder: String
     public static let expeditedVariable = "RUNWAY_DEPLOYMENT_STRATEGY"
 
-    public init(gitlab: GitLab) { self.gitlab = gitlab }
+    public init(gitlab: GitLab, holder: String = "failover-agent") {
+        self.gitlab = gitlab
+        self.holder = holder
+    }
 
     /// What would be retried. Refuses, touching nothing, when the latest pipeline is not at the
     /// branch head (or at the environment's last deployment, when configured), when no job or
-    /// bridge matches, or when the job cannot be retried now.
+    /// more than one matches `deploy_job`, or when the job cannot be retried now.
     public func preflight() async throws(ControlError) -> (pipeline: Pipeline, job: Job) {
         let settings = gitlab.settings
         let pipeline = try await gitlab.latestPipeline()
@@ -31,50 +36,54 @@ public struct Redeployer: Sendable {
                 )
             }
         }
-        let candidates = try await gitlab.jobs(pipeline: pipeline.id).filter { settings.matches(jobName: $0.name) }
-        guard let job = candidates.max(by: { $0.id < $1.id }) else {
-            throw .refused("no job or bridge in pipeline #\(pipeline.id) matches '\(settings.deployJob)'")
-        }
+        let job = try await gitlab.deployJob(pipeline: pipeline.id)
         guard ["success", "failed", "canceled"].contains(job.status) else {
             throw .refused("deploy job #\(job.id) (\(job.name)) is \(job.status): it cannot be retried until it ends")
         }
         return (pipeline, job)
     }
 
-    /// Sets the expedited strategy when configured, retries the job and follows the new one
-    /// until it ends or `follow_timeout` passes.
+    /// Sets the expedited strategy when configured, retries the job and follows it (a trigger
+    /// job: its downstream pipeline) until the deploy ends or `follow_timeout` passes.
     public func redeploy(
         pipeline: Pipeline, job: Job, logger: Logger, stopping: @Sendable () -> Bool = { false },
-        retried: (_ original: Int, _ new: Int) async throws(ControlError) -> Void = { _, _ in }
+        retried: (_ original: Int, _ new: Int) async throws(ControlError) -> Void = { _, _ in },
+        downstream: (DownstreamPipeline) async throws(ControlError) -> Void = { _ in }
     ) async throws(ControlError) -> Job {
-        if gitlab.settings.expedited {
-            try await gitlab.setVariable(Self.expeditedVariable, "expedited")
-            logger.info("set \(Self.expeditedVariable)=expedited")
-        }
+        try await setExpedited(logger: logger)
         let current = try await gitlab.retry(job)
         try await retried(job.id, current.id)
         logger.info(
             "retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
-        return try await follow(current, pipeline: pipeline, logger: logger, stopping: stopping)
+        return try await follow(current, pipeline: pipeline, logger: logger, stopping: stopping, downstream: downstream)
     }
 
-    /// Follows a job until it ends or `follow_timeout` passes; within a quarter second of
-    /// `stopping` turning true (a shutdown) it stops waiting with ``ControlError/interrupted(_:)``.
+    /// Follows a job until its deploy ends (``Job/progress``) or `follow_timeout` passes; a
+    /// trigger job's downstream pipeline is reported once, when first seen. Within a quarter
+    /// second of `stopping` turning true (a shutdown) it stops waiting with ``ControlError/interrupted(_:)``.
     public func follow(
-        _ job: Job, pipeline: Pipeline, logger: Logger, stopping: @Sendable () -> Bool = { false }
+        _ job: Job, pipeline: Pipeline, logger: Logger, stopping: @Sendable () -> Bool = { false },
+        downstream: (DownstreamPipeline) async throws(ControlError) -> Void = { _ in }
     ) async throws(ControlError) -> Job {
         var current = job
+        var reported: Int?
         let clock = ContinuousClock()
         let deadline = clock.now + gitlab.settings.followTimeout
-        while !current.isFinished {
+        while true {
+            if let found = current.downstream, found.id != reported {
+                reported = found.id
+                logger.info("deploy job #\(current.id) runs in downstream pipeline \(found.label)")
+                try await downstream(found)
+            }
+            guard case .running(let what) = current.progress else { break }
             guard clock.now < deadline else {
-                throw .unavailable("job #\(current.id) still \(current.status) after \(gitlab.settings.followTimeout)")
+                throw .unavailable("\(what) still after \(gitlab.settings.followTimeout)")
             }
             let poll = clock.now + gitlab.settings.pollInterval
             while clock.now < poll {
                 if stopping() {
                     throw .interrupted(
-                        "stopped following deploy job #\(current.id) (\(current.status)) at shutdown; the redeploy stays recorded as "
+                        "stopped following deploy job #\(current.id) (\(what)) at shutdown; the redeploy stays recorded as "
                             + "owed in the secret's metadata and is followed to its end at the next start"
                     )
                 }
@@ -82,14 +91,62 @@ public struct Redeployer: Sendable {
             }
             current = try await gitlab.job(current, pipeline: pipeline.id)
         }
-        logger.info("job #\(current.id) \(current.status)")
+        logger.info(
+            "job #\(current.id) \(current.status)\(current.downstream.map { ", downstream pipeline \($0.label) \($0.status)" } ?? "")")
         return current
     }
 
-    /// Removes the expedited strategy (it is sticky): after the incident.
+    /// Sets `RUNWAY_DEPLOYMENT_STRATEGY=expedited` as GitLab's runbook does: a Protected,
+    /// unmasked variable of the configured environment scope, marked as this target's
+    /// (``ExpeditedMark``). Already `expedited` by a person: left alone. Another value: changed,
+    /// and what it was kept in the mark.
+    public func setExpedited(logger: Logger) async throws(ControlError) {
+        let settings = gitlab.settings
+        guard settings.expedited else { return }
+        let key = Self.expeditedVariable
+        guard let existing = try await gitlab.variable(key, scope: settings.expeditedScope) else {
+            try await gitlab.createVariable(
+                CIVariable(
+                    key: key, value: "expedited", protected: true, masked: false, environmentScope: settings.expeditedScope,
+                    description: ExpeditedMark(holders: [holder]).description))
+            logger.info("set \(key)=expedited (protected, unmasked, scope \(settings.expeditedScope))")
+            return
+        }
+        if var mark = ExpeditedMark(description: existing.description) {
+            if !mark.holders.contains(holder) { mark.holders.append(holder) }
+            try await gitlab.updateVariable(key, scope: settings.expeditedScope, value: "expedited", description: mark.description)
+            logger.info("\(key)=expedited is held by \(mark.holders.joined(separator: ", ")) now")
+        } else if existing.value == "expedited" {
+            logger.info("\(key)=expedited was already set by a person (scope \(settings.expeditedScope)): left as it is")
+        } else {
+            let mark = ExpeditedMark(holders: [holder], was: (existing.value, existing.description))
+            try await gitlab.updateVariable(key, scope: settings.expeditedScope, value: "expedited", description: mark.description)
+            logger.info("set \(key)=expedited (it was \(existing.value); put back after the restore)")
+        }
+    }
+
+    /// Lets go of the expedited strategy (it is sticky) after the incident: the last holder puts
+    /// the variable back exactly as it was before the agent (removed, or its old value). One a
+    /// person set, or whose mark a person removed, is left alone.
     public func clearExpedited(logger: Logger) async throws(ControlError) {
-        guard gitlab.settings.expedited else { return }
-        try await gitlab.deleteVariable(Self.expeditedVariable)
-        logger.info("removed \(Self.expeditedVariable)")
+        let settings = gitlab.settings
+        guard settings.expedited else { return }
+        let key = Self.expeditedVariable
+        guard let existing = try await gitlab.variable(key, scope: settings.expeditedScope) else { return }
+        guard var mark = ExpeditedMark(description: existing.description) else {
+            logger.info("\(key) is a person's (no failover-agent mark): left as it is")
+            return
+        }
+        mark.holders.removeAll { $0 == holder }
+        if !mark.holders.isEmpty {
+            try await gitlab.updateVariable(key, scope: settings.expeditedScope, value: existing.value, description: mark.description)
+            logger.info("\(key) stays: still held by \(mark.holders.joined(separator: ", "))")
+        } else if let was = mark.was {
+            try await gitlab.updateVariable(key, scope: settings.expeditedScope, value: was.value, description: was.description)
+            logger.info("put \(key) back to \(was.value)")
+        } else {
+            try await gitlab.deleteVariable(key, scope: settings.expeditedScope)
+            logger.info("removed \(key)")
+        }
     }
 }

@@ -5,7 +5,7 @@ public enum ActionOutcome: Sendable, Equatable {
     case nothingToDo(String)
     /// Written, and the deploy job succeeded (whether the gateway serves it: ``ActionReport``'s `verified`).
     case deployed
-    /// Written; the deploy job ended with this status.
+    /// Written; the deploy failed (the job, or a trigger job's downstream pipeline, ended other than success): why.
     case deployFailed(status: String)
     /// Written; the next regular deployment picks it up (the runbook's restore).
     case written
@@ -43,7 +43,7 @@ public enum ActionOutcome: Sendable, Equatable {
         case .planned: "planned"
         case .nothingToDo(let why): "nothing to do: \(why)"
         case .deployed: "deployed: job success"
-        case .deployFailed(let status): "deployed: job \(status)"
+        case .deployFailed(let why): "deploy failed: \(why)"
         case .written: "written: the next deployment picks it up"
         case .notVerified(let why): "not verified: \(why)"
         case .refused(let why): "refused: \(why)"

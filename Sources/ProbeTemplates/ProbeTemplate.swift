@@ -58,7 +58,8 @@ public enum ProbeTemplate {
         case "vertex":
             guard let project = access.project else { throw .credential("model_probes.vertex needs project") }
             guard let source = access.googleToken else { throw .credential("model_probes.vertex needs google_token") }
-            let location = model.serving.location ?? access.location ?? "us-east5"
+            // The gateway's own default location is `global` (no region prefix, its own quota bucket).
+            let location = model.serving.location ?? access.location ?? "global"
             let host = location == "global" ? "https://aiplatform.googleapis.com" : "https://\(location)-aiplatform.googleapis.com"
             let bare = name.hasPrefix("vertex_ai/") ? String(name.dropFirst("vertex_ai/".count)) : name
             let (publisher, method, shape) = vertexShape(bare)!
@@ -102,9 +103,16 @@ public enum ProbeTemplate {
             }
         case "fireworks":
             let id = model.serving.identifier ?? (name.contains("/") ? name : "accounts/fireworks/models/\(name)")
-            url = (access.baseURL ?? "https://api.fireworks.ai/inference") + "/v1/completions"
+            let base = access.baseURL ?? "https://api.fireworks.ai/inference"
             headers.append(HTTPHeader("authorization", "Bearer \(try key())"))
-            body = #"{"model":\#(quote(id)),"prompt":"ping","max_tokens":1\#(streamField)}"#
+            // As the gateway calls it: completions only for `litellm_completion` models (Codestral), chat otherwise.
+            if model.serving.modelClass == "litellm_completion" {
+                url = base + "/v1/completions"
+                body = #"{"model":\#(quote(id)),"prompt":"ping","max_tokens":1\#(streamField)}"#
+            } else {
+                url = base + "/v1/chat/completions"
+                body = #"{"model":\#(quote(id)),"max_tokens":1,"messages":\#(ping)\#(streamField)}"#
+            }
         default:  // mistral
             let id = name.hasPrefix("mistral/") ? String(name.dropFirst("mistral/".count)) : name
             url = (access.baseURL ?? "https://api.mistral.ai") + "/v1/chat/completions"

@@ -12,7 +12,8 @@ public struct ProviderAccess: Sendable {
     public var baseURL: String?
     /// Anthropic, OpenAI, Fireworks, Mistral: the API key.
     public var apiKey: Credential?
-    /// Vertex AI: the project, and the location for models whose `params.vertex_location` is unset.
+    /// Vertex AI: the project, and the location for models whose `prompt_params.vertex_location` is
+    /// unset (nil: `global`, the gateway's default).
     public var project: String?
     public var location: String?
     /// Vertex AI: where its OAuth access tokens come from.

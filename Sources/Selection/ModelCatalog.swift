@@ -23,7 +23,7 @@ public struct ModelInfo: Sendable, Equatable {
         public var modelClass: String?
         /// `params.identifier` (Fireworks routers), when given.
         public var identifier: String?
-        /// `params.vertex_location`, when given.
+        /// `prompt_params.vertex_location` (older catalogs: `params.vertex_location`), when given.
         public var location: String?
 
         public init(model: String? = nil, modelClass: String? = nil, identifier: String? = nil, location: String? = nil) {

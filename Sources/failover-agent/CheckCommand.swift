@@ -57,9 +57,11 @@ struct CheckCommand: AsyncParsableCommand {
                 let current = try value.map { try ModelOverride.parse($0) } ?? ModelOverride()
                 print("target \(name): secret version \(version), \(current.entries.count) override key(s)")
                 let (pipeline, job) = try await executor.redeployer.preflight()
+                let gitlab = executor.target.gitlab
                 print(
-                    "  latest pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12)) is at the branch head; deploy job #\(job.id) "
-                        + "(\(job.name)) can be retried"
+                    "  latest pipeline #\(pipeline.id) of \(gitlab.project) at \(pipeline.sha.prefix(12)) is at the branch head; "
+                        + "a failover would retry \(job.isBridge ? "trigger job" : "job") #\(job.id) '\(job.name)' "
+                        + "(deploy_job: \(gitlab.deployJob), the only match)"
                 )
                 let radius = BlastRadius(planner: planner, current: current)
                 print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

@@ -148,7 +148,7 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
                     ? "  verified live: the gateway serves the new defaults"
                     : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
         case .deployFailed(let status):
-            print("  \(verb) done; deploy job \(status)")
+            print("  \(verb) done; the deploy failed: \(status)")
             failed = true
         case .written:
             print("  \(verb) written; no redeploy (restore_redeploy: false): the next deployment picks it up")

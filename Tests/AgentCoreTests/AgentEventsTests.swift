@@ -141,7 +141,7 @@ struct EventDriver {
     @Test(arguments: [
         (ActionOutcome.refused("not retryable"), "did not happen: not retryable", Alert.Severity.critical),
         (.interrupted("shutdown"), "the secret was written and its deploy job retried; shutdown", .warning),
-        (.deployFailed(status: "failed"), "the deploy job failed", .critical),
+        (.deployFailed(status: "failed"), "the deploy failed: failed", .critical),
         (.notVerified("still serves the old defaults"), "deployed but not verified: still serves the old defaults", .critical),
     ])
     func eachOutcomeIsPagedAsItDeserves(outcome: ActionOutcome, summary: String, severity: Alert.Severity) {

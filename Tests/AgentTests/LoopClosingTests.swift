@@ -44,7 +44,7 @@ struct ClosedLoop {
         let target = Target(
             name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
             gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", expedited: true,
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
                 token: .environment("G"), pollInterval: .milliseconds(5)),
             changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
             gateway: GatewaySettings(
@@ -86,7 +86,9 @@ struct ClosedLoop {
                 && issue.description.contains("proposal 5f2161"))
         #expect(issue.description.contains("claude_sonnet_4_6_vertex"), "the models before")
         #expect(issue.labels == ["change", "failover-agent"] && issue.confidential && issue.state == "opened")
-        #expect(issue.notes.count == 3 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
+        #expect(issue.notes.count == 4 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
+        #expect(
+            issue.notes.contains { $0.hasPrefix("The deploy runs in downstream pipeline #9001 (https://") }, "the deploy's own pipeline")
         #expect(
             !issue.description.contains(loop.vault.token) && !issue.notes.joined().contains(loop.gitlab.token),
             "no secret in the change request")

@@ -40,7 +40,7 @@ struct World {
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
             gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", token: .environment("G"),
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), token: .environment("G"),
                 pollInterval: .milliseconds(5)),
             restoreRedeploy: true)
         let env = ["V": vault.token, "G": gitlab.token]
@@ -82,7 +82,10 @@ struct World {
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
         #expect(report.outcome == .deployed)
         let kinds = try await Journal(path: world.journalPath).history().map(\.kind)
-        #expect(kinds == ["intent:failover", "step:checked", "step:secret-written", "step:job-retried", "step:deployed", "result"])
+        #expect(
+            kinds == [
+                "intent:failover", "step:checked", "step:secret-written", "step:job-retried", "step:downstream", "step:deployed", "result",
+            ])
         #expect(try await Journal(path: world.journalPath).openIntents().isEmpty)
         await world.stop()
     }
@@ -188,7 +191,10 @@ struct World {
         #expect(settled.report.outcome == .deployed)
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
         let history = try await Journal(path: other).history()
-        #expect(history.map(\.kind) == ["intent:failover", "step:secret-written", "step:job-retried", "step:deployed", "result"])
+        #expect(
+            history.map(\.kind) == [
+                "intent:failover", "step:secret-written", "step:job-retried", "step:downstream", "step:deployed", "result",
+            ])
         #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
         #expect(try await next.settle("aigw-production") == nil, "settled once")
 

@@ -91,7 +91,11 @@ import Testing
         let (status, out, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(status == 0, "\(out)")
         #expect(out.contains("target aigw-production: secret version 1, 1 override key(s)"))
-        #expect(out.contains("latest pipeline #7 at f00dbabe is at the branch head; deploy job #1"))
+        #expect(
+            out.contains(
+                "latest pipeline #7 of 42 at f00dbabe is at the branch head; a failover would retry trigger job #1 "
+                    + "'🛫 [ai-gateway] Trigger runway deployment production' (deploy_job: /^🛫 \\[ai-gateway\\] Trigger runway "
+                    + "deployment production$/, the only match)"), "\(out)")
         #expect(
             out.contains("  anthropic: 4 feature(s) depend on it")
                 && out.contains("    duo_chat: claude_sonnet_4_6 -> claude_sonnet_4_6_bedrock"),
@@ -101,7 +105,7 @@ import Testing
         gitlab.addPipeline(id: 8, sha: "0ddba11", jobs: [])
         let (stale, staleOut, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(stale == 1)
-        #expect(staleOut.contains("no job or bridge in pipeline #8"))
+        #expect(staleOut.contains("no job or trigger job in pipeline #8 matches deploy_job"))
         #expect(!staleOut.contains(vault.token) && !staleOut.contains(gitlab.token))
     }
 }

@@ -47,7 +47,7 @@ import Testing
             gitlab:
               url: \(gitlab.url)
               project: "42"
-              deploy_job: "/Trigger runway deployment production$/"
+              deploy_job: '/^🛫 \\[ai-gateway\\] Trigger runway deployment production$/'
               expedited: true
               token_env: GITLAB_TOKEN
               poll_interval: 10ms
@@ -140,7 +140,7 @@ import Testing
         #expect(status == 1, "\(out)")
         #expect(
             out.contains(
-                "not verified: after 0.3 seconds \(gateway.url) still does not serve the plan: duo_chat serves "
+                "not verified: after 0.3 seconds 1 of 1 gateway URL(s) still do not serve the plan: \(gateway.url): duo_chat serves "
                     + "claude_sonnet_4_6_vertex, claude_sonnet_4_6_bedrock, claude_sonnet_4_6"
             ), "\(out)")
         let (restoreStatus, _, _) = try cli.run(["restore", "--config", file, "--provider", "bedrock", "--yes"], environment: env)

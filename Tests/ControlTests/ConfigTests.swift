@@ -25,6 +25,10 @@ private let targetYAML =
                     address: "https://vault.example.com", namespace: "runway",
                     path: "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS", token: .environment("VAULT_TOKEN")))
         #expect(production.gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment production"))
+        #expect(!production.gitlab.matches(jobName: "🛫 [duo-workflow-svc] Trigger runway deployment production"))
+        #expect(!production.gitlab.matches(jobName: "🛫 [ai-gateway-custom] Trigger runway deployment production"))
+        #expect(production.gitlab.project.hasPrefix("gitlab-org/security/"), "the trigger jobs are in the security mirror")
+        #expect(production.gitlab.expeditedScope == "*")
         #expect(production.gitlab.expedited && production.gitlab.environment == "production")
         #expect(
             production.changeRequest
@@ -32,10 +36,13 @@ private let targetYAML =
                     project: "gitlab-com/gl-infra/production", labels: ["change", "change::in-progress", "failover-agent"]))
         #expect(
             production.gateway
-                == GatewaySettings(url: "https://ai-gateway.example.com", token: .environment("AIGW_TOKEN"), verifyTimeout: .seconds(900)))
+                == GatewaySettings(
+                    urls: ["https://ai-gateway.example.com", "https://us-east4.ai-gateway.example.com"], token: .environment("AIGW_TOKEN"),
+                    verifyTimeout: .seconds(900), agreeingPolls: 3))
         #expect(!production.restoreRedeploy && configuration.targets[1].changeRequest == nil && configuration.targets[1].gateway == nil)
         #expect(configuration.targets[1].gitlab.matches(jobName: "🛫 [ai-gateway] Trigger runway deployment staging"))
         #expect(!configuration.targets[1].gitlab.matches(jobName: "Trigger runway deployment staging-canary"))
+        #expect(!configuration.targets[1].gitlab.matches(jobName: "🛫 [duo-workflow-svc] Trigger runway deployment staging"))
         let planner = try configuration.planner()
         #expect(planner.features.count == 11)
         #expect(planner.prefer == ["bedrock", "vertex", "anthropic"])
@@ -73,8 +80,28 @@ private let targetYAML =
             ),
             (
                 "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, "
-                    + "token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/[/', token_env: B}\n",
+                    + "token_env: A}\n    gitlab: {url: https://g, project: '1', deploy_job: '/^[$/', token_env: B}\n",
                 "is not a valid regular expression"
+            ),
+            (
+                targetYAML.replacingOccurrences(of: "deploy_job: d", with: "deploy_job: '/Trigger runway deployment production$/'"),
+                "targets[0].gitlab.deploy_job: '/Trigger runway deployment production$/' is not anchored"
+            ),
+            (
+                targetYAML.replacingOccurrences(of: "deploy_job: d", with: "deploy_job: {service: ai-gateway}"),
+                "targets[0].gitlab.deploy_job.environment"
+            ),
+            (
+                targetYAML.replacingOccurrences(
+                    of: "deploy_job: d", with: "deploy_job: {service: ai-gateway, environment: production, stage: x}"),
+                "stage"
+            ),
+            (targetYAML + "    gateway: {url: https://gw, urls: [https://gw2]}\n", "targets[0].gateway needs exactly one of url or urls"),
+            (targetYAML + "    gateway: {urls: [https://gw, gw2]}\n", "targets[0].gateway.urls: 'gw2' must start with https://"),
+            (targetYAML + "    gateway: {urls: [https://gw, https://gw]}\n", "a URL is listed twice"),
+            (
+                targetYAML + "    gateway: {url: https://gw, agreeing_polls: 0}\n",
+                "targets[0].gateway.agreeing_polls: 0 is not between 1 and 20"
             ),
             (
                 targetYAML + "    gateway: {url: ftp://gw}\n",

@@ -39,6 +39,9 @@ struct Rig {
             jobs: [
                 .init(id: 1, name: "build"), .init(id: 2, name: "🛫 [ai-gateway] Trigger runway deployment staging", isBridge: true),
                 .init(id: 3, name: deployJob, isBridge: true),
+                // The same pipeline triggers the other services' deployments too.
+                .init(id: 4, name: "🛫 [duo-workflow-svc] Trigger runway deployment production", isBridge: true),
+                .init(id: 5, name: "🛫 [ai-gateway-custom] Trigger runway deployment production", isBridge: true),
             ])
         gitlab.setDeployed("aaaa1111", environment: "production")
         let catalog = try CatalogLoader.models(file: fixtures + "/models.yml")
@@ -48,7 +51,7 @@ struct Rig {
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, namespace: "runway", path: path, token: .environment("VAULT_TOKEN")),
             gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: "Trigger runway deployment production", environment: environment,
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), environment: environment,
                 expedited: expedited, token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(5)),
             restoreRedeploy: restoreRedeploy)
         let env = ["VAULT_TOKEN": vaultToken ?? vault.token, "GITLAB_TOKEN": gitlab.token]
@@ -191,7 +194,7 @@ final class LogLines: Sendable {
             Issue.record("\(report.outcome)")
             return
         }
-        #expect(why.contains("no job or bridge in pipeline #101 matches"))
+        #expect(why.contains("no job or trigger job in pipeline #101 matches deploy_job (service ai-gateway, environment production)"))
         #expect(rig.untouched())
         await rig.stop()
     }
@@ -334,7 +337,12 @@ final class LogLines: Sendable {
         let rig = try await Rig.start()
         rig.gitlab.setDeployOutcome("failed")
         let report = await rig.executor.failover(provider: "vertex", apply: true)
-        #expect(report.outcome == .deployFailed(status: "failed"))
+        guard case .deployFailed(let why) = report.outcome else {
+            Issue.record("\(report.outcome)")
+            return
+        }
+        #expect(why.contains("the downstream deploy pipeline #9001") && why.hasSuffix("ended failed"), "\(why)")
+        #expect(report.downstream?.id == 9001 && report.downstream?.status == "failed")
         await rig.stop()
     }
 
@@ -349,7 +357,7 @@ final class LogLines: Sendable {
         let report = await rig.executor.failover(provider: "vertex", apply: true)
         #expect(report.outcome == .deployed)
         #expect(rig.gitlab.retries == [16])
-        #expect(rig.gitlab.requests.contains { $0.uri.contains("bridges") && $0.uri.contains("page=4") })
+        #expect(rig.gitlab.requests.contains { $0.uri.contains("/trigger_jobs") && $0.uri.contains("page=4") })
         await rig.stop()
     }
 

@@ -36,9 +36,18 @@ import Yams
             #expect(
                 target.vault.path.hasPrefix("env/\(environment)/service/")
                     && target.vault.path.hasSuffix("/AIGW_MODEL_SELECTION__DEFAULT_MODELS"))
-            #expect(target.gitlab.matches(jobName: "🛫 [x] Trigger runway deployment \(environment)"))
+            // One pipeline holds every service's trigger job: each target's matcher names exactly its own.
+            let service = target.name.hasPrefix("aigw") ? "ai-gateway" : "duo-workflow-svc"
             let other = environment == "production" ? "staging" : "production"
-            #expect(!target.gitlab.matches(jobName: "🛫 [x] Trigger runway deployment \(other)"))
+            #expect(target.gitlab.matches(jobName: "🛫 [\(service)] Trigger runway deployment \(environment)"), "\(target.name)")
+            for name in [
+                "🛫 [\(service)] Trigger runway deployment \(other)", "🛫 [ai-gateway-custom] Trigger runway deployment \(environment)",
+                "🛫 [\(service == "ai-gateway" ? "duo-workflow-svc" : "ai-gateway")] Trigger runway deployment \(environment)",
+                "🛫 [x] Trigger runway deployment \(environment)",
+            ] {
+                #expect(!target.gitlab.matches(jobName: name), "\(target.name) must not match \(name)")
+            }
+            #expect(target.gitlab.project.hasPrefix("gitlab-org/security/"), "the trigger jobs are in the security mirror")
         }
         // The catalog lives where the gateway's files are mounted; the gateway's shapes are in the fixtures.
         configuration.catalog?.models = Self.fixtures + "/models.yml"

@@ -9,14 +9,15 @@ import Selection
 import Testing
 import YAMLConfig
 
-/// A catalog in the gateway's real shapes: a Vertex AI model at location `global`, a Bedrock id
-/// with `bedrock/` and `:0`, a Fireworks router `identifier`, a `google_genai` Gemini, a Codestral
+/// A catalog in the gateway's real shapes: a Vertex AI model at location `global` (under
+/// `prompt_params`, as the gateway has it), a Bedrock id with `bedrock/` and `:0`, a Fireworks
+/// router `identifier`, a Fireworks chat deployment, a `google_genai` Gemini, a Codestral
 /// on Vertex AI and an embedding model (no template), a self-hosted model (unmanaged).
 enum Fixture {
     static let models = """
         models:
           - {gitlab_identifier: claude_sonnet_4_6_vertex, model_class_provider: litellm, family: [claude_sonnet],
-             params: {model: "claude-sonnet-4-6", custom_llm_provider: vertex_ai, vertex_location: global}}
+             params: {model: "claude-sonnet-4-6", custom_llm_provider: vertex_ai}, prompt_params: {vertex_location: global}}
           - {gitlab_identifier: claude_sonnet_4_6_bedrock, model_class_provider: litellm, family: [claude_sonnet],
              params: {model: "bedrock/global.anthropic.claude-sonnet-4-6-v1:0", custom_llm_provider: bedrock}}
           - {gitlab_identifier: claude_sonnet_4_6, model_class_provider: anthropic, family: [claude_sonnet],
@@ -24,6 +25,8 @@ enum Fixture {
           - {gitlab_identifier: gemini_2_5_flash_vertex, model_class_provider: google_genai, params: {model: "gemini-2.5-flash"}}
           - {gitlab_identifier: codestral_2508_fireworks, model_class_provider: litellm_completion, family: [codestral],
              params: {model: "codestral-2508", custom_llm_provider: fireworks_ai, identifier: "accounts/gitlab/routers/codestral-2508"}}
+          - {gitlab_identifier: kimi_k2_fireworks, model_class_provider: litellm,
+             params: {model: "accounts/gitlab/deployments/z6hbhxrt", custom_llm_provider: "fireworks_ai"}}
           - {gitlab_identifier: codestral_2508_vertex, model_class_provider: litellm_completion, family: [codestral],
              params: {model: "codestral-2", custom_llm_provider: vertex_ai}}
           - {gitlab_identifier: gpt_5_codex, model_class_provider: openai, params: {model: gpt-5-codex}}
@@ -47,6 +50,8 @@ enum Fixture {
             selectable_models: [text_embedding_005_vertex]
           - feature_setting: self_hosted_chat
             default_models: [llama3]
+          - feature_setting: duo_agent_platform_chat
+            default_models: [kimi_k2_fireworks]
         """
 
     static func planner() throws -> Planner {
@@ -86,7 +91,8 @@ enum Fixture {
         let worth = planner.modelsToProbe()
         #expect(
             worth.filter { $0.reason == .serves }.map(\.model) == [
-                "claude_sonnet_4_6_vertex", "gemini_2_5_flash_vertex", "codestral_2508_fireworks", "text_embedding_005_vertex",
+                "claude_sonnet_4_6_vertex", "gemini_2_5_flash_vertex", "codestral_2508_fireworks", "kimi_k2_fireworks",
+                "text_embedding_005_vertex",
             ])
         #expect(
             worth.filter { $0.reason == .replaces }.map(\.model) == [
@@ -98,7 +104,7 @@ enum Fixture {
         #expect(
             endpoints.filter { $0.skipped == nil }.map(\.model).sorted() == [
                 "claude_sonnet_4_6", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6_vertex", "codestral_2508_fireworks",
-                "gemini_2_5_flash_vertex",
+                "gemini_2_5_flash_vertex", "kimi_k2_fireworks",
             ])
         let skipped = Dictionary(uniqueKeysWithValues: endpoints.compactMap { e in e.skipped.map { (e.model, $0) } })
         #expect(skipped["codestral_2508_vertex"]?.contains("Claude and Gemini only") == true)
@@ -135,7 +141,42 @@ enum Fixture {
         let fireworks = try #require(specs["codestral_2508_fireworks"])
         #expect(fireworks.url == "https://api.fireworks.ai/inference/v1/completions")
         #expect(fireworks.body?.contains(#""model":"accounts/gitlab/routers/codestral-2508""#) == true)
+        #expect(fireworks.body?.contains(#""prompt":"ping""#) == true, "Codestral (litellm_completion) is a completion")
+        let chat = try #require(specs["kimi_k2_fireworks"])
+        #expect(chat.url == "https://api.fireworks.ai/inference/v1/chat/completions", "a chat model is called through chat completions")
+        #expect(chat.body?.contains(#""model":"accounts/gitlab/deployments/z6hbhxrt","max_tokens":1,"messages":"#) == true)
         #expect(anthropic.secrets.contains("sk-ant-templates-test-3a8f"), "the key is scrubbed from whatever the probe reports")
+    }
+
+    @Test func vertexLocationComesFromPromptParamsThenParamsAndDefaultsToGlobal() throws {
+        let catalog = try CatalogLoader.models(
+            YAMLFields.parse(
+                """
+                models:
+                  - {gitlab_identifier: a_vertex, model_class_provider: litellm,
+                     params: {model: claude-a, custom_llm_provider: vertex_ai}, prompt_params: {vertex_location: europe-west1}}
+                  - {gitlab_identifier: b_vertex, model_class_provider: litellm,
+                     params: {model: claude-b, custom_llm_provider: vertex_ai, vertex_location: us-east5}}
+                  - {gitlab_identifier: c_vertex, model_class_provider: litellm, params: {model: claude-c, custom_llm_provider: vertex_ai}}
+                """, file: "models.yml"))
+        #expect(catalog["a_vertex"]?.serving.location == "europe-west1")
+        #expect(catalog["b_vertex"]?.serving.location == "us-east5", "an older catalog's params.vertex_location is still read")
+        #expect(catalog["c_vertex"]?.serving.location == nil)
+        let features = try CatalogLoader.features(
+            YAMLFields.parse(
+                "configurable_unit_primitives:\n  - {feature_setting: f, default_models: [a_vertex, b_vertex, c_vertex]}\n",
+                file: "unit_primitives.yml"), catalog: catalog)
+        let probes = try Fixture.configuration(#"  vertex: {project: p1, google_token: {command: "echo ya29.t"}}"#).modelProbes!
+        let specs = Dictionary(
+            uniqueKeysWithValues: try probes.specs(Planner(catalog: catalog, features: features), environment: [:]).map { ($0.name, $0) })
+        #expect(
+            specs["a_vertex"]?.url.hasPrefix("https://europe-west1-aiplatform.googleapis.com/v1/projects/p1/locations/europe-west1/")
+                == true)
+        #expect(specs["b_vertex"]?.url.hasPrefix("https://us-east5-aiplatform.googleapis.com/") == true)
+        #expect(
+            specs["c_vertex"]?.url
+                == "https://aiplatform.googleapis.com/v1/projects/p1/locations/global/publishers/anthropic/models/claude-c:rawPredict",
+            "no location anywhere: the gateway's default, global")
     }
 
     @Test func missingCredentialsAreNamedAtBuildTime() throws {
