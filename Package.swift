@@ -153,7 +153,8 @@ let package = Package(
                 "Secrets", "Selection", "Telemetry", "VaultClient", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
-            name: "DemoTests", dependencies: ["Agent", "AgentConfig", "AgentCore", "Demo", "HTTP", "Scenarios", "YAMLConfig"],
+            name: "DemoTests",
+            dependencies: ["Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "Journal", "Scenarios", "YAMLConfig"],
             swiftSettings: strict),
         .testTarget(
             name: "DeployTests",

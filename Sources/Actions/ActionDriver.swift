@@ -26,6 +26,7 @@ extension TargetExecutor {
         var deployMarker: Int?
         /// Subjects never chosen as replacements: unhealthy by the health machine, or failing their pre-flight probe.
         var avoid: Set<String> = []
+        var terms = ActionTerms()
     }
 
     struct Prepared {
@@ -41,23 +42,24 @@ extension TargetExecutor {
     /// `avoid`: subjects whose probes do not show health, never chosen as replacements.
     public func perform(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
-        options: ActionLifecycle.Options? = nil, avoid: Set<String> = []
+        options: ActionLifecycle.Options? = nil, avoid: Set<String> = [], terms: ActionTerms = ActionTerms()
     ) async -> ActionReport {
         var executor = self
         executor.logger[metadataKey: "action"] = .string(kind.rawValue)
         executor.logger[metadataKey: "provider"] = .string(provider)
         executor.logger[metadataKey: "proposal"] = approval.map { .string($0) }
         return await executor.performing(
-            kind, provider: provider, apply: apply, approval: approval, journaled: journaled, options: options, avoid: avoid)
+            kind, provider: provider, apply: apply, approval: approval, journaled: journaled, options: options, avoid: avoid,
+            terms: terms)
     }
 
     private func performing(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String?, journaled: [(name: String, detail: String)],
-        options: ActionLifecycle.Options?, avoid: Set<String>
+        options: ActionLifecycle.Options?, avoid: Set<String>, terms: ActionTerms
     ) async -> ActionReport {
         var state = ActionState(
             kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")),
-            avoid: avoid)
+            avoid: avoid, terms: terms)
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
             logger.notice("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {

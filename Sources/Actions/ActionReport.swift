@@ -133,6 +133,9 @@ public struct ActionReport: Sendable {
     public var changeRequestProblem: String?
     /// A restore written without a redeploy: what the next deployment should make the gateway serve.
     public var awaiting: AwaitedDeployment?
+    /// What the configured key is to hold once written ("" when removed), once planned: a
+    /// proposal pins it (``PinnedPlan``).
+    public var intended: String?
     /// The downstream pipeline the redeploy ran in, once followed.
     public var downstream: DownstreamPipeline?
     /// Replacement models probed right before the write, and the class each got.
@@ -142,5 +145,44 @@ public struct ActionReport: Sendable {
         self.target = target
         self.plan = plan
         self.outcome = outcome
+    }
+}
+
+/// What a person approved, pinned: the action writes exactly this, planned from this secret
+/// version and deploying this SHA, or writes nothing.
+public struct PinnedPlan: Sendable, Equatable {
+    /// The value the configured key is to hold ("" when the key is removed).
+    public var intended: String
+    public var secretVersion: Int
+    /// The pipeline SHA it redeploys; nil for a restore that leaves the deploy to the next deployment.
+    public var sha: String?
+
+    public init(intended: String, secretVersion: Int, sha: String?) {
+        (self.intended, self.secretVersion, self.sha) = (intended, secretVersion, sha)
+    }
+}
+
+/// What a caller asks of one action beyond its kind and subject.
+public struct ActionTerms: Sendable, Equatable {
+    /// The plan a person approved (see ``PinnedPlan``); its replacements were pre-flighted then.
+    public var pinned: PinnedPlan?
+    /// Planning without writing (a proposal) pre-flights the replacements as a write would.
+    public var preflightWhenPlanning = false
+    /// The other targets of its group (``Target/group``): one incident, one change request.
+    public var groupMembers: [String] = []
+    /// A failover: the change request an earlier member of the group opened, carried on in.
+    public var sharedChangeRequest: Int?
+    /// A restore: false for all but the group's last member, which closes the change request.
+    public var closesChangeRequest = true
+
+    public init(
+        pinned: PinnedPlan? = nil, preflightWhenPlanning: Bool = false, groupMembers: [String] = [], sharedChangeRequest: Int? = nil,
+        closesChangeRequest: Bool = true
+    ) {
+        self.pinned = pinned
+        self.preflightWhenPlanning = preflightWhenPlanning
+        self.groupMembers = groupMembers
+        self.sharedChangeRequest = sharedChangeRequest
+        self.closesChangeRequest = closesChangeRequest
     }
 }

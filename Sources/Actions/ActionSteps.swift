@@ -57,7 +57,10 @@ extension TargetExecutor {
                     ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
                     : "the agent has not failed \(state.provider) over on \(target.name)")
         }
-        if state.kind == .failover, apply, let preflight {
+        // Pre-flight where a write could follow: before a write (unless a person approved this very
+        // plan, pre-flighted at the approval), and when planning a proposal.
+        let pinned = state.terms.pinned
+        if state.kind == .failover, apply ? pinned == nil : state.terms.preflightWhenPlanning, let preflight {
             decision = try await preflighted(decision, &state, snap: snap, probe: preflight)
             if decision.plan.isEmpty, !snap.ownership.providers.contains(state.provider) {
                 state.report.plan = decision.plan
@@ -88,9 +91,18 @@ extension TargetExecutor {
         if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
         state.report.secretVersion = snap.secret.version
         state.report.deploySHA = deploy?.pipeline.sha
-        guard apply else { return .done }
         var data = decision.exactData ?? snap.secret.data
         if decision.exactData == nil { data[target.vault.key] = .string(plan.override.json) }
+        let intended = data[target.vault.key]?.string ?? ""
+        state.report.intended = intended
+        if let pinned, pinned != PinnedPlan(intended: intended, secretVersion: snap.secret.version, sha: deploy?.pipeline.sha) {
+            return .refused(
+                "the plan is no longer what was approved (planned from version \(pinned.secretVersion) at "
+                    + "\(pinned.sha.map { String($0.prefix(12)) } ?? "no redeploy"), now version \(snap.secret.version) at "
+                    + "\(deploy.map { String($0.pipeline.sha.prefix(12)) } ?? "no redeploy")\(pinned.intended == intended ? "" : ", another override")): "
+                    + "nothing written")
+        }
+        guard apply else { return .done }
         next.baseVersion = next.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
         let checked = CheckedStep(
             secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
@@ -118,6 +130,16 @@ extension TargetExecutor {
     func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let settings = target.changeRequest, let checked = state.checked else { return .done }
         var owned = try await recordedOwnership()
+        if owned.changeRequests[state.provider] == nil, let shared = state.terms.sharedChangeRequest {
+            // One incident, one change request: an earlier member of the group opened it.
+            state.changeRequest = shared
+            owned.changeRequests[state.provider] = shared
+            try await record(owned)
+            logger.notice("carrying on in the group's change request \(settings.project)#\(shared)")
+            await noteChangeRequest(state, ChangeRequestText.member(state, checked: checked, target: target))
+            try await step(.changeRequest(iid: shared))
+            return .done
+        }
         if let open = owned.changeRequests[state.provider] {
             // An earlier attempt opened it (before a restart, or on another replica before a handover): carry on in it.
             state.changeRequest = open
@@ -263,6 +285,15 @@ extension TargetExecutor {
     /// Closes the change request of the failover this restore undid, and forgets it.
     func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return .done }
+        guard state.terms.closesChangeRequest else {
+            // Another member of the group restores after this one and closes it.
+            await noteChangeRequest(state, "\(target.name) is restored; the group's last target closes this change request.")
+            var owned = try await recordedOwnership()
+            owned.changeRequests[state.provider] = nil
+            try await record(owned)
+            try await step(.changeRequestClosed(iid: iid))
+            return .done
+        }
         do {
             let how = target.restoreRedeploy ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
             try await redeployer.gitlab.note(settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.")

@@ -15,7 +15,17 @@ enum ChangeRequestText {
                 + "\(checked.secretVersion)",
             "- Redeploy: pipeline #\(checked.pipeline.map(String.init) ?? "?") at `\(checked.sha ?? "?")`, job "
                 + "#\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?"))",
-            "- Approved: " + (state.approval.map { "by a person, \($0)" } ?? "performed unattended (target mode perform)"), "",
+            "- Approved: "
+                + (state.approval.map { "by a person, \($0); the override written is exactly the one approved" }
+                    ?? "performed unattended (target mode perform)"),
+        ]
+        if !state.terms.groupMembers.isEmpty {
+            lines.append(
+                "- One incident, one change request: \(([target.name] + state.terms.groupMembers).joined(separator: ", ")) are failed "
+                    + "over together; each notes its own plan here")
+        }
+        lines += [
+            "",
             "| Feature | Before | After |", "|---|---|---|",
         ]
         if let changes = state.report.plan?.changes {
@@ -30,6 +40,21 @@ enum ChangeRequestText {
             }
         }
         lines += ["", "The agent notes each later step here and closes this issue when it restores the secret."]
+        return lines.joined(separator: "\n")
+    }
+
+    /// A later member of a group, noted in the change request the first one opened.
+    static func member(_ state: TargetExecutor.ActionState, checked: CheckedStep, target: Target) -> String {
+        var lines = [
+            "**\(target.name)** fails \(state.provider) over too: secret `\(target.vault.mount)/\(target.vault.path)` planned from "
+                + "version \(checked.secretVersion); redeploy pipeline #\(checked.pipeline.map(String.init) ?? "?") at "
+                + "`\(checked.sha ?? "?")`, job #\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?")).",
+            "", "| Feature | Before | After |", "|---|---|---|",
+        ]
+        for change in state.report.plan?.changes ?? [] {
+            let after = change.after.map { $0.joined(separator: ", ") } ?? "catalog defaults (key removed)"
+            lines.append("| `\(change.feature)` | \(change.effectiveBefore.joined(separator: ", ")) | \(after) |")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -20,10 +20,13 @@ public struct Target: Sendable {
     public var gateway: GatewaySettings?
     /// Restores redeploy at once (true), or leave it to the next deployment, as the runbook does (false).
     public var restoreRedeploy: Bool
+    /// Targets of one group (the AI Gateway and the Duo Workflow Service of one environment) are
+    /// one incident: one proposal, one change request, failed over and restored together.
+    public var group: String?
 
     public init(
         name: String, mode: ActionMode, vault: VaultSettings, gitlab: GitLabSettings, changeRequest: ChangeRequestSettings? = nil,
-        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false
+        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false, group: String? = nil
     ) {
         self.name = name
         self.mode = mode
@@ -32,6 +35,7 @@ public struct Target: Sendable {
         self.changeRequest = changeRequest
         self.gateway = gateway
         self.restoreRedeploy = restoreRedeploy
+        self.group = group
     }
 }
 

@@ -56,9 +56,11 @@ public struct ActionRunner: Sendable {
     }
 
     /// `avoid`: subjects whose probes do not show health now, never chosen as replacements.
-    public func run(_ kind: ActionKind, provider: String, target: String, proposal: String? = nil, avoid: Set<String> = []) async
-        -> ActionReport
-    {
+    /// `terms`: a pinned plan, a group's change request (``ActionTerms``).
+    public func run(
+        _ kind: ActionKind, provider: String, target: String, proposal: String? = nil, avoid: Set<String> = [],
+        terms: ActionTerms = ActionTerms()
+    ) async -> ActionReport {
         guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
         let intent: Int64
         do {
@@ -69,7 +71,7 @@ public struct ActionRunner: Sendable {
         }
         executor = prepared(executor, intent: intent)
         let report = await executor.perform(
-            kind, provider: provider, apply: true, approval: proposal.map { "proposal \($0)" }, avoid: avoid)
+            kind, provider: provider, apply: true, approval: proposal.map { "proposal \($0)" }, avoid: avoid, terms: terms)
         return await finish(intent, report)
     }
 

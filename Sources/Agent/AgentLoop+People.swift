@@ -1,3 +1,4 @@
+import Actions
 import AgentCore
 import ControlAPI
 import Foundation
@@ -11,33 +12,66 @@ extension AgentLoop {
         case refused(String)
     }
 
-    /// Plans without acting, records a proposal and pages its approve command.
-    func propose(_ kind: ActionKind, provider: String, target: String) async {
-        guard let executor = parts.runner.executors[target] else { return }
-        let check = await executor.perform(kind, provider: provider, apply: false)
-        guard check.outcome == .planned, let plan = check.plan, let sha = check.deploySHA ?? (kind == .restore ? "" : nil),
-            let version = check.secretVersion
-        else {
-            await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: check.outcome.summary))
-            return
+    /// Plans each target of `unit` as the write would (the unhealthy avoided, the replacements
+    /// pre-flighted) without acting, then records one proposal and pages its approve command with
+    /// every target's plan. nil when a target cannot be planned (paged) or none has anything to do.
+    private func plan(_ kind: ActionKind, provider: String, unit: String) async -> (plans: [ProposedPlan], diff: String, sha: String)? {
+        var plans: [ProposedPlan] = []
+        var diffs: [String] = []
+        var nothing: [String] = []
+        for target in members(of: unit) {
+            guard let executor = parts.runner.executors[target] else { continue }
+            let check = await executor.perform(
+                kind, provider: provider, apply: false, avoid: core.monitor.unhealthy, terms: ActionTerms(preflightWhenPlanning: true))
+            if case .nothingToDo(let why) = check.outcome {
+                nothing.append(why)
+                continue
+            }
+            guard check.outcome == .planned, let plan = check.plan, let intended = check.intended, let version = check.secretVersion,
+                kind == .restore || check.deploySHA != nil
+            else {
+                await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: check.outcome.summary))
+                return nil
+            }
+            plans.append(
+                ProposedPlan(
+                    target: target, pinned: PinnedPlan(intended: intended, secretVersion: version, sha: check.deploySHA),
+                    override: plan.override.json))
+            let preflight = check.preflight.map { "\($0.model) \($0.resultClass)" }.joined(separator: ", ")
+            diffs.append(plan.diff(target: target) + (preflight.isEmpty ? "" : "\npre-flight probes: \(preflight)"))
         }
+        guard !plans.isEmpty else {
+            await execute(
+                core.proposalFailed(kind: kind, provider: provider, target: unit, why: "nothing to do: " + nothing.joined(separator: "; ")))
+            return nil
+        }
+        return (plans, diffs.joined(separator: "\n"), plans.compactMap(\.pinned.sha).first ?? "")
+    }
+
+    /// Plans without acting, records a proposal and pages its approve command.
+    func propose(_ kind: ActionKind, provider: String, target unit: String) async {
+        guard let (plans, diff, sha) = await plan(kind, provider: provider, unit: unit) else { return }
         let id = await newProposalID()
         let proposal = Journal.ProposalRecord(
             id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
-            action: kind.rawValue, target: target, provider: provider, plan: plan.override.json, sha: sha, secretVersion: version)
+            action: kind.rawValue, target: unit, provider: provider, plan: ProposedPlan.journaled(plans), sha: sha,
+            secretVersion: plans[0].pinned.secretVersion)
         do { try await parts.journal.save(proposal) } catch {
             parts.logger.error("cannot journal proposal \(id): \(error)")
             return
         }
-        parts.metrics.proposed(kind.rawValue, target: target)
+        parts.metrics.proposed(kind.rawValue, target: unit)
+        let replaces = superseded.removeValue(forKey: unit).map { "\nreplaces \($0)" } ?? ""
         await execute(
             core.proposed(
-                id: id, kind: kind, provider: provider, target: target, sha: sha, diff: plan.diff(target: target),
-                approveCommand: parts.approveCommand, at: now))
+                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces, approveCommand: parts.approveCommand,
+                at: now))
     }
 
-    /// A person approved proposal `id`: re-validate (provider state, secret version, pipeline SHA)
-    /// and act, or re-propose when the plan changed.
+    /// A person approved proposal `id`: plan every target again as the proposal was planned
+    /// (provider state, secret version, pipeline SHA, the replacements' health and pre-flight) and
+    /// write exactly what was approved; when anything changed, write nothing and propose anew,
+    /// saying what changed.
     public func approve(_ id: String) async -> Answer {
         guard parts.runner.isLeader() else {
             return .refused(
@@ -50,17 +84,36 @@ extension AgentLoop {
             _ = try? await parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
             return .refused(error.description)
         }
-        guard case .execute(let kind, let provider, let target, _) = command, let stored = try? await parts.journal.proposal(id),
+        guard case .execute(let kind, let provider, let unit, _) = command, let stored = try? await parts.journal.proposal(id),
             (try? await parts.journal.transition(id, from: .open, to: .approved)) == true
         else { return .refused("proposal \(id) is not open in the journal") }
-        _ = try? await parts.journal.record("approval", target: target, provider: provider, detail: "proposal \(id)")
-        guard let executor = parts.runner.executors[target] else { return .refused("no target \(target)") }
-        let check = await executor.perform(kind, provider: provider, apply: false)
-        let unchanged =
-            check.plan?.override.json == stored.plan && (check.deploySHA ?? "") == stored.sha && check.secretVersion == stored.secretVersion
-        let (commands, answer, accepted) = core.revalidated(id, kind: kind, provider: provider, target: target, unchanged: unchanged)
+        _ = try? await parts.journal.record("approval", target: unit, provider: provider, detail: "proposal \(id)")
+        let approved =
+            ProposedPlan.parse(stored.plan)
+            ?? [
+                ProposedPlan(
+                    target: unit, pinned: PinnedPlan(intended: stored.plan, secretVersion: stored.secretVersion, sha: stored.sha),
+                    override: stored.plan)
+            ]
+        var changes: [String] = []
+        for earlier in approved {
+            guard let executor = parts.runner.executors[earlier.target] else { return .refused("no target \(earlier.target)") }
+            let check = await executor.perform(
+                kind, provider: provider, apply: false, avoid: core.monitor.unhealthy, terms: ActionTerms(preflightWhenPlanning: true))
+            guard check.outcome == .planned, let intended = check.intended, let version = check.secretVersion else {
+                changes.append("\(earlier.target): \(check.outcome.summary)")
+                continue
+            }
+            let now = ProposedPlan(
+                target: earlier.target, pinned: PinnedPlan(intended: intended, secretVersion: version, sha: check.deploySHA),
+                override: check.plan?.override.json ?? intended)
+            if let changed = now.changes(since: earlier) { changes.append(changed) }
+        }
+        if !changes.isEmpty { superseded[unit] = "proposal \(id), which changed before its approval: " + changes.joined(separator: "; ") }
+        let (commands, answer, accepted) = core.revalidated(id, kind: kind, provider: provider, target: unit, unchanged: changes.isEmpty)
+        if accepted { approvedPlans[id] = approved }
         await execute(commands)
-        return accepted ? .accepted(answer) : .refused(answer)
+        return accepted ? .accepted(answer) : .refused(answer + (changes.isEmpty ? "" : ": " + changes.joined(separator: "; ")))
     }
 
     public func reject(_ id: String) async -> Answer {

@@ -52,6 +52,10 @@ public actor AgentLoop {
     let specs: [String: ProbeSpec]
     private let origin = ContinuousClock.now
     private var chains: [String: Task<Void, Never>] = [:]
+    /// Approved proposals about to be carried out: what each target is to write.
+    var approvedPlans: [String: [ProposedPlan]] = [:]
+    /// Per group or target: why its last proposal was superseded, told in the next one's page.
+    var superseded: [String: String] = [:]
     /// Per target: waiting for the next deployment to verify a restore written without a redeploy.
     private var watches: [String: Task<Void, Never>] = [:]
     private var stopping = false
@@ -109,9 +113,9 @@ public actor AgentLoop {
                 parts.logger.log(level: line.level.logging, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
             case .probe(let endpoints): for endpoint in endpoints { launch(endpoint) }
             case .execute(let kind, let provider, let target, let proposal):
-                enqueue(target) { await self.perform(kind, provider: provider, target: target, proposal: proposal) }
+                enqueue(members(of: target)) { await self.perform(kind, provider: provider, target: target, proposal: proposal) }
             case .propose(let kind, let provider, let target):
-                enqueue(target) { await self.propose(kind, provider: provider, target: target) }
+                enqueue(members(of: target)) { await self.propose(kind, provider: provider, target: target) }
             case .recoverJournal:
                 for report in await parts.runner.recover() {
                     parts.logger.notice(
@@ -119,7 +123,7 @@ public actor AgentLoop {
                         metadata: ["target": .string(report.target)])
                 }
             case .readOwnership(let targets): readOwnership(targets)
-            case .settle(let target): enqueue(target) { await self.settle(target) }
+            case .settle(let target): enqueue([target]) { await self.settle(target) }
             case .sharePause(let paused): parts.election?.publish(LeaderElection.pausedKey, paused.map { String($0) })
             case .markProposal(let id, let end):
                 _ = try? await parts.journal.transition(
@@ -176,22 +180,40 @@ public actor AgentLoop {
         }
     }
 
-    /// Actions on one target run one after another; the next waits for the previous.
-    private func enqueue(_ target: String, _ work: @escaping @Sendable () async -> Void) {
+    /// The targets a command names: a group's, in file order, or the one target.
+    func members(of unit: String) -> [String] { core.settings.groups[unit] ?? [unit] }
+
+    /// Actions on one target run one after another; the next waits for the previous. A group's
+    /// action waits for, and holds up, each of its targets.
+    private func enqueue(_ targets: [String], _ work: @escaping @Sendable () async -> Void) {
         guard !stopping else { return }
-        let previous = chains[target]
-        chains[target] = Task {
-            await previous?.value
+        let previous = targets.compactMap { chains[$0] }
+        let chain = Task {
+            for task in previous { await task.value }
             await work()
         }
+        for target in targets { chains[target] = chain }
     }
 
-    private func perform(_ kind: ActionKind, provider: String, target: String, proposal: String?) async {
-        var about: Logger.Metadata = ["action": .string(kind.rawValue), "provider": .string(provider), "target": .string(target)]
+    /// Carries out an action on a target, or on each target of a group in turn: one incident, so
+    /// the first failover's change request is carried on in by the others, and only the last
+    /// restore closes it. An approved proposal writes on each target exactly what was approved.
+    private func perform(_ kind: ActionKind, provider: String, target unit: String, proposal: String?) async {
+        var about: Logger.Metadata = ["action": .string(kind.rawValue), "provider": .string(provider), "target": .string(unit)]
         about["proposal"] = proposal.map { .string($0) }
-        parts.logger.notice("\(kind.rawValue) of \(provider) on \(target)\(proposal.map { " (proposal \($0))" } ?? "")", metadata: about)
-        let report = await parts.runner.run(kind, provider: provider, target: target, proposal: proposal, avoid: core.monitor.unhealthy)
-        await reported(kind, provider: provider, target: target, proposal: proposal, report)
+        parts.logger.notice("\(kind.rawValue) of \(provider) on \(unit)\(proposal.map { " (proposal \($0))" } ?? "")", metadata: about)
+        let pins = proposal.flatMap { approvedPlans.removeValue(forKey: $0) }
+        let targets = pins.map { pins in pins.map(\.target) } ?? members(of: unit)
+        var shared: Int?
+        for (index, target) in targets.enumerated() {
+            let terms = ActionTerms(
+                pinned: pins?.first { $0.target == target }?.pinned, groupMembers: targets.filter { $0 != target },
+                sharedChangeRequest: kind == .failover ? shared : nil, closesChangeRequest: index == targets.count - 1)
+            let report = await parts.runner.run(
+                kind, provider: provider, target: target, proposal: proposal, avoid: core.monitor.unhealthy, terms: terms)
+            if kind == .failover, shared == nil { shared = report.changeRequest }
+            await reported(kind, provider: provider, target: target, proposal: proposal, report)
+        }
     }
 
     /// Keeps, counts and hands to the core what an action came to.
@@ -262,7 +284,8 @@ public actor AgentLoop {
     private func recordProposalExpiry() {
         let wall = Date().timeIntervalSince1970
         for target in core.settings.targets.map(\.name) {
-            let first = core.proposals.values.filter { $0.target == target && $0.status == .open }.map(\.expires).min()
+            let first = core.proposals.values.filter { members(of: $0.target).contains(target) && $0.status == .open }.map(\.expires)
+                .min()
             parts.metrics.proposalExpiry(target: target, at: first.map { wall + $0 - now })
         }
     }

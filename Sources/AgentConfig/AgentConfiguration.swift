@@ -155,6 +155,18 @@ public struct AgentConfiguration: Sendable {
             if configuration.targets.contains(where: { $0.name == target.name }) {
                 throw item.error("name", "target '\(target.name)' is defined twice")
             }
+            if let group = target.group {
+                if configuration.targets.contains(where: { $0.name == group }) || target.name == group {
+                    throw item.error("group", "'\(group)' is also a target's name: name the group apart")
+                }
+                if let other = configuration.targets.first(where: { $0.group == group }), other.mode != target.mode {
+                    throw item.error(
+                        "mode",
+                        "'\(target.mode.rawValue)' differs from '\(other.mode.rawValue)' of \(other.name) in group \(group): "
+                            + "a group fails over as one")
+                }
+            }
+            if configuration.groups[target.name] != nil { throw item.error("name", "'\(target.name)' is also a group's name") }
             configuration.targets.append(target)
         }
         if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
@@ -183,6 +195,13 @@ public struct AgentConfiguration: Sendable {
         for (model, error) in catalog.correctionPlaces.sorted(by: { $0.key < $1.key }) where models[model] == nil { throw error }
         return Planner(
             catalog: models, features: try CatalogLoader.features(file: catalog.unitPrimitives, catalog: models), prefer: catalog.prefer)
+    }
+
+    /// Group name → its targets, in file order.
+    public var groups: [String: [String]] {
+        var groups: [String: [String]] = [:]
+        for target in targets { if let group = target.group { groups[group, default: []].append(target.name) } }
+        return groups
     }
 
     /// The target called `name`, or an error listing the ones there are.

@@ -10,7 +10,7 @@ import YAMLConfig
 
 enum TargetLoader {
     static func parse(_ item: YAMLFields, path: (String) -> String) throws(ConfigError) -> Target {
-        try item.rejectUnknownKeys(["name", "mode", "vault", "gitlab", "change_request", "gateway", "restore_redeploy"])
+        try item.rejectUnknownKeys(["name", "mode", "group", "vault", "gitlab", "change_request", "gateway", "restore_redeploy"])
         let name = try item.string("name")
         let modeText = try item.optionalString("mode") ?? "propose"
         guard let mode = ActionMode(rawValue: modeText) else { throw item.error("mode", "'\(modeText)' is not propose or perform") }
@@ -41,7 +41,7 @@ enum TargetLoader {
             name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings,
             changeRequest: try item.optionalFields("change_request").map(changeRequest),
             gateway: try item.optionalFields("gateway").map { fields throws(ConfigError) in try gateway(fields, path: path) },
-            restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false)
+            restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false, group: try item.optionalString("group"))
     }
 
     /// `deploy_job`: `{service, environment}` (Runway's trigger job of that service), the exact

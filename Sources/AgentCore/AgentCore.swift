@@ -12,12 +12,15 @@ public struct AgentCore: Sendable {
         public var restoreMode: ActionMode
         public var proposalLifetime: Double
         public var maxFailoversPerHour: Int
+        /// Group name → its targets: one command (and one proposal) for all of them, named by the group.
+        public var groups: [String: [String]]
 
         public init(
             targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
-            maxFailoversPerHour: Int = 3
+            maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:]
         ) {
             self.targets = targets
+            self.groups = groups
             self.restoreMode = restoreMode
             self.proposalLifetime = proposalLifetime
             self.maxFailoversPerHour = maxFailoversPerHour
@@ -141,12 +144,17 @@ public struct AgentCore: Sendable {
                     summary: kind == .failover ? "\(provider) is failing: failing it over" : "\(provider) is healthy again: restoring",
                     severity: kind == .failover ? .critical : .info, resolve: kind == .restore))
         ]
+        var grouped: Set<String> = []
         for target in settings.targets {
             let mode = kind == .restore ? settings.restoreMode : target.mode
+            // A group's targets are one incident: one command, named by the group.
+            let group = settings.groups.first { $0.value.contains(target.name) }?.key
+            if let group, !grouped.insert(group).inserted { continue }
+            let name = group ?? target.name
             commands.append(
                 mode == .perform
-                    ? .execute(kind, provider: provider, target: target.name, proposal: nil)
-                    : .propose(kind, provider: provider, target: target.name))
+                    ? .execute(kind, provider: provider, target: name, proposal: nil)
+                    : .propose(kind, provider: provider, target: name))
         }
         return commands
     }

@@ -29,11 +29,14 @@ package struct JSONService: Sendable {
     }
 
     /// One call; the answer for any status that is not retried (2xx, 4xx other than 429).
-    package func call(_ method: String, _ path: String, body: JSONValue? = nil) async throws(ControlError) -> Answer {
+    /// `contentType`: of the body (`application/merge-patch+json` for a merge patch).
+    package func call(_ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json")
+        async throws(ControlError) -> Answer
+    {
         var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, timeout: timeout)
         if let body {
             request.body = body.bytes
-            request.headers.append(HTTPHeader("content-type", "application/json"))
+            request.headers.append(HTTPHeader("content-type", contentType))
         }
         var delays = Backoff(initial: backoff / .seconds(1), maximum: 60)
         for attempt in 0...retries {

@@ -50,7 +50,10 @@ public final class GitLabSimulator: Sendable {
         var issues: [String: [SimIssue]] = [:]
         /// Called when a retried deploy job succeeds, or a regular deployment happens: the sandbox
         /// gateway starts serving what the secret holds then.
-        var onDeploy: (@Sendable () -> Void)?
+        var onDeploy: [(job: String?, action: @Sendable () -> Void)] = []
+
+        /// What runs when `job`'s deploy succeeds: the hooks for every job, and its own.
+        func deployed(_ job: String) -> [@Sendable () -> Void] { onDeploy.filter { $0.job == nil || $0.job == job }.map(\.action) }
         /// (key, environment scope) → the variable.
         var variables: [String: CIVariable] = [:]
         var faults = Faults()
@@ -120,13 +123,17 @@ public final class GitLabSimulator: Sendable {
         }
     }
     /// Called on every deployment from now on (see ``State/onDeploy``).
-    public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy = action } }
+    public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy.append((nil, action)) } }
+    /// Called when the deploy job named `job` (one service of the pipeline) has deployed.
+    public func onDeploy(job: String, _ action: @escaping @Sendable () -> Void) {
+        box.state.withLock { $0.onDeploy.append((job, action)) }
+    }
     /// The next regular deployment: a new pipeline at `sha` whose deploy job succeeded, deployed to `environment`.
     /// `downstream`: how its deploy pipeline stands (`running`: not deployed yet; no deploy happens).
     public func deployRegularly(
         pipeline id: Int, sha: String, jobName: String, environment: String? = nil, ref: String = "main", downstream: String = "success"
     ) {
-        let onDeploy = box.state.withLock { state -> (@Sendable () -> Void)? in
+        let hooks = box.state.withLock { state -> [@Sendable () -> Void] in
             let jobID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let downstreamID = Self.newDownstream(&state, status: downstream)
             state.pipelines.append(
@@ -134,14 +141,14 @@ public final class GitLabSimulator: Sendable {
                     id: id, sha: sha, ref: ref,
                     jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true, downstream: downstreamID)]))
             state.head[ref] = sha
-            guard downstream == "success" else { return nil }
+            guard downstream == "success" else { return [] }
             if let environment {
                 state.deployments[environment, default: []].append(
                     ((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
             }
-            return state.onDeploy
+            return state.deployed(jobName)
         }
-        onDeploy?()
+        for hook in hooks { hook() }
     }
     /// The issues of `project`, by iid.
     public func issues(in project: String) -> [SimIssue] { box.state.withLock { $0.issues[project] ?? [] } }
@@ -341,7 +348,7 @@ public final class GitLabSimulator: Sendable {
             state.downstream[downstream]!.polls += 1
             if state.downstream[downstream]!.polls >= state.pollsToFinish {
                 state.downstream[downstream]!.status = state.deployOutcome
-                if state.deployOutcome == "success" { state.onDeploy?() }
+                if state.deployOutcome == "success" { for hook in state.deployed(job.name) { hook() } }
             }
             return
         }
@@ -357,7 +364,7 @@ public final class GitLabSimulator: Sendable {
             return
         }
         state.pipelines[p].jobs[j].status = state.polls[id]! >= state.pollsToFinish ? state.deployOutcome : "running"
-        if state.pipelines[p].jobs[j].status == "success" { state.onDeploy?() }
+        if state.pipelines[p].jobs[j].status == "success" { for hook in state.deployed(job.name) { hook() } }
     }
 
     private static func newDownstream(_ state: inout State, status: String) -> Int {

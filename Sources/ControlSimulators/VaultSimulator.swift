@@ -11,6 +11,10 @@ public final class VaultSimulator: Sendable {
         var metadata: [String: [String: String]] = [:]
         var faults = Faults()
         var beforeNextWrite: (@Sendable (inout [String: JSONValue]) -> Void)?
+        /// Another writer's change to `custom_metadata`, landing right before the next metadata write.
+        var beforeNextMetadataWrite: (@Sendable (inout [String: String]) -> Void)?
+        /// Whether `PATCH …/metadata/…` is served (Vault 1.9+).
+        var patchable = true
         var requests: [ServerRequest] = []
     }
     private final class Box: Sendable { let state = Mutex(State()) }
@@ -53,6 +57,12 @@ public final class VaultSimulator: Sendable {
     public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) {
         box.state.withLock { $0.beforeNextWrite = edit }
     }
+    /// Another writer changes `custom_metadata` right before the agent's next metadata write lands.
+    public func editMetadataBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: String]) -> Void) {
+        box.state.withLock { $0.beforeNextMetadataWrite = edit }
+    }
+    /// Whether the metadata PATCH is served (false: an older Vault answers 405).
+    public func setMetadataPatch(_ served: Bool) { box.state.withLock { $0.patchable = served } }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
@@ -112,6 +122,29 @@ public final class VaultSimulator: Sendable {
                 ]))
         case ("POST", "metadata"):
             let custom = request.json?["custom_metadata"]?.object?.compactMapValues(\.string) ?? [:]
+            if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {
+                return .json(400, .object(["errors": .array([.string("custom_metadata: value too long or too many keys")])]))
+            }
+            if let edit = state.beforeNextMetadataWrite {
+                state.beforeNextMetadataWrite = nil
+                var theirs = state.metadata[path] ?? [:]
+                edit(&theirs)
+                state.metadata[path] = theirs
+            }
+            state.metadata[path] = custom
+            return .respond(status: 204)
+        case ("PATCH", "metadata") where state.patchable:
+            guard state.versions[path] != nil || state.metadata[path] != nil else { return .json(404, .object(["errors": .array([])])) }
+            // A JSON merge patch: named entries set, null ones removed, the others kept.
+            guard request.header("content-type") == "application/merge-patch+json" else {
+                return .json(415, .object(["errors": .array([.string("unsupported content type")])]))
+            }
+            if let edit = state.beforeNextMetadataWrite {
+                state.beforeNextMetadataWrite = nil
+                edit(&state.metadata[path, default: [:]])
+            }
+            var custom = state.metadata[path] ?? [:]
+            for (key, value) in request.json?["custom_metadata"]?.object ?? [:] { custom[key] = value.string }
             if custom.values.contains(where: { $0.utf8.count > 512 }) || custom.count > 64 {
                 return .json(400, .object(["errors": .array([.string("custom_metadata: value too long or too many keys")])]))
             }

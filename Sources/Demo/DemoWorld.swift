@@ -27,6 +27,10 @@ public final class DemoWorld: Sendable {
     public static let secretPath = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     public static let original = #"{"generate_commit_message": ["claude_haiku_4_5_20251001_vertex", "claude_haiku_4_5_20251001"]}"#
     public static let deployJob = "🛫 [ai-gateway] Trigger runway deployment production"
+    /// The Duo Workflow Service: the same variable in its own secret, deployed by its own trigger
+    /// job of the same pipeline (``start(scenario:speed:mode:proposalLifetime:withDWS:log:)``).
+    public static let dwsSecretPath = "env/production/service/duo-workflow-svc/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    public static let dwsDeployJob = "🛫 [duo-workflow-svc] Trigger runway deployment production"
     public static let apiToken = "demo-api-token"
     /// Where the demo's change requests are opened.
     public static let changeRequestProject = "gl-infra/production"
@@ -38,6 +42,8 @@ public final class DemoWorld: Sendable {
     public let gitlab: GitLabSimulator
     /// The AI Gateway: serves what the secret held when its last deploy finished.
     public let gateway: GatewaySimulator
+    /// The Duo Workflow Service, with `withDWS`: one group with the gateway, one incident.
+    public let dwsGateway: GatewaySimulator?
     public let pagers: PagerSink
     public let loop: AgentLoop
     public let api: HTTPServer
@@ -48,7 +54,8 @@ public final class DemoWorld: Sendable {
 
     /// Starts the world and the agent (not yet running: call ``run()``).
     public static func start(
-        scenario: Scenario, speed: Double, mode: ActionMode, proposalLifetime: Double? = nil, log: @escaping @Sendable (String) -> Void
+        scenario: Scenario, speed: Double, mode: ActionMode, proposalLifetime: Double? = nil, withDWS: Bool = false,
+        log: @escaping @Sendable (String) -> Void
     ) async throws -> DemoWorld {
         let origin = ContinuousClock.now
         let clockOrigin = origin
@@ -73,14 +80,28 @@ public final class DemoWorld: Sendable {
         let vault = try await VaultSimulator.start()
         vault.put(secretPath, ["value": .string(original)])
         let gitlab = try await GitLabSimulator.start()
+        // As in production, one pipeline triggers every service's deployment.
         gitlab.addPipeline(
-            id: 4711, sha: "5e1f0c0ffee0", jobs: [.init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true)])
+            id: 4711, sha: "5e1f0c0ffee0",
+            jobs: [
+                .init(id: 1, name: "build"), .init(id: 2, name: deployJob, isBridge: true),
+                .init(id: 3, name: dwsDeployJob, isBridge: true),
+                .init(id: 4, name: "🛫 [ai-gateway-custom] Trigger runway deployment production", isBridge: true),
+            ])
         let pagers = try await PagerSink.start()
         let planner = ExampleTarget.planner()
         let gateway = try await GatewaySimulator.start(
             catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }))
         gateway.deploy(override: original)
-        gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(secretPath)?.data["value"]?.string) }
+        gitlab.onDeploy(job: deployJob) { [vault] in gateway.deploy(override: vault.current(secretPath)?.data["value"]?.string) }
+        var dwsGateway: GatewaySimulator?
+        if withDWS {
+            vault.put(dwsSecretPath, ["value": .string(original)])
+            let dws = try await GatewaySimulator.start(catalog: gateway.catalog)
+            dws.deploy(override: original)
+            gitlab.onDeploy(job: dwsDeployJob) { [vault] in dws.deploy(override: vault.current(dwsSecretPath)?.data["value"]?.string) }
+            dwsGateway = dws
+        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-demo-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -97,43 +118,60 @@ public final class DemoWorld: Sendable {
                     body: #"{"max_tokens":1}"#, timeout: .milliseconds(Int64(10_000 / speed)),
                     latencyBudget: .milliseconds(Int64(5_000 / speed)), freshConnection: false))
         }
-        let target = Target(
-            name: "aigw-production", mode: mode,
-            vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
-            gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
-                token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
-            changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
-            gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)))
+        var targets = [
+            Target(
+                name: "aigw-production", mode: mode,
+                vault: VaultSettings(address: vault.address, path: secretPath, token: .environment("VAULT_TOKEN")),
+                gitlab: GitLabSettings(
+                    url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
+                    token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
+                changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
+                gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)),
+                group: withDWS ? "production" : nil)
+        ]
+        if let dwsGateway {
+            var dws = targets[0]
+            dws.name = "dws-production"
+            dws.vault.path = dwsSecretPath
+            dws.gitlab.deployJob = .service("duo-workflow-svc", environment: "production")
+            dws.gateway?.urls = [dwsGateway.url]
+            targets.append(dws)
+        }
         let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "PD_KEY": "demo-routing-key"]
         let client = HTTPClient()
-        let executor = try TargetExecutor(
-            target: target, planner: planner, client: client, environment: environment,
-            logger: .forwarding { log("  vault/gitlab/gateway: \($0)") })
+        var executors: [TargetExecutor] = []
+        for target in targets {
+            executors.append(
+                try TargetExecutor(
+                    target: target, planner: planner, client: client, environment: environment,
+                    logger: .forwarding { log("  vault/gitlab/gateway: \($0)") }))
+        }
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)
         let pager = try Pager(
             settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
         let metrics = PrometheusMetrics()
         let parts = AgentLoop.Parts(
-            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: [executor]),
+            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors),
             pagers: Pagers([pager]), journal: journal,
             metrics: metrics.metrics, logger: .forwarding("failover-agent", log))
         let core = AgentCore(
-            settings: .init(targets: [(name: target.name, mode: mode)], proposalLifetime: proposalLifetime ?? 900 / speed),
+            settings: .init(
+                targets: targets.map { (name: $0.name, mode: mode) }, proposalLifetime: proposalLifetime ?? 900 / speed,
+                groups: withDWS ? ["production": targets.map(\.name)] : [:]),
             endpoints: specs.map { ($0.name, $0.subject) }, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(
             limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
-            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway, pagers: pagers,
-            loop: loop, api: api,
+            scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway,
+            dwsGateway: dwsGateway, pagers: pagers, loop: loop, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)
     }
 
     private init(
         scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator,
-        gateway: GatewaySimulator,
+        gateway: GatewaySimulator, dwsGateway: GatewaySimulator?,
         pagers: PagerSink, loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String,
         origin: ContinuousClock.Instant
     ) {
@@ -143,6 +181,7 @@ public final class DemoWorld: Sendable {
         (self.loop, self.api, self.journalPath, self.client, self.directory, self.origin) = (
             loop, api, journalPath, client, directory, origin
         )
+        self.dwsGateway = dwsGateway
     }
 
     /// Scenario time now, in seconds.
@@ -161,6 +200,7 @@ public final class DemoWorld: Sendable {
     }
 
     public var secretValue: String? { vault.current(Self.secretPath)?.data["value"]?.string }
+    public var dwsSecretValue: String? { vault.current(Self.dwsSecretPath)?.data["value"]?.string }
 
     public func stop() async {
         await api.stop()
@@ -168,6 +208,7 @@ public final class DemoWorld: Sendable {
         await vault.stop()
         await gitlab.stop()
         await gateway.stop()
+        await dwsGateway?.stop()
         await pagers.stop()
         client.shutdown()
         try? FileManager.default.removeItem(atPath: directory)

@@ -86,13 +86,35 @@ public struct VaultKV: Sendable {
         return (answer.json?["data"]?["custom_metadata"]?.object ?? [:]).compactMapValues(\.string)
     }
 
-    /// Replaces the entries whose names start with `prefix` by `entries`, keeping everyone else's.
+    /// Replaces the entries whose names start with `prefix` by `entries`, never touching anyone
+    /// else's: a JSON merge patch of only those entries (`PATCH …/metadata/…`, Vault 1.9+; an
+    /// entry set to null is removed), so a concurrent writer of other entries (a person, another
+    /// target of the same secret) keeps them. A Vault without PATCH gets the whole map back, and
+    /// the write is repeated on the map as it is then whenever another writer changed it between
+    /// the read and the write.
     public func replaceCustomMetadata(prefix: String, with entries: [String: String]) async throws(ControlError) {
-        var merged = try await customMetadata().filter { !$0.key.hasPrefix(prefix) }
-        merged.merge(entries) { _, new in new }
+        let current = try await customMetadata()
+        var patch: [String: JSONValue] = entries.mapValues { .string($0) }
+        for key in current.keys where key.hasPrefix(prefix) && entries[key] == nil { patch[key] = .null }
         let answer = try await service.call(
-            "POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })]))
-        try check(answer, "write metadata of")
+            "PATCH", metadataPath, body: .object(["custom_metadata": .object(patch)]), contentType: "application/merge-patch+json")
+        // 405: a Vault without PATCH; 404: no metadata yet to patch.
+        guard answer.status == 405 || answer.status == 404 else { return try check(answer, "patch metadata of") }
+        var seen = current
+        for _ in 0..<5 {
+            var merged = seen.filter { !$0.key.hasPrefix(prefix) }
+            merged.merge(entries) { _, new in new }
+            let now = try await customMetadata()
+            guard now == seen else {
+                seen = now  // another writer between the read and the write: merge again onto theirs
+                continue
+            }
+            try check(
+                try await service.call("POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })])),
+                "write metadata of")
+            return
+        }
+        throw .unavailable("the metadata of \(place) kept changing under the agent: its ownership record is not written")
     }
 
     private func check(_ answer: JSONService.Answer, _ verb: String) throws(ControlError) {

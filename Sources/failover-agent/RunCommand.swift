@@ -87,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let settings = AgentCore.Settings(
             targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
-            maxFailoversPerHour: configuration.agent.maxFailoversPerHour)
+            maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups)
         let loop = AgentLoop(
             core: AgentCore(
                 settings: settings, endpoints: probes.endpoints, policy: configuration.policy,

@@ -9,9 +9,13 @@ struct Driver {
     var now = 0.0
     var commands: [AgentCommand] = []
 
-    init(targets: [(String, ActionMode)] = [("aigw-production", .perform)], restoreMode: ActionMode = .perform, cap: Int = 3) {
+    init(
+        targets: [(String, ActionMode)] = [("aigw-production", .perform)], restoreMode: ActionMode = .perform, cap: Int = 3,
+        groups: [String: [String]] = [:]
+    ) {
         core = AgentCore(
-            settings: .init(targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap),
+            settings: .init(
+                targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap, groups: groups),
             providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
     }
 
@@ -58,6 +62,25 @@ struct Driver {
                 == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "ab12cd"))
         #expect(throws: ProposalRefusal.alreadyDecided("ab12cd", status: "approved")) { try d.core.approve("ab12cd", at: d.now + 61) }
         #expect(throws: ProposalRefusal.unknown("zz99")) { try d.core.approve("zz99", at: d.now) }
+    }
+
+    @Test func aGroupIsOneCommandAndOneProposal() throws {
+        var d = Driver(
+            targets: [("aigw-production", .propose), ("dws-production", .propose), ("aigw-staging", .perform)],
+            groups: ["production": ["aigw-production", "dws-production"]])
+        d.outage()
+        #expect(d.proposes == [.propose(.failover, provider: "vertex", target: "production")], "one proposal for both services")
+        #expect(d.executes == [.execute(.failover, provider: "vertex", target: "aigw-staging", proposal: nil)])
+        d.core.opened(id: "ab12cd", kind: .failover, provider: "vertex", target: "production", at: d.now)
+        #expect(
+            try d.core.approve("ab12cd", at: d.now + 1) == .execute(.failover, provider: "vertex", target: "production", proposal: "ab12cd")
+        )
+        d.recovery()
+        #expect(
+            d.executes.suffix(2) == [
+                .execute(.restore, provider: "vertex", target: "production", proposal: nil),
+                .execute(.restore, provider: "vertex", target: "aigw-staging", proposal: nil),
+            ], "one restore undoes the group")
     }
 
     @Test func proposalsExpireAndThenCannotBeApproved() {

@@ -19,7 +19,7 @@ import Testing
     {
         let settings = GitLabSettings(
             url: gitlab.url, project: "42", deployJob: matcher, expedited: true, token: .environment("G"),
-            pollInterval: .milliseconds(5))
+            pollInterval: .milliseconds(20))
         return Redeployer(
             gitlab: try GitLab(settings: settings, client: client, environment: ["G": gitlab.token], retries: 1), holder: holder)
     }
@@ -211,7 +211,7 @@ import Testing
         for _ in 0..<3 { fleet.append(try await GatewaySimulator.start(catalog: catalog)) }
         let client = HTTPClient()
         let settings = GatewaySettings(
-            urls: fleet.map(\.url), verifyTimeout: .milliseconds(1500), pollInterval: .milliseconds(20), agreeingPolls: 3)
+            urls: fleet.map(\.url), verifyTimeout: .seconds(1), pollInterval: .milliseconds(100), agreeingPolls: 3)
         let gateway = try Gateway(settings: settings, client: client, environment: [:])
         let override = #"{"duo_chat": ["claude_sonnet_4_6_bedrock"]}"#
         let expect = ["duo_chat": ["claude_sonnet_4_6_bedrock"]]

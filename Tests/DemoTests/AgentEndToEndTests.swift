@@ -1,9 +1,11 @@
 import Agent
 import AgentConfig
 import AgentCore
+import ControlAPI
 import Demo
 import Foundation
 import HTTP
+import Journal
 import Scenarios
 import Testing
 import YAMLConfig
@@ -32,11 +34,11 @@ import YAMLConfig
                 """, file: "test"))
     }
 
-    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil) async throws -> (
+    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil, withDWS: Bool = false) async throws -> (
         DemoWorld, Task<Void, Never>
     ) {
         let world = try await DemoWorld.start(
-            scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime
+            scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime, withDWS: withDWS
         ) { _ in }
         let loop = world.loop
         return (world, Task { await loop.run(tick: .milliseconds(10)) })
@@ -214,6 +216,107 @@ import YAMLConfig
             })
         #expect(await world.loop.reject(id) == .refused("proposal \(id) is already executed: there is nothing to reject"))
         #expect(try await wait(world) { world.secretValue == DemoWorld.original }, "restores are performed by default")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    /// The AI Gateway and the Duo Workflow Service of one environment are one incident: one
+    /// proposal, one change request, each service's own secret, job and verification, one restore.
+    @Test func aGroupFailsOverTheGatewayAndDWSAsOneIncident() async throws {
+        let (world, running) = try await world(.propose, scenario: try Self.scenario(recovery: "150s"), withDWS: true)
+        #expect(try await wait(world) { await openProposal(world) != nil })
+        let proposals = await world.loop.status()["open_proposals"]?.array ?? []
+        #expect(proposals.count == 1 && proposals.first?["target"]?.string == "production", "one proposal for the group: \(proposals)")
+        let id = try #require(await openProposal(world))
+        #expect(
+            try await wait(world) {
+                world.pagers.received.contains {
+                    let summary = $0.body["payload"]?["summary"]?.string ?? ""
+                    return summary.contains("approve \(id)") && summary.contains("aigw-production") && summary.contains("dws-production")
+                }
+            }, "the page shows both services' plans")
+        #expect(await world.loop.approve(id) == .accepted("approved \(id): failover of vertex on production is under way"))
+        #expect(try await wait(world) { world.gitlab.retries.count == 2 })
+        #expect(world.gitlab.retries == [2, 3], "each service's own trigger job, never ai-gateway-custom's")
+        #expect(world.secretValue != DemoWorld.original && world.dwsSecretValue == world.secretValue)
+        #expect(
+            try await wait(world) {
+                world.gateway.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"]
+                    && world.dwsGateway?.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"]
+            }, "both verified live")
+        let requests = world.gitlab.issues(in: DemoWorld.changeRequestProject)
+        #expect(requests.count == 1, "one change request for the incident")
+        #expect(requests.first?.description.contains("dws-production") == true)
+        #expect(requests.first?.notes.contains { $0.hasPrefix("**dws-production** fails vertex over too") } == true)
+        #expect(
+            try await wait(world) { world.secretValue == DemoWorld.original && world.dwsSecretValue == DemoWorld.original },
+            "one restore undoes both, byte for byte")
+        #expect(try await wait(world) { world.gitlab.issues(in: DemoWorld.changeRequestProject).first?.state == "closed" })
+        #expect(world.gitlab.variables.isEmpty, "the expedited variable goes with the last holder")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    /// A replacement that turns unhealthy between the proposal and its approval: nothing is
+    /// written, and a new proposal with the new plan is paged; approving that one writes exactly it.
+    @Test func aPlanThatChangedBeforeItsApprovalIsProposedAnewAndTheNewOneWrittenExactly() async throws {
+        let scenario = try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: replacement-fails-while-proposed
+                seed: 9
+                duration: 5m
+                providers:
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
+                    - {at: 30s, failure: {rate: 1.0}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
+                    - {at: 70s, failure: {rate: 1.0}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
+                """, file: "test"))
+        let (world, running) = try await world(.propose, scenario: scenario)
+        func vertexProposal() async -> String? {
+            await world.loop.status()["open_proposals"]?.array?.first { $0["provider"]?.string == "vertex" }?["id"]?.string
+        }
+        #expect(try await wait(world) { await vertexProposal() != nil })
+        let first = try #require(await vertexProposal())
+        let journal = try Journal(path: world.journalPath)
+        let firstPlan = try #require(try await journal.proposal(first)).plan
+        #expect(firstPlan.contains("bedrock"), "Bedrock is the first choice while it is healthy: \(firstPlan)")
+        #expect(
+            try await wait(world) {
+                let state = await world.loop.status()["providers"]?["bedrock"]?["state"]?.string
+                return state == "failing" || (state == "suspect" && world.scenarioTime > 80)
+            })
+        guard case .refused(let why) = await world.loop.approve(first) else {
+            Issue.record("approved a plan whose replacement failed since")
+            return
+        }
+        #expect(why.contains("changed since proposal \(first)") && why.contains("the override is now"), "\(why)")
+        #expect(world.gitlab.retries.isEmpty && world.vault.current(DemoWorld.secretPath)?.version == 1, "nothing written")
+        #expect(try await wait(world) { await vertexProposal().map { $0 != first } == true })
+        let second = try #require(await vertexProposal())
+        #expect(
+            try await wait(world) {
+                world.pagers.received.contains {
+                    let summary = $0.body["payload"]?["summary"]?.string ?? ""
+                    return summary.contains("approve \(second)") && summary.contains("replaces proposal \(first)")
+                }
+            }, "the new page says what changed")
+        let approved = try #require(try await journal.proposal(second))
+        let intended = try #require(
+            JSONValue.parse(Array(approved.plan.utf8))?["targets"]?.array?.first?["intended"]?.string)
+        #expect(!intended.contains("bedrock"), "the new plan avoids Bedrock: \(intended)")
+        guard case .accepted = await world.loop.approve(second) else {
+            Issue.record("the new proposal was not approved")
+            return
+        }
+        #expect(try await wait(world) { world.gitlab.retries.count == 1 })
+        #expect(world.secretValue == intended, "written byte for byte as approved")
         running.cancel()
         await running.value
         await world.stop()
