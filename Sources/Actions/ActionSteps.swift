@@ -317,23 +317,40 @@ extension TargetExecutor {
 }
 
 extension TargetExecutor {
-    /// Waits for the deployment after `awaited.since` (polling GitLab every `poll_interval`), then
-    /// verifies the gateway serves `awaited.expect`; notes the change request either way. Returns
-    /// nil when verified, else why not. Cancelling the task stops the wait.
-    public func verifyNextDeployment(_ awaited: AwaitedDeployment) async -> String? {
+    /// Waits for the deployment after `awaited.since` (polling GitLab every `poll_interval`) for at
+    /// most the gateway's `next_deployment_timeout`, then verifies the gateway serves
+    /// `awaited.expect`; notes the change request either way. Returns nil when verified, else why
+    /// not. `stop` (or cancelling the task) ends the wait.
+    public func verifyNextDeployment(_ awaited: AwaitedDeployment, stop: @escaping @Sendable () -> Bool = { false }) async -> String? {
         guard let gateway else { return nil }
-        while !Task.isCancelled {
-            if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true { break }
-            try? await Task.sleep(for: target.gitlab.pollInterval)
+        let clock = ContinuousClock()
+        let deadline = clock.now + gateway.settings.nextDeploymentTimeout
+        var deployed = false
+        while !Task.isCancelled, !stop(), clock.now < deadline {
+            if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true {
+                deployed = true
+                break
+            }
+            try? await Task.sleep(for: min(target.gitlab.pollInterval, max(.zero, deadline - clock.now)))
         }
-        guard !Task.isCancelled else { return "stopped waiting for the next deployment" }
-        let problem = await gateway.verify(awaited.expect)
-        if let settings = target.changeRequest, let iid = awaited.changeRequest {
-            let text =
-                problem.map { "The next deployment does not serve the restore: \($0)." }
-                ?? "The next deployment serves the restore: verified live."
-            try? await redeployer.gitlab.note(settings, issue: iid, text)
+        guard deployed else {
+            if Task.isCancelled || stop() { return "stopped waiting for the next deployment" }
+            let problem =
+                "no deployment succeeded within \(gateway.settings.nextDeploymentTimeout) of the restore: the secret holds it, but "
+                + "the gateway does not serve it until the next deployment (or a redeploy by hand)"
+            await noteChangeRequest(awaited, problem + ".")
+            return problem
         }
+        let problem = await gateway.verify(awaited.expect, stopping: stop)
+        await noteChangeRequest(
+            awaited,
+            problem.map { "The next deployment does not serve the restore: \($0)." }
+                ?? "The next deployment serves the restore: verified live.")
         return problem
+    }
+
+    private func noteChangeRequest(_ awaited: AwaitedDeployment, _ text: String) async {
+        guard let settings = target.changeRequest, let iid = awaited.changeRequest else { return }
+        try? await redeployer.gitlab.note(settings, issue: iid, text)
     }
 }

@@ -99,29 +99,35 @@ public struct ActionRunner: Sendable {
     /// says what is left (see ``ActionLifecycle``); none of what was done is done again.
     public func recover() async -> [ActionReport] {
         var reports: [ActionReport] = []
-        for intent in (try? await journal.openIntents()) ?? [] {
-            guard var executor = executors[intent.target], let kind = ActionKind(rawValue: intent.action) else {
-                try? await journal.finish(intent.id, outcome: "abandoned: unknown target or action")
-                continue
-            }
-            guard intent.step("checked") != nil else {
-                try? await journal.finish(
-                    intent.id,
-                    outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
-                continue
-            }
-            executor = prepared(executor, intent: intent.id)
-            let report = await executor.perform(
-                kind, provider: intent.provider, apply: true, approval: intent.detail.hasPrefix("proposal ") ? intent.detail : nil,
-                journaled: intent.steps
-            )
-            if case .abandoned = report.outcome {
-                try? await journal.finish(intent.id, outcome: report.outcome.summary)
-                continue
-            }
-            reports.append(await finish(intent.id, report, prefix: "recovered after restart: "))
-        }
+        for intent in await openIntents() { if let report = await recover(intent) { reports.append(report.report) } }
         return reports
+    }
+
+    /// The intents a crash left open, oldest first.
+    public func openIntents() async -> [Journal.Intent] { (try? await journal.openIntents()) ?? [] }
+
+    /// Finishes one intent a crash left open (``recover()``); nil when it is only closed in the
+    /// journal (stopped before its checks, or abandoned: nothing to report).
+    public func recover(_ intent: Journal.Intent) async -> (kind: ActionKind, proposal: String?, report: ActionReport)? {
+        guard var executor = executors[intent.target], let kind = ActionKind(rawValue: intent.action) else {
+            try? await journal.finish(intent.id, outcome: "abandoned: unknown target or action")
+            return nil
+        }
+        guard intent.step("checked") != nil else {
+            try? await journal.finish(
+                intent.id,
+                outcome: "abandoned after restart: stopped before its checks, nothing was written; the health machine decides again")
+            return nil
+        }
+        executor = prepared(executor, intent: intent.id)
+        let proposal = intent.detail.hasPrefix("proposal ") ? String(intent.detail.dropFirst("proposal ".count)) : nil
+        let report = await executor.perform(
+            kind, provider: intent.provider, apply: true, approval: proposal.map { "proposal \($0)" }, journaled: intent.steps)
+        if case .abandoned = report.outcome {
+            try? await journal.finish(intent.id, outcome: report.outcome.summary)
+            return nil
+        }
+        return (kind, proposal, await finish(intent.id, report, prefix: "recovered after restart: "))
     }
 }
 

@@ -51,13 +51,21 @@ public actor AgentLoop {
     /// Every probe spec, by name: each is an endpoint with its own stream.
     let specs: [String: ProbeSpec]
     private let origin = ContinuousClock.now
-    private var chains: [String: Task<Void, Never>] = [:]
+    /// Work for the task group of ``run(tick:)``, which owns every task the loop starts.
+    private var spawner: AsyncStream<Job>.Continuation?
+    /// Targets with an action (or read) under way, and the work waiting for them, first come first served.
+    private var busy: Set<String> = []
+    private var waiting: [(targets: [String], job: Job)] = []
+    /// Targets whose ownership record is queued to be read.
+    private var readsQueued: Set<String> = []
+    /// Raised by ``stop()``: the loop stops taking work and lets the actions in flight end.
+    public nonisolated let stopRequest = StopSignal()
     /// Approved proposals about to be carried out: what each target is to write.
     var approvedPlans: [String: [ProposedPlan]] = [:]
     /// Per group or target: why its last proposal was superseded, told in the next one's page.
     var superseded: [String: String] = [:]
     /// Per target: waiting for the next deployment to verify a restore written without a redeploy.
-    private var watches: [String: Task<Void, Never>] = [:]
+    private var watches: [String: StopSignal] = [:]
     private var stopping = false
     public private(set) var actionsDone: [ActionReport] = []
     /// The last 20 actions, newest first, as `/status` shows them.
@@ -72,16 +80,32 @@ public actor AgentLoop {
     /// Seconds since the agent started.
     public var now: Double { (ContinuousClock.now - origin) / .seconds(1) }
 
-    /// Probes and acts until the task is cancelled (finishing interrupted actions on taking the
-    /// lead); then lets the actions in flight finish.
+    typealias Job = @Sendable () async -> Void
+
+    /// Probes and acts until ``stop()`` (then lets the actions in flight end) or until the task is
+    /// cancelled (then everything in flight is cancelled: what is owed stays recorded, as after
+    /// a crash). Every task it starts (probes, pages, actions, watches) is a child of one task
+    /// group, so nothing outlives it.
     public func run(tick: Duration = .milliseconds(50)) async {
+        let (jobs, spawner) = AsyncStream.makeStream(of: Job.self)
+        self.spawner = spawner
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.ticking(tick) }
+            for await job in jobs { group.addTask { await job() } }
+        }
+    }
+
+    /// A graceful stop: no new work; actions in flight stop waiting on deploys and end.
+    public nonisolated func stop() { stopRequest.raise() }
+
+    private func ticking(_ tick: Duration) async {
         let subjects = Set(specs.values.map(\.subject)).sorted()
         parts.metrics.declare(targets: core.settings.targets.map(\.name), providers: subjects)
         parts.metrics.leader(false)
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
         for subject in subjects { recordHealth(subject) }
         var lastSecond = -Double.infinity
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopRequest.isRaised {
             let leading = core.custody.leading
             let leaderPaused = parts.election?.leaderAnnotations?[LeaderElection.pausedKey].flatMap(Bool.init)
             await deliver(.leadership(parts.runner.isLeader(), leaderPaused: leaderPaused))
@@ -94,10 +118,15 @@ public actor AgentLoop {
             try? await Task.sleep(for: tick)
         }
         stopping = true
-        for watch in watches.values { watch.cancel() }
+        waiting = []
+        for watch in watches.values { watch.raise() }
         parts.runner.stop.raise()  // an action waiting on its deploy job stops waiting; what is owed stays recorded
-        for chain in chains.values { await chain.value }
+        while !busy.isEmpty, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+        spawner?.finish()
     }
+
+    /// Starts `job` in the loop's task group (nothing once the loop has stopped).
+    private func spawn(_ job: @escaping Job) { spawner?.yield(job) }
 
     /// Feeds `event` to the core and carries out what it says.
     func deliver(_ event: AgentCore.Event) async {
@@ -117,10 +146,10 @@ public actor AgentLoop {
             case .propose(let kind, let provider, let target):
                 enqueue(members(of: target)) { await self.propose(kind, provider: provider, target: target) }
             case .recoverJournal:
-                for report in await parts.runner.recover() {
-                    parts.logger.notice(
-                        "recovered an interrupted action on \(report.target): \(report.outcome.summary)",
-                        metadata: ["target": .string(report.target)])
+                // Each interrupted action is an action like any other: queued on its target while
+                // the loop goes on probing and deciding, its outcome paged and counted.
+                for intent in await parts.runner.openIntents() {
+                    enqueue([intent.target]) { await self.recover(intent) }
                 }
             case .readOwnership(let targets): readOwnership(targets)
             case .settle(let target): enqueue([target]) { await self.settle(target) }
@@ -137,10 +166,17 @@ public actor AgentLoop {
         guard let spec = specs[endpoint] else { return }
         let startedAt = now
         let prober = parts.prober
-        Task {
+        spawn {
             let result = await prober.probe(spec)
             await self.probed(spec, result: result, startedAt: startedAt)
         }
+    }
+
+    private func recover(_ intent: Journal.Intent) async {
+        guard let (kind, proposal, report) = await parts.runner.recover(intent) else { return }
+        parts.logger.notice(
+            "recovered an interrupted action on \(report.target): \(report.outcome.summary)", metadata: ["target": .string(report.target)])
+        await reported(kind, provider: intent.provider, target: intent.target, proposal: proposal, report, recovered: true)
     }
 
     private func probed(_ spec: ProbeSpec, result: ProbeResult, startedAt: Double) async {
@@ -150,22 +186,25 @@ public actor AgentLoop {
     }
 
     /// Settles what each target's secret records as under way, then reads what it says the agent
-    /// has failed over, so a restarted agent or a new leader still restores it.
+    /// has failed over, so a restarted agent or a new leader still restores it. Each target's
+    /// read waits its turn behind that target's actions, and is handed to the core on its own.
     private func readOwnership(_ targets: [String]) {
-        let runner = parts.runner
-        Task {
-            var found: [String: Result<[String], Custody.ReadFailure>] = [:]
-            for target in targets {
-                do throws(ControlError) {
-                    if let (action, provider, report) = try await runner.settle(target) {
-                        await self.reported(
-                            ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, proposal: nil, report)
-                    }
-                    found[target] = .success(try await runner.executors[target]!.failedOverProviders())
-                } catch { found[target] = .failure(Custody.ReadFailure(error.description)) }
-            }
-            await self.deliver(.ownershipRead(found))
+        for target in targets where readsQueued.insert(target).inserted {
+            enqueue([target]) { await self.readOwnership(of: target) }
         }
+    }
+
+    private func readOwnership(of target: String) async {
+        readsQueued.remove(target)
+        let runner = parts.runner
+        let found: Result<[String], Custody.ReadFailure>
+        do throws(ControlError) {
+            if let (action, provider, report) = try await runner.settle(target) {
+                await reported(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, proposal: nil, report)
+            }
+            found = .success(try await runner.executors[target]!.failedOverProviders())
+        } catch { found = .failure(Custody.ReadFailure(error.description)) }
+        await deliver(.ownershipRead([target: found]))
     }
 
     private func settle(_ target: String) async {
@@ -183,16 +222,36 @@ public actor AgentLoop {
     /// The targets a command names: a group's, in file order, or the one target.
     func members(of unit: String) -> [String] { core.settings.groups[unit] ?? [unit] }
 
-    /// Actions on one target run one after another; the next waits for the previous. A group's
-    /// action waits for, and holds up, each of its targets.
-    private func enqueue(_ targets: [String], _ work: @escaping @Sendable () async -> Void) {
+    /// Actions on one target run one after another, first come first served; the next waits for
+    /// the previous. A group's action waits for, and holds up, each of its targets.
+    private func enqueue(_ targets: [String], _ work: @escaping Job) {
         guard !stopping else { return }
-        let previous = targets.compactMap { chains[$0] }
-        let chain = Task {
-            for task in previous { await task.value }
-            await work()
+        waiting.append((targets, work))
+        startWaiting()
+    }
+
+    private func startWaiting() {
+        var held = busy
+        var still: [(targets: [String], job: Job)] = []
+        for item in waiting {
+            defer { held.formUnion(item.targets) }
+            guard held.isDisjoint(with: item.targets) else {
+                still.append(item)
+                continue
+            }
+            busy.formUnion(item.targets)
+            let (targets, job) = item
+            spawn {
+                await job()
+                await self.done(targets)
+            }
         }
-        for target in targets { chains[target] = chain }
+        waiting = still
+    }
+
+    private func done(_ targets: [String]) {
+        busy.subtract(targets)
+        startWaiting()
     }
 
     /// Carries out an action on a target, or on each target of a group in turn: one incident, so
@@ -217,7 +276,9 @@ public actor AgentLoop {
     }
 
     /// Keeps, counts and hands to the core what an action came to.
-    private func reported(_ kind: ActionKind, provider: String, target: String, proposal: String?, _ report: ActionReport) async {
+    private func reported(
+        _ kind: ActionKind, provider: String, target: String, proposal: String?, _ report: ActionReport, recovered: Bool = false
+    ) async {
         actionsDone.append(report)
         let entry: [String: JSONValue] = [
             "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider),
@@ -234,24 +295,28 @@ public actor AgentLoop {
                     kind: kind, provider: provider, target: target, proposal: proposal, outcome: report.outcome,
                     leftToPeople: report.leftToPeople,
                     changeRequestProblem: report.changeRequestProblem,
-                    awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil, verified: report.verified)))
+                    awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil, verified: report.verified,
+                    recovered: recovered)))
     }
 
     /// What a restore written without a redeploy waits to see deployed, per target.
     private var awaiting: [String: AwaitedDeployment] = [:]
 
-    /// A restore written without a redeploy is verified once the next deployment is out.
+    /// A restore written without a redeploy is verified once the next deployment is out, or paged
+    /// when none comes within the gateway's `next_deployment_timeout`.
     private func watchNextDeployment(of target: String, provider: String) {
         guard let executor = parts.runner.executors[target], let awaited = awaiting.removeValue(forKey: target) else { return }
         var logger = parts.logger
         logger[metadataKey: "target"] = .string(target)
         logger[metadataKey: "provider"] = .string(provider)
         logger.info("\(target): waiting for the next deployment to verify the restore of \(provider)")
-        watches[target]?.cancel()
+        watches[target]?.raise()
+        let stop = StopSignal()
+        watches[target] = stop
         let (journal, metrics) = (parts.journal, parts.metrics)
-        watches[target] = Task {
-            let problem = await executor.verifyNextDeployment(awaited)
-            guard !Task.isCancelled else { return }
+        spawn {
+            let problem = await executor.verifyNextDeployment(awaited, stop: { stop.isRaised })
+            guard !stop.isRaised else { return }
             let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
             _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
             metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
@@ -266,7 +331,7 @@ public actor AgentLoop {
         let logger = parts.logger
         let metrics = parts.metrics
         let journal = parts.journal
-        Task.detached {  // a pager that is down never blocks the agent
+        spawn {  // a pager that is down never blocks the agent
             _ = try? await journal.record("alert", detail: alert.summary)
             let failures = await pagers.send(Page(alert))
             for failure in failures { logger.error("page not delivered by \(failure.pager): \(failure.error)") }

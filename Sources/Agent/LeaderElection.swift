@@ -57,9 +57,17 @@ public final class LeaderElection: Sendable {
     }
 
     /// Campaigns and renews until cancelled; then gives the Lease up if it holds it.
+    /// Raised by ``stop()``: the campaign ends and the Lease is released.
+    public let stopRequest = StopSignal()
+
+    /// A graceful stop (SIGTERM): ``run()`` ends within `retry_period` and releases the Lease.
+    public func stop() { stopRequest.raise() }
+
+    /// Campaigns and renews until ``stop()`` (then releases the Lease) or until cancelled (then
+    /// the Lease is left to expire).
     public func run() async {
         var wasLeader = false
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopRequest.isRaised {
             await step()
             let leader = isLeader
             if leader != wasLeader {
@@ -75,18 +83,21 @@ public final class LeaderElection: Sendable {
         guard let release = elector.withLock({ $0.release(wallTime: Self.wallTime()) }) else { return }
         let settings = leases.settings.election
         elector.withLock { $0 = LeaseElector(settings: settings) }  // no longer the leader, from now on
-        let client = leases
-        let released = await Task {  // not cancelled with the caller
-            if (try? await client.update(release)) != nil { return true }
-            // A renew in flight when the stop came may have moved the Lease on (a newer
-            // resourceVersion): read it again and release what this replica still holds.
-            guard let current = try? await client.get() else { return false }
-            var fresh = LeaseElector(settings: settings)
-            fresh.observe(current, at: 0)
-            guard let again = fresh.release(wallTime: Self.wallTime()) else { return false }
-            return (try? await client.update(again)) != nil
-        }.value
-        if released { logger.notice("released lease \(client.settings.namespace)/\(client.settings.name)") }
+        guard !Task.isCancelled else { return }
+        if await released(release, settings: settings) {
+            logger.notice("released lease \(leases.settings.namespace)/\(leases.settings.name)")
+        }
+    }
+
+    private func released(_ release: LeaseRecord, settings: LeaseElector.Settings) async -> Bool {
+        if (try? await leases.update(release)) != nil { return true }
+        // A renew in flight when the stop came may have moved the Lease on (a newer
+        // resourceVersion): read it again and release what this replica still holds.
+        guard let current = try? await leases.get() else { return false }
+        var fresh = LeaseElector(settings: settings)
+        fresh.observe(current, at: 0)
+        guard let again = fresh.release(wallTime: Self.wallTime()) else { return false }
+        return (try? await leases.update(again)) != nil
     }
 
     /// One read and, when due, one write.

@@ -65,7 +65,9 @@ enum TargetLoader {
     }
 
     private static func gateway(_ fields: YAMLFields, path: (String) -> String) throws(ConfigError) -> GatewaySettings {
-        try fields.rejectUnknownKeys(["url", "urls", "agreeing_polls", "token_env", "token_file", "verify_timeout", "poll_interval"])
+        try fields.rejectUnknownKeys([
+            "url", "urls", "agreeing_polls", "token_env", "token_file", "verify_timeout", "poll_interval", "next_deployment_timeout",
+        ])
         let urls: [String]
         switch (fields.has("url"), fields.has("urls")) {
         case (true, false): urls = [try url(fields, "url")]
@@ -83,7 +85,9 @@ enum TargetLoader {
         return GatewaySettings(
             urls: urls, token: try fields.credential(required: false, path: path),
             verifyTimeout: try fields.duration("verify_timeout", default: .seconds(900), max: .seconds(6 * 3600)),
-            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)), agreeingPolls: agreeing)
+            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)), agreeingPolls: agreeing,
+            nextDeploymentTimeout: try fields.duration(
+                "next_deployment_timeout", default: .seconds(72 * 3600), max: .seconds(30 * 86_400)))
     }
 }
 

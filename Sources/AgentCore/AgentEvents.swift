@@ -16,14 +16,17 @@ public struct ActionFinished: Sendable, Equatable {
     public var awaitsDeployment: Bool
     /// Whether the gateway served the change; nil when no gateway is configured to ask.
     public var verified: Bool?
+    /// Finished after a restart (or a change of leader) from what the journal had open: paged
+    /// whatever its outcome, since nobody saw it end.
+    public var recovered: Bool
 
     public init(
         kind: ActionKind, provider: String, target: String, proposal: String? = nil, outcome: ActionOutcome, leftToPeople: [String] = [],
-        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil
+        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil, recovered: Bool = false
     ) {
         (self.kind, self.provider, self.target, self.proposal, self.outcome) = (kind, provider, target, proposal, outcome)
         (self.leftToPeople, self.changeRequestProblem, self.awaitsDeployment) = (leftToPeople, changeRequestProblem, awaitsDeployment)
-        self.verified = verified
+        (self.verified, self.recovered) = (verified, recovered)
     }
 }
 
@@ -206,6 +209,14 @@ extension AgentCore {
         }
         commands.append(.log(LogLine(level, "\(kind.rawValue) of \(provider) on \(target): \(summary)", about)))
         let action = "failover-agent/\(target)/\(provider)/action"
+        if done.recovered {
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/recovered",
+                        summary: "\(kind.rawValue) of \(provider) on \(target), interrupted by a restart, was finished: \(summary)",
+                        severity: level == .error ? .critical : .info)))
+        }
         if !done.leftToPeople.isEmpty {
             commands.append(
                 .alert(

@@ -37,6 +37,8 @@ public final class GatewaySimulator: Sendable {
 
     public var url: String { server.baseURL }
     public func stop() async { await server.stop() }
+    /// Requests answered so far.
+    public var requestCount: Int { box.state.withLock { $0.requests } }
     /// Deploys that started the gateway with a new override.
     public var deploys: Int { box.state.withLock { $0.deploys } }
 

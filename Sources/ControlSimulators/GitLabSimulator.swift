@@ -66,6 +66,8 @@ public final class GitLabSimulator: Sendable {
         /// Trigger jobs with `strategy: depend`: a trigger job takes its downstream pipeline's
         /// status, one look after that pipeline ended.
         var depend = false
+        /// Jobs whose downstream deploy pipelines stay running (a deploy that hangs).
+        var held: Set<String> = []
         /// Polls a retried job stays pending/running before it ends.
         var pollsToFinish = 2
         /// The `message` of a 403 to the retry of a job that is not retryable.
@@ -169,6 +171,12 @@ public final class GitLabSimulator: Sendable {
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
+    /// The downstream deploys of the job named `job` hang (true) or run on (false).
+    public func holdDeploys(of job: String, _ hold: Bool) {
+        box.state.withLock { state in
+            if hold { state.held.insert(job) } else { state.held.remove(job) }
+        }
+    }
     /// Trigger jobs with `strategy: depend` (see ``State/depend``).
     public func setDependStrategy(_ depend: Bool) { box.state.withLock { $0.depend = depend } }
     /// A downstream pipeline ends (or runs again) with `status`, as a person or Runway leaves it.
@@ -341,6 +349,7 @@ public final class GitLabSimulator: Sendable {
         else { return }
         let job = state.pipelines[p].jobs[j]
         if let downstream = job.downstream {
+            guard !state.held.contains(job.name) else { return }
             guard state.downstream[downstream]?.status == "running" else {
                 if state.depend, let ended = state.downstream[downstream]?.status { state.pipelines[p].jobs[j].status = ended }
                 return

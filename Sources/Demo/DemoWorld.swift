@@ -46,6 +46,8 @@ public final class DemoWorld: Sendable {
     public let dwsGateway: GatewaySimulator?
     public let pagers: PagerSink
     public let loop: AgentLoop
+    /// The executor of each target, as the loop has it.
+    public let executors: [TargetExecutor]
     public let api: HTTPServer
     public let journalPath: String
     let client: HTTPClient
@@ -55,7 +57,7 @@ public final class DemoWorld: Sendable {
     /// Starts the world and the agent (not yet running: call ``run()``).
     public static func start(
         scenario: Scenario, speed: Double, mode: ActionMode, proposalLifetime: Double? = nil, withDWS: Bool = false,
-        log: @escaping @Sendable (String) -> Void
+        grouped: Bool = true, log: @escaping @Sendable (String) -> Void
     ) async throws -> DemoWorld {
         let origin = ContinuousClock.now
         let clockOrigin = origin
@@ -127,7 +129,7 @@ public final class DemoWorld: Sendable {
                     token: .environment("GITLAB_TOKEN"), pollInterval: .milliseconds(50)),
                 changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change::failover"]),
                 gateway: GatewaySettings(url: gateway.url, verifyTimeout: .seconds(10), pollInterval: .milliseconds(50)),
-                group: withDWS ? "production" : nil)
+                group: withDWS && grouped ? "production" : nil)
         ]
         if let dwsGateway {
             var dws = targets[0]
@@ -158,21 +160,22 @@ public final class DemoWorld: Sendable {
         let core = AgentCore(
             settings: .init(
                 targets: targets.map { (name: $0.name, mode: mode) }, proposalLifetime: proposalLifetime ?? 900 / speed,
-                groups: withDWS ? ["production": targets.map(\.name)] : [:]),
+                groups: withDWS && grouped ? ["production": targets.map(\.name)] : [:]),
             endpoints: specs.map { ($0.name, $0.subject) }, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(
             limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
             scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway,
-            dwsGateway: dwsGateway, pagers: pagers, loop: loop, api: api,
+            dwsGateway: dwsGateway, pagers: pagers, loop: loop, executors: executors, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)
     }
 
     private init(
         scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator,
         gateway: GatewaySimulator, dwsGateway: GatewaySimulator?,
-        pagers: PagerSink, loop: AgentLoop, api: HTTPServer, journalPath: String, client: HTTPClient, directory: String,
+        pagers: PagerSink, loop: AgentLoop, executors: [TargetExecutor], api: HTTPServer, journalPath: String, client: HTTPClient,
+        directory: String,
         origin: ContinuousClock.Instant
     ) {
         (self.scenario, self.speed, self.providers, self.vault, self.gitlab, self.gateway, self.pagers) = (
@@ -182,6 +185,7 @@ public final class DemoWorld: Sendable {
             loop, api, journalPath, client, directory, origin
         )
         self.dwsGateway = dwsGateway
+        self.executors = executors
     }
 
     /// Scenario time now, in seconds.

@@ -14,16 +14,20 @@ public struct GatewaySettings: Sendable, Equatable {
     /// Consecutive polls of one URL that must all serve the change: behind a load balancer during
     /// a canary rollout one answer may come from a new instance while most serve the old one.
     public var agreeingPolls: Int
+    /// How long a restore written without a redeploy waits for the next regular deployment before
+    /// it is paged as not deployed.
+    public var nextDeploymentTimeout: Duration
 
     public init(
         urls: [String], token: Credential? = nil, verifyTimeout: Duration = .seconds(900), pollInterval: Duration = .seconds(10),
-        agreeingPolls: Int = 3
+        agreeingPolls: Int = 3, nextDeploymentTimeout: Duration = .seconds(72 * 3600)
     ) {
         self.urls = urls
         self.token = token
         self.verifyTimeout = verifyTimeout
         self.pollInterval = pollInterval
         self.agreeingPolls = agreeingPolls
+        self.nextDeploymentTimeout = nextDeploymentTimeout
     }
 
     public init(url: String, token: Credential? = nil, verifyTimeout: Duration = .seconds(900), pollInterval: Duration = .seconds(10)) {
@@ -118,21 +122,23 @@ public struct Gateway: Sendable {
     }
 }
 
-/// Per gateway URL, how many polls in a row served the plan, and what the last one that did not served.
-struct VerifyTally {
-    let urls: [String]
-    let agreeing: Int
+/// Per gateway URL, how many polls in a row served the plan, and what the last one that did not
+/// served (pure: ``Gateway/verify(_:stopping:)`` feeds it).
+public struct VerifyTally: Sendable {
+    public let urls: [String]
+    public let agreeing: Int
     private var streak: [Int]
     private var last: [String]
 
-    init(urls: [String], agreeing: Int) {
+    public init(urls: [String], agreeing: Int) {
         self.urls = urls
         self.agreeing = max(1, agreeing)
         streak = Array(repeating: 0, count: urls.count)
         last = Array(repeating: "never asked", count: urls.count)
     }
 
-    mutating func record(_ index: Int, problems: [String]) {
+    /// One poll of the URL at `index`: what it served differently from the plan (none: it served it).
+    public mutating func record(_ index: Int, problems: [String]) {
         if problems.isEmpty {
             streak[index] += 1
         } else {
@@ -141,11 +147,11 @@ struct VerifyTally {
         }
     }
 
-    func isVerified(_ index: Int) -> Bool { streak[index] >= agreeing }
-    var allVerified: Bool { urls.indices.allSatisfy(isVerified) }
+    public func isVerified(_ index: Int) -> Bool { streak[index] >= agreeing }
+    public var allVerified: Bool { urls.indices.allSatisfy(isVerified) }
 
     /// The URLs not yet verified, each with why.
-    var behind: String {
+    public var behind: String {
         let late = urls.indices.filter { !isVerified($0) }
         let verified = urls.count - late.count
         return "\(late.count) of \(urls.count) gateway URL(s) still do not serve the plan"

@@ -125,11 +125,15 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// The agent loop as a service: a graceful shutdown cancels it, and it lets the action in flight finish.
+/// The agent loop as a service: a graceful shutdown stops it, and it lets the action in flight finish.
 struct AgentService: Service {
     let loop: AgentLoop
     func run() async throws {
-        await cancelWhenGracefulShutdown { await loop.run() }
+        await withGracefulShutdownHandler {
+            await loop.run()
+        } onGracefulShutdown: {
+            loop.stop()
+        }
     }
 }
 
@@ -137,7 +141,11 @@ struct AgentService: Service {
 struct ElectionService: Service {
     let election: LeaderElection
     func run() async throws {
-        await cancelWhenGracefulShutdown { await election.run() }
+        await withGracefulShutdownHandler {
+            await election.run()
+        } onGracefulShutdown: {
+            election.stop()
+        }
     }
 }
 

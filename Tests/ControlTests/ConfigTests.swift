@@ -53,6 +53,10 @@ private let targetYAML =
         #expect(configuration.agent.probes.hasSuffix("deploy/../probes"))
         #expect(configuration.pagers.map(\.name) == ["pagerduty", "slack"])
         #expect(configuration.agent.logFormat == .text)
+        #expect(
+            try AgentConfiguration.load(file: Self.deploy + "/examples/production.yml").groups == [
+                "production": ["aigw-production", "dws-production"]
+            ])
         #expect(try AgentConfiguration.parse(YAMLFields.parse("agent: {log_format: json}\n", file: "a.yml")).agent.logFormat == .json)
     }
 
@@ -112,6 +116,13 @@ private let targetYAML =
                 "targets[0].gateway needs exactly one of token_env or token_file"
             ),
             (targetYAML + "    gateway: {url: https://gw, verify_timeout: soon}\n", "targets[0].gateway.verify_timeout"),
+            (
+                targetYAML + "    group: g\n"
+                    + targetYAML.components(separatedBy: "targets:\n")[1].replacingOccurrences(of: "name: t", with: "name: u")
+                    + "    group: g\n    mode: perform\n",
+                "targets[1].mode: 'perform' differs from 'propose' of t in group g"
+            ),
+            (targetYAML + "    group: t\n", "targets[0].group: 't' is also a target's name"),
             (targetYAML + "    change_request: {labels: [x]}\n", "targets[0].change_request.project"),
             (targetYAML + "    change_request: {project: p, assignee: me}\n", "assignee"),
             (targetYAML + "    restore_redeploy: sometimes\n", "targets[0].restore_redeploy"),

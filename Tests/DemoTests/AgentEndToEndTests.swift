@@ -322,6 +322,45 @@ import YAMLConfig
         await world.stop()
     }
 
+    /// A restart finds an interrupted action whose deploy never ends: the loop goes on probing and
+    /// deciding (another target's failover goes ahead), and the recovered action's outcome is
+    /// paged once its deploy ends.
+    @Test func aRecoveryWhoseDeployHangsDoesNotHoldTheLoop() async throws {
+        let world = try await DemoWorld.start(
+            scenario: try Self.scenario(recovery: "250s"), speed: Self.speed, mode: .perform, withDWS: true, grouped: false
+        ) { _ in }
+        // Before this start, a failover on DWS died (kill -9) right after retrying its deploy job.
+        world.gitlab.holdDeploys(of: DemoWorld.dwsDeployJob, true)
+        let journal = try Journal(path: world.journalPath)
+        let intent = try await journal.beginIntent("failover", target: "dws-production", provider: "vertex", detail: "")
+        var dying = try #require(world.executors.first { $0.target.name == "dws-production" })
+        dying.onStep = { step in
+            try await journal.step(intent, step.name, detail: step.detail)
+            if step.name == "job-retried" { throw Died() }
+        }
+        _ = await dying.failover(provider: "vertex", apply: true)
+        #expect(world.gitlab.retries == [3])
+        let loop = world.loop
+        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        #expect(
+            try await wait(world) { world.gateway.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"] },
+            "the gateway's failover went ahead while DWS's recovery waits on its deploy")
+        #expect(world.gitlab.retries == [3, 2], "the recovery retried nothing again")
+        #expect(await world.loop.status()["failing"]?.array?.contains(.string("vertex")) == true, "probing and deciding go on")
+        func recoveredPage() -> Bool {
+            world.pagers.received.contains {
+                $0.body["payload"]?["summary"]?.string?.contains("on dws-production, interrupted by a restart, was finished") == true
+            }
+        }
+        #expect(!recoveredPage())
+        world.gitlab.holdDeploys(of: DemoWorld.dwsDeployJob, false)
+        #expect(try await wait(world) { recoveredPage() }, "the recovered action's outcome is paged")
+        #expect(world.dwsGateway?.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"])
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
     @Test func aProposalThatExpiresCannotBeApproved() async throws {
         let (world, running) = try await world(.propose, proposalLifetime: 2)
         #expect(try await wait(world) { await openProposal(world) != nil })
@@ -378,3 +417,6 @@ import YAMLConfig
         await world.stop()
     }
 }
+
+/// What a kill -9 does to an action: nothing after it happens.
+struct Died: Error {}

@@ -48,8 +48,8 @@ import Testing
         server.partition("token-a", false)  // healed: a sees b renewing and stays a follower
         let healed = try await watch(a, b, seconds: 1.5)
         #expect(healed.both == 0 && healed.last == (false, true))
-        runA.cancel()
-        runB.cancel()
+        a.stop()  // SIGTERM
+        b.stop()
         await runA.value
         await runB.value
         #expect(server.holder("ops", "failover-agent") == nil, "b released it on the way out")
