@@ -117,6 +117,24 @@ struct ClosedLoop {
         await loop.stop()
     }
 
+    @Test func theNextDeploymentWatchEndsAtItsDeadline() async throws {
+        let loop = try await ClosedLoop.start()
+        _ = await loop.executor.failover(provider: "vertex", apply: true)
+        let restore = await loop.executor.restore(provider: "vertex", apply: true)
+        let awaited = try #require(restore.awaiting)
+        var target = loop.executor.target
+        target.gateway?.nextDeploymentTimeout = .milliseconds(300)
+        let watching = try TargetExecutor(
+            target: target, planner: loop.executor.planner, client: loop.client,
+            environment: ["V": loop.vault.token, "G": loop.gitlab.token, "GW": "gw-token"], logger: .silent)
+        let problem = await watching.verifyNextDeployment(awaited)
+        #expect(problem?.hasPrefix("no deployment succeeded within 0.3 seconds of the restore") == true, "\(problem ?? "verified")")
+        #expect(loop.changeRequests.first?.notes.last?.hasPrefix("no deployment succeeded within") == true)
+        loop.gitlab.deployRegularly(pipeline: 8, sha: "c0ffee11", jobName: ClosedLoop.job)
+        #expect(await watching.verifyNextDeployment(awaited) == nil, "a deployment within the deadline is verified")
+        await loop.stop()
+    }
+
     @Test func aFastRestoreRedeploysVerifiesAndCloses() async throws {
         let loop = try await ClosedLoop.start(restoreRedeploy: true)
         _ = await loop.executor.failover(provider: "vertex", apply: true)
