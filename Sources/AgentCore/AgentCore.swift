@@ -213,11 +213,23 @@ public struct AgentCore: Sendable {
     }
 
     /// On taking the lead: subjects failed over now but on no target (the failover was decided
-    /// while another replica led, or it was lost) are failed over now. A model is covered by its
-    /// provider's failover.
+    /// while another replica led, or it was lost), or on only some targets of a group (the group's
+    /// action was cut short by a crash), are failed over now. A model is covered by its provider's
+    /// failover.
     public mutating func catchUp(owned: Set<String>, at now: Double) -> [AgentCommand] {
-        monitor.failedOverSubjects.filter { monitor.state(of: $0) == .failing }
-            .filter { !owned.contains($0) && !owned.contains(Subject.provider($0)) }
+        func covers(_ owned: Set<String>, _ subject: String) -> Bool {
+            owned.contains(subject) || owned.contains(Subject.provider(subject))
+        }
+        let ownedBy = custody.ownedBy
+        let groups = settings.groups
+        return monitor.failedOverSubjects.filter { monitor.state(of: $0) == .failing }
+            .filter { subject in
+                !covers(owned, subject)
+                    || groups.values.contains { members in
+                        let done = members.filter { covers(ownedBy[$0] ?? [], subject) }.count
+                        return done > 0 && done < members.count
+                    }
+            }
             .flatMap { act(.failover, provider: $0, at: now) }
     }
 

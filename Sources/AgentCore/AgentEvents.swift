@@ -192,7 +192,7 @@ extension AgentCore {
             custody.settleLater(target, failed: false, at: now)
         }
         switch done.outcome {
-        case .deployed, .deployFailed, .written, .notVerified: custody.acted(kind, provider: provider)
+        case .deployed, .deployFailed, .written, .notVerified: custody.acted(kind, provider: provider, target: target)
         default: break
         }
         let level: LogLine.Level

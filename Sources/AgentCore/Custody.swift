@@ -9,6 +9,8 @@ public struct Custody: Sendable {
     public private(set) var unread: Set<String> = []
     /// Providers failed over on some target, per the records read since taking the lead.
     public private(set) var owned: Set<String> = []
+    /// The same, per target.
+    public private(set) var ownedBy: [String: Set<String>] = [:]
     var reading = false
     var readAt = 0.0
     var readBackoff = Backoff(initial: 1, maximum: 60)
@@ -24,6 +26,7 @@ public struct Custody: Sendable {
     mutating func tookTheLead() {
         unread = Set(targets)
         owned = []
+        ownedBy = [:]
         readAt = 0
         readBackoff.succeeded()
     }
@@ -50,6 +53,7 @@ public struct Custody: Sendable {
             case .success(let providers):
                 unread.remove(target)
                 owned.formUnion(providers)
+                ownedBy[target] = Set(providers)
                 if !providers.isEmpty { newlyOwned.append((target, providers)) }
             case .failure(let failure):
                 failures.append((target, failure, readBackoff.current))
@@ -70,8 +74,14 @@ public struct Custody: Sendable {
         public init(_ description: String) { self.description = description }
     }
 
-    mutating func acted(_ kind: ActionKind, provider: String) {
-        if kind == .failover { owned.insert(provider) } else { owned.remove(provider) }
+    mutating func acted(_ kind: ActionKind, provider: String, target: String) {
+        if kind == .failover {
+            owned.insert(provider)
+            ownedBy[target, default: []].insert(provider)
+        } else {
+            ownedBy[target]?.remove(provider)
+            owned = Set(ownedBy.values.joined())
+        }
     }
 
     /// A part-way failure: settle `target` again after its backoff. `nil` stops retrying.

@@ -8,9 +8,10 @@ struct EventDriver {
     var core: AgentCore
     var now = 0.0
 
-    init(mode: ActionMode = .perform) {
+    init(mode: ActionMode = .perform, targets: [String] = ["aigw-production"], groups: [String: [String]] = [:]) {
         core = AgentCore(
-            settings: .init(targets: [(name: "aigw-production", mode: mode)]), providers: ["vertex", "bedrock", "anthropic"],
+            settings: .init(targets: targets.map { (name: $0, mode: mode) }, groups: groups),
+            providers: ["vertex", "bedrock", "anthropic"],
             policy: HealthPolicy())
     }
 
@@ -112,6 +113,23 @@ struct EventDriver {
         #expect(unwatched.map(\.dedupKey) == ["failover-agent/aigw-production/openai/gpt_5_mini/unwatched"])
         #expect(unwatched.first?.summary.contains("failover-agent restore --provider openai/gpt_5_mini") == true)
         #expect(driver.core.monitor.state(of: "vertex") == .failing, "a watched provider resumes as before")
+    }
+
+    @Test func aGroupFailedOverOnlyPartlyBeforeACrashIsCaughtUp() {
+        var driver = EventDriver(
+            targets: ["aigw-production", "dws-production"], groups: ["production": ["aigw-production", "dws-production"]])
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        _ = driver.send(.tick, after: 1)
+        // The group's action died after the gateway's failover, before DWS's.
+        _ = driver.send(.ownershipRead(["aigw-production": .success(["vertex"])]))
+        let commands = driver.send(.ownershipRead(["dws-production": .success([])]))
+        #expect(commands.contains(.execute(.failover, provider: "vertex", target: "production", proposal: nil)), "\(commands)")
+        var whole = EventDriver(
+            targets: ["aigw-production", "dws-production"], groups: ["production": ["aigw-production", "dws-production"]])
+        _ = whole.send(.leadership(true, leaderPaused: nil))
+        _ = whole.send(.tick, after: 1)
+        let both = whole.send(.ownershipRead(["aigw-production": .success(["vertex"]), "dws-production": .success(["vertex"])]))
+        #expect(!both.contains { if case .execute = $0 { true } else { false } }, "a group failed over whole is left alone")
     }
 
     @Test func onceEveryRecordIsReadAFailingProviderNoTargetFailedOverIsCaughtUp() {
