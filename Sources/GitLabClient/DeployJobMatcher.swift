@@ -20,7 +20,7 @@ public struct DeployJobMatcher: Sendable, Equatable, CustomStringConvertible {
     /// Exactly this job name.
     public static func name(_ name: String) -> DeployJobMatcher { DeployJobMatcher(description: name, pattern: nil, exact: name) }
 
-    /// A regular expression anchored at both ends (`^…$`); nil with why when it is not one.
+    /// A regular expression anchored at both ends (`^…$`); a problem saying why when it is not one.
     public static func regex(_ pattern: String) -> Result<DeployJobMatcher, Problem> {
         guard pattern.hasPrefix("^"), pattern.hasSuffix("$"), pattern.count > 2 else {
             return .failure(Problem("'/\(pattern)/' is not anchored: write ^ at its start and $ at its end, so it names one job"))
