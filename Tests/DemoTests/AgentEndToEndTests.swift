@@ -361,6 +361,49 @@ import YAMLConfig
         await world.stop()
     }
 
+    /// A group's action killed (kill -9) after each step of its first target's failover: the
+    /// restart finishes that target once, and fails the group's other target over too.
+    @Test(arguments: ["secret-written", "job-retried", "deployed"])
+    func aGroupKilledPartWayIsFinishedOnEveryTargetOnce(after step: String) async throws {
+        let scenario = try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: healthy-after-a-crash
+                seed: 9
+                duration: 5m
+                providers:
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0, class: http_5xx}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0, class: http_5xx}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
+                """, file: "test"))
+        let world = try await DemoWorld.start(scenario: scenario, speed: Self.speed, mode: .perform, withDWS: true) { _ in }
+        let journal = try Journal(path: world.journalPath)
+        let intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
+        var dying = try #require(world.executors.first { $0.target.name == "aigw-production" })
+        dying.onStep = { done in
+            try await journal.step(intent, done.name, detail: done.detail)
+            if done.name == step { throw Died() }
+        }
+        _ = await dying.failover(provider: "vertex", apply: true)
+        #expect(world.dwsSecretValue == DemoWorld.original, "DWS's turn never came")
+        let loop = world.loop
+        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        #expect(
+            try await wait(world) { world.dwsSecretValue != DemoWorld.original && world.gitlab.retries.count == 2 },
+            "the restart finishes the gateway and fails DWS over too")
+        #expect(world.gitlab.retries == [2, 3], "each service's job retried once")
+        #expect(world.secretValue == world.dwsSecretValue)
+        #expect(
+            try await wait(world) { world.secretValue == DemoWorld.original && world.dwsSecretValue == DemoWorld.original },
+            "then, healthy all along, both are restored")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
     @Test func aProposalThatExpiresCannotBeApproved() async throws {
         let (world, running) = try await world(.propose, proposalLifetime: 2)
         #expect(try await wait(world) { await openProposal(world) != nil })
