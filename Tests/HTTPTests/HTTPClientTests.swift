@@ -131,7 +131,7 @@ import Testing
                 return
             }
             #expect(failure.kind == .cancelled)
-            #expect(clock.now - start < .seconds(5))
+            #expect(clock.now - start < .seconds(15), "well before the 30 s timeout, however loaded the machine")
         }
     }
 
