@@ -48,6 +48,8 @@ public final class DemoWorld: Sendable {
     public let loop: AgentLoop
     /// The executor of each target, as the loop has it.
     public let executors: [TargetExecutor]
+    /// The loop's own journal (one connection: a second one may find the database locked).
+    public let journal: Journal
     public let api: HTTPServer
     public let journalPath: String
     let client: HTTPClient
@@ -167,14 +169,15 @@ public final class DemoWorld: Sendable {
             limits: AgentAPI.limits(token: apiToken), asyncHandler: AgentAPI.handler(loop: loop, token: apiToken, metrics: metrics.text))
         return DemoWorld(
             scenario: scenario, speed: speed, providers: simulators, vault: vault, gitlab: gitlab, gateway: gateway,
-            dwsGateway: dwsGateway, pagers: pagers, loop: loop, executors: executors, api: api,
+            dwsGateway: dwsGateway, pagers: pagers, loop: loop, executors: executors, journal: journal, api: api,
             journalPath: journalPath, client: client, directory: directory, origin: origin)
     }
 
     private init(
         scenario: Scenario, speed: Double, providers: [ProviderSimulator], vault: VaultSimulator, gitlab: GitLabSimulator,
         gateway: GatewaySimulator, dwsGateway: GatewaySimulator?,
-        pagers: PagerSink, loop: AgentLoop, executors: [TargetExecutor], api: HTTPServer, journalPath: String, client: HTTPClient,
+        pagers: PagerSink, loop: AgentLoop, executors: [TargetExecutor], journal: Journal, api: HTTPServer, journalPath: String,
+        client: HTTPClient,
         directory: String,
         origin: ContinuousClock.Instant
     ) {
@@ -186,6 +189,7 @@ public final class DemoWorld: Sendable {
         )
         self.dwsGateway = dwsGateway
         self.executors = executors
+        self.journal = journal
     }
 
     /// Scenario time now, in seconds.

@@ -284,7 +284,7 @@ import YAMLConfig
         }
         #expect(try await wait(world) { await vertexProposal() != nil })
         let first = try #require(await vertexProposal())
-        let journal = try Journal(path: world.journalPath)
+        let journal = world.journal
         let firstPlan = try #require(try await journal.proposal(first)).plan
         #expect(firstPlan.contains("bedrock"), "Bedrock is the first choice while it is healthy: \(firstPlan)")
         #expect(
@@ -331,7 +331,7 @@ import YAMLConfig
         ) { _ in }
         // Before this start, a failover on DWS died (kill -9) right after retrying its deploy job.
         world.gitlab.holdDeploys(of: DemoWorld.dwsDeployJob, true)
-        let journal = try Journal(path: world.journalPath)
+        let journal = world.journal
         let intent = try await journal.beginIntent("failover", target: "dws-production", provider: "vertex", detail: "")
         var dying = try #require(world.executors.first { $0.target.name == "dws-production" })
         dying.onStep = { step in
@@ -380,7 +380,7 @@ import YAMLConfig
                     - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
                 """, file: "test"))
         let world = try await DemoWorld.start(scenario: scenario, speed: Self.speed, mode: .perform, withDWS: true) { _ in }
-        let journal = try Journal(path: world.journalPath)
+        let journal = world.journal
         let intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = try #require(world.executors.first { $0.target.name == "aigw-production" })
         dying.onStep = { done in
