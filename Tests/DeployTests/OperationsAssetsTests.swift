@@ -35,10 +35,10 @@ import Yams
 
     static let exported = Set(MetricName.allCases.map(\.rawValue))
 
-    @Test func everyAlertUsesExportedMetricsAndPointsAtTheReadme() throws {
+    @Test func everyAlertUsesExportedMetricsAndPointsAtItsRunbook() throws {
         let alerts = try rules(yaml(Self.prometheus + "/failover-agent.rules.yml"))
         #expect(alerts.count == 9)
-        let readme = try String(contentsOfFile: DeployTests.root + "/README.md", encoding: .utf8)
+        let runbook = try String(contentsOfFile: DeployTests.root + "/docs/operating.md", encoding: .utf8)
         for alert in alerts {
             let name = try #require(alert["alert"] as? String)
             let expression = try #require(alert["expr"] as? String)
@@ -46,8 +46,8 @@ import Yams
             #expect(!used.isEmpty && used.isSubset(of: Self.exported), "\(name) uses \(used.subtracting(Self.exported))")
             #expect(["critical", "warning"].contains((alert["labels"] as? [String: Any])?["severity"] as? String), "\(name) severity")
             let annotations = alert["annotations"] as? [String: Any] ?? [:]
-            #expect(annotations["runbook"] as? String == "README.md, section Alerts: \(name)")
-            #expect(readme.contains("| `\(name)` |"), "README's alert table has a row for \(name)")
+            #expect(annotations["runbook"] as? String == "docs/operating.md, section Alerts: \(name)")
+            #expect(runbook.contains("| `\(name)` |"), "docs/operating.md's alert table has a row for \(name)")
         }
     }
 
