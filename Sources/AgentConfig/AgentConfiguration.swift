@@ -13,7 +13,7 @@ import Selection
 import YAMLConfig
 
 /// The agent's configuration file: the health `policy`, the gateway's model `catalog`, and the
-/// `targets` it manages (README, "Configuration").
+/// `targets` it manages (docs/configuration.md).
 public struct AgentConfiguration: Sendable {
     public var policy = HealthPolicy()
     public var catalog: CatalogFiles?
@@ -119,39 +119,35 @@ public struct AgentConfiguration: Sendable {
         try parse(YAMLFields.load(file: file))
     }
 
-    public static func parse(_ yaml: YAMLFields) throws(ConfigError) -> AgentConfiguration {
-        try yaml.rejectUnknownKeys(["policy", "catalog", "targets", "ca_bundle", "agent", "pagers", "model_probes"])
+    public static func parse(_ file: YAMLFields) throws(ConfigError) -> AgentConfiguration {
+        typealias Schema = ConfigurationSchema
+        let yaml = try file.conform(to: Schema.section)
         var configuration = AgentConfiguration()
-        let directory = (yaml.file as NSString).deletingLastPathComponent
-        func path(_ text: String) -> String {
-            text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text)
-        }
-        if let policy = try yaml.optionalFields("policy") { configuration.policy = try PolicyLoader.parse(policy) }
-        configuration.caBundle = try yaml.optionalString("ca_bundle").map(path)
+        if let policy = try yaml.read(Schema.policy) { configuration.policy = try PolicyLoader.parse(policy) }
+        configuration.caBundle = try yaml.read(Schema.caBundle)
         if let bundle = configuration.caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
             throw yaml.error("ca_bundle", "no readable file at \(bundle)")
         }
-        if let catalog = try yaml.optionalFields("catalog") {
-            try catalog.rejectUnknownKeys(["models", "unit_primitives", "providers", "prefer"])
+        if let catalog = try yaml.read(Schema.catalog) {
             var providers: [String: String] = [:]
-            let corrections = try catalog.optionalFields("providers")
+            let corrections = try catalog.read(Schema.Catalog.providers)
             if let corrections {
                 for model in corrections.keys {
                     providers[model] = try corrections.string(model)
                     try CatalogLoader.checkProvider(providers[model]!, in: corrections, field: model, allowUnmanaged: true)
                 }
             }
-            let prefer = try catalog.optionalStrings("prefer") ?? CatalogFiles.defaultPrefer
+            let prefer = try catalog.read(Schema.Catalog.prefer) ?? CatalogFiles.defaultPrefer
             for provider in prefer { try CatalogLoader.checkProvider(provider, in: catalog, field: "prefer") }
             configuration.catalog = CatalogFiles(
-                models: path(try catalog.string("models")), unitPrimitives: path(try catalog.string("unit_primitives")),
+                models: try catalog.read(Schema.Catalog.models), unitPrimitives: try catalog.read(Schema.Catalog.unitPrimitives),
                 providers: providers, prefer: prefer)
             for model in corrections?.keys ?? [] {
                 configuration.catalog?.correctionPlaces[model] = corrections?.error(model, "unknown model \(model) (not in models.yml)")
             }
         }
-        for item in try yaml.optionalList("targets") ?? [] {
-            let target = try TargetLoader.parse(item, path: path)
+        for item in try yaml.read(Schema.targets) {
+            let target = try TargetLoader.parse(item)
             if configuration.targets.contains(where: { $0.name == target.name }) {
                 throw item.error("name", "target '\(target.name)' is defined twice")
             }
@@ -169,12 +165,12 @@ public struct AgentConfiguration: Sendable {
             if configuration.groups[target.name] != nil { throw item.error("name", "'\(target.name)' is also a group's name") }
             configuration.targets.append(target)
         }
-        if let agent = try yaml.optionalFields("agent") { configuration.agent = try AgentLoader.parse(agent, path: path) }
-        if let probes = try yaml.optionalFields("model_probes") {
-            configuration.modelProbes = try ModelProbesLoader.parse(probes, path: path)
+        if let agent = try yaml.read(Schema.agent) { configuration.agent = try AgentLoader.parse(agent) }
+        if let probes = try yaml.read(Schema.modelProbes) {
+            configuration.modelProbes = try ModelProbesLoader.parse(probes)
             if configuration.catalog == nil { throw yaml.error("model_probes", "needs a catalog to derive probes from") }
         }
-        for item in try yaml.optionalList("pagers") ?? [] { configuration.pagers.append(try AgentLoader.pager(item, path: path)) }
+        for item in try yaml.read(Schema.pagers) { configuration.pagers.append(try AgentLoader.pager(item)) }
         if !configuration.targets.isEmpty, configuration.catalog == nil {
             throw yaml.error(nil, "targets need a catalog (models and unit_primitives)")
         }

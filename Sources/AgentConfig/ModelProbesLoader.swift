@@ -1,3 +1,4 @@
+import ControlAPI
 import Foundation
 import ProbeTemplates
 import Probing
@@ -5,41 +6,62 @@ import YAMLConfig
 
 /// Reads `model_probes:` (provider → how to reach it for the probes derived from the catalog).
 enum ModelProbesLoader {
-    static func parse(_ yaml: YAMLFields, path: (String) -> String) throws(ConfigError) -> ModelProbes {
+    static let baseURL: Field<String?> = .optionalURL("base_url", "the provider's API address instead of its public one")
+    static let apiKey: Field<Credential?> = .optionalCredential("api_key", "the API key (Anthropic, OpenAI, Fireworks, Mistral)")
+    static let project: Field<String?> = .optionalText("project", "the GCP project (Vertex AI; required there)")
+    static let location: Field<String?> = .optionalText(
+        "location", none: "the model's own", "the Vertex AI location instead of the one the catalog gives each model")
+    static let googleToken: Field<YAMLFields?> = .section(
+        "google_token", ProbeSpecLoader.googleTokenSection, "where Vertex AI's access token comes from (required there)")
+    static let region: Field<String?> = .optionalText("region", none: "us-east-1", "the AWS Region (Bedrock)")
+    static let accessKeyID: Field<Credential?> = .optionalCredential("access_key_id", "the AWS access key id (Bedrock)")
+    static let secretAccessKey: Field<Credential?> = .optionalCredential("secret_access_key", "the AWS secret access key (Bedrock)")
+    static let sessionToken: Field<Credential?> = .optionalCredential("session_token", "an AWS session token (Bedrock)")
+    static let stream: Field<Bool> = .boolean("stream", default: false, "probe the streaming endpoint")
+    static let timeout: Field<Duration> = .duration(
+        "timeout", default: .seconds(10), max: .seconds(300), "a probe with no answer by then is a timeout")
+    static let latencyBudget = ProbeSpecLoader.latencyBudget
+    static let costPerProbe = Field<Double?>(
+        FieldDescription(
+            name: "cost_per_probe", type: "number", defaultText: "the provider's estimate", bounds: "0 to below 1",
+            meaning: "US dollars one probe costs, for `check` and `agent.max_probe_cost_per_day`")
+    ) { yaml throws(ConfigError) in yaml.has("cost_per_probe") ? try yaml.read(ProbeSpecLoader.costPerProbe) : nil }
+    static let providerSection = ConfigSection(
+        "model_probes.<provider>", "How to reach one provider for the probes derived from the catalog.", baseURL, apiKey, project,
+        location, googleToken, region, accessKeyID, secretAccessKey, sessionToken, stream, timeout, latencyBudget, costPerProbe)
+    static let section = ConfigSection(
+        "model_probes", "Probes derived from the catalog for every default and replacement model, per provider.",
+        entries: .init(
+            key: "a provider with a probe template: \(ProbeTemplate.providers.sorted().joined(separator: ", "))", value: providerSection))
+
+    static func parse(_ checked: YAMLFields) throws(ConfigError) -> ModelProbes {
+        let yaml = try checked.conform(to: section)
         var providers: [String: ProviderAccess] = [:]
         for provider in yaml.keys {
-            guard let fields = try yaml.optionalFields(provider) else { throw yaml.error(provider, "expected a mapping") }
+            guard let mapping = try yaml.optionalFields(provider) else { throw yaml.error(provider, "expected a mapping") }
             guard ProbeTemplate.providers.contains(provider) else {
                 throw yaml.error(
                     provider,
                     "no probe template for '\(provider)' (there are: \(ProbeTemplate.providers.sorted().joined(separator: ", "))); "
                         + "write a spec in agent.probes for it")
             }
-            try fields.rejectUnknownKeys([
-                "base_url", "api_key_env", "api_key_file", "project", "location", "google_token", "region", "access_key_id_env",
-                "access_key_id_file", "secret_access_key_env", "secret_access_key_file", "session_token_env", "session_token_file",
-                "stream", "timeout", "latency_budget", "cost_per_probe",
-            ])
+            let fields = try mapping.conform(to: providerSection)
             var access = ProviderAccess(provider: provider)
-            access.baseURL = try fields.optionalString("base_url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-            if let base = access.baseURL, !(base.hasPrefix("https://") || base.hasPrefix("http://")) {
-                throw fields.error("base_url", "'\(base)' must start with https:// or http://")
-            }
-            access.apiKey = try fields.credential("api_key", required: false, path: path)
-            access.project = try fields.optionalString("project")
-            access.location = try fields.optionalString("location")
-            if let google = try fields.optionalFields("google_token") {
+            access.baseURL = try fields.read(baseURL).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            access.apiKey = try fields.read(apiKey)
+            access.project = try fields.read(project)
+            access.location = try fields.read(location)
+            if let google = try fields.read(googleToken) {
                 access.googleToken = try ProbeSpecLoader.googleToken(google, environment: ProcessInfo.processInfo.environment)
             }
-            access.region = try fields.optionalString("region")
-            access.accessKeyID = try fields.credential("access_key_id", required: false, path: path)
-            access.secretAccessKey = try fields.credential("secret_access_key", required: false, path: path)
-            access.sessionToken = try fields.credential("session_token", required: false, path: path)
-            access.stream = try fields.optionalBool("stream") ?? false
-            access.timeout = try fields.duration("timeout", default: .seconds(10), max: .seconds(300))
-            access.latencyBudget = try fields.duration("latency_budget", default: min(.seconds(5), access.timeout))
-            guard access.latencyBudget <= access.timeout else { throw fields.error("latency_budget", "must not exceed timeout") }
-            if fields.has("cost_per_probe") { access.costPerProbe = try ProbeSpecLoader.costPerProbe(fields) }
+            access.region = try fields.read(region)
+            access.accessKeyID = try fields.read(accessKeyID)
+            access.secretAccessKey = try fields.read(secretAccessKey)
+            access.sessionToken = try fields.read(sessionToken)
+            access.stream = try fields.read(stream)
+            access.timeout = try fields.read(timeout)
+            access.latencyBudget = try fields.read(latencyBudget)
+            access.costPerProbe = try fields.read(costPerProbe)
             switch provider {
             case "vertex":
                 if access.project == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("project"))") }

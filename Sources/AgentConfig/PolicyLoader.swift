@@ -4,56 +4,107 @@ import YAMLConfig
 
 /// Reads the `policy:` section; every field is optional and defaults to ``HealthPolicy``'s value.
 enum PolicyLoader {
-    static func parse(_ yaml: YAMLFields) throws(ConfigError) -> HealthPolicy {
+    private static let p = HealthPolicy()
+
+    private static func seconds(
+        _ name: String, _ path: WritableKeyPath<HealthPolicy, Double>, _ meaning: String
+    ) -> (Field<Duration>, WritableKeyPath<HealthPolicy, Double>) {
+        (.duration(name, default: .milliseconds(Int64((p[keyPath: path] * 1000).rounded())), meaning), path)
+    }
+
+    private static func fraction(
+        _ name: String, _ path: WritableKeyPath<HealthPolicy, Double>, _ meaning: String
+    ) -> (Field<Double>, WritableKeyPath<HealthPolicy, Double>) {
+        (.number(name, default: p[keyPath: path], in: 0...1, meaning), path)
+    }
+
+    private static func count(
+        _ name: String, _ path: WritableKeyPath<HealthPolicy, Int>, _ meaning: String
+    ) -> (Field<Int>, WritableKeyPath<HealthPolicy, Int>) {
+        (.integer(name, default: p[keyPath: path], in: 1...100_000, meaning), path)
+    }
+
+    private static var durations: [(Field<Duration>, WritableKeyPath<HealthPolicy, Double>)] {
+        [
+            seconds("steady_interval", \.steadyInterval, "the cadence of a quiet provider's probes"),
+            seconds("confirm_interval", \.confirmInterval, "the cadence after a failure, to confirm or clear it in seconds"),
+            seconds("window", \.window, "the error rate is over this window"),
+            seconds("min_outage", \.minOutage, "an outage must last this long before it is acted on"),
+            seconds("min_healthy", \.minHealthy, "healthy time before a restore"),
+            seconds("max_healthy", \.maxHealthy, "the cap on the escalated healthy time"),
+            seconds("reflap_window", \.reflapWindow, "a trip this soon after a restore doubles the next min_healthy"),
+            seconds("latency_floor", \.latencyFloor, "a first byte under this is never slow"),
+            seconds("latency_ceiling", \.latencyCeiling, "a first byte over this is always slow"),
+            seconds("blind_window", \.blindWindow, "how fresh a provider's last result must be to count for blindness"),
+            seconds("brownout_interval", \.brownoutInterval, "the cadence while brownout evidence stands"),
+            seconds("brownout_min_duration", \.brownoutMinDuration, "a brownout must have lasted this long to trip"),
+            seconds("brownout_watch", \.brownoutWatch, "the brownout cadence holds while failures over this window stay high"),
+        ]
+    }
+
+    private static var fractions: [(Field<Double>, WritableKeyPath<HealthPolicy, Double>)] {
+        [
+            fraction("trip_error_rate", \.tripErrorRate, "an outage is when at least this share of the probes (weighted) fail"),
+            fraction("clear_error_rate", \.clearErrorRate, "clearing needs a rate below this (below trip_error_rate: hysteresis)"),
+            fraction("blind_quorum", \.blindQuorum, "blind when more than this share of the providers fail without an HTTP answer"),
+            fraction("brownout_baseline", \.brownoutBaseline, "the failure rate a provider may keep for hours without a failover"),
+            fraction("brownout_rate", \.brownoutRate, "the sustained failure rate the brownout test is tuned to catch"),
+            fraction("restore_error_rate", \.restoreErrorRate, "a restore needs the rate over min_healthy shown below this (95 %)"),
+        ]
+    }
+
+    private static var counts: [(Field<Int>, WritableKeyPath<HealthPolicy, Int>)] {
+        [
+            count("min_samples", \.minSamples, "an outage must be shown by at least this many probes since its onset"),
+            count("max_in_flight", \.maxInFlight, "probes in flight at once"),
+            count("clear_consecutive", \.clearConsecutive, "successes in a row that clear a suspicion or start a recovery"),
+            count("baseline_samples", \.baselineSamples, "successful answers the latency baseline keeps"),
+            count("baseline_min_samples", \.baselineMinSamples, "before this many, only latency_ceiling applies"),
+        ]
+    }
+
+    private static var tripConsecutive: Field<Double> {
+        .number("trip_consecutive", default: p.tripConsecutive, in: 1...100_000, "…and the latest probes fail in a row (weighted)")
+    }
+    private static var latencyMultiple: Field<Double> {
+        .number("latency_multiple", default: p.latencyMultiple, in: 1...1000, "a first byte beyond this × the endpoint's p90 is slow")
+    }
+    private static var brownoutThreshold: Field<Double> {
+        .number("brownout_threshold", default: p.brownoutThreshold, in: 1...100, "the CUSUM score at which a brownout trips")
+    }
+    private static var controlProvider: Field<String?> {
+        .optionalText("control_provider", "a probe of a known-good endpoint; when set, blindness also needs it to fail")
+    }
+    private static var weights: Field<YAMLFields?> {
+        .section(
+            "weights",
+            ConfigSection(
+                "policy.weights", "How much one failure of each class counts (0 to 1; `auth` and `bad_request` are always 0).",
+                entries: .init(
+                    key:
+                        "a failure class (\(ProbeClass.allCases.filter { $0 != .ok }.map(\.rawValue).joined(separator: ", "))); its value a number"
+                )),
+            none: "rate_limited: 0.5, others 1", "how much one failure of each class counts")
+    }
+
+    static var section: ConfigSection {
+        let fields: [any DeclaredField] =
+            durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) as [any DeclaredField]
+            + [tripConsecutive, latencyMultiple, brownoutThreshold, controlProvider, weights]
+        return ConfigSection("policy", "The health machine's thresholds (docs/health.md); every field is optional.", fields: fields)
+    }
+
+    static func parse(_ fields: YAMLFields) throws(ConfigError) -> HealthPolicy {
+        let yaml = try fields.conform(to: section)
         var p = HealthPolicy()
-        let durations: [(String, WritableKeyPath<HealthPolicy, Double>)] = [
-            ("steady_interval", \.steadyInterval), ("confirm_interval", \.confirmInterval),
-            ("window", \.window), ("min_outage", \.minOutage), ("min_healthy", \.minHealthy), ("max_healthy", \.maxHealthy),
-            ("reflap_window", \.reflapWindow), ("latency_floor", \.latencyFloor), ("latency_ceiling", \.latencyCeiling),
-            ("blind_window", \.blindWindow), ("brownout_interval", \.brownoutInterval), ("brownout_min_duration", \.brownoutMinDuration),
-            ("brownout_watch", \.brownoutWatch),
-        ]
-        let fractions: [(String, WritableKeyPath<HealthPolicy, Double>)] = [
-            ("trip_error_rate", \.tripErrorRate), ("clear_error_rate", \.clearErrorRate), ("blind_quorum", \.blindQuorum),
-            ("brownout_baseline", \.brownoutBaseline), ("brownout_rate", \.brownoutRate), ("restore_error_rate", \.restoreErrorRate),
-        ]
-        let counts: [(String, WritableKeyPath<HealthPolicy, Int>)] = [
-            ("min_samples", \.minSamples), ("max_in_flight", \.maxInFlight), ("clear_consecutive", \.clearConsecutive),
-            ("baseline_samples", \.baselineSamples),
-            ("baseline_min_samples", \.baselineMinSamples),
-        ]
-        try yaml.rejectUnknownKeys(
-            Set(
-                durations.map(\.0) + fractions.map(\.0) + counts.map(\.0)
-                    + ["trip_consecutive", "latency_multiple", "control_provider", "weights", "brownout_threshold"]))
-        for (key, path) in durations where yaml.has(key) {
-            p[keyPath: path] = try yaml.duration(key, max: .seconds(86_400)).seconds
-            guard p[keyPath: path] > 0 else { throw yaml.error(key, "must be more than 0") }
-        }
-        for (key, path) in fractions {
-            guard let value = try yaml.optionalDouble(key) else { continue }
-            guard (0...1).contains(value) else { throw yaml.error(key, "must be between 0 and 1") }
-            p[keyPath: path] = value
-        }
-        for (key, path) in counts {
-            guard let value = try yaml.optionalInt(key) else { continue }
-            guard (1...100_000).contains(value) else { throw yaml.error(key, "must be between 1 and 100000") }
-            p[keyPath: path] = value
-        }
-        if let value = try yaml.optionalDouble("trip_consecutive") {
-            guard (1...100_000).contains(value) else { throw yaml.error("trip_consecutive", "must be between 1 and 100000") }
-            p.tripConsecutive = value
-        }
-        if let value = try yaml.optionalDouble("latency_multiple") {
-            guard (1...1000).contains(value) else { throw yaml.error("latency_multiple", "must be between 1 and 1000") }
-            p.latencyMultiple = value
-        }
-        if let value = try yaml.optionalDouble("brownout_threshold") {
-            guard (1...100).contains(value) else { throw yaml.error("brownout_threshold", "must be between 1 and 100") }
-            p.brownoutThreshold = value
-        }
-        p.controlProvider = try yaml.optionalString("control_provider")
-        if let weights = try yaml.optionalFields("weights") {
+        for (field, path) in durations { p[keyPath: path] = try yaml.read(field).seconds }
+        for (field, path) in fractions { p[keyPath: path] = try yaml.read(field) }
+        for (field, path) in counts { p[keyPath: path] = try yaml.read(field) }
+        p.tripConsecutive = try yaml.read(tripConsecutive)
+        p.latencyMultiple = try yaml.read(latencyMultiple)
+        p.brownoutThreshold = try yaml.read(brownoutThreshold)
+        p.controlProvider = try yaml.read(controlProvider)
+        if let weights = try yaml.read(weights) {
             for key in weights.keys {
                 guard let resultClass = ProbeClass(rawValue: key), resultClass != .ok else {
                     throw weights.error(key, "is not a failure class")

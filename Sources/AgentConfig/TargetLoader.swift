@@ -8,108 +8,156 @@ import Leadership
 import VaultClient
 import YAMLConfig
 
+/// Reads one entry of `targets:`: a gateway deployment, its secret and its deploy pipeline.
 enum TargetLoader {
-    static func parse(_ item: YAMLFields, path: (String) -> String) throws(ConfigError) -> Target {
-        try item.rejectUnknownKeys(["name", "mode", "group", "vault", "gitlab", "change_request", "gateway", "restore_redeploy"])
-        let name = try item.string("name")
-        let modeText = try item.optionalString("mode") ?? "propose"
-        guard let mode = ActionMode(rawValue: modeText) else { throw item.error("mode", "'\(modeText)' is not propose or perform") }
-        guard let vault = try item.optionalFields("vault") else {
-            throw item.error(nil, "missing required field \(item.fieldPath("vault"))")
-        }
-        guard let gitlab = try item.optionalFields("gitlab") else {
-            throw item.error(nil, "missing required field \(item.fieldPath("gitlab"))")
-        }
-        try vault.rejectUnknownKeys(["address", "namespace", "mount", "path", "key", "token_env", "token_file"])
-        try gitlab.rejectUnknownKeys([
-            "url", "project", "ref", "deploy_job", "environment", "expedited", "expedited_scope", "token_env", "token_file",
-            "follow_timeout", "poll_interval",
-        ])
+    static let name: Field<String> = .text("name", "the target's name, unique in the file (pages, the journal and `--target` use it)")
+    static let mode: Field<String> = .text(
+        "mode", default: "propose", choices: ["propose", "perform"],
+        "`propose` pages a person with an approval command; `perform` acts without asking")
+    static let group: Field<String?> = .optionalText(
+        "group", "targets of one group (e.g. AIGW and DWS) fail over as one incident: one proposal, one change request, one restore")
+    static let vault: Field<YAMLFields?> = .section("vault", vaultSection, required: true, "the Vault KV v2 secret holding the override")
+    static let gitlab: Field<YAMLFields?> = .section("gitlab", gitlabSection, required: true, "the deployment project and its deploy job")
+    static let changeRequest: Field<YAMLFields?> = .section(
+        "change_request", changeRequestSection, "open an issue as the change request of each action, closed when it ends")
+    static let gateway: Field<YAMLFields?> = .section(
+        "gateway", gatewaySection, "verify live that the gateway serves the change (none: the deploy's end is trusted)")
+    static let restoreRedeploy: Field<Bool> = .boolean(
+        "restore_redeploy", default: false, "redeploy after a restore (the runbook waits for the next regular deployment instead)")
+    static let section = ConfigSection(
+        "targets[]", "One gateway deployment the agent manages.", name, mode, group, vault, gitlab, changeRequest, gateway,
+        restoreRedeploy)
+
+    static func parse(_ fields: YAMLFields) throws(ConfigError) -> Target {
+        let item = try fields.conform(to: section)
+        let vault = try item.require(vault)
+        let gitlab = try item.require(gitlab)
         let vaultSettings = VaultSettings(
-            address: try url(vault, "address"), namespace: try vault.optionalString("namespace"),
-            mount: try vault.optionalString("mount") ?? "runway",
-            path: try vault.string("path"), key: try vault.optionalString("key") ?? "value", token: try vault.credential(path: path)!)
-        let deployJob = try deployJobMatcher(gitlab)
+            address: try vault.read(Vault.address), namespace: try vault.read(Vault.namespace), mount: try vault.read(Vault.mount),
+            path: try vault.read(Vault.path), key: try vault.read(Vault.key), token: try vault.read(Vault.token))
         let gitlabSettings = GitLabSettings(
-            url: try url(gitlab, "url"), project: try gitlab.string("project"), ref: try gitlab.optionalString("ref") ?? "main",
-            deployJob: deployJob, environment: try gitlab.optionalString("environment"),
-            expedited: try gitlab.optionalBool("expedited") ?? false, expeditedScope: try gitlab.optionalString("expedited_scope") ?? "*",
-            token: try gitlab.credential(path: path)!,
-            followTimeout: try gitlab.duration("follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600)),
-            pollInterval: try gitlab.duration("poll_interval", default: .seconds(10), max: .seconds(300)))
+            url: try gitlab.read(GitLab.url), project: try gitlab.read(GitLab.project), ref: try gitlab.read(GitLab.ref),
+            deployJob: try gitlab.read(GitLab.deployJob), environment: try gitlab.read(GitLab.environment),
+            expedited: try gitlab.read(GitLab.expedited), expeditedScope: try gitlab.read(GitLab.expeditedScope),
+            token: try gitlab.read(GitLab.token), followTimeout: try gitlab.read(GitLab.followTimeout),
+            pollInterval: try gitlab.read(GitLab.pollInterval))
         return Target(
-            name: name, mode: mode, vault: vaultSettings, gitlab: gitlabSettings,
-            changeRequest: try item.optionalFields("change_request").map(changeRequest),
-            gateway: try item.optionalFields("gateway").map { fields throws(ConfigError) in try gateway(fields, path: path) },
-            restoreRedeploy: try item.optionalBool("restore_redeploy") ?? false, group: try item.optionalString("group"))
+            name: try item.read(name), mode: ActionMode(rawValue: try item.read(mode))!, vault: vaultSettings, gitlab: gitlabSettings,
+            changeRequest: try item.read(changeRequest).map(Self.changeRequest),
+            gateway: try item.read(gateway).map(Self.gateway), restoreRedeploy: try item.read(restoreRedeploy),
+            group: try item.read(group))
     }
 
-    /// `deploy_job`: `{service, environment}` (Runway's trigger job of that service), the exact
-    /// job name, or an anchored `/^…$/` regular expression.
-    private static func deployJobMatcher(_ gitlab: YAMLFields) throws(ConfigError) -> DeployJobMatcher {
-        if gitlab.holdsMapping("deploy_job"), let fields = try gitlab.optionalFields("deploy_job") {
-            try fields.rejectUnknownKeys(["service", "environment"])
-            return .service(try fields.string("service"), environment: try fields.string("environment"))
-        }
-        switch DeployJobMatcher.parse(try gitlab.string("deploy_job")) {
-        case .success(let matcher): return matcher
-        case .failure(let problem): throw gitlab.error("deploy_job", problem.description)
-        }
+    enum Vault {
+        static let address: Field<String> = .url("address", "Vault's address")
+        static let namespace: Field<String?> = .optionalText("namespace", "the Vault Enterprise namespace (`X-Vault-Namespace`)")
+        static let mount: Field<String> = .text("mount", default: "runway", "the KV v2 secrets engine's mount")
+        static let path: Field<String> = .text("path", "the secret's path under the mount")
+        static let key: Field<String> = .text(
+            "key", default: "value", "the secret's key holding the environment variable's JSON (`AIGW_MODEL_SELECTION__DEFAULT_MODELS`)")
+        static let token: Field<Credential> = .credential("token", "the Vault token")
     }
+
+    static let vaultSection = ConfigSection(
+        "targets[].vault", "The KV v2 secret; it is written with check-and-set on the version read.", Vault.address, Vault.namespace,
+        Vault.mount, Vault.path, Vault.key, Vault.token)
+
+    enum GitLab {
+        static let url: Field<String> = .url("url", "GitLab's address")
+        static let project: Field<String> = .text("project", "the deployment project (path or numeric id)")
+        static let ref: Field<String> = .text("ref", default: "main", "the branch whose latest pipeline is redeployed")
+        static let deployJob = Field<DeployJobMatcher>(
+            FieldDescription(
+                name: "deploy_job", type: "string or mapping", defaultText: "required",
+                bounds: "a job name, `/^…$/`, or {service, environment}",
+                meaning: "the trigger job to retry; it must match exactly one job of the latest pipeline", nested: deployJobSection)
+        ) { gitlab throws(ConfigError) in
+            if gitlab.holdsMapping("deploy_job"), let fields = try gitlab.optionalFields("deploy_job")?.conform(to: deployJobSection) {
+                return .service(try fields.read(DeployJob.service), environment: try fields.read(DeployJob.environment))
+            }
+            switch DeployJobMatcher.parse(try gitlab.string("deploy_job")) {
+            case .success(let matcher): return matcher
+            case .failure(let problem): throw gitlab.error("deploy_job", problem.description)
+            }
+        }
+        static let environment: Field<String?> = .optionalText(
+            "environment", "the GitLab environment of the deploy (none: any)")
+        static let expedited: Field<Bool> = .boolean(
+            "expedited", default: false, "set the project's expedited-deploy variable for the retried deploy, and remove it after")
+        static let expeditedScope: Field<String> = .text("expedited_scope", default: "*", "the variable's environment scope")
+        static let token: Field<Credential> = .credential(
+            "token", "a GitLab token with scope `api` (Developer retries jobs; Maintainer sets variables)")
+        static let followTimeout: Field<Duration> = .duration(
+            "follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600), "how long a retried deploy is followed to its end")
+        static let pollInterval: Field<Duration> = .duration(
+            "poll_interval", default: .seconds(10), max: .seconds(300), "how often the deploy's jobs are read while followed")
+    }
+
+    enum DeployJob {
+        static let service: Field<String> = .text("service", "the Runway service whose trigger job to retry")
+        static let environment: Field<String> = .text("environment", "the Runway environment (e.g. production)")
+    }
+
+    static let gitlabSection = ConfigSection(
+        "targets[].gitlab", "The deployment project; the latest pipeline's deploy job is retried after its SHA is checked.",
+        GitLab.url, GitLab.project, GitLab.ref, GitLab.deployJob, GitLab.environment, GitLab.expedited, GitLab.expeditedScope,
+        GitLab.token, GitLab.followTimeout, GitLab.pollInterval)
+    static let deployJobSection = ConfigSection(
+        "targets[].gitlab.deploy_job", "Runway's trigger job of one service in one environment.", DeployJob.service,
+        DeployJob.environment)
+
+    enum ChangeRequest {
+        static let project: Field<String> = .text("project", "the project the change request issue is opened in")
+        static let labels: Field<[String]?> = .strings("labels", none: "[]", "labels on the issue")
+        static let confidential: Field<Bool> = .boolean("confidential", default: false, "open the issue as confidential")
+    }
+
+    static let changeRequestSection = ConfigSection(
+        "targets[].change_request", "The change request each action opens (a GitLab issue).", ChangeRequest.project,
+        ChangeRequest.labels, ChangeRequest.confidential)
 
     private static func changeRequest(_ fields: YAMLFields) throws(ConfigError) -> ChangeRequestSettings {
-        try fields.rejectUnknownKeys(["project", "labels", "confidential"])
-        return ChangeRequestSettings(
-            project: try fields.string("project"), labels: try fields.optionalStrings("labels") ?? [],
-            confidential: try fields.optionalBool("confidential") ?? false)
+        ChangeRequestSettings(
+            project: try fields.read(ChangeRequest.project), labels: try fields.read(ChangeRequest.labels) ?? [],
+            confidential: try fields.read(ChangeRequest.confidential))
     }
 
-    private static func gateway(_ fields: YAMLFields, path: (String) -> String) throws(ConfigError) -> GatewaySettings {
-        try fields.rejectUnknownKeys([
-            "url", "urls", "agreeing_polls", "token_env", "token_file", "verify_timeout", "poll_interval", "next_deployment_timeout",
-        ])
+    enum Gateway {
+        static let url: Field<String?> = .optionalURL("url", "the gateway's address (exactly one of url or urls)")
+        static let urls: Field<[String]?> = .strings(
+            "urls", "every regional gateway of the fleet, each polled until it serves the change (exactly one of url or urls)")
+        static let agreeingPolls: Field<Int> = .integer(
+            "agreeing_polls", default: 3, in: 1...20, "polls in a row that must agree before a region counts as serving the change")
+        static let token: Field<Credential?> = .optionalCredential("token", "a token for the gateway's definitions endpoint")
+        static let verifyTimeout: Field<Duration> = .duration(
+            "verify_timeout", default: .seconds(900), max: .seconds(6 * 3600), "how long after the deploy the gateway may take to serve it")
+        static let pollInterval: Field<Duration> = .duration(
+            "poll_interval", default: .seconds(10), max: .seconds(300), "how often the gateway is polled while verifying")
+        static let nextDeploymentTimeout: Field<Duration> = .duration(
+            "next_deployment_timeout", default: .seconds(72 * 3600), max: .seconds(30 * 86_400),
+            "how long a restore without redeploy waits for the next regular deployment to be verified")
+    }
+
+    static let gatewaySection = ConfigSection(
+        "targets[].gateway", "The gateway's `/v1/models/definitions`, read to verify live what it serves.", Gateway.url, Gateway.urls,
+        Gateway.agreeingPolls, Gateway.token, Gateway.verifyTimeout, Gateway.pollInterval, Gateway.nextDeploymentTimeout)
+
+    private static func gateway(_ fields: YAMLFields) throws(ConfigError) -> GatewaySettings {
         let urls: [String]
-        switch (fields.has("url"), fields.has("urls")) {
-        case (true, false): urls = [try url(fields, "url")]
-        case (false, true):
-            urls = try fields.optionalStrings("urls") ?? []
-            guard !urls.isEmpty else { throw fields.error("urls", "needs at least one URL") }
-            for each in urls where !(each.hasPrefix("https://") || each.hasPrefix("http://")) {
-                throw fields.error("urls", "'\(each)' must start with https:// or http://")
+        switch (try fields.read(Gateway.url), try fields.read(Gateway.urls)) {
+        case (let url?, nil): urls = [url]
+        case (nil, let list?):
+            guard !list.isEmpty else { throw fields.error("urls", "needs at least one URL") }
+            for each in list where !(each.hasPrefix("https://") || each.hasPrefix("http://")) {
+                throw fields.error("urls", "'\(each.prefix(80))' must start with https:// or http://")
             }
-            guard Set(urls).count == urls.count else { throw fields.error("urls", "a URL is listed twice") }
+            guard Set(list).count == list.count else { throw fields.error("urls", "a URL is listed twice") }
+            urls = list
         default: throw fields.error(nil, "\(fields.path) needs exactly one of url or urls")
         }
-        let agreeing = try fields.optionalInt("agreeing_polls") ?? 3
-        guard (1...20).contains(agreeing) else { throw fields.error("agreeing_polls", "\(agreeing) is not between 1 and 20") }
         return GatewaySettings(
-            urls: urls, token: try fields.credential(required: false, path: path),
-            verifyTimeout: try fields.duration("verify_timeout", default: .seconds(900), max: .seconds(6 * 3600)),
-            pollInterval: try fields.duration("poll_interval", default: .seconds(10), max: .seconds(300)), agreeingPolls: agreeing,
-            nextDeploymentTimeout: try fields.duration(
-                "next_deployment_timeout", default: .seconds(72 * 3600), max: .seconds(30 * 86_400)))
-    }
-}
-
-/// An http(s) URL field; any other scheme (`gopher://`, a bare host) is named at load.
-func url(_ fields: YAMLFields, _ key: String) throws(ConfigError) -> String {
-    let value = try fields.string(key)
-    guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
-        throw fields.error(key, "'\(value)' must start with https:// or http://")
-    }
-    return value
-}
-
-extension YAMLFields {
-    /// A credential written `<name>_env` (an environment variable) or `<name>_file` (a file,
-    /// relative to the config file's directory through `path`): exactly one of them, or neither
-    /// when `required` is false (nil).
-    func credential(_ name: String = "token", required: Bool = true, path: (String) -> String = { $0 }) throws(ConfigError) -> Credential? {
-        switch (try optionalString(name + "_env"), try optionalString(name + "_file")) {
-        case (let variable?, nil): return .environment(variable)
-        case (nil, let file?): return .file(path(file))
-        case (nil, nil) where !required: return nil
-        default: throw error(nil, "\(self.path) needs exactly one of \(name)_env or \(name)_file")
-        }
+            urls: urls, token: try fields.read(Gateway.token), verifyTimeout: try fields.read(Gateway.verifyTimeout),
+            pollInterval: try fields.read(Gateway.pollInterval), agreeingPolls: try fields.read(Gateway.agreeingPolls),
+            nextDeploymentTimeout: try fields.read(Gateway.nextDeploymentTimeout))
     }
 }

@@ -1,7 +1,7 @@
 import ProbeResults
 
 /// Every threshold the health machine and the probe scheduler use. Times are in seconds.
-/// README's "Health policy" section gives each one's default and the reason for it.
+/// docs/health.md, "Health policy", gives each one's default and the reason for it.
 public struct HealthPolicy: Sendable, Equatable {
     public var steadyInterval = 5.0
     public var confirmInterval = 2.0

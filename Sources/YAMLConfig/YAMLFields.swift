@@ -7,6 +7,8 @@ public struct YAMLFields {
     public let path: String
     private let mapping: Node.Mapping
     private let line: Int?
+    /// The section this mapping was checked against (``conform(to:)``); fields read from it must be declared there.
+    public internal(set) var section: ConfigSection?
 
     /// The largest file any loader reads (the gateway's models.yml is about 30 KB).
     public static let maxFileBytes = 4 << 20
@@ -55,13 +57,6 @@ public struct YAMLFields {
     public func error(_ key: String?, _ problem: String) -> ConfigError {
         let node = key.flatMap { mapping[$0] }
         return ConfigError(file: file, line: node?.mark?.line ?? line, field: key.map(fieldPath) ?? path, problem: problem)
-    }
-
-    /// Refuses keys outside `allowed`: a typo must not pass silently.
-    public func rejectUnknownKeys(_ allowed: Set<String>) throws(ConfigError) {
-        for key in keys where !allowed.contains(key) {
-            throw error(key, "unknown field (expected one of: \(allowed.sorted().joined(separator: ", ")))")
-        }
     }
 
     public func string(_ key: String) throws(ConfigError) -> String {

@@ -67,11 +67,8 @@ private let targetYAML =
                     + "deploy_job: x, token_env: B}\n",
                 "agent.yml:1: targets need a catalog"
             ),
-            (
-                "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    mode: yolo\n",
-                "targets[0].mode: 'yolo' is not propose or perform"
-            ),
-            ("agent:\n  log_format: yaml\n", "agent.yml:2: agent.log_format: 'yaml' is not text or json"),
+            (targetYAML + "    mode: yolo\n", "targets[0].mode: 'yolo' is not one of propose, perform"),
+            ("agent:\n  log_format: yaml\n", "agent.yml:2: agent.log_format: 'yaml' is not one of text, json"),
             (
                 "catalog: {models: m.yml, unit_primitives: u.yml}\ntargets:\n  - name: t\n    vault: {address: https://v, path: p, "
                     + "token_env: A, token_file: B}\n    gitlab: {url: https://g, project: '1', deploy_job: x, token_env: B}\n",
@@ -105,7 +102,7 @@ private let targetYAML =
             (targetYAML + "    gateway: {urls: [https://gw, https://gw]}\n", "a URL is listed twice"),
             (
                 targetYAML + "    gateway: {url: https://gw, agreeing_polls: 0}\n",
-                "targets[0].gateway.agreeing_polls: 0 is not between 1 and 20"
+                "targets[0].gateway.agreeing_polls: must be between 1 and 20"
             ),
             (
                 targetYAML + "    gateway: {url: ftp://gw}\n",

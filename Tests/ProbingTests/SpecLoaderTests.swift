@@ -67,7 +67,12 @@ import YAMLConfig
         ("provider: a\nurl: https://a/\nheaders:\n  content-type: application/json\nbody: '{nope'\n", "body: is not valid JSON"),
         ("provider: a\nurl: https://a/\nauth:\n  google_token: {}\n", "auth.google_token: needs exactly one of file or command"),
         ("provider: a\nurl: https://a/\nauth:\n  aws_sigv4:\n    region: x\n", "missing required field auth.aws_sigv4.access_key_id"),
-        ("provider: a\nurl: https://a/\nauth: {}\n", "auth: needs aws_sigv4 or google_token"),
+        ("provider: a\nurl: https://a/\nauth: {}\n", "auth: needs exactly one of aws_sigv4 or google_token"),
+        (
+            "provider: a\nurl: https://a/\nauth:\n  aws_sigv4: {region: r, access_key_id: k, secret_access_key: s}\n  google_token: {file: f}\n",
+            "auth: needs exactly one of aws_sigv4 or google_token"
+        ),
+        ("provider: a\nurl: https://a/\ntimeout: 2s\nlatency_budget: 3s\n", "latency_budget: must not exceed timeout (2s)"),
         ("- a\n- b\n", "expected a mapping at the top level"),
         ("provider: [a\n", "not valid YAML"),
     ])

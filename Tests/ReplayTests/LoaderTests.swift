@@ -105,8 +105,9 @@ import YAMLConfig
 
     @Test(arguments: [
         ("providers:\n  vertex: {models: {m: []}}", "s.yml:4: providers.vertex.models.m: needs a list of phases"),
-        ("providers:\n  vertex: {phases: []}", "providers.vertex.phases: needs a list of phases"),
-        ("providers:\n  vertex: {phases: [{at: 0s}]}", "needs `models:` with at least one model and its phases"),
+        ("providers:\n  vertex: {phases: [], models: {m: [{at: 0s}]}}", "providers.vertex.phases: needs a list of phases"),
+        ("providers:\n  vertex: {phases: [{at: 0s}]}", "missing required field providers.vertex.models"),
+        ("providers:\n  vertex: {models: {}}", "needs `models:` with at least one model and its phases"),
         ("providers:\n  vertex: {phases: [{at: 0s}], modles: {}}", "modles"),
     ])
     func badModelEntriesAreRefusedWithTheirField(text: String, message: String) {
