@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
         .target(name: "Lifecycle", swiftSettings: strict),
+        .target(name: "Timekeeping", swiftSettings: strict),
         .target(name: "AgentCore", dependencies: ["Health", "Lifecycle", "ProbeResults"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),
         .target(name: "Scenarios", dependencies: ["ProbeResults"], swiftSettings: optimised),
@@ -54,9 +55,10 @@ let package = Package(
         .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
         .target(
-            name: "GitLabClient", dependencies: ["ControlAPI", "HTTP", "Secrets", .product(name: "Logging", package: "swift-log")],
+            name: "GitLabClient",
+            dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
+        .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Timekeeping"], swiftSettings: strict),
         .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
         // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
@@ -64,8 +66,7 @@ let package = Package(
             name: "Actions",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"), "ControlAPI", "GatewayClient", "GitLabClient", "HTTP", "Lifecycle",
-                "ProbeResults",
-                "Selection", "VaultClient",
+                "ProbeResults", "Selection", "Timekeeping", "VaultClient",
             ],
             swiftSettings: strict),
         .target(name: "Journal", dependencies: ["Secrets", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
@@ -93,7 +94,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 "Actions", "AgentCore", "ControlAPI", "HTTP", "HTTPServer", "Health", "Journal", "KubernetesClient", "Leadership", "Paging",
-                "ProbeResults", "Probing", "Secrets", "Telemetry",
+                "ProbeResults", "Probing", "Secrets", "Telemetry", "Timekeeping",
             ], swiftSettings: strict),
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
@@ -104,7 +105,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "HTTPServer",
                 "Health", "Journal", "Paging", "ProbeResults", "Probing", "ProviderSimulators", "Scenarios", "Selection", "Telemetry",
-                "VaultClient",
+                "Timekeeping", "VaultClient",
             ], swiftSettings: strict),
         // The executables.
         .executableTarget(
@@ -138,7 +139,7 @@ let package = Package(
             name: "AgentTests",
             dependencies: [
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
-                "Journal", "Selection", "Telemetry", "VaultClient",
+                "Journal", "Selection", "Telemetry", "Timekeeping", "VaultClient",
             ], swiftSettings: strict),
         .testTarget(
             name: "CLITests",
@@ -150,11 +151,14 @@ let package = Package(
             name: "ControlTests",
             dependencies: [
                 "Actions", "AgentConfig", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "Journal", "Paging",
-                "Secrets", "Selection", "Telemetry", "VaultClient", "YAMLConfig", .product(name: "Logging", package: "swift-log"),
+                "Secrets", "Selection", "Telemetry", "Timekeeping", "VaultClient", "YAMLConfig",
+                .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
             name: "DemoTests",
-            dependencies: ["Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "Journal", "Scenarios", "YAMLConfig"],
+            dependencies: [
+                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "Journal", "Scenarios", "Timekeeping", "YAMLConfig",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "DeployTests",
@@ -169,7 +173,8 @@ let package = Package(
             ], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(
-            name: "LeadershipTests", dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership", "Telemetry"],
+            name: "LeadershipTests",
+            dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership", "Telemetry", "Timekeeping"],
             swiftSettings: strict),
         .testTarget(
             name: "ProbingTests",

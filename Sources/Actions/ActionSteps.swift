@@ -5,6 +5,7 @@ import Lifecycle
 import Logging
 import ProbeResults
 import Selection
+import Timekeeping
 import VaultClient
 
 /// The steps of an action, each one side effect (or one look) against Vault, GitLab or the
@@ -323,15 +324,15 @@ extension TargetExecutor {
     /// not. `stop` (or cancelling the task) ends the wait.
     public func verifyNextDeployment(_ awaited: AwaitedDeployment, stop: @escaping @Sendable () -> Bool = { false }) async -> String? {
         guard let gateway else { return nil }
-        let clock = ContinuousClock()
-        let deadline = clock.now + gateway.settings.nextDeploymentTimeout
+        let clock = redeployer.clock
+        let deadline = clock.elapsed + gateway.settings.nextDeploymentTimeout
         var deployed = false
-        while !Task.isCancelled, !stop(), clock.now < deadline {
+        while !Task.isCancelled, !stop(), clock.elapsed < deadline {
             if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true {
                 deployed = true
                 break
             }
-            try? await Task.sleep(for: min(target.gitlab.pollInterval, max(.zero, deadline - clock.now)))
+            try? await clock.sleep(for: min(target.gitlab.pollInterval, max(.zero, deadline - clock.elapsed)))
         }
         guard deployed else {
             if Task.isCancelled || stop() { return "stopped waiting for the next deployment" }

@@ -6,6 +6,7 @@ import Lifecycle
 import Logging
 import ProbeResults
 import Selection
+import Timekeeping
 import VaultClient
 
 /// One service × environment whose override the agent manages.
@@ -80,16 +81,18 @@ public struct TargetExecutor: Sendable {
         self.onStep = onStep
     }
 
-    /// The executor of `target` over `client`: its Vault, GitLab and gateway, credentials from `environment`.
+    /// The executor of `target` over `client`: its Vault, GitLab and gateway, credentials from
+    /// `environment`; following deploys and polling the gateway wait on `clock`.
     public init(
-        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], logger: Logger
+        target: Target, planner: Planner, client: HTTPClient, environment: [String: String], logger: Logger,
+        clock: any AgentClock = WallClock()
     ) throws(ControlError) {
         self.init(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
             redeployer: Redeployer(
-                gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment), holder: target.name),
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment), holder: target.name, clock: clock),
             gateway: try target.gateway.map { settings throws(ControlError) in
-                try Gateway(settings: settings, client: client, environment: environment)
+                try Gateway(settings: settings, client: client, environment: environment, clock: clock)
             }, logger: logger)
     }
 

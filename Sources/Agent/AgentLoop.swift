@@ -9,6 +9,7 @@ import Paging
 import ProbeResults
 import Probing
 import Telemetry
+import Timekeeping
 
 /// The unattended agent's executor. Every event (a tick, the Lease, a probe result, an action's
 /// end, a person's approval) goes to the pure ``AgentCore``; this actor carries out the commands
@@ -28,12 +29,15 @@ public actor AgentLoop {
         public var election: LeaderElection?
         /// Lines carry `provider`, `target`, `action` and `proposal` metadata where they are about one.
         public var logger: Logger
+        /// The loop's time: its ticks, the core's clock, proposal lifetimes.
+        public var clock: any AgentClock
 
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
             approveCommand: String = "failover-agent approve",
-            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger
+            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger, clock: any AgentClock = WallClock()
         ) {
+            self.clock = clock
             self.specs = specs
             self.prober = prober
             self.runner = runner
@@ -50,7 +54,6 @@ public actor AgentLoop {
     let parts: Parts
     /// Every probe spec, by name: each is an endpoint with its own stream.
     let specs: [String: ProbeSpec]
-    private let origin = ContinuousClock.now
     /// Work for the task group of ``run(tick:)``, which owns every task the loop starts.
     private var spawner: AsyncStream<Job>.Continuation?
     /// Targets with an action (or read) under way, and the work waiting for them, first come first served.
@@ -67,6 +70,8 @@ public actor AgentLoop {
     /// Per target: waiting for the next deployment to verify a restore written without a redeploy.
     private var watches: [String: StopSignal] = [:]
     private var stopping = false
+    /// Whoever follows the loop's ticks (``ticks()``).
+    private var tickObservers: [AsyncStream<Double>.Continuation] = []
     public private(set) var actionsDone: [ActionReport] = []
     /// The last 20 actions, newest first, as `/status` shows them.
     var recentActions: [JSONValue] = []
@@ -77,8 +82,8 @@ public actor AgentLoop {
         specs = Dictionary(parts.specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Seconds since the agent started.
-    public var now: Double { (ContinuousClock.now - origin) / .seconds(1) }
+    /// Seconds since the agent started, on ``Parts/clock``.
+    public var now: Double { parts.clock.seconds }
 
     typealias Job = @Sendable () async -> Void
 
@@ -111,18 +116,29 @@ public actor AgentLoop {
             await deliver(.leadership(parts.runner.isLeader(), leaderPaused: leaderPaused))
             if core.custody.leading != leading { parts.metrics.leader(core.custody.leading) }
             await deliver(.tick)
+            for observer in tickObservers { observer.yield(now) }
             if now - lastSecond >= 1 {
                 lastSecond = now
                 recordProposalExpiry()
             }
-            try? await Task.sleep(for: tick)
+            try? await parts.clock.sleep(for: tick)
         }
         stopping = true
         waiting = []
         for watch in watches.values { watch.raise() }
         parts.runner.stop.raise()  // an action waiting on its deploy job stops waiting; what is owed stays recorded
-        while !busy.isEmpty, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+        while !busy.isEmpty, !Task.isCancelled { try? await parts.clock.sleep(for: .milliseconds(20)) }
+        for observer in tickObservers { observer.finish() }
+        tickObservers = []
         spawner?.finish()
+    }
+
+    /// The time of each tick from now on, once the core has handled it; ends when the loop
+    /// does. A test waits on the loop's own progress with it, never on the machine's clock.
+    public func ticks() -> AsyncStream<Double> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
+        if stopping { continuation.finish() } else { tickObservers.append(continuation) }
+        return stream
     }
 
     /// Starts `job` in the loop's task group (nothing once the loop has stopped).

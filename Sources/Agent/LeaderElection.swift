@@ -3,6 +3,7 @@ import KubernetesClient
 import Leadership
 import Logging
 import Synchronization
+import Timekeeping
 
 /// Keeps (or waits for) the shared Lease: every `retry_period` it reads the Lease, then renews,
 /// creates or takes it over as ``LeaseElector`` says. ``isLeader`` is safe to ask from anywhere,
@@ -10,16 +11,18 @@ import Synchronization
 public final class LeaderElection: Sendable {
     private let elector: Mutex<LeaseElector>
     private let leases: KubernetesLeases
-    private let origin = ContinuousClock.now
+    private let clock: any AgentClock
     private let logger: Logger
 
-    public init(leases: KubernetesLeases, logger: Logger) {
+    /// Every `retry_period` and every renew deadline is on `clock`.
+    public init(leases: KubernetesLeases, logger: Logger, clock: any AgentClock = WallClock()) {
         self.leases = leases
         self.logger = logger
+        self.clock = clock
         elector = Mutex(LeaseElector(settings: leases.settings.election))
     }
 
-    private var now: Double { (ContinuousClock.now - origin) / .seconds(1) }
+    private var now: Double { clock.seconds }
 
     /// True while this replica holds the Lease and renewed it within the renew deadline.
     public var isLeader: Bool {
@@ -78,7 +81,7 @@ public final class LeaderElection: Sendable {
                 )
                 wasLeader = leader
             }
-            try? await Task.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
+            try? await clock.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
         }
         guard let release = elector.withLock({ $0.release(wallTime: Self.wallTime()) }) else { return }
         let settings = leases.settings.election

@@ -1,5 +1,6 @@
 import ControlAPI
 import HTTP
+import Timekeeping
 
 /// The AI Gateway a target deploys, asked whether it serves an override (`targets[].gateway`):
 /// one URL per region or fleet, each behind its own load balancer.
@@ -43,11 +44,15 @@ public struct GatewaySettings: Sendable, Equatable {
 public struct Gateway: Sendable {
     public let settings: GatewaySettings
     private let services: [(url: String, service: JSONService)]
+    /// What polling waits on.
+    public let clock: any AgentClock
 
-    public init(settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10))
-        throws(ControlError)
-    {
+    public init(
+        settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10),
+        clock: any AgentClock = WallClock()
+    ) throws(ControlError) {
         self.settings = settings
+        self.clock = clock
         let token = try settings.token?.resolve(environment)
         services = settings.urls.map { url in
             (
@@ -104,8 +109,7 @@ public struct Gateway: Sendable {
     /// polls in a row, or the verify timeout. Returns nil when verified, else which URLs are
     /// still behind and what they serve.
     public func verify(_ expected: [String: [String]], stopping: @Sendable () -> Bool = { false }) async -> String? {
-        let clock = ContinuousClock()
-        let deadline = clock.now + settings.verifyTimeout
+        let deadline = clock.elapsed + settings.verifyTimeout
         var tally = VerifyTally(urls: settings.urls, agreeing: settings.agreeingPolls)
         while true {
             for index in services.indices where !tally.isVerified(index) {
@@ -114,10 +118,10 @@ public struct Gateway: Sendable {
                 } catch { tally.record(index, problems: ["\(error)"]) }
             }
             if tally.allVerified { return nil }
-            guard clock.now + settings.pollInterval < deadline, !stopping() else {
+            guard clock.elapsed + settings.pollInterval < deadline, !stopping() else {
                 return "after \(settings.verifyTimeout) " + tally.behind
             }
-            try? await Task.sleep(for: settings.pollInterval)
+            try? await clock.sleep(for: settings.pollInterval)
         }
     }
 }

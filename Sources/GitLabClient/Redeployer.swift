@@ -1,5 +1,6 @@
 import ControlAPI
 import Logging
+import Timekeeping
 
 /// Retries the deploy job of the latest pipeline, and only when that pipeline is at the head of
 /// the deploy branch: an older pipeline would deploy an older image.
@@ -8,10 +9,13 @@ public struct Redeployer: Sendable {
     /// Who holds the expedited strategy while it is set (the target's name, ``ExpeditedMark``).
     public let holder: String
     public static let expeditedVariable = "RUNWAY_DEPLOYMENT_STRATEGY"
+    /// What following a deploy (and waiting for the next one) waits on.
+    public let clock: any AgentClock
 
-    public init(gitlab: GitLab, holder: String = "failover-agent") {
+    public init(gitlab: GitLab, holder: String = "failover-agent", clock: any AgentClock = WallClock()) {
         self.gitlab = gitlab
         self.holder = holder
+        self.clock = clock
     }
 
     /// What would be retried. Refuses, touching nothing, when the latest pipeline is not at the
@@ -67,8 +71,7 @@ public struct Redeployer: Sendable {
     ) async throws(ControlError) -> Job {
         var current = job
         var reported: Int?
-        let clock = ContinuousClock()
-        let deadline = clock.now + gitlab.settings.followTimeout
+        let deadline = clock.elapsed + gitlab.settings.followTimeout
         while true {
             if let found = current.downstream, found.id != reported {
                 reported = found.id
@@ -76,18 +79,18 @@ public struct Redeployer: Sendable {
                 try await downstream(found)
             }
             guard case .running(let what) = current.progress else { break }
-            guard clock.now < deadline else {
+            guard clock.elapsed < deadline else {
                 throw .unavailable("\(what) still after \(gitlab.settings.followTimeout)")
             }
-            let poll = clock.now + gitlab.settings.pollInterval
-            while clock.now < poll {
+            let poll = clock.elapsed + gitlab.settings.pollInterval
+            while clock.elapsed < poll {
                 if stopping() {
                     throw .interrupted(
                         "stopped following deploy job #\(current.id) (\(what)) at shutdown; the redeploy stays recorded as "
                             + "owed in the secret's metadata and is followed to its end at the next start"
                     )
                 }
-                try? await Task.sleep(for: min(.milliseconds(250), poll - clock.now))
+                try? await clock.sleep(for: min(.milliseconds(250), poll - clock.elapsed))
             }
             current = try await gitlab.job(current, pipeline: pipeline.id)
         }

@@ -12,10 +12,13 @@ import Selection
 import Synchronization
 import Telemetry
 import Testing
+import Timekeeping
 import VaultClient
 
 /// One target with Vault, GitLab (deploys and change requests) and the gateway simulated; every
-/// deploy the GitLab simulator finishes starts the gateway with the secret's value then.
+/// deploy the GitLab simulator finishes starts the gateway with the secret's value then. The
+/// executor waits on a virtual clock with production's intervals: a deploy polled every 10 s, the
+/// gateway for up to 15 minutes, all in milliseconds of real time.
 struct ClosedLoop {
     static let path = World.path
     static let original = World.original
@@ -26,6 +29,7 @@ struct ClosedLoop {
     let client: HTTPClient
     let executor: TargetExecutor
     let journalPath: String
+    let clock: VirtualClock
 
     static func start(
         restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production"
@@ -45,17 +49,18 @@ struct ClosedLoop {
             name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
             gitlab: GitLabSettings(
                 url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
-                token: .environment("G"), pollInterval: .milliseconds(5)),
+                token: .environment("G")),
             changeRequest: ChangeRequestSettings(project: changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
-            gateway: GatewaySettings(
-                url: gateway.url, token: .environment("GW"), verifyTimeout: .milliseconds(400), pollInterval: .milliseconds(20)),
+            gateway: GatewaySettings(url: gateway.url, token: .environment("GW")),
             restoreRedeploy: restoreRedeploy)
         let client = HTTPClient()
+        let clock = VirtualClock()
         let executor = try TargetExecutor(
             target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"],
-            logger: .silent)
+            logger: .silent, clock: clock)
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
-        return ClosedLoop(vault: vault, gitlab: gitlab, gateway: gateway, client: client, executor: executor, journalPath: journalPath)
+        return ClosedLoop(
+            vault: vault, gitlab: gitlab, gateway: gateway, client: client, executor: executor, journalPath: journalPath, clock: clock)
     }
 
     var secret: String? { vault.current(Self.path)?.data["value"]?.string }
@@ -123,12 +128,15 @@ struct ClosedLoop {
         let restore = await loop.executor.restore(provider: "vertex", apply: true)
         let awaited = try #require(restore.awaiting)
         var target = loop.executor.target
-        target.gateway?.nextDeploymentTimeout = .milliseconds(300)
+        target.gateway?.nextDeploymentTimeout = .seconds(3600)
+        let clock = VirtualClock()
         let watching = try TargetExecutor(
             target: target, planner: loop.executor.planner, client: loop.client,
-            environment: ["V": loop.vault.token, "G": loop.gitlab.token, "GW": "gw-token"], logger: .silent)
+            environment: ["V": loop.vault.token, "G": loop.gitlab.token, "GW": "gw-token"], logger: .silent, clock: clock)
         let problem = await watching.verifyNextDeployment(awaited)
-        #expect(problem?.hasPrefix("no deployment succeeded within 0.3 seconds of the restore") == true, "\(problem ?? "verified")")
+        #expect(problem?.hasPrefix("no deployment succeeded within 3600.0 seconds of the restore") == true, "\(problem ?? "verified")")
+        #expect(clock.elapsed == .seconds(3600), "it waited the whole hour (virtual), not a poll more")
+        #expect(clock.sleeps == 360, "polling GitLab every poll_interval (10 s)")
         #expect(loop.changeRequests.first?.notes.last?.hasPrefix("no deployment succeeded within") == true)
         loop.gitlab.deployRegularly(pipeline: 8, sha: "c0ffee11", jobName: ClosedLoop.job)
         #expect(await watching.verifyNextDeployment(awaited) == nil, "a deployment within the deadline is verified")
@@ -155,6 +163,9 @@ struct ClosedLoop {
         }
         #expect(why.contains("duo_chat serves claude_sonnet_4_6_vertex, claude_sonnet_4_6"), "\(why)")
         #expect(report.outcome.metricLabel == "not_verified" && report.verified == false)
+        #expect(
+            loop.clock.elapsed >= .seconds(880) && loop.clock.elapsed <= .seconds(930),
+            "the gateway polled for its 15 minutes: \(loop.clock.elapsed)")
         #expect(loop.changeRequests.first?.notes.last?.hasPrefix("Not verified") == true)
         await loop.stop()
     }

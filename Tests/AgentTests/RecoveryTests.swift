@@ -11,6 +11,7 @@ import Selection
 import Synchronization
 import Telemetry
 import Testing
+import Timekeeping
 import VaultClient
 
 struct Crash: Error {}
@@ -40,14 +41,14 @@ struct World {
             name: "aigw-production", mode: .perform,
             vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
             gitlab: GitLabSettings(
-                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), token: .environment("G"),
-                pollInterval: .milliseconds(5)),
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), token: .environment("G")),
             restoreRedeploy: true)
         let env = ["V": vault.token, "G": gitlab.token]
         let client = HTTPClient()
         let executor = TargetExecutor(
             target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: env),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env)), logger: .silent)
+            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env), clock: VirtualClock()),
+            logger: .silent)
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return World(vault: vault, gitlab: gitlab, client: client, journalPath: journalPath, executor: executor)
     }

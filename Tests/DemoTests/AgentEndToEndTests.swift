@@ -44,12 +44,15 @@ import YAMLConfig
         return (world, Task { await loop.run(tick: .milliseconds(10)) })
     }
 
-    /// Waits (at most 60 s of real time) until `condition` holds.
-    func wait(_ world: DemoWorld, until condition: () async -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
+    /// Waits until `condition` holds, checking it after each of the loop's ticks, for at most
+    /// `ticks` of them (6,000 ticks of 10 ms: a minute).
+    func wait(_ world: DemoWorld, ticks limit: Int = 6000, until condition: () async -> Bool) async throws -> Bool {
+        if await condition() { return true }
+        var seen = 0
+        for await _ in await world.loop.ticks() {
             if await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
+            seen += 1
+            if seen >= limit { break }
         }
         return await condition()
     }
@@ -408,7 +411,7 @@ import YAMLConfig
         let (world, running) = try await world(.propose, proposalLifetime: 2)
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
-        try await Task.sleep(for: .seconds(3.5))
+        #expect(try await wait(world) { await openProposal(world) != id }, "the loop expires the proposal after its 2 s")
         guard case .refused(let why) = await world.loop.approve(id) else {
             Issue.record("approved an expired proposal")
             return
@@ -430,7 +433,7 @@ import YAMLConfig
             return
         }
         #expect(why.contains("changed since proposal \(id)"))
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await !wait(world, ticks: 50) { !world.gitlab.retries.isEmpty }, "50 ticks on, still nothing retried")
         #expect(world.gitlab.retries.isEmpty)
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
         running.cancel()
