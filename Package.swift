@@ -53,7 +53,7 @@ let package = Package(
             name: "ProbeTemplates",
             dependencies: ["AWSSigning", "ControlAPI", "HTTP", "Probing", "Secrets", "Selection"], swiftSettings: strict),
         .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
-        .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP"], swiftSettings: strict),
+        .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping"], swiftSettings: strict),
         .target(
             name: "GitLabClient",
             dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
@@ -98,7 +98,8 @@ let package = Package(
             ], swiftSettings: strict),
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
-        .target(name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer"], swiftSettings: strict),
+        .target(
+            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Timekeeping"], swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: [

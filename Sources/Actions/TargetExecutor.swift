@@ -88,7 +88,8 @@ public struct TargetExecutor: Sendable {
         clock: any AgentClock = WallClock()
     ) throws(ControlError) {
         self.init(
-            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: environment),
+            target: target, planner: planner,
+            vault: try VaultKV(settings: target.vault, client: client, environment: environment, clock: clock),
             redeployer: Redeployer(
                 gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment), holder: target.name, clock: clock),
             gateway: try target.gateway.map { settings throws(ControlError) in

@@ -34,7 +34,7 @@ enum TargetLoader {
         let gitlab = try item.require(gitlab)
         let vaultSettings = VaultSettings(
             address: try vault.read(Vault.address), namespace: try vault.read(Vault.namespace), mount: try vault.read(Vault.mount),
-            path: try vault.read(Vault.path), key: try vault.read(Vault.key), token: try vault.read(Vault.token))
+            path: try vault.read(Vault.path), key: try vault.read(Vault.key), auth: try vaultAuth(vault))
         let gitlabSettings = GitLabSettings(
             url: try gitlab.read(GitLab.url), project: try gitlab.read(GitLab.project), ref: try gitlab.read(GitLab.ref),
             deployJob: try gitlab.read(GitLab.deployJob), environment: try gitlab.read(GitLab.environment),
@@ -55,12 +55,38 @@ enum TargetLoader {
         static let path: Field<String> = .text("path", "the secret's path under the mount")
         static let key: Field<String> = .text(
             "key", default: "value", "the secret's key holding the environment variable's JSON (`AIGW_MODEL_SELECTION__DEFAULT_MODELS`)")
-        static let token: Field<Credential> = .credential("token", "the Vault token")
+        static let token: Field<Credential?> = .optionalCredential(
+            "token", "a static Vault token; a file is read again when it changes (a Vault Agent sink) — exactly one of token or auth")
+        static let auth: Field<YAMLFields?> = .section(
+            "auth", authSection, "log in with the pod's identity instead of a static token, renewed before its TTL ends")
+        static let method: Field<String> = .text(
+            "method", default: "kubernetes", choices: VaultLogin.Method.allCases.map(\.rawValue),
+            "Vault's auth method: `kubernetes` (the service-account token) or `jwt` (any OIDC identity token)")
+        static let loginMount: Field<String?> = .optionalText("mount", none: "the method's name", "the auth method's mount")
+        static let role: Field<String> = .text("role", "the Vault role to log in as")
+        static let jwtFile: Field<String> = .path(
+            "jwt_file", default: VaultLogin.serviceAccountToken, "the identity token, read again at each login (it rotates)")
+        static let authSection = ConfigSection(
+            "targets[].vault.auth",
+            "A login (`POST auth/<mount>/login`); the token is renewed at two thirds of its TTL and replaced by "
+                + "a new login when renewal is refused or the max TTL nears.", method, loginMount, role, jwtFile)
+    }
+
+    static func vaultAuth(_ vault: YAMLFields) throws(ConfigError) -> VaultAuth {
+        switch (try vault.read(Vault.token), try vault.read(Vault.auth)) {
+        case (let token?, nil): return .token(token)
+        case (nil, let auth?):
+            return .login(
+                VaultLogin(
+                    method: VaultLogin.Method(rawValue: try auth.read(Vault.method))!, mount: try auth.read(Vault.loginMount),
+                    role: try auth.read(Vault.role), jwtFile: try auth.read(Vault.jwtFile)))
+        default: throw vault.error(nil, "\(vault.path) needs exactly one of token_env, token_file or auth")
+        }
     }
 
     static let vaultSection = ConfigSection(
         "targets[].vault", "The KV v2 secret; it is written with check-and-set on the version read.", Vault.address, Vault.namespace,
-        Vault.mount, Vault.path, Vault.key, Vault.token)
+        Vault.mount, Vault.path, Vault.key, Vault.token, Vault.auth)
 
     enum GitLab {
         static let url: Field<String> = .url("url", "GitLab's address")

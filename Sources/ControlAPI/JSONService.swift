@@ -12,12 +12,15 @@ package struct JSONService: Sendable {
     let backoff: Duration
     /// Credential values to scrub from any error text.
     let secrets: [String]
+    /// A header whose credential is read at each call (`prefix` + the token), so a rotated one is used.
+    let authorization: (header: String, prefix: String, source: any TokenSource)?
 
     package init(
-        client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration, secrets: [String]
+        client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration,
+        secrets: [String] = [], authorization: (header: String, prefix: String, source: any TokenSource)? = nil
     ) {
-        (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets) =
-            (client, baseURL, headers, timeout, retries, backoff, secrets)
+        (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets, self.authorization) =
+            (client, baseURL, headers, timeout, retries, backoff, secrets, authorization)
     }
 
     package struct Answer: Sendable {
@@ -30,10 +33,17 @@ package struct JSONService: Sendable {
 
     /// One call; the answer for any status that is not retried (2xx, 4xx other than 429).
     /// `contentType`: of the body (`application/merge-patch+json` for a merge patch).
-    package func call(_ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json")
-        async throws(ControlError) -> Answer
-    {
-        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers, timeout: timeout)
+    /// `extra`: headers of this call only.
+    package func call(
+        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json", headers extra: [HTTPHeader] = []
+    ) async throws(ControlError) -> Answer {
+        var request = HTTPRequest(method: method, url: baseURL + path, headers: headers + extra, timeout: timeout)
+        var secrets = secrets + extra.map(\.value)
+        if let authorization {
+            let token = try await authorization.source.token()
+            request.headers.append(HTTPHeader(authorization.header, authorization.prefix + token))
+            secrets.append(token)
+        }
         if let body {
             request.body = body.bytes
             request.headers.append(HTTPHeader("content-type", contentType))

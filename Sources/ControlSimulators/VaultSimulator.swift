@@ -2,9 +2,12 @@ import ControlAPI
 import Foundation
 import HTTPServer
 import Synchronization
+import Timekeeping
 
 /// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
-/// (like a mount with `cas_required`), `custom_metadata`, token and namespace checks, and faults.
+/// (like a mount with `cas_required`), `custom_metadata`, token and namespace checks, and faults;
+/// with ``enableLogin(_:)``, a Kubernetes/JWT auth method issuing tokens that expire on a clock,
+/// `renew-self` (capped at the max TTL) and `lookup-self`.
 public final class VaultSimulator: Sendable {
     struct State: FaultyState {
         var versions: [String: [[String: JSONValue]]] = [:]
@@ -16,6 +19,27 @@ public final class VaultSimulator: Sendable {
         /// Whether `PATCH …/metadata/…` is served (Vault 1.9+).
         var patchable = true
         var requests: [ServerRequest] = []
+        var login: Login?
+        /// Issued token → when it was issued and when it expires, on the login's clock.
+        var issued: [String: (issued: Duration, expires: Duration)] = [:]
+        var logins = 0
+        var renewals = 0
+        var refusedRenewals = 0
+        /// Requests answered 403.
+        var refused = 0
+    }
+
+    /// An auth method at `auth/<mount>/login` taking `{role, jwt}`.
+    public struct Login: Sendable {
+        public var mount: String
+        public var role: String
+        public var jwt: String
+        public var ttl: Duration
+        public var maxTTL: Duration
+        public var clock: any AgentClock
+        public init(mount: String = "kubernetes", role: String, jwt: String, ttl: Duration, maxTTL: Duration, clock: any AgentClock) {
+            (self.mount, self.role, self.jwt, self.ttl, self.maxTTL, self.clock) = (mount, role, jwt, ttl, maxTTL, clock)
+        }
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
@@ -64,20 +88,45 @@ public final class VaultSimulator: Sendable {
     /// Whether the metadata PATCH is served (false: an older Vault answers 405).
     public func setMetadataPatch(_ served: Bool) { box.state.withLock { $0.patchable = served } }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
+    /// Serves a login method; the identity token it accepts changes with ``Login/jwt`` (a rotation).
+    public func enableLogin(_ login: Login) { box.state.withLock { $0.login = login } }
+    /// Refuses the next `count` renewals (403), as Vault does for a token whose lease was revoked.
+    public func refuseRenewals(_ count: Int) { box.state.withLock { $0.refusedRenewals = count } }
+    /// Logins and renewals served.
+    public var logins: Int { box.state.withLock { $0.logins } }
+    public var renewals: Int { box.state.withLock { $0.renewals } }
+    /// Requests it answered with 403 (a token or identity refused).
+    public var refusedRequests: Int { box.state.withLock { $0.refused } }
 
     private static func handle(_ request: ServerRequest, box: Box, token: String, namespace: String?) -> ServerReply {
         box.state.withLock { state in
-            state.answer(request) { route(request, state: &$0, token: token, namespace: namespace) }
+            state.answer(request) { state in
+                let reply = route(request, state: &state, token: token, namespace: namespace)
+                if case .respond(status: 403, _, _, _) = reply { state.refused += 1 }
+                return reply
+            }
         }
     }
 
     private static func route(_ request: ServerRequest, state: inout State, token: String, namespace: String?) -> ServerReply {
         state.requests.append(request)
         if let fault = state.faults.next() { return fault }
-        guard request.header("x-vault-token") == token, namespace == nil || request.header("x-vault-namespace") == namespace else {
-            return .json(403, .object(["errors": .array([.string("permission denied")])]))
-        }
         let parts = request.pathParts
+        let denied = ServerReply.json(403, .object(["errors": .array([.string("permission denied")])]))
+        guard namespace == nil || request.header("x-vault-namespace") == namespace else { return denied }
+        if let login = state.login, request.method == "POST", parts.map(String.init) == ["v1", "auth", login.mount, "login"] {
+            return Self.logIn(request, login: login, state: &state)
+        }
+        let presented = request.header("x-vault-token") ?? ""
+        let now = state.login?.clock.elapsed ?? .zero
+        if presented != token, state.issued[presented].map({ $0.expires > now }) != true { return denied }
+        if parts == ["v1", "auth", "token", "renew-self"], request.method == "POST" {
+            return Self.renew(presented, state: &state, now: now)
+        }
+        if parts == ["v1", "auth", "token", "lookup-self"], request.method == "GET" {
+            let ttl = state.issued[presented].map { ($0.expires - now).components.seconds } ?? 0
+            return .json(200, .object(["data": .object(["ttl": .number(Double(ttl)), "renewable": .bool(presented != token)])]))
+        }
         guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
             return .json(404, .object(["errors": .array([])]))
         }
@@ -153,5 +202,37 @@ public final class VaultSimulator: Sendable {
         default:
             return .json(405, .object(["errors": .array([])]))
         }
+    }
+
+    private static func logIn(_ request: ServerRequest, login: Login, state: inout State) -> ServerReply {
+        guard request.json?["role"]?.string == login.role, request.json?["jwt"]?.string == login.jwt else {
+            return .json(403, .object(["errors": .array([.string("permission denied")])]))
+        }
+        state.logins += 1
+        let token = "hvs.login-\(state.logins)"
+        let now = login.clock.elapsed
+        state.issued[token] = (now, now + login.ttl)
+        return .json(200, authAnswer(token, ttl: login.ttl))
+    }
+
+    private static func renew(_ token: String, state: inout State, now: Duration) -> ServerReply {
+        guard let login = state.login, let lease = state.issued[token], state.refusedRenewals == 0 else {
+            state.refusedRenewals = max(0, state.refusedRenewals - 1)
+            return .json(403, .object(["errors": .array([.string("permission denied")])]))
+        }
+        // A renewal runs the TTL again from now, capped at the max TTL from the login.
+        let expires = min(now + login.ttl, lease.issued + login.maxTTL)
+        state.issued[token] = (lease.issued, expires)
+        state.renewals += 1
+        return .json(200, authAnswer(token, ttl: expires - now))
+    }
+
+    private static func authAnswer(_ token: String, ttl: Duration) -> JSONValue {
+        .object([
+            "auth": .object([
+                "client_token": .string(token), "lease_duration": .number(Double(ttl.components.seconds)), "renewable": .bool(true),
+                "policies": .array([.string("failover-agent")]),
+            ])
+        ])
     }
 }

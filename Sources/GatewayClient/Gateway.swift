@@ -53,13 +53,13 @@ public struct Gateway: Sendable {
     ) throws(ControlError) {
         self.settings = settings
         self.clock = clock
-        let token = try settings.token?.resolve(environment)
+        let token = try settings.token.map { credential throws(ControlError) in try CredentialSource(credential, environment: environment) }
         services = settings.urls.map { url in
             (
                 url,
                 JSONService(
-                    client: client, baseURL: url.trimmingSlash, headers: token.map { [HTTPHeader("Authorization", "Bearer \($0)")] } ?? [],
-                    timeout: timeout, retries: 1, backoff: .milliseconds(500), secrets: token.map { [$0] } ?? [])
+                    client: client, baseURL: url.trimmingSlash, headers: [], timeout: timeout, retries: 1, backoff: .milliseconds(500),
+                    authorization: token.map { ("Authorization", "Bearer ", $0) })
             )
         }
     }

@@ -96,10 +96,9 @@ public struct GitLab: Sendable {
         backoff: Duration = .milliseconds(500)
     ) throws(ControlError) {
         self.settings = settings
-        let token = try settings.token.resolve(environment)
         service = JSONService(
-            client: client, baseURL: settings.url.trimmingSlash + "/api/v4", headers: [HTTPHeader("PRIVATE-TOKEN", token)],
-            timeout: timeout, retries: retries, backoff: backoff, secrets: [token])
+            client: client, baseURL: settings.url.trimmingSlash + "/api/v4", headers: [], timeout: timeout, retries: retries,
+            backoff: backoff, authorization: ("PRIVATE-TOKEN", "", try CredentialSource(settings.token, environment: environment)))
     }
 
     private var project: String { "/projects/" + escape(settings.project) }

@@ -39,10 +39,11 @@ public struct KubernetesLeases: Sendable {
     /// No retries inside: the elector's own cadence retries, and a slow answer must not outlive the renew deadline.
     public init(settings: LeaseSettings, client: HTTPClient, environment: [String: String]) throws(ControlError) {
         self.settings = settings
-        let token = try settings.token.resolve(environment)
+        // The projected service-account token rotates (about hourly): it is read again when the file changes.
         service = JSONService(
-            client: client, baseURL: settings.apiServer.trimmingSlash, headers: [HTTPHeader("Authorization", "Bearer \(token)")],
-            timeout: .milliseconds(Int64(settings.election.retryPeriod * 1000)), retries: 0, backoff: .zero, secrets: [token])
+            client: client, baseURL: settings.apiServer.trimmingSlash, headers: [],
+            timeout: .milliseconds(Int64(settings.election.retryPeriod * 1000)), retries: 0, backoff: .zero,
+            authorization: ("Authorization", "Bearer ", try CredentialSource(settings.token, environment: environment)))
     }
 
     private var collection: String { "/apis/coordination.k8s.io/v1/namespaces/\(settings.namespace)/leases" }

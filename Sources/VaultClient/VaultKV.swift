@@ -1,5 +1,6 @@
 import ControlAPI
 import HTTP
+import Timekeeping
 
 /// Where the override lives in Vault (Runway layout: KV v2 mount `runway`, one secret per
 /// variable, key `value`); every part is configuration.
@@ -9,16 +10,21 @@ public struct VaultSettings: Sendable, Equatable {
     public var mount: String
     public var path: String
     public var key: String
-    public var token: Credential
+    public var auth: VaultAuth
 
-    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", token: Credential)
-    {
+    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", auth: VaultAuth) {
         self.address = address
         self.namespace = namespace
         self.mount = mount
         self.path = path
         self.key = key
-        self.token = token
+        self.auth = auth
+    }
+
+    /// With a static token.
+    public init(address: String, namespace: String? = nil, mount: String = "runway", path: String, key: String = "value", token: Credential)
+    {
+        self.init(address: address, namespace: namespace, mount: mount, path: path, key: key, auth: .token(token))
     }
 }
 
@@ -36,18 +42,34 @@ public struct VaultSecret: Sendable, Equatable {
 public struct VaultKV: Sendable {
     public let settings: VaultSettings
     private let service: JSONService
+    /// With a login method: the session that logs in and renews (nil: a static token).
+    public let session: VaultSession?
 
+    /// Logins and renewals wait on `clock`.
     public init(
         settings: VaultSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10), retries: Int = 3,
-        backoff: Duration = .milliseconds(200)
+        backoff: Duration = .milliseconds(200), clock: any AgentClock = WallClock()
     ) throws(ControlError) {
         self.settings = settings
-        let token = try settings.token.resolve(environment)
-        var headers = [HTTPHeader("X-Vault-Token", token)]
-        if let namespace = settings.namespace { headers.append(HTTPHeader("X-Vault-Namespace", namespace)) }
+        let headers = settings.namespace.map { [HTTPHeader("X-Vault-Namespace", $0)] } ?? []
+        let source: any TokenSource
+        switch settings.auth {
+        case .token(let credential):
+            source = try CredentialSource(credential, environment: environment)
+            session = nil
+        case .login(let login):
+            let session = VaultSession(
+                login: login,
+                service: JSONService(
+                    client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries,
+                    backoff: backoff),
+                clock: clock)
+            source = session
+            self.session = session
+        }
         service = JSONService(
             client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries, backoff: backoff,
-            secrets: [token])
+            authorization: ("X-Vault-Token", "", source))
     }
 
     private var dataPath: String { "/v1/\(settings.mount)/data/\(settings.path)" }
@@ -56,7 +78,7 @@ public struct VaultKV: Sendable {
 
     /// The current version (or an older one).
     public func read(version: Int? = nil) async throws(ControlError) -> VaultSecret {
-        let answer = try await service.call("GET", dataPath + (version.map { "?version=\($0)" } ?? ""))
+        let answer = try await call("GET", dataPath + (version.map { "?version=\($0)" } ?? ""))
         if answer.status == 404, version == nil { return VaultSecret(version: 0, data: [:], key: settings.key) }
         try check(answer, "read")
         guard let data = answer.json?["data"]?["data"]?.object, let current = answer.json?["data"]?["metadata"]?["version"]?.int else {
@@ -70,7 +92,7 @@ public struct VaultKV: Sendable {
 
     /// Writes `data` only if the secret is still at version `cas`; returns the new version.
     public func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
-        let answer = try await service.call(
+        let answer = try await call(
             "POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]))
         if answer.status == 400, answer.text.contains("check-and-set") { throw .casMismatch }
         try check(answer, "write")
@@ -80,7 +102,7 @@ public struct VaultKV: Sendable {
 
     /// `custom_metadata` of the secret (empty when it has none).
     public func customMetadata() async throws(ControlError) -> [String: String] {
-        let answer = try await service.call("GET", metadataPath)
+        let answer = try await call("GET", metadataPath)
         if answer.status == 404 { return [:] }
         try check(answer, "read metadata of")
         return (answer.json?["data"]?["custom_metadata"]?.object ?? [:]).compactMapValues(\.string)
@@ -96,7 +118,7 @@ public struct VaultKV: Sendable {
         let current = try await customMetadata()
         var patch: [String: JSONValue] = entries.mapValues { .string($0) }
         for key in current.keys where key.hasPrefix(prefix) && entries[key] == nil { patch[key] = .null }
-        let answer = try await service.call(
+        let answer = try await call(
             "PATCH", metadataPath, body: .object(["custom_metadata": .object(patch)]), contentType: "application/merge-patch+json")
         // 405: a Vault without PATCH; 404: no metadata yet to patch.
         guard answer.status == 405 || answer.status == 404 else { return try check(answer, "patch metadata of") }
@@ -110,11 +132,22 @@ public struct VaultKV: Sendable {
                 continue
             }
             try check(
-                try await service.call("POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })])),
+                try await call("POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })])),
                 "write metadata of")
             return
         }
         throw .unavailable("the metadata of \(place) kept changing under the agent: its ownership record is not written")
+    }
+
+    /// One call; a token Vault refuses (revoked, expired early) is dropped and the call made once
+    /// more with a new login.
+    private func call(
+        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json"
+    ) async throws(ControlError) -> JSONService.Answer {
+        let answer = try await service.call(method, path, body: body, contentType: contentType)
+        guard answer.status == 403, let session else { return answer }
+        await session.invalidate()
+        return try await service.call(method, path, body: body, contentType: contentType)
     }
 
     private func check(_ answer: JSONService.Answer, _ verb: String) throws(ControlError) {

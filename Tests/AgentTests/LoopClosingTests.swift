@@ -32,9 +32,20 @@ struct ClosedLoop {
     let clock: VirtualClock
 
     static func start(
-        restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production"
+        restoreRedeploy: Bool = false, gatewayFollowsDeploys: Bool = true, changeRequestProject: String = "gl-infra/production",
+        kubernetesLogin: Bool = false
     ) async throws -> ClosedLoop {
         let vault = try await VaultSimulator.start()
+        let clock = VirtualClock()
+        var auth = VaultAuth.token(.environment("V"))
+        if kubernetesLogin {
+            // Vault's Kubernetes auth issuing 60 s tokens (renewable up to 5 minutes) for the pod's service-account token.
+            let jwtFile = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID())").path
+            try "eyJ.service-account".write(toFile: jwtFile, atomically: true, encoding: .utf8)
+            vault.enableLogin(
+                .init(role: "failover-agent", jwt: "eyJ.service-account", ttl: .seconds(60), maxTTL: .seconds(300), clock: clock))
+            auth = .login(VaultLogin(method: .kubernetes, role: "failover-agent", jwtFile: jwtFile))
+        }
         let gitlab = try await GitLabSimulator.start()
         vault.put(path, ["value": .string(original)])
         gitlab.addPipeline(id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: job, isBridge: true)])
@@ -46,7 +57,7 @@ struct ClosedLoop {
         gateway.deploy(override: original)
         if gatewayFollowsDeploys { gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(path)?.data["value"]?.string) } }
         let target = Target(
-            name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, token: .environment("V")),
+            name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: path, auth: auth),
             gitlab: GitLabSettings(
                 url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), expedited: true,
                 token: .environment("G")),
@@ -54,7 +65,6 @@ struct ClosedLoop {
             gateway: GatewaySettings(url: gateway.url, token: .environment("GW")),
             restoreRedeploy: restoreRedeploy)
         let client = HTTPClient()
-        let clock = VirtualClock()
         let executor = try TargetExecutor(
             target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token, "GW": "gw-token"],
             logger: .silent, clock: clock)
@@ -119,6 +129,27 @@ struct ClosedLoop {
         #expect(loop.gateway.deploys == 2, "the start and the failover's redeploy; the restore deployed nothing")
         loop.gitlab.deployRegularly(pipeline: 8, sha: "c0ffee11", jobName: ClosedLoop.job)
         #expect(loop.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"])
+        await loop.stop()
+    }
+
+    /// Ten minutes of 60 s Vault tokens (renewed, one renewal refused, logged in again as the max
+    /// TTL nears), then a failover and its restore: not one request Vault refuses.
+    @Test func aKubernetesAuthTokenRenewedForTenMinutesStillFailsOverAndRestores() async throws {
+        let loop = try await ClosedLoop.start(kubernetesLogin: true)
+        for minute in 0..<10 {
+            if minute == 4 { loop.vault.refuseRenewals(1) }
+            for _ in 0..<6 {
+                _ = try await loop.executor.vault.read()
+                loop.clock.advance(by: .seconds(10))
+            }
+        }
+        #expect(loop.vault.logins >= 3 && loop.vault.renewals >= 6, "\(loop.vault.logins) logins, \(loop.vault.renewals) renewals")
+        let failover = await loop.executor.failover(provider: "vertex", apply: true)
+        #expect(failover.outcome == .deployed && failover.verified == true)
+        let restore = await loop.executor.restore(provider: "vertex", apply: true)
+        #expect(restore.outcome == .written)
+        #expect(loop.secret == ClosedLoop.original)
+        #expect(loop.vault.refusedRequests == 1, "only the renewal it was told to refuse")
         await loop.stop()
     }
 

@@ -123,6 +123,15 @@ private let targetYAML =
             (targetYAML + "    change_request: {labels: [x]}\n", "targets[0].change_request.project"),
             (targetYAML + "    change_request: {project: p, assignee: me}\n", "assignee"),
             (targetYAML + "    restore_redeploy: sometimes\n", "targets[0].restore_redeploy"),
+            (
+                targetYAML.replacingOccurrences(of: "token_env: A}", with: "token_env: A, auth: {role: r}}"),
+                "targets[0].vault needs exactly one of token_env, token_file or auth"
+            ),
+            (
+                targetYAML.replacingOccurrences(of: "token_env: A}", with: "auth: {method: ldap, role: r}}"),
+                "targets[0].vault.auth.method: 'ldap' is not one of kubernetes, jwt"
+            ),
+            (targetYAML.replacingOccurrences(of: "token_env: A}", with: "auth: {}}"), "missing required field targets[0].vault.auth.role"),
         ] as [(String, String)])
     func badTargetsAreNamed(text: String, message: String) {
         do {
@@ -131,6 +140,20 @@ private let targetYAML =
         } catch {
             #expect(error.description.contains(message), "got \(error.description)")
         }
+    }
+
+    @Test func aVaultLoginIsReadWithItsDefaults() throws {
+        let text = targetYAML.replacingOccurrences(of: "token_env: A}", with: "auth: {role: failover-agent}}")
+        let configuration = try AgentConfiguration.parse(YAMLFields.parse(text, file: "/etc/agent/agent.yml"))
+        #expect(
+            configuration.targets.first?.vault.auth
+                == .login(
+                    VaultLogin(method: .kubernetes, mount: "kubernetes", role: "failover-agent", jwtFile: VaultLogin.serviceAccountToken)))
+        let jwt = targetYAML.replacingOccurrences(
+            of: "token_env: A}", with: "auth: {method: jwt, mount: oidc-ci, role: r, jwt_file: id-token}}")
+        #expect(
+            try AgentConfiguration.parse(YAMLFields.parse(jwt, file: "/etc/agent/agent.yml")).targets.first?.vault.auth
+                == .login(VaultLogin(method: .jwt, mount: "oidc-ci", role: "r", jwtFile: "/etc/agent/id-token")))
     }
 
     /// `catalog.providers` and `catalog.prefer` take the agent's provider names only, and name only models that exist.
