@@ -64,7 +64,8 @@ extension AgentLoop {
         let replaces = superseded.removeValue(forKey: unit).map { "\nreplaces \($0)" } ?? ""
         await execute(
             core.proposed(
-                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces, approveCommand: parts.approveCommand,
+                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces + readinessNote(unit),
+                approveCommand: parts.approveCommand,
                 at: now))
     }
 

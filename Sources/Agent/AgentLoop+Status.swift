@@ -34,6 +34,7 @@ extension AgentLoop {
             "providers": .object(providers),
             "open_proposals": .array(open), "failing": .array(failing.map { .string($0) }),
             "failed_over": .array(core.custody.owned.sorted().map { .string($0) }), "recent_actions": .array(recentActions),
+            "readiness": readinessStatus,
         ])
     }
 }

@@ -31,13 +31,17 @@ public actor AgentLoop {
         public var logger: Logger
         /// The loop's time: its ticks, the core's clock, proposal lifetimes.
         public var clock: any AgentClock
+        /// How often every target's readiness checks run (reads only), in seconds of ``clock``.
+        public var readinessInterval: Double
 
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
             approveCommand: String = "failover-agent approve",
-            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger, clock: any AgentClock = WallClock()
+            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger, clock: any AgentClock = WallClock(),
+            readinessInterval: Double = 300
         ) {
             self.clock = clock
+            self.readinessInterval = readinessInterval
             self.specs = specs
             self.prober = prober
             self.runner = runner
@@ -70,6 +74,8 @@ public actor AgentLoop {
     /// Per target: waiting for the next deployment to verify a restore written without a redeploy.
     private var watches: [String: StopSignal] = [:]
     private var stopping = false
+    /// Each target's readiness checks as last run.
+    var readiness: [String: [ReadinessCheck]] = [:]
     /// Whoever follows the loop's ticks (``ticks()``).
     private var tickObservers: [AsyncStream<Double>.Continuation] = []
     public private(set) var actionsDone: [ActionReport] = []
@@ -110,6 +116,7 @@ public actor AgentLoop {
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
         for subject in subjects { recordHealth(subject) }
         var lastSecond = -Double.infinity
+        var lastReadiness = -Double.infinity
         while !Task.isCancelled && !stopRequest.isRaised {
             let leading = core.custody.leading
             let leaderPaused = parts.election?.leaderAnnotations?[LeaderElection.pausedKey].flatMap(Bool.init)
@@ -120,6 +127,10 @@ public actor AgentLoop {
             if now - lastSecond >= 1 {
                 lastSecond = now
                 recordProposalExpiry()
+            }
+            if now - lastReadiness >= parts.readinessInterval {
+                lastReadiness = now
+                for executor in parts.runner.executors.values { spawn { await self.checkReadiness(executor) } }
             }
             try? await parts.clock.sleep(for: tick)
         }

@@ -49,6 +49,8 @@ public struct AgentConfiguration: Sendable {
         public var restoreMode: ActionMode = .perform
         public var proposalLifetime = 900.0
         public var maxFailoversPerHour = 3
+        /// How often each target's readiness checks run, in seconds.
+        public var readinessInterval = 300.0
         /// `text` (one line per message) or `json` (one object per line, for log pipelines).
         public var logFormat = LogFormat.text
         /// Several replicas on Kubernetes: only the holder of this Lease acts. nil: a single replica.

@@ -38,13 +38,16 @@ enum AgentLoader {
         guard budget > 0 else { throw yaml.error("max_probe_cost_per_day", "must be more than 0 (US dollars a day)") }
         return budget
     }
+    static let readinessInterval: Field<Duration> = .duration(
+        "readiness_interval", default: .seconds(300), max: .seconds(3600),
+        "how often each target's readiness is checked (Vault token and rights, GitLab token and role, the deploy job, the gateway)")
     static let logFormat: Field<String> = .text(
         "log_format", default: "text", choices: ["text", "json"], "one line per message, or one JSON object per line")
     static let leaderElection: Field<YAMLFields?> = .section(
         "leader_election", leaderElectionSection, "several replicas on Kubernetes: only the holder of a Lease acts (none: one replica)")
     static let section = ConfigSection(
         "agent", "How `run` works: probes, journal, API, modes and limits.", probes, journal, listen, apiToken, restoreMode,
-        proposalLifetime, maxFailoversPerHour, maxProbeCostPerDay, logFormat, leaderElection)
+        proposalLifetime, maxFailoversPerHour, maxProbeCostPerDay, readinessInterval, logFormat, leaderElection)
 
     static func parse(_ fields: YAMLFields) throws(ConfigError) -> AgentConfiguration.AgentSettings {
         let yaml = try fields.conform(to: section)
@@ -58,6 +61,7 @@ enum AgentLoader {
         agent.maxProbeCostPerDay = try yaml.read(maxProbeCostPerDay)
         agent.proposalLifetime = try yaml.read(proposalLifetime).seconds
         agent.maxFailoversPerHour = try yaml.read(maxFailoversPerHour)
+        agent.readinessInterval = try yaml.read(readinessInterval).seconds
         agent.logFormat = AgentConfiguration.LogFormat(rawValue: try yaml.read(logFormat))!
         if let election = try yaml.read(leaderElection) { agent.leaderElection = try Self.leaderElection(election) }
         return agent

@@ -9,6 +9,21 @@ import Synchronization
 /// (retried jobs hidden from the lists unless `include_retried`, as GitLab does), job progress,
 /// branch head, deployments, CI variables with their attributes and scopes, pagination and faults.
 public final class GitLabSimulator: Sendable {
+    /// The token as GitLab describes it: a project access token's bot user with its role.
+    public struct TokenInfo: Sendable {
+        public var active = true
+        public var scopes = ["api"]
+        public var expiresAt: String? = nil
+        public var userID = 4242
+        /// 30 Developer, 40 Maintainer; 0: not a member.
+        public var accessLevel = 40
+        public init(active: Bool = true, scopes: [String] = ["api"], expiresAt: String? = nil, accessLevel: Int = 40) {
+            (self.active, self.scopes, self.expiresAt, self.accessLevel) = (active, scopes, expiresAt, accessLevel)
+        }
+    }
+    /// How the token describes itself from now on.
+    public func setToken(_ info: TokenInfo) { box.state.withLock { $0.tokenInfo = info } }
+
     public struct SimJob: Sendable {
         public var id: Int
         public var name: String
@@ -69,6 +84,8 @@ public final class GitLabSimulator: Sendable {
         /// Jobs whose downstream deploy pipelines stay running (a deploy that hangs).
         var held: Set<String> = []
         /// Polls a retried job stays pending/running before it ends.
+        /// What `personal_access_tokens/self` and `members/all/:id` say of the token.
+        var tokenInfo = TokenInfo()
         var pollsToFinish = 2
         /// The `message` of a 403 to the retry of a job that is not retryable.
         var retryRefusal = "403 Forbidden - Job is not retryable"
@@ -210,6 +227,25 @@ public final class GitLabSimulator: Sendable {
         if let fault = state.faults.next() { return fault }
         guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
         let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
+        if request.method == "GET", parts == ["api", "v4", "personal_access_tokens", "self"] {
+            let info = state.tokenInfo
+            return .json(
+                200,
+                .object([
+                    "id": .number(7), "name": .string("failover-agent"), "active": .bool(info.active), "revoked": .bool(!info.active),
+                    "scopes": .array(info.scopes.map { .string($0) }), "user_id": .number(Double(info.userID)),
+                    "expires_at": info.expiresAt.map { .string($0) } ?? .null,
+                ]))
+        }
+        if request.method == "GET", parts.count == 7, parts[2] == "projects", parts[3] == project, parts[4] == "members",
+            parts[5] == "all"
+        {
+            guard Int(parts[6]) == state.tokenInfo.userID, state.tokenInfo.accessLevel > 0 else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
+            return .json(
+                200, .object(["id": .number(Double(state.tokenInfo.userID)), "access_level": .number(Double(state.tokenInfo.accessLevel))]))
+        }
         if parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[4] == "issues" {
             return issue(request, project: parts[3], rest: Array(parts[5...]), state: &state)
         }

@@ -27,6 +27,10 @@ public final class VaultSimulator: Sendable {
         var refusedRenewals = 0
         /// Requests answered 403.
         var refused = 0
+        /// What `sys/capabilities-self` says for a path (default: all the agent needs).
+        var capabilities: [String: [String]] = [:]
+        /// The static token's TTL as `lookup-self` tells it (Vault's default for token auth: 32 days).
+        var staticTTL = 32 * 86_400
     }
 
     /// An auth method at `auth/<mount>/login` taking `{role, jwt}`.
@@ -92,6 +96,10 @@ public final class VaultSimulator: Sendable {
     public func enableLogin(_ login: Login) { box.state.withLock { $0.login = login } }
     /// Refuses the next `count` renewals (403), as Vault does for a token whose lease was revoked.
     public func refuseRenewals(_ count: Int) { box.state.withLock { $0.refusedRenewals = count } }
+    /// What `sys/capabilities-self` answers for `path` (e.g. `runway/data/…`).
+    public func setCapabilities(_ path: String, _ capabilities: [String]) { box.state.withLock { $0.capabilities[path] = capabilities } }
+    /// The static token's TTL left, in seconds, as `lookup-self` tells it.
+    public func setTokenTTL(_ seconds: Int) { box.state.withLock { $0.staticTTL = seconds } }
     /// Logins and renewals served.
     public var logins: Int { box.state.withLock { $0.logins } }
     public var renewals: Int { box.state.withLock { $0.renewals } }
@@ -124,8 +132,16 @@ public final class VaultSimulator: Sendable {
             return Self.renew(presented, state: &state, now: now)
         }
         if parts == ["v1", "auth", "token", "lookup-self"], request.method == "GET" {
-            let ttl = state.issued[presented].map { ($0.expires - now).components.seconds } ?? 0
-            return .json(200, .object(["data": .object(["ttl": .number(Double(ttl)), "renewable": .bool(presented != token)])]))
+            let ttl = state.issued[presented].map { Int(($0.expires - now).components.seconds) } ?? state.staticTTL
+            return .json(200, .object(["data": .object(["ttl": .number(Double(ttl)), "renewable": .bool(true)])]))
+        }
+        if parts == ["v1", "sys", "capabilities-self"], request.method == "POST" {
+            let paths = request.json?["paths"]?.array?.compactMap(\.string) ?? []
+            var answer: [String: JSONValue] = [:]
+            for path in paths {
+                answer[path] = .array((state.capabilities[path] ?? ["create", "read", "update", "patch"]).map { .string($0) })
+            }
+            return .json(200, .object(answer.merging(["data": .object(answer)]) { a, _ in a }))
         }
         guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
             return .json(404, .object(["errors": .array([])]))

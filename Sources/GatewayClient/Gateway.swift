@@ -68,7 +68,7 @@ public struct Gateway: Sendable {
     public func defaults() async throws(ControlError) -> [String: [String]] { try await defaults(at: 0) }
 
     /// Feature setting → the model identifiers the URL at `index` serves, first first.
-    func defaults(at index: Int) async throws(ControlError) -> [String: [String]] {
+    public func defaults(at index: Int) async throws(ControlError) -> [String: [String]] {
         let (url, service) = services[index]
         let answer = try await service.call("GET", "/v1/models/definitions")
         guard answer.status == 200 else { throw .unavailable("GET \(url)/v1/models/definitions: HTTP \(answer.status)") }

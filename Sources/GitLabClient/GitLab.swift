@@ -89,7 +89,7 @@ public struct DownstreamPipeline: Sendable, Equatable {
 /// The GitLab REST calls the redeploy needs, with pagination and 429 handling.
 public struct GitLab: Sendable {
     public let settings: GitLabSettings
-    private let service: JSONService
+    let service: JSONService
 
     public init(
         settings: GitLabSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(15), retries: Int = 4,
@@ -101,7 +101,7 @@ public struct GitLab: Sendable {
             backoff: backoff, authorization: ("PRIVATE-TOKEN", "", try CredentialSource(settings.token, environment: environment)))
     }
 
-    private var project: String { "/projects/" + escape(settings.project) }
+    var project: String { "/projects/" + escape(settings.project) }
 
     public func latestPipeline() async throws(ControlError) -> Pipeline {
         let answer = try await get("\(project)/pipelines?ref=\(escape(settings.ref))&order_by=id&sort=desc&per_page=1")
@@ -252,7 +252,7 @@ public struct GitLab: Sendable {
         return answer
     }
 
-    private func get(_ path: String) async throws(ControlError) -> JSONService.Answer {
+    func get(_ path: String) async throws(ControlError) -> JSONService.Answer {
         let answer = try await service.call("GET", path)
         try check(answer, "GET \(path)")
         return answer

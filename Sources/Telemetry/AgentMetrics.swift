@@ -88,6 +88,16 @@ public struct AgentMetrics: Sendable {
         gauge(.proposalExpiry, [("target", target)], unixTime ?? 0)
     }
 
+    /// The target's readiness `check` passed or not.
+    public func ready(target: String, check: String, _ ready: Bool) {
+        gauge(.ready, [("target", target), ("check", check)], ready ? 1 : 0)
+    }
+
+    /// When the target's `credential` expires (Unix time); nil when it does not.
+    public func credentialExpiry(target: String, credential: String, at unixTime: Double?) {
+        gauge(.credentialExpiry, [("target", target), ("credential", credential)], unixTime ?? 0)
+    }
+
     public func paged(delivered: Bool) {
         Counter(label: MetricName.pages.rawValue, dimensions: [("delivered", delivered ? "true" : "false")], factory: factory).increment()
     }

@@ -14,6 +14,8 @@ public enum MetricName: String, CaseIterable, Sendable {
     case leader = "failover_agent_leader"
     case paused = "failover_agent_paused"
     case blind = "failover_agent_blind"
+    case ready = "failover_agent_ready"
+    case credentialExpiry = "failover_agent_credential_expiry_timestamp_seconds"
 
     /// The `# HELP` line's text.
     public var help: String {
@@ -35,6 +37,9 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .leader: "1 while this replica holds the Lease and acts"
         case .paused: "1 while the agent is paused: it probes and pages but takes no action"
         case .blind: "1 while most providers fail without an answer at once: the agent suspects its own network and takes no action"
+        case .ready:
+            "1 while the target's readiness check (vault, gitlab, deploy_job, gateway) passes: a failover started now would go through"
+        case .credentialExpiry: "Unix time at which the target's credential (vault, gitlab) expires; 0 when it does not or renews by login"
         }
     }
 }

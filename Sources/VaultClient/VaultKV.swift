@@ -139,6 +139,26 @@ public struct VaultKV: Sendable {
         throw .unavailable("the metadata of \(place) kept changing under the agent: its ownership record is not written")
     }
 
+    /// The token's TTL left in seconds (`auth/token/lookup-self`); 0: it never expires (a root token).
+    public func tokenTTL() async throws(ControlError) -> Int {
+        let answer = try await call("GET", "/v1/auth/token/lookup-self")
+        try check(answer, "look up the token for")
+        guard let ttl = answer.json?["data"]?["ttl"]?.int else { throw .malformed("lookup-self: no data.ttl") }
+        return ttl
+    }
+
+    /// What the token may do on the secret's data and metadata paths (`sys/capabilities-self`).
+    public func capabilities() async throws(ControlError) -> (data: [String], metadata: [String]) {
+        let paths = ["\(settings.mount)/data/\(settings.path)", "\(settings.mount)/metadata/\(settings.path)"]
+        let answer = try await call("POST", "/v1/sys/capabilities-self", body: .object(["paths": .array(paths.map { .string($0) })]))
+        try check(answer, "read the token's capabilities on")
+        // Vault answers each path at the top level, and (since 1.x) again under `data`.
+        func listed(_ path: String) -> [String] {
+            (answer.json?[path] ?? answer.json?["data"]?[path])?.array?.compactMap(\.string) ?? []
+        }
+        return (listed(paths[0]), listed(paths[1]))
+    }
+
     /// One call; a token Vault refuses (revoked, expired early) is dropped and the call made once
     /// more with a new login.
     private func call(

@@ -79,7 +79,8 @@ struct RunCommand: AsyncParsableCommand {
             parts = AgentLoop.Parts(
                 specs: specs, prober: prober,
                 runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
-                pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, logger: logger)
+                pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, logger: logger,
+                readinessInterval: configuration.agent.readinessInterval)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
