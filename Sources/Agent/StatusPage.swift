@@ -30,6 +30,8 @@ public enum StatusPage {
             \(providers(status))
             <h2>Open proposals</h2>
             \(proposals(status))
+            <h2>Ready to act</h2>
+            \(readiness(status))
             <h2>Recent actions</h2>
             \(actions(status))
             <p>Failed over by this agent: \(escape(list(status["failed_over"])))</p>
@@ -61,6 +63,18 @@ public enum StatusPage {
             .replacingOccurrences(of: "</tr>", with: "<td><code>\(escape(text(proposal["approve"])))</code></td></tr>")
         }
         return table(["Proposal", "Action", "Provider", "Target", "Expires in", "Approve with"], rows, empty: "none")
+    }
+
+    private static func readiness(_ status: JSONValue) -> String {
+        let rows = (status["readiness"]?.object ?? [:]).sorted { $0.key < $1.key }.flatMap { target, checks in
+            (checks.array ?? []).map { check in
+                let ready = check["ready"] == .bool(true)
+                return row(
+                    [target, text(check["check"]), ready ? "ready" : "NOT READY", text(check["reason"])],
+                    class: ready ? "healthy" : "failing")
+            }
+        }
+        return table(["Target", "Check", "State", "Why"], rows, empty: "not checked yet")
     }
 
     private static func actions(_ status: JSONValue) -> String {

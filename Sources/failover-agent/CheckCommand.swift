@@ -66,6 +66,10 @@ struct CheckCommand: AsyncParsableCommand {
                 let radius = BlastRadius(planner: planner, current: current)
                 print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 failed = failed || !radius.problems.isEmpty
+                for check in await executor.readiness(now: Date().timeIntervalSince1970) {
+                    print("  \(check.ready ? "ready" : "NOT READY") \(check.name.rawValue): \(check.reason)")
+                    failed = failed || !check.ready
+                }
             } catch {
                 print("  ! \(name): \(error)")
                 failed = true

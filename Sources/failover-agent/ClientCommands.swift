@@ -94,6 +94,13 @@ struct StatusCommand: AsyncParsableCommand {
                     + "\(provider["last_class"]?.string ?? "-")"
             )
         }
+        for (target, checks) in (status["readiness"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for check in checks.array ?? [] {
+                print(
+                    "  \(target) \(check["check"]?.string ?? "?"): \(check["ready"] == .bool(true) ? "ready" : "NOT READY") "
+                        + "(\(check["reason"]?.string ?? ""))")
+            }
+        }
         for proposal in status["open_proposals"]?.array ?? [] {
             print(
                 "  proposal \(proposal["id"]?.string ?? "?"): \(proposal["action"]?.string ?? "?") of "

@@ -407,6 +407,37 @@ import YAMLConfig
         await world.stop()
     }
 
+    /// A GitLab token with Developer only (the expedited variable needs Maintainer), expiring in
+    /// three days: not ready in `/metrics`, `/status`, the status page and the proposal's page.
+    @Test func aTokenLackingMaintainerShowsNotReadyEverywhere() async throws {
+        let world = try await DemoWorld.start(scenario: try Self.scenario(), speed: Self.speed, mode: .propose) { _ in }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let expiry = formatter.string(from: Date().addingTimeInterval(3 * 86_400))
+        world.gitlab.setToken(.init(expiresAt: expiry, accessLevel: 30))
+        let loop = world.loop
+        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        func gitlabCheck() async -> JSONValue? {
+            await world.loop.status()["readiness"]?["aigw-production"]?.array?.first { $0["check"]?.string == "gitlab" }
+        }
+        #expect(try await wait(world) { await gitlabCheck() != nil })
+        let check = try #require(await gitlabCheck())
+        #expect(check["ready"] == .bool(false) && check["reason"]?.string?.contains("access level 30") == true, "\(check)")
+        let metrics = try await scrape(world)
+        #expect(metrics.contains(#"failover_agent_ready{target="aigw-production",check="gitlab"} 0.0"#))
+        #expect(metrics.contains(#"failover_agent_ready{target="aigw-production",check="vault"} 1.0"#))
+        #expect(metrics.contains(#"failover_agent_credential_expiry_timestamp_seconds{target="aigw-production",credential="gitlab"} "#))
+        let page = StatusPage.render(await world.loop.status())
+        #expect(page.contains("NOT READY") && page.contains("access level 30 on"))
+        #expect(
+            try await wait(world) {
+                world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("NOT READY") == true }
+            }, "the proposal's page says the approval may be refused")
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
     @Test func aProposalThatExpiresCannotBeApproved() async throws {
         let (world, running) = try await world(.propose, proposalLifetime: 2)
         #expect(try await wait(world) { await openProposal(world) != nil })
