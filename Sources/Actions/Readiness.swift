@@ -16,6 +16,8 @@ public struct ReadinessCheck: Sendable, Equatable {
         case deployJob = "deploy_job"
         /// The gateway's definitions endpoint answers (every URL of the fleet).
         case gateway
+        /// A pager is configured, so proposals and outcomes reach a person (no test page is sent).
+        case pagers
     }
 
     public var name: Name

@@ -7,7 +7,13 @@ extension AgentLoop {
     /// Runs `executor`'s readiness checks (reads only), exports them, and logs each change.
     func checkReadiness(_ executor: TargetExecutor) async {
         let target = executor.target.name
-        let checks = await executor.readiness(now: Date().timeIntervalSince1970)
+        var checks = await executor.readiness(now: Date().timeIntervalSince1970)
+        let pagers = parts.pagers.pagers.map(\.settings.name)
+        checks.append(
+            ReadinessCheck(
+                .pagers, ready: !pagers.isEmpty,
+                pagers.isEmpty
+                    ? "no pager configured: proposals and outcomes reach no one" : "pages go to \(pagers.joined(separator: ", "))"))
         let before = readiness[target] ?? []
         readiness[target] = checks
         for check in checks {

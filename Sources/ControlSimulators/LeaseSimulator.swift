@@ -12,6 +12,8 @@ public final class LeaseSimulator: Sendable {
         var partitioned: Set<String> = []
         /// Every holder the Lease had, in order (the same holder renewing is not repeated).
         var holders: [String] = []
+        /// Lease writes (creates and renewals) that succeeded, per bearer token.
+        var writes: [String: Int] = [:]
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
@@ -46,6 +48,8 @@ public final class LeaseSimulator: Sendable {
     }
 
     public var holders: [String] { box.state.withLock { $0.holders } }
+    /// Creates and renewals that succeeded with `token`.
+    public func writes(with token: String) -> Int { box.state.withLock { $0.writes[token] ?? 0 } }
 
     private static func handle(_ request: ServerRequest, box: Box, tokens: [String]) -> ServerReply {
         box.state.withLock { state in
@@ -66,11 +70,13 @@ public final class LeaseSimulator: Sendable {
             case ("POST", 6):
                 guard let body = request.json, let name = body["metadata"]?["name"]?.string else { return status(400, "BadRequest") }
                 guard state.leases["\(namespace)/\(name)"] == nil else { return status(409, "AlreadyExists") }
+                state.writes[String(header.dropFirst(7)), default: 0] += 1
                 return store(body, key: "\(namespace)/\(name)", state: &state, status: 201)
             case ("PUT", 7):
                 let key = "\(namespace)/\(parts[6])"
                 guard let body = request.json, let current = state.leases[key] else { return status(404, "NotFound") }
                 guard body["metadata"]?["resourceVersion"]?.string == String(current.version) else { return status(409, "Conflict") }
+                state.writes[String(header.dropFirst(7)), default: 0] += 1
                 return store(body, key: key, state: &state, status: 200)
             default:
                 return status(405, "MethodNotAllowed")

@@ -1,10 +1,12 @@
 import Agent
 import ControlSimulators
+import Foundation
 import HTTP
 import KubernetesClient
 import Leadership
 import Telemetry
 import Testing
+import Timekeeping
 
 /// Two elections against the loopback Lease server, in real time: never two leaders at once,
 /// including across a partition that keeps the leader from renewing.
@@ -55,5 +57,32 @@ import Testing
         #expect(server.holder("ops", "failover-agent") == nil, "b released it on the way out")
         client.shutdown()
         await server.stop()
+    }
+
+    /// Kubernetes rotates the projected service-account token (about hourly): the next renewal
+    /// reads the new file, with no restart, and the old token is never needed again.
+    @Test(.timeLimit(.minutes(1))) func aRotatedServiceAccountTokenIsPickedUpAndTheLeaseKeepsRenewing() async throws {
+        let server = try await LeaseSimulator.start(tokens: ["token-first", "token-rotated"])
+        let client = HTTPClient()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID())").path
+        try "token-first".write(toFile: file, atomically: true, encoding: .utf8)
+        let settings = LeaseSettings(
+            apiServer: server.url, namespace: "ops", name: "failover-agent", token: .file(file), identity: "a",
+            election: LeaseElector.Settings(identity: "a", leaseDuration: 15, renewDeadline: 10, retryPeriod: 2))
+        let clock = VirtualClock()
+        let election = LeaderElection(
+            leases: try KubernetesLeases(settings: settings, client: client, environment: [:]), logger: .silent, clock: clock)
+        let running = Task { await election.run() }
+        while server.writes(with: "token-first") < 3 { await Task.yield() }
+        try "token-rotated".write(toFile: file, atomically: true, encoding: .utf8)
+        server.partition("token-first", true)  // the old token would now fail
+        while server.writes(with: "token-rotated") < 3 { await Task.yield() }
+        #expect(election.isLeader, "renewed all along with the rotated token")
+        #expect(server.holders == ["a"])
+        election.stop()
+        await running.value
+        client.shutdown()
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: file)
     }
 }

@@ -19,6 +19,8 @@ import Testing
         metrics.paged(delivered: false)
         metrics.leader(true)
         metrics.flags(paused: false, blind: true)
+        metrics.ready(target: "aigw-production", check: "gitlab", false)
+        metrics.credentialExpiry(target: "aigw-production", credential: "gitlab", at: 1_700_259_200)
         return String(decoding: prometheus.text(), as: UTF8.self)
     }
 
