@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Secrets
 import Subprocess
 
@@ -30,26 +31,50 @@ public actor GoogleTokens {
         return { ContinuousClock.now - origin }
     }()
 
-    public func token(for source: GoogleTokenSource) async throws(Failure) -> String {
+    /// The token of `source`; `client` fetches from a metadata server.
+    public func token(for source: GoogleTokenSource, client: HTTPClient? = nil) async throws(Failure) -> String {
         if let cached = cache[source], cached.expires > now() { return cached.token }
-        let token = try await fetch(source.origin)
+        let (token, expiresIn) = try await fetch(source.origin, client: client)
         guard !token.isEmpty, !token.contains(where: \.isNewline) else {
             throw Failure(description: "google token from \(source.origin.label) is empty or spans lines")
         }
         Secrets.register(token)
-        cache[source] = (token, now() + source.lifetime)
+        let lifetime = expiresIn.map { min(source.lifetime, $0 - .seconds(60)) } ?? source.lifetime
+        cache[source] = (token, now() + max(.zero, lifetime))
         return token
     }
 
-    private func fetch(_ origin: GoogleTokenSource.Origin) async throws(Failure) -> String {
+    private func fetch(_ origin: GoogleTokenSource.Origin, client: HTTPClient?) async throws(Failure) -> (String, Duration?) {
         switch origin {
         case .file(let path):
-            do { return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+            do { return (try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), nil) } catch {
                 throw Failure(description: "cannot read google token file \(path): \(error.localizedDescription)")
             }
         case .command(let command):
-            return try await Self.run(command, limit: commandLimit)
+            return (try await Self.run(command, limit: commandLimit), nil)
+        case .metadata(let address):
+            guard let client else { throw Failure(description: "no HTTP client to reach the metadata server") }
+            return try await Self.fromMetadata(address, client: client)
         }
+    }
+
+    /// `GET /computeMetadata/v1/instance/service-accounts/default/token` with `Metadata-Flavor: Google`.
+    private static func fromMetadata(_ address: String, client: HTTPClient) async throws(Failure) -> (String, Duration?) {
+        let url =
+            (address.hasSuffix("/") ? String(address.dropLast()) : address)
+            + "/computeMetadata/v1/instance/service-accounts/default/token"
+        let exchange = await client.execute(
+            HTTPRequest(method: "GET", url: url, headers: [HTTPHeader("Metadata-Flavor", "Google")], timeout: .seconds(5)))
+        let response: HTTPResponse
+        switch exchange.result {
+        case .success(let answer): response = answer
+        case .failure(let failure): throw Failure(description: "metadata server \(address): \(failure.message)")
+        }
+        guard response.status == 200,
+            let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
+            let token = json["access_token"] as? String
+        else { throw Failure(description: "metadata server \(address): HTTP \(response.status), no access_token") }
+        return (token, (json["expires_in"] as? Int).map { .seconds($0) })
     }
 
     /// Runs `command` with `/bin/sh -c` in a new process group; past `limit` the whole group is
@@ -109,6 +134,7 @@ extension GoogleTokenSource.Origin {
         switch self {
         case .file(let path): "file \(path)"
         case .command: "command"
+        case .metadata(let address): "metadata server \(address)"
         }
     }
 }

@@ -86,6 +86,9 @@ public struct GoogleTokenSource: Sendable, Hashable {
         case file(String)
         /// Run with `/bin/sh -c`; its standard output (trimmed) is the token.
         case command(String)
+        /// The metadata server at this address (GKE Workload Identity, GCE): the default service
+        /// account's token, used until a minute before its `expires_in` (or its lifetime, if sooner).
+        case metadata(String)
     }
     public var origin: Origin
     public var lifetime: Duration

@@ -99,6 +99,8 @@ public enum ProbeSpecLoader {
         static let file: Field<String?> = .optionalText("file", "a file holding the token, re-read when it changes")
         static let command: Field<String?> = .optionalText(
             "command", "a command printing the token (e.g. `gcloud auth print-access-token`)")
+        static let metadata: Field<String?> = .optionalURL(
+            "metadata", "the metadata server (GKE Workload Identity, GCE), e.g. `http://metadata.google.internal`")
         static let lifetime: Field<Duration> = .duration(
             "lifetime", default: .seconds(300), max: .seconds(3600), "how long a token read is used before it is read again")
     }
@@ -106,7 +108,8 @@ public enum ProbeSpecLoader {
     public static let googleTokenSection = ConfigSection(
         "google_token",
         "Where a Google access token comes from (a probe spec's `auth.google_token`, `model_probes.vertex.google_token`): "
-            + "exactly one of file or command; values may hold `${VAR}`.", Google.file, Google.command, Google.lifetime)
+            + "exactly one of file, command or metadata; values may hold `${VAR}`.", Google.file, Google.command, Google.metadata,
+        Google.lifetime)
 
     static let awsSigV4: Field<YAMLFields?> = .section("aws_sigv4", awsSection, "AWS Signature Version 4 (Bedrock)")
     static let googleToken: Field<YAMLFields?> = .section("google_token", googleTokenSection, "a Google bearer token (Vertex AI)")
@@ -188,10 +191,11 @@ public enum ProbeSpecLoader {
             }
         }
         let lifetime = try google.read(Google.lifetime)
-        switch (try value(Google.file), try value(Google.command)) {
-        case (let file?, nil): return GoogleTokenSource(origin: .file(file), lifetime: lifetime)
-        case (nil, let command?): return GoogleTokenSource(origin: .command(command), lifetime: lifetime)
-        default: throw google.error(nil, "needs exactly one of file or command")
+        switch (try value(Google.file), try value(Google.command), try google.read(Google.metadata)) {
+        case (let file?, nil, nil): return GoogleTokenSource(origin: .file(file), lifetime: lifetime)
+        case (nil, let command?, nil): return GoogleTokenSource(origin: .command(command), lifetime: lifetime)
+        case (nil, nil, let address?): return GoogleTokenSource(origin: .metadata(address), lifetime: lifetime)
+        default: throw google.error(nil, "needs exactly one of file, command or metadata")
         }
     }
 

@@ -31,7 +31,7 @@ public struct Prober: Sendable {
             }
         case .googleToken(let source):
             do {
-                let token = try await tokens.token(for: source)
+                let token = try await tokens.token(for: source, client: client)
                 request.headers.append(HTTPHeader("Authorization", "Bearer \(token)"))
             } catch {
                 return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)

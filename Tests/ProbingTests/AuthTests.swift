@@ -5,6 +5,7 @@ import HTTPServer
 import ProbeResults
 import Probing
 import ProviderSimulators
+import Synchronization
 import Testing
 
 /// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.
@@ -67,6 +68,38 @@ final class VirtualTime: @unchecked Sendable {
         clock.advance(.seconds(1))
         #expect(try await tokens.token(for: source) == "tok-2")
         #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\nx\n")
+    }
+
+    /// GKE's metadata server: the token is asked for with `Metadata-Flavor: Google` and reused
+    /// until a minute before its `expires_in`, when that comes before the lifetime.
+    @Test func aMetadataServerTokenIsUsedUntilAMinuteBeforeItExpires() async throws {
+        let served = Mutex(0)
+        let server = try await HTTPServer.start { request in
+            guard request.header("metadata-flavor") == "Google",
+                request.uri == "/computeMetadata/v1/instance/service-accounts/default/token"
+            else { return .json(403, #"{"error":"missing Metadata-Flavor"}"#) }
+            let count = served.withLock {
+                $0 += 1
+                return $0
+            }
+            return .json(200, #"{"access_token":"ya29.metadata-\#(count)","expires_in":120,"token_type":"Bearer"}"#)
+        }
+        let client = HTTPClient()
+        let clock = VirtualTime()
+        let tokens = GoogleTokens(now: { clock.now })
+        let source = GoogleTokenSource(origin: .metadata(server.baseURL), lifetime: .seconds(300))
+        #expect(try await tokens.token(for: source, client: client) == "ya29.metadata-1")
+        clock.advance(.seconds(59))
+        #expect(try await tokens.token(for: source, client: client) == "ya29.metadata-1")
+        clock.advance(.seconds(1))
+        #expect(try await tokens.token(for: source, client: client) == "ya29.metadata-2", "120 s minus a minute, not 300 s")
+        await server.stop()
+        let down = await #expect(throws: GoogleTokens.Failure.self) {
+            clock.advance(.seconds(60))
+            _ = try await tokens.token(for: source, client: client)
+        }
+        #expect(down?.description.hasPrefix("metadata server \(server.baseURL):") == true)
+        client.shutdown()
     }
 
     /// A command that outlives its limit is killed with every child of its shell, and the caller

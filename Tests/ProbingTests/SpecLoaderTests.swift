@@ -65,7 +65,7 @@ import YAMLConfig
         ("provider: a\nurl: https://a/\nheaderz: {}\n", "headerz: unknown field"),
         ("provider: a\nurl: https://a/\nmethod: DELETE\n", "method: 'DELETE' is not one of"),
         ("provider: a\nurl: https://a/\nheaders:\n  content-type: application/json\nbody: '{nope'\n", "body: is not valid JSON"),
-        ("provider: a\nurl: https://a/\nauth:\n  google_token: {}\n", "auth.google_token: needs exactly one of file or command"),
+        ("provider: a\nurl: https://a/\nauth:\n  google_token: {}\n", "auth.google_token: needs exactly one of file, command or metadata"),
         ("provider: a\nurl: https://a/\nauth:\n  aws_sigv4:\n    region: x\n", "missing required field auth.aws_sigv4.access_key_id"),
         ("provider: a\nurl: https://a/\nauth: {}\n", "auth: needs exactly one of aws_sigv4 or google_token"),
         (
