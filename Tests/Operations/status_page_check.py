@@ -59,6 +59,7 @@ for needed, why in [
     (r"vertex\s+failing", "the failing provider"),
     (rf"{proposal}\s+failover\s+vertex\s+aigw-production", "the open proposal"),
     (rf"failover-agent approve {proposal}", "its approve command"),
+    (r"aigw-production\s+vault\s+ready", "the readiness checks"),
 ]:
     if not re.search(needed, seen):
         fail(f"the status page does not show {why} ({needed})")
