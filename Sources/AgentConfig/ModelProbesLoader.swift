@@ -17,6 +17,18 @@ enum ModelProbesLoader {
     static let accessKeyID: Field<Credential?> = .optionalCredential("access_key_id", "the AWS access key id (Bedrock)")
     static let secretAccessKey: Field<Credential?> = .optionalCredential("secret_access_key", "the AWS secret access key (Bedrock)")
     static let sessionToken: Field<Credential?> = .optionalCredential("session_token", "an AWS session token (Bedrock)")
+    static let roleARN: Field<String> = .text(
+        "role_arn", "the IAM role to assume (EKS IRSA: the service account's `eks.amazonaws.com/role-arn`)")
+    static let tokenFile: Field<String> = .path(
+        "token_file", default: AWSWebIdentity.eksTokenFile, "the web identity token, read again at each assume (it rotates)")
+    static let sessionName: Field<String> = .text("session_name", default: "failover-agent", "the role session's name")
+    static let stsURL: Field<String?> = .optionalURL("sts_url", "STS's address (none: `https://sts.<region>.amazonaws.com`)")
+    static let webIdentitySection = ConfigSection(
+        "model_probes.bedrock.web_identity",
+        "AWS credentials from STS `AssumeRoleWithWebIdentity`, as EKS provides them; used until five minutes before they expire.",
+        roleARN, tokenFile, sessionName, stsURL)
+    static let webIdentity: Field<YAMLFields?> = .section(
+        "web_identity", webIdentitySection, "Bedrock: assume a role with the pod's web identity token instead of access keys")
     static let stream: Field<Bool> = .boolean("stream", default: false, "probe the streaming endpoint")
     static let timeout: Field<Duration> = .duration(
         "timeout", default: .seconds(10), max: .seconds(300), "a probe with no answer by then is a timeout")
@@ -28,7 +40,8 @@ enum ModelProbesLoader {
     ) { yaml throws(ConfigError) in yaml.has("cost_per_probe") ? try yaml.read(ProbeSpecLoader.costPerProbe) : nil }
     static let providerSection = ConfigSection(
         "model_probes.<provider>", "How to reach one provider for the probes derived from the catalog.", baseURL, apiKey, project,
-        location, googleToken, region, accessKeyID, secretAccessKey, sessionToken, stream, timeout, latencyBudget, costPerProbe)
+        location, googleToken, region, accessKeyID, secretAccessKey, sessionToken, webIdentity, stream, timeout, latencyBudget, costPerProbe
+    )
     static let section = ConfigSection(
         "model_probes", "Probes derived from the catalog for every default and replacement model, per provider.",
         entries: .init(
@@ -58,6 +71,12 @@ enum ModelProbesLoader {
             access.accessKeyID = try fields.read(accessKeyID)
             access.secretAccessKey = try fields.read(secretAccessKey)
             access.sessionToken = try fields.read(sessionToken)
+            if let identity = try fields.read(webIdentity) {
+                access.webIdentity = AWSWebIdentity(
+                    roleARN: try identity.read(roleARN), tokenFile: try identity.read(tokenFile),
+                    sessionName: try identity.read(sessionName),
+                    stsURL: try identity.read(stsURL) ?? "https://sts.\(access.region ?? "us-east-1").amazonaws.com")
+            }
             access.stream = try fields.read(stream)
             access.timeout = try fields.read(timeout)
             access.latencyBudget = try fields.read(latencyBudget)
@@ -67,8 +86,9 @@ enum ModelProbesLoader {
                 if access.project == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("project"))") }
                 if access.googleToken == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("google_token"))") }
             case "bedrock":
-                if access.accessKeyID == nil || access.secretAccessKey == nil {
-                    throw fields.error(nil, "\(fields.path) needs access_key_id_env and secret_access_key_env (or _file)")
+                if (access.accessKeyID == nil || access.secretAccessKey == nil) && access.webIdentity == nil {
+                    throw fields.error(
+                        nil, "\(fields.path) needs access_key_id_env and secret_access_key_env (or _file), or web_identity")
                 }
             default:
                 if access.apiKey == nil { throw fields.error(nil, "\(fields.path) needs exactly one of api_key_env or api_key_file") }

@@ -81,6 +81,10 @@ public enum ProbeTemplate {
                 (access.baseURL ?? "https://bedrock-runtime.\(region).amazonaws.com") + "/model/\(id)/"
                 + (access.stream ? "converse-stream" : "converse")
             body = #"{"messages":[{"role":"user","content":[{"text":"ping"}]}],"inferenceConfig":{"maxTokens":1}}"#
+            if let identity = access.webIdentity {
+                auth = .awsWebIdentity(region: region, service: "bedrock", identity)
+                break
+            }
             guard let keyID = access.accessKeyID, let secret = access.secretAccessKey else {
                 throw .credential("model_probes.bedrock needs access_key_id_env and secret_access_key_env (or _file)")
             }

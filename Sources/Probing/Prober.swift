@@ -7,10 +7,12 @@ import ProbeResults
 public struct Prober: Sendable {
     public let client: HTTPClient
     private let tokens: GoogleTokens
+    private let awsCredentials: AWSCredentialCache
 
-    public init(client: HTTPClient, tokens: GoogleTokens = GoogleTokens()) {
+    public init(client: HTTPClient, tokens: GoogleTokens = GoogleTokens(), awsCredentials: AWSCredentialCache = AWSCredentialCache()) {
         self.client = client
         self.tokens = tokens
+        self.awsCredentials = awsCredentials
     }
 
     /// Probes once. Never throws: every outcome, a missing credential included, is a result.
@@ -18,7 +20,16 @@ public struct Prober: Sendable {
         var request = HTTPRequest(
             method: spec.method, url: spec.url, headers: spec.headers, body: spec.body.map { Array($0.utf8) },
             timeout: spec.timeout, maxResponseBytes: 256 * 1024, freshConnection: spec.freshConnection)
-        switch spec.auth {
+        var auth = spec.auth
+        if case .awsWebIdentity(let region, let service, let identity) = auth {
+            do {
+                let credentials = try await awsCredentials.credentials(for: identity, client: client)
+                auth = .awsSigV4(SigV4Signer(region: region, service: service, credentials: credentials))
+            } catch {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
+            }
+        }
+        switch auth {
         case .awsSigV4(let signer):
             do {
                 let signed = try signer.sign(
@@ -36,7 +47,7 @@ public struct Prober: Sendable {
             } catch {
                 return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
             }
-        case nil: break
+        case .awsWebIdentity, nil: break
         }
         let exchange = await client.execute(request)
         let (resultClass, detail) = ResultClassifier.classify(exchange, spec: spec)

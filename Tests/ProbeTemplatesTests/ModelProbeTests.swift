@@ -206,6 +206,16 @@ enum Fixture {
         }
     }
 
+    @Test func bedrockOnEKSAssumesARoleWithItsWebIdentityToken() throws {
+        let configuration = try Fixture.configuration(
+            "  bedrock: {region: eu-west-1, web_identity: {role_arn: 'arn:aws:iam::123456789012:role/probes'}}")
+        #expect(
+            configuration.modelProbes?.providers["bedrock"]?.webIdentity
+                == AWSWebIdentity(
+                    roleARN: "arn:aws:iam::123456789012:role/probes", tokenFile: AWSWebIdentity.eksTokenFile, sessionName: "failover-agent",
+                    stsURL: "https://sts.eu-west-1.amazonaws.com"))
+    }
+
     @Test func theBudgetStretchesReplacementsFirstAndAnUnreachableOneIsRefused() throws {
         let planner = try Fixture.planner()
         // 5 endpoints: 4 at the estimate $0.00002 or $0.00003, Fireworks at $0.000001; every 5 s.

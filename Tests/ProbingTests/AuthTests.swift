@@ -122,6 +122,68 @@ final class VirtualTime: @unchecked Sendable {
         #expect(!alive, "the shell's child \(child) outlived the kill")
     }
 
+    /// EKS IRSA: STS `AssumeRoleWithWebIdentity` with the token file's content; the temporary
+    /// credentials sign the probe, are reused until five minutes before they expire, and a
+    /// refusal is the probe's `auth` class, naming the role.
+    @Test func webIdentityCredentialsSignTheProbeAndAreAssumedAgainBeforeTheyExpire() async throws {
+        let assumed = Mutex(0)
+        let sts = try await HTTPServer.start { request in
+            let form = String(decoding: request.body, as: UTF8.self)
+            guard form.contains("Action=AssumeRoleWithWebIdentity"), form.contains("WebIdentityToken=eyJ.irsa-token"),
+                form.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fprobes")
+            else {
+                return .respond(status: 403, body: Array("<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>".utf8))
+            }
+            let count = assumed.withLock {
+                $0 += 1
+                return $0
+            }
+            return .respond(
+                status: 200,
+                body: Array(
+                    """
+                    <AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>
+                    <AccessKeyId>ASIAPROBE\(count)</AccessKeyId><SecretAccessKey>secret-\(count)</SecretAccessKey>
+                    <SessionToken>session-\(count)</SessionToken><Expiration>2026-12-04T01:00:00Z</Expiration>
+                    </Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>
+                    """.utf8))
+        }
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("irsa-\(UUID())").path
+        try "eyJ.irsa-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        let identity = AWSWebIdentity(
+            roleARN: "arn:aws:iam::123456789012:role/probes", tokenFile: tokenFile, stsURL: sts.baseURL)
+        let wall = Mutex(1_796_343_600.0)  // 2026-12-04T00:20:00Z: 40 minutes before they expire
+        let cache = AWSCredentialCache(wallNow: { wall.withLock { $0 } })
+        let client = HTTPClient()
+        #expect(try await cache.credentials(for: identity, client: client).accessKeyID == "ASIAPROBE1")
+        wall.withLock { $0 += 34 * 60 }
+        #expect(try await cache.credentials(for: identity, client: client).accessKeyID == "ASIAPROBE1", "6 minutes left")
+        wall.withLock { $0 += 60 }
+        let renewed = try await cache.credentials(for: identity, client: client)
+        #expect(renewed.accessKeyID == "ASIAPROBE2" && renewed.sessionToken == "session-2", "5 minutes left: assumed again")
+
+        let (result, requests) = try await probeOnce(.awsWebIdentity(region: "us-west-2", service: "bedrock", identity), flavor: .bedrock)
+        #expect(result.resultClass == .ok)
+        let request = try #require(requests.first)
+        #expect(request.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=ASIAPROBE3/") == true)
+        #expect(request.header("x-amz-security-token") == "session-3")
+
+        try "eyJ.someone-else".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let (refused, _) = try await probeOnce(
+            .awsWebIdentity(
+                region: "us-west-2", service: "bedrock",
+                AWSWebIdentity(roleARN: identity.roleARN, tokenFile: tokenFile, sessionName: "other", stsURL: sts.baseURL)),
+            flavor: .bedrock)
+        #expect(refused.resultClass == .auth)
+        #expect(
+            refused.detail?.contains(
+                "STS refused AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/probes: HTTP 403 AccessDenied") == true,
+            "\(refused.detail ?? "")")
+        client.shutdown()
+        await sts.stop()
+    }
+
     @Test func sigV4HeadersArePresentOnTheWire() async throws {
         let aws = SigV4Signer(
             region: "us-west-2", service: "bedrock",
