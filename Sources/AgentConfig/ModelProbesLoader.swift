@@ -29,6 +29,16 @@ enum ModelProbesLoader {
         roleARN, tokenFile, sessionName, stsURL)
     static let webIdentity: Field<YAMLFields?> = .section(
         "web_identity", webIdentitySection, "Bedrock: assume a role with the pod's web identity token instead of access keys")
+    static let containerURL: Field<String> = .url(
+        "url", default: AWSCredentialOrigin.podIdentityURL, "the credentials endpoint (EKS Pod Identity's agent; ECS's full URI)")
+    static let containerToken: Field<String?> = .optionalPath(
+        "token_file", "the token sent as `Authorization` (EKS Pod Identity: `\(AWSCredentialOrigin.podIdentityTokenFile)`)")
+    static let containerSection = ConfigSection(
+        "model_probes.bedrock.container_credentials",
+        "AWS credentials from a container credentials endpoint (EKS Pod Identity, ECS); used until five minutes before they expire.",
+        containerURL, containerToken)
+    static let containerCredentials: Field<YAMLFields?> = .section(
+        "container_credentials", containerSection, "Bedrock: credentials from the pod's credentials endpoint instead of access keys")
     static let stream: Field<Bool> = .boolean("stream", default: false, "probe the streaming endpoint")
     static let timeout: Field<Duration> = .duration(
         "timeout", default: .seconds(10), max: .seconds(300), "a probe with no answer by then is a timeout")
@@ -40,7 +50,8 @@ enum ModelProbesLoader {
     ) { yaml throws(ConfigError) in yaml.has("cost_per_probe") ? try yaml.read(ProbeSpecLoader.costPerProbe) : nil }
     static let providerSection = ConfigSection(
         "model_probes.<provider>", "How to reach one provider for the probes derived from the catalog.", baseURL, apiKey, project,
-        location, googleToken, region, accessKeyID, secretAccessKey, sessionToken, webIdentity, stream, timeout, latencyBudget, costPerProbe
+        location, googleToken, region, accessKeyID, secretAccessKey, sessionToken, webIdentity, containerCredentials, stream, timeout,
+        latencyBudget, costPerProbe
     )
     static let section = ConfigSection(
         "model_probes", "Probes derived from the catalog for every default and replacement model, per provider.",
@@ -72,10 +83,17 @@ enum ModelProbesLoader {
             access.secretAccessKey = try fields.read(secretAccessKey)
             access.sessionToken = try fields.read(sessionToken)
             if let identity = try fields.read(webIdentity) {
-                access.webIdentity = AWSWebIdentity(
-                    roleARN: try identity.read(roleARN), tokenFile: try identity.read(tokenFile),
-                    sessionName: try identity.read(sessionName),
-                    stsURL: try identity.read(stsURL) ?? "https://sts.\(access.region ?? "us-east-1").amazonaws.com")
+                access.awsOrigin = .webIdentity(
+                    AWSWebIdentity(
+                        roleARN: try identity.read(roleARN), tokenFile: try identity.read(tokenFile),
+                        sessionName: try identity.read(sessionName),
+                        stsURL: try identity.read(stsURL) ?? "https://sts.\(access.region ?? "us-east-1").amazonaws.com"))
+            }
+            if let container = try fields.read(containerCredentials) {
+                if access.awsOrigin != nil {
+                    throw fields.error("container_credentials", "give web_identity or container_credentials, not both")
+                }
+                access.awsOrigin = .container(url: try container.read(containerURL), tokenFile: try container.read(containerToken))
             }
             access.stream = try fields.read(stream)
             access.timeout = try fields.read(timeout)
@@ -86,9 +104,11 @@ enum ModelProbesLoader {
                 if access.project == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("project"))") }
                 if access.googleToken == nil { throw fields.error(nil, "missing required field \(fields.fieldPath("google_token"))") }
             case "bedrock":
-                if (access.accessKeyID == nil || access.secretAccessKey == nil) && access.webIdentity == nil {
+                if (access.accessKeyID == nil || access.secretAccessKey == nil) && access.awsOrigin == nil {
                     throw fields.error(
-                        nil, "\(fields.path) needs access_key_id_env and secret_access_key_env (or _file), or web_identity")
+                        nil,
+                        "\(fields.path) needs access_key_id_env and secret_access_key_env (or _file), web_identity or container_credentials"
+                    )
                 }
             default:
                 if access.apiKey == nil { throw fields.error(nil, "\(fields.path) needs exactly one of api_key_env or api_key_file") }

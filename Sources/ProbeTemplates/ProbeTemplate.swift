@@ -81,8 +81,8 @@ public enum ProbeTemplate {
                 (access.baseURL ?? "https://bedrock-runtime.\(region).amazonaws.com") + "/model/\(id)/"
                 + (access.stream ? "converse-stream" : "converse")
             body = #"{"messages":[{"role":"user","content":[{"text":"ping"}]}],"inferenceConfig":{"maxTokens":1}}"#
-            if let identity = access.webIdentity {
-                auth = .awsWebIdentity(region: region, service: "bedrock", identity)
+            if let origin = access.awsOrigin {
+                auth = .awsTemporary(region: region, service: "bedrock", origin)
                 break
             }
             guard let keyID = access.accessKeyID, let secret = access.secretAccessKey else {

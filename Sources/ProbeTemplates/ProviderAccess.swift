@@ -23,8 +23,8 @@ public struct ProviderAccess: Sendable {
     public var accessKeyID: Credential?
     public var secretAccessKey: Credential?
     public var sessionToken: Credential?
-    /// Bedrock on EKS: credentials assumed from the pod's web identity token instead of keys.
-    public var webIdentity: AWSWebIdentity?
+    /// Bedrock on EKS: temporary credentials (a web identity, or the container endpoint) instead of keys.
+    public var awsOrigin: AWSCredentialOrigin?
     /// Read the answer as a server-sent event stream to its final event.
     public var stream: Bool
     public var timeout: Duration

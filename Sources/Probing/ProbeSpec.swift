@@ -76,8 +76,8 @@ public struct ProbeSpec: Sendable {
 public enum ProbeAuth: Sendable {
     /// AWS Signature V4, signed by the project (``SigV4Signer``) at the moment of sending.
     case awsSigV4(SigV4Signer)
-    /// AWS Signature V4 with temporary credentials assumed from a web identity (EKS IRSA), renewed before they expire.
-    case awsWebIdentity(region: String, service: String, AWSWebIdentity)
+    /// AWS Signature V4 with temporary credentials (EKS IRSA, EKS Pod Identity), fetched again before they expire.
+    case awsTemporary(region: String, service: String, AWSCredentialOrigin)
     /// A Google OAuth access token sent as `Authorization: Bearer`, read from a file or printed by a command.
     case googleToken(GoogleTokenSource)
 }

@@ -21,9 +21,9 @@ public struct Prober: Sendable {
             method: spec.method, url: spec.url, headers: spec.headers, body: spec.body.map { Array($0.utf8) },
             timeout: spec.timeout, maxResponseBytes: 256 * 1024, freshConnection: spec.freshConnection)
         var auth = spec.auth
-        if case .awsWebIdentity(let region, let service, let identity) = auth {
+        if case .awsTemporary(let region, let service, let origin) = auth {
             do {
-                let credentials = try await awsCredentials.credentials(for: identity, client: client)
+                let credentials = try await awsCredentials.credentials(for: origin, client: client)
                 auth = .awsSigV4(SigV4Signer(region: region, service: service, credentials: credentials))
             } catch {
                 return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
@@ -47,7 +47,7 @@ public struct Prober: Sendable {
             } catch {
                 return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
             }
-        case .awsWebIdentity, nil: break
+        case .awsTemporary, nil: break
         }
         let exchange = await client.execute(request)
         let (resultClass, detail) = ResultClassifier.classify(exchange, spec: spec)

@@ -206,14 +206,19 @@ enum Fixture {
         }
     }
 
-    @Test func bedrockOnEKSAssumesARoleWithItsWebIdentityToken() throws {
+    @Test func bedrockOnEKSUsesTemporaryCredentials() throws {
         let configuration = try Fixture.configuration(
             "  bedrock: {region: eu-west-1, web_identity: {role_arn: 'arn:aws:iam::123456789012:role/probes'}}")
         #expect(
-            configuration.modelProbes?.providers["bedrock"]?.webIdentity
-                == AWSWebIdentity(
-                    roleARN: "arn:aws:iam::123456789012:role/probes", tokenFile: AWSWebIdentity.eksTokenFile, sessionName: "failover-agent",
-                    stsURL: "https://sts.eu-west-1.amazonaws.com"))
+            configuration.modelProbes?.providers["bedrock"]?.awsOrigin
+                == .webIdentity(
+                    AWSWebIdentity(
+                        roleARN: "arn:aws:iam::123456789012:role/probes", tokenFile: AWSWebIdentity.eksTokenFile,
+                        sessionName: "failover-agent", stsURL: "https://sts.eu-west-1.amazonaws.com")))
+        let pod = try Fixture.configuration("  bedrock: {container_credentials: {token_file: /run/token}}")
+        #expect(
+            pod.modelProbes?.providers["bedrock"]?.awsOrigin == .container(url: AWSCredentialOrigin.podIdentityURL, tokenFile: "/run/token")
+        )
     }
 
     @Test func theBudgetStretchesReplacementsFirstAndAnUnreachableOneIsRefused() throws {

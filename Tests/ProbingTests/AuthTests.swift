@@ -156,14 +156,15 @@ final class VirtualTime: @unchecked Sendable {
         let wall = Mutex(1_796_343_600.0)  // 2026-12-04T00:20:00Z: 40 minutes before they expire
         let cache = AWSCredentialCache(wallNow: { wall.withLock { $0 } })
         let client = HTTPClient()
-        #expect(try await cache.credentials(for: identity, client: client).accessKeyID == "ASIAPROBE1")
+        #expect(try await cache.credentials(for: .webIdentity(identity), client: client).accessKeyID == "ASIAPROBE1")
         wall.withLock { $0 += 34 * 60 }
-        #expect(try await cache.credentials(for: identity, client: client).accessKeyID == "ASIAPROBE1", "6 minutes left")
+        #expect(try await cache.credentials(for: .webIdentity(identity), client: client).accessKeyID == "ASIAPROBE1", "6 minutes left")
         wall.withLock { $0 += 60 }
-        let renewed = try await cache.credentials(for: identity, client: client)
+        let renewed = try await cache.credentials(for: .webIdentity(identity), client: client)
         #expect(renewed.accessKeyID == "ASIAPROBE2" && renewed.sessionToken == "session-2", "5 minutes left: assumed again")
 
-        let (result, requests) = try await probeOnce(.awsWebIdentity(region: "us-west-2", service: "bedrock", identity), flavor: .bedrock)
+        let (result, requests) = try await probeOnce(
+            .awsTemporary(region: "us-west-2", service: "bedrock", .webIdentity(identity)), flavor: .bedrock)
         #expect(result.resultClass == .ok)
         let request = try #require(requests.first)
         #expect(request.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=ASIAPROBE3/") == true)
@@ -171,9 +172,9 @@ final class VirtualTime: @unchecked Sendable {
 
         try "eyJ.someone-else".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let (refused, _) = try await probeOnce(
-            .awsWebIdentity(
+            .awsTemporary(
                 region: "us-west-2", service: "bedrock",
-                AWSWebIdentity(roleARN: identity.roleARN, tokenFile: tokenFile, sessionName: "other", stsURL: sts.baseURL)),
+                .webIdentity(AWSWebIdentity(roleARN: identity.roleARN, tokenFile: tokenFile, sessionName: "other", stsURL: sts.baseURL))),
             flavor: .bedrock)
         #expect(refused.resultClass == .auth)
         #expect(
@@ -182,6 +183,28 @@ final class VirtualTime: @unchecked Sendable {
             "\(refused.detail ?? "")")
         client.shutdown()
         await sts.stop()
+    }
+
+    /// EKS Pod Identity: the agent's endpoint, asked with the token file as `Authorization`.
+    @Test func containerCredentialsSignTheProbe() async throws {
+        let endpoint = try await HTTPServer.start { request in
+            guard request.header("authorization") == "eks-pod-token" else { return .json(401, #"{"message":"bad token"}"#) }
+            return .json(
+                200,
+                #"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"pod-secret","Token":"pod-session","Expiration":"2099-01-01T00:00:00Z"}"#)
+        }
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("pod-\(UUID())").path
+        try "eks-pod-token".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        let origin = AWSCredentialOrigin.container(url: endpoint.baseURL + "/v1/credentials", tokenFile: tokenFile)
+        let (result, requests) = try await probeOnce(.awsTemporary(region: "us-west-2", service: "bedrock", origin), flavor: .bedrock)
+        #expect(result.resultClass == .ok)
+        #expect(requests.first?.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=ASIAPOD/") == true)
+        #expect(requests.first?.header("x-amz-security-token") == "pod-session")
+        try "stale".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let (refused, _) = try await probeOnce(.awsTemporary(region: "us-west-2", service: "bedrock", origin), flavor: .bedrock)
+        #expect(refused.resultClass == .auth && refused.detail?.contains("HTTP 401") == true)
+        await endpoint.stop()
     }
 
     @Test func sigV4HeadersArePresentOnTheWire() async throws {
