@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Probing",
             dependencies: [
-                "AWSEventStream", "AWSSigning", "HTTP", "ProbeResults", "Secrets", "YAMLConfig",
+                "AWSEventStream", "AWSSigning", "ControlAPI", "HTTP", "ProbeResults", "Secrets", "YAMLConfig",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ], swiftSettings: strict),
         .target(

@@ -44,16 +44,24 @@ public enum ProbeTemplate {
         var headers = [HTTPHeader("content-type", "application/json")]
         var body: String
         var auth: ProbeAuth?
-        func key() throws(ControlError) -> String {
+        var fileHeaders: [ProbeSpec.FileHeader] = []
+        /// The API key as header `name`; a key file is read again at each probe when it changed.
+        func key(_ name: String, prefix: String = "") throws(ControlError) {
             guard let credential = access.apiKey else {
                 throw .credential("model_probes.\(access.provider) needs api_key_env or api_key_file")
             }
-            return try credential.resolve(environment)
+            let source = try CredentialSource(credential, environment: environment)
+            if credential.path != nil {
+                fileHeaders.append(ProbeSpec.FileHeader(name: name, prefix: prefix, source: source))
+            } else {
+                headers.append(HTTPHeader(name, prefix + (try source.current())))
+            }
         }
         switch model.provider! {
         case "anthropic":
             url = (access.baseURL ?? "https://api.anthropic.com") + "/v1/messages"
-            headers += [HTTPHeader("x-api-key", try key()), HTTPHeader("anthropic-version", "2023-06-01")]
+            try key("x-api-key")
+            headers.append(HTTPHeader("anthropic-version", "2023-06-01"))
             body = #"{"model":\#(quote(name)),"max_tokens":1,"messages":\#(ping)\#(streamField)}"#
         case "vertex":
             guard let project = access.project else { throw .credential("model_probes.vertex needs project") }
@@ -97,7 +105,7 @@ public enum ProbeTemplate {
             )
         case "openai":
             let base = access.baseURL ?? "https://api.openai.com"
-            headers.append(HTTPHeader("authorization", "Bearer \(try key())"))
+            try key("authorization", prefix: "Bearer ")
             if name.contains("codex") {
                 url = base + "/v1/responses"
                 body = #"{"model":\#(quote(name)),"input":"ping","max_output_tokens":16\#(streamField)}"#
@@ -108,7 +116,7 @@ public enum ProbeTemplate {
         case "fireworks":
             let id = model.serving.identifier ?? (name.contains("/") ? name : "accounts/fireworks/models/\(name)")
             let base = access.baseURL ?? "https://api.fireworks.ai/inference"
-            headers.append(HTTPHeader("authorization", "Bearer \(try key())"))
+            try key("authorization", prefix: "Bearer ")
             // As the gateway calls it: completions only for `litellm_completion` models (Codestral), chat otherwise.
             if model.serving.modelClass == "litellm_completion" {
                 url = base + "/v1/completions"
@@ -120,13 +128,14 @@ public enum ProbeTemplate {
         default:  // mistral
             let id = name.hasPrefix("mistral/") ? String(name.dropFirst("mistral/".count)) : name
             url = (access.baseURL ?? "https://api.mistral.ai") + "/v1/chat/completions"
-            headers.append(HTTPHeader("authorization", "Bearer \(try key())"))
+            try key("authorization", prefix: "Bearer ")
             body = #"{"model":\#(quote(id)),"max_tokens":1,"messages":\#(ping)\#(streamField)}"#
         }
-        let spec = ProbeSpec(
+        var spec = ProbeSpec(
             provider: model.provider!, name: model.id, model: model.id, costPerProbe: costPerProbe, file: "model_probes", method: "POST",
             url: url, headers: headers, body: body, timeout: access.timeout, latencyBudget: access.latencyBudget, auth: auth,
             stream: access.stream)
+        spec.fileHeaders = fileHeaders
         Secrets.register(spec.secrets)
         return spec
     }

@@ -1,4 +1,5 @@
 import AWSSigning
+import ControlAPI
 import HTTP
 import ProbeResults
 import Secrets
@@ -19,6 +20,8 @@ public struct ProbeSpec: Sendable {
     public var method: String
     public var url: String
     public var headers: [HTTPHeader]
+    /// Headers whose value is read from a file at each probe (`api_key_file`: a rotated key needs no restart).
+    public var fileHeaders: [FileHeader] = []
     public var body: String?
     public var timeout: Duration
     /// Time to first byte beyond this is class `slow`.
@@ -33,6 +36,16 @@ public struct ProbeSpec: Sendable {
     public var stream: Bool
 
     public enum BodyExpectation: String, Sendable { case json, any }
+
+    /// A header sent as `prefix` + the credential's current value.
+    public struct FileHeader: Sendable {
+        public var name: String
+        public var prefix: String
+        public var source: CredentialSource
+        public init(name: String, prefix: String = "", source: CredentialSource) {
+            (self.name, self.prefix, self.source) = (name, prefix, source)
+        }
+    }
 
     /// A probe's request body is small by design (`max_tokens: 1`); larger ones are refused at load.
     public static let maxBodyBytes = 64 << 10
@@ -64,6 +77,7 @@ public struct ProbeSpec: Sendable {
     /// Credential values this probe sends: scrubbed from anything it reports.
     public var secrets: [String] {
         var values = headers.filter { Redaction.isSensitive(header: $0.name) }.map(\.value)
+        values += fileHeaders.compactMap { try? $0.source.current() }
         if case .awsSigV4(let aws) = auth { values += [aws.credentials.secretAccessKey, aws.credentials.sessionToken].compactMap { $0 } }
         values += Secrets.credentialQueryValues(in: url)
         // A bearer value is also secret without its scheme.

@@ -20,6 +20,11 @@ public struct Prober: Sendable {
         var request = HTTPRequest(
             method: spec.method, url: spec.url, headers: spec.headers, body: spec.body.map { Array($0.utf8) },
             timeout: spec.timeout, maxResponseBytes: 256 * 1024, freshConnection: spec.freshConnection)
+        for header in spec.fileHeaders {
+            do { request.headers.append(HTTPHeader(header.name, header.prefix + (try header.source.current()))) } catch {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .auth, detail: error.description)
+            }
+        }
         var auth = spec.auth
         if case .awsTemporary(let region, let service, let origin) = auth {
             do {

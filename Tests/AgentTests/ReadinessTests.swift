@@ -53,6 +53,9 @@ import Testing
         #expect(byName[.vault]?.ready == false && byName[.vault]?.reason.contains("may not update") == true)
         #expect(byName[.gitlab]?.ready == false && byName[.gitlab]?.expires == Self.now + 3 * 86_400)
         #expect(byName[.deployJob]?.ready == true && byName[.gateway]?.ready == true)
+        loop.vault.failNext(2, status: 403)  // a revoked token: lookup-self and capabilities-self refused
+        let revoked = await loop.executor.readiness(now: Self.now)[0]
+        #expect(!revoked.ready && revoked.reason.contains("forbidden: the Vault token may not"), "\(revoked.reason)")
         loop.gitlab.setToken(.init(accessLevel: 0))
         #expect(await loop.executor.readiness(now: Self.now)[1].reason.contains("access level 0"), "not a member")
         #expect(loop.vault.current(ClosedLoop.path)?.version == 1, "nothing written")

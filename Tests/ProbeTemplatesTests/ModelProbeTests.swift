@@ -289,6 +289,27 @@ enum Fixture {
         }
     }
 
+    /// `api_key_file`: a rotated key is sent from the next probe on, with no restart.
+    @Test func aRotatedKeyFileIsReadAtTheNextProbe() async throws {
+        let simulator = try await ProviderSimulator.start(.anthropic)
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("anthropic-key-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        try "sk-ant-first".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let configuration = try Fixture.configuration("  anthropic: {base_url: \"\(simulator.baseURL)\", api_key_file: \(keyFile)}")
+        let specs = try configuration.modelProbes!.specs(try Fixture.planner(), environment: [:])
+        let spec = try #require(specs.first { $0.name == "claude_sonnet_4_6" })
+        #expect(await Prober(client: client).probe(spec).resultClass == .ok)
+        try "sk-ant-rotated-key".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        #expect(await Prober(client: client).probe(spec).resultClass == .ok)
+        try FileManager.default.removeItem(atPath: keyFile)
+        let gone = await Prober(client: client).probe(spec)
+        #expect(gone.resultClass == .auth && gone.detail?.contains("cannot read token file") == true)
+        #expect(simulator.requests.map { $0.header("x-api-key") } == ["sk-ant-first", "sk-ant-rotated-key"])
+        await simulator.stop()
+    }
+
     @Test func aDerivedStreamingProbeReadsTheStream() async throws {
         let simulator = try await ProviderSimulator.start(.anthropic, outcome: .stream(.overloaded))
         let client = HTTPClient()
