@@ -103,9 +103,6 @@ public actor VaultSession: TokenSource {
     /// Forgets the token (Vault refused it: revoked), so the next request logs in.
     public func invalidate() { lease = nil }
 
-    /// When the current token expires, on the session's clock; nil before the first login.
-    public var expires: Duration? { lease?.expires }
-
     private func logIn(at now: Duration) async throws(ControlError) -> String {
         let jwt = try Credential.file(login.jwtFile).resolve([:])
         let place = "Vault login (\(login.method.rawValue) auth at auth/\(login.mount), role \(login.role))"
