@@ -29,6 +29,7 @@ public enum ExampleTarget {
           - {gitlab_identifier: claude_haiku_4_5_20251001_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
           - {gitlab_identifier: claude_haiku_4_5_20251001_bedrock, model_class_provider: litellm, params: {custom_llm_provider: bedrock}}
           - {gitlab_identifier: claude_haiku_4_5_20251001, model_class_provider: anthropic}
+          - {gitlab_identifier: text_embedding_005_vertex, model_class_provider: litellm, params: {custom_llm_provider: vertex_ai}}
         """
 
     static let unitPrimitives = """
@@ -42,5 +43,8 @@ public enum ExampleTarget {
           - feature_setting: generate_commit_message
             default_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
             selectable_models: [claude_haiku_4_5_20251001_vertex, claude_haiku_4_5_20251001_bedrock, claude_haiku_4_5_20251001]
+          - feature_setting: embeddings_code
+            default_models: [text_embedding_005_vertex]
+            selectable_models: [text_embedding_005_vertex]
         """
 }

@@ -14,13 +14,17 @@ public struct AgentCore: Sendable {
         public var maxFailoversPerHour: Int
         /// Group name → its targets: one command (and one proposal) for all of them, named by the group.
         public var groups: [String: [String]]
+        /// Subject → why its failover would write nothing (``Selection/Planner/whyFailoverIsEmpty(_:)``):
+        /// paged once when it trips, never proposed, performed or restored.
+        public var emptyFailovers: [String: String]
 
         public init(
             targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
-            maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:]
+            maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:], emptyFailovers: [String: String] = [:]
         ) {
             self.targets = targets
             self.groups = groups
+            self.emptyFailovers = emptyFailovers
             self.restoreMode = restoreMode
             self.proposalLifetime = proposalLifetime
             self.maxFailoversPerHour = maxFailoversPerHour
@@ -49,6 +53,8 @@ public struct AgentCore: Sendable {
     public internal(set) var streams: ProbeStreams
     /// Leadership, ownership records read, and the retries of reads and settlements.
     public internal(set) var custody: Custody
+    /// Subjects failing now whose failover would write nothing: paged once, their restore silent.
+    public private(set) var cannotFailOver: Set<String> = []
     var sharedPause: Bool?? = .none
 
     /// `endpoints`: every probe's name and the subject (``Subject``) its results judge;
@@ -109,6 +115,20 @@ public struct AgentCore: Sendable {
 
     private mutating func act(_ kind: ActionKind, provider: String, at now: Double) -> [AgentCommand] {
         let incident = "failover-agent/\(provider)"
+        if let why = settings.emptyFailovers[provider] {
+            // Nothing to write: a person is told once, and nothing is proposed, performed or restored.
+            if kind == .restore {
+                guard cannotFailOver.remove(provider) != nil else { return [] }
+                return [.alert(Alert(dedupKey: incident, summary: "\(provider) is healthy again", severity: .info, resolve: true))]
+            }
+            guard cannotFailOver.insert(provider).inserted else { return [] }
+            return [
+                .alert(
+                    Alert(
+                        dedupKey: incident, summary: "\(provider) is failing, but cannot fail over: \(why); nothing is written",
+                        severity: .critical))
+            ]
+        }
         if paused {
             return [
                 .alert(

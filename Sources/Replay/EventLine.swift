@@ -12,6 +12,11 @@ enum EventLine {
         #"{"t":\#(JSONText.number(at)),"event":"restore",\#(about(provider)),"targets":\#(list(targets))}"#
     }
 
+    /// A failover that would write nothing: paged, never an action.
+    static func cannotFailOver(_ subject: String, at: Double, why: String) -> String {
+        #"{"t":\#(JSONText.number(at)),"event":"cannot_fail_over",\#(about(subject)),"why":\#(JSONText.quote(why))}"#
+    }
+
     /// `"provider":…`, and `"model":…` when the subject is one model.
     static func about(_ subject: String) -> String {
         #""provider":\#(JSONText.quote(Subject.provider(subject)))"#

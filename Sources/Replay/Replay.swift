@@ -52,12 +52,8 @@ public enum Replay {
             planner?.plan(current: ModelOverride(), failing: Set(failing), avoid: unhealthy).override.json ?? "{}"
         }
 
-        /// False only for a model the catalog knows that no feature uses: whole providers, and
-        /// models the catalog does not know, always count.
-        func changesSomething(_ subject: String) -> Bool {
-            guard let planner, let model = Subject.model(subject), planner.catalog[model] != nil else { return true }
-            return !planner.plan(current: ModelOverride(), failing: [subject]).isEmpty
-        }
+        /// Subjects whose failover writes nothing (``Planner/whyFailoverIsEmpty(_:)``): never an action.
+        func emptyFailovers(_ subjects: [String]) -> [String: String] { planner?.emptyFailovers(subjects) ?? [:] }
     }
 
     public struct Report: Sendable {
@@ -145,10 +141,11 @@ public enum Replay {
     public static func run(_ scenario: Scenario, options: Options, emit: (String) -> Void) -> Report {
         let policy = options.policy
         // The core needs a target to act on; the plan names the real ones when a config gives them.
-        let settings = AgentCore.Settings(
+        var settings = AgentCore.Settings(
             targets: [(name: "replay", mode: ActionMode(rawValue: options.mode) ?? .propose)],
             maxFailoversPerHour: options.maxFailoversPerHour)
         let endpoints = options.endpoints ?? scenario.subjects.map { ($0, $0) }
+        settings.emptyFailovers = options.emptyFailovers(endpoints.map(\.subject))
         var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
@@ -185,7 +182,11 @@ public enum Replay {
                 let observation = Observation(
                     provider: subject, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
                     completedAt: completedAt)
+                let cannot = core.cannotFailOver
                 let commands = core.observe(observation)
+                for subject in core.cannotFailOver.subtracting(cannot).sorted() {
+                    emit(EventLine.cannotFailOver(subject, at: completedAt, why: settings.emptyFailovers[subject] ?? ""))
+                }
                 for decision in core.lastDecisions {
                     switch decision {
                     case .failover, .restore: break
@@ -196,7 +197,6 @@ public enum Replay {
                     switch command {
                     case .execute(let kind, let acted, _, _), .propose(let kind, let acted, _):
                         let t = completedAt
-                        guard options.changesSomething(acted) else { break }
                         if kind == .failover {
                             if !failing.contains(acted) { failing.append(acted) }
                             report.actions.append(Action(action: .failover, provider: acted, t: t))

@@ -1,3 +1,5 @@
+import ProbeResults
+
 /// What the agent changes in one target's override when providers fail, and why.
 public struct Plan: Sendable, Equatable {
     public struct Change: Sendable, Equatable {
@@ -101,6 +103,23 @@ public struct Planner: Sendable {
                 ))
         }
         return result
+    }
+
+    /// Why a failover of `subject` alone would write nothing to an override that follows
+    /// `default_models`: every feature on it keeps it (its only selectable model, or nothing healthy
+    /// can replace it), or no feature uses it. nil when the failover changes something, and for
+    /// whole providers and models the catalog does not know (nothing to judge them by).
+    public func whyFailoverIsEmpty(_ subject: String) -> String? {
+        guard let model = Subject.model(subject), catalog[model] != nil else { return nil }
+        let plan = plan(current: ModelOverride(), failing: [subject])
+        guard plan.isEmpty else { return nil }
+        let reasons = plan.untouched.map { "\($0.feature): \($0.reason)" }
+        return reasons.isEmpty ? "no feature uses \(model)" : reasons.joined(separator: "; ")
+    }
+
+    /// ``whyFailoverIsEmpty(_:)`` for each of `subjects` whose failover writes nothing.
+    public func emptyFailovers(_ subjects: [String]) -> [String: String] {
+        Dictionary(subjects.compactMap { s in whyFailoverIsEmpty(s).map { (s, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Why a model is worth a probe of its own.

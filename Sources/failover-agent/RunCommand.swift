@@ -88,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
         let settings = AgentCore.Settings(
             targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
-            maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups)
+            maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
+            emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)))
         let loop = AgentLoop(
             core: AgentCore(
                 settings: settings, endpoints: probes.endpoints, policy: configuration.policy,

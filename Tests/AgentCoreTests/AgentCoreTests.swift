@@ -11,11 +11,12 @@ struct Driver {
 
     init(
         targets: [(String, ActionMode)] = [("aigw-production", .perform)], restoreMode: ActionMode = .perform, cap: Int = 3,
-        groups: [String: [String]] = [:]
+        groups: [String: [String]] = [:], emptyFailovers: [String: String] = [:]
     ) {
         core = AgentCore(
             settings: .init(
-                targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap, groups: groups),
+                targets: targets.map { (name: $0.0, mode: $0.1) }, restoreMode: restoreMode, maxFailoversPerHour: cap, groups: groups,
+                emptyFailovers: emptyFailovers),
             providers: ["vertex", "bedrock", "anthropic"], policy: HealthPolicy())
     }
 
@@ -49,6 +50,27 @@ struct Driver {
         #expect(
             d.alerts.last
                 == Alert(dedupKey: "failover-agent/vertex", summary: "vertex is healthy again: restoring", severity: .info, resolve: true))
+    }
+
+    @Test func aFailoverThatWritesNothingIsPagedOnceAndNeverActedOn() {
+        var d = Driver(targets: [("aigw-production", .propose)], emptyFailovers: ["vertex": "embeddings_code: its only selectable model"])
+        d.outage()
+        d.probe("vertex", .http5xx, count: 50, every: 2)
+        #expect(d.proposes.isEmpty && d.executes.isEmpty)
+        #expect(
+            d.alerts == [
+                Alert(
+                    dedupKey: "failover-agent/vertex",
+                    summary: "vertex is failing, but cannot fail over: embeddings_code: its only selectable model; nothing is written",
+                    severity: .critical)
+            ])
+        #expect(d.core.cannotFailOver == ["vertex"])
+        #expect(d.core.failoverTimes.isEmpty, "not counted against the hourly cap")
+        d.recovery()
+        #expect(d.proposes.isEmpty && d.executes.isEmpty, "no restore of what was never written")
+        #expect(
+            d.alerts.last == Alert(dedupKey: "failover-agent/vertex", summary: "vertex is healthy again", severity: .info, resolve: true))
+        #expect(d.core.cannotFailOver.isEmpty)
     }
 
     @Test func proposeTargetsWaitForOneApproval() throws {

@@ -221,6 +221,15 @@ func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
             "generate_commit_message (Haiku on the same provider) is left alone: \(lines)")
     }
 
+    @Test func aModelThatIsTheOnlySelectableOneIsPagedNotActedOn() async throws {
+        let (report, lines) = try await replay(ScenarioLoader.load(file: "\(Files.own)/embedding-model-outage.yml"))
+        #expect(report.passed, "\(report.violations ?? [])")
+        #expect(report.actions.isEmpty)
+        let pages = lines.filter { $0.contains(#""event":"cannot_fail_over""#) }
+        #expect(pages.count == 1, "\(pages)")
+        #expect(pages.first?.contains("embeddings_code: its only selectable model is text_embedding_005_vertex") == true)
+    }
+
     @Test func aFailingReplacementIsNeverChosen() async throws {
         let lines = try await Self.failoverLines("model-outage-replacement-failing")
         #expect(lines.count == 1, "the failing Bedrock Sonnet is a default of no feature: its own failover changes nothing")

@@ -88,6 +88,20 @@ enum Fixtures {
         #expect(both.override["code_completions"] == nil)
     }
 
+    @Test func aFailoverThatWritesNothingSaysWhy() {
+        let planner = Fixtures.planner
+        #expect(
+            planner.whyFailoverIsEmpty("vertex/text_embedding_005_vertex")
+                == "embeddings_code: its only selectable model is text_embedding_005_vertex: no failover is possible")
+        #expect(planner.whyFailoverIsEmpty("vertex/claude_sonnet_4_6_vertex") == nil, "duo_chat moves to Bedrock")
+        #expect(planner.whyFailoverIsEmpty("vertex") == nil, "a whole provider is always judged by its plan at the time")
+        #expect(planner.whyFailoverIsEmpty("vertex/no_such_model") == nil)
+        #expect(
+            Array(planner.emptyFailovers(["vertex/text_embedding_005_vertex", "vertex/claude_sonnet_4_6_vertex"]).keys) == [
+                "vertex/text_embedding_005_vertex"
+            ])
+    }
+
     @Test func anEquivalentMustBeSelectable() {
         // duo_agent_platform_agentic_chat may not select haiku; its tags stay on Vertex.
         let plan = planner.plan(current: ModelOverride(), failing: ["vertex"])
