@@ -72,6 +72,16 @@ enum PolicyLoader {
     private static var brownoutThreshold: Field<Double> {
         .number("brownout_threshold", default: p.brownoutThreshold, in: 1...100, "the CUSUM score at which a brownout trips")
     }
+    private static var probeCapPerProvider: Field<Double> {
+        .number(
+            "probe_cap_per_provider", default: p.probeCapPerProvider, in: 1...HealthPolicy().probeCapPerProvider,
+            "probe requests a minute to one provider, all its endpoints together: never exceeded, only lowered")
+    }
+    private static var probeCapPerEndpoint: Field<Double> {
+        .number(
+            "probe_cap_per_endpoint", default: p.probeCapPerEndpoint, in: 1...HealthPolicy().probeCapPerEndpoint,
+            "probe requests a minute to one endpoint: never exceeded, only lowered")
+    }
     private static var controlProvider: Field<String?> {
         .optionalText("control_provider", "a probe of a known-good endpoint; when set, blindness also needs it to fail")
     }
@@ -90,7 +100,7 @@ enum PolicyLoader {
     static var section: ConfigSection {
         let fields: [any DeclaredField] =
             durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) as [any DeclaredField]
-            + [tripConsecutive, latencyMultiple, brownoutThreshold, controlProvider, weights]
+            + [tripConsecutive, latencyMultiple, brownoutThreshold, probeCapPerProvider, probeCapPerEndpoint, controlProvider, weights]
         return ConfigSection("policy", "The health machine's thresholds (docs/health.md); every field is optional.", fields: fields)
     }
 
@@ -103,6 +113,8 @@ enum PolicyLoader {
         p.tripConsecutive = try yaml.read(tripConsecutive)
         p.latencyMultiple = try yaml.read(latencyMultiple)
         p.brownoutThreshold = try yaml.read(brownoutThreshold)
+        p.probeCapPerProvider = try yaml.read(probeCapPerProvider)
+        p.probeCapPerEndpoint = try yaml.read(probeCapPerEndpoint)
         p.controlProvider = try yaml.read(controlProvider)
         if let weights = try yaml.read(weights) {
             for key in weights.keys {

@@ -127,6 +127,14 @@ extension AgentCore {
         let wasBlind = monitor.isBlind
         var commands = leaderOnly(observe(observation))
         streams.completed(endpoint, result: result, at: now, health: monitor.machines)
+        if let wait = result.retryAfter {
+            streams.hold(Subject.provider(provider), for: wait, at: now)
+            commands.append(
+                .log(
+                    LogLine(
+                        .notice, "\(provider) answered 429: its probes wait \(Int(min(wait, ProbeCap.longestHold).rounded())) s",
+                        ["provider": provider])))
+        }
         if let after = monitor.state(of: provider), after != before {
             let line = "\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"
             commands.insert(.log(LogLine(after == .healthy || after == .suspect ? .info : .notice, line, ["provider": provider])), at: 0)

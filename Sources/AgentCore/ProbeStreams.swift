@@ -2,7 +2,8 @@ import Health
 import ProbeResults
 
 /// When each endpoint is probed next (pure): one stream per endpoint on the scheduler's cadence,
-/// at most `max_in_flight` probes of one endpoint at a time. An endpoint is one probe spec; its
+/// at most `max_in_flight` probes of one endpoint at a time, never beyond the probe cap
+/// (``ProbeCap``); when the cap is short, endpoints whose subject is in question go first. An endpoint is one probe spec; its
 /// subject (``Subject``) is the provider or model its results judge.
 public struct ProbeStreams: Sendable {
     public struct Stream: Sendable {
@@ -18,26 +19,40 @@ public struct ProbeStreams: Sendable {
 
     public let scheduler: ProbeScheduler
     public private(set) var streams: [String: Stream] = [:]
+    public private(set) var cap: ProbeCap
 
     /// `endpoints`: each probe's name and subject, in the order their first probes are spread.
     public init(endpoints: [(name: String, subject: String)], policy: HealthPolicy, stretch: [String: Double] = [:]) {
         scheduler = ProbeScheduler(policy: policy)
+        cap = ProbeCap(policy: policy)
         let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
         for (name, at) in scheduler.firstProbes(endpoints.map(\.name)) {
             streams[name] = Stream(subject: subjects[name]!, nextStart: at, stretch: stretch[name] ?? 0)
         }
     }
 
-    /// Endpoints whose next probe is due now; each is marked started.
+    /// Endpoints whose next probe is due now and within the cap; each is marked started.
     public mutating func due(at now: Double, health: [String: ProviderHealth]) -> [String] {
-        let due = streams.filter { $0.value.nextStart <= now && $0.value.inFlight < scheduler.policy.maxInFlight }.map(\.key).sorted()
-        for name in due {
+        let waiting = streams.filter { $0.value.nextStart <= now && $0.value.inFlight < scheduler.policy.maxInFlight }
+        let ordered = waiting.map {
+            (name: $0.key, urgent: scheduler.inQuestion(health[$0.value.subject], at: now), at: $0.value.nextStart)
+        }
+        .sorted { ($0.urgent ? 0 : 1, $0.at, $0.name) < ($1.urgent ? 0 : 1, $1.at, $1.name) }
+        var due: [String] = []
+        for (name, _, _) in ordered {
+            let provider = Subject.provider(streams[name]!.subject)
+            guard cap.earliest(endpoint: name, provider: provider) <= now else { continue }
+            cap.started(endpoint: name, provider: provider, at: now)
             streams[name]!.inFlight += 1
             streams[name]!.lastStart = now
             streams[name]!.nextStart = next(streams[name]!, now: now, health: health)
+            due.append(name)
         }
-        return due
+        return due.sorted()
     }
+
+    /// A 429 asked for `seconds` of quiet from `provider`: none of its endpoints is probed before then.
+    public mutating func hold(_ provider: String, for seconds: Double, at now: Double) { cap.hold(provider, for: seconds, at: now) }
 
     /// A probe of endpoint `name` ended: its cadence follows the health it led to.
     public mutating func completed(_ name: String, result: ProbeResult, at now: Double, health: [String: ProviderHealth]) {

@@ -22,7 +22,7 @@ public struct BrownoutEvidence: Sendable, Equatable {
     public private(set) var since: Double?
     private var zeroSince: Double?
     private var run = 0
-    /// Counted outcomes of the last 10 s (about 100 probes at the brownout cadence): "still failing".
+    /// Counted outcomes of the last 10 s: "still failing".
     private var lastSeconds = SlidingSum(span: 10)
     /// Counted outcomes of the last `brownout_watch`: whether to keep probing closely.
     private var watched: SlidingSum?
@@ -43,7 +43,7 @@ public struct BrownoutEvidence: Sendable, Equatable {
         let p1 = policy.brownoutRate
         let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
         if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
-        score = min(max(0, score + step), 1.5 * policy.brownoutThreshold)  // bounded: a long incident is not remembered forever
+        score = min(max(0, score + step), policy.brownoutThreshold + 1)  // bounded: once a brownout ends, a few successes bring it under
         if score > 0 {
             zeroSince = nil
         } else if zeroSince == nil {

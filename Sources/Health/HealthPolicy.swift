@@ -27,15 +27,19 @@ public struct HealthPolicy: Sendable, Equatable {
     /// The sustained failure rate the brownout test is tuned to catch (a "minor" incident).
     public var brownoutRate = 0.25
     /// The CUSUM score at which a brownout trips; higher is quieter and slower.
-    public var brownoutThreshold = 15.0
+    public var brownoutThreshold = 8.0
     /// How long a brownout must have lasted before it trips.
-    public var brownoutMinDuration = 130.0
+    public var brownoutMinDuration = 150.0
     /// Probe cadence while brownout evidence accumulates.
-    public var brownoutInterval = 0.1
+    public var brownoutInterval = 1.0
     /// How long after a failure the brownout test keeps probing at `brownout_interval`.
     public var brownoutWatch = 30.0
     /// A restore needs the failure rate since recovery began shown below this with 95 % confidence.
     public var restoreErrorRate = 0.1
+    /// Probe requests a minute to one provider, all its endpoints together (``ProbeCap``).
+    public var probeCapPerProvider = 120.0
+    /// Probe requests a minute to one endpoint (``ProbeCap``).
+    public var probeCapPerEndpoint = 60.0
     public var blindQuorum = 0.5
     public var blindWindow = 30.0
     /// A probe that speaks for no provider: when set, blindness also needs it to fail.

@@ -28,6 +28,13 @@ public struct ProbeScheduler: Sendable {
         return interval
     }
 
+    /// Whether a subject in this health is in question (suspect, failed over, recovering, or
+    /// brownout evidence standing): when the probe cap is short, it is probed before quiet ones.
+    public func inQuestion(_ health: ProviderHealth?, at now: Double) -> Bool {
+        guard let health else { return false }
+        return health.state != .healthy || health.brownout.watching(policy, at: now)
+    }
+
     /// When the next probe of a provider whose latest probe started at `lastStart` is due: one
     /// interval later, or at `now` if that has passed. Probes may overlap a hanging one, up to
     /// `max_in_flight`, so a provider that stops answering is still confirmed in seconds.

@@ -14,11 +14,13 @@ public struct ProbeResult: Sendable, Hashable {
     public var curlError: String?
     /// What the provider or libcurl said: an error type (`overloaded_error`, `ThrottlingException`) or message; never a credential.
     public var detail: String?
+    /// Seconds a 429 asked for before the next request (`retry-after` and rate-limit reset headers).
+    public var retryAfter: Double?
 
     public init(
         provider: String, probe: String, resultClass: ProbeClass, status: Int? = nil, dnsMs: Double = 0,
         connectMs: Double = 0, tlsMs: Double = 0, ttfbMs: Double = 0, totalMs: Double = 0,
-        curlError: String? = nil, detail: String? = nil
+        curlError: String? = nil, detail: String? = nil, retryAfter: Double? = nil
     ) {
         self.provider = provider
         self.probe = probe
@@ -31,11 +33,12 @@ public struct ProbeResult: Sendable, Hashable {
         self.totalMs = totalMs
         self.curlError = curlError
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     /// One JSON line, keys in the documented order:
     /// `{"provider":…,"probe":…,"class":…,"status":…,"dns_ms":…,"connect_ms":…,"tls_ms":…,"ttfb_ms":…,"total_ms":…}`,
-    /// then `curl_error` when there was no HTTP answer and `detail` when there is one.
+    /// then `curl_error` when there was no HTTP answer, `detail` when there is one, and `retry_after_s` when a 429 asked for quiet.
     public var jsonLine: String {
         var fields = [
             "\"provider\":\(JSONText.quote(provider))", "\"probe\":\(JSONText.quote(probe))",
@@ -46,6 +49,7 @@ public struct ProbeResult: Sendable, Hashable {
         ]
         if let curlError { fields.append("\"curl_error\":\(JSONText.quote(curlError))") }
         if let detail { fields.append("\"detail\":\(JSONText.quote(detail))") }
+        if let retryAfter { fields.append("\"retry_after_s\":\(JSONText.number(retryAfter))") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }

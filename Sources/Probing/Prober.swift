@@ -59,13 +59,17 @@ public struct Prober: Sendable {
         let t = exchange.timings
         var status: Int?
         var curlError: String?
+        var retryAfter: Double?
         switch exchange.result {
-        case .success(let response): status = response.status
+        case .success(let response):
+            status = response.status
+            if response.status == 429 { retryAfter = RateLimitHeaders.wait(response) }
         case .failure(let failure): curlError = failure.curlError
         }
         return ProbeResult(
             provider: spec.provider, probe: spec.name, resultClass: resultClass, status: status, dnsMs: t.dns,
-            connectMs: t.connect, tlsMs: t.tls, ttfbMs: t.firstByte, totalMs: t.total, curlError: curlError, detail: detail)
+            connectMs: t.connect, tlsMs: t.tls, ttfbMs: t.firstByte, totalMs: t.total, curlError: curlError, detail: detail,
+            retryAfter: retryAfter)
     }
 
     /// Probes every spec at once; results in the order of `specs`.

@@ -58,6 +58,8 @@ public enum Replay {
 
     public struct Report: Sendable {
         public var probesByProvider: [String: Int] = [:]
+        /// Probe starts per minute, as the cap counts them.
+        public var starts = ProbeTally()
         public var actions: [Action] = []
         /// nil when the scenario states no expectations.
         public var violations: [String]?
@@ -102,24 +104,33 @@ public enum Replay {
     }
 
     /// The earliest event of all streams; completions before starts at the same moment, so a
-    /// start sees the latest health. Ties between providers go by name, for a stable order.
-    static func nextEvent(_ streams: [String: ProbeStream], maxInFlight: Int) -> (String, Event)? {
+    /// start sees the latest health. A start waits for the probe cap (``ProbeCap``); of starts at
+    /// the same moment, those `urgent` says are in question go first, then by name, for a stable order.
+    static func nextEvent(
+        _ streams: [String: ProbeStream], maxInFlight: Int, cap: ProbeCap, urgent: (ProbeStream, Double) -> Bool
+    ) -> (String, Event)? {
         var best: (String, Event)?
-        func earlier(_ a: (String, Event), than b: (String, Event)?) -> Bool {
+        var bestUrgent = false
+        func earlier(_ a: (String, Event), _ aUrgent: Bool, than b: (String, Event)?) -> Bool {
             guard let b else { return true }
             if a.1.at != b.1.at { return a.1.at < b.1.at }
-            if case .completion = a.1, case .start = b.1 { return true }
-            if case .start = a.1, case .completion = b.1 { return false }
-            return a.0 < b.0
+            switch (a.1, b.1) {
+            case (.completion, .start): return true
+            case (.start, .completion): return false
+            case (.start, .start) where aUrgent != bestUrgent: return aUrgent
+            default: return a.0 < b.0
+            }
         }
-        for (provider, stream) in streams {
+        for (name, stream) in streams {
             for (index, probe) in stream.inFlight.enumerated() {
-                let candidate = (provider, Event.completion(index: index, at: probe.startedAt + probe.outcome.duration))
-                if earlier(candidate, than: best) { best = candidate }
+                let candidate = (name, Event.completion(index: index, at: probe.startedAt + probe.outcome.duration))
+                if earlier(candidate, false, than: best) { (best, bestUrgent) = (candidate, false) }
             }
             if stream.inFlight.count < maxInFlight {
-                let candidate = (provider, Event.start(at: stream.nextStart))
-                if earlier(candidate, than: best) { best = candidate }
+                let at = max(stream.nextStart, cap.earliest(endpoint: name, provider: Subject.provider(stream.subject)))
+                let isUrgent = urgent(stream, at)
+                let candidate = (name, Event.start(at: at))
+                if earlier(candidate, isUrgent, than: best) { (best, bestUrgent) = (candidate, isUrgent) }
             }
         }
         return best
@@ -161,11 +172,17 @@ public enum Replay {
                 lastStart: lastStart, now: now, health: core.monitor.machines[stream.subject], stretch: options.stretch[stream.subject] ?? 0
             )
         }
-        while let (name, event) = nextEvent(streams, maxInFlight: policy.maxInFlight), event.at <= scenario.duration {
+        var cap = ProbeCap(policy: policy)
+        func urgent(_ stream: ProbeStream, _ at: Double) -> Bool { scheduler.inQuestion(core.monitor.machines[stream.subject], at: at) }
+        while let (name, event) = nextEvent(streams, maxInFlight: policy.maxInFlight, cap: cap, urgent: urgent),
+            event.at <= scenario.duration
+        {
             var stream = streams[name]!
             let subject = stream.subject
             switch event {
             case .start(let at):
+                cap.started(endpoint: name, provider: Subject.provider(subject), at: at)
+                report.starts.record(endpoint: name, provider: Subject.provider(subject), at: at)
                 stream.inFlight.append((at, sampler.outcome(of: subject, stream: name, at: at)))
                 stream.lastStart = at
                 stream.nextStart = next(stream, lastStart: at, now: at)

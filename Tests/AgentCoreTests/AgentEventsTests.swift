@@ -258,3 +258,44 @@ struct EventDriver {
         #expect(EventDriver.logs(stale) == ["restore of vertex on aigw-production: not verified: duo_chat serves the failover"])
     }
 }
+
+@Suite struct ProbeCapStreamTests {
+    @Test func whenTheCapIsShortTheSubjectInQuestionGoesFirst() {
+        var policy = HealthPolicy()
+        policy.probeCapPerProvider = 6  // one start every 10 s for the whole provider
+        let endpoints = (0..<4).map { ("vertex/m\($0)", "vertex/m\($0)") }
+        var streams = ProbeStreams(endpoints: endpoints, policy: policy)
+        var health = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.1, ProviderHealth(provider: $0.1, policy: policy)) })
+        // m3 fails once: suspect.
+        _ = health["vertex/m3"]!.observe(
+            Observation(provider: "vertex/m3", resultClass: .http5xx, startedAt: 0, completedAt: 0.1), policy: policy)
+        var started: [String] = []
+        var now = 0.0
+        while now < 120 {
+            for name in streams.due(at: now, health: health) {
+                started.append(name)
+                streams.completed(name, result: ProbeResult(provider: "vertex", probe: name, resultClass: .ok), at: now, health: health)
+            }
+            now += 0.25
+        }
+        #expect(started.count <= 12, "6 a minute for the provider: \(started.count)")
+        #expect(started.filter { $0 == "vertex/m3" }.count >= 6, "the suspect model gets the budget first: \(started)")
+    }
+
+    @Test func a429HoldsEveryEndpointOfTheProvider() {
+        var streams = ProbeStreams(endpoints: [("a", "anthropic/a"), ("b", "anthropic/b"), ("v", "vertex")], policy: HealthPolicy())
+        streams.hold("anthropic", for: 60, at: 10)
+        var started: [String] = []
+        var now = 10.0
+        while now < 69 {
+            let due = streams.due(at: now, health: [:])
+            started += due
+            for name in due {
+                streams.completed(name, result: ProbeResult(provider: "", probe: name, resultClass: .ok), at: now, health: [:])
+            }
+            now += 0.5
+        }
+        #expect(!started.contains("a") && !started.contains("b"))
+        #expect(started.contains("v"))
+    }
+}
