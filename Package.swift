@@ -59,6 +59,8 @@ let package = Package(
             dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Timekeeping"], swiftSettings: strict),
+        // The gateway's own traffic, read from its Prometheus and mapped to the subjects the agent judges.
+        .target(name: "TrafficClient", dependencies: ["ControlAPI", "HTTP", "Health", "ProbeResults", "Selection"], swiftSettings: strict),
         .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
         // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
@@ -81,7 +83,7 @@ let package = Package(
             name: "AgentConfig",
             dependencies: [
                 "Actions", "AgentCore", "ControlAPI", "GatewayClient", "GitLabClient", "Health", "KubernetesClient", "Leadership", "Paging",
-                "ProbeResults", "ProbeTemplates", "Probing", "Scenarios", "Selection", "VaultClient", "YAMLConfig",
+                "ProbeResults", "ProbeTemplates", "Probing", "Scenarios", "Selection", "TrafficClient", "VaultClient", "YAMLConfig",
             ], swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -94,7 +96,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 "Actions", "AgentCore", "ControlAPI", "HTTP", "HTTPServer", "Health", "Journal", "KubernetesClient", "Leadership", "Paging",
-                "ProbeResults", "Probing", "Secrets", "Telemetry", "Timekeeping",
+                "ProbeResults", "Probing", "Secrets", "Telemetry", "Timekeeping", "TrafficClient",
             ], swiftSettings: strict),
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
@@ -113,7 +115,8 @@ let package = Package(
             name: "failover-agent",
             dependencies: [
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "KubernetesClient",
-                "Paging", "ProbeResults", "Probing", "Replay", "Scenarios", "Secrets", "Selection", "Telemetry", "YAMLConfig",
+                "Paging", "ProbeResults", "Probing", "Replay", "Scenarios", "Secrets", "Selection", "Telemetry", "TrafficClient",
+                "YAMLConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], swiftSettings: strict),

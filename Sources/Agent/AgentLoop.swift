@@ -10,6 +10,7 @@ import ProbeResults
 import Probing
 import Telemetry
 import Timekeeping
+import TrafficClient
 
 /// The unattended agent's executor. Every event (a tick, the Lease, a probe result, an action's
 /// end, a person's approval) goes to the pure ``AgentCore``; this actor carries out the commands
@@ -33,6 +34,8 @@ public actor AgentLoop {
         public var clock: any AgentClock
         /// How often every target's readiness checks run (reads only), in seconds of ``clock``.
         public var readinessInterval: Double
+        /// The targets' traffic sources (`targets[].traffic`), read together every shortest interval.
+        public var traffic: [TrafficSource] = []
 
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
@@ -76,6 +79,8 @@ public actor AgentLoop {
     private var stopping = false
     /// Each target's readiness checks as last run.
     var readiness: [String: [ReadinessCheck]] = [:]
+    /// Series of the gateway's counters no subject takes, already logged.
+    var unmappedSeries: Set<String> = []
     /// Whoever follows the loop's ticks (``ticks()``).
     private var tickObservers: [AsyncStream<Double>.Continuation] = []
     public private(set) var actionsDone: [ActionReport] = []
@@ -117,6 +122,8 @@ public actor AgentLoop {
         for subject in subjects { recordHealth(subject) }
         var lastSecond = -Double.infinity
         var lastReadiness = -Double.infinity
+        var lastTraffic = -Double.infinity
+        let trafficInterval = parts.traffic.map { $0.settings.interval / .seconds(1) }.min() ?? .infinity
         while !Task.isCancelled && !stopRequest.isRaised {
             let leading = core.custody.leading
             let leaderPaused = parts.election?.leaderAnnotations?[LeaderElection.pausedKey].flatMap(Bool.init)
@@ -127,6 +134,10 @@ public actor AgentLoop {
             if now - lastSecond >= 1 {
                 lastSecond = now
                 recordProposalExpiry()
+            }
+            if now - lastTraffic >= trafficInterval {
+                lastTraffic = now
+                spawn { await self.readTraffic() }
             }
             if now - lastReadiness >= parts.readinessInterval {
                 lastReadiness = now

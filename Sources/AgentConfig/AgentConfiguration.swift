@@ -10,6 +10,7 @@ import ProbeResults
 import ProbeTemplates
 import Probing
 import Selection
+import TrafficClient
 import YAMLConfig
 
 /// The agent's configuration file: the health `policy`, the gateway's model `catalog`, and the
@@ -18,6 +19,8 @@ public struct AgentConfiguration: Sendable {
     public var policy = HealthPolicy()
     public var catalog: CatalogFiles?
     public var targets: [Target] = []
+    /// Target name → its traffic source (`targets[].traffic`).
+    public var traffic: [String: TrafficSettings] = [:]
     /// PEM bundle for Vault and GitLab TLS instead of the system's.
     public var caBundle: String?
     /// How `run` works: probes, journal, API, modes and limits.
@@ -150,6 +153,7 @@ public struct AgentConfiguration: Sendable {
         }
         for item in try yaml.read(Schema.targets) {
             let target = try TargetLoader.parse(item)
+            if let traffic = try TargetLoader.traffic(item) { configuration.traffic[target.name] = traffic }
             if configuration.targets.contains(where: { $0.name == target.name }) {
                 throw item.error("name", "target '\(target.name)' is defined twice")
             }

@@ -49,7 +49,7 @@ enum PolicyLoader {
             fraction("blind_quorum", \.blindQuorum, "blind when more than this share of the providers fail without an HTTP answer"),
             fraction("brownout_baseline", \.brownoutBaseline, "the failure rate a provider may keep for hours without a failover"),
             fraction("brownout_rate", \.brownoutRate, "the sustained failure rate the brownout test is tuned to catch"),
-            fraction("restore_error_rate", \.restoreErrorRate, "a restore needs the rate over min_healthy shown below this (95 %)"),
+            fraction("restore_error_rate", \.restoreErrorRate, "a restore needs the rate over min_healthy shown below this (99 %)"),
         ]
     }
 

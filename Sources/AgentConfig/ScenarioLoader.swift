@@ -37,7 +37,36 @@ public enum ScenarioLoader {
         static let agentNetwork: Field<[YAMLFields]> = .list(
             "agent_network", networkSection, none: "always up", "when the agent's own network is down (every probe fails at once)")
         static let expect: Field<YAMLFields?> = .section("expect", expectSection, "the actions replay must see (none: replay only reports)")
+        static let traffic: Field<YAMLFields?> = .section(
+            "traffic", trafficSection, none: "none: probes alone", "the gateway's own requests, as its metrics count them")
     }
+
+    enum Traffic {
+        static let rps = Field<[String: Double]>(
+            FieldDescription(
+                name: "rps", type: "number or mapping", defaultText: "required", bounds: "0 to 100000",
+                meaning: "requests a second to each subject: one number for every provider, or per provider or `provider/model`")
+        ) { yaml throws(ConfigError) in
+            guard yaml.has("rps") else { throw yaml.error(nil, "missing required field rps") }
+            func checked(_ value: Double?, _ fields: YAMLFields, _ key: String) throws(ConfigError) -> Double {
+                guard let value, (0...100_000).contains(value) else { throw fields.error(key, "must be a number from 0 to 100000") }
+                return value
+            }
+            guard yaml.holdsMapping("rps"), let byName = try yaml.optionalFields("rps") else {
+                return ["*": try checked(try yaml.optionalDouble("rps"), yaml, "rps")]
+            }
+            var rps: [String: Double] = [:]
+            for key in byName.keys { rps[key] = try checked(try byName.optionalDouble(key), byName, key) }
+            return rps
+        }
+        static let scrape: Field<Duration> = .duration(
+            "scrape_interval", default: .seconds(15), max: .seconds(600), "how often the gateway's metrics are scraped")
+        static let window: Field<Duration> = .duration(
+            "window", default: .seconds(30), max: .seconds(600), "the counts' window; the agent reads one every window")
+    }
+    static let trafficSection = ConfigSection(
+        "scenario.traffic", "The gateway's own requests: replay turns them into counts as its metrics would show them.", Traffic.rps,
+        Traffic.scrape, Traffic.window)
 
     enum Phase {
         static let at: Field<Duration> = .duration("at", default: nil, max: longest, allowZero: true, "when the phase starts")
@@ -107,7 +136,7 @@ public enum ScenarioLoader {
     /// A scenario file's fields.
     public static let section = ConfigSection(
         "scenario", "One scenario file (docs/scenarios.md): providers' behaviour over time, and what the agent must do.", Top.name,
-        Top.description, Top.seed, Top.duration, Top.providers, Top.agentNetwork, Top.expect)
+        Top.description, Top.seed, Top.duration, Top.providers, Top.agentNetwork, Top.expect, Top.traffic)
 
     public static func parse(_ file: YAMLFields) throws(ConfigError) -> Scenario {
         let yaml = try file.conform(to: section)
@@ -153,9 +182,21 @@ public enum ScenarioLoader {
                 try action(item, providers: Set(providers.map(\.name)), duration: duration)
             }
         }
-        return Scenario(
+        var traffic: Scenario.Traffic?
+        if let section = try yaml.read(Top.traffic) {
+            let rps = try section.read(Traffic.rps)
+            let names = Set(providers.map(\.name))
+            for key in rps.keys where key != "*" && !names.contains(Subject.provider(key)) {
+                throw section.error("rps", "'\(key)' is not among the scenario's providers")
+            }
+            traffic = Scenario.Traffic(
+                rps: rps, scrapeInterval: try section.read(Traffic.scrape).seconds, window: try section.read(Traffic.window).seconds)
+        }
+        var scenario = Scenario(
             name: try yaml.read(Top.name), description: try yaml.read(Top.description), seed: UInt64(try yaml.read(Top.seed)),
             duration: duration, providers: providers, models: models, agentNetwork: network, expectedActions: expected)
+        scenario.traffic = traffic
+        return scenario
     }
 
     static let failureClasses: [ProbeClass] = ProbeClass.allCases.filter { $0 != .ok && $0 != .slow }

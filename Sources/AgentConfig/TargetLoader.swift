@@ -5,6 +5,7 @@ import Foundation
 import GatewayClient
 import GitLabClient
 import Leadership
+import TrafficClient
 import VaultClient
 import YAMLConfig
 
@@ -22,11 +23,14 @@ enum TargetLoader {
         "change_request", changeRequestSection, "open an issue as the change request of each action, closed when it ends")
     static let gateway: Field<YAMLFields?> = .section(
         "gateway", gatewaySection, "verify live that the gateway serves the change (none: the deploy's end is trusted)")
+    static let traffic: Field<YAMLFields?> = .section(
+        "traffic", trafficSection, none: "none: probes alone",
+        "the gateway's Prometheus: its request counts judge brownouts in seconds, probes confirm")
     static let restoreRedeploy: Field<Bool> = .boolean(
         "restore_redeploy", default: false, "redeploy after a restore (the runbook waits for the next regular deployment instead)")
     static let section = ConfigSection(
         "targets[]", "One gateway deployment the agent manages.", name, mode, group, vault, gitlab, changeRequest, gateway,
-        restoreRedeploy)
+        traffic, restoreRedeploy)
 
     static func parse(_ fields: YAMLFields) throws(ConfigError) -> Target {
         let item = try fields.conform(to: section)
@@ -162,6 +166,39 @@ enum TargetLoader {
         static let nextDeploymentTimeout: Field<Duration> = .duration(
             "next_deployment_timeout", default: .seconds(72 * 3600), max: .seconds(30 * 86_400),
             "how long a restore without redeploy waits for the next regular deployment to be verified")
+    }
+
+    enum Traffic {
+        static let url: Field<String> = .url("url", "the Prometheus-compatible query API's base URL (`/api/v1/query` is added)")
+        static let token: Field<Credential?> = .optionalCredential("token", "a read-only query token, sent as a bearer token")
+        static let interval: Field<Duration> = .duration(
+            "interval", default: .seconds(30), max: .seconds(600), "how often the counts are read, and the window each covers")
+        static let staleAfter: Field<Duration> = .duration(
+            "stale_after", default: .seconds(120), max: .seconds(3600), "a reading whose newest sample is older is not evidence")
+        static let requests: Field<String> = .text(
+            "requests_query", default: TrafficSettings.defaultRequestsQuery,
+            "counts per series over the window (`$window` is the interval); labels model_engine, model_name, error, error_type")
+        static let latest: Field<String> = .text(
+            "latest_query", default: TrafficSettings.defaultLatestQuery, "the time of the newest sample behind the counts")
+        static let callerErrors: Field<[String]?> = .strings(
+            "caller_error_types", none: TrafficMapping.defaultCallerErrorTypes.joined(separator: ", "),
+            "error_type values that are the caller's fault: neither requests nor failures")
+    }
+
+    static let trafficSection = ConfigSection(
+        "targets[].traffic", "The gateway's own metrics (`model_inferences_total`) in a Prometheus-compatible query API.", Traffic.url,
+        Traffic.token, Traffic.interval, Traffic.staleAfter, Traffic.requests, Traffic.latest, Traffic.callerErrors)
+
+    /// The target's traffic source, if it has one.
+    static func traffic(_ fields: YAMLFields) throws(ConfigError) -> TrafficSettings? {
+        guard let yaml = try fields.conform(to: section).read(traffic) else { return nil }
+        let interval = try yaml.read(Traffic.interval)
+        let staleAfter = try yaml.read(Traffic.staleAfter)
+        if staleAfter < interval { throw yaml.error("stale_after", "must not be below interval") }
+        return TrafficSettings(
+            url: try yaml.read(Traffic.url), token: try yaml.read(Traffic.token), interval: interval, staleAfter: staleAfter,
+            requestsQuery: try yaml.read(Traffic.requests), latestQuery: try yaml.read(Traffic.latest),
+            callerErrorTypes: try yaml.read(Traffic.callerErrors) ?? TrafficMapping.defaultCallerErrorTypes)
     }
 
     static let gatewaySection = ConfigSection(

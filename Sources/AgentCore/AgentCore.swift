@@ -17,11 +17,15 @@ public struct AgentCore: Sendable {
         /// Subject → why its failover would write nothing (``Selection/Planner/whyFailoverIsEmpty(_:)``):
         /// paged once when it trips, never proposed, performed or restored.
         public var emptyFailovers: [String: String]
+        /// With a traffic source: a reading whose newest sample is older than this is not evidence.
+        public var trafficStaleAfter: Double?
 
         public init(
             targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
-            maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:], emptyFailovers: [String: String] = [:]
+            maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:], emptyFailovers: [String: String] = [:],
+            trafficStaleAfter: Double? = nil
         ) {
+            self.trafficStaleAfter = trafficStaleAfter
             self.targets = targets
             self.groups = groups
             self.emptyFailovers = emptyFailovers
@@ -55,6 +59,8 @@ public struct AgentCore: Sendable {
     public internal(set) var custody: Custody
     /// Subjects failing now whose failover would write nothing: paged once, their restore silent.
     public private(set) var cannotFailOver: Set<String> = []
+    /// Whether the gateway's traffic is evidence now; nil without a traffic source.
+    public private(set) var traffic: TrafficTrust?
     var sharedPause: Bool?? = .none
 
     /// `endpoints`: every probe's name and the subject (``Subject``) its results judge;
@@ -64,6 +70,7 @@ public struct AgentCore: Sendable {
         monitor = HealthMonitor(subjects: endpoints.map(\.subject), policy: policy)
         streams = ProbeStreams(endpoints: endpoints, policy: policy, stretch: stretch)
         custody = Custody(targets: settings.targets.map(\.name))
+        traffic = settings.trafficStaleAfter.map { TrafficTrust(staleAfter: $0, policy: policy) }
     }
 
     /// One probe per provider, named for it.
@@ -73,9 +80,42 @@ public struct AgentCore: Sendable {
 
     /// Feeds one probe result; returns what to do about the health decisions it led to.
     public mutating func observe(_ observation: Observation) -> [AgentCommand] {
-        var commands: [AgentCommand] = []
         lastDecisions = monitor.observe(observation)
-        for decision in lastDecisions {
+        return commands(for: lastDecisions)
+    }
+
+    /// Feeds one reading of the gateway's traffic: evidence for the health machine when
+    /// ``TrafficTrust`` finds it trustworthy; else paged once, and every subject judged on probes alone.
+    public mutating func observeTraffic(_ reading: TrafficTrust.Reading, at now: Double) -> [AgentCommand] {
+        guard var trust = traffic else { return [] }
+        let wasDistrusted = trust.distrust != nil
+        let verdict = trust.judge(reading, at: now)
+        traffic = trust
+        let key = "failover-agent/traffic"
+        switch verdict {
+        case .evidence(let windows):
+            lastDecisions = monitor.observeTraffic(windows, at: now)
+            let resolved: [AgentCommand] =
+                wasDistrusted
+                ? [.alert(Alert(dedupKey: key, summary: "The gateway's traffic is evidence again", severity: .info, resolve: true))] : []
+            return resolved + commands(for: lastDecisions)
+        case .distrusted(let why, let changed):
+            lastDecisions = []
+            guard changed else { return [] }
+            monitor.distrustTraffic()
+            return [
+                .alert(
+                    Alert(
+                        dedupKey: key,
+                        summary: "Traffic evidence distrusted: \(why); judging on probes alone (nothing is acted on that they do not show)",
+                        severity: .warning))
+            ]
+        }
+    }
+
+    private mutating func commands(for decisions: [HealthDecision]) -> [AgentCommand] {
+        var commands: [AgentCommand] = []
+        for decision in decisions {
             switch decision {
             case .failover(let provider, let at): commands += act(.failover, provider: provider, at: at)
             case .restore(let provider, let at): commands += act(.restore, provider: provider, at: at)

@@ -49,6 +49,8 @@ extension AgentCore {
         case settleUnreadable(target: String, why: String?)
         /// A person paused or resumed the agent.
         case paused(Bool)
+        /// One reading of the gateway's traffic (``TrafficTrust``).
+        case traffic(TrafficTrust.Reading)
     }
 
     /// Feeds one event at `now` (seconds since start); returns what to do.
@@ -58,6 +60,7 @@ extension AgentCore {
         case .leadership(let leading, let leaderPaused): return leadership(leading, leaderPaused: leaderPaused, at: now)
         case .probed(let endpoint, let result, let startedAt): return probed(endpoint, result: result, startedAt: startedAt, at: now)
         case .ownershipRead(let found): return ownershipRead(found, at: now)
+        case .traffic(let reading): return leaderOnly(observeTraffic(reading, at: now))
         case .finished(let finished): return self.finished(finished, at: now)
         case .deploymentVerified(let target, let provider, let problem):
             let about = ["provider": provider, "target": target, "action": "restore"]

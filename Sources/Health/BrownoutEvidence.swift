@@ -11,7 +11,7 @@
 /// how many probes it has seen: every probe is one step.
 ///
 /// Only failures of full weight count: a rate limit (usually our own quota, weighted ½) is left to
-/// the hard-outage rule. A run of failures in a row counts only its first two probes: a run is what a short spike or a
+/// the hard-outage rule. A run of failures in a row counts only its first three probes (the rest are left out): a run is what a short spike or a
 /// hard outage looks like, and the hard-outage rule judges those; what is left is the evidence of
 /// a rate of independent failures, which is what a brownout is.
 public struct BrownoutEvidence: Sendable, Equatable {
@@ -35,19 +35,34 @@ public struct BrownoutEvidence: Sendable, Equatable {
     public mutating func add(weight: Double, startedAt: Double, policy: HealthPolicy) {
         let failed = weight >= 1
         run = failed ? run + 1 : 0
-        let counted = failed && run <= 2 ? 1.0 : 0.0
-        lastSeconds.add(counted, at: startedAt)
+        // Beyond the third failure in a row a run says nothing more about a rate: left out.
+        guard !failed || run <= 3 else { return }
+        let counted = failed ? 1.0 : 0.0
+        if failed && counted == 0 { return }
         if watched == nil { watched = SlidingSum(span: policy.brownoutWatch) }
         watched?.add(counted, at: startedAt)
+        step(failures: counted, trials: 1, at: startedAt, policy: policy)
+    }
+
+    /// Adds the gateway's own requests over one window: `failures` of `requests` failed (the
+    /// binomial log-likelihood ratio), one window carrying at most a third of `brownout_threshold`,
+    /// so no single window, however busy, trips the test on its own.
+    public mutating func add(failures: Double, of requests: Double, at t: Double, policy: HealthPolicy) {
+        guard requests > 0 else { return }
+        step(failures: min(failures, requests), trials: requests, at: t, policy: policy, bound: policy.brownoutThreshold / 3)
+    }
+
+    private mutating func step(failures: Double, trials: Double, at t: Double, policy: HealthPolicy, bound: Double = .infinity) {
+        lastSeconds.add(failures, trials: trials, at: t)
         let p0 = policy.brownoutBaseline
         let p1 = policy.brownoutRate
-        let step = counted * log(p1 / p0) + (1 - counted) * log((1 - p1) / (1 - p0))
-        if score == 0, step > 0, since == nil || zeroSince.map({ startedAt - $0 >= 60 }) == true { since = startedAt }
+        let step = min(bound, max(-bound, failures * log(p1 / p0) + (trials - failures) * log((1 - p1) / (1 - p0))))
+        if score == 0, step > 0, since == nil || zeroSince.map({ t - $0 >= 60 }) == true { since = t }
         score = min(max(0, score + step), policy.brownoutThreshold + 1)  // bounded: once a brownout ends, a few successes bring it under
         if score > 0 {
             zeroSince = nil
         } else if zeroSince == nil {
-            zeroSince = startedAt
+            zeroSince = t
         }
     }
 
@@ -55,9 +70,9 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// (a brownout of a minute or two is over before a redeploy could land). The failures must also
     /// still be there: over the last 10 s the rate is at least `brownout_baseline`, so a burst that
     /// has ended is not acted on while its score decays.
-    public func tripped(_ policy: HealthPolicy, at now: Double) -> Bool {
-        score >= policy.brownoutThreshold && since.map { now - $0 >= policy.brownoutMinDuration } == true
-            && lastSeconds.sum >= policy.brownoutBaseline * Double(lastSeconds.count)
+    public func tripped(_ policy: HealthPolicy, at now: Double, minDuration: Double? = nil) -> Bool {
+        score >= policy.brownoutThreshold && since.map { now - $0 >= minDuration ?? policy.brownoutMinDuration } == true
+            && lastSeconds.sum >= policy.brownoutBaseline * lastSeconds.trials
     }
 
     /// Evidence to watch closely, so it is decided sooner either way: a score above zero (one
@@ -66,7 +81,7 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// zero stays watched while a provider failing 1 % soon goes back to the steady cadence.
     public func watching(_ policy: HealthPolicy, at now: Double) -> Bool {
         guard let watched else { return false }
-        return score > 0 || watched.sum >= policy.brownoutBaseline / 2 * Double(max(watched.count, 20))
+        return score > 0 || watched.sum >= policy.brownoutBaseline / 2 * max(watched.trials, 20)
     }
 
     public mutating func reset() {
@@ -79,22 +94,25 @@ public struct BrownoutEvidence: Sendable, Equatable {
     }
 }
 
-/// Weights over the last `span` seconds: how many, and their sum (failures count 1, or their weight).
+/// Weights over the last `span` seconds: how many trials, and their sum (failures count 1, or their weight).
 struct SlidingSum: Sendable {
     var span: Double
-    private var entries: [(t: Double, weight: Double)] = []
+    private var entries: [(t: Double, weight: Double, trials: Double)] = []
     private var head = 0
     private(set) var sum = 0.0
+    private(set) var trials = 0.0
 
     init(span: Double) { self.span = span }
 
     var count: Int { entries.count - head }
 
-    mutating func add(_ weight: Double, at t: Double) {
-        entries.append((t, weight))
+    mutating func add(_ weight: Double, trials: Double = 1, at t: Double) {
+        entries.append((t, weight, trials))
         sum += weight
+        self.trials += trials
         while head < entries.count, entries[head].t < t - span {
             sum -= entries[head].weight
+            self.trials -= entries[head].trials
             head += 1
         }
         if head > 1024, head * 2 > entries.count {
@@ -105,7 +123,7 @@ struct SlidingSum: Sendable {
 }
 
 /// The probes of a recovery over its last `min_healthy` (as escalated): a restore needs their
-/// failure rate shown below `restore_error_rate` with 95 % confidence (the Wilson score bound), so
+/// failure rate shown below `restore_error_rate` with 99 % confidence (the Wilson score bound), so
 /// health is shown throughout, not assumed from a lucky streak or averaged with the outage.
 public struct RecoveryEvidence: Sendable, Equatable {
     private var window = SlidingSum(span: .infinity)
@@ -126,7 +144,7 @@ public struct RecoveryEvidence: Sendable, Equatable {
         guard count > 0 else { return false }
         let n = Double(count)
         let p = min(1, max(0, failures) / n)
-        let z = 1.645
+        let z = 2.326
         let upper = (p + z * z / (2 * n) + z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
         return upper < rate
     }

@@ -90,6 +90,26 @@ public struct HealthMonitor: Sendable {
         return decisions
     }
 
+    /// Feeds one window of the gateway's own traffic: subject → its requests and the failures among
+    /// them (``ProviderHealth/observeTraffic(failures:of:at:policy:)``). Nothing while blind.
+    public mutating func observeTraffic(_ windows: [String: TrafficCount], at now: Double) -> [HealthDecision] {
+        guard !isBlind else { return [] }
+        var decisions: [HealthDecision] = []
+        for (subject, count) in windows.sorted(by: { $0.key < $1.key }) {
+            guard var machine = machines[subject] else { continue }
+            let raw = machine.observeTraffic(failures: count.failures, of: count.requests, at: now, policy: policy)
+            machines[subject] = machine
+            for decision in raw { decisions += route(decision) }
+            if !held.isEmpty { decisions += resolveHeld(Subject.provider(subject), at: now) }
+        }
+        return decisions
+    }
+
+    /// The traffic source is not evidence any more: every subject is judged on probes alone.
+    public mutating func distrustTraffic() {
+        for name in machines.keys { machines[name]!.distrustTraffic() }
+    }
+
     /// After a restart: `subject` is failed over (its ownership record says so). See ``ProviderHealth/resumeFailedOver(at:)``.
     public mutating func resumeFailedOver(_ subject: String, at now: Double) -> [HealthDecision] {
         if machines[subject] != nil { return machines[subject]!.resumeFailedOver(at: now) }

@@ -27,14 +27,18 @@ public struct HealthPolicy: Sendable, Equatable {
     /// The sustained failure rate the brownout test is tuned to catch (a "minor" incident).
     public var brownoutRate = 0.25
     /// The CUSUM score at which a brownout trips; higher is quieter and slower.
-    public var brownoutThreshold = 8.0
+    public var brownoutThreshold = 10.0
     /// How long a brownout must have lasted before it trips.
     public var brownoutMinDuration = 150.0
+    /// How long a brownout must have lasted when the gateway's own traffic shows it (``ProviderHealth/observeTraffic(failures:of:at:policy:)``).
+    public var trafficMinDuration = 60.0
+    /// Traffic evidence older than this no longer counts: the subject is judged on probes alone.
+    public var trafficStaleAfter = 120.0
     /// Probe cadence while brownout evidence accumulates.
     public var brownoutInterval = 1.0
     /// How long after a failure the brownout test keeps probing at `brownout_interval`.
     public var brownoutWatch = 30.0
-    /// A restore needs the failure rate since recovery began shown below this with 95 % confidence.
+    /// A restore needs the failure rate since recovery began shown below this with 99 % confidence.
     public var restoreErrorRate = 0.1
     /// Probe requests a minute to one provider, all its endpoints together (``ProbeCap``).
     public var probeCapPerProvider = 120.0

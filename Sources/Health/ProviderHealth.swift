@@ -19,6 +19,13 @@ public struct ProviderHealth: Sendable, Equatable {
     public private(set) var baseline: LatencyBaseline
     /// The brownout test (a CUSUM of failures against the provider's noise).
     public private(set) var brownout = BrownoutEvidence()
+    /// The brownout test on the gateway's own traffic and the probes together; only counts while
+    /// traffic evidence is fresh, and a trip on it needs a probe failure since its onset too.
+    public private(set) var trafficBrownout = BrownoutEvidence()
+    /// When the latest traffic window came (nil: none, or distrusted since).
+    public private(set) var lastTraffic: Double?
+    /// When the latest probe of full failure weight started.
+    public private(set) var lastProbeFailure: Double?
     /// Probes while recovering, over the last `requiredHealthy`: a restore needs them to show health.
     public private(set) var recovery = RecoveryEvidence()
     private var samples: [(t: Double, start: Double, weight: Double)] = []
@@ -51,12 +58,13 @@ public struct ProviderHealth: Sendable, Equatable {
     /// interval, or twice as many at any pace (so probing faster, as the brownout test does,
     /// neither shortens nor hides what a clearing run means). An old blip followed by successes is
     /// not an onset, however densely the failures after it were probed.
-    public func currentOutage(_ policy: HealthPolicy) -> (onset: Double, samples: Int)? {
+    public func currentOutage(_ policy: HealthPolicy) -> Outage? {
         var weight = 0.0
         var count = 0
+        var failed = 0
         var successRun = 0
         var runEnd = 0.0
-        var outage: (onset: Double, samples: Int)?
+        var outage: Outage?
         let clearingSpan = policy.confirmInterval
         for sample in samples[head...].reversed() {
             if sample.weight > 0 {
@@ -70,9 +78,30 @@ public struct ProviderHealth: Sendable, Equatable {
             }
             weight += sample.weight
             count += 1
-            if sample.weight > 0, weight / Double(count) >= policy.tripErrorRate { outage = (sample.start, count) }
+            if sample.weight > 0 { failed += 1 }
+            if sample.weight > 0, weight / Double(count) >= policy.tripErrorRate {
+                outage = Outage(onset: sample.start, samples: count, failed: failed)
+            }
         }
         return outage
+    }
+
+    /// An outage under way: its onset, the probes since, and how many of them failed.
+    public struct Outage: Sendable, Equatable {
+        public var onset: Double
+        public var samples: Int
+        public var failed: Int
+
+        /// The share of probes failing since the onset is at least `rate` with 95 % confidence (the
+        /// Wilson lower bound): a run of bad luck inside a brownout, a few dozen probes at 60 %, is
+        /// not taken for an outage, while five failures out of five are.
+        public func shows(_ rate: Double) -> Bool {
+            let n = Double(samples)
+            let p = Double(failed) / n
+            let z = 1.645
+            let lower = (p + z * z / (2 * n) - z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
+            return lower >= rate
+        }
     }
 
     /// Seconds of healthy probing a restore needs now.
@@ -106,6 +135,8 @@ public struct ProviderHealth: Sendable, Equatable {
         if resultClass == .ok, state == .healthy, let ttfb = observation.ttfbMs { baseline.add(ttfb) }
         record(weight, at: now, start: observation.startedAt, policy: policy)
         brownout.add(weight: weight, startedAt: observation.startedAt, policy: policy)
+        if lastTraffic != nil { trafficBrownout.add(weight: weight, startedAt: observation.startedAt, policy: policy) }
+        if weight >= 1 { lastProbeFailure = observation.startedAt }
         if state == .recovering { recovery.add(weight: weight, at: observation.startedAt, keeping: requiredHealthy(policy)) }
         let outage = currentOutage(policy)
         outageSince = outage.map { min(outageSince ?? $0.onset, $0.onset) }
@@ -120,8 +151,39 @@ public struct ProviderHealth: Sendable, Equatable {
         return decisions
     }
 
+    /// Feeds the gateway's own requests to this subject over one window, as counts: `failures` of
+    /// `requests` failed (the caller's own errors left out). They add to the brownout test only
+    /// while healthy or suspect (a failed-over subject has no traffic; its recovery is probe-judged).
+    public mutating func observeTraffic(failures: Double, of requests: Double, at now: Double, policy: HealthPolicy) -> [HealthDecision] {
+        guard state == .healthy || state == .suspect, requests > 0 else { return [] }
+        if lastTraffic.map({ now - $0 > policy.trafficStaleAfter }) ?? true { trafficBrownout = brownout }  // probes so far, then traffic
+        lastTraffic = now
+        trafficBrownout.add(failures: failures, of: requests, at: now, policy: policy)
+        var decisions: [HealthDecision] = []
+        if trafficTripped(policy, at: now), let onset = trafficBrownout.since {
+            outageSince = min(outageSince ?? onset, onset)
+            fail(at: now, policy: policy, into: &decisions)
+        }
+        return decisions
+    }
+
+    /// Traffic is no longer evidence (its source is down, stale or implausible): judge on probes alone.
+    public mutating func distrustTraffic() {
+        trafficBrownout.reset()
+        lastTraffic = nil
+    }
+
+    /// A brownout shown by traffic and probes together, for `traffic_min_duration`, with fresh
+    /// traffic and a probe failure since its onset: a metrics bug alone never fails anything over.
+    func trafficTripped(_ policy: HealthPolicy, at now: Double) -> Bool {
+        guard let last = lastTraffic, now - last <= policy.trafficStaleAfter, let since = trafficBrownout.since,
+            let failure = lastProbeFailure, failure >= since
+        else { return false }
+        return trafficBrownout.tripped(policy, at: now, minDuration: policy.trafficMinDuration)
+    }
+
     private mutating func transition(
-        now: Double, startedAt: Double, outage: (onset: Double, samples: Int)?, policy: HealthPolicy, into decisions: inout [HealthDecision]
+        now: Double, startedAt: Double, outage: Outage?, policy: HealthPolicy, into decisions: inout [HealthDecision]
     ) {
         let tripped = sampleCount >= policy.minSamples && errorRate >= policy.tripErrorRate && consecutiveFailures >= policy.tripConsecutive
         let clear = errorRate <= policy.clearErrorRate
@@ -131,13 +193,16 @@ public struct ProviderHealth: Sendable, Equatable {
             if brownout.tripped(policy, at: now), let onset = brownout.since {
                 outageSince = min(outageSince ?? onset, onset)
                 fail(at: now, policy: policy, into: &decisions)
+            } else if trafficTripped(policy, at: now), let onset = trafficBrownout.since {
+                outageSince = min(outageSince ?? onset, onset)
+                fail(at: now, policy: policy, into: &decisions)
             } else if state == .healthy {
                 if consecutiveFailures > 0 {
                     suspectSince = startedAt
                     move(to: .suspect, at: now, into: &decisions)
                 }
             } else if consecutiveFailures >= policy.tripConsecutive, let outage, let onset = outageSince,
-                outage.samples >= policy.minSamples, now - onset >= policy.minOutage
+                outage.samples >= policy.minSamples, outage.shows(policy.tripErrorRate), now - onset >= policy.minOutage
             {
                 // An outage that has lasted min_outage, shown by min_samples probes, ending in a failure streak.
                 fail(at: now, policy: policy, into: &decisions)
@@ -150,6 +215,7 @@ public struct ProviderHealth: Sendable, Equatable {
                 recoveringSince = now
                 recovery = RecoveryEvidence()
                 brownout.reset()  // a relapse must show itself afresh
+                trafficBrownout.reset()
                 move(to: .recovering, at: now, into: &decisions)
             }
         case .recovering:
@@ -195,6 +261,7 @@ public struct ProviderHealth: Sendable, Equatable {
         outageSince = nil
         consecutiveFailures = 0
         brownout.reset()
+        trafficBrownout.reset()
         samples.removeAll()
         head = 0
         move(to: .healthy, at: now, into: &decisions)

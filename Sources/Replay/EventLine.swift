@@ -17,6 +17,12 @@ enum EventLine {
         #"{"t":\#(JSONText.number(at)),"event":"cannot_fail_over",\#(about(subject)),"why":\#(JSONText.quote(why))}"#
     }
 
+    /// The gateway's traffic stopped (or started again) being evidence.
+    static func traffic(trusted: Bool, at: Double, summary: String) -> String {
+        #"{"t":\#(JSONText.number(at)),"event":"alert","kind":"\#(trusted ? "traffic_trusted" : "traffic_distrusted")","#
+            + #""summary":\#(JSONText.quote(summary))}"#
+    }
+
     /// `"provider":…`, and `"model":…` when the subject is one model.
     static func about(_ subject: String) -> String {
         #""provider":\#(JSONText.quote(Subject.provider(subject)))"#

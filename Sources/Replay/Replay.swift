@@ -157,9 +157,12 @@ public enum Replay {
             maxFailoversPerHour: options.maxFailoversPerHour)
         let endpoints = options.endpoints ?? scenario.subjects.map { ($0, $0) }
         settings.emptyFailovers = options.emptyFailovers(endpoints.map(\.subject))
+        settings.trafficStaleAfter = scenario.traffic.map { 2 * ($0.scrapeInterval + $0.window) }
         var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
+        var traffic = TrafficSampler(scenario: scenario)
+        var nextReading = scenario.traffic?.window
         var report = Report(duration: scenario.duration)
         var failing: [String] = []
         let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
@@ -172,11 +175,64 @@ public enum Replay {
                 lastStart: lastStart, now: now, health: core.monitor.machines[stream.subject], stretch: options.stretch[stream.subject] ?? 0
             )
         }
+        /// The lines and actions of what the core decided at `t`.
+        func handle(_ commands: [AgentCommand], at t: Double, cannotBefore: Set<String>) {
+            for subject in core.cannotFailOver.subtracting(cannotBefore).sorted() {
+                emit(EventLine.cannotFailOver(subject, at: t, why: settings.emptyFailovers[subject] ?? ""))
+            }
+            for decision in core.lastDecisions {
+                switch decision {
+                case .failover, .restore: break
+                default: emit(EventLine.json(decision))
+                }
+            }
+            for command in commands {
+                switch command {
+                case .execute(let kind, let acted, _, _), .propose(let kind, let acted, _):
+                    if kind == .failover {
+                        if !failing.contains(acted) { failing.append(acted) }
+                        report.actions.append(Action(action: .failover, provider: acted, t: t))
+                        let json = options.overrideJSON(failing: failing, avoiding: core.monitor.unhealthy)
+                        emit(EventLine.failover(acted, at: t, mode: options.mode, targets: options.targets, overrideJSON: json))
+                    } else {
+                        failing.removeAll { $0 == acted }
+                        report.actions.append(Action(action: .restore, provider: acted, t: t))
+                        emit(EventLine.restore(acted, at: t, targets: options.targets))
+                    }
+                case .alert(let alert) where alert.dedupKey == "failover-agent/traffic":
+                    emit(EventLine.traffic(trusted: alert.resolve, at: t, summary: alert.summary))
+                default: break  // pages, logs and the live loop's I/O do not change a replay
+                }
+            }
+        }
+        /// One query of the gateway's metrics: every probed subject's window of counts.
+        func readTraffic(at t: Double) {
+            guard var sampler = traffic, let settings = scenario.traffic else { return }
+            var windows: [String: TrafficCount] = [:]
+            var reachable = true
+            for subject in Set(endpoints.map(\.subject)).sorted() {
+                guard let window = sampler.window(of: subject, at: t, routed: !core.monitor.isDown(subject)) else {
+                    reachable = false
+                    continue
+                }
+                if window.requests > 0 { windows[subject] = TrafficCount(requests: window.requests, failures: window.failures) }
+            }
+            traffic = sampler
+            let reading: TrafficTrust.Reading =
+                reachable ? .answered(windows, latestSample: t - settings.scrapeInterval) : .failed("unreachable")
+            let cannot = core.cannotFailOver
+            handle(core.observeTraffic(reading, at: t), at: t, cannotBefore: cannot)
+        }
         var cap = ProbeCap(policy: policy)
         func urgent(_ stream: ProbeStream, _ at: Double) -> Bool { scheduler.inQuestion(core.monitor.machines[stream.subject], at: at) }
-        while let (name, event) = nextEvent(streams, maxInFlight: policy.maxInFlight, cap: cap, urgent: urgent),
-            event.at <= scenario.duration
-        {
+        while true {
+            let event = nextEvent(streams, maxInFlight: policy.maxInFlight, cap: cap, urgent: urgent)
+            if let reading = nextReading, reading <= scenario.duration, reading <= event?.1.at ?? .infinity {
+                readTraffic(at: reading)
+                nextReading = reading + (scenario.traffic?.window ?? .infinity)
+                continue
+            }
+            guard let (name, event) = event, event.at <= scenario.duration else { break }
             var stream = streams[name]!
             let subject = stream.subject
             switch event {
@@ -200,33 +256,7 @@ public enum Replay {
                     provider: subject, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
                     completedAt: completedAt)
                 let cannot = core.cannotFailOver
-                let commands = core.observe(observation)
-                for subject in core.cannotFailOver.subtracting(cannot).sorted() {
-                    emit(EventLine.cannotFailOver(subject, at: completedAt, why: settings.emptyFailovers[subject] ?? ""))
-                }
-                for decision in core.lastDecisions {
-                    switch decision {
-                    case .failover, .restore: break
-                    default: emit(EventLine.json(decision))
-                    }
-                }
-                for command in commands {
-                    switch command {
-                    case .execute(let kind, let acted, _, _), .propose(let kind, let acted, _):
-                        let t = completedAt
-                        if kind == .failover {
-                            if !failing.contains(acted) { failing.append(acted) }
-                            report.actions.append(Action(action: .failover, provider: acted, t: t))
-                            let json = options.overrideJSON(failing: failing, avoiding: core.monitor.unhealthy)
-                            emit(EventLine.failover(acted, at: t, mode: options.mode, targets: options.targets, overrideJSON: json))
-                        } else {
-                            failing.removeAll { $0 == acted }
-                            report.actions.append(Action(action: .restore, provider: acted, t: t))
-                            emit(EventLine.restore(acted, at: t, targets: options.targets))
-                        }
-                    default: break  // pages, logs and the live loop's I/O do not change a replay
-                    }
-                }
+                handle(core.observe(observation), at: completedAt, cannotBefore: cannot)
                 stream.nextStart = next(stream, lastStart: stream.lastStart, now: completedAt)
             }
             streams[name] = stream

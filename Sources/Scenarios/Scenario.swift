@@ -16,6 +16,26 @@ public struct Scenario: Sendable {
     public var agentNetwork: [(at: Double, up: Bool)]
     /// nil when the scenario states no expectations; then no action counts as false.
     public var expectedActions: [ExpectedAction]?
+    /// The gateway's own requests, as its metrics count them; nil: probes alone.
+    public var traffic: Traffic?
+
+    /// The gateway's request rate, and how its metrics reach the agent: scraped every
+    /// `scrapeInterval`, read as counts over `window` every `window`.
+    public struct Traffic: Sendable, Equatable {
+        /// A provider or `provider/model` → requests a second to each subject on it; `*`: every provider.
+        public var rps: [String: Double]
+        public var scrapeInterval: Double
+        public var window: Double
+
+        public init(rps: [String: Double], scrapeInterval: Double = 15, window: Double = 30) {
+            self.rps = rps
+            self.scrapeInterval = scrapeInterval
+            self.window = window
+        }
+
+        /// Requests a second the gateway sends `subject`: its own rate, else its provider's, else `*`'s.
+        public func rps(of subject: String) -> Double { rps[subject] ?? rps[Subject.provider(subject)] ?? rps["*"] ?? 0 }
+    }
 
     public init(
         name: String, description: String? = nil, seed: UInt64, duration: Double, providers: [(name: String, phases: [Phase])],

@@ -111,6 +111,9 @@ public struct AgentMetrics: Sendable {
         gauge(.blind, [], blind ? 1 : 0)
     }
 
+    /// Whether the gateway's traffic is evidence now.
+    public func trafficTrusted(_ trusted: Bool) { gauge(.trafficTrusted, [], trusted ? 1 : 0) }
+
     private func gauge(_ name: MetricName, _ dimensions: [(String, String)], _ value: Double) {
         Gauge(label: name.rawValue, dimensions: dimensions, factory: factory).record(value)
     }

@@ -16,6 +16,7 @@ public enum MetricName: String, CaseIterable, Sendable {
     case blind = "failover_agent_blind"
     case ready = "failover_agent_ready"
     case credentialExpiry = "failover_agent_credential_expiry_timestamp_seconds"
+    case trafficTrusted = "failover_agent_traffic_trusted"
 
     /// The `# HELP` line's text.
     public var help: String {
@@ -40,6 +41,8 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .ready:
             "1 while the target's readiness check (vault, gitlab, deploy_job, gateway) passes: a failover started now would go through"
         case .credentialExpiry: "Unix time at which the target's credential (vault, gitlab) expires; 0 when it does not or renews by login"
+        case .trafficTrusted:
+            "1 while the gateway's traffic (targets[].traffic) is evidence; 0 while its source is down, stale, reset or implausible"
         }
     }
 }

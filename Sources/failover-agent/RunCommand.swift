@@ -15,6 +15,7 @@ import Probing
 import Selection
 import ServiceLifecycle
 import Telemetry
+import TrafficClient
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
         let metrics = PrometheusMetrics()
-        let parts: AgentLoop.Parts
+        var parts: AgentLoop.Parts
+        var traffic: [TrafficSource] = []
         let token: String
         var election: LeaderElection?
         let kubernetes = configuration.agent.leaderElection.map { HTTPClient(configuration: .init(caBundle: $0.caFile)) }
@@ -76,6 +78,14 @@ struct RunCommand: AsyncParsableCommand {
                     try Pager(settings: settings, client: client, environment: environment)
                 })
             let journal = try Journal(path: configuration.agent.journal)
+            let mapping = TrafficMapping(catalog: planner.catalog, subjects: Set(probes.endpoints.map(\.subject)))
+            traffic = try configuration.traffic.sorted { $0.key < $1.key }.map { _, settings throws(ControlError) in
+                try TrafficSource(
+                    settings: settings,
+                    mapping: TrafficMapping(
+                        catalog: mapping.catalog, subjects: mapping.subjects, callerErrorTypes: settings.callerErrorTypes),
+                    client: client, environment: environment)
+            }
             parts = AgentLoop.Parts(
                 specs: specs, prober: prober,
                 runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
@@ -85,11 +95,13 @@ struct RunCommand: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
+        parts.traffic = traffic
         let settings = AgentCore.Settings(
             targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
-            emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)))
+            emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)),
+            trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min())
         let loop = AgentLoop(
             core: AgentCore(
                 settings: settings, endpoints: probes.endpoints, policy: configuration.policy,

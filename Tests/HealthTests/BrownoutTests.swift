@@ -70,9 +70,9 @@ extension Feed {
 
     @Test func recoveryEvidenceKeepsOnlyTheHealthyTime() {
         var evidence = RecoveryEvidence()
-        for index in 0..<100 { evidence.add(weight: index < 50 ? 1 : 0, at: Double(index), keeping: 40) }
-        #expect(evidence.count == 41 && evidence.failures == 0)
-        #expect(!evidence.showsRateBelow(0.05), "41 clean probes do not show a rate below 5 % with 95 % confidence")
+        for index in 0..<120 { evidence.add(weight: index < 50 ? 1 : 0, at: Double(index), keeping: 60) }
+        #expect(evidence.count == 61 && evidence.failures == 0)
+        #expect(!evidence.showsRateBelow(0.05), "61 clean probes do not show a rate below 5 % with 99 % confidence")
         #expect(evidence.showsRateBelow(0.1))
     }
 }
