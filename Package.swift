@@ -108,7 +108,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP", "HTTPServer",
                 "Health", "Journal", "Paging", "ProbeResults", "Probing", "ProviderSimulators", "Scenarios", "Selection", "Telemetry",
-                "Timekeeping", "VaultClient",
+                "Timekeeping", "TrafficClient", "VaultClient",
             ], swiftSettings: strict),
         // The executables.
         .executableTarget(
@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "DemoTests",
             dependencies: [
-                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "Journal", "Scenarios", "Timekeeping", "YAMLConfig",
+                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "Scenarios", "Timekeeping", "YAMLConfig",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -195,7 +195,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "AWSEventStreamTests", dependencies: ["AWSEventStream", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Selection"], swiftSettings: strict),
+        .testTarget(name: "SelectionTests", dependencies: ["AgentConfig", "Health", "Selection", "TrafficClient"], swiftSettings: strict),
         .testTarget(
             name: "TelemetryTests", dependencies: ["ProbeResults", "Telemetry", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),

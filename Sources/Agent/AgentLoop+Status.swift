@@ -35,6 +35,13 @@ extension AgentLoop {
             "open_proposals": .array(open), "failing": .array(failing.map { .string($0) }),
             "failed_over": .array(core.custody.owned.sorted().map { .string($0) }), "recent_actions": .array(recentActions),
             "readiness": readinessStatus,
+            // With a traffic source: whether its readings are evidence now, and why not.
+            "traffic": core.traffic.map { trust in
+                .object([
+                    "evidence": .bool(trust.trusted && trust.distrust == nil),
+                    "distrust": trust.distrust.map { .string($0) } ?? .null,
+                ])
+            } ?? .null,
         ])
     }
 }

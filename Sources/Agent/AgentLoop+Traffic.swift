@@ -31,6 +31,7 @@ extension AgentLoop {
             failures.isEmpty
             ? .answered(windows, latestSample: latest.flatMap { $0.isFinite ? $0 : nil }) : .failed(failures.joined(separator: "; "))
         await deliver(.traffic(reading))
+        readingTraffic = false
         parts.metrics.trafficTrusted(core.traffic?.distrust == nil)
     }
 }

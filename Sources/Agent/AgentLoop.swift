@@ -81,6 +81,8 @@ public actor AgentLoop {
     var readiness: [String: [ReadinessCheck]] = [:]
     /// Series of the gateway's counters no subject takes, already logged.
     var unmappedSeries: Set<String> = []
+    /// A traffic reading is under way.
+    var readingTraffic = false
     /// Whoever follows the loop's ticks (``ticks()``).
     private var tickObservers: [AsyncStream<Double>.Continuation] = []
     public private(set) var actionsDone: [ActionReport] = []
@@ -135,8 +137,10 @@ public actor AgentLoop {
                 lastSecond = now
                 recordProposalExpiry()
             }
-            if now - lastTraffic >= trafficInterval {
+            // One reading at a time, so they reach the core in order.
+            if now - lastTraffic >= trafficInterval, !readingTraffic {
                 lastTraffic = now
+                readingTraffic = true
                 spawn { await self.readTraffic() }
             }
             if now - lastReadiness >= parts.readinessInterval {

@@ -16,6 +16,8 @@ public final class GatewaySimulator: Sendable {
         var canary: Int?
         var requests = 0
         var deploys = 0
+        /// What `GET /metrics` answers (the gateway's own counters), when set.
+        var metrics: (@Sendable () -> String)?
     }
     private final class Box: Sendable { let state = Mutex(State()) }
 
@@ -41,6 +43,9 @@ public final class GatewaySimulator: Sendable {
     public var requestCount: Int { box.state.withLock { $0.requests } }
     /// Deploys that started the gateway with a new override.
     public var deploys: Int { box.state.withLock { $0.deploys } }
+
+    /// Serves `text()` on `GET /metrics` from now on, as the gateway exports its own counters.
+    public func exportMetrics(_ text: @escaping @Sendable () -> String) { box.state.withLock { $0.metrics = text } }
 
     /// A canary rollout from now on: one request in `oneIn` is answered by a new instance, the
     /// rest by the old (nil: the rollout is done).
@@ -76,6 +81,9 @@ public final class GatewaySimulator: Sendable {
     }
 
     private static func handle(_ request: ServerRequest, box: Box, catalog: [String: [String]], token: String?) -> ServerReply {
+        if request.method == "GET", request.uri.split(separator: "?")[0] == "/metrics", let text = box.state.withLock({ $0.metrics }) {
+            return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: Array(text().utf8))
+        }
         let served = box.state.withLock { state in
             state.requests += 1
             guard let canary = state.canary, state.requests % canary != 0 else { return state.served }

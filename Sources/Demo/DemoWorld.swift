@@ -19,6 +19,7 @@ import Scenarios
 import Selection
 import Synchronization
 import Telemetry
+import TrafficClient
 import VaultClient
 
 /// Everything the agent talks to, simulated on 127.0.0.1, with the agent itself: providers that
@@ -59,7 +60,8 @@ public final class DemoWorld: Sendable {
     /// Starts the world and the agent (not yet running: call ``run()``).
     public static func start(
         scenario: Scenario, speed: Double, mode: ActionMode, proposalLifetime: Double? = nil, withDWS: Bool = false,
-        grouped: Bool = true, log: @escaping @Sendable (String) -> Void
+        grouped: Bool = true, trafficSource: (@Sendable (_ gatewayMetrics: String) async throws -> String)? = nil,
+        log: @escaping @Sendable (String) -> Void
     ) async throws -> DemoWorld {
         let origin = ContinuousClock.now
         let clockOrigin = origin
@@ -155,14 +157,33 @@ public final class DemoWorld: Sendable {
         let pager = try Pager(
             settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
         let metrics = PrometheusMetrics()
-        let parts = AgentLoop.Parts(
+        var parts = AgentLoop.Parts(
             specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors),
             pagers: Pagers([pager]), journal: journal,
             metrics: metrics.metrics, logger: .forwarding("failover-agent", log))
+        var staleAfter: Double?
+        // The gateway exports its own counters; with a query API in front of them, the agent reads them.
+        if let traffic = GatewayTraffic(scenario: scenario, subjects: scenario.subjects, catalog: planner.catalog) {
+            gateway.exportMetrics { [gateway] in
+                let served = Set(gateway.catalog.keys.flatMap { gateway.defaults(of: $0) ?? [] })
+                return traffic.exposition(at: (ContinuousClock.now - clockOrigin) / .seconds(1) * speed, served: served)
+            }
+            if let trafficSource, let window = scenario.traffic?.window {
+                let settings = TrafficSettings(
+                    url: try await trafficSource(gateway.url + "/metrics"), interval: .milliseconds(Int64(window * 1000 / speed)),
+                    staleAfter: .milliseconds(Int64(120_000 / speed)))
+                staleAfter = 120 / speed
+                parts.traffic = [
+                    try TrafficSource(
+                        settings: settings, mapping: TrafficMapping(catalog: planner.catalog, subjects: Set(scenario.subjects)),
+                        client: client, environment: environment)
+                ]
+            }
+        }
         let core = AgentCore(
             settings: .init(
                 targets: targets.map { (name: $0.name, mode: mode) }, proposalLifetime: proposalLifetime ?? 900 / speed,
-                groups: withDWS && grouped ? ["production": targets.map(\.name)] : [:]),
+                groups: withDWS && grouped ? ["production": targets.map(\.name)] : [:], trafficStaleAfter: staleAfter),
             endpoints: specs.map { ($0.name, $0.subject) }, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(
@@ -200,10 +221,14 @@ public final class DemoWorld: Sendable {
         var p = HealthPolicy()
         for path: WritableKeyPath<HealthPolicy, Double> in [
             \.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor,
-            \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch,
+            \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch, \.trafficMinDuration,
+            \.trafficStaleAfter,
         ] {
             p[keyPath: path] /= speed
         }
+        // The caps are rates: a minute of scenario time passes in 1/speed of a minute.
+        p.probeCapPerProvider *= speed
+        p.probeCapPerEndpoint *= speed
         return p
     }
 

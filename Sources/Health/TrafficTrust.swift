@@ -25,8 +25,11 @@ public struct TrafficTrust: Sendable, Equatable {
     public let tripErrorRate: Double
     /// Why the latest reading was not evidence; nil while it is.
     public private(set) var distrust: String?
-    /// Whether any reading was ever evidence (before that, a missing source is not news).
+    /// Whether any reading was ever evidence.
     public private(set) var trusted = false
+    /// When the first reading came: for `staleAfter` from then, a source not yet evidence (a
+    /// Prometheus before its first scrape) is not paged.
+    private var firstReading: Double?
 
     public init(staleAfter: Double, policy: HealthPolicy, minRequests: Double = 10) {
         self.staleAfter = staleAfter
@@ -42,11 +45,14 @@ public struct TrafficTrust: Sendable, Equatable {
         case .answered(let windows, let latest):
             why = problem(windows, latest: latest, at: now)
             if why == nil {
+                firstReading = firstReading ?? now
                 distrust = nil
                 trusted = true
                 return .evidence(windows)
             }
         }
+        if firstReading == nil { firstReading = now }
+        if !trusted, let first = firstReading, now - first < staleAfter { return .distrusted(why: why ?? "", changed: false) }
         let changed = distrust == nil
         distrust = why
         return .distrusted(why: why ?? "", changed: changed)

@@ -13,7 +13,7 @@ public struct TrafficSettings: Sendable, Equatable {
     public var interval: Duration
     /// A reading whose newest sample is older than this is not evidence.
     public var staleAfter: Duration
-    /// The counts per series over the window; `$window` is replaced by `interval` (`30s`).
+    /// The counts per series over the window; `$window` is replaced by `interval` (`30000ms`).
     public var requestsQuery: String
     /// The time of the newest sample behind them.
     public var latestQuery: String
@@ -53,7 +53,7 @@ public struct TrafficSource: Sendable {
     /// One reading at loop time `now`; `unmapped`: the series no subject takes.
     public func read(now: Double) async -> (reading: TrafficTrust.Reading, unmapped: [String]) {
         do {
-            let window = "\(Int(settings.interval / .seconds(1)))s"
+            let window = "\(Int64(settings.interval / .milliseconds(1)))ms"
             let series = try await query(settings.requestsQuery.replacingOccurrences(of: "$window", with: window))
             let latest = try await query(settings.latestQuery).map(\.value).max()
             let (windows, unmapped) = mapping.windows(series)

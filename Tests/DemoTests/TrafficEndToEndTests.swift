@@ -1,0 +1,172 @@
+import AgentConfig
+import Demo
+import Foundation
+import HTTP
+import HTTPServer
+import Scenarios
+import Testing
+import YAMLConfig
+
+/// A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 scraping the sandbox gateway's
+/// own counters; the agent reads them through the query API. Time runs 10× (a 15 s scrape is
+/// 1.5 s), so a Vertex AI brownout of 30 % is a half-minute story.
+@Suite(.serialized, .enabled(if: PrometheusServer.installed, "needs Debian's prometheus package"))
+struct TrafficEndToEndTests {
+    static let speed = 10.0
+
+    static func scenario() throws -> Scenario {
+        try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: vertex-brownout-with-traffic
+                seed: 5
+                duration: 6m
+                providers:
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0.003, class: http_5xx}}
+                    - {at: 30s, failure: {rate: 0.3}}
+                  bedrock:
+                    - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0.003, class: http_5xx}}
+                  anthropic:
+                    - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0.003, class: overloaded}}
+                traffic:
+                  rps: 10
+                  scrape_interval: 15s
+                  window: 30s
+                """, file: "test"))
+    }
+
+    func start() async throws -> (DemoWorld, PrometheusServer, Task<Void, Never>) {
+        let prometheus = Locked<PrometheusServer?>(nil)
+        let world = try await DemoWorld.start(
+            scenario: try Self.scenario(), speed: Self.speed, mode: .perform,
+            trafficSource: { metrics in
+                let server = try await PrometheusServer.start(scraping: metrics, every: "1500ms")
+                prometheus.set(server)
+                return server.url
+            }
+        ) { _ in }
+        let loop = world.loop
+        return (world, try #require(prometheus.get()), Task { await loop.run(tick: .milliseconds(10)) })
+    }
+
+    /// Waits, one loop tick at a time, until `condition` holds or scenario time passes `until`.
+    func wait(_ world: DemoWorld, until limit: Double, for condition: () async -> Bool) async -> Bool {
+        if await condition() { return true }
+        for await _ in await world.loop.ticks() {
+            if await condition() { return true }
+            if world.scenarioTime > limit { break }
+        }
+        return await condition()
+    }
+
+    func state(_ world: DemoWorld) async -> String? { await world.loop.status()["providers"]?["vertex"]?["state"]?.string }
+
+    /// On probes alone a brownout trips `brownout_min_duration` (150 s) after its onset at the
+    /// earliest: a failover before then was decided on the gateway's traffic.
+    @Test func aBrownoutSeenInTheTrafficFailsOverBeforeProbesAloneCould() async throws {
+        let (world, prometheus, running) = try await start()
+        defer { prometheus.stop() }
+        #expect(await wait(world, until: 120) { await world.loop.status()["traffic"]?["evidence"]?.bool == true }, "Prometheus answers")
+        #expect(await wait(world, until: 175) { await state(world) == "failing" }, "failed over on the traffic")
+        let at = world.scenarioTime
+        #expect(at < 180, "at \(at) s, before probes alone could trip (30 s + 150 s)")
+        #expect(await wait(world, until: 300) { await world.loop.actionsDone.first?.outcome == .deployed })
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+
+    /// Prometheus dies in the middle of the brownout: one page, and nothing is failed over on the
+    /// traffic seen before; probes alone decide, no sooner than their own evidence allows.
+    @Test func aTrafficSourceKilledMidIncidentIsPagedAndActsOnNothing() async throws {
+        let (world, prometheus, running) = try await start()
+        #expect(await wait(world, until: 120) { await world.loop.status()["traffic"]?["evidence"]?.bool == true })
+        _ = await wait(world, until: 60) { false }  // into the brownout, its evidence building up
+        prometheus.stop()
+        let distrusted = {
+            world.pagers.received.filter { $0.body["payload"]?["summary"]?.string?.hasPrefix("Traffic evidence distrusted") == true }
+        }
+        #expect(await wait(world, until: 170) { !distrusted().isEmpty }, "paged")
+        _ = await wait(world, until: 175) { false }
+        #expect(await state(world) != "failing", "no failover on the metrics seen before Prometheus died")
+        #expect(await world.loop.actionsDone.isEmpty)
+        #expect(distrusted().count == 1, "paged once: \(distrusted().map { $0.body["payload"]?["summary"]?.string ?? "" })")
+        #expect(await world.loop.status()["traffic"]?["distrust"]?.string?.contains("does not answer") == true)
+        running.cancel()
+        await running.value
+        await world.stop()
+    }
+}
+
+/// A value behind a lock, for the closure that starts Prometheus.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.withLock { value } }
+    func set(_ new: Value) { lock.withLock { value = new } }
+}
+
+/// `prometheus` on 127.0.0.1 with a scratch TSDB, scraping one target.
+final class PrometheusServer: Sendable {
+    static let binary = "/usr/bin/prometheus"
+    static var installed: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+    let process: Process
+    let url: String
+    let directory: String
+
+    private init(process: Process, url: String, directory: String) {
+        (self.process, self.url, self.directory) = (process, url, directory)
+    }
+
+    /// Starts it and waits (at most 20 s) until `/-/ready` answers 200.
+    static func start(scraping metrics: String, every interval: String) async throws -> PrometheusServer {
+        let target = URL(string: metrics)!
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try """
+        global: {scrape_interval: \(interval), evaluation_interval: \(interval)}
+        scrape_configs:
+          - job_name: ai-gateway
+            metrics_path: \(target.path)
+            static_configs: [{targets: ["\(target.host!):\(target.port!)"]}]
+        """.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        // A free port: the OS's choice for a listener closed at once.
+        let probe = try await HTTPServer.start { _ in .respond(status: 204) }
+        let port = probe.port
+        await probe.stop()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let server = PrometheusServer(process: process, url: "http://127.0.0.1:\(port)", directory: directory)
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if case .success(let response) = await client.execute(HTTPRequest(url: server.url + "/-/ready")).result, response.status == 200
+            {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.stop()
+        throw PrometheusError.notReady
+    }
+
+    enum PrometheusError: Error { case notReady }
+
+    /// Kills it (SIGKILL: as a crashed Prometheus) and removes its data.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
