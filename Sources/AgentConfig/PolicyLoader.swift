@@ -39,6 +39,7 @@ enum PolicyLoader {
             seconds("brownout_interval", \.brownoutInterval, "the cadence while brownout evidence stands"),
             seconds("brownout_min_duration", \.brownoutMinDuration, "a brownout must have lasted this long to trip"),
             seconds("brownout_watch", \.brownoutWatch, "the brownout cadence holds while failures over this window stay high"),
+            seconds("traffic_min_duration", \.trafficMinDuration, "a brownout the gateway's traffic shows must have lasted this long"),
         ]
     }
 
@@ -82,6 +83,11 @@ enum PolicyLoader {
             "probe_cap_per_endpoint", default: p.probeCapPerEndpoint, in: 1...HealthPolicy().probeCapPerEndpoint,
             "probe requests a minute to one endpoint: never exceeded, only lowered")
     }
+    private static var sandboxSpeed: Field<Double> {
+        .number(
+            "sandbox_speed", default: 1, in: 1...1000,
+            "only against simulated providers on compressed time: the probe caps are multiplied by it (never above 1 against real ones)")
+    }
     private static var controlProvider: Field<String?> {
         .optionalText("control_provider", "a probe of a known-good endpoint; when set, blindness also needs it to fail")
     }
@@ -100,7 +106,10 @@ enum PolicyLoader {
     static var section: ConfigSection {
         let fields: [any DeclaredField] =
             durations.map(\.0) + fractions.map(\.0) + counts.map(\.0) as [any DeclaredField]
-            + [tripConsecutive, latencyMultiple, brownoutThreshold, probeCapPerProvider, probeCapPerEndpoint, controlProvider, weights]
+            + [
+                tripConsecutive, latencyMultiple, brownoutThreshold, probeCapPerProvider, probeCapPerEndpoint, sandboxSpeed,
+                controlProvider, weights,
+            ]
         return ConfigSection("policy", "The health machine's thresholds (docs/health.md); every field is optional.", fields: fields)
     }
 
@@ -113,8 +122,10 @@ enum PolicyLoader {
         p.tripConsecutive = try yaml.read(tripConsecutive)
         p.latencyMultiple = try yaml.read(latencyMultiple)
         p.brownoutThreshold = try yaml.read(brownoutThreshold)
-        p.probeCapPerProvider = try yaml.read(probeCapPerProvider)
-        p.probeCapPerEndpoint = try yaml.read(probeCapPerEndpoint)
+        // The caps are rates: in a sandbox whose time runs faster, a minute passes sooner.
+        let speed = try yaml.read(sandboxSpeed)
+        p.probeCapPerProvider = try yaml.read(probeCapPerProvider) * speed
+        p.probeCapPerEndpoint = try yaml.read(probeCapPerEndpoint) * speed
         p.controlProvider = try yaml.read(controlProvider)
         if let weights = try yaml.read(weights) {
             for key in weights.keys {

@@ -23,8 +23,8 @@ public struct ProbeScheduler: Sendable {
         if health.state == .suspect && health.consecutiveSuccesses < policy.clearConsecutive {
             interval = min(interval, policy.confirmInterval)
         }
-        // A restore must show the failure rate below restore_error_rate: 50 probes over the healthy time at least.
-        if health.state == .recovering { interval = min(interval, policy.confirmInterval, health.requiredHealthy(policy) / 50) }
+        // A restore must show the failure rate below restore_error_rate (99 %): 80 probes over the healthy time at least.
+        if health.state == .recovering { interval = min(interval, policy.confirmInterval, health.requiredHealthy(policy) / 80) }
         return interval
     }
 

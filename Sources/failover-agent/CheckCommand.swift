@@ -2,6 +2,7 @@ import AgentConfig
 import ArgumentParser
 import ControlAPI
 import Foundation
+import Health
 import ProbeResults
 import Probing
 import Selection
@@ -41,7 +42,14 @@ struct CheckCommand: AsyncParsableCommand {
         for provider in Set(radius.entries.map(\.provider)).subtracting(watched).sorted() {
             print("warning: no probe watches \(provider): features on it can never be failed over")
         }
-        print(ProbeTable.text(probes, budget: configuration.agent.maxProbeCostPerDay, steady: configuration.policy.steadyInterval))
+        print(ProbeTable.text(probes, budget: configuration.agent.maxProbeCostPerDay, policy: configuration.policy))
+        if configuration.policy.probeCapPerProvider > HealthPolicy().probeCapPerProvider
+            || configuration.policy.probeCapPerEndpoint > HealthPolicy().probeCapPerEndpoint
+        {
+            print(
+                "! policy.sandbox_speed raises the probe caps to \(Int(configuration.policy.probeCapPerProvider)) a minute per provider: "
+                    + "only for simulated providers, never against real ones")
+        }
         guard online else {
             print(radius.text)
             if !radius.problems.isEmpty { throw ExitCode(1) }

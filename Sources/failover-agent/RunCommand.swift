@@ -102,9 +102,12 @@ struct RunCommand: AsyncParsableCommand {
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
             emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)),
             trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min())
+        var policy = configuration.policy
+        // A subject's traffic evidence goes stale as its source's readings do.
+        if let staleAfter = settings.trafficStaleAfter { policy.trafficStaleAfter = staleAfter }
         let loop = AgentLoop(
             core: AgentCore(
-                settings: settings, endpoints: probes.endpoints, policy: configuration.policy,
+                settings: settings, endpoints: probes.endpoints, policy: policy,
                 stretch: probes.stretch(steady: configuration.policy.steadyInterval)),
             parts: parts)
         let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }

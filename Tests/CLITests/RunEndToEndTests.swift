@@ -78,6 +78,7 @@ import Testing
                   blind_window: 1s
                   latency_floor: 1s
                   latency_ceiling: 2s
+                  sandbox_speed: 30
                 agent:
                   probes: \(directory)/probes
                   journal: \(directory)/\(replica).sqlite

@@ -9,7 +9,7 @@ import YAMLConfig
 
 /// A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 scraping the sandbox gateway's
 /// own counters; the agent reads them through the query API. Time runs 10× (a 15 s scrape is
-/// 1.5 s), so a Vertex AI brownout of 30 % is a half-minute story.
+/// 1.5 s; Prometheus scrapes every second), so a Vertex AI brownout of 35 % is a half-minute story.
 @Suite(.serialized, .enabled(if: PrometheusServer.installed, "needs Debian's prometheus package"))
 struct TrafficEndToEndTests {
     static let speed = 10.0
@@ -24,13 +24,13 @@ struct TrafficEndToEndTests {
                 providers:
                   vertex:
                     - {at: 0s, latency: {p50: 450ms, p99: 1500ms}, failure: {rate: 0.003, class: http_5xx}}
-                    - {at: 30s, failure: {rate: 0.3}}
+                    - {at: 30s, failure: {rate: 0.35}}
                   bedrock:
                     - {at: 0s, latency: {p50: 600ms, p99: 2s}, failure: {rate: 0.003, class: http_5xx}}
                   anthropic:
                     - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0.003, class: overloaded}}
                 traffic:
-                  rps: 10
+                  rps: 20
                   scrape_interval: 15s
                   window: 30s
                 """, file: "test"))
@@ -41,7 +41,7 @@ struct TrafficEndToEndTests {
         let world = try await DemoWorld.start(
             scenario: try Self.scenario(), speed: Self.speed, mode: .perform,
             trafficSource: { metrics in
-                let server = try await PrometheusServer.start(scraping: metrics, every: "1500ms")
+                let server = try await PrometheusServer.start(scraping: metrics, every: "1s")
                 prometheus.set(server)
                 return server.url
             }

@@ -21,6 +21,7 @@ import Testing
         metrics.flags(paused: false, blind: true)
         metrics.ready(target: "aigw-production", check: "gitlab", false)
         metrics.credentialExpiry(target: "aigw-production", credential: "gitlab", at: 1_700_259_200)
+        metrics.trafficTrusted(false)
         return String(decoding: prometheus.text(), as: UTF8.self)
     }
 
