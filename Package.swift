@@ -161,7 +161,8 @@ let package = Package(
         .testTarget(
             name: "DemoTests",
             dependencies: [
-                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "Scenarios", "Timekeeping", "YAMLConfig",
+                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "Scenarios", "Timekeeping",
+                "YAMLConfig",
             ],
             swiftSettings: strict),
         .testTarget(

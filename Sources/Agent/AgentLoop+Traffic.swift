@@ -35,3 +35,11 @@ extension AgentLoop {
         parts.metrics.trafficTrusted(core.traffic?.distrust == nil)
     }
 }
+
+extension AgentLoop {
+    /// Waits until the probe cap allows a pre-flight probe of `endpoint` (its start is reserved).
+    func waitForProbeStart(_ endpoint: String) async {
+        let at = core.reserveProbe(endpoint, at: now)
+        if at > now { try? await parts.clock.sleep(for: .milliseconds(Int64((at - now) * 1000))) }
+    }
+}

@@ -1,4 +1,5 @@
 import Probing
+import Synchronization
 
 /// Fresh probes of the models a failover is about to bring in, right before its write: the
 /// gateway's readiness check calls every default model, so a replacement that fails would keep
@@ -7,6 +8,8 @@ public struct Preflight: Sendable {
     /// The first spec that asks each model.
     let specs: [String: ProbeSpec]
     let prober: Prober
+    /// The running loop, whose probe cap every pre-flight probe waits for (none: not capped, in one-off commands).
+    public let gate = ProbeGate()
 
     public init(specs: [ProbeSpec], prober: Prober) {
         var byModel: [String: ProbeSpec] = [:]
@@ -18,10 +21,31 @@ public struct Preflight: Sendable {
     /// Each model's probe class, probed at once; models without a probe are left out.
     public func probe(_ models: [String]) async -> [String: String] {
         await withTaskGroup(of: (String, String).self) { group in
-            for model in models { if let spec = specs[model] { group.addTask { (model, await prober.probe(spec).resultClass.rawValue) } } }
+            for model in models {
+                guard let spec = specs[model] else { continue }
+                group.addTask {
+                    await gate.wait(for: spec.name)
+                    return (model, await prober.probe(spec).resultClass.rawValue)
+                }
+            }
             var classes: [String: String] = [:]
             for await (model, resultClass) in group { classes[model] = resultClass }
             return classes
         }
+    }
+}
+
+/// Where pre-flight probes wait for a start within the running loop's probe cap.
+public final class ProbeGate: Sendable {
+    private let loop = Mutex<AgentLoop?>(nil)
+
+    public init() {}
+
+    /// From now on, pre-flight probes take their starts from `loop`'s cap.
+    public func attach(_ loop: AgentLoop) { self.loop.withLock { $0 = loop } }
+
+    func wait(for endpoint: String) async {
+        guard let loop = loop.withLock({ $0 }) else { return }
+        await loop.waitForProbeStart(endpoint)
     }
 }

@@ -293,6 +293,9 @@ public struct AgentCore: Sendable {
             .flatMap { act(.failover, provider: $0, at: now) }
     }
 
+    /// A pre-flight probe of endpoint `name` may start at the returned time, within the probe cap.
+    public mutating func reserveProbe(_ name: String, at now: Double) -> Double { streams.reserve(name, at: now) }
+
     /// The kill switch: keep probing and paging, act on nothing.
     public mutating func setPaused(_ paused: Bool) { self.paused = paused }
 

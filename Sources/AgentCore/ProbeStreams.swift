@@ -51,6 +51,15 @@ public struct ProbeStreams: Sendable {
         return due.sorted()
     }
 
+    /// A probe of endpoint `name` outside the streams (a pre-flight) asks for a start: the earliest
+    /// the cap allows from `now`, reserved for it. Returns that time.
+    public mutating func reserve(_ name: String, at now: Double) -> Double {
+        let provider = Subject.provider(streams[name]?.subject ?? name)
+        let at = max(now, cap.earliest(endpoint: name, provider: provider))
+        cap.started(endpoint: name, provider: provider, at: at)
+        return at
+    }
+
     /// A 429 asked for `seconds` of quiet from `provider`: none of its endpoints is probed before then.
     public mutating func hold(_ provider: String, for seconds: Double, at now: Double) { cap.hold(provider, for: seconds, at: now) }
 

@@ -54,7 +54,7 @@ enum ProbeTable {
                 "  not probed: \(skipped.model) (\(skipped.provider), \(skipped.reason == .serves ? "default" : "replacement") in "
                     + "\(skipped.features.joined(separator: ", "))): \(skipped.skipped ?? "")")
         }
-        return lines.joined(separator: "\n")
+        return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
 
     private static func perMinute(_ value: Double) -> String { value >= 10 ? "\(Int(value.rounded()))" : String(format: "%.1f", value) }

@@ -53,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = PrometheusMetrics()
         var parts: AgentLoop.Parts
         var traffic: [TrafficSource] = []
+        var preflight: Preflight?
         let token: String
         var election: LeaderElection?
         let kubernetes = configuration.agent.leaderElection.map { HTTPClient(configuration: .init(caBundle: $0.caFile)) }
@@ -66,11 +67,11 @@ struct RunCommand: AsyncParsableCommand {
                     logger: logger)
             }
             let prober = Prober(client: client)
-            let preflight = Preflight(specs: specs, prober: prober)
+            preflight = Preflight(specs: specs, prober: prober)
             let executors = try configuration.targets.map { target throws(ControlError) in
                 var executor = try TargetExecutor(
                     target: target, planner: planner, client: client, environment: environment, logger: logger)
-                executor.preflight = { await preflight.probe($0) }
+                executor.preflight = { [preflight] in await preflight?.probe($0) ?? [:] }
                 return executor
             }
             let pagers = Pagers(
@@ -110,6 +111,7 @@ struct RunCommand: AsyncParsableCommand {
                 settings: settings, endpoints: probes.endpoints, policy: policy,
                 stretch: probes.stretch(steady: configuration.policy.steadyInterval)),
             parts: parts)
+        preflight?.gate.attach(loop)
         let forwarding = election.map { AgentAPI.Forwarding(election: $0, client: client) }
         let server: HTTPServer
         do {

@@ -299,3 +299,13 @@ struct EventDriver {
         #expect(started.contains("v"))
     }
 }
+
+@Suite struct PreflightCapTests {
+    @Test func aPreFlightProbeTakesItsStartFromTheCap() {
+        var streams = ProbeStreams(endpoints: [("sonnet", "bedrock/sonnet"), ("haiku", "bedrock/haiku")], policy: HealthPolicy())
+        #expect(streams.due(at: 0, health: [:]) == ["sonnet"], "the provider's spacing holds the second one back")
+        #expect(streams.reserve("haiku", at: 0.1) == 0.5, "a pre-flight waits for the provider's next slot")
+        #expect(streams.reserve("sonnet", at: 0.2) == 1.0, "and for its endpoint's, and the one reserved before it")
+        #expect(streams.due(at: 1.2, health: [:]).isEmpty, "the streams wait behind the reservations")
+    }
+}

@@ -32,6 +32,14 @@ import Testing
         #expect(out.contains("  vertex/claude_sonnet_4_6_vertex             serves    5s     0.000020   0.346"))
         #expect(out.contains("  bedrock/claude_sonnet_4_6_bedrock           replaces  5s     0.000020   0.346"))
         #expect(out.contains("  per provider: anthropic $1.38, bedrock $1.38, fireworks $0.035, vertex $1.38"))
+        // What each endpoint takes from the provider's quota at each cadence, under the cap.
+        #expect(
+            out.contains("  vertex/claude_sonnet_4_6_vertex             serves    5s     0.000020   0.346      12      30      60\n"),
+            "\(out)")
+        #expect(
+            out.contains(
+                "  requests a minute per provider, steady / every endpoint in question (cap 120): anthropic 48 / 120, bedrock 48 / 120, "
+                    + "fireworks 12 / 60, vertex 48 / 120"))
         #expect(out.contains("  not probed: gpt_5_mini (openai, default in summarize_comments): model_probes has no openai"))
         #expect(out.contains("  not probed: text_embedding_005_vertex (vertex, default in embeddings_code): an embedding model"))
     }
