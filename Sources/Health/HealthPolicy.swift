@@ -29,7 +29,7 @@ public struct HealthPolicy: Sendable, Equatable {
     /// The CUSUM score at which a brownout trips; higher is quieter and slower.
     public var brownoutThreshold = 10.0
     /// How long a brownout must have lasted before it trips.
-    public var brownoutMinDuration = 150.0
+    public var brownoutMinDuration = 140.0
     /// How long a brownout must have lasted when the gateway's own traffic shows it (``ProviderHealth/observeTraffic(failures:of:at:policy:)``).
     public var trafficMinDuration = 60.0
     /// Traffic evidence older than this no longer counts: the subject is judged on probes alone.

@@ -62,15 +62,15 @@ struct TrafficEndToEndTests {
 
     func state(_ world: DemoWorld) async -> String? { await world.loop.status()["providers"]?["vertex"]?["state"]?.string }
 
-    /// On probes alone a brownout trips `brownout_min_duration` (150 s) after its onset at the
+    /// On probes alone a brownout trips `brownout_min_duration` (140 s) after its onset at the
     /// earliest: a failover before then was decided on the gateway's traffic.
     @Test func aBrownoutSeenInTheTrafficFailsOverBeforeProbesAloneCould() async throws {
         let (world, prometheus, running) = try await start()
         defer { prometheus.stop() }
         #expect(await wait(world, until: 120) { await world.loop.status()["traffic"]?["evidence"]?.bool == true }, "Prometheus answers")
-        #expect(await wait(world, until: 175) { await state(world) == "failing" }, "failed over on the traffic")
+        #expect(await wait(world, until: 168) { await state(world) == "failing" }, "failed over on the traffic")
         let at = world.scenarioTime
-        #expect(at < 180, "at \(at) s, before probes alone could trip (30 s + 150 s)")
+        #expect(at < 170, "at \(at) s, before probes alone could trip (30 s + 140 s)")
         #expect(await wait(world, until: 300) { await world.loop.actionsDone.first?.outcome == .deployed })
         running.cancel()
         await running.value
@@ -87,8 +87,8 @@ struct TrafficEndToEndTests {
         let distrusted = {
             world.pagers.received.filter { $0.body["payload"]?["summary"]?.string?.hasPrefix("Traffic evidence distrusted") == true }
         }
-        #expect(await wait(world, until: 170) { !distrusted().isEmpty }, "paged")
-        _ = await wait(world, until: 175) { false }
+        #expect(await wait(world, until: 160) { !distrusted().isEmpty }, "paged")
+        _ = await wait(world, until: 165) { false }
         #expect(await state(world) != "failing", "no failover on the metrics seen before Prometheus died")
         #expect(await world.loop.actionsDone.isEmpty)
         #expect(distrusted().count == 1, "paged once: \(distrusted().map { $0.body["payload"]?["summary"]?.string ?? "" })")
