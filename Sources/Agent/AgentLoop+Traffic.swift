@@ -8,7 +8,7 @@ extension AgentLoop {
     /// oldest of their newest samples, or a failure when any does not answer.
     func readTraffic() async {
         var windows: [String: TrafficCount] = [:]
-        var latest: Double?
+        var newest: [Double?] = []
         var failures: [String] = []
         for source in parts.traffic {
             let (reading, unmapped) = await source.read(now: now)
@@ -19,27 +19,20 @@ extension AgentLoop {
             }
             switch reading {
             case .failed(let why): failures.append(why)
-            case .answered(let counts, let newest):
+            case .answered(let counts, let latest):
                 for (subject, count) in counts {
                     windows[subject, default: TrafficCount(requests: 0, failures: 0)].requests += count.requests
                     windows[subject, default: TrafficCount(requests: 0, failures: 0)].failures += count.failures
                 }
-                latest = newest.map { min(latest ?? $0, $0) } ?? -Double.infinity
+                newest.append(latest)
             }
         }
+        // The oldest source decides freshness; one without samples makes the reading have none.
+        let latest = newest.contains(nil) ? nil : newest.compactMap { $0 }.min()
         let reading: TrafficTrust.Reading =
-            failures.isEmpty
-            ? .answered(windows, latestSample: latest.flatMap { $0.isFinite ? $0 : nil }) : .failed(failures.joined(separator: "; "))
+            failures.isEmpty ? .answered(windows, latestSample: latest) : .failed(failures.joined(separator: "; "))
         await deliver(.traffic(reading))
         readingTraffic = false
-        parts.metrics.trafficTrusted(core.traffic?.distrust == nil)
-    }
-}
-
-extension AgentLoop {
-    /// Waits until the probe cap allows a pre-flight probe of `endpoint` (its start is reserved).
-    func waitForProbeStart(_ endpoint: String) async {
-        let at = core.reserveProbe(endpoint, at: now)
-        if at > now { try? await parts.clock.sleep(for: .milliseconds(Int64((at - now) * 1000))) }
+        parts.metrics.trafficTrusted(core.traffic.map { $0.trusted && $0.distrust == nil } ?? false)
     }
 }

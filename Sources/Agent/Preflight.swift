@@ -49,3 +49,11 @@ public final class ProbeGate: Sendable {
         await loop.waitForProbeStart(endpoint)
     }
 }
+
+extension AgentLoop {
+    /// Waits until the probe cap allows a pre-flight probe of `endpoint` (its start is reserved).
+    func waitForProbeStart(_ endpoint: String) async {
+        let at = core.reserveProbe(endpoint, at: now)
+        if at > now { try? await parts.clock.sleep(for: .milliseconds(Int64((at - now) * 1000))) }
+    }
+}
