@@ -2,10 +2,12 @@ import AgentConfig
 import ArgumentParser
 import ControlAPI
 import Foundation
+import HTTP
 import Health
 import ProbeResults
 import Probing
 import Selection
+import TrafficClient
 import YAMLConfig
 
 struct CheckCommand: AsyncParsableCommand {
@@ -78,12 +80,40 @@ struct CheckCommand: AsyncParsableCommand {
                     print("  \(check.ready ? "ready" : "NOT READY") \(check.name.rawValue): \(check.reason)")
                     failed = failed || !check.ready
                 }
+                if let settings = configuration.traffic[name] {
+                    let subjects = Set(probes.entries.map(\.subject)).union(planner.catalog.providers)
+                    failed = try await !checkTraffic(settings, subjects: subjects, planner: planner, client: client) || failed
+                }
             } catch {
                 print("  ! \(name): \(error)")
                 failed = true
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// Reads the target's traffic source once, as the agent would: what each subject's requests
+    /// were over the last interval, how old the newest sample is, and the series no subject takes.
+    private func checkTraffic(_ settings: TrafficSettings, subjects: Set<String>, planner: Planner, client: HTTPClient) async throws
+        -> Bool
+    {
+        let mapping = TrafficMapping(catalog: planner.catalog, subjects: subjects, callerErrorTypes: settings.callerErrorTypes)
+        let source = try TrafficSource(
+            settings: settings, mapping: mapping, client: client, environment: ProcessInfo.processInfo.environment)
+        let (reading, unmapped) = await source.read(now: 0)
+        guard case .answered(let windows, let latest) = reading else {
+            if case .failed(let why) = reading { print("  NOT READY traffic: \(why)") }
+            return false
+        }
+        let counts = windows.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.requests)) (\(Int($0.value.failures)) failed)" }
+        let age = latest.map { -$0 }
+        let fresh = age.map { $0 <= settings.staleAfter / .seconds(1) } ?? false
+        print(
+            "  \(fresh ? "ready" : "NOT READY") traffic: \(settings.url): requests over the last \(Int(settings.interval / .seconds(1))) s: "
+                + (counts.isEmpty ? "none" : counts.joined(separator: ", "))
+                + (age.map { "; newest sample \(Int($0.rounded())) s old" } ?? "; no samples of model_inferences_total"))
+        if !unmapped.isEmpty { print("  note: series no subject takes (left out): \(unmapped.joined(separator: ", "))") }
+        return fresh
     }
 
     /// Loads every probe spec: the specs, and the variables not set here; nil when a spec is

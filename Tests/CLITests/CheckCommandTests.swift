@@ -1,6 +1,7 @@
 import ControlAPI
 import ControlSimulators
 import Foundation
+import HTTPServer
 import Testing
 
 /// `failover-agent check` as an operator runs it: offline on the shipped example, online against
@@ -122,5 +123,61 @@ import Testing
         #expect(stale == 1)
         #expect(staleOut.contains("no job or trigger job in pipeline #8 matches deploy_job"))
         #expect(!staleOut.contains(vault.token) && !staleOut.contains(gitlab.token))
+    }
+
+    /// `--online` reads the traffic source once as the agent would: counts per subject, the newest
+    /// sample's age, the series no subject takes; a source that does not answer is not ready.
+    @Test func onlineReadsTheTrafficSource() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        let newest = Date().timeIntervalSince1970 - 4
+        let prometheus = try await HTTPServer.start { request in
+            guard request.header("authorization") == "Bearer query-token" else { return .json(401, #"{"status":"error"}"#) }
+            func series(_ labels: [String: String], _ value: Double) -> JSONValue {
+                .object(["metric": .object(labels.mapValues { .string($0) }), "value": .array([.number(newest), .string("\(value)")])])
+            }
+            let result: [JSONValue] =
+                request.uri.contains("timestamp")
+                ? [series([:], newest)]
+                : [
+                    series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 140),
+                    series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 10),
+                    series(["model_engine": "anthropic-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 30),
+                    series(["model_engine": "litellm-chat", "model_name": "gpt-9", "error": "no", "error_type": "none"], 3),
+                ]
+            let answer = JSONValue.object([
+                "status": .string("success"), "data": .object(["resultType": .string("vector"), "result": .array(result)]),
+            ])
+            return .json(200, String(decoding: answer.bytes, as: UTF8.self))
+        }
+        defer {
+            Task {
+                await vault.stop()
+                await gitlab.stop()
+                await prometheus.stop()
+            }
+        }
+        vault.put(ControlCommandTests.path, ["value": .string("{}")])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "QUERY_TOKEN": "query-token"]
+        let traffic = "    traffic:\n      url: \(prometheus.baseURL)\n      token_env: QUERY_TOKEN\n"
+        let file = try ControlCommandTests().config(vault: vault, gitlab: gitlab, extra: traffic)
+        let (status, out, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
+        #expect(status == 0, "\(out)")
+        #expect(
+            out.contains(
+                "  ready traffic: \(prometheus.baseURL): requests over the last 30 s: anthropic 30 (0 failed), vertex 150 (10 failed); "
+                    + "newest sample 4 s old"), "\(out)")
+        #expect(out.contains("  note: series no subject takes (left out): litellm-chat/gpt-9"))
+        #expect(!out.contains("query-token"), "the token never shows")
+
+        let down = try ControlCommandTests().config(
+            vault: vault, gitlab: gitlab, extra: "    traffic:\n      url: http://127.0.0.1:9\n      token_env: QUERY_TOKEN\n")
+        let (downStatus, downOut, _) = try cli.run(["check", "--config", down, "--online"], environment: env)
+        #expect(downStatus == 1)
+        #expect(
+            downOut.contains("  NOT READY traffic: the traffic source does not answer")
+                || downOut.contains("  NOT READY traffic: unavailable"), "\(downOut)")
     }
 }
