@@ -17,7 +17,8 @@ public struct AgentCore: Sendable {
         /// Subject → why its failover would write nothing (``Selection/Planner/whyFailoverIsEmpty(_:)``):
         /// paged once when it trips, never proposed, performed or restored.
         public var emptyFailovers: [String: String]
-        /// With a traffic source: a reading whose newest sample is older than this is not evidence.
+        /// With a traffic source: a reading whose newest sample is older than this is not evidence,
+        /// and a subject's traffic evidence this old no longer counts (the policy's `trafficStaleAfter`).
         public var trafficStaleAfter: Double?
 
         public init(
@@ -66,6 +67,8 @@ public struct AgentCore: Sendable {
     /// `endpoints`: every probe's name and the subject (``Subject``) its results judge;
     /// `stretch`: seconds added to an endpoint's steady interval to keep within the probe budget.
     public init(settings: Settings, endpoints: [(name: String, subject: String)], policy: HealthPolicy, stretch: [String: Double] = [:]) {
+        var policy = policy
+        if let staleAfter = settings.trafficStaleAfter { policy.trafficStaleAfter = staleAfter }
         self.settings = settings
         monitor = HealthMonitor(subjects: endpoints.map(\.subject), policy: policy)
         streams = ProbeStreams(endpoints: endpoints, policy: policy, stretch: stretch)

@@ -222,7 +222,6 @@ public final class DemoWorld: Sendable {
         for path: WritableKeyPath<HealthPolicy, Double> in [
             \.steadyInterval, \.confirmInterval, \.window, \.minOutage, \.minHealthy, \.maxHealthy, \.reflapWindow, \.latencyFloor,
             \.latencyCeiling, \.blindWindow, \.brownoutInterval, \.brownoutMinDuration, \.brownoutWatch, \.trafficMinDuration,
-            \.trafficStaleAfter,
         ] {
             p[keyPath: path] /= speed
         }

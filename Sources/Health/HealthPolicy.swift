@@ -33,6 +33,7 @@ public struct HealthPolicy: Sendable, Equatable {
     /// How long a brownout must have lasted when the gateway's own traffic shows it (``ProviderHealth/observeTraffic(failures:of:at:policy:)``).
     public var trafficMinDuration = 60.0
     /// Traffic evidence older than this no longer counts: the subject is judged on probes alone.
+    /// The agent core sets it from its traffic source's `stale_after`.
     public var trafficStaleAfter = 120.0
     /// Probe cadence while brownout evidence accumulates.
     public var brownoutInterval = 1.0

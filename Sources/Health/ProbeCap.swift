@@ -41,9 +41,6 @@ public struct ProbeCap: Sendable, Equatable {
         heldUntil[provider] = max(heldUntil[provider] ?? -.infinity, now + min(seconds, Self.longestHold))
     }
 
-    /// When a 429 holds `provider`'s probes until, if it still does at `now`.
-    public func held(_ provider: String, at now: Double) -> Double? { heldUntil[provider].flatMap { $0 > now ? $0 : nil } }
-
     /// Requests a minute one endpoint costs probed every `interval` seconds, under the cap.
     public func perMinute(interval: Double) -> Double { 60 / max(interval, endpointSpacing) }
 }

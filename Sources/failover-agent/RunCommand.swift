@@ -103,12 +103,9 @@ struct RunCommand: AsyncParsableCommand {
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
             emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)),
             trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min())
-        var policy = configuration.policy
-        // A subject's traffic evidence goes stale as its source's readings do.
-        if let staleAfter = settings.trafficStaleAfter { policy.trafficStaleAfter = staleAfter }
         let loop = AgentLoop(
             core: AgentCore(
-                settings: settings, endpoints: probes.endpoints, policy: policy,
+                settings: settings, endpoints: probes.endpoints, policy: configuration.policy,
                 stretch: probes.stretch(steady: configuration.policy.steadyInterval)),
             parts: parts)
         preflight?.gate.attach(loop)
