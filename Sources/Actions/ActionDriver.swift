@@ -27,6 +27,15 @@ extension TargetExecutor {
         /// Subjects never chosen as replacements: unhealthy by the health machine, or failing their pre-flight probe.
         var avoid: Set<String> = []
         var terms = ActionTerms()
+        /// The action's id, marking its change request and notes (kept across a restart and a handover).
+        var actionID = ActionState.newID()
+        /// Resumed from a journal or a record: what an earlier run posted is looked for before posting.
+        var resumed = false
+
+        static func newID() -> String {
+            var generator = SystemRandomNumberGenerator()
+            return String(generator.next() as UInt64, radix: 16)
+        }
     }
 
     struct Prepared {
@@ -67,9 +76,12 @@ extension TargetExecutor {
                 return state.report
             }
         }
+        state.resumed = !journaled.isEmpty
         for (name, detail) in journaled {
             switch name {
-            case ActionLifecycle.Step.plan.rawValue: state.checked = CheckedStep(detail: detail)
+            case ActionLifecycle.Step.plan.rawValue:
+                state.checked = CheckedStep(detail: detail)
+                if let id = state.checked?.action { state.actionID = id }
             case ActionLifecycle.Step.openChangeRequest.rawValue: state.changeRequest = ExecutionStep.lastNumber(detail)
             case "job-retried": state.retried = ExecutionStep.lastNumber(detail)
             default: break

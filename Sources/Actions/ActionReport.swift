@@ -18,6 +18,8 @@ public enum ExecutionStep: Sendable, Equatable {
     case deployed(status: String)
     case verified(String)
     case changeRequestClosed(iid: Int)
+    /// A request whose answer was lost, and what reading found (``Settlement``).
+    case settled(Settlement)
 
     /// The step's name in the journal (`step:<name>`).
     public var name: String {
@@ -30,6 +32,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .deployed: "deployed"
         case .verified: "verified"
         case .changeRequestClosed: "change-request-closed"
+        case .settled: "unknown-outcome"
         }
     }
 
@@ -44,6 +47,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .deployed(let status): "job \(status)"
         case .verified(let what): what
         case .changeRequestClosed(let iid): "issue \(iid)"
+        case .settled(let settlement): settlement.description
         }
     }
 
@@ -65,6 +69,8 @@ public struct CheckedStep: Sendable, Equatable {
     public var expect: [String: [String]]
     /// The change request the restore closes.
     public var changeRequest: Int?
+    /// The action's id (``PendingAction/id``), kept across a restart.
+    public var action: String?
 
     public var detail: String {
         var object: [String: JSONValue] = [
@@ -76,13 +82,15 @@ public struct CheckedStep: Sendable, Equatable {
         if let job { object["job"] = .number(Double(job)) }
         if let jobName { object["job_name"] = .string(jobName) }
         if let changeRequest { object["change_request"] = .number(Double(changeRequest)) }
+        if let action { object["action"] = .string(action) }
         return String(decoding: JSONValue.object(object).bytes, as: UTF8.self)
     }
 
     public init(
         secretVersion: Int, intended: String, pipeline: Int?, sha: String?, job: Int?, jobName: String?, expect: [String: [String]],
-        changeRequest: Int?
+        changeRequest: Int?, action: String? = nil
     ) {
+        self.action = action
         (self.secretVersion, self.intended, self.pipeline, self.sha, self.job, self.jobName) = (
             secretVersion, intended, pipeline, sha, job, jobName
         )
@@ -97,7 +105,7 @@ public struct CheckedStep: Sendable, Equatable {
         for (feature, models) in json["expect"]?.object ?? [:] { expect[feature] = models.array?.compactMap(\.string) ?? [] }
         self.init(
             secretVersion: version, intended: intended, pipeline: json["pipeline"]?.int, sha: json["sha"]?.string, job: json["job"]?.int,
-            jobName: json["job_name"]?.string, expect: expect, changeRequest: json["change_request"]?.int)
+            jobName: json["job_name"]?.string, expect: expect, changeRequest: json["change_request"]?.int, action: json["action"]?.string)
     }
 }
 

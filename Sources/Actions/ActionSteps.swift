@@ -109,7 +109,8 @@ extension TargetExecutor {
             secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
             sha: deploy?.pipeline.sha,
             job: deploy?.job.id, jobName: deploy?.job.name, expect: expectedDefaults(plan),
-            changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest)
+            changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest,
+            action: state.actionID)
         try await step(.checked(checked))
         state.checked = checked
         if state.kind == .restore { state.changeRequest = checked.changeRequest }
@@ -151,12 +152,19 @@ extension TargetExecutor {
             return .done
         }
         let iid: Int
+        let marker = PostMarker.issue(action: state.actionID)
         do {
-            iid = try await redeployer.gitlab.openIssue(
-                settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
-                description: ChangeRequestText.opening(state, checked: checked, target: target))
+            // Resumed after a restart: the earlier run may have opened it and died before recording it.
+            if state.resumed, let found = try await redeployer.gitlab.findIssue(settings, marker: marker) {
+                iid = found
+                logger.notice("found change request \(settings.project)#\(iid), opened by this action before the restart")
+            } else {
+                iid = try await redeployer.gitlab.openIssue(
+                    settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
+                    description: ChangeRequestText.opening(state, checked: checked, target: target), marker: marker, settled: settled)
+                logger.notice("opened change request \(settings.project)#\(iid)")
+            }
         } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
-        logger.notice("opened change request \(settings.project)#\(iid)")
         state.changeRequest = iid
         owned.changeRequests[state.provider] = iid
         try await record(owned)
@@ -172,10 +180,11 @@ extension TargetExecutor {
         if state.kind == .failover, let iid = state.changeRequest { before.changeRequests[state.provider] = iid }
         let pending = PendingAction(
             action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0,
-            jobName: checked.jobName ?? "", write: nil)
+            jobName: checked.jobName ?? "", write: nil, id: state.actionID)
         let ahead = before.aboutToWrite(prepared.next, over: snap.secret.version, pending: pending)
         try await record(ahead)  // write-ahead
         var version = snap.secret.version + 1
+        let request = "check-and-set write of \(target.vault.mount)/\(target.vault.path) over version \(snap.secret.version)"
         do { version = try await write(prepared.data, cas: snap.secret.version) } catch .casMismatch {
             // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
             if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
@@ -184,6 +193,11 @@ extension TargetExecutor {
                 return .conflict
             }
             logger.notice("the write over version \(snap.secret.version) had landed although its answer was lost")
+            await settled(Settlement(request: request, lost: "resent, met its own version", found: "carried out: version \(version)"))
+        } catch .unavailable(let why) {
+            // No answer after every try: the truth is read before anything else (the record stays pending if it cannot be).
+            guard try await wrote(ahead, over: snap.secret.version, now: vault.read().version) else { throw .unavailable(why) }
+            await settled(Settlement(request: request, lost: why, found: "carried out: version \(version)"))
         }
         try await record(ahead.written(as: version))
         logger.notice(
@@ -239,8 +253,12 @@ extension TargetExecutor {
             let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
             do {
                 job = try await redeployer.redeploy(
-                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, retried: retriedStep, downstream: downstreamStep)
+                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, settled: settled, retried: retriedStep,
+                    downstream: downstreamStep)
             } catch .refused(let why) {
+                // GitLab refused the retry and no try of the job is there: it is known that no deploy
+                // started, so the write is undone. A lost answer never gets here (it is settled by
+                // reading, or the action stops with the redeploy recorded as owed).
                 try await rollBack(to: prepared.snap, over: version)
                 // Put back as it was: with nothing failed over before, the expedited strategy goes too.
                 if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
@@ -297,7 +315,8 @@ extension TargetExecutor {
         }
         do {
             let how = target.restoreRedeploy ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
-            try await redeployer.gitlab.note(settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.")
+            try await redeployer.gitlab.note(
+                settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.", action: state.actionID, settled: settled)
             try await redeployer.gitlab.closeIssue(settings, issue: iid)
         } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
         logger.notice("closed change request \(settings.project)#\(iid)")
@@ -311,7 +330,7 @@ extension TargetExecutor {
     /// A comment on the action's change request; one that cannot be written is logged, never blocking.
     func noteChangeRequest(_ state: ActionState, _ text: String) async {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
-        do { try await redeployer.gitlab.note(settings, issue: iid, text) } catch {
+        do { try await redeployer.gitlab.note(settings, issue: iid, text, action: state.actionID, settled: settled) } catch {
             logger.warning("cannot comment on change request \(settings.project)#\(iid): \(error)")
         }
     }
@@ -352,6 +371,6 @@ extension TargetExecutor {
 
     private func noteChangeRequest(_ awaited: AwaitedDeployment, _ text: String) async {
         guard let settings = target.changeRequest, let iid = awaited.changeRequest else { return }
-        try? await redeployer.gitlab.note(settings, issue: iid, text)
+        try? await redeployer.gitlab.note(settings, issue: iid, text, action: "next-deployment-\(awaited.since)", settled: settled)
     }
 }

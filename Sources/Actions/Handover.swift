@@ -46,7 +46,7 @@ extension TargetExecutor {
                 secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil,
                 sha: nil,
                 job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:],
-                changeRequest: snap.ownership.changeRequests[pending.provider])
+                changeRequest: snap.ownership.changeRequests[pending.provider], action: pending.id)
             var unverified = options
             unverified.verify = false
             return await perform(
@@ -83,8 +83,8 @@ extension TargetExecutor {
         guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
         let deploy = try await redeployer.preflight()
         return try await redeployer.redeploy(
-            pipeline: deploy.pipeline, job: deploy.job, logger: logger, stopping: stopping, retried: retriedStep, downstream: downstreamStep
-        )
+            pipeline: deploy.pipeline, job: deploy.job, logger: logger, stopping: stopping, settled: settled, retried: retriedStep,
+            downstream: downstreamStep)
     }
 
     /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did

@@ -231,6 +231,12 @@ public struct TargetExecutor: Sendable {
         return try await vault.write(data, cas: cas)
     }
 
+    /// A request whose answer was lost, settled by reading: logged and journaled.
+    @Sendable func settled(_ settlement: Settlement) async {
+        logger.warning("\(settlement)")
+        try? await onStep(.settled(settlement))
+    }
+
     func step(_ step: ExecutionStep) async throws(ControlError) {
         do { try await onStep(step) } catch { throw .unavailable("cannot journal step \(step): \(error)") }
     }

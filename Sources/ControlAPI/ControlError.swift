@@ -8,6 +8,10 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     case casMismatch
     /// Unreachable or failing after retries.
     case unavailable(String)
+    /// A request that must not be sent twice went out and its answer was lost (a timeout, a 5xx,
+    /// a connection dropped after sending): it may or may not have been carried out. The caller
+    /// settles it by reading before anything else happens.
+    case unknownOutcome(String)
     /// An answer that does not have the expected shape.
     case malformed(String)
     /// A precondition failed; nothing was touched.
@@ -22,6 +26,7 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
         case .forbidden(let what): "forbidden: \(what)"
         case .casMismatch: "check-and-set conflict: the secret changed since it was read"
         case .unavailable(let what): "unavailable: \(what)"
+        case .unknownOutcome(let what): "outcome unknown: \(what)"
         case .malformed(let what): "unexpected answer: \(what)"
         case .refused(let why): "refused: \(why)"
         case .credential(let what): "credential: \(what)"

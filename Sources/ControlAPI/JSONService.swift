@@ -1,8 +1,24 @@
 import HTTP
 import Lifecycle
 
+/// Whether a request may be sent a second time when its answer did not come.
+package enum Resend: Sendable, Equatable {
+    /// Sending it twice does what sending it once does: GET, PUT, DELETE, a merge patch, a
+    /// check-and-set write (the second meets the version the first created).
+    case safe
+    /// It creates something (a job retry, an issue, a note, a variable): sent again only when it
+    /// surely never reached the server (no connection, a 429). Any other lost answer is
+    /// ``ControlError/unknownOutcome(_:)``, for the caller to settle by reading.
+    case onlyIfUnsent
+
+    /// By the method: POST creates, the rest are idempotent.
+    package static func of(_ method: String) -> Resend { method == "POST" ? .onlyIfUnsent : .safe }
+}
+
 /// JSON over the shared ``HTTPClient`` with bounded retries: 5xx, timeouts and connection
 /// failures back off exponentially; 429 waits `Retry-After` seconds (or backs off when absent).
+/// A request that must not be sent twice (``Resend/onlyIfUnsent``) is retried only where it
+/// surely did not reach the server.
 package struct JSONService: Sendable {
     package let client: HTTPClient
     let baseURL: String
@@ -33,10 +49,12 @@ package struct JSONService: Sendable {
 
     /// One call; the answer for any status that is not retried (2xx, 4xx other than 429).
     /// `contentType`: of the body (`application/merge-patch+json` for a merge patch).
-    /// `extra`: headers of this call only.
+    /// `extra`: headers of this call only. `resend`: by default, from the method (``Resend/of(_:)``).
     package func call(
-        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json", headers extra: [HTTPHeader] = []
+        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json", headers extra: [HTTPHeader] = [],
+        resend: Resend? = nil
     ) async throws(ControlError) -> Answer {
+        let resend = resend ?? .of(method)
         var request = HTTPRequest(method: method, url: baseURL + path, headers: headers + extra, timeout: timeout)
         var secrets = secrets + extra.map(\.value)
         if let authorization {
@@ -54,10 +72,9 @@ package struct JSONService: Sendable {
             let last = attempt == retries
             switch exchange.result {
             case .failure(let failure):
-                if last {
-                    throw .unavailable(
-                        "\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))")
-                }
+                let what = "\(method) \(Redaction.redact(url: request.url)): \(Redaction.scrub(failure.message, secrets: secrets))"
+                if resend == .onlyIfUnsent, !failure.neverSent { throw .unknownOutcome(what + "; it may have been carried out") }
+                if last { throw .unavailable(what) }
             case .success(let response) where response.status == 429:
                 if last { throw .unavailable("\(method) \(path): still rate limited (429) after \(retries + 1) attempts") }
                 if let seconds = response.header("retry-after").flatMap(Double.init), seconds >= 0 {
@@ -65,6 +82,9 @@ package struct JSONService: Sendable {
                     continue
                 }
             case .success(let response) where response.status >= 500:
+                if resend == .onlyIfUnsent {
+                    throw .unknownOutcome("\(method) \(path): HTTP \(response.status); it may have been carried out")
+                }
                 if last { throw .unavailable("\(method) \(path): HTTP \(response.status) after \(retries + 1) attempts") }
             case .success(let response):
                 return Answer(
@@ -74,6 +94,18 @@ package struct JSONService: Sendable {
             try? await Task.sleep(for: .seconds(delays.failed()))
         }
         throw .unavailable("\(method) \(path)")
+    }
+}
+
+extension TransferFailure {
+    /// The request surely never reached the server: no name, no connection, no TLS session.
+    /// A timeout or a connection lost after sending may have been carried out.
+    var neverSent: Bool {
+        switch kind {
+        case .dns, .tls: true
+        case .connect: curlError == "CURLE_COULDNT_CONNECT"
+        case .timeout, .cancelled, .other: false
+        }
     }
 }
 

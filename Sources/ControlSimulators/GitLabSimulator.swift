@@ -180,11 +180,16 @@ public final class GitLabSimulator: Sendable {
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
     public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
-        box.state.withLock { $0.faults.matching = fragment.map { (method, $0, .hang(carriedOut: carriedOut), times) } }
+        box.state.withLock { $0.faults.add(method, fragment, .hang(carriedOut: carriedOut), times: times) }
+    }
+    /// Carry out the next `times` `method` requests whose URI contains `fragment`, and answer them
+    /// with `status` as a proxy that lost the real answer does (nil `fragment`: no more).
+    public func loseAnswer(_ method: String, _ fragment: String?, status: Int = 502, times: Int = 1) {
+        box.state.withLock { $0.faults.add(method, fragment, .lost(status), times: times) }
     }
     /// Answer the next `times` `method` requests whose URI contains `fragment` with `status`, not carrying them out.
     public func fail(_ method: String, _ fragment: String, status: Int = 502, times: Int) {
-        box.state.withLock { $0.faults.matching = (method, fragment, .status(status), times) }
+        box.state.withLock { $0.faults.add(method, fragment, .status(status), times: times) }
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
@@ -289,7 +294,8 @@ public final class GitLabSimulator: Sendable {
             guard let id = Int(rest[1]), let job = find(id, in: state) else {
                 return .json(404, .object(["message": .string("404 Not found")]))
             }
-            guard job.retryable else { return .json(403, .object(["message": .string(state.retryRefusal)])) }
+            // GitLab retries only the newest try of a job (`Ci::Processable#retryable?`): a retried one is refused.
+            guard job.retryable, !job.retried else { return .json(403, .object(["message": .string(state.retryRefusal)])) }
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
             let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
@@ -340,10 +346,27 @@ public final class GitLabSimulator: Sendable {
         }
     }
 
-    /// `POST issues`, `POST issues/:iid/notes`, `PUT issues/:iid` (`state_event: close`).
+    /// `POST issues`, `GET issues?search=…&in=description`, `POST` and `GET issues/:iid/notes`,
+    /// `PUT issues/:iid` (`state_event: close`).
     private static func issue(_ request: ServerRequest, project: String, rest: [String], state: inout State) -> ServerReply {
         let body = request.json
         switch (request.method, rest.count) {
+        case ("GET", 0):
+            let search = request.query["search"] ?? ""
+            let found = (state.issues[project] ?? []).filter { search.isEmpty || $0.description.contains(search) || $0.title.contains(search) }
+            return page(
+                found.reversed().map {
+                    .object([
+                        "iid": .number(Double($0.iid)), "title": .string($0.title), "description": .string($0.description),
+                        "state": .string($0.state),
+                    ])
+                }, request, state.pageSize)
+        case ("GET", 2) where rest[1] == "notes":
+            guard let iid = Int(rest[0]), let issue = state.issues[project]?.first(where: { $0.iid == iid }) else {
+                return .json(404, .object(["message": .string("404 Not found")]))
+            }
+            let notes = issue.notes.enumerated().map { JSONValue.object(["id": .number(Double($0.offset + 1)), "body": .string($0.element)]) }
+            return page(request.query["sort"] == "asc" ? notes : notes.reversed(), request, state.pageSize)
         case ("POST", 0):
             guard let title = body?["title"]?.string, !title.isEmpty else {
                 return .json(400, .object(["message": .string("title is missing")]))

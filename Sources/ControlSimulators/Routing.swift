@@ -33,20 +33,42 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
-    /// What happens to the next `times` requests with this method whose URI contains `fragment`.
-    var matching: (method: String, fragment: String, effect: Effect, times: Int)?
+    /// What happens to the next `times` requests with this method whose URI contains `fragment`;
+    /// the first rule that matches a request catches it.
+    var matching: [(method: String, fragment: String, effect: Effect, times: Int)] = []
 
     enum Effect {
         /// Never answered, after being carried out or not: the caller cannot tell which.
         case hang(carriedOut: Bool)
         /// Answered with this status, not carried out.
         case status(Int)
+        /// Carried out, and answered with this status (a proxy lost the real answer).
+        case lost(Int)
+    }
+
+    /// Adds a rule; a nil `fragment` removes every rule of `method` with this kind of effect.
+    mutating func add(_ method: String, _ fragment: String?, _ effect: Effect, times: Int) {
+        guard let fragment else {
+            matching.removeAll { $0.method == method && Self.sameKind($0.effect, effect) }
+            return
+        }
+        matching.append((method, fragment, effect, times))
+    }
+
+    private static func sameKind(_ a: Effect, _ b: Effect) -> Bool {
+        switch (a, b) {
+        case (.hang, .hang), (.status, .status), (.lost, .lost): true
+        default: false
+        }
     }
 
     /// The effect that catches `request`, if any (counting it).
     mutating func catching(_ request: ServerRequest) -> Effect? {
-        guard let caught = matching, request.method == caught.method, request.uri.contains(caught.fragment) else { return nil }
-        matching = caught.times > 1 ? (caught.method, caught.fragment, caught.effect, caught.times - 1) : nil
+        guard let index = matching.firstIndex(where: { request.method == $0.method && request.uri.contains($0.fragment) }) else {
+            return nil
+        }
+        let caught = matching[index]
+        if caught.times > 1 { matching[index].times -= 1 } else { matching.remove(at: index) }
         return caught.effect
     }
 
@@ -84,6 +106,9 @@ extension FaultyState {
         case .hang(carriedOut: false)?: requests.append(request)
         case .status(let status)?:
             requests.append(request)
+            return Faults.injected(status)
+        case .lost(let status)?:
+            _ = route(&self)
             return Faults.injected(status)
         }
         return .hang

@@ -77,7 +77,12 @@ public final class VaultSimulator: Sendable {
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.
     public func hang(_ method: String, _ fragment: String?, carriedOut: Bool, times: Int = .max) {
-        box.state.withLock { $0.faults.matching = fragment.map { (method, $0, .hang(carriedOut: carriedOut), times) } }
+        box.state.withLock { $0.faults.add(method, fragment, .hang(carriedOut: carriedOut), times: times) }
+    }
+    /// Carry out the next `times` `method` requests whose URI contains `fragment`, and answer them
+    /// with `status` as a proxy that lost the real answer does (nil `fragment`: no more).
+    public func loseAnswer(_ method: String, _ fragment: String?, status: Int = 502, times: Int = 1) {
+        box.state.withLock { $0.faults.add(method, fragment, .lost(status), times: times) }
     }
     /// Answers the next `count` requests with `status`.
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }

@@ -178,7 +178,28 @@ public struct GitLab: Sendable {
         return job
     }
 
-    /// Retries a job; the answer is the new job. 403 means GitLab will not retry it.
+    /// Retries `job` exactly once, however the answers go (``sendOnce``): a lost answer, or a 403
+    /// (GitLab refuses to retry a job retried already), is settled by reading the pipeline's jobs,
+    /// retried ones included; the retry is sent again only when no newer try of the job is there.
+    public func retryOnce(
+        _ job: Job, pipeline: Int, settled: (Settlement) async -> Void = { _ in }
+    ) async throws(ControlError) -> Job {
+        try await sendOnce(
+            "retry of job #\(job.id) (\(job.name))",
+            send: { () async throws(ControlError) -> Job in try await retry(job) },
+            find: { () async throws(ControlError) -> Job? in try await retryOf(job, pipeline: pipeline) },
+            alreadyDone: { if case .refused = $0 { true } else { false } },
+            describe: { "retried as job #\($0.id)" }, settled: settled)
+    }
+
+    /// The try that retried `job`, if any: the newest job of its name in `pipeline` with a greater
+    /// id (retried ones included, as GitLab hides them otherwise).
+    public func retryOf(_ job: Job, pipeline: Int) async throws(ControlError) -> Job? {
+        try await jobs(pipeline: pipeline, includeRetried: true).filter { $0.name == job.name && $0.id > job.id }.max { $0.id < $1.id }
+    }
+
+    /// Retries a job, once; the answer is the new job. 403 means GitLab will not retry it. Use
+    /// ``retryOnce(_:pipeline:settled:)``: a lost answer here is ``ControlError/unknownOutcome(_:)``.
     public func retry(_ job: Job) async throws(ControlError) -> Job {
         let answer = try await service.call("POST", "\(project)/jobs/\(job.id)/retry")
         if answer.status == 403 {

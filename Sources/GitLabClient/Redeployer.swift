@@ -47,15 +47,17 @@ public struct Redeployer: Sendable {
         return (pipeline, job)
     }
 
-    /// Sets the expedited strategy when configured, retries the job and follows it (a trigger
-    /// job: its downstream pipeline) until the deploy ends or `follow_timeout` passes.
+    /// Sets the expedited strategy when configured, retries the job (once, whatever answers are
+    /// lost: `settled` hears how each was settled) and follows it (a trigger job: its downstream
+    /// pipeline) until the deploy ends or `follow_timeout` passes.
     public func redeploy(
         pipeline: Pipeline, job: Job, logger: Logger, stopping: @Sendable () -> Bool = { false },
+        settled: (Settlement) async -> Void = { _ in },
         retried: (_ original: Int, _ new: Int) async throws(ControlError) -> Void = { _, _ in },
         downstream: (DownstreamPipeline) async throws(ControlError) -> Void = { _ in }
     ) async throws(ControlError) -> Job {
-        try await setExpedited(logger: logger)
-        let current = try await gitlab.retry(job)
+        try await setExpedited(logger: logger, settled: settled)
+        let current = try await gitlab.retryOnce(job, pipeline: pipeline.id, settled: settled)
         try await retried(job.id, current.id)
         logger.info(
             "retried job #\(job.id) → new job #\(current.id) (\(current.name)) in pipeline #\(pipeline.id) at \(pipeline.sha.prefix(12))")
@@ -103,15 +105,27 @@ public struct Redeployer: Sendable {
     /// unmasked variable of the configured environment scope, marked as this target's
     /// (``ExpeditedMark``). Already `expedited` by a person: left alone. Another value: changed,
     /// and what it was kept in the mark.
-    public func setExpedited(logger: Logger) async throws(ControlError) {
+    /// Creating it is sent once: a lost answer is settled by reading the variable.
+    public func setExpedited(logger: Logger, settled: (Settlement) async -> Void = { _ in }) async throws(ControlError) {
         let settings = gitlab.settings
         guard settings.expedited else { return }
         let key = Self.expeditedVariable
         guard let existing = try await gitlab.variable(key, scope: settings.expeditedScope) else {
-            try await gitlab.createVariable(
-                CIVariable(
-                    key: key, value: "expedited", protected: true, masked: false, environmentScope: settings.expeditedScope,
-                    description: ExpeditedMark(holders: [holder]).description))
+            let mine = CIVariable(
+                key: key, value: "expedited", protected: true, masked: false, environmentScope: settings.expeditedScope,
+                description: ExpeditedMark(holders: [holder]).description)
+            _ = try await sendOnce(
+                "create of the CI variable \(key)",
+                send: { () async throws(ControlError) -> CIVariable in
+                    try await gitlab.createVariable(mine)
+                    return mine
+                },
+                find: { () async throws(ControlError) -> CIVariable? in
+                    let found = try await gitlab.variable(key, scope: settings.expeditedScope)
+                    return ExpeditedMark(description: found?.description)?.holders.contains(holder) == true ? found : nil
+                },
+                alreadyDone: { $0.description.contains("has already been taken") },
+                describe: { "\($0.key)=\($0.value), marked as \(holder)'s" }, settled: settled)
             logger.info("set \(key)=expedited (protected, unmasked, scope \(settings.expeditedScope))")
             return
         }

@@ -55,7 +55,8 @@ public struct KubernetesLeases: Sendable {
     }
 
     public func create(_ lease: LeaseRecord) async throws(ControlError) -> LeaseRecord? {
-        let answer = try await service.call("POST", collection, body: object(lease))
+        // A second create of the same Lease answers 409: safe to send twice.
+        let answer = try await service.call("POST", collection, body: object(lease), resend: .safe)
         if answer.status == 409 { return nil }
         return try record(answer, "create")
     }

@@ -98,7 +98,10 @@ public struct Pager: Sendable {
     }
 
     public func send(_ page: Page) async throws(ControlError) {
-        let answer = try await service.call("POST", path, body: body(page))
+        // PagerDuty deduplicates by `dedup_key`, so a page is sent again after a lost answer;
+        // Slack and a webhook would show it twice: a lost answer is reported, never resent.
+        let resend: Resend = if case .pagerDuty = settings { .safe } else { .onlyIfUnsent }
+        let answer = try await service.call("POST", path, body: body(page), resend: resend)
         guard (200..<300).contains(answer.status) else { throw .unavailable("\(settings.name) answered HTTP \(answer.status)") }
     }
 

@@ -15,7 +15,7 @@ extension Ownership {
         if let writtenVersion { state["written_version"] = [String(writtenVersion)] }
         if !changeRequests.isEmpty { state["change_requests"] = changeRequests.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if let pending {
-            state["pending"] = [pending.action, pending.provider]
+            state["pending"] = [pending.action, pending.provider] + (pending.id.map { [$0] } ?? [])
             state["deploy"] = [String(pending.pipeline), String(pending.job), pending.jobName]
             if let write = pending.write {
                 state["cas"] = [String(write.casVersion)]
@@ -60,7 +60,7 @@ extension Ownership {
                 let parts = entry.split(separator: "=", maxSplits: 1)
                 if parts.count == 2, let iid = Int(parts[1]) { changeRequests[String(parts[0])] = iid }
             }
-            if let named = state["pending"], named.count == 2, let deploy = state["deploy"], deploy.count == 3,
+            if let named = state["pending"], (2...3).contains(named.count), let deploy = state["deploy"], deploy.count == 3,
                 let pipeline = Int(deploy[0]), let job = Int(deploy[1])
             {
                 if let cas = state["cas"]?.first.flatMap({ Int($0) }) {
@@ -68,7 +68,9 @@ extension Ownership {
                         casVersion: cas, providers: state["next_providers"] ?? [], keys: [:],
                         baseVersion: state["next_base_version"]?.first.flatMap { Int($0) })
                 }
-                pending = PendingAction(action: named[0], provider: named[1], pipeline: pipeline, job: job, jobName: deploy[2], write: nil)
+                pending = PendingAction(
+                    action: named[0], provider: named[1], pipeline: pipeline, job: job, jobName: deploy[2], write: nil,
+                    id: named.count == 3 ? named[2] : nil)
             } else if state["pending"] != nil {
                 throw ModelOverride.Malformed(offset: 0, problem: "the pending action in \(Self.metadataPrefix)state is incomplete")
             }

@@ -27,8 +27,12 @@ public struct PendingAction: Sendable, Equatable {
     public var jobName: String
     /// nil once the write is known to have happened: only the redeploy is owed.
     public var write: Write?
+    /// The action's id: what marks its change request and notes, so whoever finishes it finds
+    /// them rather than posting them again.
+    public var id: String?
 
-    public init(action: String, provider: String, pipeline: Int, job: Int, jobName: String, write: Write?) {
+    public init(action: String, provider: String, pipeline: Int, job: Int, jobName: String, write: Write?, id: String? = nil) {
+        self.id = id
         self.action = action
         self.provider = provider
         self.pipeline = pipeline

@@ -93,7 +93,7 @@ public struct VaultKV: Sendable {
     /// Writes `data` only if the secret is still at version `cas`; returns the new version.
     public func write(_ data: [String: JSONValue], cas: Int) async throws(ControlError) -> Int {
         let answer = try await call(
-            "POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]))
+            "POST", dataPath, body: .object(["options": .object(["cas": .number(Double(cas))]), "data": .object(data)]), resend: .safe)
         if answer.status == 400, answer.text.contains("check-and-set") { throw .casMismatch }
         try check(answer, "write")
         guard let version = answer.json?["data"]?["version"]?.int else { throw .malformed("write of \(place): no data.version") }
@@ -132,7 +132,8 @@ public struct VaultKV: Sendable {
                 continue
             }
             try check(
-                try await call("POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })])),
+                try await call(
+                    "POST", metadataPath, body: .object(["custom_metadata": .object(merged.mapValues { .string($0) })]), resend: .safe),
                 "write metadata of")
             return
         }
@@ -150,7 +151,8 @@ public struct VaultKV: Sendable {
     /// What the token may do on the secret's data and metadata paths (`sys/capabilities-self`).
     public func capabilities() async throws(ControlError) -> (data: [String], metadata: [String]) {
         let paths = ["\(settings.mount)/data/\(settings.path)", "\(settings.mount)/metadata/\(settings.path)"]
-        let answer = try await call("POST", "/v1/sys/capabilities-self", body: .object(["paths": .array(paths.map { .string($0) })]))
+        let answer = try await call(
+            "POST", "/v1/sys/capabilities-self", body: .object(["paths": .array(paths.map { .string($0) })]), resend: .safe)
         try check(answer, "read the token's capabilities on")
         // Vault answers each path at the top level, and (since 1.x) again under `data`.
         func listed(_ path: String) -> [String] {
@@ -161,13 +163,15 @@ public struct VaultKV: Sendable {
 
     /// One call; a token Vault refuses (revoked, expired early) is dropped and the call made once
     /// more with a new login.
+    /// Every request the agent makes of Vault is safe to send twice (reads, check-and-set writes,
+    /// merge patches, whole-map metadata writes guarded by a read).
     private func call(
-        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json"
+        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json", resend: Resend = .safe
     ) async throws(ControlError) -> JSONService.Answer {
-        let answer = try await service.call(method, path, body: body, contentType: contentType)
+        let answer = try await service.call(method, path, body: body, contentType: contentType, resend: resend)
         guard answer.status == 403, let session else { return answer }
         await session.invalidate()
-        return try await service.call(method, path, body: body, contentType: contentType)
+        return try await service.call(method, path, body: body, contentType: contentType, resend: resend)
     }
 
     private func check(_ answer: JSONService.Answer, _ verb: String) throws(ControlError) {

@@ -107,7 +107,7 @@ public actor VaultSession: TokenSource {
         let jwt = try Credential.file(login.jwtFile).resolve([:])
         let place = "Vault login (\(login.method.rawValue) auth at auth/\(login.mount), role \(login.role))"
         let answer = try await service.call(
-            "POST", "/v1/auth/\(login.mount)/login", body: .object(["role": .string(login.role), "jwt": .string(jwt)]))
+            "POST", "/v1/auth/\(login.mount)/login", body: .object(["role": .string(login.role), "jwt": .string(jwt)]), resend: .safe)
         guard (200..<300).contains(answer.status) else {
             throw .credential("\(place) refused: HTTP \(answer.status) \(answer.json?["errors"]?.array?.first?.string ?? "")")
         }
@@ -119,7 +119,7 @@ public actor VaultSession: TokenSource {
 
     private func renew(_ token: String, at now: Duration) async throws(ControlError) -> String {
         let answer = try await service.call(
-            "POST", "/v1/auth/token/renew-self", body: .object([:]), headers: [HTTPHeader("X-Vault-Token", token)])
+            "POST", "/v1/auth/token/renew-self", body: .object([:]), headers: [HTTPHeader("X-Vault-Token", token)], resend: .safe)
         guard (200..<300).contains(answer.status) else { throw .credential("Vault refused to renew the token: HTTP \(answer.status)") }
         let renewed = try Self.auth(answer, "Vault token renewal")
         guard renewed.ttl > .zero else { throw .credential("Vault renewed the token with no TTL left") }
