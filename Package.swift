@@ -58,7 +58,7 @@ let package = Package(
             name: "GitLabClient",
             dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Timekeeping"], swiftSettings: strict),
+        .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Selection", "Timekeeping"], swiftSettings: strict),
         // The gateway's own traffic, read from its Prometheus and mapped to the subjects the agent judges.
         .target(name: "TrafficClient", dependencies: ["ControlAPI", "HTTP", "Health", "ProbeResults", "Selection"], swiftSettings: strict),
         .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
@@ -101,7 +101,7 @@ let package = Package(
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
         .target(
-            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Timekeeping"], swiftSettings: strict),
+            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Selection", "Timekeeping"], swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: [

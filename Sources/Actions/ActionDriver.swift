@@ -31,6 +31,8 @@ extension TargetExecutor {
         var actionID = ActionState.newID()
         /// Resumed from a journal or a record: what an earlier run posted is looked for before posting.
         var resumed = false
+        /// A failover's planner, limited to the catalog the deployed gateway serves.
+        var planner: Planner?
 
         static func newID() -> String {
             var generator = SystemRandomNumberGenerator()

@@ -148,6 +148,10 @@ public struct ActionReport: Sendable {
     public var downstream: DownstreamPipeline?
     /// Replacement models probed right before the write, and the class each got.
     public var preflight: [(model: String, resultClass: String)] = []
+    /// The readiness checks the action needs that failed when it was planned (it wrote nothing then).
+    public var unready: [ReadinessCheck] = []
+    /// What the action met that a person should know (a deleted latest version of the secret).
+    public var warnings: [String] = []
 
     public init(target: String, plan: Plan? = nil, outcome: Outcome) {
         self.target = target

@@ -44,7 +44,9 @@ extension TargetExecutor {
             for model in failing {
                 if let provider = planner.catalog[model]?.provider { state.avoid.insert(Subject.key(provider: provider, model: model)) }
             }
-            guard let again = try await decide(state.kind, state.provider, snap, avoid: state.avoid) else { return decision }
+            guard let again = try await decide(state.kind, state.provider, snap, avoid: state.avoid, planner: state.planner) else {
+                return decision
+            }
             decision = again
         }
     }
@@ -52,11 +54,28 @@ extension TargetExecutor {
     func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionLifecycle.Result {
         let snap = try await snapshot()
         state.report.leftToPeople = snap.changedByOthers
-        guard var decision = try await decide(state.kind, state.provider, snap, avoid: state.avoid) else {
+        if snap.secret.deleted {
+            state.report.warnings.append(
+                "the latest version (\(snap.secret.version)) of \(target.vault.mount)/\(target.vault.path) had been deleted: read as no "
+                    + "override, written over with check-and-set on that version")
+        }
+        guard try await decide(state.kind, state.provider, snap, avoid: state.avoid) != nil else {
             return .nothingToDo(
                 state.kind == .failover
                     ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
                     : "the agent has not failed \(state.provider) over on \(target.name)")
+        }
+        // Ready means able: every check this action needs passes, or nothing is written.
+        let unready = await unready(for: state.kind, now: redeployer.clock.unixTime)
+        state.report.unready = unready
+        if apply, !unready.isEmpty {
+            return .refused(
+                "not ready: " + unready.map { "\($0.name.rawValue): \($0.reason)" }.joined(separator: "; ") + "; nothing written")
+        }
+        // A failover chooses only what the deployed image serves (a restore puts back what was there).
+        if state.kind == .failover { state.planner = planner.within(try await deployedCatalog()) }
+        guard var decision = try await decide(state.kind, state.provider, snap, avoid: state.avoid, planner: state.planner) else {
+            return .nothingToDo("no feature of \(target.name) uses a model of \(state.provider): nothing to fail over")
         }
         // Pre-flight where a write could follow: before a write (unless a person approved this very
         // plan, pre-flighted at the approval), and when planning a proposal.
@@ -72,7 +91,7 @@ extension TargetExecutor {
         }
         let plan = decision.plan
         state.report.plan = plan
-        let problems = planner.validate(plan.override)
+        let problems = (state.planner ?? planner).validate(plan.override, changed: Set(plan.changes.map(\.feature)))
         guard problems.isEmpty else {
             return .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
         }

@@ -135,10 +135,11 @@ public struct TargetExecutor: Sendable {
             changedByOthers: ownership.keysChangedByOthers(in: current))
     }
 
-    /// The plan for these failing providers, from the secret as it is; touches nothing.
+    /// The plan for these failing providers, from the secret as it is and within the catalog the
+    /// deployed gateway serves; touches nothing.
     public func plan(failing: Set<String>) async throws(ControlError) -> Plan {
         let snap = try await snapshot()
-        return planner.plan(
+        return planner.within(try await deployedCatalog()).plan(
             current: snap.current, failing: failing.union(snap.ownership.providers),
             base: snap.ownership.base(excluding: snap.changedByOthers))
     }
@@ -154,7 +155,11 @@ public struct TargetExecutor: Sendable {
     /// What an action changes, from the secret as it is: the plan, the providers failed over
     /// afterwards, and optionally the exact data to write; nil: nothing to do.
     /// `avoid`: subjects never chosen as replacements (their probes do not show health).
-    func decide(_ kind: ActionKind, _ provider: String, _ snap: Snapshot, avoid: Set<String> = []) async throws(ControlError) -> Decision? {
+    /// `planner`: this one limited to the deployed catalog (nil: the agent's own).
+    func decide(
+        _ kind: ActionKind, _ provider: String, _ snap: Snapshot, avoid: Set<String> = [], planner: Planner? = nil
+    ) async throws(ControlError) -> Decision? {
+        let planner = planner ?? self.planner
         try checkKnown(provider, owned: snap.ownership.providers)
         let base = snap.ownership.base(excluding: snap.changedByOthers)
         switch kind {
@@ -173,9 +178,9 @@ public struct TargetExecutor: Sendable {
             if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion,
                 snap.ownership.writtenVersion == snap.secret.version
             {
-                // Version 0: the secret did not exist; keep whatever else it holds now, without the agent's key.
-                let original =
-                    version == 0 ? snap.secret.data.filter { $0.key != target.vault.key } : try await vault.read(version: version).data
+                // Version 0 (the secret did not exist) or a deleted version: keep whatever else it holds now, without the agent's key.
+                let replaced = version == 0 ? nil : try await vault.read(version: version)
+                let original = replaced.flatMap { $0.deleted ? nil : $0.data } ?? snap.secret.data.filter { $0.key != target.vault.key }
                 return Decision(plan: plan, providers: remaining, exactData: original)
             }
             return Decision(plan: plan, providers: remaining, exactData: nil)
@@ -203,6 +208,15 @@ public struct TargetExecutor: Sendable {
         }
         guard known.contains(provider) else {
             throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// The catalog the deployed gateway image serves (every URL of the target's gateway); nil
+    /// when the target has no gateway to ask.
+    public func deployedCatalog() async throws(ControlError) -> DeployedCatalog? {
+        guard let gateway else { return nil }
+        do { return try await gateway.deployedCatalog() } catch {
+            throw .unavailable("cannot read the deployed gateway's catalog (/v1/models/definitions): \(error)")
         }
     }
 

@@ -38,7 +38,11 @@ extension AgentLoop {
                     target: target, pinned: PinnedPlan(intended: intended, secretVersion: version, sha: check.deploySHA),
                     override: plan.override.json))
             let preflight = check.preflight.map { "\($0.model) \($0.resultClass)" }.joined(separator: ", ")
-            diffs.append(plan.diff(target: target) + (preflight.isEmpty ? "" : "\npre-flight probes: \(preflight)"))
+            let unready = check.unready.map { "\($0.name.rawValue): \($0.reason)" }.joined(separator: "; ")
+            diffs.append(
+                plan.diff(target: target) + (preflight.isEmpty ? "" : "\npre-flight probes: \(preflight)")
+                    + check.warnings.map { "\n! \($0)" }.joined()
+                    + (unready.isEmpty ? "" : "\nNOT READY (an approval writes nothing until this is granted): \(unready)"))
         }
         guard !plans.isEmpty else {
             await execute(
@@ -64,7 +68,7 @@ extension AgentLoop {
         let replaces = superseded.removeValue(forKey: unit).map { "\nreplaces \($0)" } ?? ""
         await execute(
             core.proposed(
-                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces + readinessNote(unit),
+                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces,
                 approveCommand: parts.approveCommand,
                 at: now))
     }

@@ -7,7 +7,7 @@ extension AgentLoop {
     /// Runs `executor`'s readiness checks (reads only), exports them, and logs each change.
     func checkReadiness(_ executor: TargetExecutor) async {
         let target = executor.target.name
-        var checks = await executor.readiness(now: Date().timeIntervalSince1970)
+        var checks = await executor.readiness(now: executor.redeployer.clock.unixTime)
         let pagers = parts.pagers.pagers.map(\.settings.name)
         checks.append(
             ReadinessCheck(
@@ -32,14 +32,6 @@ extension AgentLoop {
                     metadata: metadata)
             }
         }
-    }
-
-    /// The checks of `unit`'s targets that fail, as a proposal's page says them; empty when all pass.
-    func readinessNote(_ unit: String) -> String {
-        let failing = members(of: unit).flatMap { target in
-            (readiness[target] ?? []).filter { !$0.ready }.map { "\(target) \($0.name.rawValue): \($0.reason)" }
-        }
-        return failing.isEmpty ? "" : "\nNOT READY (the approval may be refused): " + failing.joined(separator: "; ")
     }
 
     /// `/status`'s view: per target, each check with its reason.

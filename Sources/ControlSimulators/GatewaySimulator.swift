@@ -1,14 +1,50 @@
 import ControlAPI
 import Foundation
 import HTTPServer
+import Selection
 import Synchronization
 
+/// The catalog a deployed gateway image was built with: its models, and each feature's defaults
+/// and selectable models. It can differ from the files the agent was given (DESIGN.md, "The
+/// deployed catalog is the truth").
+public struct GatewayImage: Sendable, Equatable {
+    public var models: [String]
+    /// Feature setting → its `default_models` in the image.
+    public var defaults: [String: [String]]
+    /// Feature setting → its `selectable_models` (empty: any).
+    public var selectable: [String: [String]]
+
+    public init(models: [String], defaults: [String: [String]], selectable: [String: [String]] = [:]) {
+        (self.models, self.defaults, self.selectable) = (models, defaults, selectable)
+    }
+
+    /// An image built from the same files as the agent's planner.
+    public init(_ planner: Planner) {
+        self.init(
+            models: planner.catalog.models.map(\.id),
+            defaults: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }),
+            selectable: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.selectableModels) }))
+    }
+
+    /// The same image without `model` (an older image, or one that dropped it).
+    public func without(_ model: String) -> GatewayImage {
+        GatewayImage(
+            models: models.filter { $0 != model }, defaults: defaults,
+            selectable: selectable.mapValues { list in list.filter { $0 != model } })
+    }
+}
+
 /// An AI Gateway on 127.0.0.1 that answers `GET /v1/models/definitions` as the real one does:
-/// each feature's catalog defaults, replaced by the override that was in the secret when its
-/// last deploy finished (``deploy(override:)``). Invalid override JSON stops a real gateway from
-/// starting: the simulator then keeps serving what it served before.
+/// each feature's defaults in its image, replaced by the override that was in the secret when its
+/// last deploy finished (``deploy(override:)``), with the image's models and selectable models.
+/// Like the real one it starts with any override that parses — an unknown model is listed as a
+/// default, a model outside `selectable_models` too — and an empty list makes the endpoint
+/// answer 500. Invalid override JSON stops a real gateway from starting: the simulator then
+/// keeps serving what it served before.
 public final class GatewaySimulator: Sendable {
     struct State {
+        /// The image deployed now.
+        var image: GatewayImage
         var served: [String: String] = [:]
         /// What was served before the last deploy, while a canary rollout is under way.
         var previous: [String: String] = [:]
@@ -19,23 +55,28 @@ public final class GatewaySimulator: Sendable {
         /// What `GET /metrics` answers (the gateway's own counters), when set.
         var metrics: (@Sendable () -> String)?
     }
-    private final class Box: Sendable { let state = Mutex(State()) }
+    private final class Box: Sendable {
+        let state: Mutex<State>
+        init(_ image: GatewayImage) { state = Mutex(State(image: image)) }
+    }
 
-    /// Feature setting → its default models in the catalog, first first.
-    public let catalog: [String: [String]]
     public let token: String?
     private let box: Box
     private let server: HTTPServer
 
-    public static func start(catalog: [String: [String]], token: String? = nil) async throws -> GatewaySimulator {
-        let box = Box()
-        let server = try await HTTPServer.start { request in Self.handle(request, box: box, catalog: catalog, token: token) }
-        return GatewaySimulator(catalog: catalog, token: token, box: box, server: server)
+    public static func start(image: GatewayImage, token: String? = nil) async throws -> GatewaySimulator {
+        let box = Box(image)
+        let server = try await HTTPServer.start { request in Self.handle(request, box: box, token: token) }
+        return GatewaySimulator(token: token, box: box, server: server)
     }
 
-    private init(catalog: [String: [String]], token: String?, box: Box, server: HTTPServer) {
-        (self.catalog, self.token, self.box, self.server) = (catalog, token, box, server)
+    private init(token: String?, box: Box, server: HTTPServer) {
+        (self.token, self.box, self.server) = (token, box, server)
     }
+
+    /// The image deployed now; ``setImage(_:)`` deploys another (a newer or older build).
+    public var image: GatewayImage { box.state.withLock { $0.image } }
+    public func setImage(_ image: GatewayImage) { box.state.withLock { $0.image = image } }
 
     public var url: String { server.baseURL }
     public func stop() async { await server.stop() }
@@ -76,18 +117,18 @@ public final class GatewaySimulator: Sendable {
 
     /// What a feature's `default_models` is now.
     public func defaults(of feature: String) -> [String]? {
-        let override = box.state.withLock { $0.served[feature] }
-        return override.flatMap { JSONValue.parse(Array($0.utf8))?.array?.compactMap(\.string) } ?? catalog[feature]
+        let (override, image) = box.state.withLock { ($0.served[feature], $0.image) }
+        return override.flatMap { JSONValue.parse(Array($0.utf8))?.array?.compactMap(\.string) } ?? image.defaults[feature]
     }
 
-    private static func handle(_ request: ServerRequest, box: Box, catalog: [String: [String]], token: String?) -> ServerReply {
+    private static func handle(_ request: ServerRequest, box: Box, token: String?) -> ServerReply {
         if request.method == "GET", request.uri.split(separator: "?")[0] == "/metrics", let text = box.state.withLock({ $0.metrics }) {
             return .respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: Array(text().utf8))
         }
-        let served = box.state.withLock { state in
+        let (served, image) = box.state.withLock { state in
             state.requests += 1
-            guard let canary = state.canary, state.requests % canary != 0 else { return state.served }
-            return state.previous
+            guard let canary = state.canary, state.requests % canary != 0 else { return (state.served, state.image) }
+            return (state.previous, state.image)
         }
         if let token, request.header("authorization") != "Bearer \(token)" {
             return .json(401, .object(["detail": .string("Forbidden by auth provider")]))
@@ -95,17 +136,18 @@ public final class GatewaySimulator: Sendable {
         guard request.method == "GET", request.uri.split(separator: "?")[0] == "/v1/models/definitions" else {
             return .json(404, .object(["detail": .string("Not Found")]))
         }
-        var models = Set<String>()
-        let primitives = catalog.keys.sorted().map { feature -> JSONValue in
+        var primitives: [JSONValue] = []
+        for feature in image.defaults.keys.sorted() {
             // Unknown feature keys are ignored; a key naming a feature replaces its whole list.
-            let list = served[feature].flatMap { JSONValue.parse(Array($0.utf8))?.array?.compactMap(\.string) } ?? catalog[feature]!
-            models.formUnion(list)
-            return .object([
-                "feature_setting": .string(feature), "default_model": list.first.map { .string($0) } ?? .null,
-                "default_models": .array(list.map { .string($0) }), "selectable_models": .array([]), "models_for_tags": .object([:]),
-            ])
+            let list = served[feature].flatMap { JSONValue.parse(Array($0.utf8))?.array?.compactMap(\.string) } ?? image.defaults[feature]!
+            guard !list.isEmpty else { return .json(500, .object(["detail": .string("Internal Server Error")])) }
+            primitives.append(
+                .object([
+                    "feature_setting": .string(feature), "default_model": .string(list[0]), "default_models": .array(list.map { .string($0) }),
+                    "selectable_models": .array((image.selectable[feature] ?? []).map { .string($0) }), "models_for_tags": .object([:]),
+                ]))
         }
-        let modelList = models.sorted().map { JSONValue.object(["name": .string($0), "identifier": .string($0)]) }
+        let modelList = image.models.map { JSONValue.object(["name": .string($0), "identifier": .string($0)]) }
         return .json(200, .object(["models": .array(modelList), "unit_primitives": .array(primitives)]))
     }
 }

@@ -7,22 +7,18 @@ import Synchronization
 /// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs
 /// (`trigger_jobs`, and the deprecated `bridges`), each trigger job's downstream pipeline, retries
 /// (retried jobs hidden from the lists unless `include_retried`, as GitLab does), job progress,
-/// branch head, deployments, CI variables with their attributes and scopes, pagination and faults.
+/// branch head, deployments, CI variables with their attributes and scopes, issues and notes,
+/// pagination and faults — and the permissions GitLab enforces (``GitLabAccess``): scopes, roles
+/// per project, the downstream deploy created as the retrying user.
 public final class GitLabSimulator: Sendable {
-    /// The token as GitLab describes it: a project access token's bot user with its role.
-    public struct TokenInfo: Sendable {
-        public var active = true
-        public var scopes = ["api"]
-        public var expiresAt: String? = nil
-        public var userID = 4242
-        /// 30 Developer, 40 Maintainer; 0: not a member.
-        public var accessLevel = 40
-        public init(active: Bool = true, scopes: [String] = ["api"], expiresAt: String? = nil, accessLevel: Int = 40) {
-            (self.active, self.scopes, self.expiresAt, self.accessLevel) = (active, scopes, expiresAt, accessLevel)
-        }
-    }
-    /// How the token describes itself from now on.
-    public func setToken(_ info: TokenInfo) { box.state.withLock { $0.tokenInfo = info } }
+    /// The Runway deployments project, where every trigger job's downstream pipeline runs, and its branch.
+    public static let deploymentsProject = "4242"
+    public static let deploymentsBranch = "main"
+
+    /// Who the token is and what its user may do, from now on.
+    public func setAccess(_ access: GitLabAccess) { box.state.withLock { $0.access = access } }
+    /// Changes who the token is and what its user may do.
+    public func changeAccess(_ change: (inout GitLabAccess) -> Void) { box.state.withLock { change(&$0.access) } }
 
     public struct SimJob: Sendable {
         public var id: Int
@@ -32,11 +28,17 @@ public final class GitLabSimulator: Sendable {
         public var retryable: Bool
         /// A trigger job's downstream pipeline (its id in ``State/downstream``).
         public var downstream: Int?
+        /// The environment the job deploys to (a protected one limits who may retry it).
+        public var environment: String?
+        /// Why a trigger job failed (`insufficient_bridge_permissions`, …).
+        var failureReason: String?
         /// Replaced by a retry: listed only with `include_retried=true`.
         var retried = false
         public init(
-            id: Int, name: String, status: String = "success", isBridge: Bool = false, retryable: Bool = true, downstream: Int? = nil
+            id: Int, name: String, status: String = "success", isBridge: Bool = false, retryable: Bool = true, downstream: Int? = nil,
+            environment: String? = nil
         ) {
+            self.environment = environment
             self.id = id
             self.name = name
             self.status = status
@@ -83,9 +85,9 @@ public final class GitLabSimulator: Sendable {
         var depend = false
         /// Jobs whose downstream deploy pipelines stay running (a deploy that hangs).
         var held: Set<String> = []
+        /// Who the token is and what its user may do.
+        var access = GitLabAccess()
         /// Polls a retried job stays pending/running before it ends.
-        /// What `personal_access_tokens/self` and `members/all/:id` say of the token.
-        var tokenInfo = TokenInfo()
         var pollsToFinish = 2
         /// The `message` of a 403 to the retry of a job that is not retryable.
         var retryRefusal = "403 Forbidden - Job is not retryable"
@@ -230,34 +232,42 @@ public final class GitLabSimulator: Sendable {
     private static func route(_ request: ServerRequest, state: inout State, project: String, token: String) -> ServerReply {
         state.requests.append(request)
         if let fault = state.faults.next() { return fault }
-        guard request.header("private-token") == token else { return .json(401, .object(["message": .string("401 Unauthorized")])) }
+        guard request.header("private-token") == token, state.access.active else {
+            return .json(401, .object(["message": .string("401 Unauthorized")]))
+        }
+        guard state.access.allows(request.method) else {
+            return .json(
+                403,
+                .object([
+                    "error": .string("insufficient_scope"),
+                    "error_description": .string("The request requires higher privileges than provided by the access token."),
+                ]))
+        }
         let parts = request.pathParts.map { String($0).removingPercentEncoding ?? String($0) }
-        if request.method == "GET", parts == ["api", "v4", "personal_access_tokens", "self"] {
-            let info = state.tokenInfo
+        if let reply = whoAmI(request, parts: parts, state: state, home: project) { return reply }
+        guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects" else {
+            return .json(404, .object(["message": .string("404 Not found")]))
+        }
+        let level = state.access.level(in: parts[3], home: project)
+        // GitLab hides a private project from whoever is not a member.
+        guard level > 0 else { return .json(404, .object(["message": .string("404 Project Not Found")])) }
+        if parts[4] == "issues" {
+            guard level >= 20 else { return .json(403, .object(["message": .string("403 Forbidden")])) }
+            return issue(request, project: parts[3], rest: Array(parts[5...]), state: &state)
+        }
+        if parts[3] == deploymentsProject, request.method == "GET", parts.count == 6, parts[4] == "pipelines", let id = Int(parts[5]),
+            let downstream = state.downstream[id]
+        {
             return .json(
                 200,
                 .object([
-                    "id": .number(7), "name": .string("failover-agent"), "active": .bool(info.active), "revoked": .bool(!info.active),
-                    "scopes": .array(info.scopes.map { .string($0) }), "user_id": .number(Double(info.userID)),
-                    "expires_at": info.expiresAt.map { .string($0) } ?? .null,
+                    "id": .number(Double(id)), "ref": .string(deploymentsBranch), "status": .string(downstream.status),
+                    "project_id": .number(Double(deploymentsProject)!),
                 ]))
         }
-        if request.method == "GET", parts.count == 7, parts[2] == "projects", parts[3] == project, parts[4] == "members",
-            parts[5] == "all"
-        {
-            guard Int(parts[6]) == state.tokenInfo.userID, state.tokenInfo.accessLevel > 0 else {
-                return .json(404, .object(["message": .string("404 Not found")]))
-            }
-            return .json(
-                200, .object(["id": .number(Double(state.tokenInfo.userID)), "access_level": .number(Double(state.tokenInfo.accessLevel))]))
-        }
-        if parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[4] == "issues" {
-            return issue(request, project: parts[3], rest: Array(parts[5...]), state: &state)
-        }
-        guard parts.count >= 5, parts[0] == "api", parts[1] == "v4", parts[2] == "projects", parts[3] == project else {
-            return .json(404, .object(["message": .string("404 Project Not Found")]))
-        }
+        guard parts[3] == project else { return .json(404, .object(["message": .string("404 Not found")])) }
         let rest = Array(parts[4...])
+        if rest.first == "variables", level < 40 { return .json(403, .object(["message": .string("403 Forbidden")])) }
         switch (request.method, rest.count, rest.first) {
         case ("GET", 1, "pipelines"):
             let ref = request.query["ref"]
@@ -281,14 +291,14 @@ public final class GitLabSimulator: Sendable {
             }
             let bridges = rest[2] != "jobs"
             let retried = request.query["include_retried"] == "true"
-            for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state) }
+            for job in state.pipelines[index].jobs where job.isBridge == bridges { advance(job.id, in: &state, home: project) }
             let listed = state.pipelines[index].jobs.filter { $0.isBridge == bridges && (retried || !$0.retried) }
             return page(listed.map { json($0, state) }, request, state.pageSize)
         case ("GET", 2, "jobs"):
             guard let id = Int(rest[1]), let job = find(id, in: state), !job.isBridge else {
                 return .json(404, .object(["message": .string("404 Not found")]))
             }
-            advance(id, in: &state)
+            advance(id, in: &state, home: project)
             return .json(200, json(find(id, in: state)!, state))
         case ("POST", 3, "jobs") where rest[2] == "retry":
             guard let id = Int(rest[1]), let job = find(id, in: state) else {
@@ -296,9 +306,12 @@ public final class GitLabSimulator: Sendable {
             }
             // GitLab retries only the newest try of a job (`Ci::Processable#retryable?`): a retried one is refused.
             guard job.retryable, !job.retried else { return .json(403, .object(["message": .string(state.retryRefusal)])) }
+            guard level >= 30, state.access.mayDeploy(to: job.environment) else {
+                return .json(403, .object(["message": .string("403 Forbidden")]))
+            }
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
-            let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge)
+            let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge, environment: job.environment)
             if let old = state.pipelines[index].jobs.firstIndex(where: { $0.id == id }) { state.pipelines[index].jobs[old].retried = true }
             state.pipelines[index].jobs.append(retried)
             state.retries.append(id)
@@ -402,7 +415,7 @@ public final class GitLabSimulator: Sendable {
     /// A retried job runs: pending → running → the configured outcome after `pollsToFinish` looks.
     /// A retried trigger job succeeds once it has created its downstream pipeline (no
     /// `strategy: depend`), and that pipeline runs to the configured outcome.
-    private static func advance(_ id: Int, in state: inout State) {
+    private static func advance(_ id: Int, in state: inout State, home: String) {
         guard let p = state.pipelines.firstIndex(where: { $0.jobs.contains { $0.id == id } }),
             let j = state.pipelines[p].jobs.firstIndex(where: { $0.id == id })
         else { return }
@@ -427,6 +440,12 @@ public final class GitLabSimulator: Sendable {
                 state.pipelines[p].jobs[j].status = "running"
                 return
             }
+            // GitLab creates the downstream pipeline as the user who retried the trigger job.
+            if let failure = state.access.bridgeFailure(downstream: deploymentsProject, branch: deploymentsBranch, home: home) {
+                state.pipelines[p].jobs[j].status = "failed"
+                state.pipelines[p].jobs[j].failureReason = failure
+                return
+            }
             state.pipelines[p].jobs[j].downstream = newDownstream(&state, status: "running")
             state.pipelines[p].jobs[j].status = state.depend ? "running" : "success"
             return
@@ -445,6 +464,7 @@ public final class GitLabSimulator: Sendable {
 
     private static func json(_ job: SimJob, _ state: State) -> JSONValue {
         var object: [String: JSONValue] = ["id": .number(Double(job.id)), "name": .string(job.name), "status": .string(job.status)]
+        if let reason = job.failureReason { object["failure_reason"] = .string(reason) }
         if job.isBridge {
             object["downstream_pipeline"] = .null
             if let id = job.downstream, let downstream = state.downstream[id] {

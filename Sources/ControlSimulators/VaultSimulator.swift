@@ -5,7 +5,9 @@ import Synchronization
 import Timekeeping
 
 /// A Vault KV v2 server on 127.0.0.1: versioned secrets, check-and-set required on every write
-/// (like a mount with `cas_required`), `custom_metadata`, token and namespace checks, and faults;
+/// (like a mount with `cas_required`), soft-deleted versions, `custom_metadata`, token and
+/// namespace checks, the token's capabilities enforced per path and method as `vault/acl.go` does
+/// (a merge patch needs `patch`, a write `create` or `update`), and faults;
 /// with ``enableLogin(_:)``, a Kubernetes/JWT auth method issuing tokens that expire on a clock,
 /// `renew-self` (capped at the max TTL) and `lookup-self`.
 public final class VaultSimulator: Sendable {
@@ -27,8 +29,11 @@ public final class VaultSimulator: Sendable {
         var refusedRenewals = 0
         /// Requests answered 403.
         var refused = 0
-        /// What `sys/capabilities-self` says for a path (default: all the agent needs).
+        /// The token's capabilities on a path (`runway/data/…`), enforced and told by
+        /// `sys/capabilities-self` (default: all the agent needs).
         var capabilities: [String: [String]] = [:]
+        /// Path → its deleted (or destroyed) versions.
+        var deleted: [String: Set<Int>] = [:]
         /// The static token's TTL as `lookup-self` tells it (Vault's default for token auth: 32 days).
         var staticTTL = 32 * 86_400
     }
@@ -101,7 +106,15 @@ public final class VaultSimulator: Sendable {
     public func enableLogin(_ login: Login) { box.state.withLock { $0.login = login } }
     /// Refuses the next `count` renewals (403), as Vault does for a token whose lease was revoked.
     public func refuseRenewals(_ count: Int) { box.state.withLock { $0.refusedRenewals = count } }
-    /// What `sys/capabilities-self` answers for `path` (e.g. `runway/data/…`).
+    /// Soft-deletes the latest version of `path`, as `DELETE …/data/…` does: its number stays the current version.
+    public func deleteLatest(_ path: String) {
+        box.state.withLock { state in
+            guard let count = state.versions[path]?.count, count > 0 else { return }
+            state.deleted[path, default: []].insert(count)
+        }
+    }
+    /// The token's capabilities on `path` (e.g. `runway/data/…`) from now on: enforced on every
+    /// request, and what `sys/capabilities-self` answers.
     public func setCapabilities(_ path: String, _ capabilities: [String]) { box.state.withLock { $0.capabilities[path] = capabilities } }
     /// The static token's TTL left, in seconds, as `lookup-self` tells it.
     public func setTokenTTL(_ seconds: Int) { box.state.withLock { $0.staticTTL = seconds } }
@@ -143,20 +156,43 @@ public final class VaultSimulator: Sendable {
         if parts == ["v1", "sys", "capabilities-self"], request.method == "POST" {
             let paths = request.json?["paths"]?.array?.compactMap(\.string) ?? []
             var answer: [String: JSONValue] = [:]
-            for path in paths {
-                answer[path] = .array((state.capabilities[path] ?? ["create", "read", "update", "patch"]).map { .string($0) })
-            }
+            for path in paths { answer[path] = .array(state.granted(path).map { .string($0) }) }
             return .json(200, .object(answer.merging(["data": .object(answer)]) { a, _ in a }))
         }
         guard parts.count >= 4, parts[0] == "v1", parts[2] == "data" || parts[2] == "metadata" else {
             return .json(404, .object(["errors": .array([])]))
         }
         let path = parts[3...].joined(separator: "/")
+        let exists = state.versions[path]?.isEmpty == false
+        let needed: String =
+            switch (request.method, parts[2]) {
+            case ("GET", _): "read"
+            case ("PATCH", _): "patch"
+            case ("DELETE", _): "delete"
+            case (_, "data"): exists ? "update" : "create"
+            default: exists || state.metadata[path] != nil ? "update" : "create"
+            }
+        let granted = state.granted("\(parts[1])/\(parts[2])/\(path)")
+        guard !granted.contains("deny"), granted.contains("root") || granted.contains(needed) else { return denied }
         switch (request.method, parts[2]) {
         case ("GET", "data"):
             guard let versions = state.versions[path], !versions.isEmpty else { return .json(404, .object(["errors": .array([])])) }
             let number = request.query["version"].flatMap(Int.init) ?? versions.count
             guard (1...versions.count).contains(number) else { return .json(404, .object(["errors": .array([])])) }
+            if state.deleted[path]?.contains(number) == true {
+                // Vault answers a deleted version with 404, its metadata still in the body.
+                return .json(
+                    404,
+                    .object([
+                        "data": .object([
+                            "data": .null,
+                            "metadata": .object([
+                                "version": .number(Double(number)), "deletion_time": .string("2026-12-01T00:00:00.000000Z"),
+                                "destroyed": .bool(false),
+                            ]),
+                        ])
+                    ]))
+            }
             return .json(
                 200,
                 .object([
@@ -256,4 +292,9 @@ public final class VaultSimulator: Sendable {
             ])
         ])
     }
+}
+
+extension VaultSimulator.State {
+    /// The token's capabilities on `path` (mount included).
+    func granted(_ path: String) -> [String] { capabilities[path] ?? ["create", "read", "update", "patch", "delete"] }
 }

@@ -96,14 +96,13 @@ public final class DemoWorld: Sendable {
             ])
         let pagers = try await PagerSink.start()
         let planner = ExampleTarget.planner()
-        let gateway = try await GatewaySimulator.start(
-            catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }))
+        let gateway = try await GatewaySimulator.start(image: GatewayImage(planner))
         gateway.deploy(override: original)
         gitlab.onDeploy(job: deployJob) { [vault] in gateway.deploy(override: vault.current(secretPath)?.data["value"]?.string) }
         var dwsGateway: GatewaySimulator?
         if withDWS {
             vault.put(dwsSecretPath, ["value": .string(original)])
-            let dws = try await GatewaySimulator.start(catalog: gateway.catalog)
+            let dws = try await GatewaySimulator.start(image: gateway.image)
             dws.deploy(override: original)
             gitlab.onDeploy(job: dwsDeployJob) { [vault] in dws.deploy(override: vault.current(dwsSecretPath)?.data["value"]?.string) }
             dwsGateway = dws
@@ -165,7 +164,7 @@ public final class DemoWorld: Sendable {
         // The gateway exports its own counters; with a query API in front of them, the agent reads them.
         if let traffic = GatewayTraffic(scenario: scenario, subjects: scenario.subjects, catalog: planner.catalog) {
             gateway.exportMetrics { [gateway] in
-                let served = Set(gateway.catalog.keys.flatMap { gateway.defaults(of: $0) ?? [] })
+                let served = Set(gateway.image.defaults.keys.flatMap { gateway.defaults(of: $0) ?? [] })
                 return traffic.exposition(at: (ContinuousClock.now - clockOrigin) / .seconds(1) * speed, served: served)
             }
             if let trafficSource, let window = scenario.traffic?.window {

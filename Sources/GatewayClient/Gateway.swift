@@ -1,4 +1,5 @@
 import ControlAPI
+import Selection
 import HTTP
 import Timekeeping
 
@@ -68,7 +69,11 @@ public struct Gateway: Sendable {
     public func defaults() async throws(ControlError) -> [String: [String]] { try await defaults(at: 0) }
 
     /// Feature setting → the model identifiers the URL at `index` serves, first first.
-    public func defaults(at index: Int) async throws(ControlError) -> [String: [String]] {
+    public func defaults(at index: Int) async throws(ControlError) -> [String: [String]] { try await definitions(at: index).defaults }
+
+    /// What the URL at `index` serves (each feature's defaults, first first) and the catalog its
+    /// image knows (its models, each feature's selectable models).
+    public func definitions(at index: Int) async throws(ControlError) -> (defaults: [String: [String]], catalog: DeployedCatalog) {
         let (url, service) = services[index]
         let answer = try await service.call("GET", "/v1/models/definitions")
         guard answer.status == 200 else { throw .unavailable("GET \(url)/v1/models/definitions: HTTP \(answer.status)") }
@@ -76,6 +81,7 @@ public struct Gateway: Sendable {
             throw .malformed("\(url)/v1/models/definitions has no unit_primitives list")
         }
         var defaults: [String: [String]] = [:]
+        var selectable: [String: [String]] = [:]
         for primitive in primitives {
             guard let feature = primitive["feature_setting"]?.string else { continue }
             if let list = primitive["default_models"]?.array {
@@ -83,8 +89,17 @@ public struct Gateway: Sendable {
             } else if let single = primitive["default_model"].flatMap(Self.identifier) {
                 defaults[feature] = [single]
             }
+            selectable[feature] = primitive["selectable_models"]?.array?.compactMap(Self.identifier) ?? []
         }
-        return defaults
+        let models = Set((answer.json?["models"]?.array ?? []).compactMap(Self.identifier))
+        return (defaults, DeployedCatalog(models: models, selectable: selectable, source: url))
+    }
+
+    /// The catalog every URL's image knows (only what all of them serve).
+    public func deployedCatalog() async throws(ControlError) -> DeployedCatalog {
+        var catalogs: [DeployedCatalog] = []
+        for index in services.indices { catalogs.append(try await definitions(at: index).catalog) }
+        return DeployedCatalog.common(catalogs)!
     }
 
     /// A model as the definitions name it: an identifier string, or an object carrying one.

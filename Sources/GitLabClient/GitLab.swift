@@ -62,9 +62,14 @@ public struct Job: Sendable, Equatable {
     public var isBridge: Bool
     /// A trigger job's downstream pipeline, where the deploy really runs; nil before it exists.
     public var downstream: DownstreamPipeline?
+    /// Why GitLab failed the job (`insufficient_bridge_permissions`, `downstream_bridge_project_not_found`, …).
+    public var failureReason: String?
 
-    public init(id: Int, name: String, status: String, isBridge: Bool, downstream: DownstreamPipeline? = nil) {
+    public init(
+        id: Int, name: String, status: String, isBridge: Bool, downstream: DownstreamPipeline? = nil, failureReason: String? = nil
+    ) {
         (self.id, self.name, self.status, self.isBridge, self.downstream) = (id, name, status, isBridge, downstream)
+        self.failureReason = failureReason
     }
 
     public var isFinished: Bool { Self.finished.contains(status) }
@@ -333,6 +338,8 @@ public struct GitLab: Sendable {
                 id: pid, projectID: pipeline["project_id"]?.int, status: pipeline["status"]?.string ?? "",
                 webURL: pipeline["web_url"]?.string)
         }
-        return Job(id: id, name: name, status: json["status"]?.string ?? "", isBridge: isBridge, downstream: downstream)
+        return Job(
+            id: id, name: name, status: json["status"]?.string ?? "", isBridge: isBridge, downstream: downstream,
+            failureReason: json["failure_reason"]?.string)
     }
 }

@@ -41,11 +41,15 @@ public struct Planner: Sendable {
     public let features: [Feature]
     /// Providers in the order replacements are sought on (`catalog.prefer`); others follow in file order.
     public let prefer: [String]
+    /// What the deployed gateway image can serve; nil: not known (only the agent's files are checked).
+    /// A feature a failover changes keeps only models it serves, and ``validate(_:)`` refuses any other.
+    public let deployed: DeployedCatalog?
 
-    public init(catalog: ModelCatalog, features: [Feature], prefer: [String] = []) {
+    public init(catalog: ModelCatalog, features: [Feature], prefer: [String] = [], deployed: DeployedCatalog? = nil) {
         self.catalog = catalog
         self.features = features
         self.prefer = prefer
+        self.deployed = deployed
     }
 
     /// For every feature whose effective models are failing (`failing`: providers, and models as
@@ -64,7 +68,8 @@ public struct Planner: Sendable {
             let configured = base[feature.setting] ?? current[feature.setting]
             let effective = configured ?? feature.defaultModels
             let dropped = effective.filter { catalog.isOn($0, failing) }
-            var desired = effective.filter { !dropped.contains($0) }
+            // What is kept must be served by the deployed image too: the override names nothing else.
+            var desired = effective.filter { !dropped.contains($0) && (dropped.isEmpty || deployable($0, feature.setting)) }
             var reason = dropped.isEmpty ? "" : "drop \(dropped.joined(separator: ", ")) (\(failingWhat(dropped, failing)) failing)"
             if desired.isEmpty {
                 guard let (equivalent, why) = equivalent(for: effective, in: feature, avoiding: failing.union(avoid)) else {
@@ -72,6 +77,7 @@ public struct Planner: Sendable {
                         let why =
                             feature.canFailOver
                             ? "every model is failing and no healthy equivalent is in selectable_models"
+                                + (deployed.map { " and served by the deployed gateway (\($0.source))" } ?? "")
                             : "its only selectable model is \(feature.selectableModels[0]): no failover is possible"
                         result.untouched.append(.init(feature: feature.setting, reason: why))
                     }
@@ -159,8 +165,10 @@ public struct Planner: Sendable {
     }
 
     /// The gateway's own checks (run only in its CI), done before any write: every id exists, no
-    /// list is empty, and every default is selectable. Returns the problems; empty means valid.
-    public func validate(_ override: ModelOverride) -> [String] {
+    /// list is empty, and every default is selectable; with ``deployed`` known, every model of
+    /// the keys in `changed` (nil: every key) is served by the deployed image. Returns the
+    /// problems; empty means valid.
+    public func validate(_ override: ModelOverride, changed: Set<String>? = nil) -> [String] {
         var problems: [String] = []
         for (setting, models) in override.entries {
             guard let feature = features.first(where: { $0.setting == setting }) else { continue }  // the gateway ignores unknown keys
@@ -170,6 +178,10 @@ public struct Planner: Sendable {
                     problems.append("\(setting): unknown model \(model)")
                 } else if !feature.allows(model) {
                     problems.append("\(setting): \(model) is not in its selectable_models")
+                } else if let deployed, changed?.contains(setting) ?? true, !deployed.allows(model, for: setting) {
+                    problems.append(
+                        "\(setting): \(model) is not served by the deployed gateway (\(deployed.source)): "
+                            + (deployed.models.contains(model) ? "not in its selectable_models there" : "the deployed image does not know it"))
                 }
             }
         }
@@ -180,7 +192,9 @@ public struct Planner: Sendable {
     private func equivalent(for models: [String], in feature: Feature, avoiding failing: Set<String>) -> (String, String)? {
         let originals = models.compactMap { catalog[$0] }
         func rank(_ candidate: ModelInfo) -> Int? {
-            guard let provider = candidate.provider, !catalog.isOn(candidate.id, failing), feature.allows(candidate.id) else { return nil }
+            guard let provider = candidate.provider, !catalog.isOn(candidate.id, failing), feature.allows(candidate.id),
+                deployable(candidate.id, feature.setting)
+            else { return nil }
             let same = originals.contains { $0.sameModel == candidate.sameModel }
             let family = originals.contains { !Set($0.family).isDisjoint(with: candidate.family) }
             guard same || family else { return nil }

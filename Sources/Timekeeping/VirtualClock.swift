@@ -7,10 +7,15 @@ import Synchronization
 public final class VirtualClock: AgentClock {
     private let now = Mutex(Duration.zero)
     private let slept = Mutex(0)
+    /// The calendar time at the origin.
+    public let origin: Double
 
-    public init() {}
+    /// `origin`: the calendar time the clock starts at (default 2026-12-01T00:00:00Z).
+    public init(origin: Double = 1_795_996_800) { self.origin = origin }
 
     public var elapsed: Duration { now.withLock { $0 } }
+
+    public var unixTime: Double { origin + Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18 }
 
     /// How many sleeps have returned: a test can tell how often an executor waited.
     public var sleeps: Int { slept.withLock { $0 } }

@@ -36,6 +36,8 @@ public struct VaultSecret: Sendable, Equatable {
     public var data: [String: JSONValue]
     public var value: String? { data[key]?.string }
     public let key: String
+    /// The version is deleted (or destroyed): it holds nothing, yet a check-and-set write must name it.
+    public var deleted = false
 }
 
 /// A Vault KV v2 client for one secret: reads with versions, writes only with check-and-set.
@@ -76,10 +78,16 @@ public struct VaultKV: Sendable {
     private var metadataPath: String { "/v1/\(settings.mount)/metadata/\(settings.path)" }
     private var place: String { "\(settings.mount)/\(settings.path)" }
 
-    /// The current version (or an older one).
+    /// The current version (or an older one). A deleted or destroyed version answers 404 with its
+    /// number (and `deletion_time`) in the body: it is read as empty, at that version.
     public func read(version: Int? = nil) async throws(ControlError) -> VaultSecret {
         let answer = try await call("GET", dataPath + (version.map { "?version=\($0)" } ?? ""))
-        if answer.status == 404, version == nil { return VaultSecret(version: 0, data: [:], key: settings.key) }
+        if answer.status == 404 {
+            if let deleted = answer.json?["data"]?["metadata"]?["version"]?.int {
+                return VaultSecret(version: deleted, data: [:], key: settings.key, deleted: true)
+            }
+            if version == nil { return VaultSecret(version: 0, data: [:], key: settings.key) }
+        }
         try check(answer, "read")
         guard let data = answer.json?["data"]?["data"]?.object, let current = answer.json?["data"]?["metadata"]?["version"]?.int else {
             throw .malformed("read of \(place): no data.data or data.metadata.version")
@@ -120,8 +128,9 @@ public struct VaultKV: Sendable {
         for key in current.keys where key.hasPrefix(prefix) && entries[key] == nil { patch[key] = .null }
         let answer = try await call(
             "PATCH", metadataPath, body: .object(["custom_metadata": .object(patch)]), contentType: "application/merge-patch+json")
-        // 405: a Vault without PATCH; 404: no metadata yet to patch.
-        guard answer.status == 405 || answer.status == 404 else { return try check(answer, "patch metadata of") }
+        // 405: a Vault without PATCH; 404: no metadata yet to patch; 403: a policy that grants
+        // `update` but not `patch` (Vault authorises a merge patch with `patch` only).
+        guard [403, 404, 405].contains(answer.status) else { return try check(answer, "patch metadata of") }
         var seen = current
         for _ in 0..<5 {
             var merged = seen.filter { !$0.key.hasPrefix(prefix) }

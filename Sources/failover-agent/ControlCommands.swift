@@ -136,9 +136,14 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         let report = await act(executor)
         if let plan = report.plan { print(plan.diff(target: report.target)) }
         for key in report.leftToPeople { print("  ! \(key) was changed by someone since the agent wrote it: left as it is") }
+        for warning in report.warnings { print("  ! \(warning)") }
+        for check in report.unready { print("  not ready: \(check.name.rawValue): \(check.reason)") }
         if let iid = report.changeRequest { print("  change request: issue #\(iid)") }
         if let problem = report.changeRequestProblem { print("  ! \(problem)") }
         switch report.outcome {
+        case .planned where !report.unready.isEmpty:
+            print("  not ready: with --yes it would write nothing until the checks above pass")
+            failed = true
         case .planned: print("  checks passed; run again with --yes to \(verb)")
         case .nothingToDo(let why): print("  nothing to do: \(why)")
         case .deployed:

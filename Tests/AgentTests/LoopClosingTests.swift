@@ -52,8 +52,7 @@ struct ClosedLoop {
         let catalog = try CatalogLoader.models(file: World.fixtures + "/models.yml")
         let planner = Planner(
             catalog: catalog, features: try CatalogLoader.features(file: World.fixtures + "/unit_primitives.yml", catalog: catalog))
-        let gateway = try await GatewaySimulator.start(
-            catalog: Dictionary(uniqueKeysWithValues: planner.features.map { ($0.setting, $0.defaultModels) }), token: "gw-token")
+        let gateway = try await GatewaySimulator.start(image: GatewayImage(planner), token: "gw-token")
         gateway.deploy(override: original)
         if gatewayFollowsDeploys { gitlab.onDeploy { [vault] in gateway.deploy(override: vault.current(path)?.data["value"]?.string) } }
         let target = Target(

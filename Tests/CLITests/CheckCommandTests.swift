@@ -109,14 +109,14 @@ import Testing
             out.contains("  anthropic: 4 feature(s) depend on it")
                 && out.contains("    duo_chat: claude_sonnet_4_6 -> claude_sonnet_4_6_bedrock"),
             "duo_chat is on Anthropic through the override")
-        #expect(out.contains("  ready vault: may read and write runway/") && out.contains("  ready gitlab: scope api, access level 40"))
+        #expect(out.contains("  ready vault: may read and write runway/") && out.contains("  ready gitlab: scope api, Maintainer on 42"))
         #expect(vault.current(ControlCommandTests.path)?.version == 1 && gitlab.retries.isEmpty, "nothing touched")
 
-        gitlab.setToken(.init(expiresAt: "2099-01-01", accessLevel: 20))
+        gitlab.setAccess(.init(expiresAt: "2099-01-01", accessLevel: 20))
         let (reporter, reporterOut, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(reporter == 1)
-        #expect(reporterOut.contains("  NOT READY gitlab: the GitLab token's user has access level 20 on 42; it needs"), "\(reporterOut)")
-        gitlab.setToken(.init())
+        #expect(reporterOut.contains("  NOT READY gitlab: the GitLab token's user has access level 20 (Reporter) on 42; it needs"), "\(reporterOut)")
+        gitlab.setAccess(.init())
 
         gitlab.addPipeline(id: 8, sha: "0ddba11", jobs: [])
         let (stale, staleOut, _) = try cli.run(["check", "--config", file, "--online"], environment: env)

@@ -27,7 +27,7 @@ import Testing
     func gateway() async throws -> GatewaySimulator {
         let catalog = try CatalogLoader.models(file: Self.fixtures + "/models.yml")
         let features = try CatalogLoader.features(file: Self.fixtures + "/unit_primitives.yml", catalog: catalog)
-        return try await GatewaySimulator.start(catalog: Dictionary(uniqueKeysWithValues: features.map { ($0.setting, $0.defaultModels) }))
+        return try await GatewaySimulator.start(image: GatewayImage(Planner(catalog: catalog, features: features)))
     }
 
     func config(vault: VaultSimulator, gitlab: GitLabSimulator, extra: String = "") throws -> String {

@@ -228,9 +228,10 @@ import Testing
     }
 
     @Test func verificationAsksEveryGatewayURL() async throws {
-        let catalog = ["duo_chat": ["claude_sonnet_4_6_vertex"]]
+        let image = GatewayImage(
+            models: ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock"], defaults: ["duo_chat": ["claude_sonnet_4_6_vertex"]])
         var fleet: [GatewaySimulator] = []
-        for _ in 0..<3 { fleet.append(try await GatewaySimulator.start(catalog: catalog)) }
+        for _ in 0..<3 { fleet.append(try await GatewaySimulator.start(image: image)) }
         let client = HTTPClient()
         let settings = GatewaySettings(
             urls: fleet.map(\.url), verifyTimeout: .milliseconds(500), pollInterval: .milliseconds(50), agreeingPolls: 2)

@@ -202,6 +202,7 @@ final class LogLines: Sendable {
     @Test func aRunningJobIsRefusedAndANonRetryableOneIsPutBack() async throws {
         let running = try await Rig.start()
         running.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, status: "running", isBridge: true)])
+        running.gitlab.setPollsToFinish(1_000)  // it keeps running while the agent looks
         let report = await running.executor.failover(provider: "vertex", apply: true)
         guard case .refused(let why) = report.outcome else {
             Issue.record("\(report.outcome)")

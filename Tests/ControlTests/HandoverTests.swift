@@ -58,17 +58,17 @@ import Testing
         await rig.stop()
     }
 
-    @Test func aWriteThatLandedUnansweredIsOwnedAndDeployed() async throws {
+    @Test func aWriteThatLandedUnansweredIsSettledByReadingAndDeployed() async throws {
         let rig = try await Rig.start()
         rig.vault.hang("POST", "/data/", carriedOut: true)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
-            Issue.record("it should have timed out")
-            return
-        }
-        #expect(rig.secret.version == 2 && rig.ownership.pending?.write != nil && rig.gitlab.retries.isEmpty)
+        var next = try shortLived(rig)
+        let journaled = Mutex<[String]>([])
+        next.onStep = { step in journaled.withLock { $0.append("\(step.name): \(step.detail)") } }
+        #expect(await next.failover(provider: "vertex", apply: true).outcome == .deployed)
+        let steps = journaled.withLock { $0 }
+        #expect(
+            steps.contains { $0.hasPrefix("unknown-outcome:") && $0.contains("settled by reading: carried out: version 2") }, "\(steps)")
         rig.vault.hang("POST", nil, carriedOut: true)
-        let next = try rig.replica()
-        #expect(await next.settlePending()?.outcome == .deployed)
         #expect(
             rig.ownership.providers == ["vertex"] && rig.ownership.baseVersion == 1 && rig.ownership.writtenVersion == 2
                 && rig.ownership.pending == nil)
@@ -111,16 +111,39 @@ import Testing
     @Test func aRetryCarriedOutButUnansweredIsFollowedNotRepeated() async throws {
         let rig = try await Rig.start()
         rig.gitlab.hang("POST", "/retry", carriedOut: true)
-        guard case .failed = try await shortLived(rig).failover(provider: "vertex", apply: true).outcome else {
-            Issue.record("it should have timed out")
+        #expect(try await shortLived(rig).failover(provider: "vertex", apply: true).outcome == .deployed)
+        #expect(rig.gitlab.retries == [3], "followed, not retried again")
+        #expect(rig.logs.all.contains { $0.contains("retry of job #3") && $0.contains("settled by reading: carried out: retried as job #6") })
+        #expect(rig.ownership.pending == nil && rig.ownership.providers == ["vertex"])
+        rig.gitlab.hang("POST", nil, carriedOut: true)
+        await rig.stop()
+    }
+
+    /// A retry whose answer a proxy replaced by a 502 after GitLab carried it out: reading the
+    /// jobs shows the retry, which is followed; it is never sent again (GitLab would answer 403
+    /// "Job is not retryable") and nothing is rolled back while the deploy it started runs.
+    @Test func aRetryWhoseAnswerWasLostIsFollowedNeverRolledBack() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.loseAnswer("POST", "/retry", status: 502)
+        #expect(try await rig.replica().failover(provider: "vertex", apply: true).outcome == .deployed)
+        #expect(rig.gitlab.retries == [3], "one retry")
+        #expect(rig.secret.version == 2 && rig.override["duo_chat"] == ["claude_sonnet_4_6"], "the failover stands")
+        #expect(rig.gitlab.variables["RUNWAY_DEPLOYMENT_STRATEGY"] == "expedited")
+        #expect(!rig.logs.all.contains { $0.contains("put the secret back") })
+        await rig.stop()
+    }
+
+    /// The retry is refused outright (a job GitLab will not retry) and no try of it exists: no deploy
+    /// started, so the write is undone and the expedited variable removed.
+    @Test func aRetryRefusedWithNoTryOfItRollsBack() async throws {
+        let rig = try await Rig.start()
+        rig.gitlab.fail("POST", "/retry", status: 403, times: 1)
+        guard case .refused(let why) = try await rig.replica().failover(provider: "vertex", apply: true).outcome else {
+            Issue.record("it should be refused")
             return
         }
-        #expect(rig.gitlab.retries == [3] && rig.ownership.pending != nil)
-        rig.gitlab.hang("POST", nil, carriedOut: true)
-        #expect(try await rig.replica().settlePending()?.outcome == .deployed)
-        #expect(rig.gitlab.retries == [3], "followed, not retried again")
-        #expect(rig.logs.all.contains { $0.contains("was already retried as") })
-        #expect(rig.ownership.pending == nil)
+        #expect(why.contains("the secret was put back"), "\(why)")
+        #expect(rig.secret.value == Rig.original && rig.gitlab.retries.isEmpty && rig.gitlab.variables.isEmpty)
         await rig.stop()
     }
 

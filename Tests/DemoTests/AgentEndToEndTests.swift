@@ -414,7 +414,7 @@ import YAMLConfig
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         let expiry = formatter.string(from: Date().addingTimeInterval(3 * 86_400))
-        world.gitlab.setToken(.init(expiresAt: expiry, accessLevel: 30))
+        world.gitlab.setAccess(.init(expiresAt: expiry, accessLevel: 30))
         let loop = world.loop
         let running = Task { await loop.run(tick: .milliseconds(10)) }
         func gitlabCheck() async -> JSONValue? {
