@@ -73,7 +73,15 @@ extension TargetExecutor {
                 "not ready: " + unready.map { "\($0.name.rawValue): \($0.reason)" }.joined(separator: "; ") + "; nothing written")
         }
         // A failover chooses only what the deployed image serves (a restore puts back what was there).
-        if state.kind == .failover { state.planner = planner.within(try await deployedCatalog()) }
+        if state.kind == .failover {
+            let deployed = try await deployedCatalog()
+            if deployed == nil {
+                state.report.warnings.append(
+                    "no gateway is configured for \(target.name): the plan is checked against the agent's catalog files only, not the "
+                        + "catalog of the deployed image")
+            }
+            state.planner = planner.within(deployed)
+        }
         guard var decision = try await decide(state.kind, state.provider, snap, avoid: state.avoid, planner: state.planner) else {
             return .nothingToDo("no feature of \(target.name) uses a model of \(state.provider): nothing to fail over")
         }
