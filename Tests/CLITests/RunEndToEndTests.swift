@@ -186,6 +186,45 @@ import Testing
         await gitlab.stop()
     }
 
+    /// GitLab opens the change request and its answer never comes: SIGKILL then. The restarted
+    /// agent finds the issue by the mark its action left in it, and carries on in it: one change
+    /// request, one write, one retry.
+    @Test func killedWhileTheChangeRequestsAnswerWasLostTheRestartFindsItByItsMark() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lost-cr-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        vault.put(Self.path, ["value": .string(Self.original)])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
+        let bedrock = try await ProviderSimulator.start(.bedrock)
+        let anthropic = try await ProviderSimulator.start(.anthropic)
+        let config = try setUp(
+            directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)],
+            target: "    change_request: {project: gl-infra/production}")
+        let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+
+        gitlab.hang("POST", "production/issues", carriedOut: true, times: 1)
+        let first = try RunningAgent(config: config, environment: environment, output: "\(directory)/1.log")
+        #expect(try await eventually { gitlab.issues(in: "gl-infra/production").count == 1 }, "\(first.log)")
+        #expect(first.signal(SIGKILL) == SIGKILL)
+        #expect(vault.current(Self.path)?.version == 1 && gitlab.retries.isEmpty, "killed before the write")
+
+        let second = try RunningAgent(config: config, environment: environment, output: "\(directory)/2.log")
+        #expect(try await eventually { second.log.contains("recovered an interrupted action") }, "\(second.log)")
+        #expect(second.log.contains("found change request gl-infra/production#1, opened by this action before the restart"), "\(second.log)")
+        #expect(second.log.contains("recovered an interrupted action on aigw-production: deployed"), "\(second.log)")
+        let issues = gitlab.issues(in: "gl-infra/production")
+        #expect(issues.count == 1, "one change request: \(issues.map(\.title))")
+        #expect(Set(issues[0].notes).count == issues[0].notes.count, "no duplicate note: \(issues[0].notes)")
+        #expect(vault.current(Self.path)?.version == 2 && gitlab.retries == [1], "one write, one retry")
+        #expect(second.signal(SIGTERM) == 0)
+        for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
+        await vault.stop()
+        await gitlab.stop()
+    }
+
     @Test func twoReplicasOnALeaseOneActsAndTheOtherFinishesTheIncidentAfterTheLeaderIsKilled() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ha-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
