@@ -20,13 +20,17 @@ public struct AgentCore: Sendable {
         /// With a traffic source: a reading whose newest sample is older than this is not evidence,
         /// and a subject's traffic evidence this old no longer counts (the policy's `trafficStaleAfter`).
         public var trafficStaleAfter: Double?
+        /// The traffic source's counting window (its `interval`): a reading's counts may have
+        /// happened anywhere in the window that ended at its newest sample.
+        public var trafficWindow: Double?
 
         public init(
             targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
             maxFailoversPerHour: Int = 3, groups: [String: [String]] = [:], emptyFailovers: [String: String] = [:],
-            trafficStaleAfter: Double? = nil
+            trafficStaleAfter: Double? = nil, trafficWindow: Double? = nil
         ) {
             self.trafficStaleAfter = trafficStaleAfter
+            self.trafficWindow = trafficWindow
             self.targets = targets
             self.groups = groups
             self.emptyFailovers = emptyFailovers
@@ -69,6 +73,7 @@ public struct AgentCore: Sendable {
     public init(settings: Settings, endpoints: [(name: String, subject: String)], policy: HealthPolicy, stretch: [String: Double] = [:]) {
         var policy = policy
         if let staleAfter = settings.trafficStaleAfter { policy.trafficStaleAfter = staleAfter }
+        if let window = settings.trafficWindow { policy.trafficWindow = window }
         self.settings = settings
         monitor = HealthMonitor(subjects: endpoints.map(\.subject), policy: policy)
         streams = ProbeStreams(endpoints: endpoints, policy: policy, stretch: stretch)
@@ -96,8 +101,8 @@ public struct AgentCore: Sendable {
         traffic = trust
         let key = "failover-agent/traffic"
         switch verdict {
-        case .evidence(let windows):
-            lastDecisions = monitor.observeTraffic(windows, at: now)
+        case .evidence(let windows, let end):
+            lastDecisions = monitor.observeTraffic(windows, window: monitor.policy.trafficWindow, endingAt: end, at: now)
             let resolved: [AgentCommand] =
                 wasDistrusted
                 ? [.alert(Alert(dedupKey: key, summary: "The gateway's traffic is evidence again", severity: .info, resolve: true))] : []

@@ -161,6 +161,7 @@ public final class DemoWorld: Sendable {
             pagers: Pagers([pager]), journal: journal,
             metrics: metrics.metrics, logger: .forwarding("failover-agent", log))
         var staleAfter: Double?
+        var trafficWindow: Double?
         // The gateway exports its own counters; with a query API in front of them, the agent reads them.
         if let traffic = GatewayTraffic(scenario: scenario, subjects: scenario.subjects, catalog: planner.catalog) {
             gateway.exportMetrics { [gateway] in
@@ -172,6 +173,7 @@ public final class DemoWorld: Sendable {
                     url: try await trafficSource(gateway.url + "/metrics"), interval: .milliseconds(Int64(window * 1000 / speed)),
                     staleAfter: .milliseconds(Int64(120_000 / speed)))
                 staleAfter = 120 / speed
+                trafficWindow = window / speed
                 parts.traffic = [
                     try TrafficSource(
                         settings: settings, mapping: TrafficMapping(catalog: planner.catalog, subjects: Set(scenario.subjects)),
@@ -182,7 +184,8 @@ public final class DemoWorld: Sendable {
         let core = AgentCore(
             settings: .init(
                 targets: targets.map { (name: $0.name, mode: mode) }, proposalLifetime: proposalLifetime ?? 900 / speed,
-                groups: withDWS && grouped ? ["production": targets.map(\.name)] : [:], trafficStaleAfter: staleAfter),
+                groups: withDWS && grouped ? ["production": targets.map(\.name)] : [:], trafficStaleAfter: staleAfter,
+                trafficWindow: trafficWindow),
             endpoints: specs.map { ($0.name, $0.subject) }, policy: Self.policy(speed: speed))
         let loop = AgentLoop(core: core, parts: parts)
         let api = try await HTTPServer.start(

@@ -18,18 +18,30 @@ public struct BrownoutEvidence: Sendable, Equatable {
     /// The CUSUM score: trips at `brownout_threshold`.
     public private(set) var score = 0.0
     /// When the score rose from zero after resting there a minute: the brownout's onset, as far as
-    /// the evidence goes (a brief touch of zero inside a ragged brownout does not move it).
+    /// the evidence goes (a brief touch of zero inside a ragged brownout does not move it; a
+    /// lone failure of noise that never built a score does not hold it). Evidence is dated so that
+    /// the onset is the *latest* time its first failures may have happened (a traffic window by its end).
     public private(set) var since: Double?
+    /// The *earliest* time the newest failing evidence may have happened: a failed probe's start, a
+    /// failing traffic window's start. `latestFailure - since` is how long the brownout has been
+    /// shown to last, whatever the lag of the evidence.
+    public private(set) var latestFailure: Double?
+    /// The highest score since `since`: an onset whose score never built up is not held.
+    private var peak = 0.0
     private var zeroSince: Double?
     private var run = 0
-    /// Counted outcomes of the last 10 s: "still failing".
+    /// Counted probe outcomes of the last 10 s: "still failing".
     private var lastSeconds = SlidingSum(span: 10)
+    /// The newest traffic window: whether it failed above the noise ("still failing" as far as traffic goes).
+    private var newestWindow: (end: Double, failing: Bool)?
     /// Counted outcomes of the last `brownout_watch`: whether to keep probing closely.
     private var watched: SlidingSum?
 
     public init() {}
 
-    public static func == (a: BrownoutEvidence, b: BrownoutEvidence) -> Bool { a.score == b.score && a.since == b.since }
+    public static func == (a: BrownoutEvidence, b: BrownoutEvidence) -> Bool {
+        a.score == b.score && a.since == b.since && a.latestFailure == b.latestFailure
+    }
 
     /// Adds one probe's evidence: `weight` is its failure weight (0 for a success, 1 for a failure).
     public mutating func add(weight: Double, startedAt: Double, policy: HealthPolicy) {
@@ -41,24 +53,37 @@ public struct BrownoutEvidence: Sendable, Equatable {
         if failed && counted == 0 { return }
         if watched == nil { watched = SlidingSum(span: policy.brownoutWatch) }
         watched?.add(counted, at: startedAt)
-        step(failures: counted, trials: 1, at: startedAt, policy: policy)
+        lastSeconds.add(counted, at: startedAt)
+        step(failures: counted, trials: 1, at: startedAt, earliest: startedAt, policy: policy)
     }
 
-    /// Adds the gateway's own requests over one window: `failures` of `requests` failed (the
-    /// binomial log-likelihood ratio), one window carrying at most a third of `brownout_threshold`,
-    /// so no single window, however busy, trips the test on its own.
-    public mutating func add(failures: Double, of requests: Double, at t: Double, policy: HealthPolicy) {
+    /// Adds the gateway's own requests over one window of `window` seconds ending at `end`:
+    /// `failures` of `requests` failed (the binomial log-likelihood ratio), one window carrying at
+    /// most a third of `brownout_threshold`, so no single window, however busy, trips the test on
+    /// its own. The window's failures may have happened anywhere in it: its onset is dated by its
+    /// end, its latest failure by its start.
+    public mutating func add(failures: Double, of requests: Double, window: Double, endingAt end: Double, policy: HealthPolicy) {
         guard requests > 0 else { return }
-        step(failures: min(failures, requests), trials: requests, at: t, policy: policy, bound: policy.brownoutThreshold / 3)
+        if end >= newestWindow?.end ?? -.infinity { newestWindow = (end, failures >= policy.brownoutBaseline * requests) }
+        step(
+            failures: min(failures, requests), trials: requests, at: end, earliest: end - window, policy: policy,
+            bound: policy.brownoutThreshold / 3)
     }
 
-    private mutating func step(failures: Double, trials: Double, at t: Double, policy: HealthPolicy, bound: Double = .infinity) {
-        lastSeconds.add(failures, trials: trials, at: t)
+    private mutating func step(
+        failures: Double, trials: Double, at t: Double, earliest: Double, policy: HealthPolicy, bound: Double = .infinity
+    ) {
         let p0 = policy.brownoutBaseline
         let p1 = policy.brownoutRate
         let step = min(bound, max(-bound, failures * log(p1 / p0) + (trials - failures) * log((1 - p1) / (1 - p0))))
-        if score == 0, step > 0, since == nil || zeroSince.map({ t - $0 >= 60 }) == true { since = t }
+        if score == 0, step > 0, since == nil || peak < 1 || zeroSince.map({ t - $0 >= 60 }) == true {
+            since = t
+            peak = 0
+        }
+        // Failing above the noise: this evidence is part of the brownout.
+        if failures > p0 * trials { latestFailure = max(latestFailure ?? earliest, earliest) }
         score = min(max(0, score + step), policy.brownoutThreshold + 1)  // bounded: once a brownout ends, a few successes bring it under
+        peak = max(peak, score)
         if score > 0 {
             zeroSince = nil
         } else if zeroSince == nil {
@@ -67,12 +92,15 @@ public struct BrownoutEvidence: Sendable, Equatable {
     }
 
     /// A sustained rate of failures beyond the noise is shown, for at least `brownout_min_duration`
-    /// (a brownout of a minute or two is over before a redeploy could land). The failures must also
-    /// still be there: over the last 10 s the rate is at least `brownout_baseline`, so a burst that
-    /// has ended is not acted on while its score decays.
-    public func tripped(_ policy: HealthPolicy, at now: Double, minDuration: Double? = nil) -> Bool {
-        score >= policy.brownoutThreshold && since.map { now - $0 >= minDuration ?? policy.brownoutMinDuration } == true
-            && lastSeconds.sum >= policy.brownoutBaseline * lastSeconds.trials
+    /// (a brownout of a minute or two is over before a redeploy could land), counted from its onset
+    /// to its newest failing evidence — not to now, so evidence that arrives late (a lagging
+    /// traffic window) never makes a burst that has ended look long enough. The failures must also
+    /// still be there: the probes of the last 10 s fail at `brownout_baseline` or more, and so does
+    /// the newest traffic window.
+    public func tripped(_ policy: HealthPolicy, minDuration: Double? = nil) -> Bool {
+        guard score >= policy.brownoutThreshold, let since, let latestFailure else { return false }
+        return latestFailure - since >= minDuration ?? policy.brownoutMinDuration
+            && lastSeconds.sum >= policy.brownoutBaseline * lastSeconds.trials && newestWindow?.failing != false
     }
 
     /// Evidence to watch closely, so it is decided sooner either way: a score above zero (one
@@ -87,6 +115,9 @@ public struct BrownoutEvidence: Sendable, Equatable {
     public mutating func reset() {
         score = 0
         since = nil
+        latestFailure = nil
+        newestWindow = nil
+        peak = 0
         zeroSince = nil
         run = 0
         lastSeconds = SlidingSum(span: lastSeconds.span)

@@ -91,13 +91,18 @@ public struct HealthMonitor: Sendable {
     }
 
     /// Feeds one window of the gateway's own traffic: subject → its requests and the failures among
-    /// them (``ProviderHealth/observeTraffic(failures:of:at:policy:)``). Nothing while blind.
-    public mutating func observeTraffic(_ windows: [String: TrafficCount], at now: Double) -> [HealthDecision] {
+    /// them (``ProviderHealth/observeTraffic(failures:of:window:endingAt:at:policy:)``). Nothing while blind.
+    /// `end`: when the windows ended (the newest sample behind them); `window`: their length;
+    /// `now`: when they were read.
+    public mutating func observeTraffic(
+        _ windows: [String: TrafficCount], window: Double, endingAt end: Double, at now: Double
+    ) -> [HealthDecision] {
         guard !isBlind else { return [] }
         var decisions: [HealthDecision] = []
         for (subject, count) in windows.sorted(by: { $0.key < $1.key }) {
             guard var machine = machines[subject] else { continue }
-            let raw = machine.observeTraffic(failures: count.failures, of: count.requests, at: now, policy: policy)
+            let raw = machine.observeTraffic(
+                failures: count.failures, of: count.requests, window: window, endingAt: end, at: now, policy: policy)
             machines[subject] = machine
             for decision in raw { decisions += route(decision) }
             if !held.isEmpty { decisions += resolveHeld(Subject.provider(subject), at: now) }

@@ -30,11 +30,13 @@ public struct HealthPolicy: Sendable, Equatable {
     public var brownoutThreshold = 10.0
     /// How long a brownout must have lasted before it trips.
     public var brownoutMinDuration = 140.0
-    /// How long a brownout must have lasted when the gateway's own traffic shows it (``ProviderHealth/observeTraffic(failures:of:at:policy:)``).
+    /// How long a brownout must have lasted when the gateway's own traffic shows it (``ProviderHealth/observeTraffic(failures:of:window:endingAt:at:policy:)``).
     public var trafficMinDuration = 60.0
     /// Traffic evidence older than this no longer counts: the subject is judged on probes alone.
     /// The agent core sets it from its traffic source's `stale_after`.
     public var trafficStaleAfter = 120.0
+    /// How long one traffic reading's counting window is (the source's `interval`); set by the agent core.
+    public var trafficWindow = 30.0
     /// Probe cadence while brownout evidence accumulates.
     public var brownoutInterval = 1.0
     /// How long after a failure the brownout test keeps probing at `brownout_interval`.

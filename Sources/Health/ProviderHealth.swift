@@ -22,7 +22,7 @@ public struct ProviderHealth: Sendable, Equatable {
     /// The brownout test on the gateway's own traffic and the probes together; only counts while
     /// traffic evidence is fresh, and a trip on it needs a probe failure since its onset too.
     public private(set) var trafficBrownout = BrownoutEvidence()
-    /// When the latest traffic window came (nil: none, or distrusted since).
+    /// When the latest traffic window ended (nil: none, or distrusted since).
     public private(set) var lastTraffic: Double?
     /// When the latest probe of full failure weight started.
     public private(set) var lastProbeFailure: Double?
@@ -151,14 +151,19 @@ public struct ProviderHealth: Sendable, Equatable {
         return decisions
     }
 
-    /// Feeds the gateway's own requests to this subject over one window, as counts: `failures` of
-    /// `requests` failed (the caller's own errors left out). They add to the brownout test only
-    /// while healthy or suspect (a failed-over subject has no traffic; its recovery is probe-judged).
-    public mutating func observeTraffic(failures: Double, of requests: Double, at now: Double, policy: HealthPolicy) -> [HealthDecision] {
+    /// Feeds the gateway's own requests to this subject over one window of `window` seconds that
+    /// ended at `end` (the newest sample behind the counts, not the time they were read), as
+    /// counts: `failures` of `requests` failed (the caller's own errors left out). They add to the
+    /// brownout test only while healthy or suspect (a failed-over subject has no traffic; its
+    /// recovery is probe-judged).
+    /// `now`: when they were read (what the decisions are dated by).
+    public mutating func observeTraffic(
+        failures: Double, of requests: Double, window: Double, endingAt end: Double, at now: Double, policy: HealthPolicy
+    ) -> [HealthDecision] {
         guard state == .healthy || state == .suspect, requests > 0 else { return [] }
-        if lastTraffic.map({ now - $0 > policy.trafficStaleAfter }) ?? true { trafficBrownout = brownout }  // probes so far, then traffic
-        lastTraffic = now
-        trafficBrownout.add(failures: failures, of: requests, at: now, policy: policy)
+        if lastTraffic.map({ end - $0 > policy.trafficStaleAfter }) ?? true { trafficBrownout = brownout }  // probes so far, then traffic
+        lastTraffic = end
+        trafficBrownout.add(failures: failures, of: requests, window: window, endingAt: end, policy: policy)
         var decisions: [HealthDecision] = []
         if trafficTripped(policy, at: now), let onset = trafficBrownout.since {
             outageSince = min(outageSince ?? onset, onset)
@@ -173,13 +178,17 @@ public struct ProviderHealth: Sendable, Equatable {
         lastTraffic = nil
     }
 
-    /// A brownout shown by traffic and probes together, for `traffic_min_duration`, with fresh
-    /// traffic and a probe failure since its onset: a metrics bug alone never fails anything over.
+    /// A brownout shown by traffic and probes together, for `traffic_min_duration` from its onset
+    /// to its newest failing evidence, with fresh traffic and a probe failure since its onset (a
+    /// metrics bug alone never fails anything over), and still under way: the probes started since
+    /// the newest window ended fail at `brownout_baseline` or more (when there are 5 or more).
     func trafficTripped(_ policy: HealthPolicy, at now: Double) -> Bool {
         guard let last = lastTraffic, now - last <= policy.trafficStaleAfter, let since = trafficBrownout.since,
             let failure = lastProbeFailure, failure >= since
         else { return false }
-        return trafficBrownout.tripped(policy, at: now, minDuration: policy.trafficMinDuration)
+        let after = samples[head...].filter { $0.start >= last }
+        if after.count >= 5, Double(after.filter { $0.weight >= 1 }.count) < policy.brownoutBaseline * Double(after.count) { return false }
+        return trafficBrownout.tripped(policy, minDuration: policy.trafficMinDuration)
     }
 
     private mutating func transition(
@@ -190,7 +199,7 @@ public struct ProviderHealth: Sendable, Equatable {
         switch state {
         case .healthy, .suspect:
             // A brownout: a sustained rate of failures beyond the noise, shown by the CUSUM, for min_outage.
-            if brownout.tripped(policy, at: now), let onset = brownout.since {
+            if brownout.tripped(policy), let onset = brownout.since {
                 outageSince = min(outageSince ?? onset, onset)
                 fail(at: now, policy: policy, into: &decisions)
             } else if trafficTripped(policy, at: now), let onset = trafficBrownout.since {
@@ -220,7 +229,7 @@ public struct ProviderHealth: Sendable, Equatable {
             }
         case .recovering:
             // A relapse, hard or moderate, goes back to failing (the failover is still in place).
-            if tripped || brownout.tripped(policy, at: now) {
+            if tripped || brownout.tripped(policy) {
                 recoveringSince = nil
                 move(to: .failing, at: now, into: &decisions)
             } else if let since = recoveringSince, now - since >= requiredHealthy(policy), clear,

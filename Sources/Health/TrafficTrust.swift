@@ -14,7 +14,8 @@ public struct TrafficTrust: Sendable, Equatable {
     }
 
     public enum Verdict: Sendable, Equatable {
-        case evidence([String: TrafficCount])
+        /// The counts, and when their window ended (the newest sample behind them).
+        case evidence([String: TrafficCount], endingAt: Double)
         /// Not evidence; `changed` when the reading before was.
         case distrusted(why: String, changed: Bool)
     }
@@ -44,11 +45,11 @@ public struct TrafficTrust: Sendable, Equatable {
         case .failed(let reason): why = "the traffic source does not answer: \(reason)"
         case .answered(let windows, let latest):
             why = problem(windows, latest: latest, at: now)
-            if why == nil {
+            if why == nil, let latest {
                 firstReading = firstReading ?? now
                 distrust = nil
                 trusted = true
-                return .evidence(windows)
+                return .evidence(windows, endingAt: latest)
             }
         }
         if firstReading == nil { firstReading = now }

@@ -158,6 +158,7 @@ public enum Replay {
         let endpoints = options.endpoints ?? scenario.subjects.map { ($0, $0) }
         settings.emptyFailovers = options.emptyFailovers(endpoints.map(\.subject))
         settings.trafficStaleAfter = scenario.traffic.map { 2 * ($0.scrapeInterval + $0.window) }
+        settings.trafficWindow = scenario.traffic?.window
         var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy)
         let scheduler = ProbeScheduler(policy: policy)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)

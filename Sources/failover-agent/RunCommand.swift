@@ -102,7 +102,8 @@ struct RunCommand: AsyncParsableCommand {
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
             emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)),
-            trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min())
+            trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min(),
+            trafficWindow: configuration.traffic.values.map { $0.interval / .seconds(1) }.max())
         let loop = AgentLoop(
             core: AgentCore(
                 settings: settings, endpoints: probes.endpoints, policy: configuration.policy,
