@@ -156,5 +156,19 @@ enum PolicyLoader {
         if !(0 < p.brownoutBaseline && p.brownoutBaseline < p.brownoutRate && p.brownoutRate < 1) {
             throw yaml.error("brownout_rate", "must be above brownout_baseline (\(p.brownoutBaseline)) and below 1")
         }
+        // A restore needs its rate shown below restore_error_rate by enough probes, and the cap
+        // bounds how many fit in min_healthy: a policy under which that can never happen is refused.
+        let needed = RecoveryEvidence.probesNeeded(below: p.restoreErrorRate)
+        let spacing = 60 / p.probeCapPerEndpoint
+        let fit = Int((p.minHealthy / spacing + 1e-9).rounded(.down))
+        if fit < needed {
+            let smallest = (Double(needed) * spacing).rounded(.up)
+            throw yaml.error(
+                "min_healthy",
+                "\(Int(p.minHealthy)) s allows at most \(fit) probes of an endpoint at probe_cap_per_endpoint "
+                    + "\(Int(p.probeCapPerEndpoint)) a minute, and a restore needs \(needed) in a row without a failure to show the "
+                    + "failure rate below restore_error_rate \(p.restoreErrorRate) with 99 % confidence: no restore could ever happen. "
+                    + "min_healthy must be at least \(Int(smallest))s (or restore_error_rate higher)")
+        }
     }
 }

@@ -218,9 +218,19 @@ enum TargetLoader {
             urls = list
         default: throw fields.error(nil, "\(fields.path) needs exactly one of url or urls")
         }
-        return GatewaySettings(
+        let settings = GatewaySettings(
             urls: urls, token: try fields.read(Gateway.token), verifyTimeout: try fields.read(Gateway.verifyTimeout),
             pollInterval: try fields.read(Gateway.pollInterval), agreeingPolls: try fields.read(Gateway.agreeingPolls),
             nextDeploymentTimeout: try fields.read(Gateway.nextDeploymentTimeout))
+        // A change is verified after agreeing_polls polls in a row, poll_interval apart: a shorter
+        // verify_timeout could never verify anything.
+        let needed = settings.pollInterval * settings.agreeingPolls
+        if settings.verifyTimeout < needed {
+            throw fields.error(
+                "verify_timeout",
+                "\(settings.verifyTimeout) is shorter than agreeing_polls (\(settings.agreeingPolls)) × poll_interval "
+                    + "(\(settings.pollInterval)) = \(needed): no change could ever be verified; make it at least \(needed)")
+        }
+        return settings
     }
 }

@@ -64,6 +64,8 @@ public struct AgentCore: Sendable {
     public internal(set) var custody: Custody
     /// Subjects failing now whose failover would write nothing: paged once, their restore silent.
     public private(set) var cannotFailOver: Set<String> = []
+    /// Subjects paged as recovering past `max_healthy` without a restore: resolved at their restore.
+    public private(set) var overdueRestores: Set<String> = []
     /// Whether the gateway's traffic is evidence now; nil without a traffic source.
     public private(set) var traffic: TrafficTrust?
     var sharedPause: Bool?? = .none
@@ -126,7 +128,15 @@ public struct AgentCore: Sendable {
         for decision in decisions {
             switch decision {
             case .failover(let provider, let at): commands += act(.failover, provider: provider, at: at)
-            case .restore(let provider, let at): commands += act(.restore, provider: provider, at: at)
+            case .restore(let provider, let at):
+                if overdueRestores.remove(provider) != nil {
+                    commands.append(
+                        .alert(
+                            Alert(
+                                dedupKey: "failover-agent/restore-overdue/\(provider)", summary: "\(provider) is restored",
+                                severity: .info, resolve: true)))
+                }
+                commands += act(.restore, provider: provider, at: at)
             case .blind(let providers, _):
                 commands.append(
                     .alert(
@@ -155,6 +165,17 @@ public struct AgentCore: Sendable {
                         Alert(
                             dedupKey: "failover-agent/probe-broken/\(provider)", summary: "The \(provider) probe works again",
                             severity: .info, resolve: true)))
+            case .restoreOverdue(let provider, let since, let at):
+                overdueRestores.insert(provider)
+                commands.append(
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/restore-overdue/\(provider)",
+                            summary:
+                                "\(provider) has been recovering for \(Int(at - since)) s (max_healthy) and its probes still do not show "
+                                + "a failure rate below restore_error_rate: it stays failed over; look at its probes, restore by hand "
+                                + "(`failover-agent restore`) if you judge it healthy",
+                            severity: .warning)))
             case .state: break
             }
         }

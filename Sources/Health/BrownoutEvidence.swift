@@ -173,10 +173,21 @@ public struct RecoveryEvidence: Sendable, Equatable {
 
     public func showsRateBelow(_ rate: Double) -> Bool {
         guard count > 0 else { return false }
-        let n = Double(count)
+        return Self.upperBound(failures: failures, of: Double(count)) < rate
+    }
+
+    /// The fewest probes, none failing, that show a failure rate below `rate` with 99 % confidence:
+    /// fewer than this in `min_healthy` and no restore can ever happen.
+    public static func probesNeeded(below rate: Double) -> Int {
+        var n = 1
+        while upperBound(failures: 0, of: Double(n)) >= rate, n < 1_000_000 { n += 1 }
+        return n
+    }
+
+    /// The 99 % Wilson score upper bound of a failure rate.
+    static func upperBound(failures: Double, of n: Double) -> Double {
         let p = min(1, max(0, failures) / n)
         let z = 2.326
-        let upper = (p + z * z / (2 * n) + z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
-        return upper < rate
+        return (p + z * z / (2 * n) + z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
     }
 }

@@ -43,6 +43,9 @@ public struct HealthPolicy: Sendable, Equatable {
     public var brownoutWatch = 30.0
     /// A restore needs the failure rate since recovery began shown below this with 99 % confidence.
     public var restoreErrorRate = 0.1
+    /// Probes a recovery gets over its healthy time: 80, or half again what a restore needs at the
+    /// least (``RecoveryEvidence/probesNeeded(below:)``) when `restore_error_rate` is low.
+    public var recoveryProbes: Double { max(80, (1.5 * Double(RecoveryEvidence.probesNeeded(below: restoreErrorRate))).rounded(.up)) }
     /// Probe requests a minute to one provider, all its endpoints together (``ProbeCap``).
     public var probeCapPerProvider = 120.0
     /// Probe requests a minute to one endpoint (``ProbeCap``).

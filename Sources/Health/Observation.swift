@@ -37,11 +37,14 @@ public enum HealthDecision: Sendable, Equatable {
     /// A probe fails with `auth` or `bad_request`: our credentials or probe are wrong. Page; never a failover.
     case probeBroken(provider: String, resultClass: ProbeClass, at: Double)
     case probeFixed(provider: String, at: Double)
+    /// Recovering for `max_healthy` and still not shown healthy enough to restore (it keeps failing
+    /// a little): a person should look. Once per recovery.
+    case restoreOverdue(provider: String, since: Double, at: Double)
 
     public var at: Double {
         switch self {
         case .state(_, _, _, let at), .failover(_, let at), .restore(_, let at), .blind(_, let at), .blindCleared(let at),
-            .probeBroken(_, _, let at), .probeFixed(_, let at):
+            .probeBroken(_, _, let at), .probeFixed(_, let at), .restoreOverdue(_, _, let at):
             at
         }
     }

@@ -24,7 +24,9 @@ public struct ProbeScheduler: Sendable {
             interval = min(interval, policy.confirmInterval)
         }
         // A restore must show the failure rate below restore_error_rate (99 %): 80 probes over the healthy time at least.
-        if health.state == .recovering { interval = min(interval, policy.confirmInterval, health.requiredHealthy(policy) / 80) }
+        if health.state == .recovering {
+            interval = min(interval, policy.confirmInterval, health.requiredHealthy(policy) / policy.recoveryProbes)
+        }
         return interval
     }
 

@@ -28,6 +28,8 @@ public struct ProviderHealth: Sendable, Equatable {
     public private(set) var lastProbeFailure: Double?
     /// Probes while recovering, over the last `requiredHealthy`: a restore needs them to show health.
     public private(set) var recovery = RecoveryEvidence()
+    /// This recovery has lasted `max_healthy` without a restore (paged once).
+    private var overdue = false
     private var samples: [(t: Double, start: Double, weight: Double)] = []
     /// When the latest successful probe completed.
     private var lastAnswer = -Double.infinity
@@ -222,6 +224,7 @@ public struct ProviderHealth: Sendable, Equatable {
         case .failing:
             if consecutiveSuccesses >= policy.clearConsecutive {
                 recoveringSince = now
+                overdue = false
                 recovery = RecoveryEvidence()
                 brownout.reset()  // a relapse must show itself afresh
                 trafficBrownout.reset()
@@ -238,8 +241,12 @@ public struct ProviderHealth: Sendable, Equatable {
                 recoveringSince = nil
                 suspectSince = nil
                 lastRestore = now
+                overdue = false
                 move(to: .healthy, at: now, into: &decisions)
                 decisions.append(.restore(provider: provider, at: now))
+            } else if let since = recoveringSince, !overdue, now - since >= policy.maxHealthy {
+                overdue = true
+                decisions.append(.restoreOverdue(provider: provider, since: since, at: now))
             }
         }
     }

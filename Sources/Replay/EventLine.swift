@@ -48,6 +48,8 @@ enum EventLine {
             return t + #""alert","kind":"probe_broken",\#(about(provider)),"class":"\#(resultClass.rawValue)"}"#
         case .probeFixed(let provider, _):
             return t + #""alert","kind":"probe_fixed",\#(about(provider))}"#
+        case .restoreOverdue(let provider, let since, _):
+            return t + #""alert","kind":"restore_overdue",\#(about(provider)),"recovering_since":\#(JSONText.number(since))}"#
         }
     }
 }

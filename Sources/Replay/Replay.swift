@@ -250,6 +250,7 @@ public enum Replay {
                 if options.verbose {
                     emit(
                         #"{"t":\#(JSONText.number(completedAt)),"event":"probe",\#(EventLine.about(subject)),"#
+                            + #""endpoint":"\#(name)","started":\#(JSONText.number(probe.startedAt)),"#
                             + #""class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#
                     )
                 }

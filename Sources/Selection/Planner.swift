@@ -113,10 +113,14 @@ public struct Planner: Sendable {
 
     /// Why a failover of `subject` alone would write nothing to an override that follows
     /// `default_models`: every feature on it keeps it (its only selectable model, or nothing healthy
-    /// can replace it), or no feature uses it. nil when the failover changes something, and for
-    /// whole providers and models the catalog does not know (nothing to judge them by).
+    /// can replace it), no feature uses it, or the catalog does not know it (a model, or a provider
+    /// no model is on). nil when the failover changes something, and for a whole provider of the
+    /// catalog (an override a person wrote may use it).
     public func whyFailoverIsEmpty(_ subject: String) -> String? {
-        guard let model = Subject.model(subject), catalog[model] != nil else { return nil }
+        guard let model = Subject.model(subject) else {
+            return catalog.providers.contains(subject) ? nil : "no model of the catalog is on \(subject): nothing to fail over"
+        }
+        guard catalog[model] != nil else { return "the catalog does not know \(model): nothing to fail over" }
         let plan = plan(current: ModelOverride(), failing: [subject])
         guard plan.isEmpty else { return nil }
         let reasons = plan.untouched.map { "\($0.feature): \($0.reason)" }

@@ -14,6 +14,26 @@ private let targetYAML =
 @Suite struct TargetConfigTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy").standardized.path
 
+    /// Configurations that could never work are refused at load, naming the fields and the smallest working value.
+    @Test func whatCanNeverRestoreOrVerifyIsRefused() throws {
+        func problem(_ yaml: String) -> String {
+            do {
+                _ = try AgentConfiguration.parse(YAMLFields.parse(targetYAML + yaml, file: "agent.yml"))
+                return ""
+            } catch { return "\(error)" }
+        }
+        let restore = problem("policy: {min_healthy: 15s}\n")
+        #expect(restore.contains("min_healthy"), "\(restore)")
+        #expect(restore.contains("at most 15 probes of an endpoint at probe_cap_per_endpoint 60 a minute"), "\(restore)")
+        #expect(restore.contains("restore_error_rate 0.1") && restore.contains("min_healthy must be at least 49s"), "\(restore)")
+        let lowered = problem("policy: {min_healthy: 60s, probe_cap_per_endpoint: 30}\n")
+        #expect(lowered.contains("min_healthy must be at least 98s"), "a lowered cap needs a longer min_healthy: \(lowered)")
+        #expect(problem("policy: {min_healthy: 49s}\n").isEmpty, "the smallest working value loads")
+        #expect(problem("policy: {min_healthy: 60s, restore_error_rate: 0.2}\n").isEmpty)
+        let verify = problem("    gateway: {url: https://gw, verify_timeout: 20s, poll_interval: 10s, agreeing_polls: 3}\n")
+        #expect(verify.contains("verify_timeout") && verify.contains("agreeing_polls (3) × poll_interval (10.0 seconds)"), "\(verify)")
+    }
+
     @Test func theShippedExampleLoadsThroughTheRealLoader() throws {
         let configuration = try AgentConfiguration.load(file: Self.deploy + "/config.example.yml")
         #expect(configuration.targets.map(\.name) == ["aigw-production", "aigw-staging"])

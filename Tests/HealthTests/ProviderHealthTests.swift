@@ -47,6 +47,25 @@ struct Feed {
         #expect(feed.monitor.resumeFailedOver("nobody", at: 400).isEmpty)
     }
 
+    /// A recovery that keeps failing a little (1 probe in 12: under clear_error_rate, never shown
+    /// below restore_error_rate) is paged once when it has lasted max_healthy, and stays failed over.
+    @Test func aRestoreThatNeverComesIsPagedOnceAtMaxHealthy() {
+        var feed = Feed()
+        feed.decisions += feed.monitor.resumeFailedOver("vertex", at: 0)
+        feed.probe("vertex", .ok, count: 3, every: 1)
+        #expect(feed.monitor.state(of: "vertex") == .recovering)
+        let recovering = feed.now
+        while feed.now - recovering < 2000 {
+            feed.probe("vertex", .ok, count: 11, every: 1)
+            feed.probe("vertex", .http5xx, count: 1, every: 1)
+            feed.probe("vertex", .ok, count: 3, every: 1)
+        }
+        let overdue = feed.decisions.compactMap { if case .restoreOverdue(let p, _, let at) = $0 { (p, at) } else { nil } }
+        #expect(overdue.count == 1 && overdue.first?.0 == "vertex", "\(overdue)")
+        #expect((overdue.first?.1 ?? 0) - recovering >= HealthPolicy().maxHealthy - 1, "at max_healthy, not before")
+        #expect(feed.actions("restore").isEmpty && feed.monitor.state(of: "vertex") == .recovering)
+    }
+
     @Test func aHardOutageFailsOverOnceMinOutageHasPassed() {
         var feed = Feed()
         feed.probe("vertex", .ok, count: 10, every: 10)

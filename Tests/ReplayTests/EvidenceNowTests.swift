@@ -55,4 +55,27 @@ import YAMLConfig
         print("brownout \(Int(rate * 100)) % at 50 rps: failed over after \(delays[delays.count / 2]) s median, \(delays.last!) s at worst")
         #expect(delays.last! <= 180, "\(delays)")
     }
+
+    /// A subject the catalog does not know (a provider no model is on) is `cannot_fail_over`, never
+    /// a failover with an empty override.
+    @Test func anUnknownProviderCannotFailOver() async throws {
+        var scenario = try ScenarioLoader.parse(
+            YAMLFields.parse(
+                """
+                name: unknown
+                description: a provider the built-in catalog does not know fails hard
+                duration: 20m
+                providers:
+                  cohere:
+                    - {at: 0s, latency: {p50: 300ms, p99: 900ms}}
+                    - {at: 5m, failure: {rate: 1, class: http_5xx}}
+                  vertex:
+                    - {at: 0s, latency: {p50: 450ms, p99: 1500ms}}
+                """, file: "unknown.yml"))
+        scenario.seed = 7
+        let (report, lines) = try await replay(scenario)
+        #expect(report.actions.isEmpty, "\(report.actions)")
+        #expect(lines.contains { $0.contains(#""event":"cannot_fail_over""#) && $0.contains("no model of the catalog is on cohere") })
+        #expect(!lines.contains { $0.contains(#""event":"failover""#) })
+    }
 }

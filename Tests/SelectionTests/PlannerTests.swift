@@ -95,7 +95,8 @@ enum Fixtures {
                 == "embeddings_code: its only selectable model is text_embedding_005_vertex: no failover is possible")
         #expect(planner.whyFailoverIsEmpty("vertex/claude_sonnet_4_6_vertex") == nil, "duo_chat moves to Bedrock")
         #expect(planner.whyFailoverIsEmpty("vertex") == nil, "a whole provider is always judged by its plan at the time")
-        #expect(planner.whyFailoverIsEmpty("vertex/no_such_model") == nil)
+        #expect(planner.whyFailoverIsEmpty("vertex/no_such_model") == "the catalog does not know no_such_model: nothing to fail over")
+        #expect(planner.whyFailoverIsEmpty("cohere") == "no model of the catalog is on cohere: nothing to fail over")
         #expect(
             Array(planner.emptyFailovers(["vertex/text_embedding_005_vertex", "vertex/claude_sonnet_4_6_vertex"]).keys) == [
                 "vertex/text_embedding_005_vertex"
