@@ -171,6 +171,13 @@ enum TargetLoader {
     enum Traffic {
         static let url: Field<String> = .url("url", "the Prometheus-compatible query API's base URL (`/api/v1/query` is added)")
         static let token: Field<Credential?> = .optionalCredential("token", "a read-only query token, sent as a bearer token")
+        static let tenant: Field<String?> = .optionalText(
+            "tenant", "sent as X-Scope-OrgID: the tenant of a multi-tenant store (GitLab's Mimir: `runway`)")
+        static let basicAuth: Field<YAMLFields?> = .section(
+            "basic_auth", basicAuthSection, none: "none", "HTTP basic auth instead of a bearer token (Mimir behind its gateway)")
+        static let selector: Field<String?> = .optionalText(
+            "selector",
+            "label matchers added to both default queries, e.g. `type=\"ai-gateway\", env=\"gprd\"`: one service of one environment")
         static let interval: Field<Duration> = .duration(
             "interval", default: .seconds(30), max: .seconds(600), "how often the counts are read, and the window each covers")
         static let staleAfter: Field<Duration> = .duration(
@@ -187,7 +194,16 @@ enum TargetLoader {
 
     static let trafficSection = ConfigSection(
         "targets[].traffic", "The gateway's own metrics (`model_inferences_total`) in a Prometheus-compatible query API.", Traffic.url,
-        Traffic.token, Traffic.interval, Traffic.staleAfter, Traffic.requests, Traffic.latest, Traffic.callerErrors)
+        Traffic.token, Traffic.basicAuth, Traffic.tenant, Traffic.selector, Traffic.interval, Traffic.staleAfter, Traffic.requests,
+        Traffic.latest, Traffic.callerErrors)
+
+    enum BasicAuth {
+        static let username: Field<String> = .text("username", "the user name")
+        static let password: Field<Credential> = .credential("password", "the password")
+    }
+
+    static let basicAuthSection = ConfigSection(
+        "targets[].traffic.basic_auth", "HTTP basic auth to the query API.", BasicAuth.username, BasicAuth.password)
 
     /// The target's traffic source, if it has one.
     static func traffic(_ fields: YAMLFields) throws(ConfigError) -> TrafficSettings? {
@@ -195,9 +211,21 @@ enum TargetLoader {
         let interval = try yaml.read(Traffic.interval)
         let staleAfter = try yaml.read(Traffic.staleAfter)
         if staleAfter < interval { throw yaml.error("stale_after", "must not be below interval") }
+        let token = try yaml.read(Traffic.token)
+        let basic = try yaml.read(Traffic.basicAuth).map { fields throws(ConfigError) in
+            TrafficSettings.BasicAuth(username: try fields.read(BasicAuth.username), password: try fields.read(BasicAuth.password))
+        }
+        if token != nil, basic != nil { throw yaml.error("basic_auth", "give a bearer token or basic_auth, not both") }
+        let selector = try yaml.read(Traffic.selector)
+        if selector != nil, yaml.has("requests_query") || yaml.has("latest_query") {
+            throw yaml.error("selector", "applies to the default queries only: write the matchers into requests_query and latest_query")
+        }
+        let requests = try yaml.read(Traffic.requests)
+        let latest = try yaml.read(Traffic.latest)
         return TrafficSettings(
-            url: try yaml.read(Traffic.url), token: try yaml.read(Traffic.token), interval: interval, staleAfter: staleAfter,
-            requestsQuery: try yaml.read(Traffic.requests), latestQuery: try yaml.read(Traffic.latest),
+            url: try yaml.read(Traffic.url), token: token, basicAuth: basic, tenant: try yaml.read(Traffic.tenant), interval: interval,
+            staleAfter: staleAfter, requestsQuery: selector.map(TrafficSettings.requestsQuery(selector:)) ?? requests,
+            latestQuery: selector.map(TrafficSettings.latestQuery(selector:)) ?? latest,
             callerErrorTypes: try yaml.read(Traffic.callerErrors) ?? TrafficMapping.defaultCallerErrorTypes)
     }
 

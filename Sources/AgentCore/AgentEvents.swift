@@ -131,11 +131,11 @@ extension AgentCore {
         var commands = leaderOnly(observe(observation))
         streams.completed(endpoint, result: result, at: now, health: monitor.machines)
         if let wait = result.retryAfter {
-            streams.hold(Subject.provider(provider), for: wait, at: now)
+            streams.hold(endpoint, for: wait, at: now)
             commands.append(
                 .log(
                     LogLine(
-                        .notice, "\(provider) answered 429: its probes wait \(Int(min(wait, ProbeCap.longestHold).rounded())) s",
+                        .notice, "\(endpoint) answered 429: its probes wait \(Int(min(wait, ProbeCap.longestHold).rounded())) s",
                         ["provider": provider])))
         }
         if let after = monitor.state(of: provider), after != before {

@@ -60,8 +60,9 @@ public struct ProbeStreams: Sendable {
         return at
     }
 
-    /// A 429 asked for `seconds` of quiet from `provider`: none of its endpoints is probed before then.
-    public mutating func hold(_ provider: String, for seconds: Double, at now: Double) { cap.hold(provider, for: seconds, at: now) }
+    /// A 429 of endpoint `name` asked for `seconds` of quiet: it is not probed before then (the
+    /// provider's other endpoints are: limits are per model and location).
+    public mutating func hold(_ name: String, for seconds: Double, at now: Double) { cap.hold(endpoint: name, for: seconds, at: now) }
 
     /// A probe of endpoint `name` ended: its cadence follows the health it led to.
     public mutating func completed(_ name: String, result: ProbeResult, at now: Double, health: [String: ProviderHealth]) {

@@ -1,25 +1,23 @@
 import Foundation
 import HTTP
 
-/// How long a provider's 429 asks the caller to wait, from the headers providers send:
-/// `retry-after` (seconds, or an HTTP date: RFC 9110), Anthropic's
-/// `anthropic-ratelimit-requests-reset` (an RFC 3339 time), and OpenAI-style
-/// `x-ratelimit-reset-requests` (`1s`, `6m0s`, `250ms`). The longest wins; nil when none says.
+/// How long a provider's 429 asks the caller to wait: `retry-after` (seconds, or an HTTP date:
+/// RFC 9110) when it is sent — what the provider asks for. Without it, the reset headers:
+/// Anthropic's `anthropic-ratelimit-requests-reset` (an RFC 3339 time) and OpenAI-style
+/// `x-ratelimit-reset-requests` (`1s`, `6m0s`, `250ms`) say when the limit is *fully*
+/// replenished, later than the next request may go: the shortest of them is taken. nil when none says.
 public enum RateLimitHeaders {
     public static func wait(_ response: HTTPResponse, now: Date = Date()) -> Double? {
-        var waits: [Double] = []
         if let value = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Double(value) {
-                waits.append(seconds)
-            } else if let date = httpDate(value) {
-                waits.append(date.timeIntervalSince(now))
-            }
+            let asked = Double(value) ?? httpDate(value)?.timeIntervalSince(now)
+            if let asked, asked.isFinite, asked > 0 { return asked }
         }
+        var resets: [Double] = []
         if let value = response.header("anthropic-ratelimit-requests-reset"), let date = try? Date(value, strategy: .iso8601) {
-            waits.append(date.timeIntervalSince(now))
+            resets.append(date.timeIntervalSince(now))
         }
-        if let value = response.header("x-ratelimit-reset-requests"), let seconds = goDuration(value) { waits.append(seconds) }
-        return waits.filter { $0.isFinite && $0 > 0 }.max()
+        if let value = response.header("x-ratelimit-reset-requests"), let seconds = goDuration(value) { resets.append(seconds) }
+        return resets.filter { $0.isFinite && $0 > 0 }.min()
     }
 
     private static func httpDate(_ text: String) -> Date? {

@@ -2,6 +2,7 @@ import ControlAPI
 import Foundation
 import HTTP
 import Health
+import Secrets
 
 /// A Prometheus-compatible query API with the gateway's counters (`targets[].traffic`).
 public struct TrafficSettings: Sendable, Equatable {
@@ -9,6 +10,10 @@ public struct TrafficSettings: Sendable, Equatable {
     public var url: String
     /// Sent as `Authorization: Bearer`: a read-only query token; nil when none is needed.
     public var token: Credential?
+    /// HTTP basic auth instead of a bearer token (Grafana Mimir behind its gateway).
+    public var basicAuth: BasicAuth?
+    /// Sent as `X-Scope-OrgID`: the tenant of a multi-tenant store (Mimir, Cortex, Thanos receive).
+    public var tenant: String?
     /// How often the counts are read, and the window each covers.
     public var interval: Duration
     /// A reading whose newest sample is older than this is not evidence.
@@ -19,17 +24,52 @@ public struct TrafficSettings: Sendable, Equatable {
     public var latestQuery: String
     public var callerErrorTypes: [String]
 
-    public static let defaultRequestsQuery =
-        "sum by (model_engine, model_name, error, error_type) (increase(model_inferences_total[$window]))"
-    public static let defaultLatestQuery = "max(timestamp(model_inferences_total))"
+    public static let defaultRequestsQuery = requestsQuery(selector: nil)
+    public static let defaultLatestQuery = latestQuery(selector: nil)
+
+    /// The default counts query, its series limited by `selector`'s label matchers
+    /// (`type="ai-gateway", env="gprd"`: one service of one environment where many sit side by side).
+    public static func requestsQuery(selector: String?) -> String {
+        "sum by (model_engine, model_name, error, error_type) (increase(\(series(selector))[$window]))"
+    }
+
+    /// The default newest-sample query, limited by `selector` as the counts are.
+    public static func latestQuery(selector: String?) -> String { "max(timestamp(\(series(selector))))" }
+
+    private static func series(_ selector: String?) -> String {
+        guard let selector else { return "model_inferences_total" }
+        let matchers = selector.trimmingCharacters(in: CharacterSet(charactersIn: "{} "))
+        return "model_inferences_total{\(matchers)}"
+    }
+
+    /// A user name, and a password read from the environment or a file (re-read when it changes).
+    public struct BasicAuth: Sendable, Equatable {
+        public var username: String
+        public var password: Credential
+        public init(username: String, password: Credential) { (self.username, self.password) = (username, password) }
+    }
 
     public init(
-        url: String, token: Credential? = nil, interval: Duration = .seconds(30), staleAfter: Duration = .seconds(120),
-        requestsQuery: String = defaultRequestsQuery, latestQuery: String = defaultLatestQuery,
+        url: String, token: Credential? = nil, basicAuth: BasicAuth? = nil, tenant: String? = nil, interval: Duration = .seconds(30),
+        staleAfter: Duration = .seconds(120), requestsQuery: String = defaultRequestsQuery, latestQuery: String = defaultLatestQuery,
         callerErrorTypes: [String] = TrafficMapping.defaultCallerErrorTypes
     ) {
-        (self.url, self.token, self.interval, self.staleAfter) = (url, token, interval, staleAfter)
+        (self.url, self.token, self.basicAuth, self.tenant, self.interval, self.staleAfter) = (
+            url, token, basicAuth, tenant, interval, staleAfter
+        )
         (self.requestsQuery, self.latestQuery, self.callerErrorTypes) = (requestsQuery, latestQuery, callerErrorTypes)
+    }
+}
+
+/// `Basic base64(user:password)`, the password read at each request (a rotated one is used).
+struct BasicCredentialSource: TokenSource {
+    let username: String
+    let password: CredentialSource
+
+    func token() async throws(ControlError) -> String {
+        let encoded = Data("\(username):\(try password.current())".utf8).base64EncodedString()
+        Secrets.register(encoded)
+        return encoded
     }
 }
 
@@ -44,10 +84,16 @@ public struct TrafficSource: Sendable {
     {
         self.settings = settings
         self.mapping = mapping
-        let token = try settings.token.map { credential throws(ControlError) in try CredentialSource(credential, environment: environment) }
+        var authorization: (header: String, prefix: String, source: any TokenSource)?
+        if let credential = settings.token {
+            authorization = ("Authorization", "Bearer ", try CredentialSource(credential, environment: environment))
+        } else if let basic = settings.basicAuth {
+            let password = try CredentialSource(basic.password, environment: environment)
+            authorization = ("Authorization", "Basic ", BasicCredentialSource(username: basic.username, password: password))
+        }
         service = JSONService(
-            client: client, baseURL: settings.url.trimmingSlash, headers: [], timeout: .seconds(10), retries: 1,
-            backoff: .milliseconds(500), authorization: token.map { ("Authorization", "Bearer ", $0) })
+            client: client, baseURL: settings.url.trimmingSlash, headers: settings.tenant.map { [HTTPHeader("X-Scope-OrgID", $0)] } ?? [],
+            timeout: .seconds(10), retries: 1, backoff: .milliseconds(500), authorization: authorization)
     }
 
     /// One reading at loop time `now`; `unmapped`: the series no subject takes.

@@ -2,6 +2,7 @@ import ControlAPI
 import ControlSimulators
 import Foundation
 import HTTPServer
+import Synchronization
 import Testing
 
 /// `failover-agent check` as an operator runs it: offline on the shipped example, online against
@@ -183,5 +184,68 @@ import Testing
         #expect(
             downOut.contains("  NOT READY traffic: the traffic source does not answer")
                 || downOut.contains("  NOT READY traffic: unavailable"), "\(downOut)")
+    }
+
+    /// GitLab's metrics store is Grafana Mimir: it answers only a request with the tenant header
+    /// (`X-Scope-OrgID`) and basic auth, and holds every environment and service side by side, so
+    /// the queries carry the configured selector. The password never shows.
+    @Test func onlineReadsAMimirTenantWithBasicAuthAndASelector() async throws {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        let newest = Date().timeIntervalSince1970 - 3
+        let expected = "Basic " + Data("failover-agent:mimir-secret-pw".utf8).base64EncodedString()
+        let queries = Mutex<[String]>([])
+        let mimir = try await HTTPServer.start { request in
+            guard request.header("x-scope-orgid") == "runway" else { return .json(401, #"{"status":"error","error":"no org id"}"#) }
+            guard request.header("authorization") == expected else { return .json(401, #"{"status":"error","error":"unauthorized"}"#) }
+            let query = request.uri.removingPercentEncoding ?? request.uri
+            queries.withLock { $0.append(query) }
+            // Every environment and service side by side: only a query that selects gets the gateway's production series.
+            guard query.contains(#"model_inferences_total{type="ai-gateway", env="gprd"}"#) else {
+                return .json(200, #"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
+            }
+            func series(_ labels: [String: String], _ value: Double) -> JSONValue {
+                .object(["metric": .object(labels.mapValues { .string($0) }), "value": .array([.number(newest), .string("\(value)")])])
+            }
+            let result: [JSONValue] =
+                query.contains("timestamp")
+                ? [series([:], newest)]
+                : [series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 7)]
+            let answer = JSONValue.object([
+                "status": .string("success"), "data": .object(["resultType": .string("vector"), "result": .array(result)]),
+            ])
+            return .json(200, String(decoding: answer.bytes, as: UTF8.self))
+        }
+        defer {
+            Task {
+                await vault.stop()
+                await gitlab.stop()
+                await mimir.stop()
+            }
+        }
+        vault.put(ControlCommandTests.path, ["value": .string("{}")])
+        gitlab.addPipeline(
+            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "MIMIR_PASSWORD": "mimir-secret-pw"]
+        let traffic = """
+                traffic:
+                  url: \(mimir.baseURL)/prometheus
+                  tenant: runway
+                  basic_auth: {username: failover-agent, password_env: MIMIR_PASSWORD}
+                  selector: 'type="ai-gateway", env="gprd"'
+
+            """
+        let file = try ControlCommandTests().config(vault: vault, gitlab: gitlab, extra: traffic)
+        let (status, out, err) = try cli.run(["check", "--config", file, "--online"], environment: env)
+        #expect(status == 0, "\(out)\(err)")
+        #expect(out.contains("  ready traffic: \(mimir.baseURL)/prometheus: requests over the last 30 s: vertex 7 (7 failed)"), "\(out)")
+        #expect(queries.withLock { $0.count == 2 && $0.allSatisfy { $0.hasPrefix("/prometheus/api/v1/query?query=") } })
+        #expect(!out.contains("mimir-secret-pw") && !err.contains("mimir-secret-pw"), "the password never shows")
+        #expect(!out.contains(Data("failover-agent:mimir-secret-pw".utf8).base64EncodedString()))
+
+        let both = try ControlCommandTests().config(
+            vault: vault, gitlab: gitlab, extra: traffic.replacingOccurrences(of: "      tenant: runway\n", with: "      token_env: X\n"))
+        let (bothStatus, _, bothErr) = try cli.run(["check", "--config", both], environment: env)
+        #expect(bothStatus == 2 && bothErr.contains("basic_auth") && bothErr.contains("not both"), "\(bothErr)")
     }
 }

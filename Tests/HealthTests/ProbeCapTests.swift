@@ -30,14 +30,15 @@ import Testing
         #expect(cap.perMinute(interval: 0.1) == 30, "a cadence faster than the cap costs the cap")
     }
 
-    @Test func aRetryAfterHoldsTheWholeProvider() {
+    @Test func aRetryAfterHoldsTheEndpointThatWasLimited() {
         var cap = ProbeCap(policy: HealthPolicy())
-        cap.hold("anthropic", for: 30, at: 100)
+        cap.hold(endpoint: "sonnet", for: 30, at: 100)
         #expect(cap.earliest(endpoint: "sonnet", provider: "anthropic") == 130)
-        #expect(cap.earliest(endpoint: "haiku", provider: "anthropic") == 130, "every endpoint of the provider")
-        cap.hold("anthropic", for: 10, at: 101)
+        #expect(cap.earliest(endpoint: "haiku", provider: "anthropic") == -.infinity, "limits are per model: the others go on")
+        cap.hold(endpoint: "sonnet", for: 10, at: 101)
         #expect(cap.earliest(endpoint: "sonnet", provider: "anthropic") == 130, "a shorter wait never shortens a longer one")
-        cap.hold("anthropic", for: 86_400, at: 200)
+        cap.hold(endpoint: "sonnet", for: 86_400, at: 200)
         #expect(cap.earliest(endpoint: "sonnet", provider: "anthropic") == 200 + ProbeCap.longestHold, "a day-long wait is bounded")
+        #expect(ProbeCap.longestHold == 120)
     }
 }

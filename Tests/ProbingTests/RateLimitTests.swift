@@ -19,7 +19,13 @@ import Testing
             RateLimitHeaders.wait(Self.response([("anthropic-ratelimit-requests-reset", "2026-05-28T20:28:00Z")]), now: now) == 80)
         #expect(RateLimitHeaders.wait(Self.response([("x-ratelimit-reset-requests", "6m0s")]), now: now) == 360)
         #expect(RateLimitHeaders.wait(Self.response([("x-ratelimit-reset-requests", "250ms")]), now: now) == 0.25)
-        #expect(RateLimitHeaders.wait(Self.response([("retry-after", "2"), ("x-ratelimit-reset-requests", "1m")]), now: now) == 60)
+        #expect(
+            RateLimitHeaders.wait(Self.response([("retry-after", "2"), ("x-ratelimit-reset-requests", "1m")]), now: now) == 2,
+            "what the provider asks, not the full replenish time")
+        #expect(
+            RateLimitHeaders.wait(
+                Self.response([("anthropic-ratelimit-requests-reset", "2026-05-28T20:28:00Z"), ("x-ratelimit-reset-requests", "5s")]),
+                now: now) == 5, "without retry-after, the shortest reset")
         #expect(RateLimitHeaders.wait(Self.response([("retry-after", "soon")]), now: now) == nil)
         #expect(RateLimitHeaders.wait(Self.response([("retry-after", "-5")]), now: now) == nil)
         #expect(RateLimitHeaders.wait(Self.response([]), now: now) == nil)

@@ -22,10 +22,11 @@ enum Files {
 
 /// One replay, run on a thread of its own: replays are CPU-bound and must not hold the cooperative
 /// threads the I/O tests wait on.
-func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
+func replay(_ scenario: Scenario, policy: HealthPolicy = HealthPolicy()) async throws -> (Replay.Report, [String]) {
     try await onOwnThread {
         var lines: [String] = []
-        let options = Replay.Options(planner: ExampleTarget.planner(), targets: [ExampleTarget.name])
+        var options = Replay.Options(planner: ExampleTarget.planner(), targets: [ExampleTarget.name])
+        options.policy = policy
         let report = Replay.run(scenario, options: options) { lines.append($0) }
         return (report, lines)
     }
@@ -42,6 +43,25 @@ func replay(_ scenario: Scenario) async throws -> (Replay.Report, [String]) {
         let (report, lines) = try await replay(scenario)
         #expect(report.violations == [], "\(file): \(report.violations ?? [])")
         #expect(lines.last?.contains(#""expect":"pass""#) == true)
+    }
+
+    /// The probe caps are hard: no 60 s of any scenario holds more probe starts (what a provider's
+    /// rate limiter counts) than `probe_cap_per_endpoint` to one endpoint or `probe_cap_per_provider`
+    /// to one provider — confirmation, brownout, recovery and hung probes included.
+    /// Run with the default cadences and with cadences that ask four times what the cap allows.
+    @Test(arguments: Files.all)
+    func noMinuteHoldsMoreProbesThanTheCaps(file: String) async throws {
+        var scenario = try ScenarioLoader.load(file: file)
+        var eager = HealthPolicy()
+        (eager.brownoutInterval, eager.confirmInterval, eager.steadyInterval) = (0.25, 0.25, 1)
+        for (seed, policy) in [(1, HealthPolicy()), (2, HealthPolicy()), (3, eager), (4, eager)] {
+            scenario.seed = UInt64(seed)
+            let (report, _) = try await replay(scenario, policy: policy)
+            for provider in Set(scenario.subjects.map(Subject.provider)) {
+                #expect(report.starts.maxPerEndpoint(of: provider) <= Int(policy.probeCapPerEndpoint), "\(file) seed \(seed) \(provider)")
+                #expect(report.starts.maxPerProvider(provider) <= Int(policy.probeCapPerProvider), "\(file) seed \(seed) \(provider)")
+            }
+        }
     }
 
     /// The same expectations hold whatever the random draws: 25 seeds per scenario.
