@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping"], swiftSettings: strict),
         .target(
             name: "GitLabClient",
-            dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets", "Timekeeping", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Selection", "Timekeeping"], swiftSettings: strict),
         // The gateway's own traffic, read from its Prometheus and mapped to the subjects the agent judges.

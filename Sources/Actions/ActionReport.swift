@@ -18,6 +18,8 @@ public enum ExecutionStep: Sendable, Equatable {
     case deployed(status: String)
     case verified(String)
     case changeRequestClosed(iid: Int)
+    /// How the write is carried to production this round (``DeployDecision``), and why.
+    case deployDecision(String)
     /// A request whose answer was lost, and what reading found (``Settlement``).
     case settled(Settlement)
 
@@ -32,6 +34,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .deployed: "deployed"
         case .verified: "verified"
         case .changeRequestClosed: "change-request-closed"
+        case .deployDecision: "deploy-decision"
         case .settled: "unknown-outcome"
         }
     }
@@ -47,6 +50,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .deployed(let status): "job \(status)"
         case .verified(let what): what
         case .changeRequestClosed(let iid): "issue \(iid)"
+        case .deployDecision(let why): why
         case .settled(let settlement): settlement.description
         }
     }
@@ -144,6 +148,8 @@ public struct ActionReport: Sendable {
     /// What the configured key is to hold once written ("" when removed), once planned: a
     /// proposal pins it (``PinnedPlan``).
     public var intended: String?
+    /// How the deploy was chosen (``DeployDecision``): the case and why.
+    public var deployDecision: String?
     /// The downstream pipeline the redeploy ran in, once followed.
     public var downstream: DownstreamPipeline?
     /// Replacement models probed right before the write, and the class each got.

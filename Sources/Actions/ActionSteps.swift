@@ -116,6 +116,7 @@ extension TargetExecutor {
         }
         let redeploys = state.kind == .failover || target.restoreRedeploy
         let deploy = redeploys ? try await redeployer.preflight() : nil
+        state.report.deployDecision = deploy?.decision.reason
         if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
         state.report.secretVersion = snap.secret.version
         state.report.deploySHA = deploy?.pipeline.sha
@@ -135,7 +136,7 @@ extension TargetExecutor {
         let checked = CheckedStep(
             secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
             sha: deploy?.pipeline.sha,
-            job: deploy?.job.id, jobName: deploy?.job.name, expect: expectedDefaults(plan),
+            job: deploy?.job?.id, jobName: deploy?.job?.name, expect: expectedDefaults(plan),
             changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest,
             action: state.actionID)
         try await step(.checked(checked))
@@ -260,47 +261,38 @@ extension TargetExecutor {
         return .writeMissing
     }
 
-    /// Retries the checked pipeline's deploy job once and follows it (a trigger job: to its
-    /// downstream pipeline's end). Resumed after a restart, it follows the retry already made
-    /// (journaled, or a newer job of the same name) instead.
+    /// Carries the written secret to production (DeploySteps.swift) and follows the deploy to its
+    /// end. A first retry GitLab refuses, with no try of the job there, puts the secret back: no
+    /// deploy started. Resumed after a restart, it follows the retry already made.
     func redeployStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
-        guard let checked = state.checked, let pipelineID = checked.pipeline, let jobID = checked.job, let jobName = checked.jobName else {
-            return .failed("a redeploy without its checked deploy job")
-        }
+        guard state.checked?.pipeline != nil else { return .failed("a redeploy without its checked deploy") }
         let retriedStep: (Int, Int) async throws(ControlError) -> Void = { original, retried throws(ControlError) in
             try await step(.jobRetried(original: original, retried: retried))
         }
+        let noted = state
         let downstreamStep: (DownstreamPipeline) async throws(ControlError) -> Void = { found throws(ControlError) in
             try await step(.downstream(found))
-            await noteChangeRequest(state, "The deploy runs in downstream pipeline \(found.label).")
+            await noteChangeRequest(noted, "The deploy runs in downstream pipeline \(found.label).")
         }
         let job: Job
-        if let prepared = state.prepared, let version = prepared.written {
-            let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
-            let original = Job(id: jobID, name: jobName, status: "", isBridge: try await isBridge(jobID, pipeline: pipelineID))
-            do {
-                job = try await redeployer.redeploy(
-                    pipeline: pipeline, job: original, logger: logger, stopping: stopping, settled: settled, retried: retriedStep,
-                    downstream: downstreamStep)
-            } catch .refused(let why) {
-                // GitLab refused the retry and no try of the job is there: it is known that no deploy
-                // started, so the write is undone. A lost answer never gets here (it is settled by
-                // reading, or the action stops with the redeploy recorded as owed).
-                try await rollBack(to: prepared.snap, over: version)
-                // Put back as it was: with nothing failed over before, the expedited strategy goes too.
-                if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
-                return .refused(why + "; the secret was put back")
-            }
-        } else {
-            do {
-                job = try await followOwedRedeploy(
-                    pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried, retriedStep: retriedStep,
-                    downstreamStep: downstreamStep)
-            } catch .refused(let why) {
+        let pipeline: Pipeline
+        switch try await carry(&state, retried: retriedStep, downstream: downstreamStep) {
+        case .ended(let ended, let carrier):
+            (job, pipeline) = (ended, carrier)
+        case .notStarted(let why):
+            await noteChangeRequest(state, "Not deployed: \(why).")
+            return .notVerified(why)
+        case .retryRefused(let why):
+            guard let prepared = state.prepared, let version = prepared.written else {
                 return .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
             }
+            try await rollBack(to: prepared.snap, over: version)
+            // Put back as it was: with nothing failed over before, the expedited strategy goes too.
+            if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
+            return .refused(why + "; the secret was put back")
         }
         state.report.downstream = job.downstream
+        state.report.deploySHA = pipeline.sha.isEmpty ? state.report.deploySHA : pipeline.sha
         let failure: String? = if case .failed(let why) = job.progress { why } else { nil }
         let snap = try await snapshot()
         if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
@@ -309,7 +301,8 @@ extension TargetExecutor {
         let deploy = job.downstream.map { "downstream pipeline \($0.label)" } ?? "deploy job #\(job.id)"
         await noteChangeRequest(
             state,
-            "The \(deploy) of pipeline #\(pipelineID) at \(checked.sha ?? "?") " + (failure.map { "failed: \($0)" } ?? "succeeded") + ".")
+            "The \(deploy) of pipeline #\(pipeline.id)\(pipeline.sha.isEmpty ? "" : " at \(pipeline.sha)") "
+                + (failure.map { "failed: \($0)" } ?? "succeeded") + ".")
         return failure.map { .deployFailed(status: $0) } ?? .done
     }
 

@@ -41,7 +41,7 @@ extension TargetExecutor {
             let what = "the \(pending.action) of \(pending.provider) wrote the secret (version \(version))"
             logger.notice("\(what) and still owes its redeploy: finishing it")
             let kind = ActionKind(rawValue: pending.action) ?? .failover
-            let redeploys = pending.job != 0
+            let redeploys = pending.pipeline != 0
             let checked = CheckedStep(
                 secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil,
                 sha: nil,
@@ -58,33 +58,6 @@ extension TargetExecutor {
             report.outcome = .failed(error.description)
         }
         return report
-    }
-
-    /// The redeploy an interrupted action owes: follows its retry if it happened, else retries once.
-    func followOwedRedeploy(
-        pipeline checkedPipeline: Int, job: Int, jobName: String, retried: Int?, retriedStep: (Int, Int) async throws(ControlError) -> Void,
-        downstreamStep: (DownstreamPipeline) async throws(ControlError) -> Void
-    ) async throws(ControlError) -> Job {
-        let gitlab = redeployer.gitlab
-        let pipeline = Pipeline(id: checkedPipeline, sha: "", status: "")
-        if let retried {
-            let current = try await gitlab.job(
-                Job(id: retried, name: jobName, status: "", isBridge: try await isBridge(job, pipeline: checkedPipeline)),
-                pipeline: checkedPipeline)
-            return try await redeployer.follow(current, pipeline: pipeline, logger: logger, stopping: stopping, downstream: downstreamStep)
-        }
-        if let newer = try await gitlab.jobs(pipeline: checkedPipeline).filter({ $0.name == jobName && $0.id > job }).max(by: {
-            $0.id < $1.id
-        }) {
-            logger.notice("job #\(job) was already retried as #\(newer.id) before the restart: following it")
-            try await retriedStep(job, newer.id)
-            return try await redeployer.follow(newer, pipeline: pipeline, logger: logger, stopping: stopping, downstream: downstreamStep)
-        }
-        guard mayAct() else { throw ControlError.unavailable("this replica lost the Lease: the owed redeploy is left to the next leader") }
-        let deploy = try await redeployer.preflight()
-        return try await redeployer.redeploy(
-            pipeline: deploy.pipeline, job: deploy.job, logger: logger, stopping: stopping, settled: settled, retried: retriedStep,
-            downstream: downstreamStep)
     }
 
     /// Whether the pending write happened: check-and-set over `cas` creates `cas + 1`, so it did

@@ -33,8 +33,8 @@ extension TargetExecutor {
             } catch { checks.append(ReadinessCheck(.changeRequest, ready: false, "\(error)")) }
         }
         do {
-            let (pipeline, job) = try await redeployer.preflight()
-            checks.append(ReadinessCheck(.deployJob, ready: true, "would retry job #\(job.id) of pipeline #\(pipeline.id)"))
+            let planned = try await redeployer.preflight()
+            checks.append(ReadinessCheck(.deployJob, ready: true, planned.decision.reason))
         } catch { checks.append(ReadinessCheck(.deployJob, ready: false, "\(error)")) }
         if let gateway {
             var problems: [String] = []

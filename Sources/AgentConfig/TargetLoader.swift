@@ -44,7 +44,9 @@ enum TargetLoader {
             deployJob: try gitlab.read(GitLab.deployJob), environment: try gitlab.read(GitLab.environment),
             expedited: try gitlab.read(GitLab.expedited), expeditedScope: try gitlab.read(GitLab.expeditedScope),
             token: try gitlab.read(GitLab.token), followTimeout: try gitlab.read(GitLab.followTimeout),
-            pollInterval: try gitlab.read(GitLab.pollInterval))
+            pollInterval: try gitlab.read(GitLab.pollInterval),
+            pipelineSources: try gitlab.read(GitLab.pipelineSources) ?? GitLabSettings.defaultPipelineSources,
+            newerDeployTimeout: try gitlab.read(GitLab.newerDeployTimeout))
         return Target(
             name: try item.read(name), mode: ActionMode(rawValue: try item.read(mode))!, vault: vaultSettings, gitlab: gitlabSettings,
             changeRequest: try item.read(changeRequest).map(Self.changeRequest),
@@ -121,6 +123,12 @@ enum TargetLoader {
             "follow_timeout", default: .seconds(1800), max: .seconds(6 * 3600), "how long a retried deploy is followed to its end")
         static let pollInterval: Field<Duration> = .duration(
             "poll_interval", default: .seconds(10), max: .seconds(300), "how often the deploy's jobs are read while followed")
+        static let pipelineSources: Field<[String]?> = .strings(
+            "pipeline_sources", none: "push, web",
+            "the pipeline sources that deploy: the latest pipeline is chosen among these (not scheduled, API or security-policy ones)")
+        static let newerDeployTimeout: Field<Duration> = .duration(
+            "newer_deploy_timeout", default: .seconds(1800), max: .seconds(6 * 3600),
+            "how long a failover waits for a newer pipeline's production deploy to start before it decides again")
     }
 
     enum DeployJob {
@@ -131,7 +139,7 @@ enum TargetLoader {
     static let gitlabSection = ConfigSection(
         "targets[].gitlab", "The deployment project; the latest pipeline's deploy job is retried after its SHA is checked.",
         GitLab.url, GitLab.project, GitLab.ref, GitLab.deployJob, GitLab.environment, GitLab.expedited, GitLab.expeditedScope,
-        GitLab.token, GitLab.followTimeout, GitLab.pollInterval)
+        GitLab.token, GitLab.followTimeout, GitLab.pollInterval, GitLab.pipelineSources, GitLab.newerDeployTimeout)
     static let deployJobSection = ConfigSection(
         "targets[].gitlab.deploy_job", "Runway's trigger job of one service in one environment.", DeployJob.service,
         DeployJob.environment)

@@ -57,12 +57,29 @@ public final class GitLabSimulator: Sendable {
         var sha: String
         var ref: String
         var jobs: [SimJob]
+        var source = "push"
+    }
+    /// A successful deployment of an environment (what production runs).
+    public struct SimDeployment: Sendable, Equatable {
+        public var id: Int
+        public var sha: String
+        /// The pipeline and job that made it (nil: recorded by hand, as ``setDeployed(_:environment:)`` does).
+        public var pipeline: Int?
+        public var job: Int?
     }
     struct State: FaultyState {
         var head: [String: String] = [:]
         var pipelines: [SimPipeline] = []
-        /// Environment → its successful deployments (id, sha), oldest first.
-        var deployments: [String: [(id: Int, sha: String)]] = [:]
+        /// Environment → its successful deployments, oldest first.
+        var deployments: [String: [SimDeployment]] = [:]
+        /// Downstream pipeline id → the secret's value its deploy read when it started, for whom to serve it.
+        var carried: [Int: (value: String?, serve: @Sendable (String?) -> Void)] = [:]
+        /// Deploy job name → what a deploy reads when it starts (the secret), and what serves it once deployed.
+        var readers: [String: (read: @Sendable () -> String?, serve: @Sendable (String?) -> Void)] = [:]
+        /// Jobs a person (or the agent) played.
+        var plays: [Int] = []
+        /// GitLab's "prevent outdated deployment jobs": a deploy older than the environment's latest fails.
+        var preventOutdated = true
         /// Project → its issues (change requests).
         var issues: [String: [SimIssue]] = [:]
         /// Called when a retried deploy job succeeds, or a regular deployment happens: the sandbox
@@ -130,18 +147,28 @@ public final class GitLabSimulator: Sendable {
     public func stop() async { await server.stop() }
 
     /// A pipeline on `ref` at `sha` with these jobs; it becomes the branch head unless `headMoves` is false.
-    public func addPipeline(id: Int, sha: String, ref: String = "main", jobs: [SimJob]) {
+    /// `source`: what started it (`push`, `web`, `schedule`, `api`, `security_orchestration_policy`).
+    public func addPipeline(id: Int, sha: String, ref: String = "main", source: String = "push", jobs: [SimJob]) {
         box.state.withLock {
-            $0.pipelines.append(SimPipeline(id: id, sha: sha, ref: ref, jobs: jobs))
+            $0.pipelines.append(SimPipeline(id: id, sha: sha, ref: ref, jobs: jobs, source: source))
             $0.head[ref] = sha
         }
     }
+    /// Deploys of the job named `job` read `read()` (the secret) when they start, and `serve` it
+    /// once their downstream pipeline succeeds — as a Runway deploy copies the secret at its start.
+    public func deploys(job: String, read: @escaping @Sendable () -> String?, serve: @escaping @Sendable (String?) -> Void) {
+        box.state.withLock { $0.readers[job] = (read, serve) }
+    }
+    /// The environment's successful deployments, oldest first.
+    public func deployments(_ environment: String) -> [SimDeployment] { box.state.withLock { $0.deployments[environment] ?? [] } }
+    /// Ids of the jobs played (`POST /jobs/:id/play`).
+    public var plays: [Int] { box.state.withLock { $0.plays } }
+    /// Whether a deploy older than the environment's latest deployment fails (GitLab's "prevent outdated deployment jobs").
+    public func setPreventOutdated(_ prevent: Bool) { box.state.withLock { $0.preventOutdated = prevent } }
     /// A newer commit on `ref` that has no pipeline yet.
     public func pushCommit(_ sha: String, ref: String = "main") { box.state.withLock { $0.head[ref] = sha } }
     public func setDeployed(_ sha: String, environment: String) {
-        box.state.withLock {
-            $0.deployments[environment, default: []].append((($0.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
-        }
+        box.state.withLock { $0.recordDeployment(environment, sha: sha, pipeline: nil, job: nil) }
     }
     /// Called on every deployment from now on (see ``State/onDeploy``).
     public func onDeploy(_ action: @escaping @Sendable () -> Void) { box.state.withLock { $0.onDeploy.append((nil, action)) } }
@@ -163,10 +190,7 @@ public final class GitLabSimulator: Sendable {
                     jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true, downstream: downstreamID)]))
             state.head[ref] = sha
             guard downstream == "success" else { return [] }
-            if let environment {
-                state.deployments[environment, default: []].append(
-                    ((state.deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1, sha))
-            }
+            if let environment { state.recordDeployment(environment, sha: sha, pipeline: id, job: jobID) }
             return state.deployed(jobName)
         }
         for hook in hooks { hook() }
@@ -271,10 +295,15 @@ public final class GitLabSimulator: Sendable {
         switch (request.method, rest.count, rest.first) {
         case ("GET", 1, "pipelines"):
             let ref = request.query["ref"]
-            let list = state.pipelines.filter { ref == nil || $0.ref == ref }.sorted { $0.id > $1.id }
+            let source = request.query["source"]
+            let list = state.pipelines.filter { (ref == nil || $0.ref == ref) && (source == nil || $0.source == source) }
+                .sorted { $0.id > $1.id }
             return page(
                 list.map {
-                    .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success")])
+                    .object([
+                        "id": .number(Double($0.id)), "sha": .string($0.sha), "ref": .string($0.ref), "status": .string("success"),
+                        "source": .string($0.source),
+                    ])
                 }, request, state.pageSize)
         case ("GET", 3, "repository") where rest[1] == "branches":
             guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
@@ -282,8 +311,17 @@ public final class GitLabSimulator: Sendable {
         case ("GET", 1, "deployments"):
             let list = request.query["environment"].flatMap { state.deployments[$0] } ?? []
             return page(
-                list.reversed().map { .object(["id": .number(Double($0.id)), "sha": .string($0.sha), "status": .string("success")]) },
-                request, state.pageSize)
+                list.reversed().map { deployment in
+                    var object: [String: JSONValue] = [
+                        "id": .number(Double(deployment.id)), "sha": .string(deployment.sha), "status": .string("success"),
+                    ]
+                    if let pipeline = deployment.pipeline, let job = deployment.job {
+                        object["deployable"] = .object([
+                            "id": .number(Double(job)), "pipeline": .object(["id": .number(Double(pipeline)), "sha": .string(deployment.sha)]),
+                        ])
+                    }
+                    return .object(object)
+                }, request, state.pageSize)
         case ("GET", 3, "pipelines")
         where rest[2] == "jobs" || rest[2] == "bridges" || (rest[2] == "trigger_jobs" && state.triggerJobsRoute):
             guard let index = state.pipelines.firstIndex(where: { String($0.id) == rest[1] }) else {
@@ -300,6 +338,16 @@ public final class GitLabSimulator: Sendable {
             }
             advance(id, in: &state, home: project)
             return .json(200, json(find(id, in: state)!, state))
+        case ("POST", 3, "jobs") where rest[2] == "play":
+            guard let id = Int(rest[1]), let p = state.pipelines.firstIndex(where: { $0.jobs.contains { $0.id == id } }),
+                let j = state.pipelines[p].jobs.firstIndex(where: { $0.id == id })
+            else { return .json(404, .object(["message": .string("404 Not found")])) }
+            guard state.pipelines[p].jobs[j].status == "manual" else {
+                return .json(400, .object(["message": .string("400 Unplayable Job")]))
+            }
+            state.plays.append(id)
+            state.pipelines[p].jobs[j].status = "pending"
+            return .json(200, json(state.pipelines[p].jobs[j], state))
         case ("POST", 3, "jobs") where rest[2] == "retry":
             guard let id = Int(rest[1]), let job = find(id, in: state) else {
                 return .json(404, .object(["message": .string("404 Not found")]))
@@ -429,15 +477,22 @@ public final class GitLabSimulator: Sendable {
             state.downstream[downstream]!.polls += 1
             if state.downstream[downstream]!.polls >= state.pollsToFinish {
                 state.downstream[downstream]!.status = state.deployOutcome
-                if state.deployOutcome == "success" { for hook in state.deployed(job.name) { hook() } }
+                if state.deployOutcome == "success" {
+                    let pipeline = state.pipelines[p]
+                    if let environment = job.environment {
+                        state.recordDeployment(environment, sha: pipeline.sha, pipeline: pipeline.id, job: job.id)
+                    }
+                    if let carried = state.carried.removeValue(forKey: downstream) { carried.serve(carried.value) }
+                    for hook in state.deployed(job.name) { hook() }
+                }
             }
             return
         }
-        guard ["pending", "running"].contains(job.status) else { return }
+        guard ["created", "pending", "running"].contains(job.status) else { return }
         state.polls[id, default: 0] += 1
         if job.isBridge {
             guard state.polls[id]! >= state.pollsToFinish else {
-                state.pipelines[p].jobs[j].status = "running"
+                state.pipelines[p].jobs[j].status = job.status == "created" ? "pending" : "running"
                 return
             }
             // GitLab creates the downstream pipeline as the user who retried the trigger job.
@@ -446,7 +501,18 @@ public final class GitLabSimulator: Sendable {
                 state.pipelines[p].jobs[j].failureReason = failure
                 return
             }
-            state.pipelines[p].jobs[j].downstream = newDownstream(&state, status: "running")
+            // "Prevent outdated deployment jobs": a deploy of an older pipeline than the environment's latest fails.
+            if state.preventOutdated, let environment = job.environment,
+                let latest = state.deployments[environment]?.last?.pipeline, latest > state.pipelines[p].id
+            {
+                state.pipelines[p].jobs[j].status = "failed"
+                state.pipelines[p].jobs[j].failureReason = "forward_deployment_failure"
+                return
+            }
+            let downstream = newDownstream(&state, status: "running")
+            // The deploy reads the secret as it starts.
+            if let reader = state.readers[job.name] { state.carried[downstream] = (reader.read(), reader.serve) }
+            state.pipelines[p].jobs[j].downstream = downstream
             state.pipelines[p].jobs[j].status = state.depend ? "running" : "success"
             return
         }
@@ -491,5 +557,13 @@ public final class GitLabSimulator: Sendable {
         let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
         let more = page * perPage < items.count
         return .json(200, .array(slice), headers: [("x-next-page", more ? String(page + 1) : ""), ("x-page", String(page))])
+    }
+}
+
+extension GitLabSimulator.State {
+    /// A successful deployment of `environment`.
+    mutating func recordDeployment(_ environment: String, sha: String, pipeline: Int?, job: Int?) {
+        let id = (deployments.values.flatMap { $0 }.map(\.id).max() ?? 0) + 1
+        deployments[environment, default: []].append(.init(id: id, sha: sha, pipeline: pipeline, job: job))
     }
 }

@@ -22,12 +22,20 @@ public struct GitLabSettings: Sendable, Equatable {
     /// How long to follow the retried job and its downstream pipeline.
     public var followTimeout: Duration
     public var pollInterval: Duration
+    /// The pipeline sources that deploy (`push`, `web`): scheduled, API and security-policy pipelines are not "the latest".
+    public var pipelineSources: [String]
+    /// How long to wait for a newer pipeline's production deploy to start before deciding again.
+    public var newerDeployTimeout: Duration
+    public static let defaultPipelineSources = ["push", "web"]
 
     public init(
         url: String, project: String, ref: String = "main", deployJob: DeployJobMatcher, environment: String? = nil,
         expedited: Bool = false, expeditedScope: String = "*", token: Credential, followTimeout: Duration = .seconds(1800),
-        pollInterval: Duration = .seconds(10)
+        pollInterval: Duration = .seconds(10), pipelineSources: [String] = defaultPipelineSources,
+        newerDeployTimeout: Duration = .seconds(1800)
     ) {
+        self.pipelineSources = pipelineSources
+        self.newerDeployTimeout = newerDeployTimeout
         self.url = url
         self.project = project
         self.ref = ref
@@ -48,9 +56,11 @@ public struct Pipeline: Sendable, Equatable {
     public var id: Int
     public var sha: String
     public var status: String
+    /// What started it (`push`, `web`, `schedule`, `api`, `security_orchestration_policy`, …); "" when not said.
+    public var source: String
 
-    public init(id: Int, sha: String, status: String) {
-        (self.id, self.sha, self.status) = (id, sha, status)
+    public init(id: Int, sha: String, status: String, source: String = "") {
+        (self.id, self.sha, self.status, self.source) = (id, sha, status, source)
     }
 }
 
@@ -108,11 +118,9 @@ public struct GitLab: Sendable {
 
     var project: String { "/projects/" + escape(settings.project) }
 
+    /// The newest pipeline of a deploying source (`pipeline_sources`) on the deploy branch.
     public func latestPipeline() async throws(ControlError) -> Pipeline {
-        let answer = try await get("\(project)/pipelines?ref=\(escape(settings.ref))&order_by=id&sort=desc&per_page=1")
-        guard let first = answer.json?.array?.first, let pipeline = Self.pipeline(first) else {
-            throw .refused("no pipeline on \(settings.ref)")
-        }
+        guard let pipeline = try await deployingPipelines(limit: 1).first else { throw .refused("no pipeline on \(settings.ref)") }
         return pipeline
     }
 
@@ -327,7 +335,7 @@ public struct GitLab: Sendable {
 
     static func pipeline(_ json: JSONValue) -> Pipeline? {
         guard let id = json["id"]?.int, let sha = json["sha"]?.string else { return nil }
-        return Pipeline(id: id, sha: sha, status: json["status"]?.string ?? "")
+        return Pipeline(id: id, sha: sha, status: json["status"]?.string ?? "", source: json["source"]?.string ?? "")
     }
 
     static func job(_ json: JSONValue, isBridge: Bool) -> Job? {

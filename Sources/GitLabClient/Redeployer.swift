@@ -1,9 +1,11 @@
 import ControlAPI
+import Lifecycle
 import Logging
 import Timekeeping
 
-/// Retries the deploy job of the latest pipeline, and only when that pipeline is at the head of
-/// the deploy branch: an older pipeline would deploy an older image.
+/// Carries a written override to production: retries the production trigger job of the pipeline
+/// production runs, or follows a newer pipeline's deploy, as ``DeployDecision`` says — never an
+/// image older than production's, never code nobody released.
 public struct Redeployer: Sendable {
     public let gitlab: GitLab
     /// Who holds the expedited strategy while it is set (the target's name, ``ExpeditedMark``).
@@ -18,33 +20,38 @@ public struct Redeployer: Sendable {
         self.clock = clock
     }
 
-    /// What would be retried. Refuses, touching nothing, when the latest pipeline is not at the
-    /// branch head (or at the environment's last deployment, when configured), when no job or
-    /// more than one matches `deploy_job`, or when the job cannot be retried now.
-    public func preflight() async throws(ControlError) -> (pipeline: Pipeline, job: Job) {
-        let settings = gitlab.settings
-        let pipeline = try await gitlab.latestPipeline()
-        let head = try await gitlab.branchHead()
-        guard pipeline.sha == head else {
-            throw .refused(
-                "the latest pipeline #\(pipeline.id) on \(settings.ref) is at \(pipeline.sha.prefix(12)), but \(settings.ref) is at "
-                    + "\(head.prefix(12)): retrying it would deploy an older image; wait for the pipeline of \(head.prefix(12))"
-            )
-        }
-        if let environment = settings.environment {
-            let deployed = try await gitlab.lastDeployedSHA(environment: environment)
-            guard deployed == pipeline.sha else {
-                throw .refused(
-                    "\(environment) last deployed \(deployed.map { String($0.prefix(12)) } ?? "nothing"), not the latest pipeline's "
-                        + "\(pipeline.sha.prefix(12)): a retry would change the running code"
-                )
+    /// How a write would reach production now (``DeployDecision``), read without a write.
+    /// Refuses, touching nothing, when no deploy can carry it (what production runs is unknown,
+    /// the branch head has no pipeline yet, `deploy_job` matches more than one job).
+    /// `startedBeforeWrite`: after the write, the pipelines whose deploy had started by then.
+    public func preflight(startedBeforeWrite: Set<Int>? = nil) async throws(ControlError) -> PlannedDeploy {
+        let facts = try await gitlab.deployFacts()
+        let decision = DeployDecision.decide(facts, startedBeforeWrite: startedBeforeWrite)
+        guard let candidate = decision.candidate else { throw .refused(decision.reason) }
+        let job = candidate.trigger.map { Job(id: $0.job, name: $0.name, status: $0.status, isBridge: $0.isBridge) }
+        return PlannedDeploy(
+            decision: decision, pipeline: Pipeline(id: candidate.pipeline, sha: candidate.sha, status: ""), job: job,
+            started: facts.started)
+    }
+
+    /// Waits (every `poll_interval`, at most `newer_deploy_timeout`) for the production trigger job
+    /// of a newer pipeline to start; returns it then, nil when it did not start in time.
+    public func awaitStart(
+        of pipeline: Pipeline, logger: Logger, stopping: @Sendable () -> Bool = { false }
+    ) async throws(ControlError) -> Job? {
+        let deadline = clock.elapsed + gitlab.settings.newerDeployTimeout
+        while true {
+            let job: Job?
+            do { job = try await gitlab.deployJob(pipeline: pipeline.id) } catch .refused(let why) where why.hasPrefix("no job") { job = nil }
+            if let job, DeployFacts.Candidate(pipeline: pipeline.id, sha: pipeline.sha, trigger: job.trigger).deploy != .pending {
+                return job
             }
+            guard clock.elapsed < deadline else { return nil }
+            if stopping() {
+                throw .interrupted("stopped waiting for pipeline #\(pipeline.id)'s production deploy to start at shutdown")
+            }
+            try? await clock.sleep(for: min(gitlab.settings.pollInterval, max(.zero, deadline - clock.elapsed)))
         }
-        let job = try await gitlab.deployJob(pipeline: pipeline.id)
-        guard ["success", "failed", "canceled"].contains(job.status) else {
-            throw .refused("deploy job #\(job.id) (\(job.name)) is \(job.status): it cannot be retried until it ends")
-        }
-        return (pipeline, job)
     }
 
     /// Sets the expedited strategy when configured, retries the job (once, whatever answers are
@@ -165,5 +172,23 @@ public struct Redeployer: Sendable {
             try await gitlab.deleteVariable(key, scope: settings.expeditedScope)
             logger.info("removed \(key)")
         }
+    }
+}
+
+/// How a write reaches production (``Redeployer/preflight(startedBeforeWrite:)``).
+public struct PlannedDeploy: Sendable, Equatable {
+    public var decision: DeployDecision
+    /// The pipeline the decision is about.
+    public var pipeline: Pipeline
+    /// Its production trigger job; nil when the pipeline has not created it yet.
+    public var job: Job?
+    /// The pipelines whose production deploy had started when this was read.
+    public var started: Set<Int>
+}
+
+extension Job {
+    /// The job as the deploy decision sees it.
+    public var trigger: DeployFacts.Trigger {
+        DeployFacts.Trigger(job: id, name: name, status: status, downstream: downstream?.status, isBridge: isBridge)
     }
 }

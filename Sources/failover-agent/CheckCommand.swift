@@ -66,17 +66,24 @@ struct CheckCommand: AsyncParsableCommand {
                 let (version, value) = try await executor.current()
                 let current = try value.map { try ModelOverride.parse($0) } ?? ModelOverride()
                 print("target \(name): secret version \(version), \(current.entries.count) override key(s)")
-                let (pipeline, job) = try await executor.redeployer.preflight()
+                let planned = try await executor.redeployer.preflight()
                 let gitlab = executor.target.gitlab
+                let (pipeline, job) = (planned.pipeline, planned.job)
+                let verb =
+                    switch planned.decision {
+                    case .retry: "retry"
+                    case .follow: "follow, without retrying anything,"
+                    default: "wait for, then retry,"
+                    }
                 print(
-                    "  latest pipeline #\(pipeline.id) of \(gitlab.project) at \(pipeline.sha.prefix(12)) is at the branch head; "
-                        + "a failover would retry \(job.isBridge ? "trigger job" : "job") #\(job.id) '\(job.name)' "
-                        + "(deploy_job: \(gitlab.deployJob), the only match)"
-                )
+                    "  deploy: \(planned.decision.reason)\n  a failover would \(verb) pipeline #\(pipeline.id) of \(gitlab.project) at "
+                        + "\(pipeline.sha.prefix(12))"
+                        + (job.map { ": \($0.isBridge ? "trigger job" : "job") #\($0.id) '\($0.name)' (deploy_job: \(gitlab.deployJob), the only match)" }
+                            ?? " (its trigger job is not created yet)"))
                 let radius = BlastRadius(planner: planner, current: current)
                 print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 failed = failed || !radius.problems.isEmpty
-                for check in await executor.readiness(now: Date().timeIntervalSince1970) {
+                for check in await executor.readiness(now: executor.redeployer.clock.unixTime) {
                     print("  \(check.ready ? "ready" : "NOT READY") \(check.name.rawValue): \(check.reason)")
                     failed = failed || !check.ready
                 }

@@ -100,7 +100,8 @@ struct ClosedLoop {
                 && issue.description.contains("proposal 5f2161"))
         #expect(issue.description.contains("claude_sonnet_4_6_vertex"), "the models before")
         #expect(issue.labels == ["change", "failover-agent"] && issue.confidential && issue.state == "opened")
-        #expect(issue.notes.count == 4 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
+        #expect(issue.notes.count == 5 && issue.notes.last?.hasPrefix("Verified live") == true, "\(issue.notes)")
+        #expect(issue.notes.contains { $0.hasPrefix("Deploy: pipeline #7 at f00dbabe is what production runs") }, "the decision and why")
         #expect(
             issue.notes.contains { $0.hasPrefix("The deploy runs in downstream pipeline #9001 (https://") }, "the deploy's own pipeline")
         #expect(

@@ -85,7 +85,8 @@ struct World {
         let kinds = try await Journal(path: world.journalPath).history().map(\.kind)
         #expect(
             kinds == [
-                "intent:failover", "step:checked", "step:secret-written", "step:job-retried", "step:downstream", "step:deployed", "result",
+                "intent:failover", "step:checked", "step:secret-written", "step:deploy-decision", "step:job-retried", "step:downstream",
+                "step:deployed", "result",
             ])
         #expect(try await Journal(path: world.journalPath).openIntents().isEmpty)
         await world.stop()
@@ -194,7 +195,8 @@ struct World {
         let history = try await Journal(path: other).history()
         #expect(
             history.map(\.kind) == [
-                "intent:failover", "step:secret-written", "step:job-retried", "step:downstream", "step:deployed", "result",
+                "intent:failover", "step:secret-written", "step:deploy-decision", "step:job-retried", "step:downstream", "step:deployed",
+                "result",
             ])
         #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
         #expect(try await next.settle("aigw-production") == nil, "settled once")

@@ -101,9 +101,10 @@ import Testing
         let (status, out, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(status == 0, "\(out)")
         #expect(out.contains("target aigw-production: secret version 1, 1 override key(s)"))
+        #expect(out.contains("  deploy: pipeline #7 at f00dbabe is what production runs and the newest pipeline of the branch"), "\(out)")
         #expect(
             out.contains(
-                "latest pipeline #7 of 42 at f00dbabe is at the branch head; a failover would retry trigger job #1 "
+                "  a failover would retry pipeline #7 of 42 at f00dbabe: trigger job #1 "
                     + "'🛫 [ai-gateway] Trigger runway deployment production' (deploy_job: /^🛫 \\[ai-gateway\\] Trigger runway "
                     + "deployment production$/, the only match)"), "\(out)")
         #expect(

@@ -38,12 +38,12 @@ import Testing
         let client = HTTPClient()
         threeServices(gitlab)
         for (index, service) in Self.services.enumerated() {
-            let (_, job) = try await redeployer(gitlab, .service(service, environment: "production"), client: client).preflight()
+            let job = try #require(try await redeployer(gitlab, .service(service, environment: "production"), client: client).preflight().job)
             #expect(job.id == 10 + index && job.name == "🛫 [\(service)] Trigger runway deployment production")
         }
-        let (_, exact) = try await redeployer(gitlab, "🛫 [duo-workflow-svc] Trigger runway deployment production", client: client)
-            .preflight()
-        #expect(exact.id == 11)
+        let exact = try await redeployer(gitlab, "🛫 [duo-workflow-svc] Trigger runway deployment production", client: client)
+            .preflight().job
+        #expect(exact?.id == 11)
         client.shutdown()
         await gitlab.stop()
     }
@@ -77,8 +77,8 @@ import Testing
                 .init(id: 3, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true),
                 .init(id: 9, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true),
             ])
-        let (_, job) = try await redeployer(gitlab, .service("ai-gateway", environment: "production"), client: client).preflight()
-        #expect(job.id == 9)
+        let job = try await redeployer(gitlab, .service("ai-gateway", environment: "production"), client: client).preflight().job
+        #expect(job?.id == 9)
         client.shutdown()
         await gitlab.stop()
     }
@@ -86,7 +86,8 @@ import Testing
     /// Follows one retry; returns the job, the downstream pipelines reported and the trigger-job polls made.
     func follow(_ gitlab: GitLabSimulator, client: HTTPClient) async throws -> (Job, [DownstreamPipeline], Int) {
         let redeployer = try redeployer(gitlab, .service("ai-gateway", environment: "production"), client: client)
-        let (pipeline, job) = try await redeployer.preflight()
+        let planned = try await redeployer.preflight()
+        let (pipeline, job) = (planned.pipeline, try #require(planned.job))
         let seen = Mutex<[DownstreamPipeline]>([])
         let before = gitlab.requests.count
         let ended = try await redeployer.redeploy(
@@ -139,7 +140,8 @@ import Testing
         threeServices(gitlab)
         gitlab.setTriggerJobsRoute(false)
         let redeployer = try redeployer(gitlab, .service("ai-gateway", environment: "production"), client: client)
-        let (pipeline, job) = try await redeployer.preflight()
+        let planned = try await redeployer.preflight()
+        let (pipeline, job) = (planned.pipeline, try #require(planned.job))
         #expect(job.id == 10)
         let ended = try await redeployer.redeploy(pipeline: pipeline, job: job, logger: Logger(label: "test"))
         #expect(ended.progress == .succeeded)
