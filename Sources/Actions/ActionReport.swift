@@ -75,6 +75,9 @@ public struct CheckedStep: Sendable, Equatable {
     public var changeRequest: Int?
     /// The action's id (``PendingAction/id``), kept across a restart.
     public var action: String?
+    /// The pipelines whose production deploy had started when the checks were made: a deploy
+    /// that starts after them reads the written secret (``DeployDecision``).
+    public var started: [Int]?
 
     public var detail: String {
         var object: [String: JSONValue] = [
@@ -87,14 +90,16 @@ public struct CheckedStep: Sendable, Equatable {
         if let jobName { object["job_name"] = .string(jobName) }
         if let changeRequest { object["change_request"] = .number(Double(changeRequest)) }
         if let action { object["action"] = .string(action) }
+        if let started { object["started"] = .array(started.map { .number(Double($0)) }) }
         return String(decoding: JSONValue.object(object).bytes, as: UTF8.self)
     }
 
     public init(
         secretVersion: Int, intended: String, pipeline: Int?, sha: String?, job: Int?, jobName: String?, expect: [String: [String]],
-        changeRequest: Int?, action: String? = nil
+        changeRequest: Int?, action: String? = nil, started: [Int]? = nil
     ) {
         self.action = action
+        self.started = started
         (self.secretVersion, self.intended, self.pipeline, self.sha, self.job, self.jobName) = (
             secretVersion, intended, pipeline, sha, job, jobName
         )
@@ -109,7 +114,8 @@ public struct CheckedStep: Sendable, Equatable {
         for (feature, models) in json["expect"]?.object ?? [:] { expect[feature] = models.array?.compactMap(\.string) ?? [] }
         self.init(
             secretVersion: version, intended: intended, pipeline: json["pipeline"]?.int, sha: json["sha"]?.string, job: json["job"]?.int,
-            jobName: json["job_name"]?.string, expect: expect, changeRequest: json["change_request"]?.int, action: json["action"]?.string)
+            jobName: json["job_name"]?.string, expect: expect, changeRequest: json["change_request"]?.int, action: json["action"]?.string,
+            started: json["started"]?.array?.compactMap(\.int))
     }
 }
 

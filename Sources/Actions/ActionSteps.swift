@@ -138,7 +138,7 @@ extension TargetExecutor {
             sha: deploy?.pipeline.sha,
             job: deploy?.job?.id, jobName: deploy?.job?.name, expect: expectedDefaults(plan),
             changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest,
-            action: state.actionID)
+            action: state.actionID, started: deploy.map { $0.started.sorted() })
         try await step(.checked(checked))
         state.checked = checked
         if state.kind == .restore { state.changeRequest = checked.changeRequest }

@@ -35,7 +35,10 @@ extension TargetExecutor {
                 return .ended(try await follow(owed, pipeline, downstream), pipeline: pipeline)
             }
         }
-        var startedBeforeWrite: Set<Int>?
+        // Deploys that had started when the checks were made may have read the old secret; one that
+        // starts later reads the written one. Resumed without that record, whatever has started by
+        // the first look is taken to have read the old secret.
+        var startedBeforeWrite = state.checked?.started.map(Set.init)
         for round in 1...4 {
             let planned: PlannedDeploy
             do { planned = try await redeployer.preflight(startedBeforeWrite: startedBeforeWrite) } catch .refused(let why) {

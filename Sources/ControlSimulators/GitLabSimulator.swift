@@ -32,6 +32,8 @@ public final class GitLabSimulator: Sendable {
         public var environment: String?
         /// Why a trigger job failed (`insufficient_bridge_permissions`, …).
         var failureReason: String?
+        /// Looks it takes to start (a trigger job: to create its downstream pipeline); nil: the simulator's `pollsToFinish`.
+        public var startsAfter: Int?
         /// Replaced by a retry: listed only with `include_retried=true`.
         var retried = false
         public init(
@@ -80,6 +82,11 @@ public final class GitLabSimulator: Sendable {
         var plays: [Int] = []
         /// GitLab's "prevent outdated deployment jobs": a deploy older than the environment's latest fails.
         var preventOutdated = true
+        /// Pipelines whose deploys fail.
+        var failingPipelines: Set<Int> = []
+        /// Retries of a deploy job made while a newer pipeline's deploy of the same job was pending or
+        /// running: the race the runbook warns about (the older image may land last).
+        var racingRetries: [Int] = []
         /// Project → its issues (change requests).
         var issues: [String: [SimIssue]] = [:]
         /// Called when a retried deploy job succeeds, or a regular deployment happens: the sandbox
@@ -163,6 +170,10 @@ public final class GitLabSimulator: Sendable {
     public func deployments(_ environment: String) -> [SimDeployment] { box.state.withLock { $0.deployments[environment] ?? [] } }
     /// Ids of the jobs played (`POST /jobs/:id/play`).
     public var plays: [Int] { box.state.withLock { $0.plays } }
+    /// Retries made while a newer pipeline's deploy of the same job was pending or running (should be none).
+    public var racingRetries: [Int] { box.state.withLock { $0.racingRetries } }
+    /// The downstream deploys of pipeline `id` fail from now on.
+    public func failDeploys(ofPipeline id: Int) { box.state.withLock { _ = $0.failingPipelines.insert(id) } }
     /// Whether a deploy older than the environment's latest deployment fails (GitLab's "prevent outdated deployment jobs").
     public func setPreventOutdated(_ prevent: Bool) { box.state.withLock { $0.preventOutdated = prevent } }
     /// A newer commit on `ref` that has no pipeline yet.
@@ -187,8 +198,13 @@ public final class GitLabSimulator: Sendable {
             state.pipelines.append(
                 SimPipeline(
                     id: id, sha: sha, ref: ref,
-                    jobs: [SimJob(id: jobID, name: jobName, status: "success", isBridge: true, downstream: downstreamID)]))
+                    jobs: [
+                        SimJob(
+                            id: jobID, name: jobName, status: "success", isBridge: true, downstream: downstreamID, environment: environment)
+                    ]))
             state.head[ref] = sha
+            // A deploy under way has read the secret already (as it stands now).
+            if downstream == "running", let reader = state.readers[jobName] { state.carried[downstreamID] = (reader.read(), reader.serve) }
             guard downstream == "success" else { return [] }
             if let environment { state.recordDeployment(environment, sha: sha, pipeline: id, job: jobID) }
             return state.deployed(jobName)
@@ -359,6 +375,16 @@ public final class GitLabSimulator: Sendable {
             }
             let newID = (state.pipelines.flatMap(\.jobs).map(\.id).max() ?? 0) + 1
             let index = state.pipelines.firstIndex { $0.jobs.contains { $0.id == id } }!
+            let older = state.pipelines[index]
+            let racing = state.pipelines.contains { newer in
+                newer.id > older.id && newer.ref == older.ref
+                    && newer.jobs.contains { other in
+                        other.name == job.name && !other.retried
+                            && (["created", "pending", "running", "waiting_for_resource"].contains(other.status)
+                                || other.downstream.flatMap { state.downstream[$0]?.status } == "running")
+                    }
+            }
+            if racing { state.racingRetries.append(id) }
             let retried = SimJob(id: newID, name: job.name, status: "pending", isBridge: job.isBridge, environment: job.environment)
             if let old = state.pipelines[index].jobs.firstIndex(where: { $0.id == id }) { state.pipelines[index].jobs[old].retried = true }
             state.pipelines[index].jobs.append(retried)
@@ -476,8 +502,9 @@ public final class GitLabSimulator: Sendable {
             }
             state.downstream[downstream]!.polls += 1
             if state.downstream[downstream]!.polls >= state.pollsToFinish {
-                state.downstream[downstream]!.status = state.deployOutcome
-                if state.deployOutcome == "success" {
+                let outcome = state.failingPipelines.contains(state.pipelines[p].id) ? "failed" : state.deployOutcome
+                state.downstream[downstream]!.status = outcome
+                if outcome == "success" {
                     let pipeline = state.pipelines[p]
                     if let environment = job.environment {
                         state.recordDeployment(environment, sha: pipeline.sha, pipeline: pipeline.id, job: job.id)
@@ -491,8 +518,10 @@ public final class GitLabSimulator: Sendable {
         guard ["created", "pending", "running"].contains(job.status) else { return }
         state.polls[id, default: 0] += 1
         if job.isBridge {
-            guard state.polls[id]! >= state.pollsToFinish else {
-                state.pipelines[p].jobs[j].status = job.status == "created" ? "pending" : "running"
+            // A trigger job waits (created, pending) until it creates its downstream pipeline, and
+            // is running only while it does (or, with `strategy: depend`, while that pipeline runs).
+            guard state.polls[id]! >= job.startsAfter ?? state.pollsToFinish else {
+                state.pipelines[p].jobs[j].status = "pending"
                 return
             }
             // GitLab creates the downstream pipeline as the user who retried the trigger job.

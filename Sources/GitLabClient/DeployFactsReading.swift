@@ -6,9 +6,13 @@ extension GitLab {
     /// The deploy branch's newest pipelines of the deploying sources (`pipeline_sources`), newest
     /// first, at most `limit`.
     public func deployingPipelines(limit: Int = 10) async throws(ControlError) -> [Pipeline] {
+        Array(try await branchPipelines().filter { $0.source.isEmpty || settings.pipelineSources.contains($0.source) }.prefix(limit))
+    }
+
+    /// The deploy branch's newest pipelines of every source, newest first.
+    func branchPipelines() async throws(ControlError) -> [Pipeline] {
         let answer = try await get("\(project)/pipelines?ref=\(escape(settings.ref))&order_by=id&sort=desc&per_page=50")
-        let all = (answer.json?.array ?? []).compactMap(Self.pipeline)
-        return Array(all.filter { $0.source.isEmpty || settings.pipelineSources.contains($0.source) }.prefix(limit))
+        return (answer.json?.array ?? []).compactMap(Self.pipeline)
     }
 
     /// The environment's last successful deployment: its SHA and the pipeline that made it.
@@ -25,10 +29,13 @@ extension GitLab {
     public func deployFacts() async throws(ControlError) -> DeployFacts {
         var production: DeployFacts.Deployed?
         if let environment = settings.environment { production = try await lastDeployment(environment: environment) }
-        let pipelines = try await deployingPipelines()
-        guard let newest = pipelines.first else { throw .refused("no pipeline of \(settings.pipelineSources.joined(separator: ", ")) on \(settings.ref)") }
+        let every = try await branchPipelines()
+        let pipelines = Array(every.filter { $0.source.isEmpty || settings.pipelineSources.contains($0.source) }.prefix(10))
+        guard let newest = pipelines.first else {
+            throw .refused("no pipeline of \(settings.pipelineSources.joined(separator: ", ")) on \(settings.ref)")
+        }
         let head = try await branchHead()
-        if head != newest.sha, !pipelines.contains(where: { $0.sha == head }) {
+        if !every.contains(where: { $0.sha == head }) {
             throw .refused(
                 "\(settings.ref) is at \(head.prefix(12)), which has no pipeline yet (the newest, #\(newest.id), is at "
                     + "\(newest.sha.prefix(12))): its pipeline deploys it soon; wait for it")

@@ -78,8 +78,7 @@ public enum DeployDecision: Sendable, Equatable {
                 why += "; the newer pipeline #\(head.pipeline)'s production deploy waits for a person (manual): retrying the image "
                     + "production runs, never playing the newer one"
             case .failed:
-                why += "; the newer pipeline #\(head.pipeline)'s production deploy \(head.trigger?.status ?? "failed"): retrying "
-                    + "the image production runs instead"
+                why += "; the newer pipeline #\(head.pipeline)'s production deploy failed: retrying the image production runs instead"
             default:
                 why += "; newer pipeline #\(head.pipeline) deploys nothing to production"
             }
@@ -168,9 +167,16 @@ public struct DeployFacts: Sendable, Equatable {
 
     /// The pipeline production runs: the one the deployment names; else the newest with its SHA
     /// whose deploy succeeded; without an environment, the newest whose deploy succeeded.
+    /// A newer pipeline whose deploy has just succeeded is what production runs, even before the
+    /// environment's deployments list shows it.
     public var productionPipeline: Candidate? {
-        guard let production else { return pipelines.first { $0.deploy == .succeeded } }
-        if let id = production.pipeline, let named = pipelines.first(where: { $0.pipeline == id }) { return named }
-        return pipelines.first { $0.sha == production.sha && $0.deploy == .succeeded } ?? pipelines.first { $0.sha == production.sha }
+        let newestDeployed = pipelines.first { $0.deploy == .succeeded }
+        guard let production else { return newestDeployed }
+        let named =
+            production.pipeline.flatMap { id in pipelines.first { $0.pipeline == id } }
+            ?? pipelines.first { $0.sha == production.sha && $0.deploy == .succeeded } ?? pipelines.first { $0.sha == production.sha }
+        guard let named else { return nil }
+        if let newestDeployed, newestDeployed.pipeline > named.pipeline { return newestDeployed }
+        return named
     }
 }

@@ -203,11 +203,11 @@ final class LogLines: Sendable {
     /// agent waits for it to end, then retries it, the image production then runs.
     @Test func aRunningNewerDeployIsWaitedForThenRetriedAndANonRetryableOneIsPutBack() async throws {
         let running = try await Rig.start()
-        running.gitlab.addPipeline(id: 101, sha: "cccc3333", jobs: [.init(id: 10, name: Rig.deployJob, status: "running", isBridge: true)])
+        running.gitlab.deployRegularly(pipeline: 101, sha: "cccc3333", jobName: Rig.deployJob, downstream: "running")
         running.gitlab.setPollsToFinish(20)  // it runs on while the agent looks, then ends
         let report = await running.executor.failover(provider: "vertex", apply: true)
         #expect(report.outcome == .deployed, "\(report.outcome)")
-        #expect(running.gitlab.retries == [10], "the newer pipeline's trigger, once it ended; never the older #100's")
+        #expect(running.gitlab.retries == [6], "the newer pipeline's trigger, once it ended; never the older #100's")
         #expect(running.logs.all.contains { $0.contains("the production deploy of the newer pipeline #101 at cccc3333 is running") })
         await running.stop()
 
