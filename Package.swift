@@ -101,7 +101,8 @@ let package = Package(
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
         .target(
-            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Selection", "Timekeeping"], swiftSettings: strict),
+            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Selection", "Timekeeping"],
+            swiftSettings: strict),
         .target(
             name: "Demo",
             dependencies: [

@@ -84,7 +84,8 @@ extension TargetExecutor {
             }
             let branch = try await gitlab.pipelineRef(downstream.id, in: project)
             let least = try await gitlab.protectedBranch(branch, in: project)
-            return Readiness.downstream(project: project, branch: branch, level: level, branchLeast: least, bot: user.bot, user: user.username)
+            return Readiness.downstream(
+                project: project, branch: branch, level: level, branchLeast: least, bot: user.bot, user: user.username)
         } catch { return ReadinessCheck(.downstream, ready: false, "\(error)") }
     }
 }

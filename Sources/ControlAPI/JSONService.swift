@@ -51,7 +51,8 @@ package struct JSONService: Sendable {
     /// `contentType`: of the body (`application/merge-patch+json` for a merge patch).
     /// `extra`: headers of this call only. `resend`: by default, from the method (``Resend/of(_:)``).
     package func call(
-        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json", headers extra: [HTTPHeader] = [],
+        _ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json",
+        headers extra: [HTTPHeader] = [],
         resend: Resend? = nil
     ) async throws(ControlError) -> Answer {
         let resend = resend ?? .of(method)

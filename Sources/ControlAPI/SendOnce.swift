@@ -44,7 +44,9 @@ public func sendOnce<T>(
             guard alreadyDone(error) else { throw error }
             // Refused as done before: by this agent's earlier try whose answer was lost, or by a person.
             let found: T?
-            do { found = try await find() } catch { throw .unknownOutcome("\(request): refused as already done, and reading failed: \(error)") }
+            do { found = try await find() } catch {
+                throw .unknownOutcome("\(request): refused as already done, and reading failed: \(error)")
+            }
             guard let found else { throw error }
             await settled(Settlement(request: request, lost: error.description, found: "carried out before: \(describe(found))"))
             return found

@@ -143,7 +143,8 @@ public final class GatewaySimulator: Sendable {
             guard !list.isEmpty else { return .json(500, .object(["detail": .string("Internal Server Error")])) }
             primitives.append(
                 .object([
-                    "feature_setting": .string(feature), "default_model": .string(list[0]), "default_models": .array(list.map { .string($0) }),
+                    "feature_setting": .string(feature), "default_model": .string(list[0]),
+                    "default_models": .array(list.map { .string($0) }),
                     "selectable_models": .array((image.selectable[feature] ?? []).map { .string($0) }), "models_for_tags": .object([:]),
                 ]))
         }

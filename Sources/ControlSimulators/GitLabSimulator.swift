@@ -333,7 +333,8 @@ public final class GitLabSimulator: Sendable {
                     ]
                     if let pipeline = deployment.pipeline, let job = deployment.job {
                         object["deployable"] = .object([
-                            "id": .number(Double(job)), "pipeline": .object(["id": .number(Double(pipeline)), "sha": .string(deployment.sha)]),
+                            "id": .number(Double(job)),
+                            "pipeline": .object(["id": .number(Double(pipeline)), "sha": .string(deployment.sha)]),
                         ])
                     }
                     return .object(object)
@@ -440,7 +441,9 @@ public final class GitLabSimulator: Sendable {
         switch (request.method, rest.count) {
         case ("GET", 0):
             let search = request.query["search"] ?? ""
-            let found = (state.issues[project] ?? []).filter { search.isEmpty || $0.description.contains(search) || $0.title.contains(search) }
+            let found = (state.issues[project] ?? []).filter {
+                search.isEmpty || $0.description.contains(search) || $0.title.contains(search)
+            }
             return page(
                 found.reversed().map {
                     .object([
@@ -452,7 +455,9 @@ public final class GitLabSimulator: Sendable {
             guard let iid = Int(rest[0]), let issue = state.issues[project]?.first(where: { $0.iid == iid }) else {
                 return .json(404, .object(["message": .string("404 Not found")]))
             }
-            let notes = issue.notes.enumerated().map { JSONValue.object(["id": .number(Double($0.offset + 1)), "body": .string($0.element)]) }
+            let notes = issue.notes.enumerated().map {
+                JSONValue.object(["id": .number(Double($0.offset + 1)), "body": .string($0.element)])
+            }
             return page(request.query["sort"] == "asc" ? notes : notes.reversed(), request, state.pageSize)
         case ("POST", 0):
             guard let title = body?["title"]?.string, !title.isEmpty else {

@@ -1,6 +1,6 @@
 import ControlAPI
-import Selection
 import HTTP
+import Selection
 import Timekeeping
 
 /// The AI Gateway a target deploys, asked whether it serves an override (`targets[].gateway`):

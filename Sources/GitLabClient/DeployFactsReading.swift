@@ -49,11 +49,14 @@ extension GitLab {
             let candidate = DeployFacts.Candidate(
                 pipeline: pipeline.id, sha: pipeline.sha,
                 trigger: trigger.map {
-                    DeployFacts.Trigger(job: $0.id, name: $0.name, status: $0.status, downstream: $0.downstream?.status, isBridge: $0.isBridge)
+                    DeployFacts.Trigger(
+                        job: $0.id, name: $0.name, status: $0.status, downstream: $0.downstream?.status, isBridge: $0.isBridge)
                 })
             candidates.append(candidate)
             // Older pipelines than the one production runs do not matter.
-            if let production, production.pipeline == pipeline.id || (production.pipeline == nil && production.sha == pipeline.sha) { break }
+            if let production, production.pipeline == pipeline.id || (production.pipeline == nil && production.sha == pipeline.sha) {
+                break
+            }
             if production == nil, candidate.deploy == .succeeded { break }
         }
         return DeployFacts(production: production, pipelines: candidates)

@@ -48,7 +48,8 @@ extension GitLab {
     /// The least role allowed to merge into (so to run a pipeline on) `branch` of `project`; nil when it is not protected.
     /// A rule for named users or groups only counts as "no role" (60).
     public func protectedBranch(_ branch: String, in project: String) async throws(ControlError) -> Int? {
-        try await leastLevel("/projects/\(escape(project))/protected_branches/\(escape(branch))", ["merge_access_levels", "push_access_levels"])
+        try await leastLevel(
+            "/projects/\(escape(project))/protected_branches/\(escape(branch))", ["merge_access_levels", "push_access_levels"])
     }
 
     /// The least role allowed to deploy to `environment` of the deploy project; nil when it is not protected.

@@ -42,7 +42,9 @@ public struct Redeployer: Sendable {
         let deadline = clock.elapsed + gitlab.settings.newerDeployTimeout
         while true {
             let job: Job?
-            do { job = try await gitlab.deployJob(pipeline: pipeline.id) } catch .refused(let why) where why.hasPrefix("no job") { job = nil }
+            do { job = try await gitlab.deployJob(pipeline: pipeline.id) } catch .refused(let why) where why.hasPrefix("no job") {
+                job = nil
+            }
             if let job, DeployFacts.Candidate(pipeline: pipeline.id, sha: pipeline.sha, trigger: job.trigger).deploy != .pending {
                 return job
             }

@@ -75,7 +75,8 @@ public enum DeployDecision: Sendable, Equatable {
         if let head = newer.first {
             switch head.deploy {
             case .manual:
-                why += "; the newer pipeline #\(head.pipeline)'s production deploy waits for a person (manual): retrying the image "
+                why +=
+                    "; the newer pipeline #\(head.pipeline)'s production deploy waits for a person (manual): retrying the image "
                     + "production runs, never playing the newer one"
             case .failed:
                 why += "; the newer pipeline #\(head.pipeline)'s production deploy failed: retrying the image production runs instead"

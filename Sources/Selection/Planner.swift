@@ -185,7 +185,8 @@ public struct Planner: Sendable {
                 } else if let deployed, changed?.contains(setting) ?? true, !deployed.allows(model, for: setting) {
                     problems.append(
                         "\(setting): \(model) is not served by the deployed gateway (\(deployed.source)): "
-                            + (deployed.models.contains(model) ? "not in its selectable_models there" : "the deployed image does not know it"))
+                            + (deployed.models.contains(model)
+                                ? "not in its selectable_models there" : "the deployed image does not know it"))
                 }
             }
         }

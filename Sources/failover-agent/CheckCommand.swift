@@ -78,7 +78,9 @@ struct CheckCommand: AsyncParsableCommand {
                 print(
                     "  deploy: \(planned.decision.reason)\n  a failover would \(verb) pipeline #\(pipeline.id) of \(gitlab.project) at "
                         + "\(pipeline.sha.prefix(12))"
-                        + (job.map { ": \($0.isBridge ? "trigger job" : "job") #\($0.id) '\($0.name)' (deploy_job: \(gitlab.deployJob), the only match)" }
+                        + (job.map {
+                            ": \($0.isBridge ? "trigger job" : "job") #\($0.id) '\($0.name)' (deploy_job: \(gitlab.deployJob), the only match)"
+                        }
                             ?? " (its trigger job is not created yet)"))
                 let radius = BlastRadius(planner: planner, current: current)
                 print(radius.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

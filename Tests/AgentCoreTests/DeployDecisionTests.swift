@@ -31,9 +31,9 @@ struct DeployDecisionTests {
         for status in ["created", "pending", "waiting_for_resource", nil] {
             let decision = decide(production: 7, [pipeline(8, status), pipeline(7, "success", downstream: "success")])
             guard case .follow(let candidate, _) = decision else {
-            Issue.record("\(String(describing: status)): \(decision)")
-            return
-        }
+                Issue.record("\(String(describing: status)): \(decision)")
+                return
+            }
             #expect(candidate.pipeline == 8, "never a retry of #7 while #8 is pending")
         }
     }

@@ -70,7 +70,8 @@ import Testing
         let restore = await executor.restore(provider: "vertex", apply: true)
         expectNothingLost(loop, failover: failover, restore: restore, during: during)
         let settled = journaled.withLock { $0 }.filter { $0.hasPrefix("unknown-outcome:") }
-        for request in ["retry of job", "opening of a change request", "note on issue", "create of the CI variable", "check-and-set write"] {
+        for request in ["retry of job", "opening of a change request", "note on issue", "create of the CI variable", "check-and-set write"]
+        {
             #expect(settled.contains { $0.contains(request) && $0.contains("settled by reading: carried out") }, "\(request): \(settled)")
         }
         await loop.stop()

@@ -35,7 +35,8 @@ import VaultClient
         /// Adds the newer pipeline (`id`), if any.
         func apply(_ gitlab: GitLabSimulator, id: Int) {
             let trigger = { (status: String) in
-                var job = GitLabSimulator.SimJob(id: id * 10, name: MovingMainTests.job, status: status, isBridge: true, environment: "production")
+                var job = GitLabSimulator.SimJob(
+                    id: id * 10, name: MovingMainTests.job, status: status, isBridge: true, environment: "production")
                 job.startsAfter = 12  // its pipeline's tests run on while the agent plans and writes
                 return job
             }
@@ -43,7 +44,8 @@ import VaultClient
             case .headIsProduction: return
             case .newerDeployPending: gitlab.addPipeline(id: id, sha: "sha\(id)", jobs: [trigger("created")])
             case .newerDeployRunning:
-                gitlab.deployRegularly(pipeline: id, sha: "sha\(id)", jobName: MovingMainTests.job, environment: "production", downstream: "running")
+                gitlab.deployRegularly(
+                    pipeline: id, sha: "sha\(id)", jobName: MovingMainTests.job, environment: "production", downstream: "running")
             case .manualProductionDeploys: gitlab.addPipeline(id: id, sha: "sha\(id)", jobs: [trigger("manual")])
             case .newerDeployFails:
                 gitlab.addPipeline(id: id, sha: "sha\(id)", jobs: [trigger("created")])
@@ -77,7 +79,8 @@ import VaultClient
                 serve: { [gateway] in gateway.deploy(override: $0) })
             gitlab.setPollsToFinish(4)
             let target = Target(
-                name: "aigw-production", mode: .perform, vault: VaultSettings(address: vault.address, path: MovingMainTests.path, token: .environment("V")),
+                name: "aigw-production", mode: .perform,
+                vault: VaultSettings(address: vault.address, path: MovingMainTests.path, token: .environment("V")),
                 gitlab: GitLabSettings(
                     url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), environment: "production",
                     expedited: true, token: .environment("G")),
@@ -123,7 +126,8 @@ import VaultClient
         main.apply(rig.gitlab, id: 20)
         let restore = await rig.executor.restore(provider: "vertex", apply: true)
         #expect(restore.outcome == .deployed && restore.verified == true, "\(restore.outcome)")
-        #expect(rig.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"], "the gateway serves the restore")
+        #expect(
+            rig.gateway.defaults(of: "duo_chat") == ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6"], "the gateway serves the restore")
         #expect(rig.vault.current(Self.path)?.data["value"]?.string == Self.original)
         #expect(rig.deploymentsMoveForward, "\(rig.gitlab.deployments("production"))")
         #expect(rig.gitlab.plays.isEmpty && rig.gitlab.variables.isEmpty && rig.gitlab.racingRetries.isEmpty)

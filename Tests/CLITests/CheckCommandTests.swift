@@ -117,7 +117,9 @@ import Testing
         gitlab.setAccess(.init(expiresAt: "2099-01-01", accessLevel: 20))
         let (reporter, reporterOut, _) = try cli.run(["check", "--config", file, "--online"], environment: env)
         #expect(reporter == 1)
-        #expect(reporterOut.contains("  NOT READY gitlab: the GitLab token's user has access level 20 (Reporter) on 42; it needs"), "\(reporterOut)")
+        #expect(
+            reporterOut.contains("  NOT READY gitlab: the GitLab token's user has access level 20 (Reporter) on 42; it needs"),
+            "\(reporterOut)")
         gitlab.setAccess(.init())
 
         gitlab.addPipeline(id: 8, sha: "0ddba11", jobs: [])

@@ -38,7 +38,8 @@ import Testing
         let client = HTTPClient()
         threeServices(gitlab)
         for (index, service) in Self.services.enumerated() {
-            let job = try #require(try await redeployer(gitlab, .service(service, environment: "production"), client: client).preflight().job)
+            let job = try #require(
+                try await redeployer(gitlab, .service(service, environment: "production"), client: client).preflight().job)
             #expect(job.id == 10 + index && job.name == "🛫 [\(service)] Trigger runway deployment production")
         }
         let exact = try await redeployer(gitlab, "🛫 [duo-workflow-svc] Trigger runway deployment production", client: client)

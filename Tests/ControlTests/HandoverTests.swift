@@ -113,7 +113,8 @@ import Testing
         rig.gitlab.hang("POST", "/retry", carriedOut: true)
         #expect(try await shortLived(rig).failover(provider: "vertex", apply: true).outcome == .deployed)
         #expect(rig.gitlab.retries == [3], "followed, not retried again")
-        #expect(rig.logs.all.contains { $0.contains("retry of job #3") && $0.contains("settled by reading: carried out: retried as job #6") })
+        #expect(
+            rig.logs.all.contains { $0.contains("retry of job #3") && $0.contains("settled by reading: carried out: retried as job #6") })
         #expect(rig.ownership.pending == nil && rig.ownership.providers == ["vertex"])
         rig.gitlab.hang("POST", nil, carriedOut: true)
         await rig.stop()

@@ -18,7 +18,10 @@ struct SendOnceTests {
         try await sendOnce(
             "the request",
             send: { () async throws(ControlError) -> Int in
-                let attempt = world.sends.withLock { $0 += 1; return $0 }
+                let attempt = world.sends.withLock {
+                    $0 += 1
+                    return $0
+                }
                 if refuseWhenDone, world.carriedOut.withLock({ $0 }) > 0 { throw .refused("already done") }
                 let answer = attempt <= answers.count ? answers[attempt - 1] : true
                 if answer != nil { world.carriedOut.withLock { $0 += 1 } }
