@@ -77,8 +77,8 @@ extension TargetExecutor {
             let deployed = try await deployedCatalog()
             if deployed == nil {
                 state.report.warnings.append(
-                    "no gateway is configured for \(target.name): the plan is checked against the agent's catalog files only, not the "
-                        + "catalog of the deployed image")
+                    "no gateway is configured for \(target.name) and no catalog reader: the plan is checked against the agent's catalog "
+                        + "files only, not the catalog of the deployed image")
             }
             state.planner = planner.within(deployed)
         }

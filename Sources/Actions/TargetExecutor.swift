@@ -65,6 +65,10 @@ public struct TargetExecutor: Sendable {
     /// model's probe class (`ok`, `slow`, or a failure). A model without a probe is left out.
     /// nil: no pre-flight.
     public var preflight: (@Sendable (_ models: [String]) async -> [String: String])?
+    /// Reads a deployed image's catalog from its `models.yml` and `unit_primitives.yml` (text, and
+    /// where they were read), for a target without a gateway URL; nil: such a target's plans are
+    /// checked against the agent's files only.
+    public var catalogParser: (@Sendable (_ models: String, _ unitPrimitives: String, _ source: String) throws -> DeployedCatalog)?
 
     public init(
         target: Target, planner: Planner, vault: VaultKV, redeployer: Redeployer, gateway: Gateway? = nil,
@@ -211,12 +215,29 @@ public struct TargetExecutor: Sendable {
         }
     }
 
-    /// The catalog the deployed gateway image serves (every URL of the target's gateway); nil
-    /// when the target has no gateway to ask.
+    /// The catalog the deployed gateway image serves: read from every URL of the target's
+    /// gateway, or, without one, from the catalog files at the SHA production runs (through the
+    /// repository files API); nil when neither can be asked.
     public func deployedCatalog() async throws(ControlError) -> DeployedCatalog? {
-        guard let gateway else { return nil }
-        do { return try await gateway.deployedCatalog() } catch {
-            throw .unavailable("cannot read the deployed gateway's catalog (/v1/models/definitions): \(error)")
+        if let gateway {
+            do { return try await gateway.deployedCatalog() } catch {
+                throw .unavailable("cannot read the deployed gateway's catalog (/v1/models/definitions): \(error)")
+            }
+        }
+        guard let catalogParser else { return nil }
+        let gitlab = redeployer.gitlab
+        let facts = try await gitlab.deployFacts()
+        guard let sha = facts.production?.sha ?? facts.productionPipeline?.sha else {
+            throw .unavailable("what production runs is unknown, so the catalog of the deployed image cannot be read")
+        }
+        let files = gitlab.settings.catalogFiles
+        let source = "\(gitlab.settings.project)@\(sha.prefix(12))"
+        do {
+            let models = try await gitlab.file(files.models, ref: sha)
+            let unitPrimitives = try await gitlab.file(files.unitPrimitives, ref: sha)
+            return try catalogParser(models, unitPrimitives, source)
+        } catch {
+            throw .unavailable("cannot read the deployed catalog from \(files.models) and \(files.unitPrimitives) at \(source): \(error)")
         }
     }
 

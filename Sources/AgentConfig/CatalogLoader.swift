@@ -5,6 +5,21 @@ import YAMLConfig
 /// fields the agent does not use are ignored, and a model whose provider no field tells is loaded
 /// as unmanaged rather than refused.
 public enum CatalogLoader {
+    /// ``deployed(models:unitPrimitives:source:)`` as an executor's `catalogParser`.
+    public static let deployedParser: @Sendable (String, String, String) throws -> DeployedCatalog = {
+        try deployed(models: $0, unitPrimitives: $1, source: $2)
+    }
+
+    /// The catalog a deployed image was built with, from its `models.yml` and `unit_primitives.yml`
+    /// as they stand at the deployed commit: the models it knows, each feature's selectable models.
+    public static func deployed(models: String, unitPrimitives: String, source: String) throws(ConfigError) -> DeployedCatalog {
+        let catalog = try Self.models(YAMLFields.parse(models, file: "models.yml at \(source)"))
+        let features = try Self.features(YAMLFields.parse(unitPrimitives, file: "unit_primitives.yml at \(source)"), catalog: catalog)
+        return DeployedCatalog(
+            models: Set(catalog.models.map(\.id)),
+            selectable: Dictionary(features.map { ($0.setting, $0.selectableModels) }, uniquingKeysWith: { a, _ in a }), source: source)
+    }
+
     /// The catalog; `corrections` (model id → provider, or `unmanaged`) win over what the file says.
     public static func models(file: String, corrections: [String: String] = [:]) throws(ConfigError) -> ModelCatalog {
         try models(YAMLFields.load(file: file), corrections: corrections)

@@ -46,7 +46,8 @@ enum TargetLoader {
             token: try gitlab.read(GitLab.token), followTimeout: try gitlab.read(GitLab.followTimeout),
             pollInterval: try gitlab.read(GitLab.pollInterval),
             pipelineSources: try gitlab.read(GitLab.pipelineSources) ?? GitLabSettings.defaultPipelineSources,
-            newerDeployTimeout: try gitlab.read(GitLab.newerDeployTimeout))
+            newerDeployTimeout: try gitlab.read(GitLab.newerDeployTimeout),
+            catalogFiles: .init(models: try gitlab.read(GitLab.modelsFile), unitPrimitives: try gitlab.read(GitLab.unitPrimitivesFile)))
         return Target(
             name: try item.read(name), mode: ActionMode(rawValue: try item.read(mode))!, vault: vaultSettings, gitlab: gitlabSettings,
             changeRequest: try item.read(changeRequest).map(Self.changeRequest),
@@ -126,6 +127,12 @@ enum TargetLoader {
         static let pipelineSources: Field<[String]?> = .strings(
             "pipeline_sources", none: "push, web",
             "the pipeline sources that deploy: the latest pipeline is chosen among these (not scheduled, API or security-policy ones)")
+        static let modelsFile: Field<String> = .text(
+            "models_file", default: GitLabSettings.defaultCatalogFiles.models,
+            "the gateway's models.yml in the project: read at the deployed SHA when the target has no gateway URL")
+        static let unitPrimitivesFile: Field<String> = .text(
+            "unit_primitives_file", default: GitLabSettings.defaultCatalogFiles.unitPrimitives,
+            "the gateway's unit_primitives.yml in the project: read at the deployed SHA when the target has no gateway URL")
         static let newerDeployTimeout: Field<Duration> = .duration(
             "newer_deploy_timeout", default: .seconds(1800), max: .seconds(6 * 3600),
             "how long a failover waits for a newer pipeline's production deploy to start before it decides again")
@@ -139,7 +146,8 @@ enum TargetLoader {
     static let gitlabSection = ConfigSection(
         "targets[].gitlab", "The deployment project; the latest pipeline's deploy job is retried after its SHA is checked.",
         GitLab.url, GitLab.project, GitLab.ref, GitLab.deployJob, GitLab.environment, GitLab.expedited, GitLab.expeditedScope,
-        GitLab.token, GitLab.followTimeout, GitLab.pollInterval, GitLab.pipelineSources, GitLab.newerDeployTimeout)
+        GitLab.token, GitLab.followTimeout, GitLab.pollInterval, GitLab.pipelineSources, GitLab.newerDeployTimeout, GitLab.modelsFile,
+        GitLab.unitPrimitivesFile)
     static let deployJobSection = ConfigSection(
         "targets[].gitlab.deploy_job", "Runway's trigger job of one service in one environment.", DeployJob.service,
         DeployJob.environment)

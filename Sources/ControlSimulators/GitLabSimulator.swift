@@ -84,6 +84,8 @@ public final class GitLabSimulator: Sendable {
         var preventOutdated = true
         /// Pipelines whose deploys fail.
         var failingPipelines: Set<Int> = []
+        /// "path@ref" → the file's text in the repository.
+        var files: [String: String] = [:]
         /// Retries of a deploy job made while a newer pipeline's deploy of the same job was pending or
         /// running: the race the runbook warns about (the older image may land last).
         var racingRetries: [Int] = []
@@ -170,6 +172,8 @@ public final class GitLabSimulator: Sendable {
     public func deployments(_ environment: String) -> [SimDeployment] { box.state.withLock { $0.deployments[environment] ?? [] } }
     /// Ids of the jobs played (`POST /jobs/:id/play`).
     public var plays: [Int] { box.state.withLock { $0.plays } }
+    /// The repository holds `text` at `path` in commit `ref`.
+    public func setFile(_ path: String, ref: String, _ text: String) { box.state.withLock { $0.files[path + "@" + ref] = text } }
     /// Retries made while a newer pipeline's deploy of the same job was pending or running (should be none).
     public var racingRetries: [Int] { box.state.withLock { $0.racingRetries } }
     /// The downstream deploys of pipeline `id` fail from now on.
@@ -321,6 +325,11 @@ public final class GitLabSimulator: Sendable {
                         "source": .string($0.source),
                     ])
                 }, request, state.pageSize)
+        case ("GET", 4, "repository") where rest[1] == "files" && rest[3] == "raw":
+            guard let text = state.files[rest[2] + "@" + (request.query["ref"] ?? "")] else {
+                return .json(404, .object(["message": .string("404 File Not Found")]))
+            }
+            return .respond(status: 200, headers: [("content-type", "text/plain")], body: Array(text.utf8))
         case ("GET", 3, "repository") where rest[1] == "branches":
             guard let sha = state.head[rest[2]] else { return .json(404, .object(["message": .string("404 Branch Not Found")])) }
             return .json(200, .object(["name": .string(rest[2]), "commit": .object(["id": .string(sha)])]))

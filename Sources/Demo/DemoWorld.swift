@@ -146,10 +146,11 @@ public final class DemoWorld: Sendable {
         let client = HTTPClient()
         var executors: [TargetExecutor] = []
         for target in targets {
-            executors.append(
-                try TargetExecutor(
-                    target: target, planner: planner, client: client, environment: environment,
-                    logger: .forwarding { log("  vault/gitlab/gateway: \($0)") }))
+            var executor = try TargetExecutor(
+                target: target, planner: planner, client: client, environment: environment,
+                logger: .forwarding { log("  vault/gitlab/gateway: \($0)") })
+            executor.catalogParser = CatalogLoader.deployedParser
+            executors.append(executor)
         }
         let journalPath = directory + "/journal.sqlite"
         let journal = try Journal(path: journalPath)

@@ -62,3 +62,11 @@ extension GitLab {
         return DeployFacts(production: production, pipelines: candidates)
     }
 }
+
+extension GitLab {
+    /// The text of `path` in the deploy project at `ref` (a SHA): the repository files API.
+    public func file(_ path: String, ref: String) async throws(ControlError) -> String {
+        let answer = try await get("\(project)/repository/files/\(escape(path))/raw?ref=\(escape(ref))")
+        return answer.text
+    }
+}

@@ -4,6 +4,13 @@ import HTTP
 
 /// Where and how to redeploy a target (DESIGN.md, "GitLab").
 public struct GitLabSettings: Sendable, Equatable {
+    /// The gateway's catalog files in the deploy project.
+    public struct CatalogFiles: Sendable, Equatable {
+        public var models: String
+        public var unitPrimitives: String
+        public init(models: String, unitPrimitives: String) { (self.models, self.unitPrimitives) = (models, unitPrimitives) }
+    }
+
     public var url: String
     /// Numeric id or `group/project` path: the project whose pipelines hold the deploy job (on
     /// Runway's Cloud Run, the service's security mirror).
@@ -26,14 +33,20 @@ public struct GitLabSettings: Sendable, Equatable {
     public var pipelineSources: [String]
     /// How long to wait for a newer pipeline's production deploy to start before deciding again.
     public var newerDeployTimeout: Duration
+    /// Where the gateway's catalog files are in the deploy project: read at the SHA production
+    /// runs when the target has no gateway URL to ask.
+    public var catalogFiles: CatalogFiles
     public static let defaultPipelineSources = ["push", "web"]
+    public static let defaultCatalogFiles = CatalogFiles(
+        models: "ai_gateway/model_selection/models.yml", unitPrimitives: "ai_gateway/model_selection/unit_primitives.yml")
 
     public init(
         url: String, project: String, ref: String = "main", deployJob: DeployJobMatcher, environment: String? = nil,
         expedited: Bool = false, expeditedScope: String = "*", token: Credential, followTimeout: Duration = .seconds(1800),
         pollInterval: Duration = .seconds(10), pipelineSources: [String] = defaultPipelineSources,
-        newerDeployTimeout: Duration = .seconds(1800)
+        newerDeployTimeout: Duration = .seconds(1800), catalogFiles: CatalogFiles = defaultCatalogFiles
     ) {
+        self.catalogFiles = catalogFiles
         self.pipelineSources = pipelineSources
         self.newerDeployTimeout = newerDeployTimeout
         self.url = url

@@ -39,10 +39,11 @@ struct TargetOptions: ParsableArguments {
         var executors: [TargetExecutor] = []
         do {
             for target in targets {
-                executors.append(
-                    try TargetExecutor(
-                        target: target, planner: planner, client: client, environment: environment,
-                        logger: .forwarding { print("  [\(target.name)] \($0)") }))
+                var executor = try TargetExecutor(
+                    target: target, planner: planner, client: client, environment: environment,
+                    logger: .forwarding { print("  [\(target.name)] \($0)") })
+                executor.catalogParser = CatalogLoader.deployedParser
+                executors.append(executor)
             }
         } catch {
             client.shutdown()

@@ -72,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
                 var executor = try TargetExecutor(
                     target: target, planner: planner, client: client, environment: environment, logger: logger)
                 executor.preflight = { [preflight] in await preflight?.probe($0) ?? [:] }
+                executor.catalogParser = CatalogLoader.deployedParser
                 return executor
             }
             let pagers = Pagers(

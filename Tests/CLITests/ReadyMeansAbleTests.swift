@@ -103,4 +103,36 @@ import Testing
         await gitlab.stop()
         await gateway.stop()
     }
+
+    /// A target without a gateway URL reads the deployed image's catalog files at the SHA
+    /// production runs (the repository files API): a model that image does not offer is never chosen.
+    @Test func withoutAGatewayThePlanIsCheckedAgainstTheCatalogFilesProductionRuns() async throws {
+        let (vault, gitlab) = try await ControlCommandTests().controlPlane()
+        let models = try String(contentsOfFile: ControlCommandTests.fixtures + "/models.yml", encoding: .utf8)
+        let primitives = try String(contentsOfFile: ControlCommandTests.fixtures + "/unit_primitives.yml", encoding: .utf8)
+        // The deployed image's unit_primitives.yml no longer offers the Bedrock Sonnet anywhere.
+        let older = primitives.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { $0 != "      - claude_sonnet_4_6_bedrock" }.joined(separator: "\n")
+        gitlab.setFile("ai_gateway/model_selection/models.yml", ref: "f00dbabe", models)
+        gitlab.setFile("ai_gateway/model_selection/unit_primitives.yml", ref: "f00dbabe", older)
+        let file = try ControlCommandTests().config(vault: vault, gitlab: gitlab)
+        let env = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token]
+        let (status, out, _) = try cli.run(["failover", "--config", file, "--provider", "vertex", "--yes"], environment: env)
+        #expect(status == 0, "\(out)")
+        let written = JSONValue.parse(Array((vault.current(ControlCommandTests.path)?.data["value"]?.string ?? "").utf8))
+        #expect(written?["code_generations"]?.array?.compactMap(\.string) == ["claude_sonnet_4_6"], "\(String(describing: written))")
+        #expect(!(written.map { String(decoding: $0.bytes, as: UTF8.self) } ?? "").contains("claude_sonnet_4_6_bedrock"))
+        #expect(gitlab.requests.contains { $0.uri.contains("/repository/files/") && $0.uri.contains("ref=f00dbabe") })
+
+        // Files that cannot be read at that SHA: nothing is written.
+        gitlab.setFile("ai_gateway/model_selection/models.yml", ref: "f00dbabe", "models: [")
+        let (restoreStatus, _, _) = try cli.run(["restore", "--config", file, "--provider", "vertex", "--yes"], environment: env)
+        #expect(restoreStatus == 0, "a restore puts back what was there: it needs no deployed catalog")
+        let version = vault.current(ControlCommandTests.path)?.version
+        let (again, againOut, _) = try cli.run(["failover", "--config", file, "--provider", "vertex", "--yes"], environment: env)
+        #expect(again == 1 && againOut.contains("cannot read the deployed catalog"), "\(againOut)")
+        #expect(vault.current(ControlCommandTests.path)?.version == version, "nothing written")
+        await vault.stop()
+        await gitlab.stop()
+    }
 }
