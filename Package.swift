@@ -149,7 +149,9 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "failover-agent", "AgentConfig", "ControlAPI", "ControlSimulators", "HTTP", "HTTPServer", "ProviderSimulators", "Selection",
+                "failover-agent", "AgentConfig", "ControlAPI", "ControlSimulators", "GitLabClient", "HTTP", "HTTPServer",
+                "ProviderSimulators",
+                "Selection",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -172,7 +172,7 @@ public final class GitLabSimulator: Sendable {
     public func deployments(_ environment: String) -> [SimDeployment] { box.state.withLock { $0.deployments[environment] ?? [] } }
     /// Ids of the jobs played (`POST /jobs/:id/play`).
     public var plays: [Int] { box.state.withLock { $0.plays } }
-    /// The repository holds `text` at `path` in commit `ref`.
+    /// The repository holds `text` at `path` in commit `ref` (`*`: in every commit).
     public func setFile(_ path: String, ref: String, _ text: String) { box.state.withLock { $0.files[path + "@" + ref] = text } }
     /// Retries made while a newer pipeline's deploy of the same job was pending or running (should be none).
     public var racingRetries: [Int] { box.state.withLock { $0.racingRetries } }
@@ -326,7 +326,7 @@ public final class GitLabSimulator: Sendable {
                     ])
                 }, request, state.pageSize)
         case ("GET", 4, "repository") where rest[1] == "files" && rest[3] == "raw":
-            guard let text = state.files[rest[2] + "@" + (request.query["ref"] ?? "")] else {
+            guard let text = state.files[rest[2] + "@" + (request.query["ref"] ?? "")] ?? state.files[rest[2] + "@*"] else {
                 return .json(404, .object(["message": .string("404 File Not Found")]))
             }
             return .respond(status: 200, headers: [("content-type", "text/plain")], body: Array(text.utf8))

@@ -86,7 +86,7 @@ import Testing
 
     @Test func onlineReadsTheSecretAndChecksThePipeline() async throws {
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         defer {
             Task {
                 await vault.stop()
@@ -129,30 +129,34 @@ import Testing
         #expect(!staleOut.contains(vault.token) && !staleOut.contains(gitlab.token))
     }
 
+    /// A Prometheus query API's answer: an instant vector of these series at `t`.
+    static func vector(_ series: [(labels: [String: String], value: Double)], at t: Double) -> ServerReply {
+        let result = series.map { labels, value in
+            JSONValue.object(["metric": .object(labels.mapValues { .string($0) }), "value": .array([.number(t), .string("\(value)")])])
+        }
+        let answer = JSONValue.object([
+            "status": .string("success"), "data": .object(["resultType": .string("vector"), "result": .array(result)]),
+        ])
+        return .json(200, String(decoding: answer.bytes, as: UTF8.self))
+    }
+
     /// `--online` reads the traffic source once as the agent would: counts per subject, the newest
     /// sample's age, the series no subject takes; a source that does not answer is not ready.
     @Test func onlineReadsTheTrafficSource() async throws {
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         let newest = Date().timeIntervalSince1970 - 4
         let prometheus = try await HTTPServer.start { request in
             guard request.header("authorization") == "Bearer query-token" else { return .json(401, #"{"status":"error"}"#) }
-            func series(_ labels: [String: String], _ value: Double) -> JSONValue {
-                .object(["metric": .object(labels.mapValues { .string($0) }), "value": .array([.number(newest), .string("\(value)")])])
-            }
-            let result: [JSONValue] =
+            return Self.vector(
                 request.uri.contains("timestamp")
-                ? [series([:], newest)]
-                : [
-                    series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 140),
-                    series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 10),
-                    series(["model_engine": "anthropic-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 30),
-                    series(["model_engine": "litellm-chat", "model_name": "gpt-9", "error": "no", "error_type": "none"], 3),
-                ]
-            let answer = JSONValue.object([
-                "status": .string("success"), "data": .object(["resultType": .string("vector"), "result": .array(result)]),
-            ])
-            return .json(200, String(decoding: answer.bytes, as: UTF8.self))
+                    ? [([:], newest)]
+                    : [
+                        (["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 140),
+                        (["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 10),
+                        (["model_engine": "anthropic-chat", "model_name": "claude-sonnet-4-6", "error": "no", "error_type": "none"], 30),
+                        (["model_engine": "litellm-chat", "model_name": "gpt-9", "error": "no", "error_type": "none"], 3),
+                    ], at: newest)
         }
         defer {
             Task {
@@ -194,7 +198,7 @@ import Testing
     /// the queries carry the configured selector. The password never shows.
     @Test func onlineReadsAMimirTenantWithBasicAuthAndASelector() async throws {
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         let newest = Date().timeIntervalSince1970 - 3
         let expected = "Basic " + Data("failover-agent:mimir-secret-pw".utf8).base64EncodedString()
         let queries = Mutex<[String]>([])
@@ -207,17 +211,11 @@ import Testing
             guard query.contains(#"model_inferences_total{type="ai-gateway", env="gprd"}"#) else {
                 return .json(200, #"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
             }
-            func series(_ labels: [String: String], _ value: Double) -> JSONValue {
-                .object(["metric": .object(labels.mapValues { .string($0) }), "value": .array([.number(newest), .string("\(value)")])])
-            }
-            let result: [JSONValue] =
+            return Self.vector(
                 query.contains("timestamp")
-                ? [series([:], newest)]
-                : [series(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 7)]
-            let answer = JSONValue.object([
-                "status": .string("success"), "data": .object(["resultType": .string("vector"), "result": .array(result)]),
-            ])
-            return .json(200, String(decoding: answer.bytes, as: UTF8.self))
+                    ? [([:], newest)]
+                    : [(["model_engine": "litellm-chat", "model_name": "claude-sonnet-4-6", "error": "yes", "error_type": "other"], 7)],
+                at: newest)
         }
         defer {
             Task {

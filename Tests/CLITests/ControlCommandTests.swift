@@ -2,6 +2,7 @@ import AgentConfig
 import ControlAPI
 import ControlSimulators
 import Foundation
+import GitLabClient
 import Selection
 import Testing
 
@@ -13,10 +14,23 @@ import Testing
     static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
     static let original = #"{"duo_chat": ["claude_sonnet_4_6_vertex", "claude_sonnet_4_6_bedrock", "claude_sonnet_4_6"]}"#
 
+    /// A GitLab whose repository holds the fixtures' catalog files in every commit (what a target
+    /// without a gateway URL plans within).
+    static func gitlab() async throws -> GitLabSimulator {
+        let gitlab = try await GitLabSimulator.start()
+        for (file, path) in [
+            ("models.yml", GitLabSettings.defaultCatalogFiles.models),
+            ("unit_primitives.yml", GitLabSettings.defaultCatalogFiles.unitPrimitives),
+        ] {
+            gitlab.setFile(path, ref: "*", try String(contentsOfFile: fixtures + "/" + file, encoding: .utf8))
+        }
+        return gitlab
+    }
+
     /// Vault holding the original override, and GitLab with one deploy pipeline at its branch head.
     func controlPlane() async throws -> (VaultSimulator, GitLabSimulator) {
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await Self.gitlab()
         vault.put(Self.path, ["value": .string(Self.original)])
         gitlab.addPipeline(
             id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])

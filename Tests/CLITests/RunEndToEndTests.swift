@@ -119,22 +119,47 @@ import Testing
         return (a, try RunningAgent(config: configB, environment: environment, output: "\(directory)/b.log"))
     }
 
-    @Test func killedAfterTheWriteAfterTheRetryAndAfterTheRestoreWriteItNeverRepeatsEither() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// One target on Vault and GitLab (one deploy pipeline), Vertex AI failing, Bedrock and
+    /// Anthropic healthy, and a `run` config with `target` added to the target.
+    struct Stage {
+        let directory: String
+        let vault: VaultSimulator
+        let gitlab: GitLabSimulator
+        let vertex: ProviderSimulator
+        let providers: [ProviderSimulator]
+        let config: String
+        var environment: [String: String] { ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"] }
+
+        func stop() async {
+            for simulator in providers { await simulator.stop() }
+            await vault.stop()
+            await gitlab.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    func stage(_ name: String, target: String) async throws -> Stage {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID())").path
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         vault.put(Self.path, ["value": .string(Self.original)])
         gitlab.addPipeline(
             id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
         let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
         let bedrock = try await ProviderSimulator.start(.bedrock)
         let anthropic = try await ProviderSimulator.start(.anthropic)
-        // The fast restore (redeploy at once), so the restore has a job retry to be killed around too.
         let config = try setUp(
             directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)],
-            target: "    restore_redeploy: true")
-        let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+            target: target)
+        return Stage(
+            directory: directory, vault: vault, gitlab: gitlab, vertex: vertex, providers: [vertex, bedrock, anthropic], config: config)
+    }
+
+    @Test func killedAfterTheWriteAfterTheRetryAndAfterTheRestoreWriteItNeverRepeatsEither() async throws {
+        // The fast restore (redeploy at once), so the restore has a job retry to be killed around too.
+        let stage = try await stage("run", target: "    restore_redeploy: true")
+        let (vault, gitlab, vertex, config, environment) = (stage.vault, stage.gitlab, stage.vertex, stage.config, stage.environment)
+        let directory = stage.directory
         let retryAsked = { gitlab.requests.contains { $0.method == "POST" && $0.uri.hasSuffix("/retry") } }
 
         // 1. Vertex fails. The secret is written; the job retry never reaches GitLab: SIGKILL then.
@@ -181,29 +206,15 @@ import Testing
         #expect(fourth.signal(SIGTERM) == 0)
         #expect(fourth.log.contains("stopped"))
         for log in [first.log, second.log, third.log, fourth.log] { #expect(!log.contains(vault.token) && !log.contains(gitlab.token)) }
-        for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
-        await vault.stop()
-        await gitlab.stop()
+        await stage.stop()
     }
 
     /// GitLab opens the change request and its answer never comes: SIGKILL then. The restarted
     /// agent finds the issue by the mark its action left in it, and carries on in it: one change
     /// request, one write, one retry.
     @Test func killedWhileTheChangeRequestsAnswerWasLostTheRestartFindsItByItsMark() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lost-cr-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
-        vault.put(Self.path, ["value": .string(Self.original)])
-        gitlab.addPipeline(
-            id: 7, sha: "f00dbabe", jobs: [.init(id: 1, name: "🛫 [ai-gateway] Trigger runway deployment production", isBridge: true)])
-        let vertex = try await ProviderSimulator.start(.vertex, outcome: .answer(.http5xx))
-        let bedrock = try await ProviderSimulator.start(.bedrock)
-        let anthropic = try await ProviderSimulator.start(.anthropic)
-        let config = try setUp(
-            directory, vault: vault, gitlab: gitlab, providers: [("vertex", vertex), ("bedrock", bedrock), ("anthropic", anthropic)],
-            target: "    change_request: {project: gl-infra/production}")
-        let environment = ["VAULT_TOKEN": vault.token, "GITLAB_TOKEN": gitlab.token, "AGENT_TOKEN": "run-test-token"]
+        let stage = try await stage("lost-cr", target: "    change_request: {project: gl-infra/production}")
+        let (vault, gitlab, config, environment, directory) = (stage.vault, stage.gitlab, stage.config, stage.environment, stage.directory)
 
         gitlab.hang("POST", "production/issues", carriedOut: true, times: 1)
         let first = try RunningAgent(config: config, environment: environment, output: "\(directory)/1.log")
@@ -221,16 +232,14 @@ import Testing
         #expect(Set(issues[0].notes).count == issues[0].notes.count, "no duplicate note: \(issues[0].notes)")
         #expect(vault.current(Self.path)?.version == 2 && gitlab.retries == [1], "one write, one retry")
         #expect(second.signal(SIGTERM) == 0)
-        for simulator in [vertex, bedrock, anthropic] { await simulator.stop() }
-        await vault.stop()
-        await gitlab.stop()
+        await stage.stop()
     }
 
     @Test func twoReplicasOnALeaseOneActsAndTheOtherFinishesTheIncidentAfterTheLeaderIsKilled() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ha-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         let kubernetes = try await LeaseSimulator.start(tokens: ["sa-token-a", "sa-token-b"])
         vault.put(Self.path, ["value": .string(Self.original)])
         gitlab.addPipeline(
@@ -302,7 +311,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forward-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let vault = try await VaultSimulator.start()
-        let gitlab = try await GitLabSimulator.start()
+        let gitlab = try await ControlCommandTests.gitlab()
         let kubernetes = try await LeaseSimulator.start(tokens: ["sa-token-a", "sa-token-b"])
         vault.put(Self.path, ["value": .string(Self.original)])
         let providers = [("vertex", try await ProviderSimulator.start(.vertex)), ("bedrock", try await ProviderSimulator.start(.bedrock))]

@@ -58,7 +58,8 @@ import Testing
         #expect(result.ttfbMs < 150, "the headers came at once: \(result.ttfbMs) ms")
         #expect(result.detail?.hasPrefix("first token after ") == true, "\(result.detail ?? "")")
         let ms = result.detail?.split(separator: " ").dropFirst(3).first.flatMap { Int($0) } ?? 0
-        #expect(ms >= 290 && ms < 400, "timed at the token's arrival (300 ms after the headers): \(ms) ms")
+        // The lower bound is the point (not the headers' time); the upper one only has to survive a loaded CI machine.
+        #expect(ms >= 290 && ms < 1500, "timed at the token's arrival (300 ms after the headers): \(ms) ms")
         await simulator.stop()
     }
 
