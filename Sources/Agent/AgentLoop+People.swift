@@ -57,7 +57,7 @@ extension AgentLoop {
         guard let (plans, diff, sha) = await plan(kind, provider: provider, unit: unit) else { return }
         let id = await newProposalID()
         let proposal = Journal.ProposalRecord(
-            id: id, created: Date().timeIntervalSince1970, expires: Date().timeIntervalSince1970 + core.settings.proposalLifetime,
+            id: id, created: parts.clock.unixTime, expires: parts.clock.unixTime + core.settings.proposalLifetime,
             action: kind.rawValue, target: unit, provider: provider, plan: ProposedPlan.journaled(plans), sha: sha,
             secretVersion: plans[0].pinned.secretVersion)
         do { try await parts.journal.save(proposal) } catch {

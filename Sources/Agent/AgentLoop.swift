@@ -222,7 +222,7 @@ public actor AgentLoop {
     }
 
     private func probed(_ spec: ProbeSpec, result: ProbeResult, startedAt: Double) async {
-        parts.metrics.probed(result, at: Date().timeIntervalSince1970)
+        parts.metrics.probed(result, at: parts.clock.unixTime)
         await deliver(.probed(endpoint: spec.name, result: result, startedAt: startedAt))
         recordHealth(spec.subject)
     }
@@ -323,7 +323,8 @@ public actor AgentLoop {
     ) async {
         actionsDone.append(report)
         let entry: [String: JSONValue] = [
-            "at": .string(Date().formatted(.iso8601)), "action": .string(kind.rawValue), "provider": .string(provider),
+            "at": .string(Date(timeIntervalSince1970: parts.clock.unixTime).formatted(.iso8601)), "action": .string(kind.rawValue),
+            "provider": .string(provider),
             "target": .string(target),
             "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary),
             "sha": report.deploySHA.map { .string($0) } ?? .null, "verified": report.verified.map { .bool($0) } ?? .null,
