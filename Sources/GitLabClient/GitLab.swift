@@ -143,13 +143,6 @@ public struct GitLab: Sendable {
         return sha
     }
 
-    /// The SHA of the environment's last successful deployment, if any.
-    public func lastDeployedSHA(environment: String) async throws(ControlError) -> String? {
-        let answer = try await get(
-            "\(project)/deployments?environment=\(escape(environment))&status=success&order_by=id&sort=desc&per_page=1")
-        return answer.json?.array?.first?["sha"]?.string
-    }
-
     /// Where deployments stand now, to tell a later one: the environment's latest successful
     /// deployment id when `environment` is configured, else the latest pipeline's id on the branch.
     public func deployMarker() async throws(ControlError) -> Int {
@@ -224,9 +217,9 @@ public struct GitLab: Sendable {
         try await jobs(pipeline: pipeline, includeRetried: true).filter { $0.name == job.name && $0.id > job.id }.max { $0.id < $1.id }
     }
 
-    /// Retries a job, once; the answer is the new job. 403 means GitLab will not retry it. Use
+    /// Retries a job, once; the answer is the new job. 403 means GitLab will not retry it. Used by
     /// ``retryOnce(_:pipeline:settled:)``: a lost answer here is ``ControlError/unknownOutcome(_:)``.
-    public func retry(_ job: Job) async throws(ControlError) -> Job {
+    func retry(_ job: Job) async throws(ControlError) -> Job {
         let answer = try await service.call("POST", "\(project)/jobs/\(job.id)/retry")
         if answer.status == 403 {
             throw .refused("GitLab will not retry job \(job.id) (\(job.name)): \(answer.json?["message"]?.string ?? "HTTP 403")")
