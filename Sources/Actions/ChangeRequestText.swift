@@ -14,11 +14,13 @@ enum ChangeRequestText {
             "- Secret: `\(target.vault.mount)/\(target.vault.path)` key `\(target.vault.key)`, planned from version "
                 + "\(checked.secretVersion)",
             "- Redeploy: pipeline #\(checked.pipeline.map(String.init) ?? "?") at `\(checked.sha ?? "?")`, job "
-                + "#\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?"))",
+                + "#\(checked.job.map(String.init) ?? "?") (\(checked.jobName ?? "?"))"
+                + (state.report.deployDecision.map { ": \($0)" } ?? ""),
             "- Approved: "
                 + (state.approval.map { "by a person, \($0); the override written is exactly the one approved" }
                     ?? "performed unattended (target mode perform)"),
         ]
+        for warning in state.report.warnings { lines.append("- Note: \(warning)") }
         if !state.terms.groupMembers.isEmpty {
             lines.append(
                 "- One incident, one change request: \(([target.name] + state.terms.groupMembers).joined(separator: ", ")) are failed "

@@ -339,7 +339,7 @@ public actor AgentLoop {
                     leftToPeople: report.leftToPeople,
                     changeRequestProblem: report.changeRequestProblem,
                     awaitsDeployment: report.awaiting != nil && parts.runner.executors[target]?.gateway != nil, verified: report.verified,
-                    recovered: recovered)))
+                    recovered: recovered, warnings: report.warnings, deployDecision: report.deployDecision)))
     }
 
     /// What a restore written without a redeploy waits to see deployed, per target.

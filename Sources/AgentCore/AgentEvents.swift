@@ -19,14 +19,19 @@ public struct ActionFinished: Sendable, Equatable {
     /// Finished after a restart (or a change of leader) from what the journal had open: paged
     /// whatever its outcome, since nobody saw it end.
     public var recovered: Bool
+    /// What the action met that a person should know (a deleted latest version of the secret): paged once.
+    public var warnings: [String]
+    /// How the write was carried to production, and why (``DeployDecision``): said in its pages.
+    public var deployDecision: String?
 
     public init(
         kind: ActionKind, provider: String, target: String, proposal: String? = nil, outcome: ActionOutcome, leftToPeople: [String] = [],
-        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil, recovered: Bool = false
+        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil, recovered: Bool = false,
+        warnings: [String] = [], deployDecision: String? = nil
     ) {
         (self.kind, self.provider, self.target, self.proposal, self.outcome) = (kind, provider, target, proposal, outcome)
         (self.leftToPeople, self.changeRequestProblem, self.awaitsDeployment) = (leftToPeople, changeRequestProblem, awaitsDeployment)
-        (self.verified, self.recovered) = (verified, recovered)
+        (self.verified, self.recovered, self.warnings, self.deployDecision) = (verified, recovered, warnings, deployDecision)
     }
 }
 
@@ -238,12 +243,21 @@ extension AgentCore {
                             + "person since the agent wrote it; left as it is and no longer the agent's. Check it is still right.",
                         severity: .warning)))
         }
+        if !done.warnings.isEmpty {
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/\(target)/\(provider)/warnings",
+                        summary: "\(kind.rawValue) of \(provider) on \(target): " + done.warnings.joined(separator: "; "),
+                        severity: .warning)))
+        }
+        let deploy = done.deployDecision.map { " (deploy: \($0))" } ?? ""
         switch done.outcome {
         case .refused(let why), .failed(let why):
             commands.append(
                 .alert(
                     Alert(
-                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)",
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) did not happen: \(why)\(deploy)",
                         severity: .critical)))
         case .interrupted(let why):
             commands.append(
@@ -256,13 +270,14 @@ extension AgentCore {
             commands.append(
                 .alert(
                     Alert(
-                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy failed: \(status)",
+                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target): the deploy failed: \(status)\(deploy)",
                         severity: .critical)))
         case .notVerified(let why):
             commands.append(
                 .alert(
                     Alert(
-                        dedupKey: action, summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)",
+                        dedupKey: action,
+                        summary: "\(kind.rawValue) of \(provider) on \(target) deployed but not verified: \(why)\(deploy)",
                         severity: .critical)))
         default: break
         }

@@ -138,6 +138,7 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
         if let plan = report.plan { print(plan.diff(target: report.target)) }
         for key in report.leftToPeople { print("  ! \(key) was changed by someone since the agent wrote it: left as it is") }
         for warning in report.warnings { print("  ! \(warning)") }
+        if let deploy = report.deployDecision { print("  deploy: \(deploy)") }
         for check in report.unready { print("  not ready: \(check.name.rawValue): \(check.reason)") }
         if let iid = report.changeRequest { print("  change request: issue #\(iid)") }
         if let problem = report.changeRequestProblem { print("  ! \(problem)") }

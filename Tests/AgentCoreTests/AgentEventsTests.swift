@@ -170,6 +170,29 @@ struct EventDriver {
         #expect(alerts.count == 1 && alerts[0].summary.hasSuffix(summary) && alerts[0].severity == severity, "\(alerts)")
     }
 
+    /// A deleted latest version is paged once; a page about an action's outcome says how its deploy was chosen.
+    @Test func warningsAndTheDeployDecisionReachThePages() {
+        var driver = EventDriver()
+        _ = driver.send(.leadership(true, leaderPaused: nil))
+        let deployed = EventDriver.alerts(
+            driver.send(
+                .finished(
+                    ActionFinished(
+                        kind: .failover, provider: "vertex", target: "aigw-production", outcome: .deployed,
+                        warnings: ["the latest version (4) of runway/x had been deleted: read as no override"]))))
+        #expect(deployed.map(\.dedupKey) == ["failover-agent/aigw-production/vertex/warnings"])
+        #expect(deployed.first?.summary.contains("the latest version (4) of runway/x had been deleted") == true)
+        let failed = EventDriver.alerts(
+            driver.send(
+                .finished(
+                    ActionFinished(
+                        kind: .failover, provider: "vertex", target: "aigw-production", outcome: .deployFailed(status: "failed"),
+                        deployDecision: "the newer pipeline #8 deploys to production when it reaches its trigger job"))))
+        #expect(
+            failed.first?.summary.hasSuffix("(deploy: the newer pipeline #8 deploys to production when it reaches its trigger job)") == true
+        )
+    }
+
     @Test func anActionEndsItsProposalAndSaysWhatWasLeftToPeople() {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
