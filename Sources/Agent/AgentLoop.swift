@@ -390,7 +390,7 @@ public actor AgentLoop {
 
     /// Each target's first open proposal expiry, as Unix time (0 when none is open).
     private func recordProposalExpiry() {
-        let wall = Date().timeIntervalSince1970
+        let wall = parts.clock.unixTime
         for target in core.settings.targets.map(\.name) {
             let first = core.proposals.values.filter { members(of: $0.target).contains(target) && $0.status == .open }.map(\.expires)
                 .min()

@@ -83,7 +83,7 @@ public final class LeaderElection: Sendable {
             }
             try? await clock.sleep(for: .milliseconds(Int64(leases.settings.election.retryPeriod * 1000)))
         }
-        guard let release = elector.withLock({ $0.release(wallTime: Self.wallTime()) }) else { return }
+        guard let release = elector.withLock({ $0.release(wallTime: Self.wallTime(clock.unixTime)) }) else { return }
         let settings = leases.settings.election
         elector.withLock { $0 = LeaseElector(settings: settings) }  // no longer the leader, from now on
         guard !Task.isCancelled else { return }
@@ -99,7 +99,7 @@ public final class LeaderElection: Sendable {
         guard let current = try? await leases.get() else { return false }
         var fresh = LeaseElector(settings: settings)
         fresh.observe(current, at: 0)
-        guard let again = fresh.release(wallTime: Self.wallTime()) else { return false }
+        guard let again = fresh.release(wallTime: Self.wallTime(clock.unixTime)) else { return false }
         return (try? await leases.update(again)) != nil
     }
 
@@ -109,7 +109,7 @@ public final class LeaderElection: Sendable {
             let record = try await leases.get()
             let request = elector.withLock { elector in
                 elector.observe(record, at: now)
-                return elector.next(at: now, wallTime: Self.wallTime())
+                return elector.next(at: now, wallTime: Self.wallTime(clock.unixTime))
             }
             let written: LeaseRecord?
             switch request {
@@ -123,9 +123,8 @@ public final class LeaderElection: Sendable {
         }
     }
 
-    /// Now as a Kubernetes MicroTime: `2026-11-25T14:03:07.123456Z`.
-    static func wallTime() -> String {
-        let seconds = Date().timeIntervalSince1970
+    /// `seconds` (Unix time, from the clock) as a Kubernetes MicroTime: `2026-11-25T14:03:07.123456Z`.
+    static func wallTime(_ seconds: Double) -> String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
