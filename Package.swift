@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "ProbeTemplates",
             dependencies: ["AWSSigning", "ControlAPI", "HTTP", "Probing", "Secrets", "Selection"], swiftSettings: strict),
-        .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
+        .target(name: "ControlAPI", dependencies: ["HTTP", "Lifecycle", "Secrets", "Timekeeping"], swiftSettings: strict),
         .target(name: "VaultClient", dependencies: ["ControlAPI", "HTTP", "Secrets", "Timekeeping"], swiftSettings: strict),
         .target(
             name: "GitLabClient",

@@ -95,7 +95,8 @@ public struct TargetExecutor: Sendable {
             target: target, planner: planner,
             vault: try VaultKV(settings: target.vault, client: client, environment: environment, clock: clock),
             redeployer: Redeployer(
-                gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment), holder: target.name, clock: clock),
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: environment, clock: clock), holder: target.name,
+                clock: clock),
             gateway: try target.gateway.map { settings throws(ControlError) in
                 try Gateway(settings: settings, client: client, environment: environment, clock: clock)
             }, logger: logger)

@@ -1,5 +1,6 @@
 import HTTP
 import Lifecycle
+import Timekeeping
 
 /// Whether a request may be sent a second time when its answer did not come.
 package enum Resend: Sendable, Equatable {
@@ -30,13 +31,17 @@ package struct JSONService: Sendable {
     let secrets: [String]
     /// A header whose credential is read at each call (`prefix` + the token), so a rotated one is used.
     let authorization: (header: String, prefix: String, source: any TokenSource)?
+    /// What the waits between tries (backoff, `Retry-After`) wait on.
+    let clock: any AgentClock
 
     package init(
         client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration,
-        secrets: [String] = [], authorization: (header: String, prefix: String, source: any TokenSource)? = nil
+        secrets: [String] = [], authorization: (header: String, prefix: String, source: any TokenSource)? = nil,
+        clock: any AgentClock = WallClock()
     ) {
         (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets, self.authorization) =
             (client, baseURL, headers, timeout, retries, backoff, secrets, authorization)
+        self.clock = clock
     }
 
     package struct Answer: Sendable {
@@ -79,7 +84,7 @@ package struct JSONService: Sendable {
             case .success(let response) where response.status == 429:
                 if last { throw .unavailable("\(method) \(path): still rate limited (429) after \(retries + 1) attempts") }
                 if let seconds = response.header("retry-after").flatMap(Double.init), seconds >= 0 {
-                    try? await Task.sleep(for: .milliseconds(Int(min(seconds, 60) * 1000)))
+                    try? await clock.sleep(for: .milliseconds(Int(min(seconds, 60) * 1000)))
                     continue
                 }
             case .success(let response) where response.status >= 500:
@@ -92,7 +97,7 @@ package struct JSONService: Sendable {
                     status: response.status, json: JSONValue.parse(response.body), headers: response.headers,
                     text: Redaction.scrub(response.bodyText, secrets: secrets))
             }
-            try? await Task.sleep(for: .seconds(delays.failed()))
+            try? await clock.sleep(for: .seconds(delays.failed()))
         }
         throw .unavailable("\(method) \(path)")
     }

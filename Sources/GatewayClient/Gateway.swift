@@ -60,7 +60,7 @@ public struct Gateway: Sendable {
                 url,
                 JSONService(
                     client: client, baseURL: url.trimmingSlash, headers: [], timeout: timeout, retries: 1, backoff: .milliseconds(500),
-                    authorization: token.map { ("Authorization", "Bearer ", $0) })
+                    authorization: token.map { ("Authorization", "Bearer ", $0) }, clock: clock)
             )
         }
     }

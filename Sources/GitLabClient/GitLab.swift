@@ -1,6 +1,7 @@
 import ControlAPI
 import Foundation
 import HTTP
+import Timekeeping
 
 /// Where and how to redeploy a target (DESIGN.md, "GitLab").
 public struct GitLabSettings: Sendable, Equatable {
@@ -121,12 +122,13 @@ public struct GitLab: Sendable {
 
     public init(
         settings: GitLabSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(15), retries: Int = 4,
-        backoff: Duration = .milliseconds(500)
+        backoff: Duration = .milliseconds(500), clock: any AgentClock = WallClock()
     ) throws(ControlError) {
         self.settings = settings
         service = JSONService(
             client: client, baseURL: settings.url.trimmingSlash + "/api/v4", headers: [], timeout: timeout, retries: retries,
-            backoff: backoff, authorization: ("PRIVATE-TOKEN", "", try CredentialSource(settings.token, environment: environment)))
+            backoff: backoff, authorization: ("PRIVATE-TOKEN", "", try CredentialSource(settings.token, environment: environment)),
+            clock: clock)
     }
 
     var project: String { "/projects/" + escape(settings.project) }

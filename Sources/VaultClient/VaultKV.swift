@@ -64,14 +64,14 @@ public struct VaultKV: Sendable {
                 login: login,
                 service: JSONService(
                     client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries,
-                    backoff: backoff),
+                    backoff: backoff, clock: clock),
                 clock: clock)
             source = session
             self.session = session
         }
         service = JSONService(
             client: client, baseURL: settings.address.trimmingSlash, headers: headers, timeout: timeout, retries: retries, backoff: backoff,
-            authorization: ("X-Vault-Token", "", source))
+            authorization: ("X-Vault-Token", "", source), clock: clock)
     }
 
     private var dataPath: String { "/v1/\(settings.mount)/data/\(settings.path)" }
