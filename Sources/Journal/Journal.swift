@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Secrets
+import Timekeeping
 
 /// The agent's audit trail and write-ahead log, one SQLite file. Every proposal, approval and
 /// action is written before it happens (an intent), its steps as they happen, and marked done
@@ -85,8 +86,13 @@ public final class Journal: Sendable {
         public var description: String { "cannot open the journal \(path) (agent.journal): \(reason)" }
     }
 
-    /// Opens (creating when absent) the journal at `path`; `:memory:` for tests.
-    public init(path: String) throws {
+    /// What each entry's time is read from.
+    let clock: any AgentClock
+
+    /// Opens (creating when absent) the journal at `path`; `:memory:` for tests. Entries are
+    /// timed on `clock` (calendar time).
+    public init(path: String, clock: any AgentClock = WallClock()) throws {
+        self.clock = clock
         do {
             database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
             try Self.migrate(database)
@@ -128,34 +134,34 @@ public final class Journal: Sendable {
     @discardableResult
     public func record(
         _ kind: String, target: String? = nil, provider: String? = nil, intent: Int64? = nil, detail: String,
-        at: Double = Date().timeIntervalSince1970
+        at: Double? = nil
     ) async throws -> Int64 {
         try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO entry (at, kind, target, provider, intent, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [at, kind, target, provider, intent, Secrets.scrub(detail)])
+                arguments: [at ?? clock.unixTime, kind, target, provider, intent, Secrets.scrub(detail)])
             return db.lastInsertedRowID
         }
     }
 
     /// Writes the intent to act before acting.
-    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double = Date().timeIntervalSince1970)
+    public func beginIntent(_ action: String, target: String, provider: String, detail: String, at: Double? = nil)
         async throws -> Int64
     {
         try await record("intent:" + action, target: target, provider: provider, detail: detail, at: at)
     }
 
     /// Records a step of an intent as it happens (e.g. `vault-written`, `job-retried`).
-    public func step(_ intent: Int64, _ name: String, detail: String = "", at: Double = Date().timeIntervalSince1970) async throws {
+    public func step(_ intent: Int64, _ name: String, detail: String = "", at: Double? = nil) async throws {
         try await record("step:" + name, intent: intent, detail: detail, at: at)
     }
 
     /// Marks an intent finished with its outcome.
-    public func finish(_ intent: Int64, outcome: String, at: Double = Date().timeIntervalSince1970) async throws {
+    public func finish(_ intent: Int64, outcome: String, at: Double? = nil) async throws {
         try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO entry (at, kind, intent, detail) VALUES (?, 'result', ?, ?)",
-                arguments: [at, intent, Secrets.scrub(outcome)])
+                arguments: [at ?? clock.unixTime, intent, Secrets.scrub(outcome)])
             try db.execute(sql: "UPDATE entry SET done = 1 WHERE id = ?", arguments: [intent])
         }
     }

@@ -2,6 +2,7 @@ import AWSSigning
 import Foundation
 import HTTP
 import Secrets
+import Timekeeping
 
 /// AWS credentials from a web identity token, as EKS (IRSA) provides them: STS
 /// `AssumeRoleWithWebIdentity` with the token file's current content (Kubernetes rotates it).
@@ -43,7 +44,7 @@ public actor AWSCredentialCache {
     private let wallNow: @Sendable () -> Double
 
     /// `wallNow`: Unix time (injected in tests); AWS says when credentials expire in wall time.
-    public init(wallNow: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    public init(wallNow: @escaping @Sendable () -> Double = { WallClock().unixTime }) {
         self.wallNow = wallNow
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Secrets
 import Subprocess
+import Timekeeping
 
 #if canImport(System)
     import System
@@ -27,8 +28,8 @@ public actor GoogleTokens {
     }
 
     public static let monotonicNow: @Sendable () -> Duration = {
-        let origin = ContinuousClock.Instant.now
-        return { ContinuousClock.now - origin }
+        let clock = WallClock()
+        return { clock.elapsed }
     }()
 
     /// The token of `source`; `client` fetches from a metadata server.
@@ -98,7 +99,7 @@ public actor GoogleTokens {
                         return String(decoding: bytes.prefix(65_536), as: UTF8.self)
                     }
                     group.addTask {
-                        try await Task.sleep(for: limit)
+                        try await WallClock().sleep(for: limit)  // a real process: bounded in real time
                         return nil
                     }
                     let first = try await group.next() ?? nil

@@ -2,14 +2,21 @@ import AWSSigning
 import Foundation
 import HTTP
 import ProbeResults
+import Timekeeping
 
 /// Runs probes through the shared ``HTTPClient`` and classifies what comes back.
 public struct Prober: Sendable {
     public let client: HTTPClient
     private let tokens: GoogleTokens
     private let awsCredentials: AWSCredentialCache
+    /// The calendar time requests are signed at and rate-limit reset dates are read against.
+    private let clock: any AgentClock
 
-    public init(client: HTTPClient, tokens: GoogleTokens = GoogleTokens(), awsCredentials: AWSCredentialCache = AWSCredentialCache()) {
+    public init(
+        client: HTTPClient, tokens: GoogleTokens = GoogleTokens(), awsCredentials: AWSCredentialCache = AWSCredentialCache(),
+        clock: any AgentClock = WallClock()
+    ) {
+        self.clock = clock
         self.client = client
         self.tokens = tokens
         self.awsCredentials = awsCredentials
@@ -39,7 +46,7 @@ public struct Prober: Sendable {
             do {
                 let signed = try signer.sign(
                     method: request.method, url: request.url, headers: request.headers.map { ($0.name, $0.value) },
-                    body: request.body ?? [], epochSeconds: Int64(Date().timeIntervalSince1970))
+                    body: request.body ?? [], epochSeconds: Int64(clock.unixTime))
                 request.url = signed.url
                 request.headers = signed.headers.map { HTTPHeader($0.name, $0.value) }
             } catch {
@@ -63,7 +70,7 @@ public struct Prober: Sendable {
         switch exchange.result {
         case .success(let response):
             status = response.status
-            if response.status == 429 { retryAfter = RateLimitHeaders.wait(response) }
+            if response.status == 429 { retryAfter = RateLimitHeaders.wait(response, now: Date(timeIntervalSince1970: clock.unixTime)) }
         case .failure(let failure): curlError = failure.curlError
         }
         return ProbeResult(

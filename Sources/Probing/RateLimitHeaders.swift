@@ -7,7 +7,7 @@ import HTTP
 /// `x-ratelimit-reset-requests` (`1s`, `6m0s`, `250ms`) say when the limit is *fully*
 /// replenished, later than the next request may go: the shortest of them is taken. nil when none says.
 public enum RateLimitHeaders {
-    public static func wait(_ response: HTTPResponse, now: Date = Date()) -> Double? {
+    public static func wait(_ response: HTTPResponse, now: Date) -> Double? {
         if let value = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) {
             let asked = Double(value) ?? httpDate(value)?.timeIntervalSince(now)
             if let asked, asked.isFinite, asked > 0 { return asked }

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Health
 import Secrets
+import Timekeeping
 
 /// A Prometheus-compatible query API with the gateway's counters (`targets[].traffic`).
 public struct TrafficSettings: Sendable, Equatable {
@@ -79,9 +80,14 @@ public struct TrafficSource: Sendable {
     public let settings: TrafficSettings
     public let mapping: TrafficMapping
     private let service: JSONService
+    /// The calendar time a sample's age is measured against.
+    private let clock: any AgentClock
 
-    public init(settings: TrafficSettings, mapping: TrafficMapping, client: HTTPClient, environment: [String: String]) throws(ControlError)
-    {
+    public init(
+        settings: TrafficSettings, mapping: TrafficMapping, client: HTTPClient, environment: [String: String],
+        clock: any AgentClock = WallClock()
+    ) throws(ControlError) {
+        self.clock = clock
         self.settings = settings
         self.mapping = mapping
         var authorization: (header: String, prefix: String, source: any TokenSource)?
@@ -93,7 +99,7 @@ public struct TrafficSource: Sendable {
         }
         service = JSONService(
             client: client, baseURL: settings.url.trimmingSlash, headers: settings.tenant.map { [HTTPHeader("X-Scope-OrgID", $0)] } ?? [],
-            timeout: .seconds(10), retries: 1, backoff: .milliseconds(500), authorization: authorization)
+            timeout: .seconds(10), retries: 1, backoff: .milliseconds(500), authorization: authorization, clock: clock)
     }
 
     /// One reading at loop time `now`; `unmapped`: the series no subject takes.
@@ -103,7 +109,7 @@ public struct TrafficSource: Sendable {
             let series = try await query(settings.requestsQuery.replacingOccurrences(of: "$window", with: window))
             let latest = try await query(settings.latestQuery).map(\.value).max()
             let (windows, unmapped) = mapping.windows(series)
-            let age = latest.map { Date().timeIntervalSince1970 - $0 }
+            let age = latest.map { clock.unixTime - $0 }
             return (.answered(windows, latestSample: age.map { now - max(0, $0) }), unmapped)
         } catch {
             return (.failed(error.description), [])

@@ -15,6 +15,7 @@ import Probing
 import Selection
 import ServiceLifecycle
 import Telemetry
+import Timekeeping
 import TrafficClient
 
 struct RunCommand: AsyncParsableCommand {
@@ -51,6 +52,8 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
         let metrics = PrometheusMetrics()
+        // The one place production's time comes from: everything below waits and reads on it.
+        let clock = WallClock()
         var parts: AgentLoop.Parts
         var traffic: [TrafficSource] = []
         var preflight: Preflight?
@@ -66,11 +69,11 @@ struct RunCommand: AsyncParsableCommand {
                         settings: try settings.lease(environment: environment), client: kubernetes, environment: environment),
                     logger: logger)
             }
-            let prober = Prober(client: client)
+            let prober = Prober(client: client, clock: clock)
             preflight = Preflight(specs: specs, prober: prober)
             let executors = try configuration.targets.map { target throws(ControlError) in
                 var executor = try TargetExecutor(
-                    target: target, planner: planner, client: client, environment: environment, logger: logger)
+                    target: target, planner: planner, client: client, environment: environment, logger: logger, clock: clock)
                 executor.preflight = { [preflight] in await preflight?.probe($0) ?? [:] }
                 executor.catalogParser = CatalogLoader.deployedParser
                 return executor
@@ -79,20 +82,20 @@ struct RunCommand: AsyncParsableCommand {
                 try configuration.pagers.map { settings throws(ControlError) in
                     try Pager(settings: settings, client: client, environment: environment)
                 })
-            let journal = try Journal(path: configuration.agent.journal)
+            let journal = try Journal(path: configuration.agent.journal, clock: clock)
             let mapping = TrafficMapping(catalog: planner.catalog, subjects: Set(probes.endpoints.map(\.subject)))
             traffic = try configuration.traffic.sorted { $0.key < $1.key }.map { _, settings throws(ControlError) in
                 try TrafficSource(
                     settings: settings,
                     mapping: TrafficMapping(
                         catalog: mapping.catalog, subjects: mapping.subjects, callerErrorTypes: settings.callerErrorTypes),
-                    client: client, environment: environment)
+                    client: client, environment: environment, clock: clock)
             }
             parts = AgentLoop.Parts(
                 specs: specs, prober: prober,
                 runner: ActionRunner(journal: journal, executors: executors, isLeader: { [election] in election?.isLeader ?? true }),
                 pagers: pagers, journal: journal, metrics: metrics.metrics, election: election, logger: logger,
-                readinessInterval: configuration.agent.readinessInterval)
+                clock: clock, readinessInterval: configuration.agent.readinessInterval)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
