@@ -60,7 +60,9 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "GatewayClient", dependencies: ["ControlAPI", "HTTP", "Selection", "Timekeeping"], swiftSettings: strict),
         // The gateway's own traffic, read from its Prometheus and mapped to the subjects the agent judges.
-        .target(name: "TrafficClient", dependencies: ["ControlAPI", "HTTP", "Health", "ProbeResults", "Selection", "Timekeeping"], swiftSettings: strict),
+        .target(
+            name: "TrafficClient", dependencies: ["ControlAPI", "HTTP", "Health", "ProbeResults", "Selection", "Timekeeping"],
+            swiftSettings: strict),
         .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
         .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
         // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
@@ -71,7 +73,9 @@ let package = Package(
                 "ProbeResults", "Selection", "Timekeeping", "VaultClient",
             ],
             swiftSettings: strict),
-        .target(name: "Journal", dependencies: ["Secrets", "Timekeeping", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(
+            name: "Journal", dependencies: ["Secrets", "Timekeeping", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .target(
             name: "Telemetry",
             dependencies: [
