@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "failover-agent-bench",
             dependencies: [
-                "AgentConfig", "BenchSupport", "Health", "ProbeResults", "Replay", "Scenarios",
+                "AgentConfig", "BenchSupport", "Health", "ProbeResults", "Replay", "Scenarios", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], swiftSettings: strict),
         // The probe engine's benchmark links only the HTTP client and server: its peak RSS is the client's own.
@@ -136,6 +136,13 @@ let package = Package(
             name: "failover-agent-probe-bench",
             dependencies: ["BenchSupport", "HTTP", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
+                "Health", "Journal", "Lifecycle", "ProbeResults", "Selection", "Telemetry", "Timekeeping", "VaultClient",
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         .target(name: "BenchSupport", swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         // Tests.
@@ -184,6 +191,7 @@ let package = Package(
                 "AWSSigning", "Agent", "AgentConfig", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection", "YAMLConfig",
             ], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation"], swiftSettings: strict),
         .testTarget(
             name: "LeadershipTests",
             dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership", "Telemetry", "Timekeeping"],

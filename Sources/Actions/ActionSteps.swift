@@ -180,22 +180,28 @@ extension TargetExecutor {
             return .done
         }
         let iid: Int
-        let marker = PostMarker.issue(action: state.actionID)
+        var carried = false
+        let incident = PostMarker.incident(target: target.name, provider: state.provider)
         do {
-            // Resumed after a restart: the earlier run may have opened it and died before recording it.
-            if state.resumed, let found = try await redeployer.gitlab.findIssue(settings, marker: marker) {
-                iid = found
-                logger.notice("found change request \(settings.project)#\(iid), opened by this action before the restart")
+            // An earlier attempt (before a restart, or on a replica that lost the Lease) may have
+            // opened it and stopped before its write recorded it: the incident's open one is carried on in.
+            if let found = try await redeployer.gitlab.findIssue(settings, marker: incident, openOnly: true) {
+                (iid, carried) = (found, true)
+                logger.notice("carrying on in change request \(settings.project)#\(iid), opened for this incident by an earlier attempt")
             } else {
                 iid = try await redeployer.gitlab.openIssue(
                     settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
-                    description: ChangeRequestText.opening(state, checked: checked, target: target), marker: marker, settled: settled)
+                    description: ChangeRequestText.opening(state, checked: checked, target: target) + incident.comment,
+                    marker: .issue(action: state.actionID), settled: settled)
                 logger.notice("opened change request \(settings.project)#\(iid)")
             }
         } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
+        // Recorded in the secret's metadata by the write-ahead record of the write that follows.
         state.changeRequest = iid
-        owned.changeRequests[state.provider] = iid
-        try await record(owned)
+        if carried {
+            await noteChangeRequest(
+                state, "Carried on by a new attempt: secret version \(checked.secretVersion), pipeline at \(checked.sha ?? "?").")
+        }
         try await step(.changeRequest(iid: iid))
         return .done
     }
@@ -336,7 +342,8 @@ extension TargetExecutor {
         do {
             let how = target.restoreRedeploy ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
             try await redeployer.gitlab.note(
-                settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.", action: state.actionID, settled: settled)
+                settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.", action: state.actionID,
+                resumed: state.resumed, settled: settled)
             try await redeployer.gitlab.closeIssue(settings, issue: iid)
         } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
         logger.notice("closed change request \(settings.project)#\(iid)")
@@ -350,7 +357,9 @@ extension TargetExecutor {
     /// A comment on the action's change request; one that cannot be written is logged, never blocking.
     func noteChangeRequest(_ state: ActionState, _ text: String) async {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return }
-        do { try await redeployer.gitlab.note(settings, issue: iid, text, action: state.actionID, settled: settled) } catch {
+        do {
+            try await redeployer.gitlab.note(settings, issue: iid, text, action: state.actionID, resumed: state.resumed, settled: settled)
+        } catch {
             logger.warning("cannot comment on change request \(settings.project)#\(iid): \(error)")
         }
     }

@@ -12,6 +12,39 @@ extension TargetExecutor {
     /// The action the secret's metadata records as under way, if any.
     public func recordedPending() async throws(ControlError) -> PendingAction? { try await recordedOwnership().pending }
 
+    /// What the secret's metadata says is owed: an action under way, or the closing of a change
+    /// request whose restore was written and deployed by a replica that stopped before closing it.
+    public func recordedWork() async throws(ControlError) -> (action: String, provider: String)? {
+        let owned = try await recordedOwnership()
+        if let pending = owned.pending { return (pending.action, pending.provider) }
+        return Self.unclosed(owned).map { (ActionKind.restore.rawValue, $0.provider) }
+    }
+
+    /// A change request recorded for a provider the agent no longer owns, with nothing under way:
+    /// its restore is done but for the closing (a failover records it only with its write).
+    static func unclosed(_ owned: Ownership) -> (provider: String, iid: Int)? {
+        guard owned.pending == nil else { return nil }
+        return owned.changeRequests.sorted { $0.key < $1.key }.first { !owned.providers.contains($0.key) }.map { ($0.key, $0.value) }
+    }
+
+    /// Closes a change request its restore left open (``recordedWork()``), saying so.
+    func closeLeftChangeRequest(provider: String, iid: Int) async -> ActionReport {
+        var state = ActionState(
+            kind: .restore, provider: provider, report: ActionReport(target: target.name, outcome: .nothingToDo("")), changeRequest: iid,
+            resumed: true)
+        var report = state.report
+        do throws(ControlError) {
+            switch try await closeChangeRequest(&state) {
+            case .done:
+                report.outcome = .nothingToDo("the restore of \(provider) was done; its change request #\(iid) is closed now")
+            case .failed(let why): report.outcome = .failed(why)
+            default: break
+            }
+        } catch { report.outcome = .failed(error.description) }
+        report.changeRequest = iid
+        return report
+    }
+
     /// The ownership record as the secret's metadata holds it.
     func recordedOwnership() async throws(ControlError) -> Ownership {
         let metadata = try await vault.customMetadata()
@@ -29,7 +62,10 @@ extension TargetExecutor {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         do throws(ControlError) {
             let snap = try await snapshot()
-            guard let pending = snap.recorded.pending else { return nil }
+            guard let pending = snap.recorded.pending else {
+                guard let (provider, iid) = Self.unclosed(snap.recorded) else { return nil }
+                return await closeLeftChangeRequest(provider: provider, iid: iid)
+            }
             guard snap.ownership.pending != nil else {
                 try await record(snap.ownership)
                 report.outcome = .nothingToDo(

@@ -79,7 +79,7 @@ public struct ActionRunner: Sendable {
     /// ``TargetExecutor/settlePending()``), journaled as an intent of its own; nil when nothing is.
     /// Throws when the record cannot be read.
     public func settle(_ target: String) async throws(ControlError) -> (action: String, provider: String, report: ActionReport)? {
-        guard var executor = executors[target], let pending = try await executor.recordedPending() else { return nil }
+        guard var executor = executors[target], let pending = try await executor.recordedWork() else { return nil }
         let intent: Int64
         do {
             intent = try await journal.beginIntent(

@@ -443,15 +443,19 @@ public final class GitLabSimulator: Sendable {
         }
     }
 
-    /// `POST issues`, `GET issues?search=…&in=description`, `POST` and `GET issues/:iid/notes`,
+    /// `POST issues`, `GET issues?search=…&in=description&state=opened`, `POST` and `GET issues/:iid/notes`,
     /// `PUT issues/:iid` (`state_event: close`).
     private static func issue(_ request: ServerRequest, project: String, rest: [String], state: inout State) -> ServerReply {
         let body = request.json
         switch (request.method, rest.count) {
         case ("GET", 0):
+            // As GitLab: `in` names the fields searched (title and description unless it says), `state` filters.
             let search = request.query["search"] ?? ""
+            let fields = (request.query["in"] ?? "title,description").split(separator: ",")
+            let wanted = request.query["state"].flatMap { $0 == "all" ? nil : $0 }
             let found = (state.issues[project] ?? []).filter {
-                search.isEmpty || $0.description.contains(search) || $0.title.contains(search)
+                (search.isEmpty || (fields.contains("description") && $0.description.contains(search))
+                    || (fields.contains("title") && $0.title.contains(search))) && (wanted == nil || $0.state == wanted)
             }
             return page(
                 found.reversed().map {

@@ -78,6 +78,8 @@ public final class VaultSimulator: Sendable {
     public func current(_ path: String) -> (version: Int, data: [String: JSONValue])? {
         box.state.withLock { s in s.versions[path].flatMap { $0.last.map { (s.versions[path]!.count, $0) } } }
     }
+    /// Every version of `path`'s data, oldest first (deleted ones included).
+    public func versions(_ path: String) -> [[String: JSONValue]] { box.state.withLock { $0.versions[path] ?? [] } }
     public func customMetadata(_ path: String) -> [String: String] { box.state.withLock { $0.metadata[path] ?? [:] } }
     /// Never answer `method` requests whose URI contains `fragment` (nil: answer again), after
     /// carrying them out or before: a caller that dies waiting died after or before the side effect.

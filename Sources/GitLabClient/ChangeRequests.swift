@@ -23,6 +23,12 @@ public struct PostMarker: Sendable, Equatable {
     /// The mark of an issue opened by action `action` (an id unique to the action, kept across restarts).
     public static func issue(action: String) -> PostMarker { PostMarker(text: "failover-agent-action-\(action)") }
 
+    /// The mark of every change request of one incident: `provider` failing on `target`. An open
+    /// one is carried on in by whichever replica fails over next, so an incident has one.
+    public static func incident(target: String, provider: String) -> PostMarker {
+        PostMarker(text: "failover-agent-incident-\(target)-\(provider)")
+    }
+
     /// The mark of a note of action `action` with this text: the same note of the same action has the same mark.
     public static func note(action: String, text: String) -> PostMarker {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
@@ -34,7 +40,7 @@ public struct PostMarker: Sendable, Equatable {
     }
 
     /// What is appended to the body.
-    var comment: String { "\n\n<!-- \(text) -->" }
+    public var comment: String { "\n\n<!-- \(text) -->" }
 }
 
 extension GitLab {
@@ -53,31 +59,36 @@ extension GitLab {
             describe: { "issue #\($0)" }, settled: settled)
     }
 
-    /// The issue of `settings.project` whose description carries `marker`, if any.
-    public func findIssue(_ settings: ChangeRequestSettings, marker: PostMarker) async throws(ControlError) -> Int? {
+    /// The issue of `settings.project` whose description carries `marker`, if any (`openOnly`: an open one).
+    public func findIssue(_ settings: ChangeRequestSettings, marker: PostMarker, openOnly: Bool = false) async throws(ControlError) -> Int?
+    {
         let answer = try await get(
-            "/projects/\(escape(settings.project))/issues?search=\(escape(marker.text))&in=description&per_page=100")
+            "/projects/\(escape(settings.project))/issues?search=\(escape(marker.text))&in=description&per_page=100"
+                + (openOnly ? "&state=opened" : ""))
         return answer.json?.array?.first { $0["description"]?.string?.contains(marker.comment) == true }?["iid"]?.int
     }
 
     /// Adds a comment to issue `iid` exactly once (``sendOnce``): it carries a mark made of
     /// `action` and its text, and a lost answer is settled by reading the issue's notes.
+    /// `resumed`: the action ran before a restart, which may have posted it already: looked for first.
     public func note(
-        _ settings: ChangeRequestSettings, issue iid: Int, _ text: String, action: String, settled: (Settlement) async -> Void = { _ in }
+        _ settings: ChangeRequestSettings, issue iid: Int, _ text: String, action: String, resumed: Bool = false,
+        settled: (Settlement) async -> Void = { _ in }
     ) async throws(ControlError) {
         let marker = PostMarker.note(action: action, text: text)
+        let find = { () async throws(ControlError) -> Bool? in
+            let answer = try await get(
+                "/projects/\(escape(settings.project))/issues/\(iid)/notes?sort=desc&order_by=created_at&per_page=100")
+            return answer.json?.array?.contains { $0["body"]?.string?.contains(marker.comment) == true } == true ? true : nil
+        }
+        if resumed, try await find() == true { return }
         _ = try await sendOnce(
             "note on issue #\(iid) in \(settings.project)",
             send: { () async throws(ControlError) -> Bool in
                 try await note(settings, issue: iid, text + marker.comment)
                 return true
             },
-            find: { () async throws(ControlError) -> Bool? in
-                let answer = try await get(
-                    "/projects/\(escape(settings.project))/issues/\(iid)/notes?sort=desc&order_by=created_at&per_page=100")
-                return answer.json?.array?.contains { $0["body"]?.string?.contains(marker.comment) == true } == true ? true : nil
-            },
-            describe: { _ in "the note is there" }, settled: settled)
+            find: find, describe: { _ in "the note is there" }, settled: settled)
     }
 
     /// Opens an issue in `settings.project`; returns its iid. A lost answer is ``ControlError/unknownOutcome(_:)``.

@@ -1,0 +1,162 @@
+import Actions
+import AgentConfig
+import ControlAPI
+import ControlSimulators
+import Foundation
+import GatewayClient
+import GitLabClient
+import HTTP
+import Logging
+import Selection
+import Synchronization
+import Telemetry
+import Timekeeping
+import VaultClient
+
+/// What the agent acts on, simulated on 127.0.0.1 as the real services behave (DESIGN.md,
+/// "Facts about the systems we act on"): Vault with its policy enforced, GitLab whose pipelines
+/// move and whose deploys read the secret when they start, and the gateway that serves what the
+/// last deploy read. One target, `aigw-production`, with a change request and a verified redeploy.
+final class SimulatedWorld: Sendable {
+    static let path = "env/production/service/ai-gateway/AIGW_MODEL_SELECTION__DEFAULT_MODELS"
+    static let original = #"{"generate_commit_message": ["claude_haiku_4_5_20251001_vertex", "claude_haiku_4_5_20251001"]}"#
+    static let job = "🛫 [ai-gateway] Trigger runway deployment production"
+    static let changeRequestProject = "gl-infra/production"
+    static let targetName = "aigw-production"
+
+    let vault: VaultSimulator
+    let gitlab: GitLabSimulator
+    let gateway: GatewaySimulator
+    let client: HTTPClient
+    let planner: Planner
+    let clock: VirtualClock
+    let directory: String
+
+    private init(
+        vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, client: HTTPClient, planner: Planner,
+        clock: VirtualClock,
+        directory: String
+    ) {
+        (self.vault, self.gitlab, self.gateway, self.client, self.planner, self.clock, self.directory) = (
+            vault, gitlab, gateway, client, planner, clock, directory
+        )
+    }
+
+    static func start(clock: VirtualClock) async throws -> SimulatedWorld {
+        let vault = try await VaultSimulator.start()
+        let gitlab = try await GitLabSimulator.start()
+        let planner = ExampleTarget.planner()
+        let gateway = try await GatewaySimulator.start(image: GatewayImage(planner))
+        vault.put(path, ["value": .string(original)])
+        gateway.deploy(override: original)
+        // Production runs pipeline #7; every deploy copies the secret as it starts and serves it once live.
+        gitlab.deployRegularly(pipeline: 7, sha: "sha7", jobName: job, environment: "production")
+        gitlab.deploys(
+            job: job, read: { [vault] in vault.current(path)?.data["value"]?.string }, serve: { [gateway] in gateway.deploy(override: $0) })
+        gitlab.setPollsToFinish(4)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-simulation-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return SimulatedWorld(
+            vault: vault, gitlab: gitlab, gateway: gateway, client: HTTPClient(), planner: planner, clock: clock, directory: directory)
+    }
+
+    var target: Target {
+        Target(
+            name: Self.targetName, mode: .perform,
+            vault: VaultSettings(address: vault.address, path: Self.path, token: .environment("V")),
+            gitlab: GitLabSettings(
+                url: gitlab.url, project: "42", deployJob: .service("ai-gateway", environment: "production"), environment: "production",
+                expedited: true, token: .environment("G")),
+            changeRequest: ChangeRequestSettings(
+                project: Self.changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
+            gateway: GatewaySettings(url: gateway.url), restoreRedeploy: true)
+    }
+
+    /// A fresh executor of the target (a process starting), on the world's clock.
+    func executor() throws(ControlError) -> TargetExecutor {
+        try TargetExecutor(
+            target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token], logger: .silent,
+            clock: clock)
+    }
+
+    var secret: String? { vault.current(Self.path)?.data["value"]?.string }
+    /// Every value the secret has held, oldest first.
+    var history: [String?] { vault.versions(Self.path).map { $0["value"]?.string } }
+    var changeRequests: [GitLabSimulator.SimIssue] { gitlab.issues(in: Self.changeRequestProject) }
+
+    private let pipelines = Mutex(8)
+
+    /// `main` moves: a newer pipeline whose production deploy stands as `main` says.
+    func move(_ main: SimulatedFault.Main) {
+        let id = pipelines.withLock { id in
+            defer { id += 2 }
+            return id
+        }
+        var trigger = GitLabSimulator.SimJob(
+            id: id * 10, name: Self.job, status: main == .manual ? "manual" : "created", isBridge: true, environment: "production")
+        trigger.startsAfter = 12  // its tests run on while the agent plans and writes
+        switch main {
+        case .newerDeployPending, .manual: gitlab.addPipeline(id: id, sha: "sha\(id)", jobs: [trigger])
+        case .newerDeployRunning:
+            gitlab.deployRegularly(pipeline: id, sha: "sha\(id)", jobName: Self.job, environment: "production", downstream: "running")
+        case .newerDeployFails:
+            gitlab.addPipeline(id: id, sha: "sha\(id)", jobs: [trigger])
+            gitlab.failDeploys(ofPipeline: id)
+        }
+    }
+
+    /// Arms, before an action, the faults that catch requests.
+    func arm(_ fault: SimulatedFault) {
+        switch fault {
+        case .lostAnswer(let write):
+            switch write {
+            case .jobRetry: gitlab.loseAnswer("POST", "/retry")
+            case .changeRequest: gitlab.loseAnswer("POST", "production/issues")
+            case .note: gitlab.loseAnswer("POST", "/notes")
+            case .expeditedVariable: gitlab.loseAnswer("POST", "/variables")
+            case .closeIssue: gitlab.loseAnswer("PUT", "/issues/")
+            case .variableRemoval: gitlab.loseAnswer("DELETE", "/variables/")
+            case .vaultWrite: vault.loseAnswer("POST", "/data/")
+            case .metadata: vault.loseAnswer("PATCH", "/metadata/")
+            }
+        case .serverErrors(.vault, let count): vault.failNext(count, status: 503)
+        case .serverErrors(.gitlab, let count): gitlab.failNext(count, status: 502)
+        case .rateLimited(let count, let retryAfter): gitlab.rateLimitNext(count, retryAfter: retryAfter)
+        case .mainMoves(let main): move(main)
+        case .vaultWithoutPatch, .roleWithdrawn, .vaultReadOnly, .crash, .leaderChange, .blind: break
+        }
+    }
+
+    /// Puts a standing fault in place (true) or takes it away (false).
+    func stand(_ fault: SimulatedFault, _ on: Bool) {
+        let mount = target.vault.mount
+        switch fault {
+        case .vaultWithoutPatch:
+            vault.setCapabilities(
+                "\(mount)/metadata/\(Self.path)", on ? ["read", "create", "update"] : ["read", "create", "update", "patch"])
+        case .vaultReadOnly:
+            vault.setCapabilities("\(mount)/data/\(Self.path)", on ? ["read"] : ["read", "create", "update"])
+        case .roleWithdrawn: gitlab.changeAccess { $0.accessLevel = on ? 20 : 40 }
+        default: break
+        }
+    }
+
+    /// Takes every armed request fault away.
+    func disarm() {
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            vault.loseAnswer(method, nil)
+            gitlab.loseAnswer(method, nil)
+        }
+        vault.failNext(0)
+        gitlab.failNext(0)
+        gitlab.rateLimitNext(0, retryAfter: nil)
+    }
+
+    func stop() async {
+        client.shutdown()
+        await vault.stop()
+        await gitlab.stop()
+        await gateway.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,63 @@
+import Actions
+import AgentCore
+import Foundation
+import Lifecycle
+import ProbeResults
+import Timekeeping
+
+/// The whole agent — its core, its action executor and its clients — run against the simulated
+/// world on virtual time, through a random incident and random faults drawn from one seed. The
+/// same seed replays the same run: one task, one clock that moves only when the run says.
+public enum Simulation {
+    /// What one run found.
+    public struct Run: Sendable {
+        public var seed: UInt64
+        public var provider: String
+        public var faults: [SimulatedFault]
+        public var violations: [String] = []
+        /// What happened, a line per action and per fault that struck.
+        public var trace: [String] = []
+
+        /// `seed 17: vertex down 240–900 s; faults: crash(after 7); 0 violations`.
+        public var summary: String {
+            "seed \(seed): \(provider); faults: \(faults.map(\.description).joined(separator: ", ")); \(violations.count) violations"
+        }
+    }
+
+    /// Runs the simulation drawn from `seed`.
+    public static func run(seed: UInt64) async -> Run {
+        var random = SeededGenerator(seed: seed)
+        let incident = Incident.draw(using: &random)
+        let faults = SimulatedFault.draw(using: &random, incidentStart: incident.start)
+        var run = Run(seed: seed, provider: incident.description, faults: faults)
+        let clock = VirtualClock()
+        let world: SimulatedWorld
+        do { world = try await SimulatedWorld.start(clock: clock) } catch {
+            run.violations.append("the simulated world did not start: \(error)")
+            return run
+        }
+        var driver = Driver(world: world, incident: incident, faults: faults, random: random)
+        await driver.play()
+        run.violations = driver.violations
+        run.trace = driver.trace
+        await world.stop()
+        return run
+    }
+
+    /// One provider's incident: its probes fail from `start` for `length` seconds.
+    struct Incident: CustomStringConvertible {
+        var provider: String
+        var start: Double
+        var length: Double
+        var end: Double { start + length }
+
+        static func draw(using random: inout SeededGenerator) -> Incident {
+            Incident(
+                provider: ["vertex", "anthropic", "bedrock"].randomElement(using: &random)!,
+                start: Double.random(in: 60...300, using: &random).rounded(),
+                length: Double.random(in: 300...1500, using: &random).rounded())
+        }
+
+        var description: String { "\(provider) down \(Int(start))–\(Int(end)) s" }
+    }
+}
