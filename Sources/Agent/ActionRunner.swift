@@ -15,6 +15,8 @@ public struct ActionRunner: Sendable {
     public let isLeader: @Sendable () -> Bool
     /// Raised at shutdown: an action stops waiting for its deploy job (what is owed stays recorded).
     public let stop = StopSignal()
+    /// Restores waiting for the next deployment to be verified.
+    public let watches = DeploymentWatches()
 
     public init(journal: Journal, executors: [TargetExecutor], isLeader: @escaping @Sendable () -> Bool = { true }) {
         self.journal = journal

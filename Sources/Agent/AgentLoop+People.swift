@@ -1,60 +1,28 @@
 import Actions
 import AgentCore
-import ControlAPI
-import Foundation
 import Journal
 
 /// What people do to the running agent (approve, reject, pause) and the proposals they answer.
-/// The core decides; this carries out the planning and the journal around it.
+/// The core decides; ``ProposalPlanning`` plans; this carries it out and journals it.
 extension AgentLoop {
     public enum Answer: Sendable, Equatable {
         case accepted(String)
         case refused(String)
     }
 
-    /// Plans each target of `unit` as the write would (the unhealthy avoided, the replacements
-    /// pre-flighted) without acting, then records one proposal and pages its approve command with
-    /// every target's plan. nil when a target cannot be planned (paged) or none has anything to do.
-    private func plan(_ kind: ActionKind, provider: String, unit: String) async -> (plans: [ProposedPlan], diff: String, sha: String)? {
-        var plans: [ProposedPlan] = []
-        var diffs: [String] = []
-        var nothing: [String] = []
-        for target in members(of: unit) {
-            guard let executor = parts.runner.executors[target] else { continue }
-            let check = await executor.perform(
-                kind, provider: provider, apply: false, avoid: core.monitor.unhealthy, terms: ActionTerms(preflightWhenPlanning: true))
-            if case .nothingToDo(let why) = check.outcome {
-                nothing.append(why)
-                continue
-            }
-            guard check.outcome == .planned, let plan = check.plan, let intended = check.intended, let version = check.secretVersion,
-                kind == .restore || check.deploySHA != nil
-            else {
-                await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: check.outcome.summary))
-                return nil
-            }
-            plans.append(
-                ProposedPlan(
-                    target: target, pinned: PinnedPlan(intended: intended, secretVersion: version, sha: check.deploySHA),
-                    override: plan.override.json))
-            let preflight = check.preflight.map { "\($0.model) \($0.resultClass)" }.joined(separator: ", ")
-            let unready = check.unready.map { "\($0.name.rawValue): \($0.reason)" }.joined(separator: "; ")
-            diffs.append(
-                plan.diff(target: target) + (preflight.isEmpty ? "" : "\npre-flight probes: \(preflight)")
-                    + check.warnings.map { "\n! \($0)" }.joined()
-                    + (unready.isEmpty ? "" : "\nNOT READY (an approval writes nothing until this is granted): \(unready)"))
-        }
-        guard !plans.isEmpty else {
-            await execute(
-                core.proposalFailed(kind: kind, provider: provider, target: unit, why: "nothing to do: " + nothing.joined(separator: "; ")))
-            return nil
-        }
-        return (plans, diffs.joined(separator: "\n"), plans.compactMap(\.pinned.sha).first ?? "")
-    }
+    private var planning: ProposalPlanning { ProposalPlanning(executors: parts.runner.executors) }
 
-    /// Plans without acting, records a proposal and pages its approve command.
+    /// Plans every target of `unit` without acting, records one proposal and pages its approve
+    /// command with every target's plan; a target that cannot be planned is paged instead.
     func propose(_ kind: ActionKind, provider: String, target unit: String) async {
-        guard let (plans, diff, sha) = await plan(kind, provider: provider, unit: unit) else { return }
+        let plans: [ProposedPlan]
+        let (diff, sha): (String, String)
+        switch await planning.plan(kind, provider: provider, targets: members(of: unit), avoid: core.monitor.unhealthy) {
+        case .failed(let target, let why):
+            return await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: why))
+        case .nothing(let why): return await execute(core.proposalFailed(kind: kind, provider: provider, target: unit, why: why))
+        case .plans(let planned, let text, let pipeline): (plans, diff, sha) = (planned, text, pipeline)
+        }
         let id = await newProposalID()
         let proposal = Journal.ProposalRecord(
             id: id, created: parts.clock.unixTime, expires: parts.clock.unixTime + core.settings.proposalLifetime,
@@ -68,21 +36,18 @@ extension AgentLoop {
         let replaces = superseded.removeValue(forKey: unit).map { "\nreplaces \($0)" } ?? ""
         await execute(
             core.proposed(
-                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces,
-                approveCommand: parts.approveCommand,
+                id: id, kind: kind, provider: provider, target: unit, sha: sha, diff: diff + replaces, approveCommand: parts.approveCommand,
                 at: now))
     }
 
-    /// A person approved proposal `id`: plan every target again as the proposal was planned
-    /// (provider state, secret version, pipeline SHA, the replacements' health and pre-flight) and
+    /// A person approved proposal `id`: plan every target again as the proposal was planned and
     /// write exactly what was approved; when anything changed, write nothing and propose anew,
     /// saying what changed.
     public func approve(_ id: String) async -> Answer {
         guard parts.runner.isLeader() else {
             return .refused(
                 "this replica does not hold the Lease: approve on the leader (`leader: true` in its /status, `leader: yes` in "
-                    + "`failover-agent status`)"
-            )
+                    + "`failover-agent status`)")
         }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
@@ -93,26 +58,10 @@ extension AgentLoop {
             (try? await parts.journal.transition(id, from: .open, to: .approved)) == true
         else { return .refused("proposal \(id) is not open in the journal") }
         _ = try? await parts.journal.record("approval", target: unit, provider: provider, detail: "proposal \(id)")
-        let approved =
-            ProposedPlan.parse(stored.plan)
-            ?? [
-                ProposedPlan(
-                    target: unit, pinned: PinnedPlan(intended: stored.plan, secretVersion: stored.secretVersion, sha: stored.sha),
-                    override: stored.plan)
-            ]
-        var changes: [String] = []
-        for earlier in approved {
-            guard let executor = parts.runner.executors[earlier.target] else { return .refused("no target \(earlier.target)") }
-            let check = await executor.perform(
-                kind, provider: provider, apply: false, avoid: core.monitor.unhealthy, terms: ActionTerms(preflightWhenPlanning: true))
-            guard check.outcome == .planned, let intended = check.intended, let version = check.secretVersion else {
-                changes.append("\(earlier.target): \(check.outcome.summary)")
-                continue
-            }
-            let now = ProposedPlan(
-                target: earlier.target, pinned: PinnedPlan(intended: intended, secretVersion: version, sha: check.deploySHA),
-                override: check.plan?.override.json ?? intended)
-            if let changed = now.changes(since: earlier) { changes.append(changed) }
+        let pinned = PinnedPlan(intended: stored.plan, secretVersion: stored.secretVersion, sha: stored.sha)
+        let approved = ProposedPlan.parse(stored.plan) ?? [ProposedPlan(target: unit, pinned: pinned, override: stored.plan)]
+        guard let changes = await planning.changes(since: approved, kind, provider: provider, avoid: core.monitor.unhealthy) else {
+            return .refused("proposal \(id) names a target this agent does not have")
         }
         if !changes.isEmpty { superseded[unit] = "proposal \(id), which changed before its approval: " + changes.joined(separator: "; ") }
         let (commands, answer, accepted) = core.revalidated(id, kind: kind, provider: provider, target: unit, unchanged: changes.isEmpty)

@@ -139,3 +139,30 @@ public struct TrafficSource: Sendable {
         }
     }
 }
+
+extension [TrafficSource] {
+    /// Reads every source once, as one reading: their counts added up, the oldest of their newest
+    /// samples (one without samples makes the reading have none), or a failure when any does not
+    /// answer. `unmapped`: each source's series no subject takes, by the source's URL.
+    public func read(now: Double) async -> (reading: TrafficTrust.Reading, unmapped: [(series: String, source: String)]) {
+        var windows: [String: TrafficCount] = [:]
+        var newest: [Double?] = []
+        var failures: [String] = []
+        var unmapped: [(series: String, source: String)] = []
+        for source in self {
+            let (reading, series) = await source.read(now: now)
+            unmapped += series.map { ($0, source.settings.url) }
+            switch reading {
+            case .failed(let why): failures.append(why)
+            case .answered(let counts, let latest):
+                for (subject, count) in counts {
+                    windows[subject, default: TrafficCount(requests: 0, failures: 0)].requests += count.requests
+                    windows[subject, default: TrafficCount(requests: 0, failures: 0)].failures += count.failures
+                }
+                newest.append(latest)
+            }
+        }
+        let latest = newest.contains(nil) ? nil : newest.compactMap { $0 }.min()
+        return (failures.isEmpty ? .answered(windows, latestSample: latest) : .failed(failures.joined(separator: "; ")), unmapped)
+    }
+}

@@ -1,0 +1,94 @@
+import Actions
+import AgentCore
+import ControlAPI
+import Lifecycle
+import Synchronization
+
+/// What the running agent asks of the runner beyond one action: a unit's (a group's or a
+/// target's) action, the reads of what the secrets record, and watching the next deployment.
+extension ActionRunner {
+    /// An action settled from what a secret recorded as under way.
+    public typealias Settled = (kind: ActionKind, provider: String, report: ActionReport)
+
+    /// Carries out an action on each of `targets` in turn: one incident, so the first failover's
+    /// change request is carried on in by the others, and only the last restore closes it. With
+    /// `pins` (an approved proposal), each target writes exactly what was approved. `each` hears
+    /// every target's report before the next starts.
+    func run(
+        _ kind: ActionKind, provider: String, targets: [String], pins: [ProposedPlan]?, proposal: String?, avoid: Set<String>,
+        each: @Sendable (ActionReport) async -> Void
+    ) async {
+        var shared: Int?
+        for (index, target) in targets.enumerated() {
+            let terms = ActionTerms(
+                pinned: pins?.first { $0.target == target }?.pinned, groupMembers: targets.filter { $0 != target },
+                sharedChangeRequest: kind == .failover ? shared : nil, closesChangeRequest: index == targets.count - 1)
+            let report = await run(kind, provider: provider, target: target, proposal: proposal, avoid: avoid, terms: terms)
+            if kind == .failover, shared == nil { shared = report.changeRequest }
+            await each(report)
+        }
+    }
+
+    /// Settles what `target`'s secret records as under way, then reads what it says the agent has
+    /// failed over, so a restarted agent or a new leader still restores it: what was settled, and
+    /// the read for the core.
+    public func readOwnership(of target: String) async -> (settled: Settled?, then: AgentCore.Event?) {
+        var settled: Settled?
+        do throws(ControlError) {
+            if let (action, provider, report) = try await settle(target) {
+                settled = (ActionKind(rawValue: action) ?? .failover, provider, report)
+            }
+            let owned = try await executors[target]?.failedOverProviders()
+            return (settled, .ownershipRead([target: owned.map { .success($0) } ?? .failure(.init("no target \(target)"))]))
+        } catch { return (settled, .ownershipRead([target: .failure(Custody.ReadFailure(error.description))])) }
+    }
+
+    /// Settles `target` again: what was settled, or the core told nothing was (or why it could not tell).
+    public func settleAgain(_ target: String) async -> (settled: Settled?, then: AgentCore.Event?) {
+        do throws(ControlError) {
+            guard let (action, provider, report) = try await settle(target) else {
+                return (nil, .settleUnreadable(target: target, why: nil))
+            }
+            return ((ActionKind(rawValue: action) ?? .failover, provider, report), nil)
+        } catch { return (nil, .settleUnreadable(target: target, why: error.description)) }
+    }
+
+    /// Waits for the next deployment after a restore written without a redeploy and verifies it
+    /// (``TargetExecutor/verifyNextDeployment(_:stop:)``), journaled: nil when verified, else why
+    /// not; `.none` when a newer watch of the target or the shutdown stopped it.
+    public func verifyNextDeployment(of target: String, provider: String, _ awaited: AwaitedDeployment) async -> String?? {
+        guard let executor = executors[target] else { return .some("no target \(target)") }
+        executor.logger.info(
+            "\(target): waiting for the next deployment to verify the restore of \(provider)", metadata: ["provider": .string(provider)])
+        let watch = watches.begin(target)
+        let problem = await executor.verifyNextDeployment(awaited, stop: { [stop] in watch.isRaised || stop.isRaised })
+        guard !watch.isRaised, !stop.isRaised else { return .none }
+        let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
+        _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
+        return .some(problem)
+    }
+}
+
+/// Each target's watch of the next deployment: a newer one stops the older.
+public final class DeploymentWatches: Sendable {
+    private let current = Mutex<[String: StopSignal]>([:])
+
+    public init() {}
+
+    /// Starts `target`'s watch, stopping the one before it.
+    func begin(_ target: String) -> StopSignal {
+        let signal = StopSignal()
+        current.withLock { $0.updateValue(signal, forKey: target) }?.raise()
+        return signal
+    }
+}
+
+extension ActionFinished {
+    /// What `report` came to, as the core needs it.
+    init(_ kind: ActionKind, provider: String, proposal: String?, _ report: ActionReport, recovered: Bool, awaitsDeployment: Bool) {
+        self.init(
+            kind: kind, provider: provider, target: report.target, proposal: proposal, outcome: report.outcome,
+            leftToPeople: report.leftToPeople, changeRequestProblem: report.changeRequestProblem, awaitsDeployment: awaitsDeployment,
+            verified: report.verified, recovered: recovered, warnings: report.warnings, deployDecision: report.deployDecision)
+    }
+}

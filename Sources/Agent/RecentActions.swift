@@ -1,0 +1,19 @@
+import Actions
+import ControlAPI
+import Foundation
+import Lifecycle
+
+/// The last 20 actions, newest first, as `/status` shows them.
+struct RecentActions: Sendable {
+    private(set) var entries: [JSONValue] = []
+
+    mutating func add(_ kind: ActionKind, provider: String, _ report: ActionReport, at unixTime: Double) {
+        let entry: [String: JSONValue] = [
+            "at": .string(Date(timeIntervalSince1970: unixTime).formatted(.iso8601)), "action": .string(kind.rawValue),
+            "provider": .string(provider), "target": .string(report.target),
+            "outcome": .string(report.outcome.metricLabel), "summary": .string(report.outcome.summary),
+            "sha": report.deploySHA.map { .string($0) } ?? .null, "verified": report.verified.map { .bool($0) } ?? .null,
+        ]
+        entries = Array(([JSONValue.object(entry)] + entries).prefix(20))
+    }
+}

@@ -1,0 +1,46 @@
+/// The loop's periodic duties besides probing, pure: when each is due next. The loop asks at
+/// every turn which are due, and how long it may sleep before the next one.
+public struct Duties: Sendable {
+    public enum Duty: Sendable, Hashable, CaseIterable {
+        /// Export the proposals' expiry (every second).
+        case everySecond
+        /// Read the gateway's traffic (every shortest source interval; one reading at a time).
+        case readTraffic
+        /// Run every target's readiness checks (every `readinessInterval`).
+        case checkReadiness
+    }
+
+    private var next: [Duty: Double] = [:]
+    private let every: [Duty: Double]
+    /// A traffic reading is under way: the next waits for it.
+    public private(set) var readingTraffic = false
+
+    /// `trafficInterval`: nil without a traffic source.
+    public init(readinessInterval: Double, trafficInterval: Double?) {
+        var every: [Duty: Double] = [.everySecond: 1, .checkReadiness: readinessInterval]
+        if let trafficInterval { every[.readTraffic] = trafficInterval }
+        self.every = every
+        next = every.mapValues { _ in -Double.infinity }
+    }
+
+    /// The duties due at `now`, each scheduled again.
+    public mutating func due(at now: Double) -> [Duty] {
+        var due: [Duty] = []
+        for duty in Duty.allCases {
+            guard let at = next[duty], at <= now, let interval = every[duty] else { continue }
+            if duty == .readTraffic {
+                guard !readingTraffic else { continue }
+                readingTraffic = true
+            }
+            next[duty] = now + interval
+            due.append(duty)
+        }
+        return due
+    }
+
+    /// The traffic reading handed its result to the core.
+    public mutating func trafficRead() { readingTraffic = false }
+
+    /// When the next duty is due.
+    public var nextDue: Double { next.values.min() ?? .infinity }
+}
