@@ -266,6 +266,10 @@ public final class GitLabSimulator: Sendable {
     /// Ids of the jobs retried so far.
     public var retries: [Int] { box.state.withLock { $0.retries } }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
+    /// How many of the requests it saw from the `from`-th on `matching` takes (without copying them), and how many it saw.
+    public func requestCount(from: Int = 0, _ matching: (ServerRequest) -> Bool) -> (matching: Int, seen: Int) {
+        box.state.withLock { ($0.requests.dropFirst(from).count(where: matching), $0.requests.count) }
+    }
 
     private static func handle(_ request: ServerRequest, box: Box, project: String, token: String) -> ServerReply {
         box.state.withLock { state in

@@ -104,6 +104,10 @@ public final class VaultSimulator: Sendable {
     /// Whether the metadata PATCH is served (false: an older Vault answers 405).
     public func setMetadataPatch(_ served: Bool) { box.state.withLock { $0.patchable = served } }
     public var requests: [ServerRequest] { box.state.withLock { $0.requests } }
+    /// How many of the requests it saw from the `from`-th on `matching` takes (without copying them), and how many it saw.
+    public func requestCount(from: Int = 0, _ matching: (ServerRequest) -> Bool) -> (matching: Int, seen: Int) {
+        box.state.withLock { ($0.requests.dropFirst(from).count(where: matching), $0.requests.count) }
+    }
     /// Serves a login method; the identity token it accepts changes with ``Login/jwt`` (a rotation).
     public func enableLogin(_ login: Login) { box.state.withLock { $0.login = login } }
     /// Refuses the next `count` renewals (403), as Vault does for a token whose lease was revoked.

@@ -1,15 +1,15 @@
-import Actions
-import AgentCore
+import Agent
 import ControlAPI
-import Journal
-import Lifecycle
+import ControlSimulators
 import ProbeResults
+import Probing
 import Timekeeping
 
-/// Plays one simulated run: ticks the replica's core once a virtual second, answers its probes
-/// from the incident, carries out the actions it commands through the real executor against the
-/// simulated world, and checks the invariants after each. A crash or a change of leader drops
-/// the replica mid-action; the next one starts from the journal file or the secret's metadata.
+/// Plays one simulated run: turns the replica's real ``AgentLoop`` once a virtual second (inline:
+/// each turn carries out everything it starts — probes answered from the incident, actions
+/// through the real executor and clients against the simulated world), and checks the invariants
+/// after every turn that changed the world. A crash or a change of leader drops the replica
+/// between two writes; the next one starts from the journal file or the secret's metadata.
 struct Driver {
     let world: SimulatedWorld
     let incident: Simulation.Incident
@@ -18,13 +18,19 @@ struct Driver {
     private(set) var trace: [String] = []
     private var replica: Replica
     private var replicas = 1
-    /// The last page this replica sent per dedup key, so a page repeated for one state change is
-    /// found. A new process keeps no memory of the last one's pages: after a crash or a change of
-    /// leader it pages what it sees again, under the same dedup key (which PagerDuty merges).
-    private var pages: [String: String] = [:]
+    /// Pages this replica sent start at this index of what the sink received. A new process keeps
+    /// no memory of the last one's pages: after a crash or a change of leader it pages what it
+    /// sees again, under the same dedup key (which PagerDuty merges).
+    private var firstPage = 0
+    private var pagesSeen = 0
+    /// The last page this replica sent per dedup key.
+    private var lastPage: [String: String] = [:]
     private var healed = false
+    private var writesSeen = 0
+    private var actionsSeen = 0
+    private var moves = 0
 
-    init(world: SimulatedWorld, incident: Simulation.Incident, faults: [SimulatedFault], random: SeededGenerator) {
+    init(world: SimulatedWorld, incident: Simulation.Incident, faults: [SimulatedFault]) throws {
         (self.world, self.incident, self.faults) = (world, incident, faults)
         let strike = faults.lazy.compactMap { fault -> Int? in
             switch fault {
@@ -32,8 +38,9 @@ struct Driver {
             default: nil
             }
         }.first
-        // The first replica cannot fail to open its journal in a fresh directory; a failure is a violation below.
-        replica = try! Replica(world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(strike ?? .max))
+        replica = try Replica(
+            world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(world: world, writes: strike),
+            probe: Self.probe(incident, faults, clock: world.clock))
     }
 
     var now: Double { world.clock.seconds }
@@ -49,12 +56,47 @@ struct Driver {
                 world.disarm()
                 trace.append("t=\(Int(now)): faults healed")
             }
-            await deliver(.leadership(true, leaderPaused: nil))
-            await deliver(.tick)
+            let blind = Self.blind(faults, at: now)
+            let before = world.secret
+            if !healed {
+                // Each turn meets each request fault at most once: armed afresh.
+                world.disarm()
+                for fault in faults { world.arm(fault) }
+            }
+            // `main` moves as the incident starts and as it ends, before the failover and before the restore.
+            for (index, at) in [incident.start, incident.end].enumerated() where moves < index + 1 && now >= at {
+                moves += 1
+                for case .mainMoves(let main) in faults { world.move(main) }
+            }
+            await replica.loop.step()
+            await afterTurn(blindBefore: blind, secretBefore: before)
             world.clock.advance(by: .seconds(1))
         }
         let open = await replica.runner.openIntents().count
         violations += Invariants.atEnd(world, openIntents: open, failoversWritten: failoverEpisodes)
+    }
+
+    /// Checks what the turn left when it changed the world, and replaces a replica that is gone.
+    private mutating func afterTurn(blindBefore: Bool, secretBefore: String?) async {
+        let actions = await replica.loop.actionsDone
+        for report in actions.dropFirst(actionsSeen) { trace.append("t=\(Int(now)): \(report.target): \(report.outcome.summary)") }
+        actionsSeen = actions.count
+        checkPages()
+        guard world.writes != writesSeen else { return }
+        writesSeen = world.writes
+        let at = "t=\(Int(now)): "
+        if blindBefore, secretBefore == SimulatedWorld.original, world.secret != SimulatedWorld.original {
+            violations.append(at + "failed over while blind")
+        }
+        if !healed, faults.contains(where: \.withholdsAbility), world.history.count > 1 || !world.gitlab.retries.isEmpty {
+            violations.append(at + "wrote while a readiness check it needs failed")
+        }
+        violations += Invariants.afterAction(world).map { at + $0 }
+        if replica.lease.gone { return replaceReplica() }
+        // Expedited deploys stand while a failover does, and go with its restore.
+        if world.secret == SimulatedWorld.original, !world.gitlab.variables.isEmpty, await replica.runner.openIntents().isEmpty {
+            violations.append(at + "the expedited variable is still set with nothing failed over and nothing under way")
+        }
     }
 
     /// Times the secret went from the original to an override of the agent's.
@@ -63,124 +105,17 @@ struct Driver {
         return zip(history, history.dropFirst()).filter { $0.0 == SimulatedWorld.original && $0.1 != SimulatedWorld.original }.count
     }
 
-    private mutating func deliver(_ event: AgentCore.Event) async {
-        await carryOut(replica.handle(event, at: now))
-    }
-
-    /// Carries out the core's commands in order, and what handling their results commands.
-    private mutating func carryOut(_ commands: [AgentCommand]) async {
-        var queue = commands[...]
-        let serving = ObjectIdentifier(replica)
-        while let command = queue.popFirst(), ObjectIdentifier(replica) == serving {
-            switch command {
-            case .probe(let endpoints):
-                for endpoint in endpoints {
-                    queue += replica.handle(.probed(endpoint: endpoint, result: probe(endpoint), startedAt: now), at: now)
-                }
-            case .alert(let alert): page(alert)
-            case .execute(let kind, let provider, let target, _):
-                if kind == .failover, replica.isBlind { violations.append("t=\(Int(now)): a failover of \(provider) while blind") }
-                queue += await act(kind, provider: provider, target: target)
-            case .recoverJournal:
-                for intent in await replica.runner.openIntents() where ObjectIdentifier(replica) == serving {
-                    guard let (kind, _, report) = await replica.runner.recover(intent) else { continue }
-                    queue += finished(kind, provider: intent.provider, target: intent.target, report, recovered: true, since: nil)
-                }
-            case .readOwnership(let targets): queue += await readOwnership(targets)
-            case .settle(let target):
-                do throws(ControlError) {
-                    if let (action, provider, report) = try await replica.runner.settle(target) {
-                        queue += finished(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, report, since: nil)
-                    } else {
-                        queue += replica.handle(.settleUnreadable(target: target, why: nil), at: now)
-                    }
-                } catch { queue += replica.handle(.settleUnreadable(target: target, why: error.description), at: now) }
-            case .log, .propose, .sharePause, .markProposal, .watchNextDeployment: break
-            }
+    /// At most one page per state change: the same page twice in a row under one dedup key is one too many.
+    private mutating func checkPages() {
+        let received = world.pagers.received
+        for page in received.dropFirst(max(firstPage, pagesSeen)) {
+            let key = page.body["dedup_key"]?.string ?? ""
+            let said = [page.body["event_action"]?.string, page.body["payload"]?["summary"]?.string].compactMap { $0 }.joined(
+                separator: " ")
+            if lastPage[key] == said { violations.append("t=\(Int(now)): paged twice for one state change: \(key): \(said.prefix(120))") }
+            lastPage[key] = said
         }
-    }
-
-    /// What `endpoint`'s probe answers now.
-    private func probe(_ endpoint: String) -> ProbeResult {
-        let blind = faults.contains {
-            if case .blind(let from, let seconds) = $0 { return (from..<from + seconds).contains(now) }
-            return false
-        }
-        if blind { return ProbeResult(provider: endpoint, probe: endpoint, resultClass: .connect, curlError: "CURLE_COULDNT_CONNECT") }
-        if endpoint == incident.provider, (incident.start..<incident.end).contains(now) {
-            return ProbeResult(provider: endpoint, probe: endpoint, resultClass: .http5xx, status: 503, ttfbMs: 40, totalMs: 40)
-        }
-        return ProbeResult(provider: endpoint, probe: endpoint, resultClass: .ok, status: 200, ttfbMs: 300, totalMs: 900)
-    }
-
-    private mutating func page(_ alert: Alert) {
-        let said = "\(alert.resolve) \(alert.severity.rawValue) \(alert.summary)"
-        if pages[alert.dedupKey] == said {
-            violations.append("t=\(Int(now)): paged twice for one state change: \(alert.dedupKey): \(said.prefix(160))")
-        }
-        pages[alert.dedupKey] = said
-    }
-
-    /// What the world held before an action, to tell what the action did.
-    struct Before {
-        var versions: Int
-        var retries: Int
-        var issues: Int
-        /// A standing fault withheld the ability to act: the action must write nothing.
-        var unable: Bool
-    }
-
-    private mutating func act(_ kind: ActionKind, provider: String, target: String) async -> [AgentCommand] {
-        if !healed { for fault in faults { world.arm(fault) } }
-        let before = Before(
-            versions: world.history.count, retries: world.gitlab.retries.count, issues: world.changeRequests.count,
-            unable: !healed && faults.contains(where: \.withholdsAbility))
-        let report = await replica.runner.run(kind, provider: provider, target: target, avoid: replica.unhealthy)
-        return finished(kind, provider: provider, target: target, report, since: before)
-    }
-
-    /// Checks what an action left, and hands its end to the core (nothing when its replica is gone).
-    private mutating func finished(
-        _ kind: ActionKind, provider: String, target: String, _ report: ActionReport, recovered: Bool = false, since before: Before?
-    ) -> [AgentCommand] {
-        trace.append("t=\(Int(now)): \(kind.rawValue) of \(provider)\(recovered ? " (recovered)" : ""): \(report.outcome.summary)")
-        if let before, before.unable,
-            world.history.count != before.versions || world.gitlab.retries.count != before.retries
-                || world.changeRequests.count != before.issues
-        {
-            violations.append("t=\(Int(now)): the \(kind.rawValue) of \(provider) wrote while a readiness check it needs failed")
-        }
-        violations += Invariants.afterAction(world).map { "t=\(Int(now)): \($0)" }
-        guard !replica.lease.gone else {
-            replaceReplica()
-            return []
-        }
-        // Expedited deploys stand while a failover does, and go with its restore.
-        if world.secret == SimulatedWorld.original, !world.gitlab.variables.isEmpty {
-            violations.append(
-                "t=\(Int(now)): the expedited variable is still set after the \(kind.rawValue) ended with nothing failed over")
-        }
-        return replica.handle(
-            .finished(
-                ActionFinished(
-                    kind: kind, provider: provider, target: target, outcome: report.outcome, leftToPeople: report.leftToPeople,
-                    changeRequestProblem: report.changeRequestProblem, verified: report.verified, recovered: recovered,
-                    warnings: report.warnings, deployDecision: report.deployDecision)), at: now)
-    }
-
-    private mutating func readOwnership(_ targets: [String]) async -> [AgentCommand] {
-        var commands: [AgentCommand] = []
-        var found: [String: Result<[String], Custody.ReadFailure>] = [:]
-        for target in targets {
-            do throws(ControlError) {
-                if let (action, provider, report) = try await replica.runner.settle(target) {
-                    commands += finished(ActionKind(rawValue: action) ?? .failover, provider: provider, target: target, report, since: nil)
-                }
-                guard let executor = replica.runner.executors[target] else { continue }
-                found[target] = .success(try await executor.failedOverProviders())
-            } catch { found[target] = .failure(Custody.ReadFailure(error.description)) }
-        }
-        return commands + replica.handle(.ownershipRead(found), at: now)
+        pagesSeen = received.count
     }
 
     /// The replica crashed (a restart on the same journal) or lost the Lease (another pod, its
@@ -193,9 +128,36 @@ struct Driver {
         replicas += 1
         let path = crash ? replica.journalPath : world.directory + "/journal-\(replicas).sqlite"
         trace.append("t=\(Int(now)): \(crash ? "crashed; restarting on the same journal" : "lost the Lease; replica \(replicas) leads")")
-        pages = [:]
-        do { replica = try Replica(world: world, journalPath: path, lease: LeaseBudget()) } catch {
-            violations.append("t=\(Int(now)): the next replica did not start: \(error)")
+        (firstPage, actionsSeen, lastPage) = (world.pagers.received.count, 0, [:])
+        do {
+            replica = try Replica(
+                world: world, journalPath: path, lease: LeaseBudget(world: world), probe: Self.probe(incident, faults, clock: world.clock))
+        } catch { violations.append("t=\(Int(now)): the next replica did not start: \(error)") }
+    }
+
+    /// Every provider's probes fail without an answer while a blind fault stands.
+    static func blind(_ faults: [SimulatedFault], at now: Double) -> Bool {
+        faults.contains {
+            if case .blind(let from, let seconds) = $0 { return (from..<from + seconds).contains(now) }
+            return false
+        }
+    }
+
+    /// What each endpoint's probe answers at the clock's time: the incident's provider 503s
+    /// during it, every probe fails to connect while blind, the rest answer.
+    static func probe(_ incident: Simulation.Incident, _ faults: [SimulatedFault], clock: VirtualClock)
+        -> @Sendable (ProbeSpec) async
+        -> ProbeResult
+    {
+        { spec in
+            let now = clock.seconds
+            if blind(faults, at: now) {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .connect, curlError: "CURLE_COULDNT_CONNECT")
+            }
+            if spec.provider == incident.provider, (incident.start..<incident.end).contains(now) {
+                return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .http5xx, status: 503, ttfbMs: 40, totalMs: 40)
+            }
+            return ProbeResult(provider: spec.provider, probe: spec.name, resultClass: .ok, status: 200, ttfbMs: 300, totalMs: 900)
         }
     }
 }

@@ -1,48 +1,69 @@
 import Actions
 import Agent
 import AgentCore
+import HTTP
 import Health
 import Journal
+import Paging
+import ProbeResults
+import Probing
 import Synchronization
+import Telemetry
 import Timekeeping
 
-/// One replica of the agent: its core, its journal and its executor, as a process holds them.
-/// A crash or a change of leader drops it; the next one starts from what survives a process —
-/// the journal file (a restart on the same pod) or only the secret's metadata (another pod).
+/// One replica of the agent as a process holds it: the real ``AgentLoop`` (inline: every turn
+/// runs the work it starts, in order) with its core, journal, runner and pagers. A crash or a
+/// change of leader drops it; the next one starts from what survives a process — the journal
+/// file (a restart on the same pod) or only the secret's metadata (another pod).
 final class Replica: Sendable {
-    let core: Mutex<AgentCore>
+    static let subjects = ["anthropic", "bedrock", "vertex"]
+    let loop: AgentLoop
     let runner: ActionRunner
     let journalPath: String
     let lease: LeaseBudget
 
-    init(world: SimulatedWorld, journalPath: String, lease: LeaseBudget) throws {
-        let subjects = ["anthropic", "bedrock", "vertex"]
+    init(
+        world: SimulatedWorld, journalPath: String, lease: LeaseBudget, probe: @escaping @Sendable (ProbeSpec) async -> ProbeResult
+    ) throws {
         let settings = AgentCore.Settings(
-            targets: [(name: SimulatedWorld.targetName, mode: .perform)], emptyFailovers: world.planner.emptyFailovers(subjects))
-        core = Mutex(AgentCore(settings: settings, providers: subjects, policy: HealthPolicy()))
+            targets: [(name: SimulatedWorld.targetName, mode: .perform)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
         let journal = try Journal(path: journalPath, clock: world.clock)
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
+        let pager = try Pager(
+            settings: .pagerDuty(routingKey: .environment("PD"), url: world.pagers.url), client: world.client,
+            environment: ["PD": "simulated-routing-key"])
+        // The probes' requests never leave: `probe` answers them from the incident.
+        let specs = Self.subjects.map { ProbeSpec(provider: $0, name: $0, url: "http://127.0.0.1:9/\($0)") }
+        var parts = AgentLoop.Parts(
+            specs: specs, prober: Prober(client: world.client), runner: runner, pagers: Pagers([pager]), journal: journal, logger: .silent,
+            clock: world.clock)
+        parts.inline = true
+        parts.probe = probe
+        loop = AgentLoop(core: AgentCore(settings: settings, providers: Self.subjects, policy: HealthPolicy()), parts: parts)
         self.journalPath = journalPath
         self.lease = lease
     }
-
-    /// Feeds one event to the core at `now`.
-    func handle(_ event: AgentCore.Event, at now: Double) -> [AgentCommand] { core.withLock { $0.handle(event, at: now) } }
-
-    var isBlind: Bool { core.withLock { $0.monitor.isBlind } }
-    var unhealthy: Set<String> { core.withLock { $0.monitor.unhealthy } }
 }
 
-/// How many more times a replica may be asked whether it leads before it is gone: the journal
-/// asks before every step, the executor before every write. Unlimited unless a fault says.
+/// Whether a replica still leads: it is gone once the world has taken `writes` more writes
+/// (requests other than GET to Vault or GitLab) after it started — a crash, or the Lease lost,
+/// between any two of an action's writes. Unlimited unless a fault says.
 final class LeaseBudget: Sendable {
-    private let left: Atomic<Int>
+    private let limit: Int?
+    private let world: SimulatedWorld
+    private let lost = Atomic<Bool>(false)
 
-    init(_ questions: Int = .max) { left = Atomic(questions) }
+    init(world: SimulatedWorld, writes: Int? = nil) {
+        self.world = world
+        limit = writes.map { world.writes + $0 }
+    }
 
-    /// Whether the replica still leads (and counts the question).
-    func ask() -> Bool { left.wrappingSubtract(1, ordering: .relaxed).newValue >= 0 }
+    /// Whether the replica still leads; once not, never again.
+    func ask() -> Bool {
+        if let limit, world.writes >= limit { lost.store(true, ordering: .relaxed) }
+        return !gone
+    }
 
     /// Whether it ran out: the process crashed or lost the Lease.
-    var gone: Bool { left.load(ordering: .relaxed) < 0 }
+    var gone: Bool { lost.load(ordering: .relaxed) }
 }

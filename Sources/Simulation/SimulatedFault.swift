@@ -14,14 +14,14 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     case roleWithdrawn
     /// The Vault policy loses `update` and `create` on the data: readiness fails, nothing may be written.
     case vaultReadOnly
-    /// `main` moves before each action: a newer pipeline whose production deploy is in this state.
+    /// `main` moves as the incident starts and as it ends: a newer pipeline whose production deploy is in this state.
     case mainMoves(Main)
-    /// The replica dies after `afterChecks` questions of leadership (each step and each write asks);
-    /// it restarts on the same journal.
-    case crash(afterChecks: Int)
-    /// The leader loses the Lease after `afterChecks` questions; another replica, with its own
-    /// journal, takes the lead and settles from the secret's metadata.
-    case leaderChange(afterChecks: Int)
+    /// The replica dies after the world took `afterWrites` writes (between any two of an action's
+    /// writes); it restarts on the same journal.
+    case crash(afterWrites: Int)
+    /// The leader loses the Lease after the world took `afterWrites` writes; another replica, with
+    /// its own journal, takes the lead and settles from the secret's metadata.
+    case leaderChange(afterWrites: Int)
     /// Every provider's probes fail without an answer for a while (the agent's own network): blind.
     case blind(from: Double, seconds: Double)
 
@@ -73,8 +73,8 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
             case 3: fault = .rateLimited(count: Int.random(in: 1...2, using: &random), retryAfter: Int.random(in: 0...30, using: &random))
             case 4: fault = random.chance(0.5) ? .vaultWithoutPatch : (random.chance(0.5) ? .roleWithdrawn : .vaultReadOnly)
             case 5: fault = .mainMoves(Main.allCases.randomElement(using: &random)!)
-            case 6, 7: fault = .crash(afterChecks: Int.random(in: 1...24, using: &random))
-            case 8: fault = .leaderChange(afterChecks: Int.random(in: 1...24, using: &random))
+            case 6, 7: fault = .crash(afterWrites: Int.random(in: 1...16, using: &random))
+            case 8: fault = .leaderChange(afterWrites: Int.random(in: 1...16, using: &random))
             default:
                 fault = .blind(
                     from: incidentStart + Double.random(in: -120...300, using: &random),

@@ -6,6 +6,7 @@ import Foundation
 import GatewayClient
 import GitLabClient
 import HTTP
+import HTTPServer
 import Logging
 import Selection
 import Synchronization
@@ -27,19 +28,19 @@ final class SimulatedWorld: Sendable {
     let vault: VaultSimulator
     let gitlab: GitLabSimulator
     let gateway: GatewaySimulator
+    /// Where the agent's pages go (PagerDuty's Events API).
+    let pagers: PagerSink
     let client: HTTPClient
     let planner: Planner
     let clock: VirtualClock
     let directory: String
 
     private init(
-        vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, client: HTTPClient, planner: Planner,
-        clock: VirtualClock,
-        directory: String
+        vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, pagers: PagerSink, client: HTTPClient, planner: Planner,
+        clock: VirtualClock, directory: String
     ) {
-        (self.vault, self.gitlab, self.gateway, self.client, self.planner, self.clock, self.directory) = (
-            vault, gitlab, gateway, client, planner, clock, directory
-        )
+        (self.vault, self.gitlab, self.gateway, self.pagers, self.client) = (vault, gitlab, gateway, pagers, client)
+        (self.planner, self.clock, self.directory) = (planner, clock, directory)
     }
 
     static func start(clock: VirtualClock) async throws -> SimulatedWorld {
@@ -57,7 +58,8 @@ final class SimulatedWorld: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("failover-agent-simulation-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return SimulatedWorld(
-            vault: vault, gitlab: gitlab, gateway: gateway, client: HTTPClient(), planner: planner, clock: clock, directory: directory)
+            vault: vault, gitlab: gitlab, gateway: gateway, pagers: try await PagerSink.start(), client: HTTPClient(), planner: planner,
+            clock: clock, directory: directory)
     }
 
     var target: Target {
@@ -78,6 +80,20 @@ final class SimulatedWorld: Sendable {
             target: target, planner: planner, client: client, environment: ["V": vault.token, "G": gitlab.token], logger: .silent,
             clock: clock)
     }
+
+    /// Writes Vault and GitLab have taken: requests other than reads, logins and Vault's capability questions.
+    var writes: Int {
+        counted.withLock { counted in
+            let vault = vault.requestCount(from: counted.vault) {
+                $0.method != "GET" && !$0.uri.hasPrefix("/v1/sys/") && !$0.uri.hasPrefix("/v1/auth/")
+            }
+            let gitlab = gitlab.requestCount(from: counted.gitlab) { $0.method != "GET" }
+            counted = (vault.seen, gitlab.seen, counted.writes + vault.matching + gitlab.matching)
+            return counted.writes
+        }
+    }
+    /// Requests of each simulator counted so far, and the writes among them.
+    private let counted = Mutex((vault: 0, gitlab: 0, writes: 0))
 
     var secret: String? { vault.current(Self.path)?.data["value"]?.string }
     /// Every value the secret has held, oldest first.
@@ -108,6 +124,7 @@ final class SimulatedWorld: Sendable {
     /// Arms, before an action, the faults that catch requests.
     func arm(_ fault: SimulatedFault) {
         switch fault {
+        case .mainMoves: break  // moved by the driver, twice a run
         case .lostAnswer(let write):
             switch write {
             case .jobRetry: gitlab.loseAnswer("POST", "/retry")
@@ -122,7 +139,6 @@ final class SimulatedWorld: Sendable {
         case .serverErrors(.vault, let count): vault.failNext(count, status: 503)
         case .serverErrors(.gitlab, let count): gitlab.failNext(count, status: 502)
         case .rateLimited(let count, let retryAfter): gitlab.rateLimitNext(count, retryAfter: retryAfter)
-        case .mainMoves(let main): move(main)
         case .vaultWithoutPatch, .roleWithdrawn, .vaultReadOnly, .crash, .leaderChange, .blind: break
         }
     }
@@ -157,6 +173,7 @@ final class SimulatedWorld: Sendable {
         await vault.stop()
         await gitlab.stop()
         await gateway.stop()
+        await pagers.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -28,7 +28,16 @@ public enum Simulation {
     public static func run(seed: UInt64) async -> Run {
         var random = SeededGenerator(seed: seed)
         let incident = Incident.draw(using: &random)
-        let faults = SimulatedFault.draw(using: &random, incidentStart: incident.start)
+        return await run(incident, faults: SimulatedFault.draw(using: &random, incidentStart: incident.start), seed: seed)
+    }
+
+    /// Runs `provider` failing from `start` for `length` seconds, with exactly these faults: a
+    /// case a seed found, kept as a test whatever the draw becomes.
+    public static func run(provider: String, start: Double, length: Double, faults: [SimulatedFault]) async -> Run {
+        await run(Incident(provider: provider, start: start, length: length), faults: faults, seed: 0)
+    }
+
+    static func run(_ incident: Incident, faults: [SimulatedFault], seed: UInt64) async -> Run {
         var run = Run(seed: seed, provider: incident.description, faults: faults)
         let clock = VirtualClock()
         let world: SimulatedWorld
@@ -36,10 +45,12 @@ public enum Simulation {
             run.violations.append("the simulated world did not start: \(error)")
             return run
         }
-        var driver = Driver(world: world, incident: incident, faults: faults, random: random)
-        await driver.play()
-        run.violations = driver.violations
-        run.trace = driver.trace
+        do {
+            var driver = try Driver(world: world, incident: incident, faults: faults)
+            await driver.play()
+            run.violations = driver.violations
+            run.trace = driver.trace
+        } catch { run.violations.append("the agent did not start: \(error)") }
         await world.stop()
         return run
     }

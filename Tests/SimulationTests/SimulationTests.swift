@@ -2,38 +2,38 @@ import Simulation
 import Testing
 
 /// The whole agent under deterministic simulation (`failover-agent-bench simulate`): a few dozen
-/// seeds here, 200 in the benchmark; and the seeds that found bugs while it was built, kept.
+/// seeds here, 200 in the benchmark; and the cases seeds found while it was built, kept.
 @Suite struct SimulationTests {
-    @Test func thirtySeedsBreakNoInvariant() async {
+    @Test func twentySeedsBreakNoInvariant() async {
         var faults = 0
-        for seed in UInt64(1)...30 {
+        for seed in UInt64(1)...20 {
             let run = await Simulation.run(seed: seed)
             #expect(run.violations.isEmpty, "\(run.summary)\n\(run.violations.joined(separator: "\n"))")
             faults += run.faults.count
         }
-        #expect(faults >= 30, "every run injects at least one fault")
+        #expect(faults >= 20, "every run injects at least one fault")
     }
 
     /// A seed replays exactly: the same faults, the same actions at the same virtual times.
     @Test func aSeedReplaysExactly() async {
-        let first = await Simulation.run(seed: 49)
-        let again = await Simulation.run(seed: 49)
-        #expect(first.trace == again.trace && first.faults == again.faults)
-        #expect(first.trace.contains { $0.contains("crashed; restarting on the same journal") }, "\(first.trace)")
+        let first = await Simulation.run(seed: 7)
+        let again = await Simulation.run(seed: 7)
+        #expect(!first.trace.isEmpty && first.trace == again.trace && first.faults == again.faults, "\(first.trace)\n\(again.trace)")
     }
 
-    /// Seeds that found a bug while the simulator was built.
-    @Test(arguments: [
-        // A crash after the deploy started: the recovered failover posted its downstream note again.
-        UInt64(49),
-        // The Lease lost after the restore's deploy: its change request was never closed.
-        69,
-        // The Lease lost right after the change request opened: the next leader opened a second one.
-        137,
-    ])
-    func aSeedThatFoundABug(_ seed: UInt64) async {
-        let run = await Simulation.run(seed: seed)
+    /// Seed 184 found it: crashed while its deploy ran, the recovered failover posted its
+    /// downstream pipeline's note a second time (a resumed action now looks for a note first).
+    @Test func aRecoveredFailoverPostsNoNoteTwice() async {
+        let run = await Simulation.run(seed: 184)
         #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
-        #expect(run.trace.contains { $0.contains("restore of") && $0.contains("deployed") || $0.contains("is closed now") }, "\(run.trace)")
+        #expect(run.trace.contains { $0.contains("crashed; restarting") }, "the crash struck: \(run.trace)")
+    }
+
+    /// The Lease lost after the restore's deploy, before its change request was closed: the next
+    /// leader found nothing failed over and left it open (settling now closes it).
+    @Test func aRestoreCutShortByALeaderChangeStillClosesItsChangeRequest() async {
+        let run = await Simulation.run(provider: "vertex", start: 240, length: 900, faults: [.leaderChange(afterWrites: 22)])
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains { $0.contains("is closed now") }, "the next leader closed it: \(run.trace)")
     }
 }
