@@ -192,6 +192,7 @@ let package = Package(
             ], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation"], swiftSettings: strict),
+        .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"], swiftSettings: strict),
         .testTarget(
             name: "LeadershipTests",
             dependencies: ["Agent", "ControlSimulators", "HTTP", "KubernetesClient", "Leadership", "Telemetry", "Timekeeping"],

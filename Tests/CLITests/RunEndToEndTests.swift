@@ -225,7 +225,8 @@ import Testing
         let second = try RunningAgent(config: config, environment: environment, output: "\(directory)/2.log")
         #expect(try await eventually { second.log.contains("recovered an interrupted action") }, "\(second.log)")
         #expect(
-            second.log.contains("found change request gl-infra/production#1, opened by this action before the restart"), "\(second.log)")
+            second.log.contains("carrying on in change request gl-infra/production#1, opened for this incident by an earlier attempt"),
+            "\(second.log)")
         #expect(second.log.contains("recovered an interrupted action on aigw-production: deployed"), "\(second.log)")
         let issues = gitlab.issues(in: "gl-infra/production")
         #expect(issues.count == 1, "one change request: \(issues.map(\.title))")

@@ -1,0 +1,50 @@
+import Synchronization
+import Testing
+import Timekeeping
+
+/// Who woke, and when the clock said it was.
+final class Woken: Sendable {
+    private let list = Mutex<[(name: String, at: Duration)]>([])
+    func withLock<T>(_ body: (inout [(name: String, at: Duration)]) -> T) -> T { list.withLock { body(&$0) } }
+}
+
+@Suite struct VirtualClockTests {
+    /// Sleepers that went to sleep in any order wake in deadline order, each reading its deadline.
+    @Test func orderedSleepersWakeInDeadlineOrder() async throws {
+        let clock = VirtualClock(mode: .ordered)
+        let woke = Woken()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, seconds) in [("c", 30), ("a", 10), ("b", 20), ("a2", 10)] {
+                group.addTask {
+                    try await clock.sleep(for: .seconds(seconds))
+                    woke.withLock { $0.append((name, clock.elapsed)) }
+                }
+            }
+            while clock.sleepersWaiting < 4 { await Task.yield() }
+            await clock.advance(to: .seconds(25))
+            #expect(clock.woken == [.seconds(10), .seconds(10), .seconds(20)] && clock.sleepersWaiting == 1, "c sleeps on")
+            await clock.advance(to: .seconds(60))
+            try await group.waitForAll()
+        }
+        #expect(clock.woken == [.seconds(10), .seconds(10), .seconds(20), .seconds(30)])
+        #expect(Set(woke.withLock { $0.map(\.name) }) == ["a", "a2", "b", "c"])
+        #expect(clock.elapsed == .seconds(60))
+    }
+
+    /// A cancelled sleeper wakes at once with `CancellationError`, and never at its deadline.
+    @Test func aCancelledOrderedSleeperEndsAtOnce() async {
+        let clock = VirtualClock(mode: .ordered)
+        let sleeper = Task { try await clock.sleep(for: .seconds(100)) }
+        while clock.nextDeadline == nil { await Task.yield() }
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.nextDeadline == nil && clock.elapsed == .zero)
+    }
+
+    /// Running ahead (the default): a sleep moves the clock to its end.
+    @Test func aSleepRunsTheClockAhead() async throws {
+        let clock = VirtualClock()
+        try await clock.sleep(for: .seconds(90))
+        #expect(clock.elapsed == .seconds(90) && clock.sleeps == 1 && clock.unixTime == clock.origin + 90)
+    }
+}
