@@ -91,7 +91,10 @@ extension TargetExecutor {
         }
         if kind == .restore, state.changeRequest == nil { state.changeRequest = state.checked?.changeRequest }
         state.report.deploySHA = state.checked?.sha
-        var lifecycle = ActionLifecycle(kind: kind, options: options ?? self.options, journaled: journaled.map(\.name))
+        var options = options ?? self.options
+        // A drill proves the way back too: its restore redeploys at once.
+        if terms.drill { options.restoreRedeploy = true }
+        var lifecycle = ActionLifecycle(kind: kind, options: options, journaled: journaled.map(\.name))
         var next = lifecycle.next
         while case .run(let step) = next {
             let result = await run(step, &state, apply: apply)
@@ -105,7 +108,7 @@ extension TargetExecutor {
         state.report.changeRequest = state.changeRequest
         state.report.changeRequestProblem = lifecycle.changeRequestProblem
         state.report.outcome = outcome
-        if outcome == .deployed, options?.verify ?? self.options.verify { state.report.verified = true }
+        if outcome == .deployed, options.verify { state.report.verified = true }
         if case .notVerified = outcome { state.report.verified = false }
         if outcome == .written, let checked = state.checked, let since = state.deployMarker {
             state.report.awaiting = AwaitedDeployment(expect: checked.expect, since: since, changeRequest: state.changeRequest)

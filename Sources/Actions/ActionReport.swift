@@ -198,11 +198,14 @@ public struct ActionTerms: Sendable, Equatable {
     public var sharedChangeRequest: Int?
     /// A restore: false for all but the group's last member, which closes the change request.
     public var closesChangeRequest = true
+    /// A fire drill's half: its change request says so, and its restore redeploys and is verified at once.
+    public var drill = false
 
     public init(
         pinned: PinnedPlan? = nil, preflightWhenPlanning: Bool = false, groupMembers: [String] = [], sharedChangeRequest: Int? = nil,
-        closesChangeRequest: Bool = true
+        closesChangeRequest: Bool = true, drill: Bool = false
     ) {
+        self.drill = drill
         self.pinned = pinned
         self.preflightWhenPlanning = preflightWhenPlanning
         self.groupMembers = groupMembers

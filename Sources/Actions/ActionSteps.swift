@@ -114,7 +114,7 @@ extension TargetExecutor {
                 "every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is"
             )
         }
-        let redeploys = state.kind == .failover || target.restoreRedeploy
+        let redeploys = state.kind == .failover || target.restoreRedeploy || state.terms.drill
         let deploy = redeploys ? try await redeployer.preflight() : nil
         state.report.deployDecision = deploy?.decision.reason
         if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
@@ -181,7 +181,7 @@ extension TargetExecutor {
         }
         let iid: Int
         var carried = false
-        let incident = PostMarker.incident(target: target.name, provider: state.provider)
+        let incident = PostMarker.incident(target: target.name, provider: state.provider, drill: state.terms.drill)
         do {
             // An earlier attempt (before a restart, or on a replica that lost the Lease) may have
             // opened it and stopped before its write recorded it: the incident's open one is carried on in.
@@ -190,7 +190,8 @@ extension TargetExecutor {
                 logger.notice("carrying on in change request \(settings.project)#\(iid), opened for this incident by an earlier attempt")
             } else {
                 iid = try await redeployer.gitlab.openIssue(
-                    settings, title: "failover-agent: fail \(state.provider) over on \(target.name)",
+                    state.terms.drill ? settings.drill : settings,
+                    title: "failover-agent: \(state.terms.drill ? "DRILL: " : "")fail \(state.provider) over on \(target.name)",
                     description: ChangeRequestText.opening(state, checked: checked, target: target) + incident.comment,
                     marker: .issue(action: state.actionID), settled: settled)
                 logger.notice("opened change request \(settings.project)#\(iid)")
@@ -246,7 +247,7 @@ extension TargetExecutor {
     /// A restore that leaves the deploy to the next deployment owes nothing once written: its
     /// record is settled and the expedited strategy goes when nothing is failed over any more.
     private func afterWrite(_ state: ActionState) async throws(ControlError) {
-        guard state.kind == .restore, !target.restoreRedeploy else { return }
+        guard state.kind == .restore, !target.restoreRedeploy, !state.terms.drill else { return }
         let snap = try await snapshot()
         if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
         if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
@@ -340,7 +341,9 @@ extension TargetExecutor {
             return .done
         }
         do {
-            let how = target.restoreRedeploy ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
+            let how =
+                target.restoreRedeploy || state.terms.drill
+                ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
             try await redeployer.gitlab.note(
                 settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.", action: state.actionID,
                 resumed: state.resumed, settled: settled)

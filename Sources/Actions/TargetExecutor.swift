@@ -24,11 +24,14 @@ public struct Target: Sendable {
     /// Targets of one group (the AI Gateway and the Duo Workflow Service of one environment) are
     /// one incident: one proposal, one change request, failed over and restored together.
     public var group: String?
+    /// Fire drills of this target (`targets[].drill`); nil: it cannot be drilled.
+    public var drill: DrillSettings?
 
     public init(
         name: String, mode: ActionMode, vault: VaultSettings, gitlab: GitLabSettings, changeRequest: ChangeRequestSettings? = nil,
-        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false, group: String? = nil
+        gateway: GatewaySettings? = nil, restoreRedeploy: Bool = false, group: String? = nil, drill: DrillSettings? = nil
     ) {
+        self.drill = drill
         self.name = name
         self.mode = mode
         self.vault = vault

@@ -29,6 +29,21 @@ extension ActionRunner {
         }
     }
 
+    /// A fire drill of `target` (``TargetExecutor/drill(provider:act:)``), each half journaled as an
+    /// action of its own, the result as a `drill` entry.
+    public func drill(_ target: String, provider: String, avoid: Set<String>) async -> DrillReport {
+        guard let executor = executors[target] else {
+            return DrillReport(
+                target: target, provider: provider, failover: ActionReport(target: target, outcome: .refused("no target \(target)")),
+                restore: nil, secretBack: true, variableBack: true)
+        }
+        let report = await executor.drill(provider: provider) { kind, terms in
+            await run(kind, provider: provider, target: target, avoid: avoid, terms: terms)
+        }
+        _ = try? await journal.record("drill", target: target, provider: provider, detail: report.summary)
+        return report
+    }
+
     /// Settles what `target`'s secret records as under way, then reads what it says the agent has
     /// failed over, so a restarted agent or a new leader still restores it: what was settled, and
     /// the read for the core.

@@ -17,6 +17,8 @@ public struct ActionRunner: Sendable {
     public let stop = StopSignal()
     /// Restores waiting for the next deployment to be verified.
     public let watches = DeploymentWatches()
+    /// The journal detail of a fire drill's halves.
+    static let drillDetail = "fire drill"
 
     public init(journal: Journal, executors: [TargetExecutor], isLeader: @escaping @Sendable () -> Bool = { true }) {
         self.journal = journal
@@ -63,11 +65,12 @@ public struct ActionRunner: Sendable {
         _ kind: ActionKind, provider: String, target: String, proposal: String? = nil, avoid: Set<String> = [],
         terms: ActionTerms = ActionTerms()
     ) async -> ActionReport {
+        let detail = proposal.map { "proposal \($0)" } ?? (terms.drill ? Self.drillDetail : "")
         guard var executor = executors[target] else { return ActionReport(target: target, outcome: .failed("no target \(target)")) }
         let intent: Int64
         do {
             intent = try await journal.beginIntent(
-                kind.rawValue, target: target, provider: provider, detail: proposal.map { "proposal \($0)" } ?? "")
+                kind.rawValue, target: target, provider: provider, detail: detail)
         } catch {
             return ActionReport(target: target, outcome: .failed("cannot write the journal: \(error)"))
         }
@@ -123,8 +126,10 @@ public struct ActionRunner: Sendable {
         }
         executor = prepared(executor, intent: intent.id)
         let proposal = intent.detail.hasPrefix("proposal ") ? String(intent.detail.dropFirst("proposal ".count)) : nil
+        // A fire drill's half stays one: its change request is the drill's, its restore redeploys.
         let report = await executor.perform(
-            kind, provider: intent.provider, apply: true, approval: proposal.map { "proposal \($0)" }, journaled: intent.steps)
+            kind, provider: intent.provider, apply: true, approval: proposal.map { "proposal \($0)" }, journaled: intent.steps,
+            terms: ActionTerms(drill: intent.detail == ActionRunner.drillDetail))
         if case .abandoned = report.outcome {
             try? await journal.finish(intent.id, outcome: report.outcome.summary)
             return nil

@@ -27,4 +27,29 @@ extension AgentLoop {
     public func status() -> JSONValue {
         StatusView.json(core: core, now: now, approveCommand: parts.approveCommand, recent: recent.entries, readiness: readiness.status)
     }
+
+    /// Each drilled target's drills, as the core keeps them.
+    public var drills: [String: DrillRecord] { core.drillRecords }
+
+    /// Starts the fire drills due now; the first time, after reading from the journal when each
+    /// target's last drill succeeded.
+    func startDrills() async {
+        if !drillHistoryRead {
+            drillHistoryRead = true
+            let successes = (try? await parts.journal.latest("drill", containing: "succeeded")) ?? [:]
+            for (target, drill) in core.settings.drills {
+                // None on record: the clock starts now, so a new agent has twice `every` for its first drill.
+                parts.metrics.drillDeclared(target: target, every: drill.every, lastSuccess: successes[target] ?? parts.clock.unixTime)
+            }
+            await deliver(.drillHistory(successes))
+        }
+        await execute(core.drillsDue(unixTime: parts.clock.unixTime))
+    }
+
+    /// A fire drill of `target`, queued like any action; its result goes to the core and `/metrics`.
+    func drill(_ target: String, provider: String) async {
+        let report = await parts.runner.drill(target, provider: provider, avoid: core.monitor.unhealthy)
+        parts.metrics.drilled(target: target, succeeded: report.succeeded, at: parts.clock.unixTime)
+        await deliver(.drilled(target: target, succeeded: report.succeeded, summary: report.summary, unixTime: parts.clock.unixTime))
+    }
 }

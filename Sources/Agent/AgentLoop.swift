@@ -35,6 +35,7 @@ public actor AgentLoop {
     var unmappedSeries: Set<String> = []
     private var tickObservers: [AsyncStream<Double>.Continuation] = []
     private var stopping = false
+    var drillHistoryRead = false
     public private(set) var actionsDone: [ActionReport] = []
     var recent = RecentActions()
 
@@ -43,7 +44,8 @@ public actor AgentLoop {
         self.parts = parts
         specs = Dictionary(parts.specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         duties = Duties(
-            readinessInterval: parts.readinessInterval, trafficInterval: parts.traffic.map { $0.settings.interval / .seconds(1) }.min())
+            readinessInterval: parts.readinessInterval, trafficInterval: parts.traffic.map { $0.settings.interval / .seconds(1) }.min(),
+            drills: !core.settings.drills.isEmpty)
         parts.metrics.declare(core, subjects: Set(parts.specs.map(\.subject)).sorted())
     }
 
@@ -86,6 +88,7 @@ public actor AgentLoop {
             switch duty {
             case .everySecond: parts.metrics.proposalExpiries(core, members: members(of:), now: now, wall: parts.clock.unixTime)
             case .readTraffic: spawn { await self.readTraffic() }
+            case .drills: await startDrills()
             case .checkReadiness:
                 for executor in parts.runner.executors.values {
                     spawn {
@@ -154,6 +157,7 @@ public actor AgentLoop {
                 _ = try? await parts.journal.transition(
                     id, from: .approved, to: Journal.ProposalRecord.Status(rawValue: end.rawValue) ?? .failed)
             case .watchNextDeployment(let target, let provider): watchNextDeployment(of: target, provider: provider)
+            case .drill(let target, let provider): enqueue([target]) { await self.drill(target, provider: provider) }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Actions
 import ControlAPI
+import Foundation
 
 /// `GET /`: the agent's `/status` as a plain server-rendered HTML page (no JavaScript) that
 /// reloads itself every `refresh` seconds. Every value is HTML-escaped.
@@ -34,6 +35,7 @@ public enum StatusPage {
             \(readiness(status))
             <h2>Recent actions</h2>
             \(actions(status))
+            \(drills(status))
             <p>Failed over by this agent: \(escape(list(status["failed_over"])))</p>
             </body></html>
 
@@ -75,6 +77,19 @@ public enum StatusPage {
             }
         }
         return table(["Target", "Check", "State", "Why"], rows, empty: "not checked yet")
+    }
+
+    /// Each drilled target's last fire drill (nothing without drill targets).
+    private static func drills(_ status: JSONValue) -> String {
+        let drills = (status["drills"]?.object ?? [:]).sorted { $0.key < $1.key }
+        guard !drills.isEmpty else { return "" }
+        let rows = drills.map { target, drill -> String in
+            let last = drill["last_success"].flatMap { if case .number(let n) = $0 { n } else { nil } }
+            let when = last.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "never"
+            let result = drill["running"] == .bool(true) ? "under way" : text(drill["last_result"])
+            return row([target, when, result], class: result.contains("FAILED") ? "failing" : "healthy")
+        }
+        return "<h2>Fire drills</h2>\n" + table(["Target", "Last success (UTC)", "Last result"], rows, empty: "")
     }
 
     private static func actions(_ status: JSONValue) -> String {

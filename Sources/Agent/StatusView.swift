@@ -33,6 +33,14 @@ enum StatusView {
             "open_proposals": .array(open), "failing": .array(core.monitor.failedOverSubjects.map { .string($0) }),
             "failed_over": .array(core.custody.owned.sorted().map { .string($0) }), "recent_actions": .array(recent),
             "readiness": readiness,
+            // Each drilled target's last fire drill.
+            "drills": .object(
+                core.drillRecords.mapValues { record in
+                    .object([
+                        "last_success": record.lastSuccess.map { .number($0) } ?? .null,
+                        "last_result": record.lastResult.map { .string($0) } ?? .null, "running": .bool(record.running),
+                    ])
+                }),
             // With a traffic source: whether its readings are evidence now, and why not.
             "traffic": core.traffic.map { trust in
                 .object([

@@ -5,6 +5,7 @@ import Foundation
 import GatewayClient
 import GitLabClient
 import Leadership
+import Lifecycle
 import TrafficClient
 import VaultClient
 import YAMLConfig
@@ -28,9 +29,34 @@ enum TargetLoader {
         "the gateway's Prometheus: its request counts judge brownouts in seconds, probes confirm")
     static let restoreRedeploy: Field<Bool> = .boolean(
         "restore_redeploy", default: false, "redeploy after a restore (the runbook waits for the next regular deployment instead)")
+    static let drill: Field<YAMLFields?> = .section(
+        "drill", drillSection, none: "none: the target cannot be drilled",
+        "fire drills: a real failover and restore of one provider on a schedule (staging, typically)")
     static let section = ConfigSection(
         "targets[]", "One gateway deployment the agent manages.", name, mode, group, vault, gitlab, changeRequest, gateway,
-        traffic, restoreRedeploy)
+        traffic, restoreRedeploy, drill)
+
+    enum Drill {
+        static let provider: Field<String> = .text("provider", "the provider the drill fails over (and restores)")
+        static let every: Field<Duration> = .duration(
+            "every", default: .seconds(7 * 86_400), max: .seconds(90 * 86_400), "how often a drill must succeed (`168h` is a week)")
+        static let window: Field<String?> = .optionalText(
+            "window", none: "any time", "when drills may start, in UTC: `Tue 09:00-12:00 UTC`, `Mon,Thu 14:00-16:00 UTC`, `09:00-17:00 UTC`"
+        )
+    }
+    static let drillSection = ConfigSection(
+        "targets[].drill",
+        "A fire drill: `run` fails `provider` over and restores it (each with its redeploy, verified) every `every`, inside "
+            + "`window`, when every provider is healthy and nothing else is under way; `failover-agent drill` runs one by hand.",
+        Drill.provider, Drill.every, Drill.window)
+
+    private static func drill(_ fields: YAMLFields) throws(ConfigError) -> DrillSettings {
+        var window: DrillWindow?
+        if let text = try fields.read(Drill.window) {
+            do { window = try DrillWindow(parsing: text) } catch { throw fields.error("window", error.description) }
+        }
+        return DrillSettings(provider: try fields.read(Drill.provider), every: (try fields.read(Drill.every)).seconds, window: window)
+    }
 
     static func parse(_ fields: YAMLFields) throws(ConfigError) -> Target {
         let item = try fields.conform(to: section)
@@ -52,7 +78,7 @@ enum TargetLoader {
             name: try item.read(name), mode: ActionMode(rawValue: try item.read(mode))!, vault: vaultSettings, gitlab: gitlabSettings,
             changeRequest: try item.read(changeRequest).map(Self.changeRequest),
             gateway: try item.read(gateway).map(Self.gateway), restoreRedeploy: try item.read(restoreRedeploy),
-            group: try item.read(group))
+            group: try item.read(group), drill: try item.read(drill).map(Self.drill))
     }
 
     enum Vault {

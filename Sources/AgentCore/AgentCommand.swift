@@ -25,6 +25,8 @@ public enum AgentCommand: Sendable, Equatable {
     case markProposal(String, ProposalEnd)
     /// Wait for the next deployment of the target, then verify the restore of the provider.
     case watchNextDeployment(target: String, provider: String)
+    /// A fire drill of the target: fail the provider over and restore it, both verified (``DrillSettings``).
+    case drill(target: String, provider: String)
 }
 
 /// A line for the log, with its level and what it is about (`provider`, `target`, `proposal`).

@@ -23,6 +23,8 @@ public struct AgentCore: Sendable {
         /// The traffic source's counting window (its `interval`): a reading's counts may have
         /// happened anywhere in the window that ended at its newest sample.
         public var trafficWindow: Double?
+        /// Target → its fire drills (`targets[].drill`).
+        public var drills: [String: DrillSettings] = [:]
 
         public init(
             targets: [(name: String, mode: ActionMode)], restoreMode: ActionMode = .perform, proposalLifetime: Double = 900,
@@ -69,6 +71,8 @@ public struct AgentCore: Sendable {
     /// Whether the gateway's traffic is evidence now; nil without a traffic source.
     public private(set) var traffic: TrafficTrust?
     var sharedPause: Bool?? = .none
+    /// Each drilled target's drills: the last success, the last attempt, one under way.
+    public internal(set) var drillRecords: [String: DrillRecord] = [:]
 
     /// `endpoints`: every probe's name and the subject (``Subject``) its results judge;
     /// `stretch`: seconds added to an endpoint's steady interval to keep within the probe budget.

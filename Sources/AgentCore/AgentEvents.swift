@@ -56,6 +56,10 @@ extension AgentCore {
         case paused(Bool)
         /// One reading of the gateway's traffic (``TrafficTrust``).
         case traffic(TrafficTrust.Reading)
+        /// A fire drill of `target` ended at `unixTime` (calendar time), and what it came to.
+        case drilled(target: String, succeeded: Bool, summary: String, unixTime: Double)
+        /// When each target's last drill succeeded, as the journal remembers (at start).
+        case drillHistory([String: Double])
     }
 
     /// Feeds one event at `now` (seconds since start); returns what to do.
@@ -85,6 +89,13 @@ extension AgentCore {
             return why.map {
                 [.log(LogLine(.warning, "\(target): cannot read what is under way in its secret, retrying: \($0)", ["target": target]))]
             } ?? []
+        case .drilled(let target, let succeeded, let summary, let unixTime):
+            return drilled(target, succeeded: succeeded, summary: summary, at: unixTime)
+        case .drillHistory(let successes):
+            for (target, at) in successes where settings.drills[target] != nil {
+                drillRecords[target, default: DrillRecord()].lastSuccess = at
+            }
+            return []
         case .paused(let paused):
             setPaused(paused)
             return [.log(LogLine(.notice, paused ? "paused: probing and paging, acting on nothing" : "resumed"))]

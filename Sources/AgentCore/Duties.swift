@@ -8,6 +8,8 @@ public struct Duties: Sendable {
         case readTraffic
         /// Run every target's readiness checks (every `readinessInterval`).
         case checkReadiness
+        /// Start the fire drills that are due (every minute, with drill targets).
+        case drills
     }
 
     private var next: [Duty: Double] = [:]
@@ -16,9 +18,10 @@ public struct Duties: Sendable {
     public private(set) var readingTraffic = false
 
     /// `trafficInterval`: nil without a traffic source.
-    public init(readinessInterval: Double, trafficInterval: Double?) {
+    public init(readinessInterval: Double, trafficInterval: Double?, drills: Bool = false) {
         var every: [Duty: Double] = [.everySecond: 1, .checkReadiness: readinessInterval]
         if let trafficInterval { every[.readTraffic] = trafficInterval }
+        if drills { every[.drills] = 60 }
         self.every = every
         next = every.mapValues { _ in -Double.infinity }
     }

@@ -8,6 +8,11 @@ public struct ChangeRequestSettings: Sendable, Equatable {
     public var labels: [String]
     public var confidential: Bool
 
+    /// The same, labelled as a fire drill (`failover-agent::drill`).
+    public var drill: ChangeRequestSettings {
+        ChangeRequestSettings(project: project, labels: labels + ["failover-agent::drill"], confidential: confidential)
+    }
+
     public init(project: String, labels: [String] = [], confidential: Bool = false) {
         self.project = project
         self.labels = labels
@@ -25,8 +30,8 @@ public struct PostMarker: Sendable, Equatable {
 
     /// The mark of every change request of one incident: `provider` failing on `target`. An open
     /// one is carried on in by whichever replica fails over next, so an incident has one.
-    public static func incident(target: String, provider: String) -> PostMarker {
-        PostMarker(text: "failover-agent-incident-\(target)-\(provider)")
+    public static func incident(target: String, provider: String, drill: Bool = false) -> PostMarker {
+        PostMarker(text: "failover-agent-\(drill ? "drill" : "incident")-\(target)-\(provider)")
     }
 
     /// The mark of a note of action `action` with this text: the same note of the same action has the same mark.

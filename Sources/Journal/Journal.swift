@@ -193,6 +193,19 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Per target, the time of the newest `kind` entry whose detail contains `text` (e.g. the
+    /// last fire drill that succeeded).
+    public func latest(_ kind: String, containing text: String) async throws -> [String: Double] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT target, MAX(at) AS at FROM entry WHERE kind = ? AND target IS NOT NULL AND instr(detail, ?) > 0 GROUP BY target",
+                arguments: [kind, text])
+            return Dictionary(rows.map { ($0["target"] as String, $0["at"] as Double) }, uniquingKeysWith: max)
+        }
+    }
+
     // MARK: - Proposals
 
     public func save(_ proposal: ProposalRecord) async throws {

@@ -29,6 +29,7 @@ struct Driver {
     private var writesSeen = 0
     private var actionsSeen = 0
     private var moves = 0
+    private var drillsSeen: [String: String?] = [:]
 
     init(world: SimulatedWorld, incident: Simulation.Incident, faults: [SimulatedFault]) throws {
         (self.world, self.incident, self.faults) = (world, incident, faults)
@@ -81,6 +82,10 @@ struct Driver {
         let actions = await replica.loop.actionsDone
         for report in actions.dropFirst(actionsSeen) { trace.append("t=\(Int(now)): \(report.target): \(report.outcome.summary)") }
         actionsSeen = actions.count
+        for (target, record) in await replica.loop.drills where record.lastResult != drillsSeen[target] {
+            drillsSeen[target] = record.lastResult
+            if let result = record.lastResult { trace.append("t=\(Int(now)): \(result)") }
+        }
         checkPages()
         guard world.writes != writesSeen else { return }
         writesSeen = world.writes

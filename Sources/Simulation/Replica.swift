@@ -25,8 +25,9 @@ final class Replica: Sendable {
     init(
         world: SimulatedWorld, journalPath: String, lease: LeaseBudget, probe: @escaping @Sendable (ProbeSpec) async -> ProbeResult
     ) throws {
-        let settings = AgentCore.Settings(
+        var settings = AgentCore.Settings(
             targets: [(name: SimulatedWorld.targetName, mode: .perform)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
+        settings.drills = world.drill.map { [SimulatedWorld.targetName: $0] } ?? [:]
         let journal = try Journal(path: journalPath, clock: world.clock)
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
         let pager = try Pager(

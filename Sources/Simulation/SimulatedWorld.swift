@@ -7,6 +7,7 @@ import GatewayClient
 import GitLabClient
 import HTTP
 import HTTPServer
+import Lifecycle
 import Logging
 import Selection
 import Synchronization
@@ -34,16 +35,18 @@ final class SimulatedWorld: Sendable {
     let planner: Planner
     let clock: VirtualClock
     let directory: String
+    /// The target's fire drills, when the run drills it.
+    let drill: DrillSettings?
 
     private init(
         vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, pagers: PagerSink, client: HTTPClient, planner: Planner,
-        clock: VirtualClock, directory: String
+        clock: VirtualClock, directory: String, drill: DrillSettings?
     ) {
         (self.vault, self.gitlab, self.gateway, self.pagers, self.client) = (vault, gitlab, gateway, pagers, client)
-        (self.planner, self.clock, self.directory) = (planner, clock, directory)
+        (self.planner, self.clock, self.directory, self.drill) = (planner, clock, directory, drill)
     }
 
-    static func start(clock: VirtualClock) async throws -> SimulatedWorld {
+    static func start(clock: VirtualClock, drill: DrillSettings? = nil) async throws -> SimulatedWorld {
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         let planner = ExampleTarget.planner()
@@ -59,7 +62,7 @@ final class SimulatedWorld: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return SimulatedWorld(
             vault: vault, gitlab: gitlab, gateway: gateway, pagers: try await PagerSink.start(), client: HTTPClient(), planner: planner,
-            clock: clock, directory: directory)
+            clock: clock, directory: directory, drill: drill)
     }
 
     var target: Target {
@@ -71,7 +74,7 @@ final class SimulatedWorld: Sendable {
                 expedited: true, token: .environment("G")),
             changeRequest: ChangeRequestSettings(
                 project: Self.changeRequestProject, labels: ["change", "failover-agent"], confidential: true),
-            gateway: GatewaySettings(url: gateway.url), restoreRedeploy: true)
+            gateway: GatewaySettings(url: gateway.url), restoreRedeploy: true, drill: drill)
     }
 
     /// A fresh executor of the target (a process starting), on the world's clock.

@@ -33,15 +33,18 @@ public enum Simulation {
 
     /// Runs `provider` failing from `start` for `length` seconds, with exactly these faults: a
     /// case a seed found, kept as a test whatever the draw becomes.
-    public static func run(provider: String, start: Double, length: Double, faults: [SimulatedFault]) async -> Run {
-        await run(Incident(provider: provider, start: start, length: length), faults: faults, seed: 0)
+    /// With `drill`, the target has fire drills, scheduled as `run` schedules them.
+    public static func run(
+        provider: String, start: Double, length: Double, faults: [SimulatedFault], drill: DrillSettings? = nil
+    ) async -> Run {
+        await run(Incident(provider: provider, start: start, length: length), faults: faults, seed: 0, drill: drill)
     }
 
-    static func run(_ incident: Incident, faults: [SimulatedFault], seed: UInt64) async -> Run {
+    static func run(_ incident: Incident, faults: [SimulatedFault], seed: UInt64, drill: DrillSettings? = nil) async -> Run {
         var run = Run(seed: seed, provider: incident.description, faults: faults)
         let clock = VirtualClock()
         let world: SimulatedWorld
-        do { world = try await SimulatedWorld.start(clock: clock) } catch {
+        do { world = try await SimulatedWorld.start(clock: clock, drill: drill) } catch {
             run.violations.append("the simulated world did not start: \(error)")
             return run
         }

@@ -111,6 +111,18 @@ public struct AgentMetrics: Sendable {
         gauge(.blind, [], blind ? 1 : 0)
     }
 
+    /// A target with fire drills: how often one should succeed, and when one last did.
+    public func drillDeclared(target: String, every seconds: Double, lastSuccess: Double) {
+        gauge(.drillInterval, [("target", target)], seconds)
+        gauge(.drillLastSuccess, [("target", target)], lastSuccess)
+    }
+
+    /// A fire drill of `target` ended at `unixTime`.
+    public func drilled(target: String, succeeded: Bool, at unixTime: Double) {
+        gauge(.drillLastResult, [("target", target)], succeeded ? 1 : 0)
+        if succeeded { gauge(.drillLastSuccess, [("target", target)], unixTime) }
+    }
+
     /// Whether the gateway's traffic is evidence now.
     public func trafficTrusted(_ trusted: Bool) { gauge(.trafficTrusted, [], trusted ? 1 : 0) }
 

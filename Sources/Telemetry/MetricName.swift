@@ -17,6 +17,9 @@ public enum MetricName: String, CaseIterable, Sendable {
     case ready = "failover_agent_ready"
     case credentialExpiry = "failover_agent_credential_expiry_timestamp_seconds"
     case trafficTrusted = "failover_agent_traffic_trusted"
+    case drillLastSuccess = "failover_agent_drill_last_success_timestamp_seconds"
+    case drillLastResult = "failover_agent_drill_last_result"
+    case drillInterval = "failover_agent_drill_interval_seconds"
 
     /// The `# HELP` line's text.
     public var help: String {
@@ -43,6 +46,10 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .credentialExpiry: "Unix time at which the target's credential (vault, gitlab) expires; 0 when it does not or renews by login"
         case .trafficTrusted:
             "1 while the gateway's traffic (targets[].traffic) is evidence; 0 while its source is down, stale, reset or implausible"
+        case .drillLastSuccess:
+            "Unix time of the target's last fire drill that succeeded (both halves verified, everything back); the agent's start while none has"
+        case .drillLastResult: "1 when the target's last fire drill succeeded, 0 when it failed; absent before the first"
+        case .drillInterval: "The target's drill.every in seconds: a drill should succeed at least this often"
         }
     }
 }

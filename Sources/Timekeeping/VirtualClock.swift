@@ -35,7 +35,7 @@ public final class VirtualClock: AgentClock {
     public let origin: Double
     public let mode: Mode
 
-    /// `origin`: the calendar time the clock starts at (default 2026-12-01T00:00:00Z).
+    /// `origin`: the calendar time the clock starts at (default 2026-11-30T00:00:00Z).
     public init(origin: Double = 1_795_996_800, mode: Mode = .runsAhead) {
         self.origin = origin
         self.mode = mode

@@ -133,42 +133,46 @@ private func runAction(_ options: TargetOptions, verb: String, yes: Bool, _ act:
     let (executors, client) = try options.executors()
     defer { client.shutdown() }
     var failed = false
-    for executor in executors {
-        let report = await act(executor)
-        if let plan = report.plan { print(plan.diff(target: report.target)) }
-        for key in report.leftToPeople { print("  ! \(key) was changed by someone since the agent wrote it: left as it is") }
-        for warning in report.warnings { print("  ! \(warning)") }
-        if let deploy = report.deployDecision { print("  deploy: \(deploy)") }
-        for check in report.unready { print("  not ready: \(check.name.rawValue): \(check.reason)") }
-        if let iid = report.changeRequest { print("  change request: issue #\(iid)") }
-        if let problem = report.changeRequestProblem { print("  ! \(problem)") }
-        switch report.outcome {
-        case .planned where !report.unready.isEmpty:
-            print("  not ready: with --yes it would write nothing until the checks above pass")
-            failed = true
-        case .planned: print("  checks passed; run again with --yes to \(verb)")
-        case .nothingToDo(let why): print("  nothing to do: \(why)")
-        case .deployed:
-            print("  \(verb) done; deploy job success")
-            print(
-                report.verified == true
-                    ? "  verified live: the gateway serves the new defaults"
-                    : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
-        case .deployFailed(let status):
-            print("  \(verb) done; the deploy failed: \(status)")
-            failed = true
-        case .written:
-            print("  \(verb) written; no redeploy (restore_redeploy: false): the next deployment picks it up")
-        case .notVerified(let why):
-            print("  not verified: \(why)")
-            failed = true
-        case .refused(let why):
-            print("  refused: \(why)")
-            failed = true
-        case .failed(let why), .interrupted(let why), .abandoned(let why):
-            print("  failed: \(why)")
-            failed = true
-        }
-    }
+    for executor in executors where !printReport(await act(executor), verb: verb) { failed = true }
     if failed { throw ExitCode(1) }
+}
+
+/// Prints what an action came to; false when it did not succeed.
+func printReport(_ report: ActionReport, verb: String) -> Bool {
+    var failed = false
+    if let plan = report.plan { print(plan.diff(target: report.target)) }
+    for key in report.leftToPeople { print("  ! \(key) was changed by someone since the agent wrote it: left as it is") }
+    for warning in report.warnings { print("  ! \(warning)") }
+    if let deploy = report.deployDecision { print("  deploy: \(deploy)") }
+    for check in report.unready { print("  not ready: \(check.name.rawValue): \(check.reason)") }
+    if let iid = report.changeRequest { print("  change request: issue #\(iid)") }
+    if let problem = report.changeRequestProblem { print("  ! \(problem)") }
+    switch report.outcome {
+    case .planned where !report.unready.isEmpty:
+        print("  not ready: with --yes it would write nothing until the checks above pass")
+        failed = true
+    case .planned: print("  checks passed; run again with --yes to \(verb)")
+    case .nothingToDo(let why): print("  nothing to do: \(why)")
+    case .deployed:
+        print("  \(verb) done; deploy job success")
+        print(
+            report.verified == true
+                ? "  verified live: the gateway serves the new defaults"
+                : "  unverified: no gateway section for this target, so nothing asked the gateway what it serves")
+    case .deployFailed(let status):
+        print("  \(verb) done; the deploy failed: \(status)")
+        failed = true
+    case .written:
+        print("  \(verb) written; no redeploy (restore_redeploy: false): the next deployment picks it up")
+    case .notVerified(let why):
+        print("  not verified: \(why)")
+        failed = true
+    case .refused(let why):
+        print("  refused: \(why)")
+        failed = true
+    case .failed(let why), .interrupted(let why), .abandoned(let why):
+        print("  failed: \(why)")
+        failed = true
+    }
+    return !failed
 }

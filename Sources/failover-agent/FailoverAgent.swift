@@ -8,6 +8,6 @@ struct FailoverAgent: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ApproveCommand.self, RejectCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
             ProbeCommand.self, ReplayCommand.self, CheckCommand.self, PlanCommand.self, FailoverCommand.self, RestoreCommand.self,
-            HistoryCommand.self, DemoCommand.self, ConfigReferenceCommand.self,
+            DrillCommand.self, HistoryCommand.self, DemoCommand.self, ConfigReferenceCommand.self,
         ])
 }

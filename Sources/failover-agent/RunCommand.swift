@@ -101,13 +101,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         parts.traffic = traffic
-        let settings = AgentCore.Settings(
+        var settings = AgentCore.Settings(
             targets: configuration.targets.map { (name: $0.name, mode: $0.mode) },
             restoreMode: configuration.agent.restoreMode, proposalLifetime: configuration.agent.proposalLifetime,
             maxFailoversPerHour: configuration.agent.maxFailoversPerHour, groups: configuration.groups,
             emptyFailovers: planner.emptyFailovers(probes.endpoints.map(\.subject)),
             trafficStaleAfter: configuration.traffic.values.map { $0.staleAfter / .seconds(1) }.min(),
             trafficWindow: configuration.traffic.values.map { $0.interval / .seconds(1) }.max())
+        settings.drills = Dictionary(
+            uniqueKeysWithValues: configuration.targets.compactMap { target in target.drill.map { (target.name, $0) } })
         let loop = AgentLoop(
             core: AgentCore(
                 settings: settings, endpoints: probes.endpoints, policy: configuration.policy,

@@ -308,6 +308,33 @@ import Testing
         return (response.status, JSONValue.parse(response.body))
     }
 
+    /// A running agent with a drill target exports the drill's interval and last success (the
+    /// agent's start, none being on record) on `/metrics`, and shows its drills on `/status`.
+    @Test func aDrillTargetsMetricsAreOnTheRunningAgentsMetrics() async throws {
+        let stage = try await stage("drill", target: #"    drill: {provider: bedrock, every: 168h, window: "Tue 09:00-12:00 UTC"}"#)
+        let agent = try RunningAgent(config: stage.config, environment: stage.environment, output: "\(stage.directory)/1.log")
+        let port = try #require(try await apiPort(agent), "\(agent.log)")
+        let client = HTTPClient()
+        let scrape = { () async -> String in
+            let request = HTTPRequest(
+                method: "GET", url: "http://127.0.0.1:\(port)/metrics", headers: [HTTPHeader("Authorization", "Bearer run-test-token")],
+                timeout: .seconds(10))
+            return (try? await client.execute(request).result.get().bodyText) ?? ""
+        }
+        #expect(
+            try await eventually { await scrape().contains(#"failover_agent_drill_interval_seconds{target="aigw-production"} 604800.0"#) },
+            "\(agent.log)")
+        let metrics = await scrape()
+        let line = metrics.split(separator: "\n").first {
+            $0.hasPrefix(#"failover_agent_drill_last_success_timestamp_seconds{target="aigw-production"}"#)
+        }
+        #expect((line?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > 1_700_000_000, "the agent's start: \(line ?? "none")")
+        #expect(try await call(client, "GET", port, "/status").json?["drills"] != nil)
+        #expect(agent.signal(SIGTERM) == 0)
+        client.shutdown()
+        await stage.stop()
+    }
+
     @Test func aFollowerForwardsToTheLeaderAndANewLeaderKeepsThePause() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forward-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -60,6 +60,8 @@ import Yams
         let (specs, errors) = ProbeSpecLoader.loadDirectory(configuration.agent.probes, environment: Self.probeEnvironment)
         #expect(errors.isEmpty, "\(errors)")
         #expect(Set(specs.map(\.provider)).isSuperset(of: ["anthropic", "vertex", "bedrock", "openai"]))
+        let drill = try #require(configuration.targets.first { $0.name == "aigw-staging" }?.drill, "the staging example drills")
+        #expect(drill.provider == "vertex" && drill.every == 7 * 86_400 && drill.window?.description == "Tue 09:00-12:00 UTC")
     }
 
     static let probeEnvironment = [

@@ -37,7 +37,7 @@ import Yams
 
     @Test func everyAlertUsesExportedMetricsAndPointsAtItsRunbook() throws {
         let alerts = try rules(yaml(Self.prometheus + "/failover-agent.rules.yml"))
-        #expect(alerts.count == 11)
+        #expect(alerts.count == 12)
         let runbook = try String(contentsOfFile: DeployTests.root + "/docs/operating.md", encoding: .utf8)
         for alert in alerts {
             let name = try #require(alert["alert"] as? String)

@@ -22,6 +22,8 @@ import Testing
         metrics.ready(target: "aigw-production", check: "gitlab", false)
         metrics.credentialExpiry(target: "aigw-production", credential: "gitlab", at: 1_700_259_200)
         metrics.trafficTrusted(false)
+        metrics.drillDeclared(target: "aigw-staging", every: 604_800, lastSuccess: 1_699_000_000)
+        metrics.drilled(target: "aigw-staging", succeeded: true, at: 1_700_000_500)
         return String(decoding: prometheus.text(), as: UTF8.self)
     }
 
@@ -48,5 +50,8 @@ import Testing
         #expect(text.contains(#"failover_agent_last_probe_timestamp_seconds{provider="vertex"} 1700000000.0"#))
         #expect(text.contains(#"failover_agent_proposal_next_expiry_timestamp_seconds{target="aigw-production"} 1700000900.0"#))
         #expect(text.contains("failover_agent_blind 1.0"))
+        #expect(text.contains(#"failover_agent_drill_last_success_timestamp_seconds{target="aigw-staging"} 1700000500.0"#))
+        #expect(text.contains(#"failover_agent_drill_last_result{target="aigw-staging"} 1.0"#))
+        #expect(text.contains(#"failover_agent_drill_interval_seconds{target="aigw-staging"} 604800.0"#))
     }
 }
