@@ -140,7 +140,7 @@ let package = Package(
             name: "Simulation",
             dependencies: [
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
-                "Health", "Journal", "Lifecycle", "ProbeResults", "Selection", "Telemetry", "Timekeeping", "VaultClient",
+                "Health", "Journal", "Lifecycle", "ProbeResults", "Scenarios", "Selection", "Telemetry", "Timekeeping", "VaultClient",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .target(name: "BenchSupport", swiftSettings: strict),

@@ -1,6 +1,8 @@
-/// A fault the simulation injects into the world the agent acts on. Each is drawn from the seed;
-/// the ones that hit a request are armed before every action and stay armed until a request
-/// catches them.
+import Scenarios
+
+/// A fault the simulation injects into the world the agent acts on, drawn from the seed. Those
+/// that catch requests are armed afresh every turn until the faults are healed; standing ones are
+/// put in place at the start and taken away at the heal.
 public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     /// A write carried out whose answer is lost (a proxy's 502).
     case lostAnswer(Write)
@@ -63,7 +65,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     var withholdsAbility: Bool { self == .roleWithdrawn || self == .vaultReadOnly }
 
     /// One to three faults, drawn from `random`.
-    static func draw(using random: inout SeededGenerator, incidentStart: Double) -> [SimulatedFault] {
+    static func draw(using random: inout SplitMix64, incidentStart: Double) -> [SimulatedFault] {
         var faults: [SimulatedFault] = []
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let fault: SimulatedFault

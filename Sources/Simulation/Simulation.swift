@@ -3,6 +3,7 @@ import AgentCore
 import Foundation
 import Lifecycle
 import ProbeResults
+import Scenarios
 import Timekeeping
 
 /// The whole agent — its core, its action executor and its clients — run against the simulated
@@ -26,7 +27,7 @@ public enum Simulation {
 
     /// Runs the simulation drawn from `seed`.
     public static func run(seed: UInt64) async -> Run {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let incident = Incident.draw(using: &random)
         return await run(incident, faults: SimulatedFault.draw(using: &random, incidentStart: incident.start), seed: seed)
     }
@@ -65,7 +66,7 @@ public enum Simulation {
         var length: Double
         var end: Double { start + length }
 
-        static func draw(using random: inout SeededGenerator) -> Incident {
+        static func draw(using random: inout SplitMix64) -> Incident {
             Incident(
                 provider: ["vertex", "anthropic", "bedrock"].randomElement(using: &random)!,
                 start: Double.random(in: 60...300, using: &random).rounded(),
