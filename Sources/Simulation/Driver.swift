@@ -1,6 +1,7 @@
 import Agent
 import ControlAPI
 import ControlSimulators
+import Lifecycle
 import ProbeResults
 import Probing
 import Timekeeping
@@ -14,6 +15,8 @@ struct Driver {
     let world: SimulatedWorld
     let incident: Simulation.Incident
     let faults: [SimulatedFault]
+    /// `propose`: a person approves each proposal half a minute after its page.
+    let mode: ActionMode
     private(set) var violations: [String] = []
     private(set) var trace: [String] = []
     private var replica: Replica
@@ -30,9 +33,13 @@ struct Driver {
     private var actionsSeen = 0
     private var moves = 0
     private var drillsSeen: [String: String?] = [:]
+    /// Proposals seen open (when first), and approvals whose write is yet to be checked: the
+    /// secret's version count when approved, and the value the proposal pinned.
+    private var proposalsSeen: [String: Double] = [:]
+    private var approvals: [(id: String, versions: Int, intended: String)] = []
 
-    init(world: SimulatedWorld, incident: Simulation.Incident, faults: [SimulatedFault]) throws {
-        (self.world, self.incident, self.faults) = (world, incident, faults)
+    init(world: SimulatedWorld, incident: Simulation.Incident, faults: [SimulatedFault], mode: ActionMode) throws {
+        (self.world, self.incident, self.faults, self.mode) = (world, incident, faults, mode)
         let strike = faults.lazy.compactMap { fault -> Int? in
             switch fault {
             case .crash(let after), .leaderChange(let after): after
@@ -40,7 +47,7 @@ struct Driver {
             }
         }.first
         replica = try Replica(
-            world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(world: world, writes: strike),
+            world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(world: world, writes: strike), mode: mode,
             probe: Self.probe(incident, faults, clock: world.clock))
     }
 
@@ -70,6 +77,7 @@ struct Driver {
                 for case .mainMoves(let main) in faults { world.move(main) }
             }
             await replica.loop.step()
+            if mode == .propose { await approveProposals() }
             await afterTurn(blindBefore: blind, secretBefore: before)
             world.clock.advance(by: .seconds(1))
         }
@@ -104,6 +112,37 @@ struct Driver {
         }
     }
 
+    /// Approves each open proposal half a minute after it was first seen, as a person would, and
+    /// keeps what it pinned: the approved action writes exactly that, or nothing.
+    private mutating func approveProposals() async {
+        for proposal in await replica.loop.status()["open_proposals"]?.array ?? [] {
+            guard let id = proposal["id"]?.string else { continue }
+            guard let seen = proposalsSeen[id] else {
+                proposalsSeen[id] = now
+                continue
+            }
+            guard now - seen >= 30, seen >= 0 else { continue }
+            proposalsSeen[id] = -1
+            let record = try? await replica.runner.journal.proposal(id)
+            let pinned = record.flatMap { JSONValue.parse(Array($0.plan.utf8))?["targets"]?.array?.first?["intended"]?.string }
+            let answer = await replica.loop.approve(id)
+            // Proposal ids are random (they are what a person types): the trace leaves them out, so a seed replays the same.
+            let accepted = if case .accepted = answer { true } else { false }
+            trace.append("t=\(Int(now)): approved a proposal: \(accepted ? "accepted" : "refused")")
+            if case .accepted = answer, let pinned { approvals.append((id, world.history.count, pinned)) }
+        }
+        for approval in approvals where world.history.count > approval.versions {
+            let written = world.history[approval.versions]
+            if written != approval.intended, !(approval.intended.isEmpty && written == nil) {
+                violations.append(
+                    "t=\(Int(now)): proposal \(approval.id) approved \(approval.intended) but the write was \(written ?? "nil")")
+            } else {
+                trace.append("t=\(Int(now)): the approved proposal written byte for byte")
+            }
+        }
+        approvals.removeAll { world.history.count > $0.versions }
+    }
+
     /// Times the secret went from the original to an override of the agent's.
     private var failoverEpisodes: Int {
         let history = world.history
@@ -136,7 +175,8 @@ struct Driver {
         (firstPage, actionsSeen, lastPage) = (world.pagers.received.count, 0, [:])
         do {
             replica = try Replica(
-                world: world, journalPath: path, lease: LeaseBudget(world: world), probe: Self.probe(incident, faults, clock: world.clock))
+                world: world, journalPath: path, lease: LeaseBudget(world: world), mode: mode,
+                probe: Self.probe(incident, faults, clock: world.clock))
         } catch { violations.append("t=\(Int(now)): the next replica did not start: \(error)") }
     }
 

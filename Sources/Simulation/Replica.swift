@@ -4,6 +4,7 @@ import AgentCore
 import HTTP
 import Health
 import Journal
+import Lifecycle
 import Paging
 import ProbeResults
 import Probing
@@ -23,10 +24,11 @@ final class Replica: Sendable {
     let lease: LeaseBudget
 
     init(
-        world: SimulatedWorld, journalPath: String, lease: LeaseBudget, probe: @escaping @Sendable (ProbeSpec) async -> ProbeResult
+        world: SimulatedWorld, journalPath: String, lease: LeaseBudget, mode: ActionMode,
+        probe: @escaping @Sendable (ProbeSpec) async -> ProbeResult
     ) throws {
         var settings = AgentCore.Settings(
-            targets: [(name: SimulatedWorld.targetName, mode: .perform)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
+            targets: [(name: SimulatedWorld.targetName, mode: mode)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
         settings.drills = world.drill.map { [SimulatedWorld.targetName: $0] } ?? [:]
         let journal = try Journal(path: journalPath, clock: world.clock)
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })

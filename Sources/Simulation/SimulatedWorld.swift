@@ -124,7 +124,7 @@ final class SimulatedWorld: Sendable {
         }
     }
 
-    /// Arms, before an action, the faults that catch requests.
+    /// Arms the faults that catch requests (the driver arms them afresh every turn until the heal).
     func arm(_ fault: SimulatedFault) {
         switch fault {
         case .mainMoves: break  // moved by the driver, twice a run

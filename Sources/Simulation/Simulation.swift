@@ -29,20 +29,25 @@ public enum Simulation {
     public static func run(seed: UInt64) async -> Run {
         var random = SplitMix64(seed: seed)
         let incident = Incident.draw(using: &random)
-        return await run(incident, faults: SimulatedFault.draw(using: &random, incidentStart: incident.start), seed: seed)
+        // One seed in three runs the target in `propose` mode, a person approving each proposal half a minute after its page.
+        return await run(
+            incident, faults: SimulatedFault.draw(using: &random, incidentStart: incident.start), seed: seed,
+            mode: seed % 3 == 0 ? .propose : .perform)
     }
 
     /// Runs `provider` failing from `start` for `length` seconds, with exactly these faults: a
     /// case a seed found, kept as a test whatever the draw becomes.
     /// With `drill`, the target has fire drills, scheduled as `run` schedules them.
     public static func run(
-        provider: String, start: Double, length: Double, faults: [SimulatedFault], drill: DrillSettings? = nil
+        provider: String, start: Double, length: Double, faults: [SimulatedFault], drill: DrillSettings? = nil, mode: ActionMode = .perform
     ) async -> Run {
-        await run(Incident(provider: provider, start: start, length: length), faults: faults, seed: 0, drill: drill)
+        await run(Incident(provider: provider, start: start, length: length), faults: faults, seed: 0, drill: drill, mode: mode)
     }
 
-    static func run(_ incident: Incident, faults: [SimulatedFault], seed: UInt64, drill: DrillSettings? = nil) async -> Run {
-        var run = Run(seed: seed, provider: incident.description, faults: faults)
+    static func run(
+        _ incident: Incident, faults: [SimulatedFault], seed: UInt64, drill: DrillSettings? = nil, mode: ActionMode
+    ) async -> Run {
+        var run = Run(seed: seed, provider: incident.description + (mode == .propose ? " (propose)" : ""), faults: faults)
         let clock = VirtualClock()
         let world: SimulatedWorld
         do { world = try await SimulatedWorld.start(clock: clock, drill: drill) } catch {
@@ -50,7 +55,7 @@ public enum Simulation {
             return run
         }
         do {
-            var driver = try Driver(world: world, incident: incident, faults: faults)
+            var driver = try Driver(world: world, incident: incident, faults: faults, mode: mode)
             await driver.play()
             run.violations = driver.violations
             run.trace = driver.trace

@@ -15,10 +15,17 @@ import Testing
     }
 
     /// A seed replays exactly: the same faults, the same actions at the same virtual times.
-    @Test func aSeedReplaysExactly() async {
-        let first = await Simulation.run(seed: 7)
-        let again = await Simulation.run(seed: 7)
+    @Test(arguments: [UInt64(7), 3]) func aSeedReplaysExactly(_ seed: UInt64) async {
+        let first = await Simulation.run(seed: seed)
+        let again = await Simulation.run(seed: seed)
         #expect(!first.trace.isEmpty && first.trace == again.trace && first.faults == again.faults, "\(first.trace)\n\(again.trace)")
+    }
+
+    /// Seed 3 runs in `propose` mode: the approved plan is what is written, byte for byte.
+    @Test func anApprovedProposalIsWrittenByteForByte() async {
+        let run = await Simulation.run(seed: 3)
+        #expect(run.provider.hasSuffix("(propose)") && run.violations.isEmpty, "\(run.violations)")
+        #expect(run.trace.contains { $0.contains("the approved proposal written byte for byte") }, "\(run.trace)")
     }
 
     /// Seed 184 found it: crashed while its deploy ran, the recovered failover posted its
