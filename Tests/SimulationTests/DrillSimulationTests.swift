@@ -3,7 +3,7 @@ import Simulation
 import Testing
 
 /// Fire drills on a schedule in the running agent, under simulation.
-@Suite struct DrillSimulationTests {
+@Suite(.serialized) struct DrillSimulationTests {
     static let drill = DrillSettings(provider: "vertex", every: 7 * 86_400)
 
     /// Quiet providers: the first drill runs at once, both halves verified, everything back.

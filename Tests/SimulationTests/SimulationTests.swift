@@ -3,19 +3,20 @@ import Testing
 
 /// The whole agent under deterministic simulation (`failover-agent-bench simulate`): a few dozen
 /// seeds here, 200 in the benchmark; and the cases seeds found while it was built, kept.
-@Suite struct SimulationTests {
-    @Test func twelveSeedsBreakNoInvariant() async {
+@Suite(.serialized) struct SimulationTests {
+    @Test func eightSeedsBreakNoInvariant() async {
         var faults = 0
-        for seed in UInt64(1)...12 {
+        for seed in UInt64(1)...8 {
             let run = await Simulation.run(seed: seed)
             #expect(run.violations.isEmpty, "\(run.summary)\n\(run.violations.joined(separator: "\n"))")
             faults += run.faults.count
         }
-        #expect(faults >= 12, "every run injects at least one fault")
+        #expect(faults >= 8, "every run injects at least one fault")
     }
 
     /// A seed replays exactly: the same faults, the same actions at the same virtual times.
-    @Test(arguments: [UInt64(7), 3]) func aSeedReplaysExactly(_ seed: UInt64) async {
+    /// Seed 3 runs in `propose` mode: its approvals replay too.
+    @Test(arguments: [UInt64(3)]) func aSeedReplaysExactly(_ seed: UInt64) async {
         let first = await Simulation.run(seed: seed)
         let again = await Simulation.run(seed: seed)
         #expect(!first.trace.isEmpty && first.trace == again.trace && first.faults == again.faults, "\(first.trace)\n\(again.trace)")
