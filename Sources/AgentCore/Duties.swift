@@ -15,7 +15,7 @@ public struct Duties: Sendable {
     private var next: [Duty: Double] = [:]
     private let every: [Duty: Double]
     /// A traffic reading is under way: the next waits for it.
-    public private(set) var readingTraffic = false
+    private var readingTraffic = false
 
     /// `trafficInterval`: nil without a traffic source.
     public init(readinessInterval: Double, trafficInterval: Double?, drills: Bool = false) {

@@ -44,7 +44,7 @@ public struct DrillWindow: Sendable, Equatable, CustomStringConvertible {
         guard start < end else { throw DrillWindowError("'\(range)' ends before it starts (a window does not cross midnight)") }
         var days: Set<Int> = []
         for name in words.joined(separator: ",").split(separator: ",") {
-            guard let index = Self.dayNames.firstIndex(of: name.lowercased().trimmingPrefix(" ").description) else {
+            guard let index = Self.dayNames.firstIndex(of: name.lowercased()) else {
                 throw DrillWindowError("'\(name)' is not a weekday (Mon … Sun)")
             }
             days.insert(index + 1)

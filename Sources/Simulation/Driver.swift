@@ -104,7 +104,7 @@ struct Driver {
         if !healed, faults.contains(where: \.withholdsAbility), world.history.count > 1 || !world.gitlab.retries.isEmpty {
             violations.append(at + "wrote while a readiness check it needs failed")
         }
-        violations += Invariants.afterAction(world).map { at + $0 }
+        violations += Invariants.afterWrite(world).map { at + $0 }
         if replica.lease.gone { return replaceReplica() }
         // Expedited deploys stand while a failover does, and go with its restore.
         if world.secret == SimulatedWorld.original, !world.gitlab.variables.isEmpty, await replica.runner.openIntents().isEmpty {

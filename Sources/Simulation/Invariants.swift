@@ -2,11 +2,11 @@ import ControlAPI
 import ControlSimulators
 import Selection
 
-/// What must hold whatever the faults, checked after every action and at the end of a run
+/// What must hold whatever the faults, checked after every turn that wrote and at the end of a run
 /// (issue 37's list). Each check returns what it found wrong, worded for the run's report.
 enum Invariants {
-    /// After each action: what the world holds is what some plan decided, once.
-    static func afterAction(_ world: SimulatedWorld) -> [String] {
+    /// After each turn that wrote: what the world holds is what some plan decided, once.
+    static func afterWrite(_ world: SimulatedWorld) -> [String] {
         var found: [String] = []
         let history = world.history
         for (index, pair) in zip(history, history.dropFirst()).enumerated() where pair.0 == pair.1 {
