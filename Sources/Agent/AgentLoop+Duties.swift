@@ -18,14 +18,14 @@ extension AgentLoop {
                 "traffic: series \(series) of \(source) speaks for no probed subject (no single provider, or not probed); left out",
                 metadata: ["series": .string(series)])
         }
-        await deliver(.traffic(reading))
         duties.trafficRead()
+        await deliver(.traffic(reading))
         parts.metrics.trafficTrusted(core.traffic.map { $0.trusted && $0.distrust == nil } ?? false)
     }
 
     /// The agent's state for `/status` (``StatusView``).
     public func status() -> JSONValue {
-        StatusView.json(core: core, now: now, approveCommand: parts.approveCommand, recent: recent.entries, readiness: readiness.status)
+        StatusView.json(core: core, now: now, approveCommand: parts.approveCommand, recent: history.entries, readiness: readiness.status)
     }
 
     /// Each drilled target's drills, as the core keeps them.

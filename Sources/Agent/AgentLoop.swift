@@ -6,38 +6,37 @@ import Logging
 import Paging
 import ProbeResults
 import Probing
+import Timekeeping
 
 /// The unattended agent's executor. Every event (a turn of the loop, the Lease, a probe result,
 /// an action's end, a person's approval) goes to the pure ``AgentCore``; this actor carries out
 /// the commands it returns — probes, pages, actions, proposals, reads of the ownership records —
 /// one piece of work at a time per target (``WorkQueue``), its periodic duties as ``Duties`` say.
-/// It holds no decision of its own.
+/// It holds no decision of its own, and no tick: it sleeps until the core's next timer
+/// (``AgentCore/nextTick``) or the next duty, unless news (an event from outside a turn) wakes it.
 public actor AgentLoop {
     var core: AgentCore
     let parts: Parts
     /// Every probe spec, by name: each is an endpoint with its own stream.
     let specs: [String: ProbeSpec]
-    /// Work for the task group of ``run(tick:)``; with ``Parts/inline``, for the end of ``step()``.
+    /// Work for the task group of ``run()``; with ``Parts/inline``, for the end of ``step()``.
     private var spawner: AsyncStream<Job>.Continuation?
     private var inlineWork: [Job] = []
     private var queue = WorkQueue<Job>()
     var duties: Duties
     /// Raised by ``stop()``: the loop stops taking work and lets the actions in flight end.
     public nonisolated let stopRequest = StopSignal()
+    /// Ends the loop's sleep: an event came from outside a turn, work ended, or a stop.
+    nonisolated let wakeup = Wakeup()
     /// Approved proposals about to be carried out: what each target is to write.
     var approvedPlans: [String: [ProposedPlan]] = [:]
     /// Per group or target: why its last proposal was superseded, told in the next one's page.
     var superseded: [String: String] = [:]
-    /// Per target: a restore written without a redeploy, to verify once the next deployment is out.
-    private var awaiting: [String: AwaitedDeployment] = [:]
     var readiness = ReadinessBoard()
     /// Series of the gateway's counters no subject takes, already logged.
     var unmappedSeries: Set<String> = []
-    private var tickObservers: [AsyncStream<Double>.Continuation] = []
-    private var stopping = false
     var drillHistoryRead = false
-    public private(set) var actionsDone: [ActionReport] = []
-    var recent = RecentActions()
+    var history = ActionHistory()
 
     public init(core: AgentCore, parts: Parts) {
         self.core = core
@@ -47,24 +46,28 @@ public actor AgentLoop {
             readinessInterval: parts.readinessInterval, trafficInterval: parts.traffic.map { $0.settings.interval / .seconds(1) }.min(),
             drills: !core.settings.drills.isEmpty)
         parts.metrics.declare(core, subjects: Set(parts.specs.map(\.subject)).sorted())
+        parts.election?.afterEachStep { [wakeup] in wakeup.raise() }
     }
+
+    /// Every action's report so far, in the order they ended.
+    public var actionsDone: [ActionReport] { history.reports }
 
     /// Seconds since the agent started, on ``Parts/clock``.
     public var now: Double { parts.clock.seconds }
 
     typealias Job = @Sendable () async -> Void
 
-    /// Takes turns (``step()``) until ``stop()`` (then lets the actions in flight end) or until the
-    /// task is cancelled (then everything in flight is cancelled: what is owed stays recorded, as
-    /// after a crash). Every task it starts is a child of one task group, so nothing outlives it.
-    public func run(tick: Duration = .milliseconds(50)) async {
+    /// Takes turns (``step()``), sleeping between them until the next is due or news comes, until
+    /// ``stop()`` (then lets the actions in flight end) or until the task is cancelled (then
+    /// everything in flight is cancelled: what is owed stays recorded, as after a crash). Every
+    /// task it starts is a child of one task group, so nothing outlives it.
+    public func run() async {
         let (jobs, spawner) = AsyncStream.makeStream(of: Job.self)
         self.spawner = spawner
         await withDiscardingTaskGroup { group in
             group.addTask {
                 while !Task.isCancelled, !self.stopRequest.isRaised {
-                    await self.step()
-                    try? await self.parts.clock.sleep(for: tick)
+                    await self.wakeup.wait(until: await self.step(), on: self.parts.clock)
                 }
                 await self.windDown()
             }
@@ -73,20 +76,22 @@ public actor AgentLoop {
     }
 
     /// A graceful stop: no new work; actions in flight stop waiting on deploys and end.
-    public nonisolated func stop() { stopRequest.raise() }
+    public nonisolated func stop() {
+        stopRequest.raise()
+        wakeup.raise()
+    }
 
     /// One turn: the Lease and the core's timers (the probes due, proposals expired, reads and
     /// settlements due), then the duties due. With ``Parts/inline``, also all the work they started.
-    public func step() async {
+    /// Returns when the next turn is due, on ``Parts/clock``, if no news comes first.
+    @discardableResult public func step() async -> Double {
         let leading = core.custody.leading
         let leaderPaused = parts.election?.leaderAnnotations?[LeaderElection.pausedKey].flatMap(Bool.init)
-        await deliver(.leadership(parts.runner.isLeader(), leaderPaused: leaderPaused))
+        await handle(.leadership(parts.runner.isLeader(), leaderPaused: leaderPaused))
         if core.custody.leading != leading { parts.metrics.leader(core.custody.leading) }
-        await deliver(.tick)
-        for observer in tickObservers { observer.yield(now) }
+        await handle(.tick)
         for duty in duties.due(at: now) {
             switch duty {
-            case .everySecond: parts.metrics.proposalExpiries(core, members: members(of:), now: now, wall: parts.clock.unixTime)
             case .readTraffic: spawn { await self.readTraffic() }
             case .drills: await startDrills()
             case .checkReadiness:
@@ -99,33 +104,32 @@ public actor AgentLoop {
             }
         }
         while parts.inline, !inlineWork.isEmpty { await inlineWork.removeFirst()() }
+        // Never sooner than 10 ms: a timer the core left due cannot spin the loop.
+        return max(min(core.nextTick, duties.nextDue), now + 0.01)
     }
 
     private func windDown() async {
-        stopping = true
         queue.close()
         parts.runner.stop.raise()  // an action waiting on its deploy job stops waiting; what is owed stays recorded
-        while !queue.isIdle, !Task.isCancelled { try? await parts.clock.sleep(for: .milliseconds(20)) }
-        for observer in tickObservers { observer.finish() }
-        tickObservers = []
+        while !queue.isIdle, !Task.isCancelled { await wakeup.wait(until: .infinity, on: parts.clock) }
         spawner?.finish()
-    }
-
-    /// The time of each turn from now on, once the core has handled it; ends when the loop does.
-    public func ticks() -> AsyncStream<Double> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
-        if stopping { continuation.finish() } else { tickObservers.append(continuation) }
-        return stream
     }
 
     private func spawn(_ job: @escaping Job) {
         if parts.inline { inlineWork.append(job) } else { spawner?.yield(job) }
     }
 
-    /// Feeds `event` to the core and carries out what it says.
+    /// News from outside a turn: wakes the loop, to reckon its next turn again, and is handled.
     func deliver(_ event: AgentCore.Event) async {
+        wakeup.raise()
+        await handle(event)
+    }
+
+    /// Feeds `event` to the core and carries out what it says.
+    private func handle(_ event: AgentCore.Event) async {
         await execute(core.handle(event, at: now))
         parts.metrics.flags(paused: core.paused, blind: core.monitor.isBlind)
+        parts.metrics.proposalExpiries(core, members: members(of:), now: now, wall: parts.clock.unixTime)
     }
 
     func execute(_ commands: [AgentCommand]) async {
@@ -189,7 +193,10 @@ public actor AgentLoop {
         }
     }
 
-    private func finishedWork(_ targets: [String]) -> [(targets: [String], work: Job)] { queue.finished(targets) }
+    private func finishedWork(_ targets: [String]) -> [(targets: [String], work: Job)] {
+        wakeup.raise()
+        return queue.finished(targets)
+    }
 
     /// An action on a target or a group (an approved proposal writes on each target exactly what was approved).
     private func perform(_ kind: ActionKind, provider: String, target unit: String, proposal: String?) async {
@@ -213,10 +220,8 @@ public actor AgentLoop {
     private func reported(_ kind: ActionKind, provider: String, proposal: String?, _ report: ActionReport, recovered: Bool = false) async {
         let target = report.target
         if recovered { parts.logger.notice("recovered an interrupted action on \(target): \(report.outcome.summary)") }
-        actionsDone.append(report)
-        recent.add(kind, provider: provider, report, at: parts.clock.unixTime)
+        history.add(kind, provider: provider, report, at: parts.clock.unixTime)
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
-        if let awaited = report.awaiting { awaiting[target] = awaited }
         let awaits = report.awaiting != nil && parts.runner.executors[target]?.gateway != nil
         await deliver(
             .finished(ActionFinished(kind, provider: provider, proposal: proposal, report, recovered: recovered, awaitsDeployment: awaits)))
@@ -225,7 +230,7 @@ public actor AgentLoop {
     /// A restore written without a redeploy is verified once the next deployment is out, or paged
     /// when none comes within the gateway's `next_deployment_timeout`.
     private func watchNextDeployment(of target: String, provider: String) {
-        guard let awaited = awaiting.removeValue(forKey: target) else { return }
+        guard let awaited = history.awaiting.removeValue(forKey: target) else { return }
         let (runner, metrics) = (parts.runner, parts.metrics)
         spawn {
             guard case .some(let problem) = await runner.verifyNextDeployment(of: target, provider: provider, awaited) else { return }

@@ -13,6 +13,7 @@ public final class LeaderElection: Sendable {
     private let leases: KubernetesLeases
     private let clock: any AgentClock
     private let logger: Logger
+    private let observers = Mutex<[@Sendable () -> Void]>([])
 
     /// Every `retry_period` and every renew deadline is on `clock`.
     public init(leases: KubernetesLeases, logger: Logger, clock: any AgentClock = WallClock()) {
@@ -59,7 +60,10 @@ public final class LeaderElection: Sendable {
         }
     }
 
-    /// Campaigns and renews until cancelled; then gives the Lease up if it holds it.
+    /// Calls `body` after every read of the Lease (each `retry_period`): who leads, and the
+    /// leader's pause, may have changed.
+    public func afterEachStep(_ body: @escaping @Sendable () -> Void) { observers.withLock { $0.append(body) } }
+
     /// Raised by ``stop()``: the campaign ends and the Lease is released.
     public let stopRequest = StopSignal()
 
@@ -72,6 +76,7 @@ public final class LeaderElection: Sendable {
         var wasLeader = false
         while !Task.isCancelled && !stopRequest.isRaised {
             await step()
+            for observer in observers.withLock({ $0 }) { observer() }
             let leader = isLeader
             if leader != wasLeader {
                 logger.notice(

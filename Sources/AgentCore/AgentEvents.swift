@@ -102,6 +102,12 @@ extension AgentCore {
         }
     }
 
+    /// When a ``Event/tick`` next has work, if no other event comes first: a probe's start, a
+    /// proposal's expiry, a read or settlement retried. The loop sleeps until then.
+    public var nextTick: Double {
+        min(streams.nextStart, custody.nextDue, proposals.values.filter { $0.status == .open }.map(\.expires).min() ?? .infinity)
+    }
+
     private mutating func ticked(at now: Double) -> [AgentCommand] {
         var commands: [AgentCommand] = []
         let due = streams.due(at: now, health: monitor.machines)

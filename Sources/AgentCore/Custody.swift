@@ -96,6 +96,12 @@ public struct Custody: Sendable {
         settleBackoff[target] = backoff
     }
 
+    /// When a read or a settlement is next due (infinity: none is).
+    var nextDue: Double {
+        let read = !unread.isEmpty && !reading ? readAt : .infinity
+        return min(read, settleAt.values.min() ?? .infinity)
+    }
+
     /// Targets due to be settled again; each is taken off the schedule until it reports back.
     mutating func dueSettles(at now: Double) -> [String] {
         let due = settleAt.filter { $0.value <= now }.map(\.key).sorted()

@@ -1,9 +1,7 @@
 /// The loop's periodic duties besides probing, pure: when each is due next. The loop asks at
-/// every turn which are due, and how long it may sleep before the next one.
+/// every turn which are due, and sleeps no longer than ``nextDue``.
 public struct Duties: Sendable {
     public enum Duty: Sendable, Hashable, CaseIterable {
-        /// Export the proposals' expiry (every second).
-        case everySecond
         /// Read the gateway's traffic (every shortest source interval; one reading at a time).
         case readTraffic
         /// Run every target's readiness checks (every `readinessInterval`).
@@ -19,7 +17,7 @@ public struct Duties: Sendable {
 
     /// `trafficInterval`: nil without a traffic source.
     public init(readinessInterval: Double, trafficInterval: Double?, drills: Bool = false) {
-        var every: [Duty: Double] = [.everySecond: 1, .checkReadiness: readinessInterval]
+        var every: [Duty: Double] = [.checkReadiness: readinessInterval]
         if let trafficInterval { every[.readTraffic] = trafficInterval }
         if drills { every[.drills] = 60 }
         self.every = every
@@ -44,6 +42,6 @@ public struct Duties: Sendable {
     /// The traffic reading handed its result to the core.
     public mutating func trafficRead() { readingTraffic = false }
 
-    /// When the next duty is due.
-    public var nextDue: Double { next.values.min() ?? .infinity }
+    /// When the next duty is due (a traffic reading under way is not: its end wakes the loop).
+    public var nextDue: Double { next.filter { $0.key != .readTraffic || !readingTraffic }.values.min() ?? .infinity }
 }

@@ -51,6 +51,14 @@ public struct ProbeStreams: Sendable {
         return due.sorted()
     }
 
+    /// When a stream's next probe may start, within the cap (infinity while every stream has its
+    /// probes in flight).
+    public var nextStart: Double {
+        streams.filter { $0.value.inFlight < scheduler.policy.maxInFlight }
+            .map { max($0.value.nextStart, cap.earliest(endpoint: $0.key, provider: Subject.provider($0.value.subject))) }
+            .min() ?? .infinity
+    }
+
     /// A probe of endpoint `name` outside the streams (a pre-flight) asks for a start: the earliest
     /// the cap allows from `now`, reserved for it. Returns that time.
     public mutating func reserve(_ name: String, at now: Double) -> Double {

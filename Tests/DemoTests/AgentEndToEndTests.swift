@@ -41,18 +41,15 @@ import YAMLConfig
             scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime, withDWS: withDWS
         ) { _ in }
         let loop = world.loop
-        return (world, Task { await loop.run(tick: .milliseconds(10)) })
+        return (world, Task { await loop.run() })
     }
 
-    /// Waits until `condition` holds, checking it after each of the loop's ticks, for at most
-    /// `ticks` of them (6,000 ticks of 10 ms: a minute).
-    func wait(_ world: DemoWorld, ticks limit: Int = 6000, until condition: () async -> Bool) async throws -> Bool {
-        if await condition() { return true }
-        var seen = 0
-        for await _ in await world.loop.ticks() {
+    /// Waits until `condition` holds, checking it every 10 ms, for at most `checks` of them
+    /// (6,000 checks: a minute).
+    func wait(_ world: DemoWorld, checks limit: Int = 6000, until condition: () async -> Bool) async throws -> Bool {
+        for _ in 0..<limit {
             if await condition() { return true }
-            seen += 1
-            if seen >= limit { break }
+            try await Task.sleep(for: .milliseconds(10))
         }
         return await condition()
     }
@@ -345,7 +342,7 @@ import YAMLConfig
         _ = await dying.failover(provider: "vertex", apply: true)
         #expect(world.gitlab.retries == [3])
         let loop = world.loop
-        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        let running = Task { await loop.run() }
         #expect(
             try await wait(world) { world.gateway.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"] },
             "the gateway's failover went ahead while DWS's recovery waits on its deploy")
@@ -394,7 +391,7 @@ import YAMLConfig
         _ = await dying.failover(provider: "vertex", apply: true)
         #expect(world.dwsSecretValue == DemoWorld.original, "DWS's turn never came")
         let loop = world.loop
-        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        let running = Task { await loop.run() }
         #expect(
             try await wait(world) { world.dwsSecretValue != DemoWorld.original && world.gitlab.retries.count == 2 },
             "the restart finishes the gateway and fails DWS over too")
@@ -417,7 +414,7 @@ import YAMLConfig
         let expiry = formatter.string(from: Date().addingTimeInterval(3 * 86_400))
         world.gitlab.setAccess(.init(expiresAt: expiry, accessLevel: 30))
         let loop = world.loop
-        let running = Task { await loop.run(tick: .milliseconds(10)) }
+        let running = Task { await loop.run() }
         func gitlabCheck() async -> JSONValue? {
             await world.loop.status()["readiness"]?["aigw-production"]?.array?.first { $0["check"]?.string == "gitlab" }
         }
@@ -465,7 +462,7 @@ import YAMLConfig
             return
         }
         #expect(why.contains("changed since proposal \(id)"))
-        #expect(try await !wait(world, ticks: 50) { !world.gitlab.retries.isEmpty }, "50 ticks on, still nothing retried")
+        #expect(try await !wait(world, checks: 50) { !world.gitlab.retries.isEmpty }, "half a second on, still nothing retried")
         #expect(world.gitlab.retries.isEmpty)
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
         running.cancel()

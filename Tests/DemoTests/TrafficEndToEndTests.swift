@@ -47,15 +47,14 @@ struct TrafficEndToEndTests {
             }
         ) { _ in }
         let loop = world.loop
-        return (world, try #require(prometheus.get()), Task { await loop.run(tick: .milliseconds(10)) })
+        return (world, try #require(prometheus.get()), Task { await loop.run() })
     }
 
-    /// Waits, one loop tick at a time, until `condition` holds or scenario time passes `until`.
+    /// Waits, checking every 10 ms, until `condition` holds or scenario time passes `until`.
     func wait(_ world: DemoWorld, until limit: Double, for condition: () async -> Bool) async -> Bool {
-        if await condition() { return true }
-        for await _ in await world.loop.ticks() {
+        while world.scenarioTime <= limit {
             if await condition() { return true }
-            if world.scenarioTime > limit { break }
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return await condition()
     }
