@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "ProbeResults", swiftSettings: optimised),
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "Lifecycle", swiftSettings: strict),
+        .target(name: "Lifecycle", dependencies: ["Selection"], swiftSettings: strict),
         .target(name: "Timekeeping", swiftSettings: strict),
         .target(name: "AgentCore", dependencies: ["Health", "Lifecycle", "ProbeResults"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),
@@ -149,7 +149,9 @@ let package = Package(
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: strict),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["TestSupport", "AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "YAMLConfig"],
+            dependencies: [
+                "TestSupport", "AgentConfig", "AgentCore", "Health", "Lifecycle", "ProbeResults", "Scenarios", "Selection", "YAMLConfig",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "AgentTests",

@@ -17,14 +17,7 @@ extension TargetExecutor {
     public func recordedWork() async throws(ControlError) -> (action: String, provider: String)? {
         let owned = try await recordedOwnership()
         if let pending = owned.pending { return (pending.action, pending.provider) }
-        return Self.unclosed(owned).map { (ActionKind.restore.rawValue, $0.provider) }
-    }
-
-    /// A change request recorded for a provider the agent no longer owns, with nothing under way:
-    /// its restore is done but for the closing (a failover records it only with its write).
-    static func unclosed(_ owned: Ownership) -> (provider: String, iid: Int)? {
-        guard owned.pending == nil else { return nil }
-        return owned.changeRequests.sorted { $0.key < $1.key }.first { !owned.providers.contains($0.key) }.map { ($0.key, $0.value) }
+        return Handover.unclosed(owned).map { (ActionKind.restore.rawValue, $0.provider) }
     }
 
     /// Closes a change request its restore left open (``recordedWork()``), saying so.
@@ -53,40 +46,40 @@ extension TargetExecutor {
         }
     }
 
-    /// Settles an action the secret's metadata records as under way, left by a replica that lost
-    /// the Lease or crashed (or by this one): if its write never happened, puts its record back;
-    /// if it did, resumes its lifecycle after the write (the redeploy it owes, the change request).
-    /// The plan is not in the metadata, so a resumed action is not verified on the gateway.
-    /// nil when nothing is pending.
+    /// Settles what the secret's metadata records (``Handover``), left by a replica that lost
+    /// the Lease or crashed (or by this one): if a write never happened, puts its record back; if
+    /// it did, resumes its lifecycle after the write (the redeploy it owes, the change request);
+    /// closes a change request a finished restore left open. The plan is not in the metadata, so a
+    /// resumed action is not verified on the gateway. nil when nothing is owed.
     public func settlePending() async -> ActionReport? {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         do throws(ControlError) {
             let snap = try await snapshot()
-            guard let pending = snap.recorded.pending else {
-                guard let (provider, iid) = Self.unclosed(snap.recorded) else { return nil }
-                return await closeLeftChangeRequest(provider: provider, iid: iid)
-            }
-            guard snap.ownership.pending != nil else {
-                try await record(snap.ownership)
+            let resumed: Handover.Resumed
+            switch Handover(recorded: snap.recorded, standing: snap.ownership) {
+            case .nothing: return nil
+            case .closeChangeRequest(let provider, let iid): return await closeLeftChangeRequest(provider: provider, iid: iid)
+            case .putBack(let pending, let standing):
+                try await record(standing)
                 report.outcome = .nothingToDo(
                     "the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
                 return report
+            case .resume(let settled): resumed = settled
             }
-            if snap.ownership != snap.recorded { try await record(snap.ownership) }
+            if let standing = resumed.record { try await record(standing) }
+            let (pending, redeploys) = (resumed.pending, resumed.redeploys)
             let version = snap.ownership.writtenVersion.map(String.init) ?? "?"
-            let what = "the \(pending.action) of \(pending.provider) wrote the secret (version \(version))"
-            logger.notice("\(what) and still owes its redeploy: finishing it")
-            let kind = ActionKind(rawValue: pending.action) ?? .failover
-            let redeploys = pending.pipeline != 0
+            logger.notice(
+                "the \(pending.action) of \(pending.provider) wrote the secret (version \(version)) and still owes its redeploy: finishing it"
+            )
             let checked = CheckedStep(
                 secretVersion: snap.secret.version - 1, intended: snap.secret.value ?? "", pipeline: redeploys ? pending.pipeline : nil,
-                sha: nil,
-                job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:],
-                changeRequest: snap.ownership.changeRequests[pending.provider], action: pending.id)
+                sha: nil, job: redeploys ? pending.job : nil, jobName: redeploys ? pending.jobName : nil, expect: [:],
+                changeRequest: resumed.changeRequest, action: pending.id)
             var unverified = options
             unverified.verify = false
             return await perform(
-                kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)],
+                resumed.kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)],
                 options: unverified)
         } catch .refused(let why) {
             report.outcome = .refused(why)
