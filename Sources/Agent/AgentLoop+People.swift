@@ -51,7 +51,7 @@ extension AgentLoop {
         }
         let command: AgentCommand
         do { command = try core.approve(id, at: now) } catch {
-            _ = try? await parts.journal.transition(id, from: .open, to: error == .paused ? .open : .expired)
+            _ = try? await parts.journal.transition(id, from: .open, to: error == .paused || error == .blind ? .open : .expired)
             return .refused(error.description)
         }
         guard case .execute(let kind, let provider, let unit, _) = command, let stored = try? await parts.journal.proposal(id),

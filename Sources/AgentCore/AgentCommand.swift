@@ -55,6 +55,8 @@ public enum ProposalRefusal: Error, Sendable, Equatable, CustomStringConvertible
     /// The provider is no longer in the state the proposal was for.
     case stale(String, why: String)
     case paused
+    /// Most providers' probes fail without an answer: the agent cannot see what it would act on.
+    case blind
 
     public var description: String {
         switch self {
@@ -63,6 +65,9 @@ public enum ProposalRefusal: Error, Sendable, Equatable, CustomStringConvertible
         case .alreadyDecided(let id, let status): "proposal \(id) is already \(status)"
         case .stale(let id, let why): "proposal \(id) no longer applies: \(why)"
         case .paused: "the agent is paused: it acts on nothing until `failover-agent resume`"
+        case .blind:
+            "the agent is blind (its probes of most providers fail without an answer): it acts on nothing until they answer "
+                + "again; the proposal stays open, approve it again then"
         }
     }
 }

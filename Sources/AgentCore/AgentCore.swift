@@ -263,6 +263,7 @@ public struct AgentCore: Sendable {
     public mutating func approve(_ id: String, at now: Double) throws(ProposalRefusal) -> AgentCommand {
         let proposal = try decidable(id, at: now)
         if paused { throw .paused }
+        if monitor.isBlind { throw .blind }
         let state = monitor.state(of: proposal.provider)
         switch proposal.kind {
         case .failover where !monitor.isDown(proposal.provider):

@@ -66,6 +66,14 @@ public enum DeployDecision: Sendable, Equatable {
                 why: "the newer pipeline #\(pending.pipeline) at \(pending.sha.prefix(12)) deploys to production when it reaches its "
                     + "trigger job: following that deploy, which reads the written secret, instead of retrying anything")
         }
+        // Its trigger retried (by an earlier attempt that stopped before it could say so, or by a
+        // person) and not started yet: that deploy reads the secret when it starts.
+        if running.deploy == .pending, running.trigger != nil {
+            return .follow(
+                running,
+                why: "the production trigger job of \(label), which production runs, was retried and has not started: following "
+                    + "that deploy, which reads the written secret, instead of retrying it again")
+        }
         guard running.trigger.map({ DeployFacts.retryable.contains($0.status) }) == true else {
             return .refuse(
                 "the production trigger job of \(label), which production runs, is \(running.trigger?.status ?? "missing"): "

@@ -32,6 +32,8 @@ struct Driver {
     private var writesSeen = 0
     private var actionsSeen = 0
     private var moves = 0
+    /// Turns in a row that began with the world blind.
+    private var blindTurns = 0
     private var drillsSeen: [String: String?] = [:]
     /// Proposals seen open (when first), and approvals whose write is yet to be checked: the
     /// secret's version count when approved, and the value the proposal pinned.
@@ -64,7 +66,10 @@ struct Driver {
                 world.disarm()
                 trace.append("t=\(Int(now)): faults healed")
             }
-            let blind = Self.blind(faults, at: now)
+            // Blind as the agent could know it: the world blind for enough turns to tell, or the agent saying so.
+            blindTurns = Self.blind(faults, at: now) ? blindTurns + 1 : 0
+            let sees = await replica.loop.status()["blind"]?.bool != true
+            let blind = blindTurns > Self.blindDetection || !sees
             let before = world.secret
             if !healed {
                 // Each turn meets each request fault at most once: armed afresh.
@@ -129,6 +134,8 @@ struct Driver {
             // Proposal ids are random (they are what a person types): the trace leaves them out, so a seed replays the same.
             let accepted = if case .accepted = answer { true } else { false }
             trace.append("t=\(Int(now)): approved a proposal: \(accepted ? "accepted" : "refused")")
+            // Refused while the proposal stays open (paused, blind): the person approves again half a minute later.
+            if !accepted { proposalsSeen[id] = now }
             if case .accepted = answer, let pinned { approvals.append((id, world.history.count, pinned)) }
         }
         for approval in approvals where world.history.count > approval.versions {
@@ -179,6 +186,13 @@ struct Driver {
                 probe: Self.probe(incident, faults, clock: world.clock))
         } catch { violations.append("t=\(Int(now)): the next replica did not start: \(error)") }
     }
+
+    /// How many turns the agent may take to tell it is blind: a probe of most providers failing
+    /// without an answer, each provider probed every 5 s (turns, not seconds: work a turn runs
+    /// inline holds the probes up). A write decided before was decided on what it saw (seed 410:
+    /// a provider already suspect for its incident tipped into failing on the first blind probe;
+    /// seed 531: a readiness check waiting out a 429 in the turn the blindness began).
+    static let blindDetection = 15
 
     /// Every provider's probes fail without an answer while a blind fault stands.
     static func blind(_ faults: [SimulatedFault], at now: Double) -> Bool {

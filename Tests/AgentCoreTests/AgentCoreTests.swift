@@ -149,6 +149,26 @@ struct Driver {
         #expect(try d.core.approve("p1", at: d.now) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "p1"))
     }
 
+    /// Blind (most providers' probes fail without an answer), the agent refuses an approval and
+    /// keeps the proposal open, as its page said it acts on nothing; once probes answer, the same
+    /// approval goes through. Found by `simulate` (seed 519).
+    @Test func blindMeansAnApprovalWaits() throws {
+        var d = Driver(targets: [("aigw-production", .propose)])
+        d.outage()
+        d.core.opened(id: "p1", kind: .failover, provider: "vertex", target: "aigw-production", at: d.now)
+        for _ in 0..<6 {
+            d.probe("bedrock", .connect, count: 1, every: 1)
+            d.probe("anthropic", .connect, count: 1, every: 1)
+        }
+        #expect(d.core.monitor.isBlind)
+        #expect(throws: ProposalRefusal.blind) { try d.core.approve("p1", at: d.now) }
+        #expect(d.core.proposals["p1"]?.status == .open)
+        d.probe("bedrock", .ok, count: 1, every: 1)
+        d.probe("anthropic", .ok, count: 1, every: 1)
+        #expect(!d.core.monitor.isBlind)
+        #expect(try d.core.approve("p1", at: d.now) == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "p1"))
+    }
+
     @Test func failoversPerHourAreCapped() {
         var d = Driver(cap: 2)
         for _ in 0..<3 {

@@ -38,6 +38,20 @@ struct DeployDecisionTests {
         }
     }
 
+    /// Production's own trigger retried (by an attempt that crashed before journaling it) and not
+    /// started: that deploy reads the written secret; a second retry would be a second deploy.
+    /// Found by `simulate` (seed 852: a crash right after the retry while `main`'s newer deploy fails).
+    @Test func productionsTriggerRetriedAndNotStartedIsFollowedNotRetriedAgain() {
+        for status in ["created", "pending", "waiting_for_resource"] {
+            let decision = decide(production: 7, [pipeline(9, "failed", downstream: "failed"), pipeline(7, status)])
+            guard case .follow(let candidate, let why) = decision else {
+                Issue.record("\(status): \(decision)")
+                return
+            }
+            #expect(candidate.pipeline == 7 && why.contains("was retried and has not started"))
+        }
+    }
+
     @Test func aNewerDeployRunningIsWaitedForThenRetried() {
         let running = decide(production: 7, [pipeline(8, "success", downstream: "running"), pipeline(7, "success", downstream: "success")])
         guard case .wait(let candidate, _) = running else {

@@ -44,4 +44,21 @@ import Testing
         #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
         #expect(run.trace.contains { $0.contains("is closed now") }, "the next leader closed it: \(run.trace)")
     }
+
+    /// Seed 852 found it: a crash right after the failover's job retry, before it was journaled,
+    /// while `main`'s newer deploy fails; the restarted agent found production's trigger pending
+    /// (its own retry), refused to retry it, paged twice, and later deployed a third time.
+    @Test func aRetryTheCrashHidFromTheJournalIsFollowed() async {
+        let run = await Simulation.run(seed: 852)
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains { $0.contains("crashed; restarting") }, "the crash struck: \(run.trace)")
+    }
+
+    /// Seed 519 found it: blind, and paged that it acts on nothing, the agent carried out an
+    /// approval; an approval while blind is refused now, the proposal kept open for the next one.
+    @Test func anApprovalWhileBlindWaitsForSight() async {
+        let run = await Simulation.run(seed: 519)
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains("t=255: approved a proposal: refused"), "approved while blind: \(run.trace)")
+    }
 }
