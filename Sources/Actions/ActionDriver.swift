@@ -86,6 +86,15 @@ extension TargetExecutor {
                 if let id = state.checked?.action { state.actionID = id }
             case ActionLifecycle.Step.openChangeRequest.rawValue: state.changeRequest = ExecutionStep.lastNumber(detail)
             case "job-retried": state.retried = ExecutionStep.lastNumber(detail)
+            case "deploy-carrier":
+                // pipeline, sha, job, then the job's name (which may hold spaces)
+                let parts = detail.split(separator: " ", maxSplits: 3).map(String.init)
+                guard parts.count == 4, let pipeline = Int(parts[0]), let job = Int(parts[2]) else { break }
+                state.checked?.pipeline = pipeline
+                state.checked?.job = job
+                state.checked?.jobName = parts[3]
+                if parts[1] != "-" { state.checked?.sha = parts[1] }
+                state.retried = nil
             default: break
             }
         }

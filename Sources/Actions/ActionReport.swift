@@ -13,6 +13,8 @@ public enum ExecutionStep: Sendable, Equatable {
     case changeRequest(iid: Int)
     case secretWritten(version: Int)
     case jobRetried(original: Int, retried: Int)
+    /// A later round retries another pipeline's job than the one checked: the deploy that carries the write now.
+    case deployCarrier(pipeline: Int, sha: String, job: Int, jobName: String)
     /// The retried trigger job's downstream pipeline, where the deploy runs.
     case downstream(DownstreamPipeline)
     case deployed(status: String)
@@ -30,6 +32,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .changeRequest: "change-request"
         case .secretWritten: "secret-written"
         case .jobRetried: "job-retried"
+        case .deployCarrier: "deploy-carrier"
         case .downstream: "downstream"
         case .deployed: "deployed"
         case .verified: "verified"
@@ -46,6 +49,7 @@ public enum ExecutionStep: Sendable, Equatable {
         case .changeRequest(let iid): "issue \(iid)"
         case .secretWritten(let version): "version \(version)"
         case .jobRetried(let original, let retried): "job \(original) retried as \(retried)"
+        case .deployCarrier(let pipeline, let sha, let job, let jobName): "\(pipeline) \(sha) \(job) \(jobName)"
         case .downstream(let pipeline): "pipeline \(pipeline.label) \(pipeline.id)"
         case .deployed(let status): "job \(status)"
         case .verified(let what): what

@@ -54,6 +54,9 @@ extension TargetExecutor {
             switch planned.decision {
             case .retry:
                 guard let job = planned.job else { throw .refused("pipeline #\(pipeline.id) has no production trigger job to retry") }
+                if state.checked?.pipeline != pipeline.id || state.checked?.job != job.id {
+                    try await recordCarrier(&state, pipeline: pipeline, job: job.id, jobName: job.name)
+                }
                 let original = Job(id: job.id, name: job.name, status: "", isBridge: try await isBridge(job.id, pipeline: pipeline.id))
                 let ended: Job
                 do {
@@ -94,6 +97,26 @@ extension TargetExecutor {
             }
         }
         throw .unavailable("no deploy carried the change after four rounds of deciding; the secret holds it")
+    }
+
+    /// Before a later round retries another job than the one recorded (the checked job's pipeline
+    /// moved on, or its newer deploy failed), records that job as the one the write is carried by —
+    /// in the secret's metadata and in the journal — so whoever finishes the action follows this
+    /// retry rather than making another (found by `simulate`, seed 1557: a change of leader after
+    /// such a retry deployed a second time).
+    private func recordCarrier(_ state: inout ActionState, pipeline: Pipeline, job: Int, jobName: String) async throws(ControlError) {
+        var owned = try await recordedOwnership()
+        if var pending = owned.pending {
+            (pending.pipeline, pending.job, pending.jobName) = (pipeline.id, job, jobName)
+            owned.pending = pending
+            try await record(owned)
+        }
+        try await step(.deployCarrier(pipeline: pipeline.id, sha: pipeline.sha.isEmpty ? "-" : pipeline.sha, job: job, jobName: jobName))
+        state.checked?.pipeline = pipeline.id
+        state.checked?.job = job
+        state.checked?.jobName = jobName
+        if !pipeline.sha.isEmpty { state.checked?.sha = pipeline.sha }
+        state.retried = nil
     }
 
     private func follow(

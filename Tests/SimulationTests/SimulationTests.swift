@@ -61,4 +61,16 @@ import Testing
         #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
         #expect(run.trace.contains("t=255: approved a proposal: refused"), "approved while blind: \(run.trace)")
     }
+
+    /// Seed 1557 found it: `main`'s newer deploy, followed after the write, failed; the next round
+    /// retried the image production runs; the Lease was lost after that retry, and the next leader,
+    /// knowing only the job first checked, retried again. A later round's retry is recorded now.
+    /// The change of leader (or a crash, resumed from the journal) strikes at each write around that retry.
+    @Test(arguments: (11...15).flatMap { [SimulatedFault.leaderChange(afterWrites: $0), .crash(afterWrites: $0)] })
+    func aLaterRoundsRetryIsFollowedByWhoeverFinishes(_ fault: SimulatedFault) async {
+        let run = await Simulation.run(
+            provider: "vertex", start: 276, length: 1258, faults: [.mainMoves(.newerDeployFails), fault], mode: .propose)
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains { $0.contains("replica 2 leads") || $0.contains("crashed; restarting") }, "it struck: \(run.trace)")
+    }
 }
