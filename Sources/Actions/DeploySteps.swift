@@ -115,7 +115,10 @@ extension TargetExecutor {
         state.checked?.pipeline = pipeline.id
         state.checked?.job = job
         state.checked?.jobName = jobName
-        if !pipeline.sha.isEmpty { state.checked?.sha = pipeline.sha }
+        if !pipeline.sha.isEmpty {
+            state.checked?.sha = pipeline.sha
+            state.report.deploySHA = pipeline.sha
+        }
         state.retried = nil
     }
 

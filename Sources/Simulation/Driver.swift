@@ -93,7 +93,10 @@ struct Driver {
     /// Checks what the turn left when it changed the world, and replaces a replica that is gone.
     private mutating func afterTurn(blindBefore: Bool, secretBefore: String?) async {
         let actions = await replica.loop.actionsDone
-        for report in actions.dropFirst(actionsSeen) { trace.append("t=\(Int(now)): \(report.target): \(report.outcome.summary)") }
+        for report in actions.dropFirst(actionsSeen) {
+            let sha = report.deploySHA.map { " (deployed \($0))" } ?? ""
+            trace.append("t=\(Int(now)): \(report.target): \(report.outcome.summary)\(sha)")
+        }
         actionsSeen = actions.count
         for (target, record) in await replica.loop.drills where record.lastResult != drillsSeen[target] {
             drillsSeen[target] = record.lastResult
