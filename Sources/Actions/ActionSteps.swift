@@ -160,8 +160,8 @@ extension TargetExecutor {
     func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
         guard let settings = target.changeRequest, let checked = state.checked else { return .done }
         var owned = try await recordedOwnership()
-        if owned.changeRequests[state.provider] == nil, let shared = state.terms.sharedChangeRequest {
-            // One incident, one change request: an earlier member of the group opened it.
+        switch ChangeRequestChoice(recorded: owned.changeRequests[state.provider], group: state.terms.sharedChangeRequest) {
+        case .group(let shared):
             state.changeRequest = shared
             owned.changeRequests[state.provider] = shared
             try await record(owned)
@@ -169,15 +169,14 @@ extension TargetExecutor {
             await noteChangeRequest(state, ChangeRequestText.member(state, checked: checked, target: target))
             try await step(.changeRequest(iid: shared))
             return .done
-        }
-        if let open = owned.changeRequests[state.provider] {
-            // An earlier attempt opened it (before a restart, or on another replica before a handover): carry on in it.
+        case .carryOn(let open):
             state.changeRequest = open
             logger.notice("carrying on in change request \(settings.project)#\(open)")
             await noteChangeRequest(
                 state, "Carried on by a new attempt: secret version \(checked.secretVersion), pipeline at \(checked.sha ?? "?").")
             try await step(.changeRequest(iid: open))
             return .done
+        case .findOrOpen: break
         }
         let iid: Int
         var carried = false
