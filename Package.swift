@@ -140,7 +140,8 @@ let package = Package(
             name: "Simulation",
             dependencies: [
                 "Actions", "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "GatewayClient", "GitLabClient", "HTTP",
-                "Health", "Journal", "Lifecycle", "ProbeResults", "Scenarios", "Selection", "Telemetry", "Timekeeping", "VaultClient",
+                "HTTPServer", "Health", "Journal", "Lifecycle", "ProbeResults", "Scenarios", "Selection", "Telemetry", "Timekeeping",
+                "TrafficClient", "VaultClient",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .target(name: "BenchSupport", swiftSettings: strict),

@@ -51,6 +51,7 @@ struct Driver {
         replica = try Replica(
             world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(world: world, writes: strike), mode: mode,
             probe: Self.probe(incident, faults, clock: world.clock))
+        world.prometheus?.setIncident(incident.provider, start: incident.start, end: incident.end)
     }
 
     var now: Double { world.clock.seconds }
@@ -81,6 +82,7 @@ struct Driver {
                 moves += 1
                 for case .mainMoves(let main) in faults { world.move(main) }
             }
+            world.prometheus?.setTrouble(healed ? nil : Self.trouble(faults, at: now))
             await replica.loop.step()
             if mode == .propose { await approveProposals() }
             await afterTurn(blindBefore: blind, secretBefore: before)
@@ -88,6 +90,20 @@ struct Driver {
         }
         let open = await replica.runner.openIntents().count
         violations += Invariants.atEnd(world, openIntents: open, failoversWritten: failoverEpisodes)
+        // A traffic source in trouble for five minutes or more is paged (its first two minutes
+        // may be its start-up grace, and a stale one shows only after `stale_after`).
+        for case .traffic(let trouble, _, let seconds) in faults where seconds >= 300 {
+            let paged = world.pagers.received.contains {
+                $0.body["payload"]?["summary"]?.string?.hasPrefix("Traffic evidence distrusted") == true
+            }
+            if !paged { violations.append("the traffic source was \(trouble.rawValue) for \(Int(seconds)) s, and no page said so") }
+        }
+    }
+
+    /// The traffic source's trouble at `now`, if any.
+    static func trouble(_ faults: [SimulatedFault], at now: Double) -> SimulatedFault.Trouble? {
+        for case .traffic(let trouble, let from, let seconds) in faults where (from..<from + seconds).contains(now) { return trouble }
+        return nil
     }
 
     /// Checks what the turn left when it changed the world, and replaces a replica that is gone.

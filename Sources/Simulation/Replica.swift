@@ -11,6 +11,7 @@ import Probing
 import Synchronization
 import Telemetry
 import Timekeeping
+import TrafficClient
 
 /// One replica of the agent as a process holds it: the real ``AgentLoop`` (inline: every turn
 /// runs the work it starts, in order) with its core, journal, runner and pagers. A crash or a
@@ -30,6 +31,7 @@ final class Replica: Sendable {
         var settings = AgentCore.Settings(
             targets: [(name: SimulatedWorld.targetName, mode: mode)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
         settings.drills = world.drill.map { [SimulatedWorld.targetName: $0] } ?? [:]
+        if world.prometheus != nil { (settings.trafficStaleAfter, settings.trafficWindow) = (120, SimulatedPrometheus.window) }
         let journal = try Journal(path: journalPath, clock: world.clock)
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
         let pager = try Pager(
@@ -42,6 +44,14 @@ final class Replica: Sendable {
             clock: world.clock)
         parts.inline = true
         parts.probe = probe
+        if let prometheus = world.prometheus {
+            let settings = TrafficSettings(url: prometheus.url, interval: .seconds(Int64(SimulatedPrometheus.window)))
+            parts.traffic = [
+                try TrafficSource(
+                    settings: settings, mapping: TrafficMapping(catalog: world.planner.catalog, subjects: Set(Self.subjects)),
+                    client: world.client, environment: [:], clock: world.clock)
+            ]
+        }
         loop = AgentLoop(core: AgentCore(settings: settings, providers: Self.subjects, policy: HealthPolicy()), parts: parts)
         self.journalPath = journalPath
         self.lease = lease

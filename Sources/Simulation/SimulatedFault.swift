@@ -26,6 +26,19 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     case leaderChange(afterWrites: Int)
     /// Every provider's probes fail without an answer for a while (the agent's own network): blind.
     case blind(from: Double, seconds: Double)
+    /// The gateway's Prometheus, the agent's traffic source, in trouble for a while. A run with
+    /// this fault has a traffic source; the others have none.
+    case traffic(Trouble, from: Double, seconds: Double)
+
+    /// How the traffic source goes wrong.
+    public enum Trouble: String, Sendable, CaseIterable {
+        /// It answers 503.
+        case down
+        /// Its newest sample stops moving: old counts, fresh-looking answers.
+        case stale
+        /// Every provider fails at once in its counts (a broken exporter or scrape).
+        case allFailing
+    }
 
     /// A write the agent makes.
     public enum Write: String, Sendable, CaseIterable {
@@ -58,11 +71,19 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         case .crash(let after): "crash(after \(after))"
         case .leaderChange(let after): "leader-change(after \(after))"
         case .blind(let from, let seconds): "blind(at \(Int(from)) s for \(Int(seconds)) s)"
+        case .traffic(let trouble, let from, let seconds): "prometheus-\(trouble.rawValue)(at \(Int(from)) s for \(Int(seconds)) s)"
         }
     }
 
     /// Whether readiness must fail while it stands: then the agent may write nothing.
     var withholdsAbility: Bool { self == .roleWithdrawn || self == .vaultReadOnly }
+
+    /// A traffic source's trouble, drawn from `random`, around the incident's start.
+    static func drawTraffic(using random: inout SplitMix64, incidentStart: Double) -> SimulatedFault {
+        .traffic(
+            Trouble.allCases.randomElement(using: &random)!, from: max(0, incidentStart + Double.random(in: -60...300, using: &random)),
+            seconds: Double.random(in: 60...600, using: &random).rounded())
+    }
 
     /// One to three faults, drawn from `random`.
     static func draw(using random: inout SplitMix64, incidentStart: Double) -> [SimulatedFault] {

@@ -37,16 +37,18 @@ final class SimulatedWorld: Sendable {
     let directory: String
     /// The target's fire drills, when the run drills it.
     let drill: DrillSettings?
+    /// The gateway's Prometheus, when the run has a traffic source.
+    let prometheus: SimulatedPrometheus?
 
     private init(
         vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, pagers: PagerSink, client: HTTPClient, planner: Planner,
-        clock: VirtualClock, directory: String, drill: DrillSettings?
+        clock: VirtualClock, directory: String, drill: DrillSettings?, prometheus: SimulatedPrometheus?
     ) {
         (self.vault, self.gitlab, self.gateway, self.pagers, self.client) = (vault, gitlab, gateway, pagers, client)
-        (self.planner, self.clock, self.directory, self.drill) = (planner, clock, directory, drill)
+        (self.planner, self.clock, self.directory, self.drill, self.prometheus) = (planner, clock, directory, drill, prometheus)
     }
 
-    static func start(clock: VirtualClock, drill: DrillSettings? = nil) async throws -> SimulatedWorld {
+    static func start(clock: VirtualClock, drill: DrillSettings? = nil, traffic: Bool = false) async throws -> SimulatedWorld {
         let vault = try await VaultSimulator.start()
         let gitlab = try await GitLabSimulator.start()
         let planner = ExampleTarget.planner()
@@ -62,7 +64,9 @@ final class SimulatedWorld: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return SimulatedWorld(
             vault: vault, gitlab: gitlab, gateway: gateway, pagers: try await PagerSink.start(), client: HTTPClient(), planner: planner,
-            clock: clock, directory: directory, drill: drill)
+            clock: clock, directory: directory, drill: drill,
+            prometheus: traffic
+                ? try await SimulatedPrometheus.start(clock: clock, catalog: planner.catalog, providers: Replica.subjects) : nil)
     }
 
     var target: Target {
@@ -142,7 +146,7 @@ final class SimulatedWorld: Sendable {
         case .serverErrors(.vault, let count): vault.failNext(count, status: 503)
         case .serverErrors(.gitlab, let count): gitlab.failNext(count, status: 502)
         case .rateLimited(let count, let retryAfter): gitlab.rateLimitNext(count, retryAfter: retryAfter)
-        case .vaultWithoutPatch, .roleWithdrawn, .vaultReadOnly, .crash, .leaderChange, .blind: break
+        case .vaultWithoutPatch, .roleWithdrawn, .vaultReadOnly, .crash, .leaderChange, .blind, .traffic: break
         }
     }
 
@@ -177,6 +181,7 @@ final class SimulatedWorld: Sendable {
         await gitlab.stop()
         await gateway.stop()
         await pagers.stop()
+        await prometheus?.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

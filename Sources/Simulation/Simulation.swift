@@ -29,10 +29,11 @@ public enum Simulation {
     public static func run(seed: UInt64) async -> Run {
         var random = SplitMix64(seed: seed)
         let incident = Incident.draw(using: &random)
+        var faults = SimulatedFault.draw(using: &random, incidentStart: incident.start)
+        // One seed in seven has a traffic source, in trouble for a while (drawn last: the other seeds draw as they always did).
+        if seed % 7 == 6 { faults.append(SimulatedFault.drawTraffic(using: &random, incidentStart: incident.start)) }
         // One seed in three runs the target in `propose` mode, a person approving each proposal half a minute after its page.
-        return await run(
-            incident, faults: SimulatedFault.draw(using: &random, incidentStart: incident.start), seed: seed,
-            mode: seed % 3 == 0 ? .propose : .perform)
+        return await run(incident, faults: faults, seed: seed, mode: seed % 3 == 0 ? .propose : .perform)
     }
 
     /// Runs `provider` failing from `start` for `length` seconds, with exactly these faults: a
@@ -50,7 +51,8 @@ public enum Simulation {
         var run = Run(seed: seed, provider: incident.description + (mode == .propose ? " (propose)" : ""), faults: faults)
         let clock = VirtualClock()
         let world: SimulatedWorld
-        do { world = try await SimulatedWorld.start(clock: clock, drill: drill) } catch {
+        let traffic = faults.contains { if case .traffic = $0 { true } else { false } }
+        do { world = try await SimulatedWorld.start(clock: clock, drill: drill, traffic: traffic) } catch {
             run.violations.append("the simulated world did not start: \(error)")
             return run
         }

@@ -75,4 +75,14 @@ import Testing
         // What carries the failover is the image production runs (the newer one failed), and every report says so.
         #expect(!run.trace.contains { $0.contains("deployed sha8") }, "\(run.trace)")
     }
+
+    /// The gateway's Prometheus down, stale or implausible for seven minutes across the incident:
+    /// every invariant holds, and the distrust is paged (the run's own check).
+    @Test(arguments: SimulatedFault.Trouble.allCases) func aTrafficSourceInTroubleIsPagedAndBreaksNothing(_ trouble: SimulatedFault.Trouble)
+        async
+    {
+        let run = await Simulation.run(provider: "vertex", start: 200, length: 600, faults: [.traffic(trouble, from: 150, seconds: 420)])
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains { $0.contains("deployed: job success") }, "failed over on probes: \(run.trace)")
+    }
 }
