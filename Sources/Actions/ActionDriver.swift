@@ -120,7 +120,9 @@ extension TargetExecutor {
         if outcome == .deployed, options.verify { state.report.verified = true }
         if case .notVerified = outcome { state.report.verified = false }
         if outcome == .written, let checked = state.checked, let since = state.deployMarker {
-            state.report.awaiting = AwaitedDeployment(expect: checked.expect, since: since, changeRequest: state.changeRequest)
+            state.report.awaiting = AwaitedDeployment(
+                expect: checked.expect, since: since, changeRequest: state.changeRequest,
+                deadline: redeployer.clock.elapsed + (gateway?.settings.nextDeploymentTimeout ?? .zero))
         }
         return state.report
     }

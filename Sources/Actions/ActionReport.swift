@@ -131,9 +131,11 @@ public struct AwaitedDeployment: Sendable, Equatable {
     public var since: Int
     /// The change request to note the verification on.
     public var changeRequest: Int?
+    /// When, on the executor's clock, waiting gives up: the restore's time plus the gateway's `next_deployment_timeout`.
+    public var deadline: Duration
 
-    public init(expect: [String: [String]], since: Int, changeRequest: Int?) {
-        (self.expect, self.since, self.changeRequest) = (expect, since, changeRequest)
+    public init(expect: [String: [String]], since: Int, changeRequest: Int?, deadline: Duration) {
+        (self.expect, self.since, self.changeRequest, self.deadline) = (expect, since, changeRequest, deadline)
     }
 }
 

@@ -368,36 +368,30 @@ extension TargetExecutor {
 }
 
 extension TargetExecutor {
-    /// Waits for the deployment after `awaited.since` (polling GitLab every `poll_interval`) for at
-    /// most the gateway's `next_deployment_timeout`, then verifies the gateway serves
-    /// `awaited.expect`; notes the change request either way. Returns nil when verified, else why
-    /// not. `stop` (or cancelling the task) ends the wait.
-    public func verifyNextDeployment(_ awaited: AwaitedDeployment, stop: @escaping @Sendable () -> Bool = { false }) async -> String? {
-        guard let gateway else { return nil }
-        let clock = redeployer.clock
-        let deadline = clock.elapsed + gateway.settings.nextDeploymentTimeout
-        var deployed = false
-        while !Task.isCancelled, !stop(), clock.elapsed < deadline {
-            if (try? await redeployer.gitlab.deployedSince(awaited.since)) == true {
-                deployed = true
-                break
+    /// One check of the deployment after `awaited.since`: one read of GitLab and, once it is out,
+    /// the gateway polled until it serves `awaited.expect` (or its `verify_timeout`); past
+    /// `awaited.deadline` with no deployment, not verified. A final answer is noted on the change
+    /// request. `stop` ends the gateway's polling.
+    public func checkNextDeployment(_ awaited: AwaitedDeployment, stop: @escaping @Sendable () -> Bool = { false }) async
+        -> NextDeploymentCheck
+    {
+        guard let gateway else { return .verified }
+        guard (try? await redeployer.gitlab.deployedSince(awaited.since)) == true else {
+            guard redeployer.clock.elapsed >= awaited.deadline else {
+                return .notYet(checkAgainIn: target.gitlab.pollInterval / .seconds(1))
             }
-            try? await clock.sleep(for: min(target.gitlab.pollInterval, max(.zero, deadline - clock.elapsed)))
-        }
-        guard deployed else {
-            if Task.isCancelled || stop() { return "stopped waiting for the next deployment" }
             let problem =
                 "no deployment succeeded within \(gateway.settings.nextDeploymentTimeout) of the restore: the secret holds it, but "
                 + "the gateway does not serve it until the next deployment (or a redeploy by hand)"
             await noteChangeRequest(awaited, problem + ".")
-            return problem
+            return .notVerified(problem)
         }
         let problem = await gateway.verify(awaited.expect, stopping: stop)
         await noteChangeRequest(
             awaited,
             problem.map { "The next deployment does not serve the restore: \($0)." }
                 ?? "The next deployment serves the restore: verified live.")
-        return problem
+        return problem.map { .notVerified($0) } ?? .verified
     }
 
     private func noteChangeRequest(_ awaited: AwaitedDeployment, _ text: String) async {

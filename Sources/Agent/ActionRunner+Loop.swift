@@ -2,7 +2,6 @@ import Actions
 import AgentCore
 import ControlAPI
 import Lifecycle
-import Synchronization
 
 /// What the running agent asks of the runner beyond one action: a unit's (a group's or a
 /// target's) action, the reads of what the secrets record, and watching the next deployment.
@@ -68,33 +67,21 @@ extension ActionRunner {
         } catch { return (nil, .settleUnreadable(target: target, why: error.description)) }
     }
 
-    /// Waits for the next deployment after a restore written without a redeploy and verifies it
-    /// (``TargetExecutor/verifyNextDeployment(_:stop:)``), journaled: nil when verified, else why
-    /// not; `.none` when a newer watch of the target or the shutdown stopped it.
-    public func verifyNextDeployment(of target: String, provider: String, _ awaited: AwaitedDeployment) async -> String?? {
-        guard let executor = executors[target] else { return .some("no target \(target)") }
-        executor.logger.info(
-            "\(target): waiting for the next deployment to verify the restore of \(provider)", metadata: ["provider": .string(provider)])
-        let watch = watches.begin(target)
-        let problem = await executor.verifyNextDeployment(awaited, stop: { [stop] in watch.isRaised || stop.isRaised })
-        guard !watch.isRaised, !stop.isRaised else { return .none }
-        let summary = problem.map { "not verified: \($0)" } ?? "verified live after the next deployment"
-        _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)")
-        return .some(problem)
-    }
-}
-
-/// Each target's watch of the next deployment: a newer one stops the older.
-public final class DeploymentWatches: Sendable {
-    private let current = Mutex<[String: StopSignal]>([:])
-
-    public init() {}
-
-    /// Starts `target`'s watch, stopping the one before it.
-    func begin(_ target: String) -> StopSignal {
-        let signal = StopSignal()
-        current.withLock { $0.updateValue(signal, forKey: target) }?.raise()
-        return signal
+    /// One check of the next deployment after a restore written without a redeploy
+    /// (``TargetExecutor/checkNextDeployment(_:stop:)``); a final answer is journaled. nil when
+    /// the shutdown stopped it.
+    public func checkNextDeployment(of target: String, provider: String, _ awaited: AwaitedDeployment) async -> NextDeploymentCheck? {
+        guard let executor = executors[target] else { return .notVerified("no target \(target)") }
+        let check = await executor.checkNextDeployment(awaited, stop: { [stop] in stop.isRaised })
+        guard !stop.isRaised else { return nil }
+        let summary: String? =
+            switch check {
+            case .notYet: nil
+            case .verified: "verified live after the next deployment"
+            case .notVerified(let problem): "not verified: \(problem)"
+            }
+        if let summary { _ = try? await journal.record("verification", target: target, provider: provider, detail: "restore \(summary)") }
+        return check
     }
 }
 

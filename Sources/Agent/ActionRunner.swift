@@ -15,8 +15,6 @@ public struct ActionRunner: Sendable {
     public let isLeader: @Sendable () -> Bool
     /// Raised at shutdown: an action stops waiting for its deploy job (what is owed stays recorded).
     public let stop = StopSignal()
-    /// Restores waiting for the next deployment to be verified.
-    public let watches = DeploymentWatches()
     /// The journal detail of a fire drill's halves.
     static let drillDetail = "fire drill"
 

@@ -160,7 +160,7 @@ public actor AgentLoop {
             case .markProposal(let id, let end):
                 _ = try? await parts.journal.transition(
                     id, from: .approved, to: Journal.ProposalRecord.Status(rawValue: end.rawValue) ?? .failed)
-            case .watchNextDeployment(let target, let provider): watchNextDeployment(of: target, provider: provider)
+            case .checkNextDeployment(let target, let provider, let watch): checkNextDeployment(target, provider, watch)
             case .drill(let target, let provider): enqueue([target]) { await self.drill(target, provider: provider) }
             }
         }
@@ -228,14 +228,14 @@ public actor AgentLoop {
     }
 
     /// A restore written without a redeploy is verified once the next deployment is out, or paged
-    /// when none comes within the gateway's `next_deployment_timeout`.
-    private func watchNextDeployment(of target: String, provider: String) {
-        guard let awaited = history.awaiting.removeValue(forKey: target) else { return }
+    /// when none comes within the gateway's `next_deployment_timeout`: one check, as the core says.
+    private func checkNextDeployment(_ target: String, _ provider: String, _ watch: Int) {
+        guard let awaited = history.awaiting[target] else { return }
         let (runner, metrics) = (parts.runner, parts.metrics)
         spawn {
-            guard case .some(let problem) = await runner.verifyNextDeployment(of: target, provider: provider, awaited) else { return }
-            metrics.acted("restore", target: target, outcome: problem == nil ? "verified" : "not_verified")
-            await self.deliver(.deploymentVerified(target: target, provider: provider, problem: problem))
+            guard let check = await runner.checkNextDeployment(of: target, provider: provider, awaited) else { return }
+            if let outcome = check.metricLabel { metrics.acted("restore", target: target, outcome: outcome) }
+            await self.deliver(.deploymentChecked(target: target, watch: watch, check))
         }
     }
 

@@ -23,8 +23,9 @@ public enum AgentCommand: Sendable, Equatable {
     case sharePause(Bool?)
     /// The journal's status of an approved proposal, once it is carried out, fails or is superseded.
     case markProposal(String, ProposalEnd)
-    /// Wait for the next deployment of the target, then verify the restore of the provider.
-    case watchNextDeployment(target: String, provider: String)
+    /// Check once whether the target's next deployment is out and, if so, whether it serves the
+    /// restore of the provider; report it as ``AgentCore/Event/deploymentChecked(target:watch:_:)``.
+    case checkNextDeployment(target: String, provider: String, watch: Int)
     /// A fire drill of the target: fail the provider over and restore it, both verified (``DrillSettings``).
     case drill(target: String, provider: String)
 }

@@ -71,6 +71,8 @@ public struct AgentCore: Sendable {
     /// Whether the gateway's traffic is evidence now; nil without a traffic source.
     public private(set) var traffic: TrafficTrust?
     var sharedPause: Bool?? = .none
+    /// Restores waiting for their target's next deployment, and when each is checked next.
+    public internal(set) var watches = DeploymentWatches()
     /// Each drilled target's drills: the last success, the last attempt, one under way.
     public internal(set) var drillRecords: [String: DrillRecord] = [:]
 

@@ -48,8 +48,8 @@ extension AgentCore {
         /// What each target's secret says the agent has failed over, or why it could not be read.
         case ownershipRead([String: Result<[String], Custody.ReadFailure>])
         case finished(ActionFinished)
-        /// The next deployment after a restore was verified on the gateway (`problem` nil) or not.
-        case deploymentVerified(target: String, provider: String, problem: String?)
+        /// What a check of the next deployment after a restore found.
+        case deploymentChecked(target: String, watch: Int, NextDeploymentCheck)
         /// Settling a target again found nothing under way (`why` nil), or could not read its record.
         case settleUnreadable(target: String, why: String?)
         /// A person paused or resumed the agent.
@@ -71,9 +71,11 @@ extension AgentCore {
         case .ownershipRead(let found): return ownershipRead(found, at: now)
         case .traffic(let reading): return leaderOnly(observeTraffic(reading, at: now))
         case .finished(let finished): return self.finished(finished, at: now)
-        case .deploymentVerified(let target, let provider, let problem):
+        case .deploymentChecked(let target, let watch, let check):
+            guard let provider = watches.answered(target, watch: watch, check, at: now) else { return [] }
             let about = ["provider": provider, "target": target, "action": "restore"]
-            guard let problem else {
+            if case .notYet = check { return [] }
+            guard case .notVerified(let problem) = check else {
                 return [.log(LogLine(.notice, "restore of \(provider) on \(target): verified live after the next deployment", about))]
             }
             return leaderOnly([
@@ -103,9 +105,11 @@ extension AgentCore {
     }
 
     /// When a ``Event/tick`` next has work, if no other event comes first: a probe's start, a
-    /// proposal's expiry, a read or settlement retried. The loop sleeps until then.
+    /// proposal's expiry, a read or settlement retried, a next deployment checked. The loop sleeps until then.
     public var nextTick: Double {
-        min(streams.nextStart, custody.nextDue, proposals.values.filter { $0.status == .open }.map(\.expires).min() ?? .infinity)
+        min(
+            streams.nextStart, custody.nextDue, watches.nextDue,
+            proposals.values.filter { $0.status == .open }.map(\.expires).min() ?? .infinity)
     }
 
     private mutating func ticked(at now: Double) -> [AgentCommand] {
@@ -114,6 +118,7 @@ extension AgentCore {
         if !due.isEmpty { commands.append(.probe(due)) }
         commands += leaderOnly(tick(at: now))
         if let targets = custody.dueReads(at: now) { commands.append(.readOwnership(targets)) }
+        if custody.leading { commands += watches.due(at: now) }
         for target in custody.dueSettles(at: now) {
             if custody.leading { commands.append(.settle(target)) } else { custody.settleLater(target, failed: false, at: now) }
         }
@@ -298,7 +303,7 @@ extension AgentCore {
                         severity: .critical)))
         default: break
         }
-        if done.awaitsDeployment { commands.append(.watchNextDeployment(target: target, provider: provider)) }
+        if done.awaitsDeployment { watches.begin(target, provider: provider, at: now) }
         if let problem = done.changeRequestProblem {
             commands.append(
                 .alert(

@@ -202,7 +202,9 @@ struct EventDriver {
             changeRequestProblem: "GitLab 500", awaitsDeployment: true)
         let commands = driver.send(.finished(done))
         #expect(commands.contains(.markProposal("5f2161", .executed)))
-        #expect(commands.contains(.watchNextDeployment(target: "aigw-production", provider: "vertex")))
+        #expect(
+            driver.send(.tick).contains(.checkNextDeployment(target: "aigw-production", provider: "vertex", watch: 1)),
+            "the next deployment is checked at the next tick")
         #expect(
             EventDriver.alerts(commands).map(\.dedupKey) == [
                 "failover-agent/aigw-production/vertex/edited", "failover-agent/aigw-production/vertex/change-request",
@@ -273,10 +275,31 @@ struct EventDriver {
     @Test func aRestoreTheNextDeploymentDoesNotServeIsPaged() {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
-        let fine = driver.send(.deploymentVerified(target: "aigw-production", provider: "vertex", problem: nil))
+        let done = ActionFinished(kind: .restore, provider: "vertex", target: "aigw-production", outcome: .written, awaitsDeployment: true)
+        _ = driver.send(.finished(done))
+        func checks(_ commands: [AgentCommand]) -> [Int] {
+            commands.compactMap { if case .checkNextDeployment(_, _, let watch) = $0 { watch } else { nil } }
+        }
+        #expect(checks(driver.send(.tick)) == [1])
+        #expect(checks(driver.send(.tick)).isEmpty, "one check at a time")
+        #expect(driver.send(.deploymentChecked(target: "aigw-production", watch: 1, .notYet(checkAgainIn: 10))).isEmpty)
+        driver.now += 9
+        #expect(checks(driver.send(.tick)).isEmpty, "not before the executor's poll interval")
+        driver.now += 1
+        #expect(checks(driver.send(.tick)) == [1])
+        let fine = driver.send(.deploymentChecked(target: "aigw-production", watch: 1, .verified))
         #expect(EventDriver.logs(fine) == ["restore of vertex on aigw-production: verified live after the next deployment"])
         #expect(EventDriver.alerts(fine).isEmpty)
-        let stale = driver.send(.deploymentVerified(target: "aigw-production", provider: "vertex", problem: "duo_chat serves the failover"))
+        driver.now += 60
+        #expect(checks(driver.send(.tick)).isEmpty, "a verified restore is watched no more")
+
+        _ = driver.send(.finished(done))
+        #expect(checks(driver.send(.tick)) == [2])
+        _ = driver.send(.finished(done))  // a newer restore of the target replaces the watch
+        #expect(
+            driver.send(.deploymentChecked(target: "aigw-production", watch: 2, .verified)).isEmpty, "a replaced watch's answer is ignored")
+        #expect(checks(driver.send(.tick)) == [3])
+        let stale = driver.send(.deploymentChecked(target: "aigw-production", watch: 3, .notVerified("duo_chat serves the failover")))
         #expect(EventDriver.alerts(stale).map(\.severity) == [.critical])
         #expect(EventDriver.logs(stale) == ["restore of vertex on aigw-production: not verified: duo_chat serves the failover"])
     }

@@ -77,7 +77,7 @@ struct Story {
             case .alert(let alert):
                 transcript.append("\(Int(now)) page \(alert.resolve ? "resolve" : alert.severity.rawValue) \(alert.dedupKey)")
             case .markProposal(let id, let end): transcript.append("\(Int(now)) \(id) \(end.rawValue)")
-            case .log, .recoverJournal, .settle, .sharePause, .watchNextDeployment, .drill: break
+            case .log, .recoverJournal, .settle, .sharePause, .checkNextDeployment, .drill: break
             }
         }
     }
