@@ -105,7 +105,8 @@ let package = Package(
         // The simulators (real HTTP servers on 127.0.0.1) and the demo world built on them; `demo` ships them in the CLI.
         .target(name: "ProviderSimulators", dependencies: ["AWSEventStream", "HTTPServer", "ProbeResults"], swiftSettings: strict),
         .target(
-            name: "ControlSimulators", dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Selection", "Timekeeping"],
+            name: "ControlSimulators",
+            dependencies: ["ControlAPI", "GitLabClient", "HTTPServer", "Selection", "Timekeeping", "TrafficClient"],
             swiftSettings: strict),
         .target(
             name: "Demo",
@@ -178,8 +179,9 @@ let package = Package(
         .testTarget(
             name: "DemoTests",
             dependencies: [
-                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "Demo", "HTTP", "HTTPServer", "Journal", "Scenarios", "Timekeeping",
-                "YAMLConfig",
+                "Agent", "AgentConfig", "AgentCore", "ControlAPI", "ControlSimulators", "Demo", "HTTP", "HTTPServer", "Journal",
+                "Scenarios",
+                "Timekeeping", "YAMLConfig",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -194,7 +196,7 @@ let package = Package(
                 "AWSSigning", "Agent", "AgentConfig", "Demo", "HTTP", "HTTPServer", "Probing", "Secrets", "Selection", "YAMLConfig",
             ], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], swiftSettings: strict),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation"], swiftSettings: strict),
+        .testTarget(name: "SimulationTests", dependencies: ["ControlSimulators", "Simulation"], swiftSettings: strict),
         .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"], swiftSettings: strict),
         .testTarget(
             name: "LeadershipTests",

@@ -6,17 +6,28 @@ import Timekeeping
 import TrafficClient
 
 /// The gateway's Prometheus as the agent's traffic source reads it (`/api/v1/query`), answering
-/// on the world's clock from the incident: each provider's requests over the 30 s window, all of
-/// them failing while it is down, and a newest sample 15 s old (the scrape's lag). Its trouble
-/// (``SimulatedFault/Trouble``) makes it down (503), stale (the newest sample stops moving) or
-/// implausible (every provider failing at once).
-final class SimulatedPrometheus: Sendable {
-    static let window = 30.0
+/// on a virtual clock: each provider's requests over the 30 s window, the share failing that
+/// ``setFailureRate(_:)`` says at the newest sample, which is 15 s old (the scrape's lag). Its
+/// ``Trouble`` makes it down (503), stale (the newest sample stops moving) or implausible (every
+/// provider failing at once).
+public final class PrometheusSimulator: Sendable {
+    /// The counting window the agent's traffic source should use (its `interval`).
+    public static let window = 30.0
     static let requestsPerWindow = 150.0
 
+    /// How the traffic source goes wrong.
+    public enum Trouble: String, Sendable, CaseIterable {
+        /// It answers 503.
+        case down
+        /// Its newest sample stops moving: old counts, fresh-looking answers.
+        case stale
+        /// Every provider fails at once in its counts (a broken exporter or scrape).
+        case allFailing
+    }
+
     private struct State {
-        var incident: (provider: String, start: Double, end: Double)?
-        var trouble: SimulatedFault.Trouble?
+        var failureRate: @Sendable (_ provider: String, _ at: Double) -> Double = { _, _ in 0.002 }
+        var trouble: Trouble?
         var staleSince: Double?
     }
     private let state = Mutex(State())
@@ -30,7 +41,7 @@ final class SimulatedPrometheus: Sendable {
     }
 
     /// Serves `providers`' counters, each as the gateway labels a model of `catalog` it serves.
-    static func start(clock: VirtualClock, catalog: ModelCatalog, providers: [String]) async throws -> SimulatedPrometheus {
+    public static func start(clock: VirtualClock, catalog: ModelCatalog, providers: [String]) async throws -> PrometheusSimulator {
         let mapping = TrafficMapping(catalog: catalog, subjects: Set(providers))
         var labels: [String: [String: String]] = [:]
         for model in catalog.models where model.isManaged {
@@ -40,22 +51,24 @@ final class SimulatedPrometheus: Sendable {
                 labels[subject] = ["model_engine": engine, "model_name": name]
             }
         }
-        let box = Mutex<SimulatedPrometheus?>(nil)
+        let box = Mutex<PrometheusSimulator?>(nil)
         let server = try await HTTPServer.start { request in
             box.withLock { $0 }?.answer(request.uri) ?? .reset
         }
-        let prometheus = SimulatedPrometheus(server: server, clock: clock, labels: labels)
+        let prometheus = PrometheusSimulator(server: server, clock: clock, labels: labels)
         box.withLock { $0 = prometheus }
         return prometheus
     }
 
-    var url: String { server.baseURL }
+    public var url: String { server.baseURL }
 
-    /// The provider failing from `start` to `end` (seconds on the clock).
-    func setIncident(_ provider: String, start: Double, end: Double) { state.withLock { $0.incident = (provider, start, end) } }
+    /// The share of each provider's requests failing at a time on the clock (default 0.2 %).
+    public func setFailureRate(_ rate: @escaping @Sendable (_ provider: String, _ at: Double) -> Double) {
+        state.withLock { $0.failureRate = rate }
+    }
 
     /// Its trouble from now on (nil: none).
-    func setTrouble(_ trouble: SimulatedFault.Trouble?) {
+    public func setTrouble(_ trouble: Trouble?) {
         let now = clock.seconds
         state.withLock { state in
             if trouble == .stale, state.trouble != .stale { state.staleSince = now }
@@ -63,11 +76,11 @@ final class SimulatedPrometheus: Sendable {
         }
     }
 
-    func stop() async { await server.stop() }
+    public func stop() async { await server.stop() }
 
     private func answer(_ uri: String) -> ServerReply {
         let now = clock.seconds
-        let (incident, trouble, staleSince) = state.withLock { ($0.incident, $0.trouble, $0.staleSince) }
+        let (failureRate, trouble, staleSince) = state.withLock { ($0.failureRate, $0.trouble, $0.staleSince) }
         if trouble == .down { return .json(503, #"{"status":"error","error":"unavailable"}"#) }
         // The newest sample, as Unix time; stale: stuck where the trouble found it.
         let newest = (trouble == .stale ? staleSince ?? now : now) - 15
@@ -76,8 +89,7 @@ final class SimulatedPrometheus: Sendable {
         }
         var series: [(labels: [String: String], value: Double)] = []
         for (provider, labels) in labels.sorted(by: { $0.key < $1.key }) {
-            let down = trouble == .allFailing || incident.map { $0.provider == provider && (($0.start)..<$0.end).contains(newest) } == true
-            let failures = (down ? 1.0 : 0.002) * Self.requestsPerWindow
+            let failures = (trouble == .allFailing ? 1.0 : failureRate(provider, newest)) * Self.requestsPerWindow
             series.append((labels.merging(["error": "no"]) { a, _ in a }, Self.requestsPerWindow - failures))
             series.append((labels.merging(["error": "yes", "error_type": "server_error"]) { a, _ in a }, failures))
         }

@@ -51,7 +51,9 @@ struct Driver {
         replica = try Replica(
             world: world, journalPath: world.directory + "/journal-1.sqlite", lease: LeaseBudget(world: world, writes: strike), mode: mode,
             probe: Self.probe(incident, faults, clock: world.clock))
-        world.prometheus?.setIncident(incident.provider, start: incident.start, end: incident.end)
+        world.prometheus?.setFailureRate { [incident] provider, at in
+            provider == incident.provider && (incident.start..<incident.end).contains(at) ? 1 : 0.002
+        }
     }
 
     var now: Double { world.clock.seconds }
@@ -101,7 +103,7 @@ struct Driver {
     }
 
     /// The traffic source's trouble at `now`, if any.
-    static func trouble(_ faults: [SimulatedFault], at now: Double) -> SimulatedFault.Trouble? {
+    static func trouble(_ faults: [SimulatedFault], at now: Double) -> PrometheusSimulator.Trouble? {
         for case .traffic(let trouble, let from, let seconds) in faults where (from..<from + seconds).contains(now) { return trouble }
         return nil
     }

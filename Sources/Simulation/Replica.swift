@@ -1,6 +1,7 @@
 import Actions
 import Agent
 import AgentCore
+import ControlSimulators
 import HTTP
 import Health
 import Journal
@@ -31,7 +32,7 @@ final class Replica: Sendable {
         var settings = AgentCore.Settings(
             targets: [(name: SimulatedWorld.targetName, mode: mode)], emptyFailovers: world.planner.emptyFailovers(Self.subjects))
         settings.drills = world.drill.map { [SimulatedWorld.targetName: $0] } ?? [:]
-        if world.prometheus != nil { (settings.trafficStaleAfter, settings.trafficWindow) = (120, SimulatedPrometheus.window) }
+        if world.prometheus != nil { (settings.trafficStaleAfter, settings.trafficWindow) = (120, PrometheusSimulator.window) }
         let journal = try Journal(path: journalPath, clock: world.clock)
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
         let pager = try Pager(
@@ -45,7 +46,7 @@ final class Replica: Sendable {
         parts.inline = true
         parts.probe = probe
         if let prometheus = world.prometheus {
-            let settings = TrafficSettings(url: prometheus.url, interval: .seconds(Int64(SimulatedPrometheus.window)))
+            let settings = TrafficSettings(url: prometheus.url, interval: .seconds(Int64(PrometheusSimulator.window)))
             parts.traffic = [
                 try TrafficSource(
                     settings: settings, mapping: TrafficMapping(catalog: world.planner.catalog, subjects: Set(Self.subjects)),

@@ -1,3 +1,4 @@
+import ControlSimulators
 import Scenarios
 
 /// A fault the simulation injects into the world the agent acts on, drawn from the seed. Those
@@ -28,17 +29,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     case blind(from: Double, seconds: Double)
     /// The gateway's Prometheus, the agent's traffic source, in trouble for a while. A run with
     /// this fault has a traffic source; the others have none.
-    case traffic(Trouble, from: Double, seconds: Double)
-
-    /// How the traffic source goes wrong.
-    public enum Trouble: String, Sendable, CaseIterable {
-        /// It answers 503.
-        case down
-        /// Its newest sample stops moving: old counts, fresh-looking answers.
-        case stale
-        /// Every provider fails at once in its counts (a broken exporter or scrape).
-        case allFailing
-    }
+    case traffic(PrometheusSimulator.Trouble, from: Double, seconds: Double)
 
     /// A write the agent makes.
     public enum Write: String, Sendable, CaseIterable {
@@ -81,7 +72,8 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     /// A traffic source's trouble, drawn from `random`, around the incident's start.
     static func drawTraffic(using random: inout SplitMix64, incidentStart: Double) -> SimulatedFault {
         .traffic(
-            Trouble.allCases.randomElement(using: &random)!, from: max(0, incidentStart + Double.random(in: -60...300, using: &random)),
+            PrometheusSimulator.Trouble.allCases.randomElement(using: &random)!,
+            from: max(0, incidentStart + Double.random(in: -60...300, using: &random)),
             seconds: Double.random(in: 60...600, using: &random).rounded())
     }
 

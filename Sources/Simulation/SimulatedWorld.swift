@@ -38,11 +38,11 @@ final class SimulatedWorld: Sendable {
     /// The target's fire drills, when the run drills it.
     let drill: DrillSettings?
     /// The gateway's Prometheus, when the run has a traffic source.
-    let prometheus: SimulatedPrometheus?
+    let prometheus: PrometheusSimulator?
 
     private init(
         vault: VaultSimulator, gitlab: GitLabSimulator, gateway: GatewaySimulator, pagers: PagerSink, client: HTTPClient, planner: Planner,
-        clock: VirtualClock, directory: String, drill: DrillSettings?, prometheus: SimulatedPrometheus?
+        clock: VirtualClock, directory: String, drill: DrillSettings?, prometheus: PrometheusSimulator?
     ) {
         (self.vault, self.gitlab, self.gateway, self.pagers, self.client) = (vault, gitlab, gateway, pagers, client)
         (self.planner, self.clock, self.directory, self.drill, self.prometheus) = (planner, clock, directory, drill, prometheus)
@@ -66,7 +66,7 @@ final class SimulatedWorld: Sendable {
             vault: vault, gitlab: gitlab, gateway: gateway, pagers: try await PagerSink.start(), client: HTTPClient(), planner: planner,
             clock: clock, directory: directory, drill: drill,
             prometheus: traffic
-                ? try await SimulatedPrometheus.start(clock: clock, catalog: planner.catalog, providers: Replica.subjects) : nil)
+                ? try await PrometheusSimulator.start(clock: clock, catalog: planner.catalog, providers: Replica.subjects) : nil)
     }
 
     var target: Target {

@@ -29,6 +29,19 @@ public final class VirtualClock: AgentClock {
         var woken: [Duration] = []
         /// Woken sleepers whose task has resumed.
         var resumed = 0
+        /// Tasks waiting for that many sleepers (``sleepers(atLeast:)``) or resumed wakes.
+        var sleeperWaiters: [(count: Int, wake: CheckedContinuation<Void, Never>)] = []
+        var resumeWaiters: [(count: Int, wake: CheckedContinuation<Void, Never>)] = []
+
+        /// Takes the waiters whose condition now holds.
+        mutating func due() -> [CheckedContinuation<Void, Never>] {
+            let (sleeping, resumed) = (sleepers.count, self.resumed)
+            let ready =
+                sleeperWaiters.filter { $0.count <= sleeping }.map(\.wake) + resumeWaiters.filter { $0.count <= resumed }.map(\.wake)
+            sleeperWaiters.removeAll { $0.count <= sleeping }
+            resumeWaiters.removeAll { $0.count <= resumed }
+            return ready
+        }
     }
     private let state = Mutex(State())
     /// The calendar time at the origin.
@@ -54,6 +67,19 @@ public final class VirtualClock: AgentClock {
     /// How many sleepers wait (`.ordered`).
     public var sleepersWaiting: Int { state.withLock { $0.sleepers.count } }
 
+    /// Returns once at least `count` sleepers wait (`.ordered`): when `count` tasks share the
+    /// clock, all of them are idle and the clock may move. Waits without spinning.
+    public func sleepers(atLeast count: Int) async {
+        await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.sleepers.count < count else { return true }
+                state.sleeperWaiters.append((count, wake))
+                return false
+            }
+            if now { wake.resume() }
+        }
+    }
+
     /// The earliest deadline a sleeper waits for (`.ordered`), if any.
     public var nextDeadline: Duration? { state.withLock { $0.sleepers.map(\.deadline).min() } }
 
@@ -71,11 +97,12 @@ public final class VirtualClock: AgentClock {
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
-                let woken = state.withLock { state -> Bool in
-                    if state.cancelled.remove(order) != nil { return true }
+                let (woken, ready) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if state.cancelled.remove(order) != nil { return (true, []) }
                     state.sleepers.append(Sleeper(deadline: state.now + max(duration, .zero), order: order, wake: wake))
-                    return false
+                    return (false, state.due())
                 }
+                for waiter in ready { waiter.resume() }
                 if woken { wake.resume() }
             }
         } onCancel: {
@@ -88,10 +115,12 @@ public final class VirtualClock: AgentClock {
             }
             wake?.resume()
         }
-        state.withLock {
-            $0.slept += 1
-            $0.resumed += 1
+        let ready = state.withLock { state in
+            state.slept += 1
+            state.resumed += 1
+            return state.due()
         }
+        for waiter in ready { waiter.resume() }
         try Task.checkCancellation()
     }
 
@@ -122,7 +151,14 @@ public final class VirtualClock: AgentClock {
             let before = state.withLock { $0.resumed }
             due.wake.resume()
             // The woken task resumes before the next sleeper wakes.
-            while state.withLock({ $0.resumed }) == before { await Task.yield() }
+            await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    guard state.resumed <= before else { return true }
+                    state.resumeWaiters.append((before + 1, wake))
+                    return false
+                }
+                if now { wake.resume() }
+            }
         }
         state.withLock { $0.now = max($0.now, deadline) }
     }

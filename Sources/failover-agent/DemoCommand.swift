@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
             marks.note(line, at: t)
             print("[t=\(String(format: "%6.1f", t))s] \(line)")
         }
-        let world = try await DemoWorld.start(scenario: story, speed: speed, mode: actionMode, log: log)
+        let world = try await DemoWorld.start(scenario: story, timing: .compressed(speed: speed), mode: actionMode, log: log)
         print(
             """
             failover-agent demo: '\(story.name)' at \(Int(speed))× speed (\(Int(story.duration / speed)) s at most).

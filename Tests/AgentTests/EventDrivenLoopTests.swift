@@ -37,12 +37,12 @@ import Timekeeping
         let running = Task { await loop.run() }
         while clock.elapsed < .seconds(300) {
             // News (a probe's answer) may wake the loop between the two reads: then it goes to sleep again.
-            if let deadline = clock.nextDeadline { await clock.advance(to: deadline) } else { await Task.yield() }
+            if let deadline = clock.nextDeadline { await clock.advance(to: deadline) } else { await clock.sleepers(atLeast: 1) }
         }
         let (wakes, probed) = (clock.woken.count, probes.withLock { $0 })
         #expect(wakes < 400, "\(wakes) wakes in 300 s")
         #expect(probed >= 3 * 55 && probed <= 3 * 62, "\(probed) probes: one every 5 s per provider")
-        while clock.nextDeadline == nil { await Task.yield() }
+        await clock.sleepers(atLeast: 1)
         loop.stop()
         await running.value
         #expect(clock.elapsed < .seconds(310), "stopped without waiting for its next timer")

@@ -8,13 +8,15 @@ import HTTP
 import Journal
 import Scenarios
 import Testing
+import Timekeeping
 import YAMLConfig
 
-/// The running agent against simulated providers, Vault, GitLab and PagerDuty on 127.0.0.1,
-/// time-compressed 20× (probe timeouts of 0.5 s stay safe on a loaded machine): a one-minute
-/// Vertex AI outage in a five-minute story, about 15 s each.
-@Suite(.serialized) struct AgentEndToEndTests {
-    static let speed = 20.0
+/// The agent — core, executors, clients, journal and API — against simulated Vault, GitLab, the
+/// gateway and PagerDuty on 127.0.0.1, on virtual time: the loop turns once a second of a clock
+/// only the test moves (inline: each turn carries out the work it starts), and the providers'
+/// probes are answered from the scenario at the clock's time. A one-minute Vertex AI outage in a
+/// five-minute story takes a fraction of a second and does not depend on the machine's load.
+@Suite struct AgentEndToEndTests {
     static func scenario(recovery: String = "90s") throws -> Scenario {
         try ScenarioLoader.parse(
             YAMLFields.parse(
@@ -34,24 +36,19 @@ import YAMLConfig
                 """, file: "test"))
     }
 
-    func world(_ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil, withDWS: Bool = false) async throws -> (
-        DemoWorld, Task<Void, Never>
-    ) {
-        let world = try await DemoWorld.start(
-            scenario: try scenario ?? Self.scenario(), speed: Self.speed, mode: mode, proposalLifetime: proposalLifetime, withDWS: withDWS
+    func world(
+        _ mode: ActionMode, proposalLifetime: Double? = nil, scenario: Scenario? = nil, withDWS: Bool = false, grouped: Bool = true
+    ) async throws -> DemoWorld {
+        try await DemoWorld.start(
+            scenario: try scenario ?? Self.scenario(), timing: .virtual(VirtualClock()), mode: mode, proposalLifetime: proposalLifetime,
+            withDWS: withDWS, grouped: grouped
         ) { _ in }
-        let loop = world.loop
-        return (world, Task { await loop.run() })
     }
 
-    /// Waits until `condition` holds, checking it every 10 ms, for at most `checks` of them
-    /// (6,000 checks: a minute).
-    func wait(_ world: DemoWorld, checks limit: Int = 6000, until condition: () async -> Bool) async throws -> Bool {
-        for _ in 0..<limit {
-            if await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
+    /// Turns the loop a second at a time until `condition` holds, for at most `seconds` of
+    /// scenario time (default 20 minutes).
+    func wait(_ world: DemoWorld, seconds: Int = 1200, until condition: () async throws -> Bool) async throws -> Bool {
+        try await world.turn(for: seconds, until: condition)
     }
 
     /// `GET /metrics` from the agent's own API.
@@ -66,7 +63,7 @@ import YAMLConfig
     func openProposal(_ world: DemoWorld) async -> String? { await world.loop.status()["open_proposals"]?.array?.first?["id"]?.string }
 
     @Test func performFailsOverAndRestoresOnItsOwn() async throws {
-        let (world, running) = try await world(.perform)
+        let world = try await world(.perform)
         #expect(
             try await wait(world) {
                 await world.loop.actionsDone.count == 2 && world.secretValue == DemoWorld.original && world.gitlab.variables.isEmpty
@@ -95,8 +92,6 @@ import YAMLConfig
         #expect(metrics.contains(#"failover_agent_probe_results_total{provider="vertex",class="http_5xx"} "#))
         #expect(metrics.contains(#"failover_agent_probe_duration_seconds_bucket{provider="bedrock",phase="first_byte",le="+Inf"} "#))
         #expect(metrics.contains(#"failover_agent_probe_duration_seconds_count{provider="anthropic",phase="total"} "#))
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
@@ -122,7 +117,7 @@ import YAMLConfig
                   anthropic:
                     - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
                 """, file: "test"))
-        let (world, running) = try await world(.perform, scenario: scenario)
+        let world = try await world(.perform, scenario: scenario)
         #expect(try await wait(world) { await world.loop.actionsDone.count == 2 && world.secretValue == DemoWorld.original })
         let reports = await world.loop.actionsDone
         #expect(reports.first?.verified == true, "the failover was verified on the gateway")
@@ -131,15 +126,13 @@ import YAMLConfig
         let status = await world.loop.status()
         #expect(status["providers"]?["vertex/claude_sonnet_4_6_vertex"]?["state"]?.string == "healthy")
         #expect(status["providers"]?["vertex"]?["state"]?.string == "healthy", "the provider itself never failed")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     /// GitLab fails every try of the job retry: the action fails and pages with the secret written,
     /// and the redeploy it owes (recorded in the secret's metadata) is retried until it is done.
     @Test func aRedeployThatFailedIsRetriedUntilDone() async throws {
-        let (world, running) = try await world(.perform, scenario: try Self.scenario(recovery: "299s"))
+        let world = try await world(.perform, scenario: try Self.scenario(recovery: "299s"))
         world.gitlab.fail("POST", "/retry", status: 502, times: 3)  // every send of the first try, each read back as not carried out
         #expect(try await wait(world) { await world.loop.actionsDone.count == 2 })
         let outcomes = await world.loop.actionsDone.map(\.outcome)
@@ -163,13 +156,11 @@ import YAMLConfig
                             + "runway deployment production): not carried out after 3 attempts")
                 }
             }, "\(summaries())")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func aPersonsEditBeforeTheRestoreIsLeftAloneAndPaged() async throws {
-        let (world, running) = try await world(.perform)
+        let world = try await world(.perform)
         #expect(try await wait(world) { await world.loop.actionsDone.count == 1 })
         let written = try #require(world.secretValue)
         #expect(written.contains(#""generate_commit_message":["claude_haiku_4_5_20251001"]"#))
@@ -191,13 +182,11 @@ import YAMLConfig
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 4, "one restore write, after the person's")
         #expect(world.gitlab.retries.count == 1, "the restore is left to the next deployment")
         #expect(world.vault.customMetadata(DemoWorld.secretPath).isEmpty, "the agent owns nothing any more")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func proposeWaitsForApprovalThenActs() async throws {
-        let (world, running) = try await world(.propose)
+        let world = try await world(.propose)
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
         #expect(world.gitlab.retries.isEmpty, "nothing happens before the approval")
@@ -217,15 +206,13 @@ import YAMLConfig
             })
         #expect(await world.loop.reject(id) == .refused("proposal \(id) is already executed: there is nothing to reject"))
         #expect(try await wait(world) { world.secretValue == DemoWorld.original }, "restores are performed by default")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     /// The AI Gateway and the Duo Workflow Service of one environment are one incident: one
     /// proposal, one change request, each service's own secret, job and verification, one restore.
     @Test func aGroupFailsOverTheGatewayAndDWSAsOneIncident() async throws {
-        let (world, running) = try await world(.propose, scenario: try Self.scenario(recovery: "150s"), withDWS: true)
+        let world = try await world(.propose, scenario: try Self.scenario(recovery: "150s"), withDWS: true)
         #expect(try await wait(world) { await openProposal(world) != nil })
         let proposals = await world.loop.status()["open_proposals"]?.array ?? []
         #expect(proposals.count == 1 && proposals.first?["target"]?.string == "production", "one proposal for the group: \(proposals)")
@@ -255,8 +242,6 @@ import YAMLConfig
             "one restore undoes both, byte for byte")
         #expect(try await wait(world) { world.gitlab.issues(in: DemoWorld.changeRequestProject).first?.state == "closed" })
         #expect(world.gitlab.variables.isEmpty, "the expedited variable goes with the last holder")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
@@ -279,7 +264,7 @@ import YAMLConfig
                   anthropic:
                     - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
                 """, file: "test"))
-        let (world, running) = try await world(.propose, scenario: scenario)
+        let world = try await world(.propose, scenario: scenario)
         func vertexProposal() async -> String? {
             await world.loop.status()["open_proposals"]?.array?.first { $0["provider"]?.string == "vertex" }?["id"]?.string
         }
@@ -318,47 +303,6 @@ import YAMLConfig
         }
         #expect(try await wait(world) { world.gitlab.retries.count == 1 })
         #expect(world.secretValue == intended, "written byte for byte as approved")
-        running.cancel()
-        await running.value
-        await world.stop()
-    }
-
-    /// A restart finds an interrupted action whose deploy never ends: the loop goes on probing and
-    /// deciding (another target's failover goes ahead), and the recovered action's outcome is
-    /// paged once its deploy ends.
-    @Test func aRecoveryWhoseDeployHangsDoesNotHoldTheLoop() async throws {
-        let world = try await DemoWorld.start(
-            scenario: try Self.scenario(recovery: "250s"), speed: Self.speed, mode: .perform, withDWS: true, grouped: false
-        ) { _ in }
-        // Before this start, a failover on DWS died (kill -9) right after retrying its deploy job.
-        world.gitlab.holdDeploys(of: DemoWorld.dwsDeployJob, true)
-        let journal = world.journal
-        let intent = try await journal.beginIntent("failover", target: "dws-production", provider: "vertex", detail: "")
-        var dying = try #require(world.executors.first { $0.target.name == "dws-production" })
-        dying.onStep = { step in
-            try await journal.step(intent, step.name, detail: step.detail)
-            if step.name == "job-retried" { throw Died() }
-        }
-        _ = await dying.failover(provider: "vertex", apply: true)
-        #expect(world.gitlab.retries == [3])
-        let loop = world.loop
-        let running = Task { await loop.run() }
-        #expect(
-            try await wait(world) { world.gateway.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"] },
-            "the gateway's failover went ahead while DWS's recovery waits on its deploy")
-        #expect(world.gitlab.retries == [3, 2], "the recovery retried nothing again")
-        #expect(await world.loop.status()["failing"]?.array?.contains(.string("vertex")) == true, "probing and deciding go on")
-        func recoveredPage() -> Bool {
-            world.pagers.received.contains {
-                $0.body["payload"]?["summary"]?.string?.contains("on dws-production, interrupted by a restart, was finished") == true
-            }
-        }
-        #expect(!recoveredPage())
-        world.gitlab.holdDeploys(of: DemoWorld.dwsDeployJob, false)
-        #expect(try await wait(world) { recoveredPage() }, "the recovered action's outcome is paged")
-        #expect(world.dwsGateway?.defaults(of: "generate_commit_message") == ["claude_haiku_4_5_20251001"])
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
@@ -380,7 +324,7 @@ import YAMLConfig
                   anthropic:
                     - {at: 0s, latency: {p50: 500ms, p99: 1800ms}, failure: {rate: 0, class: overloaded}}
                 """, file: "test"))
-        let world = try await DemoWorld.start(scenario: scenario, speed: Self.speed, mode: .perform, withDWS: true) { _ in }
+        let world = try await world(.perform, scenario: scenario, withDWS: true)
         let journal = world.journal
         let intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = try #require(world.executors.first { $0.target.name == "aigw-production" })
@@ -390,8 +334,6 @@ import YAMLConfig
         }
         _ = await dying.failover(provider: "vertex", apply: true)
         #expect(world.dwsSecretValue == DemoWorld.original, "DWS's turn never came")
-        let loop = world.loop
-        let running = Task { await loop.run() }
         #expect(
             try await wait(world) { world.dwsSecretValue != DemoWorld.original && world.gitlab.retries.count == 2 },
             "the restart finishes the gateway and fails DWS over too")
@@ -400,21 +342,17 @@ import YAMLConfig
         #expect(
             try await wait(world) { world.secretValue == DemoWorld.original && world.dwsSecretValue == DemoWorld.original },
             "then, healthy all along, both are restored")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     /// A GitLab token with Developer only (the expedited variable needs Maintainer), expiring in
     /// three days: not ready in `/metrics`, `/status`, the status page and the proposal's page.
     @Test func aTokenLackingMaintainerShowsNotReadyEverywhere() async throws {
-        let world = try await DemoWorld.start(scenario: try Self.scenario(), speed: Self.speed, mode: .propose) { _ in }
+        let world = try await world(.propose)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
-        let expiry = formatter.string(from: Date().addingTimeInterval(3 * 86_400))
+        let expiry = formatter.string(from: Date(timeIntervalSince1970: try #require(world.clock).unixTime + 3 * 86_400))
         world.gitlab.setAccess(.init(expiresAt: expiry, accessLevel: 30))
-        let loop = world.loop
-        let running = Task { await loop.run() }
         func gitlabCheck() async -> JSONValue? {
             await world.loop.status()["readiness"]?["aigw-production"]?.array?.first { $0["check"]?.string == "gitlab" }
         }
@@ -431,29 +369,25 @@ import YAMLConfig
             try await wait(world) {
                 world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("NOT READY") == true }
             }, "the proposal's page says an approval writes nothing until it is granted")
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func aProposalThatExpiresCannotBeApproved() async throws {
-        let (world, running) = try await world(.propose, proposalLifetime: 2)
+        let world = try await world(.propose, proposalLifetime: 40)
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
-        #expect(try await wait(world) { await openProposal(world) != id }, "the loop expires the proposal after its 2 s")
+        #expect(try await wait(world) { await openProposal(world) != id }, "the loop expires the proposal after its 40 s")
         guard case .refused(let why) = await world.loop.approve(id) else {
             Issue.record("approved an expired proposal")
             return
         }
         #expect(why.contains("expired") || why.contains("no longer applies"))
         #expect(world.gitlab.retries.isEmpty)
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func aStaleSHAAtApprovalTimeChangesNothing() async throws {
-        let (world, running) = try await world(.propose)
+        let world = try await world(.propose)
         #expect(try await wait(world) { await openProposal(world) != nil })
         let id = try #require(await openProposal(world))
         world.gitlab.pushCommit("0123456789ab")  // a newer commit with no pipeline yet
@@ -462,33 +396,27 @@ import YAMLConfig
             return
         }
         #expect(why.contains("changed since proposal \(id)"))
-        #expect(try await !wait(world, checks: 50) { !world.gitlab.retries.isEmpty }, "half a second on, still nothing retried")
+        #expect(try await !wait(world, seconds: 10) { !world.gitlab.retries.isEmpty }, "ten seconds on, still nothing retried")
         #expect(world.gitlab.retries.isEmpty)
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func pausedPagesButActsOnNothing() async throws {
-        let (world, running) = try await world(.perform)
+        let world = try await world(.perform)
         await world.loop.setPaused(true)
         #expect(
             try await wait(world) { world.pagers.received.contains { $0.body["payload"]?["summary"]?.string?.contains("paused") == true } })
         #expect(world.gitlab.retries.isEmpty)
         #expect(world.vault.current(DemoWorld.secretPath)?.version == 1)
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
     @Test func aPagerThatIsDownNeverBlocksAPerformFailover() async throws {
-        let (world, running) = try await world(.perform)
+        let world = try await world(.perform)
         world.pagers.setDown(true)
         #expect(try await wait(world) { world.gitlab.retries.count >= 1 })
         #expect(world.pagers.received.isEmpty)
-        running.cancel()
-        await running.value
         await world.stop()
     }
 }

@@ -1,19 +1,18 @@
 import AgentConfig
+import ControlSimulators
 import Demo
 import Foundation
 import HTTP
 import HTTPServer
 import Scenarios
 import Testing
+import Timekeeping
 import YAMLConfig
 
-/// A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 scraping the sandbox gateway's
-/// own counters; the agent reads them through the query API. Time runs 10× (a 15 s scrape is
-/// 1.5 s; Prometheus scrapes every second), so a Vertex AI brownout of 35 % is a half-minute story.
-@Suite(.serialized, .enabled(if: PrometheusServer.installed, "needs Debian's prometheus package"))
-struct TrafficEndToEndTests {
-    static let speed = 10.0
-
+/// The gateway's traffic as evidence, on virtual time: a stand-in of Prometheus's query API
+/// answers from the scenario (a Vertex AI brownout of 35 %), and the agent's traffic source reads
+/// it as it reads the real one.
+@Suite struct TrafficEndToEndTests {
     static func scenario() throws -> Scenario {
         try ScenarioLoader.parse(
             YAMLFields.parse(
@@ -36,27 +35,14 @@ struct TrafficEndToEndTests {
                 """, file: "test"))
     }
 
-    func start() async throws -> (DemoWorld, PrometheusServer, Task<Void, Never>) {
-        let prometheus = Locked<PrometheusServer?>(nil)
-        let world = try await DemoWorld.start(
-            scenario: try Self.scenario(), speed: Self.speed, mode: .perform,
-            trafficSource: { metrics in
-                let server = try await PrometheusServer.start(scraping: metrics, every: "1s")
-                prometheus.set(server)
-                return server.url
-            }
-        ) { _ in }
-        let loop = world.loop
-        return (world, try #require(prometheus.get()), Task { await loop.run() })
+    func start() async throws -> (DemoWorld, PrometheusSimulator) {
+        let world = try await DemoWorld.start(scenario: try Self.scenario(), timing: .virtual(VirtualClock()), mode: .perform) { _ in }
+        return (world, try #require(world.prometheus))
     }
 
-    /// Waits, checking every 10 ms, until `condition` holds or scenario time passes `until`.
+    /// Turns the loop until `condition` holds or scenario time passes `limit`.
     func wait(_ world: DemoWorld, until limit: Double, for condition: () async -> Bool) async -> Bool {
-        while world.scenarioTime <= limit {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
+        await world.turn(for: max(0, Int(limit - world.scenarioTime)), until: condition)
     }
 
     func state(_ world: DemoWorld) async -> String? { await world.loop.status()["providers"]?["vertex"]?["state"]?.string }
@@ -64,35 +50,63 @@ struct TrafficEndToEndTests {
     /// On probes alone a brownout trips `brownout_min_duration` (140 s) after its onset at the
     /// earliest: a failover before then was decided on the gateway's traffic.
     @Test func aBrownoutSeenInTheTrafficFailsOverBeforeProbesAloneCould() async throws {
-        let (world, prometheus, running) = try await start()
-        defer { prometheus.stop() }
+        let (world, _) = try await start()
         #expect(await wait(world, until: 120) { await world.loop.status()["traffic"]?["evidence"]?.bool == true }, "Prometheus answers")
         // `recovering` follows only `failing`: a 35 % brownout gives three probe successes in a row soon after.
         #expect(await wait(world, until: 168) { ["failing", "recovering"].contains(await state(world)) }, "failed over on the traffic")
         let at = world.scenarioTime
         #expect(at < 170, "at \(at) s, before probes alone could trip (30 s + 140 s)")
         #expect(await wait(world, until: 300) { await world.loop.actionsDone.first?.outcome == .deployed })
-        running.cancel()
-        await running.value
         await world.stop()
     }
 
-    /// Prometheus dies in the middle of the brownout: one page, and nothing is failed over on the
-    /// traffic seen before; probes alone decide, no sooner than their own evidence allows.
-    @Test func aTrafficSourceKilledMidIncidentIsPagedAndActsOnNothing() async throws {
-        let (world, prometheus, running) = try await start()
+    /// Prometheus goes down in the middle of the brownout: one page, and nothing is failed over on
+    /// the traffic seen before; probes alone decide, no sooner than their own evidence allows.
+    @Test func aTrafficSourceDownMidIncidentIsPagedAndActsOnNothing() async throws {
+        let (world, prometheus) = try await start()
         #expect(await wait(world, until: 120) { await world.loop.status()["traffic"]?["evidence"]?.bool == true })
         _ = await wait(world, until: 60) { false }  // into the brownout, its evidence building up
-        prometheus.stop()
+        prometheus.setTrouble(.down)
         let distrusted = {
             world.pagers.received.filter { $0.body["payload"]?["summary"]?.string?.hasPrefix("Traffic evidence distrusted") == true }
         }
         #expect(await wait(world, until: 160) { !distrusted().isEmpty }, "paged")
         _ = await wait(world, until: 165) { false }
-        #expect(await state(world) != "failing", "no failover on the metrics seen before Prometheus died")
+        #expect(await state(world) != "failing", "no failover on the metrics seen before Prometheus went down")
         #expect(await world.loop.actionsDone.isEmpty)
         #expect(distrusted().count == 1, "paged once: \(distrusted().map { $0.body["payload"]?["summary"]?.string ?? "" })")
         #expect(await world.loop.status()["traffic"]?["distrust"]?.string?.contains("does not answer") == true)
+        await world.stop()
+    }
+}
+
+/// A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 scraping the sandbox gateway's
+/// own counters, read by the running agent through the query API on the wall clock (5×: a 30 s
+/// window is 6 s): the queries the agent sends are the ones real Prometheus answers, and its
+/// answers are evidence. Nothing here races the clock: it waits up to a minute and a half.
+@Suite(.enabled(if: PrometheusServer.installed, "needs Debian's prometheus package"))
+struct RealPrometheusTests {
+    @Test func theAgentsQueriesAreAnsweredByARealPrometheusAsEvidence() async throws {
+        let prometheus = Locked<PrometheusServer?>(nil)
+        let world = try await DemoWorld.start(
+            scenario: try TrafficEndToEndTests.scenario(), timing: .compressed(speed: 5), mode: .propose,
+            trafficSource: { metrics in
+                let server = try await PrometheusServer.start(scraping: metrics, every: "1s")
+                prometheus.set(server)
+                return server.url
+            }
+        ) { _ in }
+        let server = try #require(prometheus.get())
+        defer { server.stop() }
+        let loop = world.loop
+        let running = Task { await loop.run() }
+        var evidence = false
+        for _ in 0..<900 where !evidence {
+            evidence = await world.loop.status()["traffic"]?["evidence"]?.bool == true
+            if !evidence { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let traffic = await world.loop.status()["traffic"] ?? .null
+        #expect(evidence, "the agent reads real Prometheus's answers as evidence: \(traffic)")
         running.cancel()
         await running.value
         await world.stop()

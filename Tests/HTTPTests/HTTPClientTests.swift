@@ -123,7 +123,7 @@ import Testing
         try await withServer({ _ in .hang }) { server in
             let clock = ContinuousClock()
             let start = clock.now
-            let task = Task { await client.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(30))) }
+            let task = Task { await client.execute(HTTPRequest(url: server.baseURL, timeout: .seconds(120))) }
             try await Task.sleep(for: .milliseconds(100))
             task.cancel()
             guard case .failure(let failure) = await task.value.result else {
@@ -131,7 +131,7 @@ import Testing
                 return
             }
             #expect(failure.kind == .cancelled)
-            #expect(clock.now - start < .seconds(15), "well before the 30 s timeout, however loaded the machine")
+            #expect(clock.now - start < .seconds(60), "well before the 120 s timeout, however loaded the machine")
         }
     }
 

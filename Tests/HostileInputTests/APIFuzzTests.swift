@@ -16,7 +16,7 @@ import YAMLConfig
                 "name: quiet\nduration: 5m\nproviders:\n  vertex:\n    - {at: 0s, latency: {p50: 100ms, p99: 200ms}, failure: {rate: 0, "
                     + "class: http_5xx}}\n",
                 file: "quiet.yml"))
-        let world = try await DemoWorld.start(scenario: scenario, speed: 1, mode: .propose) { _ in }
+        let world = try await DemoWorld.start(scenario: scenario, timing: .compressed(speed: 1), mode: .propose) { _ in }
         let client = HTTPClient()
         var random = LoaderFuzzTests.Random(state: 42)
         let methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]

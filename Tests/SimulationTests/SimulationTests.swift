@@ -1,3 +1,4 @@
+import ControlSimulators
 import Simulation
 import Testing
 
@@ -78,7 +79,9 @@ import Testing
 
     /// The gateway's Prometheus down, stale or implausible for seven minutes across the incident:
     /// every invariant holds, and the distrust is paged (the run's own check).
-    @Test(arguments: SimulatedFault.Trouble.allCases) func aTrafficSourceInTroubleIsPagedAndBreaksNothing(_ trouble: SimulatedFault.Trouble)
+    @Test(arguments: PrometheusSimulator.Trouble.allCases) func aTrafficSourceInTroubleIsPagedAndBreaksNothing(
+        _ trouble: PrometheusSimulator.Trouble
+    )
         async
     {
         let run = await Simulation.run(provider: "vertex", start: 200, length: 600, faults: [.traffic(trouble, from: 150, seconds: 420)])

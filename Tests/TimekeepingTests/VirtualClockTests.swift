@@ -21,7 +21,7 @@ final class Woken: Sendable {
                     woke.append(name)
                 }
             }
-            while clock.sleepersWaiting < 4 { await Task.yield() }
+            await clock.sleepers(atLeast: 4)
             await clock.advance(to: .seconds(25))
             #expect(clock.woken == [.seconds(10), .seconds(10), .seconds(20)] && clock.sleepersWaiting == 1, "c sleeps on")
             await clock.advance(to: .seconds(60))
@@ -36,7 +36,7 @@ final class Woken: Sendable {
     @Test func aCancelledOrderedSleeperEndsAtOnce() async {
         let clock = VirtualClock(mode: .ordered)
         let sleeper = Task { try await clock.sleep(for: .seconds(100)) }
-        while clock.nextDeadline == nil { await Task.yield() }
+        await clock.sleepers(atLeast: 1)
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         #expect(clock.nextDeadline == nil && clock.elapsed == .zero)

@@ -6,7 +6,7 @@ import Timekeeping
     @Test func aWaitEndsAtItsDeadline() async {
         let (clock, wakeup) = (VirtualClock(mode: .ordered), Wakeup())
         let waiting = Task { await wakeup.wait(until: 30, on: clock) }
-        while clock.nextDeadline == nil { await Task.yield() }
+        await clock.sleepers(atLeast: 1)
         #expect(clock.nextDeadline == .seconds(30))
         await clock.advance(to: .seconds(29))
         #expect(clock.sleepersWaiting == 1, "still asleep a second before")
@@ -20,7 +20,7 @@ import Timekeeping
     @Test func aRaiseEndsTheWaitEarly() async {
         let (clock, wakeup) = (VirtualClock(mode: .ordered), Wakeup())
         let waiting = Task { await wakeup.wait(until: 3600, on: clock) }
-        while clock.nextDeadline == nil { await Task.yield() }
+        await clock.sleepers(atLeast: 1)
         wakeup.raise()
         await waiting.value
         #expect(clock.elapsed == .zero && clock.sleepersWaiting == 0)
@@ -32,7 +32,7 @@ import Timekeeping
         wakeup.raise()
         await wakeup.wait(until: .infinity, on: clock)
         let waiting = Task { await wakeup.wait(until: 10, on: clock) }
-        while clock.nextDeadline == nil { await Task.yield() }
+        await clock.sleepers(atLeast: 1)
         #expect(clock.sleepersWaiting == 1, "the raise was spent on the first wait")
         await clock.advance(to: .seconds(10))
         await waiting.value
