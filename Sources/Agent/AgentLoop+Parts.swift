@@ -32,7 +32,7 @@ extension AgentLoop {
         public var traffic: [TrafficSource] = []
         /// The work the core commands (probes, actions, reads, pages) runs one piece at a time, in
         /// order, within ``AgentLoop/step()`` — deterministic, for simulation and tests on virtual
-        /// time; false: concurrently, in ``AgentLoop/run(tick:)``'s task group.
+        /// time; false: concurrently, in ``AgentLoop/run()``'s task group.
         public var inline = false
 
         public init(

@@ -39,8 +39,8 @@ public struct ActionFinished: Sendable, Equatable {
 /// out as commands. The loop holds no decision of its own.
 extension AgentCore {
     public enum Event: Sendable {
-        /// The loop's heartbeat (every few tens of milliseconds): probes due now, proposals expired,
-        /// and the reads and settlements due again.
+        /// Time passed (the loop sends it at ``nextTick`` and after news): probes due now, proposals
+        /// expired, the reads, settlements and next-deployment checks due again.
         case tick
         /// Whether this replica holds the Lease, and the pause the leader shares there.
         case leadership(Bool, leaderPaused: Bool?)
@@ -303,7 +303,11 @@ extension AgentCore {
                         severity: .critical)))
         default: break
         }
-        if done.awaitsDeployment { watches.begin(target, provider: provider, at: now) }
+        if done.awaitsDeployment {
+            watches.begin(target, provider: provider, at: now)
+        } else if done.outcome.changedTheSecret {
+            watches.end(target)
+        }
         if let problem = done.changeRequestProblem {
             commands.append(
                 .alert(

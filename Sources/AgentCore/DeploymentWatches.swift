@@ -1,7 +1,7 @@
 /// Restores written without a redeploy, each waiting for its target's next deployment: the core
 /// owns the timer, the loop makes one check at a time per target (``AgentCommand/checkNextDeployment(target:provider:watch:)``)
 /// and reports what it found. A newer restore's watch of a target replaces the older, whose late
-/// answer is ignored.
+/// answer is ignored; any other write to the target ends the watch.
 public struct DeploymentWatches: Sendable, Equatable {
     struct Watch: Sendable, Equatable {
         var provider: String
@@ -17,6 +17,10 @@ public struct DeploymentWatches: Sendable, Equatable {
         lastID += 1
         watches[target] = Watch(provider: provider, id: lastID, due: now)
     }
+
+    /// Stops watching `target`: a later write there is deployed and verified on its own, and the
+    /// deployment it makes would be judged against a restore it has overtaken.
+    mutating func end(_ target: String) { watches[target] = nil }
 
     /// The checks due at `now`, each under way from then until its answer.
     mutating func due(at now: Double) -> [AgentCommand] {

@@ -302,6 +302,14 @@ struct EventDriver {
         let stale = driver.send(.deploymentChecked(target: "aigw-production", watch: 3, .notVerified("duo_chat serves the failover")))
         #expect(EventDriver.alerts(stale).map(\.severity) == [.critical])
         #expect(EventDriver.logs(stale) == ["restore of vertex on aigw-production: not verified: duo_chat serves the failover"])
+
+        _ = driver.send(.finished(done))
+        #expect(checks(driver.send(.tick)) == [4])
+        let overtaken = ActionFinished(kind: .failover, provider: "bedrock", target: "aigw-production", outcome: .deployed)
+        _ = driver.send(.finished(overtaken))
+        #expect(driver.send(.deploymentChecked(target: "aigw-production", watch: 4, .notYet(checkAgainIn: 10))).isEmpty)
+        driver.now += 60
+        #expect(checks(driver.send(.tick)).isEmpty, "a later write to the target ends the watch: its own deploy is verified on its own")
     }
 }
 

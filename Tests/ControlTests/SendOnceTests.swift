@@ -90,4 +90,34 @@ struct SendOnceTests {
         }
         #expect(world.carriedOut.withLock { $0 } == 0)
     }
+
+    /// The machine alone, answer by answer: what each answer leads to and what is settled.
+    @Test func theMachineSaysWhatEachAnswerLeadsTo() {
+        typealias M = SendOnceMachine
+        func play(_ answers: [M.Answer], attempts: Int = 3) -> [String] {
+            var machine = M("retry of job #3", attempts: attempts)
+            return answers.map { answer in
+                let (settlement, next) = machine.next(after: answer)
+                return "\(next)" + (settlement.map { " [\($0.found)]" } ?? "")
+            }
+        }
+        #expect(play([.answered]) == ["done"])
+        #expect(play([.lost("HTTP 502"), .found("job #7")]) == ["read", "done [carried out: job #7]"])
+        #expect(
+            play([.lost("HTTP 502"), .found(nil), .lost("timeout"), .found(nil), .answered]) == [
+                "read", "send [not carried out: sent again]", "read", "send [not carried out: sent again]", "done",
+            ])
+        #expect(
+            play([.lost("a"), .found(nil), .lost("b"), .found(nil), .lost("c"), .found(nil)]).last
+                == #"givenUp("retry of job #3: not carried out after 3 attempts (last: c)") [not carried out: given up]"#)
+        #expect(play([.lost("a"), .found(nil)], attempts: 1).last?.hasPrefix("givenUp") == true, "one attempt: never sent twice")
+        #expect(
+            play([.refused("403 Job is not retryable", alreadyDone: true), .found("job #9")]) == [
+                "read", "done [carried out before: job #9]",
+            ])
+        #expect(play([.refused("403 Job is not retryable", alreadyDone: true), .found(nil)]) == ["read", "rethrow"])
+        #expect(play([.refused("404", alreadyDone: false)]) == ["rethrow"], "a plain refusal is not read")
+        #expect(play([.lost("HTTP 502"), .readFailed("GitLab 503")]).last?.hasPrefix("unknownOutcome") == true)
+        #expect(play([.found("job #1")]).last?.hasPrefix("unknownOutcome") == true, "a read's answer before any send is no answer")
+    }
 }
