@@ -63,8 +63,8 @@ let package = Package(
         .target(
             name: "TrafficClient", dependencies: ["ControlAPI", "HTTP", "Health", "ProbeResults", "Selection", "Timekeeping"],
             swiftSettings: strict),
-        .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets"], swiftSettings: strict),
-        .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership"], swiftSettings: strict),
+        .target(name: "Paging", dependencies: ["ControlAPI", "HTTP", "Lifecycle", "Secrets", "Timekeeping"], swiftSettings: strict),
+        .target(name: "KubernetesClient", dependencies: ["ControlAPI", "HTTP", "Leadership", "Timekeeping"], swiftSettings: strict),
         // Carrying actions out, the journal, telemetry, configuration, the run loop and its API.
         .target(
             name: "Actions",

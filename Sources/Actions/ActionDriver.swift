@@ -71,7 +71,8 @@ extension TargetExecutor {
         var state = ActionState(
             kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")),
             avoid: avoid, terms: terms)
-        if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending() {
+        // Closing a change request nothing follows is the loop's, once it has seen the provider healthy.
+        if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending(healthy: []) {
             logger.notice("first settled an earlier action: \(earlier.outcome.summary)")
             if case .failed(let why) = earlier.outcome {
                 state.report.outcome = .failed("an earlier action recorded in the secret's metadata could not be settled first: \(why)")

@@ -13,11 +13,11 @@ extension TargetExecutor {
     public func recordedPending() async throws(ControlError) -> PendingAction? { try await recordedOwnership().pending }
 
     /// What the secret's metadata says is owed: an action under way, or the closing of a change
-    /// request whose restore was written and deployed by a replica that stopped before closing it.
-    public func recordedWork() async throws(ControlError) -> (action: String, provider: String)? {
+    /// request nothing follows any more (``Handover/unclosed(_:healthy:)``).
+    public func recordedWork(healthy: Set<String>) async throws(ControlError) -> (action: String, provider: String)? {
         let owned = try await recordedOwnership()
         if let pending = owned.pending { return (pending.action, pending.provider) }
-        return Handover.unclosed(owned).map { (ActionKind.restore.rawValue, $0.provider) }
+        return Handover.unclosed(owned, healthy: healthy).map { (ActionKind.restore.rawValue, $0.provider) }
     }
 
     /// Closes a change request its restore left open (``recordedWork()``), saying so.
@@ -38,6 +38,18 @@ extension TargetExecutor {
         return report
     }
 
+    /// Closes change request `iid` of `provider` with `note` (posted once, by its mark), then
+    /// forgets it in the record.
+    func closeChangeRequest(_ iid: Int, of provider: String, note: String) async throws(ControlError) {
+        guard let settings = target.changeRequest else { return }
+        try await redeployer.gitlab.note(settings, issue: iid, note, action: "unneeded-\(iid)", resumed: true, settled: settled)
+        try await redeployer.gitlab.closeIssue(settings, issue: iid)
+        logger.notice("closed change request \(settings.project)#\(iid): \(note)")
+        var owned = try await recordedOwnership()
+        owned.changeRequests[provider] = nil
+        try await record(owned)
+    }
+
     /// The ownership record as the secret's metadata holds it.
     func recordedOwnership() async throws(ControlError) -> Ownership {
         let metadata = try await vault.customMetadata()
@@ -47,22 +59,32 @@ extension TargetExecutor {
     }
 
     /// Settles what the secret's metadata records (``Handover``), left by a replica that lost
-    /// the Lease or crashed (or by this one): if a write never happened, puts its record back; if
-    /// it did, resumes its lifecycle after the write (the redeploy it owes, the change request);
-    /// closes a change request a finished restore left open. The plan is not in the metadata, so a
-    /// resumed action is not verified on the gateway. nil when nothing is owed.
-    public func settlePending() async -> ActionReport? {
+    /// the Lease or crashed (or by this one): if a write never happened, puts its record back (and
+    /// closes its failover's change request when the provider is healthy again); if it did,
+    /// resumes its lifecycle after the write (the redeploy it owes, the change request); closes a
+    /// change request a finished restore left open. The plan is not in the metadata, so a resumed
+    /// action is not verified on the gateway. `healthy`: the subjects the agent has seen healthy.
+    /// nil when nothing is owed.
+    public func settlePending(healthy: Set<String>) async -> ActionReport? {
         var report = ActionReport(target: target.name, outcome: .nothingToDo(""))
         do throws(ControlError) {
             let snap = try await snapshot()
             let resumed: Handover.Resumed
-            switch Handover(recorded: snap.recorded, standing: snap.ownership) {
+            switch Handover(recorded: snap.recorded, standing: snap.ownership, healthy: healthy) {
             case .nothing: return nil
             case .closeChangeRequest(let provider, let iid): return await closeLeftChangeRequest(provider: provider, iid: iid)
-            case .putBack(let pending, let standing):
+            case .putBack(let pending, let standing, let closing):
                 try await record(standing)
-                report.outcome = .nothingToDo(
-                    "the \(pending.action) of \(pending.provider) stopped before its secret write; its record is put back")
+                let what = "the \(pending.action) of \(pending.provider) stopped before its secret write"
+                report.outcome = .nothingToDo("\(what); its record is put back")
+                if let iid = closing {
+                    try await closeChangeRequest(
+                        iid, of: pending.provider,
+                        note: "The failover of \(pending.provider) stopped before its secret write (a restart or a change of leader), "
+                            + "and \(pending.provider) is healthy again: nothing was changed. Closing.")
+                    report.outcome = .nothingToDo("\(what), and \(pending.provider) is healthy again: change request #\(iid) closed")
+                    report.changeRequest = iid
+                }
                 return report
             case .resume(let settled): resumed = settled
             }

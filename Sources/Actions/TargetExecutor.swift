@@ -92,7 +92,7 @@ public struct TargetExecutor: Sendable {
     /// `environment`; following deploys and polling the gateway wait on `clock`.
     public init(
         target: Target, planner: Planner, client: HTTPClient, environment: [String: String], logger: Logger,
-        clock: any AgentClock = WallClock()
+        clock: any AgentClock
     ) throws(ControlError) {
         self.init(
             target: target, planner: planner,

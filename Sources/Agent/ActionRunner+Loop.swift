@@ -46,10 +46,10 @@ extension ActionRunner {
     /// Settles what `target`'s secret records as under way, then reads what it says the agent has
     /// failed over, so a restarted agent or a new leader still restores it: what was settled, and
     /// the read for the core.
-    public func readOwnership(of target: String) async -> (settled: Settled?, then: AgentCore.Event?) {
+    public func readOwnership(of target: String, healthy: Set<String>) async -> (settled: Settled?, then: AgentCore.Event?) {
         var settled: Settled?
         do throws(ControlError) {
-            if let (action, provider, report) = try await settle(target) {
+            if let (action, provider, report) = try await settle(target, healthy: healthy) {
                 settled = (ActionKind(rawValue: action) ?? .failover, provider, report)
             }
             let owned = try await executors[target]?.failedOverProviders()
@@ -58,9 +58,9 @@ extension ActionRunner {
     }
 
     /// Settles `target` again: what was settled, or the core told nothing was (or why it could not tell).
-    public func settleAgain(_ target: String) async -> (settled: Settled?, then: AgentCore.Event?) {
+    public func settleAgain(_ target: String, healthy: Set<String>) async -> (settled: Settled?, then: AgentCore.Event?) {
         do throws(ControlError) {
-            guard let (action, provider, report) = try await settle(target) else {
+            guard let (action, provider, report) = try await settle(target, healthy: healthy) else {
                 return (nil, .settleUnreadable(target: target, why: nil))
             }
             return ((ActionKind(rawValue: action) ?? .failover, provider, report), nil)

@@ -79,10 +79,12 @@ public struct ActionRunner: Sendable {
     }
 
     /// Settles what `target`'s secret metadata records as under way (see
-    /// ``TargetExecutor/settlePending()``), journaled as an intent of its own; nil when nothing is.
-    /// Throws when the record cannot be read.
-    public func settle(_ target: String) async throws(ControlError) -> (action: String, provider: String, report: ActionReport)? {
-        guard var executor = executors[target], let pending = try await executor.recordedWork() else { return nil }
+    /// ``TargetExecutor/settlePending(healthy:)``), journaled as an intent of its own; nil when nothing is.
+    /// `healthy`: the subjects the agent has seen healthy. Throws when the record cannot be read.
+    public func settle(_ target: String, healthy: Set<String>) async throws(ControlError) -> (
+        action: String, provider: String, report: ActionReport
+    )? {
+        guard var executor = executors[target], let pending = try await executor.recordedWork(healthy: healthy) else { return nil }
         let intent: Int64
         do {
             intent = try await journal.beginIntent(
@@ -91,7 +93,7 @@ public struct ActionRunner: Sendable {
             throw .unavailable("cannot write the journal: \(error)")
         }
         executor = prepared(executor, intent: intent)
-        guard let report = await executor.settlePending() else {
+        guard let report = await executor.settlePending(healthy: healthy) else {
             try? await journal.finish(intent, outcome: "nothing to do: settled meanwhile")
             return nil
         }

@@ -4,7 +4,7 @@ import ControlAPI
 import TrafficClient
 
 /// The loop's periodic duties (``Duties``) besides probing: readiness checks, traffic readings,
-/// and the state they feed to `/status`.
+/// reads of the ownership records, and the state they feed to `/status`.
 extension AgentLoop {
     func readinessChecked(_ target: String, _ checks: [ReadinessCheck]) {
         readiness.record(target, checks, metrics: parts.metrics, logger: parts.logger)
@@ -21,6 +21,14 @@ extension AgentLoop {
         duties.trafficRead()
         await deliver(.traffic(reading))
         parts.metrics.trafficTrusted(core.traffic.map { $0.trusted && $0.distrust == nil } ?? false)
+    }
+
+    /// Settles what each target's secret records as under way and reads what it says the agent owns.
+    func readOwnership(_ targets: [String]) {
+        let runner = parts.runner
+        for target in targets {
+            enqueue([target], key: "read \(target)") { await self.settled(runner.readOwnership(of: target, healthy: self.core.healthy)) }
+        }
     }
 
     /// The agent's state for `/status` (``StatusView``).

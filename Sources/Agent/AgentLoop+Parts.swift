@@ -38,7 +38,7 @@ extension AgentLoop {
         public init(
             specs: [ProbeSpec], prober: Prober, runner: ActionRunner, pagers: Pagers, journal: Journal,
             approveCommand: String = "failover-agent approve",
-            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger, clock: any AgentClock = WallClock(),
+            metrics: AgentMetrics = .discarded, election: LeaderElection? = nil, logger: Logger, clock: any AgentClock,
             readinessInterval: Double = 300
         ) {
             (self.specs, self.runner, self.pagers, self.journal, self.approveCommand) = (specs, runner, pagers, journal, approveCommand)

@@ -5,18 +5,14 @@ import Journal
 /// What people do to the running agent (approve, reject, pause) and the proposals they answer.
 /// The core decides; ``ProposalPlanning`` plans; this carries it out and journals it.
 extension AgentLoop {
-    public enum Answer: Sendable, Equatable {
-        case accepted(String)
-        case refused(String)
-    }
+    public enum Answer: Sendable, Equatable { case accepted(String), refused(String) }
 
     private var planning: ProposalPlanning { ProposalPlanning(executors: parts.runner.executors) }
 
     /// Plans every target of `unit` without acting, records one proposal and pages its approve
     /// command with every target's plan; a target that cannot be planned is paged instead.
     func propose(_ kind: ActionKind, provider: String, target unit: String) async {
-        let plans: [ProposedPlan]
-        let (diff, sha): (String, String)
+        let (plans, diff, sha): ([ProposedPlan], String, String)
         switch await planning.plan(kind, provider: provider, targets: members(of: unit), avoid: core.monitor.unhealthy) {
         case .failed(let target, let why):
             return await execute(core.proposalFailed(kind: kind, provider: provider, target: target, why: why))

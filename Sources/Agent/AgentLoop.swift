@@ -151,11 +151,8 @@ public actor AgentLoop {
                         await self.reported(kind, provider: intent.provider, proposal: proposal, report, recovered: true)
                     }
                 }
-            case .readOwnership(let targets):
-                for target in targets {
-                    enqueue([target], key: "read \(target)") { await self.settled(await runner.readOwnership(of: target)) }
-                }
-            case .settle(let target): enqueue([target]) { await self.settled(await runner.settleAgain(target)) }
+            case .readOwnership(let targets): readOwnership(targets)
+            case .settle(let target): enqueue([target]) { await self.settled(runner.settleAgain(target, healthy: self.core.healthy)) }
             case .sharePause(let paused): parts.election?.publish(LeaderElection.pausedKey, paused.map { String($0) })
             case .markProposal(let id, let end):
                 _ = try? await parts.journal.transition(
@@ -182,7 +179,7 @@ public actor AgentLoop {
     func members(of unit: String) -> [String] { core.settings.groups[unit] ?? [unit] }
 
     /// Queues `work` on `targets` (see ``WorkQueue``) and starts what may start.
-    private func enqueue(_ targets: [String], key: String? = nil, _ work: @escaping Job) { start(queue.add(targets, key: key, work)) }
+    func enqueue(_ targets: [String], key: String? = nil, _ work: @escaping Job) { start(queue.add(targets, key: key, work)) }
 
     private func start(_ admitted: [(targets: [String], work: Job)]) {
         for (targets, work) in admitted {
@@ -211,7 +208,7 @@ public actor AgentLoop {
     }
 
     /// What settling a target came to, and what the core is told then.
-    private func settled(_ result: (settled: ActionRunner.Settled?, then: AgentCore.Event?)) async {
+    func settled(_ result: (settled: ActionRunner.Settled?, then: AgentCore.Event?)) async {
         if let done = result.settled { await reported(done.kind, provider: done.provider, proposal: nil, done.report) }
         if let then = result.then { await deliver(then) }
     }

@@ -16,7 +16,7 @@ public final class LeaderElection: Sendable {
     private let observers = Mutex<[@Sendable () -> Void]>([])
 
     /// Every `retry_period` and every renew deadline is on `clock`.
-    public init(leases: KubernetesLeases, logger: Logger, clock: any AgentClock = WallClock()) {
+    public init(leases: KubernetesLeases, logger: Logger, clock: any AgentClock) {
         self.leases = leases
         self.logger = logger
         self.clock = clock

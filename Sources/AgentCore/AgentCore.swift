@@ -64,6 +64,9 @@ public struct AgentCore: Sendable {
     public internal(set) var streams: ProbeStreams
     /// Leadership, ownership records read, and the retries of reads and settlements.
     public internal(set) var custody: Custody
+    /// The subjects this agent has seen healthy (``HealthMonitor/provenHealthy``): a change
+    /// request nothing follows any more is closed only for one of them.
+    public internal(set) var healthy: Set<String> = []
     /// Subjects failing now whose failover would write nothing: paged once, their restore silent.
     public private(set) var cannotFailOver: Set<String> = []
     /// Subjects paged as recovering past `max_healthy` without a restore: resolved at their restore.

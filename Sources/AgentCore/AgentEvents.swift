@@ -169,6 +169,11 @@ extension AgentCore {
             let line = "\(provider): \(before?.rawValue ?? "?") → \(after.rawValue) (last probe \(result.resultClass.rawValue))"
             commands.insert(.log(LogLine(after == .healthy || after == .suspect ? .info : .notice, line, ["provider": provider])), at: 0)
         }
+        // A subject newly seen healthy: each target is settled again, so a change request nothing
+        // follows any more (a restore's, or a failover's stopped before its write) is closed.
+        let proven = monitor.provenHealthy
+        if custody.leading, !proven.subtracting(healthy).isEmpty { commands += settings.targets.map { .settle($0.name) } }
+        healthy = proven
         if monitor.isBlind != wasBlind {
             commands.insert(
                 .log(

@@ -37,7 +37,7 @@ package struct JSONService: Sendable {
     package init(
         client: HTTPClient, baseURL: String, headers: [HTTPHeader], timeout: Duration, retries: Int, backoff: Duration,
         secrets: [String] = [], authorization: (header: String, prefix: String, source: any TokenSource)? = nil,
-        clock: any AgentClock = WallClock()
+        clock: any AgentClock
     ) {
         (self.client, self.baseURL, self.headers, self.timeout, self.retries, self.backoff, self.secrets, self.authorization) =
             (client, baseURL, headers, timeout, retries, backoff, secrets, authorization)

@@ -3,6 +3,7 @@ import Foundation
 import GitLabClient
 import HTTPServer
 import Synchronization
+import Timekeeping
 
 /// A GitLab REST server on 127.0.0.1 for one project: pipelines, jobs and trigger (bridge) jobs
 /// (`trigger_jobs`, and the deprecated `bridges`), each trigger job's downstream pipeline, retries
@@ -238,6 +239,11 @@ public final class GitLabSimulator: Sendable {
         box.state.withLock { $0.faults.add(method, fragment, .status(status), times: times) }
     }
     public func failNext(_ count: Int, status: Int = 502) { box.state.withLock { $0.faults.failures = (count, status) } }
+    /// Answers the next `count` requests `delay` late on `clock` (a virtual one: the clock moves on
+    /// as the request is answered), as a slow GitLab within the client's timeout would.
+    public func slowNext(_ count: Int, by delay: Duration, on clock: VirtualClock) {
+        box.state.withLock { $0.faults.slow = (count, delay, clock) }
+    }
     public func rateLimitNext(_ count: Int, retryAfter: Int?) { box.state.withLock { $0.faults.rateLimits = (count, retryAfter) } }
     /// The downstream deploys of the job named `job` hang (true) or run on (false).
     public func holdDeploys(of job: String, _ hold: Bool) {

@@ -1,6 +1,7 @@
 import ControlAPI
 import Foundation
 import HTTPServer
+import Timekeeping
 
 extension ServerRequest {
     /// The path without the query, split on `/`.
@@ -33,6 +34,8 @@ struct Faults {
     var failures: (count: Int, status: Int) = (0, 503)
     /// Answer this many requests with 429, with this `Retry-After` (or none).
     var rateLimits: (count: Int, retryAfter: Int?) = (0, nil)
+    /// Answer this many requests this late on a virtual clock (moved on by the delay first).
+    var slow: (count: Int, delay: Duration, clock: VirtualClock?) = (0, .zero, nil)
     /// What happens to the next `times` requests with this method whose URI contains `fragment`;
     /// the first rule that matches a request catches it.
     var matching: [(method: String, fragment: String, effect: Effect, times: Int)] = []
@@ -73,6 +76,10 @@ struct Faults {
     }
 
     mutating func next() -> ServerReply? {
+        if slow.count > 0 {
+            slow.count -= 1
+            slow.clock?.advance(by: slow.delay)
+        }
         if failures.count > 0 {
             failures.count -= 1
             return Self.injected(failures.status)

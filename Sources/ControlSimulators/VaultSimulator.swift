@@ -93,6 +93,11 @@ public final class VaultSimulator: Sendable {
     }
     /// Answers the next `count` requests with `status`.
     public func failNext(_ count: Int, status: Int = 503) { box.state.withLock { $0.faults.failures = (count, status) } }
+    /// Answers the next `count` requests `delay` late on `clock` (a virtual one: the clock moves on
+    /// as the request is answered), as a slow Vault within the client's timeout would.
+    public func slowNext(_ count: Int, by delay: Duration, on clock: VirtualClock) {
+        box.state.withLock { $0.faults.slow = (count, delay, clock) }
+    }
     /// A person edits the secret right before the agent's next write lands.
     public func editBeforeNextWrite(_ edit: @escaping @Sendable (inout [String: JSONValue]) -> Void) {
         box.state.withLock { $0.beforeNextWrite = edit }

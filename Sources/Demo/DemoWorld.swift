@@ -88,6 +88,8 @@ public final class DemoWorld: Sendable {
             case .compressed(let speed): (speed, nil)
             case .virtual(let clock): (1, clock)
             }
+        // The agent's one clock: the virtual one, or the wall clock.
+        let agentClock: any AgentClock = clock ?? WallClock()
         let origin = ContinuousClock.now
         let now: @Sendable () -> Double = { clock?.seconds ?? (ContinuousClock.now - origin) / .seconds(1) * speed }
         // One random stream per endpoint, as the scenario seeds it.
@@ -174,19 +176,20 @@ public final class DemoWorld: Sendable {
         for target in targets {
             var executor = try TargetExecutor(
                 target: target, planner: planner, client: client, environment: environment,
-                logger: .forwarding { log("  vault/gitlab/gateway: \($0)") }, clock: clock ?? WallClock())
+                logger: .forwarding { log("  vault/gitlab/gateway: \($0)") }, clock: agentClock)
             executor.catalogParser = CatalogLoader.deployedParser
             executors.append(executor)
         }
         let journalPath = directory + "/journal.sqlite"
-        let journal = try Journal(path: journalPath, clock: clock ?? WallClock())
+        let journal = try Journal(path: journalPath, clock: agentClock)
         let pager = try Pager(
-            settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment)
+            settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: pagers.url), client: client, environment: environment,
+            clock: agentClock)
         let metrics = PrometheusMetrics()
         var parts = AgentLoop.Parts(
-            specs: specs, prober: Prober(client: client), runner: ActionRunner(journal: journal, executors: executors),
+            specs: specs, prober: Prober(client: client, clock: agentClock), runner: ActionRunner(journal: journal, executors: executors),
             pagers: Pagers([pager]), journal: journal,
-            metrics: metrics.metrics, logger: .forwarding("failover-agent", log), clock: clock ?? WallClock())
+            metrics: metrics.metrics, logger: .forwarding("failover-agent", log), clock: agentClock)
         if let clock {
             parts.inline = clock.mode == .runsAhead
             parts.probe = { spec in Self.answer(spec, sampler.withLock { $0.outcome(of: spec.subject, at: now()) }) }
@@ -218,7 +221,7 @@ public final class DemoWorld: Sendable {
                 parts.traffic = [
                     try TrafficSource(
                         settings: settings, mapping: TrafficMapping(catalog: planner.catalog, subjects: Set(scenario.subjects)),
-                        client: client, environment: environment, clock: clock ?? WallClock())
+                        client: client, environment: environment, clock: agentClock)
                 ]
             }
         }

@@ -50,7 +50,7 @@ public struct Gateway: Sendable {
 
     public init(
         settings: GatewaySettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10),
-        clock: any AgentClock = WallClock()
+        clock: any AgentClock
     ) throws(ControlError) {
         self.settings = settings
         self.clock = clock

@@ -122,7 +122,7 @@ public struct GitLab: Sendable {
 
     public init(
         settings: GitLabSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(15), retries: Int = 4,
-        backoff: Duration = .milliseconds(500), clock: any AgentClock = WallClock()
+        backoff: Duration = .milliseconds(500), clock: any AgentClock
     ) throws(ControlError) {
         self.settings = settings
         service = JSONService(

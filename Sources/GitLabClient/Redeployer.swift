@@ -14,7 +14,7 @@ public struct Redeployer: Sendable {
     /// What following a deploy (and waiting for the next one) waits on.
     public let clock: any AgentClock
 
-    public init(gitlab: GitLab, holder: String = "failover-agent", clock: any AgentClock = WallClock()) {
+    public init(gitlab: GitLab, holder: String = "failover-agent", clock: any AgentClock) {
         self.gitlab = gitlab
         self.holder = holder
         self.clock = clock

@@ -67,6 +67,14 @@ public struct HealthMonitor: Sendable {
         return subjects
     }
 
+    /// Subjects this agent has seen healthy: three probe successes in a row, no broken probe. A
+    /// subject not probed yet (a new leader's first seconds) is not among them.
+    public var provenHealthy: Set<String> {
+        Set(
+            machines.filter { _, machine in machine.state == .healthy && machine.brokenProbe == nil && machine.consecutiveSuccesses >= 3 }
+                .keys)
+    }
+
     /// Subjects failed over now whose failover was neither absorbed nor is held, for a new leader
     /// to compare with what it owns.
     public var failedOverSubjects: [String] {

@@ -91,7 +91,7 @@ public final class Journal: Sendable {
 
     /// Opens (creating when absent) the journal at `path`; `:memory:` for tests. Entries are
     /// timed on `clock` (calendar time).
-    public init(path: String, clock: any AgentClock = WallClock()) throws {
+    public init(path: String, clock: any AgentClock) throws {
         self.clock = clock
         do {
             database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)

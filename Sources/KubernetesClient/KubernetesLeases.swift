@@ -1,6 +1,7 @@
 import ControlAPI
 import HTTP
 import Leadership
+import Timekeeping
 
 /// Which Lease the replicas share, and how long a holder keeps it.
 public struct LeaseSettings: Sendable, Equatable {
@@ -36,14 +37,15 @@ public struct KubernetesLeases: Sendable {
     public let settings: LeaseSettings
     private let service: JSONService
 
-    /// No retries inside: the elector's own cadence retries, and a slow answer must not outlive the renew deadline.
-    public init(settings: LeaseSettings, client: HTTPClient, environment: [String: String]) throws(ControlError) {
+    /// No retries inside: the elector's own cadence retries, and a slow answer must not outlive the
+    /// renew deadline. `clock`: the elector's.
+    public init(settings: LeaseSettings, client: HTTPClient, environment: [String: String], clock: any AgentClock) throws(ControlError) {
         self.settings = settings
         // The projected service-account token rotates (about hourly): it is read again when the file changes.
         service = JSONService(
             client: client, baseURL: settings.apiServer.trimmingSlash, headers: [],
             timeout: .milliseconds(Int64(settings.election.retryPeriod * 1000)), retries: 0, backoff: .zero,
-            authorization: ("Authorization", "Bearer ", try CredentialSource(settings.token, environment: environment)))
+            authorization: ("Authorization", "Bearer ", try CredentialSource(settings.token, environment: environment)), clock: clock)
     }
 
     private var collection: String { "/apis/coordination.k8s.io/v1/namespaces/\(settings.namespace)/leases" }

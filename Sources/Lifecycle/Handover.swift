@@ -4,14 +4,17 @@ import Selection
 /// lost the Lease, or of this one before a restart — left in the secret's ownership record.
 /// `recorded` is the record as read; `standing`, the same once its pending write is resolved
 /// against the secret's versions: happened (only what follows the write is owed) or not (nothing
-/// is pending).
+/// is pending). `healthy`: the subjects the agent has seen healthy — a change request nothing
+/// follows any more is closed only for one of them (a failover decided again while the provider
+/// fails, or before the agent has seen it, carries it on).
 public enum Handover: Sendable, Equatable {
     /// Nothing is under way and nothing is owed.
     case nothing
     /// A restore was written and deployed, but its change request was never closed.
     case closeChangeRequest(provider: String, iid: Int)
-    /// An action stopped before its secret write: its record is put back as it stands.
-    case putBack(PendingAction, record: Ownership)
+    /// An action stopped before its secret write: its record is put back as it stands. `closing`:
+    /// the change request its failover opened, for a provider healthy again: nothing follows it.
+    case putBack(PendingAction, record: Ownership, closing: Int?)
     /// An action wrote the secret and owes what follows: resumed after its write.
     case resume(Resumed)
 
@@ -27,13 +30,14 @@ public enum Handover: Sendable, Equatable {
         public var changeRequest: Int?
     }
 
-    public init(recorded: Ownership, standing: Ownership) {
+    public init(recorded: Ownership, standing: Ownership, healthy: Set<String>) {
         guard let pending = recorded.pending else {
-            self = Self.unclosed(recorded).map { .closeChangeRequest(provider: $0.provider, iid: $0.iid) } ?? .nothing
+            self = Self.unclosed(recorded, healthy: healthy).map { .closeChangeRequest(provider: $0.provider, iid: $0.iid) } ?? .nothing
             return
         }
         guard standing.pending != nil else {
-            self = .putBack(pending, record: standing)
+            let closing = Self.unclosed(standing, healthy: healthy).flatMap { $0.provider == pending.provider ? $0.iid : nil }
+            self = .putBack(pending, record: standing, closing: pending.action == ActionKind.failover.rawValue ? closing : nil)
             return
         }
         self = .resume(
@@ -42,10 +46,12 @@ public enum Handover: Sendable, Equatable {
                 redeploys: pending.pipeline != 0, changeRequest: standing.changeRequests[pending.provider]))
     }
 
-    /// A change request recorded for a provider the agent no longer owns, with nothing under way:
-    /// its restore is done but for the closing (a failover records it only with its write).
-    public static func unclosed(_ owned: Ownership) -> (provider: String, iid: Int)? {
+    /// A change request recorded for a provider the agent does not own, with nothing under way and
+    /// the provider seen healthy: its restore is done but for the closing, or its failover stopped
+    /// before the write and nothing follows it.
+    public static func unclosed(_ owned: Ownership, healthy: Set<String>) -> (provider: String, iid: Int)? {
         guard owned.pending == nil else { return nil }
-        return owned.changeRequests.sorted { $0.key < $1.key }.first { !owned.providers.contains($0.key) }.map { ($0.key, $0.value) }
+        return owned.changeRequests.sorted { $0.key < $1.key }.first { !owned.providers.contains($0.key) && healthy.contains($0.key) }
+            .map { ($0.key, $0.value) }
     }
 }

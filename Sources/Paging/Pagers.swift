@@ -2,6 +2,7 @@ import ControlAPI
 import HTTP
 import Lifecycle
 import Secrets
+import Timekeeping
 
 /// One page: an alert that opens (`trigger`) or closes (`resolve`) an incident.
 public struct Page: Sendable, Equatable {
@@ -63,9 +64,10 @@ public struct Pager: Sendable {
     private let path: String
     private let routingKey: String?
 
+    /// The backoff between retries waits on `clock`.
     public init(
         settings: PagerSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(5), retries: Int = 3,
-        backoff: Duration = .milliseconds(500)
+        backoff: Duration = .milliseconds(500), clock: any AgentClock
     ) throws(ControlError) {
         self.settings = settings
         var headers: [HTTPHeader] = []
@@ -94,7 +96,8 @@ public struct Pager: Sendable {
             (base, path) = (url, "")
         }
         service = JSONService(
-            client: client, baseURL: base, headers: headers, timeout: timeout, retries: retries, backoff: backoff, secrets: secrets)
+            client: client, baseURL: base, headers: headers, timeout: timeout, retries: retries, backoff: backoff, secrets: secrets,
+            clock: clock)
     }
 
     public func send(_ page: Page) async throws(ControlError) {

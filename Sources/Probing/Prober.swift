@@ -14,7 +14,7 @@ public struct Prober: Sendable {
 
     public init(
         client: HTTPClient, tokens: GoogleTokens = GoogleTokens(), awsCredentials: AWSCredentialCache = AWSCredentialCache(),
-        clock: any AgentClock = WallClock()
+        clock: any AgentClock
     ) {
         self.clock = clock
         self.client = client

@@ -73,8 +73,10 @@ enum Invariants {
         }
         if !world.gitlab.variables.isEmpty { found.append("CI variables left behind: \(world.gitlab.variables)") }
         if openIntents > 0 { found.append("\(openIntents) intents left open in the live journal") }
+        // One change request per incident: one per failover written, and the incident's own even
+        // when its failover stopped before the write (seed 114); every one closed.
         let issues = world.changeRequests
-        if issues.count > failoversWritten {
+        if issues.count > max(failoversWritten, 1) {
             found.append("\(issues.count) change requests for \(failoversWritten) failovers: \(issues.map(\.iid))")
         }
         for issue in issues where issue.state != "closed" { found.append("change request #\(issue.iid) left open") }

@@ -37,11 +37,12 @@ final class Replica: Sendable {
         runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
         let pager = try Pager(
             settings: .pagerDuty(routingKey: .environment("PD"), url: world.pagers.url), client: world.client,
-            environment: ["PD": "simulated-routing-key"])
+            environment: ["PD": "simulated-routing-key"], clock: world.clock)
         // The probes' requests never leave: `probe` answers them from the incident.
         let specs = Self.subjects.map { ProbeSpec(provider: $0, name: $0, url: "http://127.0.0.1:9/\($0)") }
         var parts = AgentLoop.Parts(
-            specs: specs, prober: Prober(client: world.client), runner: runner, pagers: Pagers([pager]), journal: journal, logger: .silent,
+            specs: specs, prober: Prober(client: world.client, clock: world.clock), runner: runner, pagers: Pagers([pager]),
+            journal: journal, logger: .silent,
             clock: world.clock)
         parts.inline = true
         parts.probe = probe

@@ -11,6 +11,9 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     case serverErrors(System, count: Int)
     /// GitLab's next requests answer 429 with `Retry-After`.
     case rateLimited(count: Int, retryAfter: Int)
+    /// The next requests to Vault or GitLab answer `seconds` late (within the client's timeout):
+    /// the clock moves on by that much as each is answered.
+    case slowAnswers(System, count: Int, seconds: Int)
     /// The Vault policy loses `patch` on the metadata: the agent must take the guarded whole-map write.
     case vaultWithoutPatch
     /// The token's user drops to Reporter on the deploy project: readiness fails, nothing may be written.
@@ -55,6 +58,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         case .lostAnswer(let write): "lost-answer(\(write.rawValue))"
         case .serverErrors(let system, let count): "\(system.rawValue)-5xx(\(count))"
         case .rateLimited(let count, let retryAfter): "gitlab-429(\(count), retry-after \(retryAfter) s)"
+        case .slowAnswers(let system, let count, let seconds): "\(system.rawValue)-slow(\(count) × \(seconds) s)"
         case .vaultWithoutPatch: "vault-without-patch"
         case .roleWithdrawn: "role-withdrawn"
         case .vaultReadOnly: "vault-read-only"
@@ -75,6 +79,13 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible {
             PrometheusSimulator.Trouble.allCases.randomElement(using: &random)!,
             from: max(0, incidentStart + Double.random(in: -60...300, using: &random)),
             seconds: Double.random(in: 60...600, using: &random).rounded())
+    }
+
+    /// Slow answers of Vault or GitLab, drawn from `random`.
+    static func drawSlow(using random: inout SplitMix64) -> SimulatedFault {
+        .slowAnswers(
+            random.chance(0.5) ? .vault : .gitlab, count: Int.random(in: 1...3, using: &random),
+            seconds: Int.random(in: 5...60, using: &random))
     }
 
     /// One to three faults, drawn from `random`.

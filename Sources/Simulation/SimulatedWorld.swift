@@ -146,6 +146,8 @@ final class SimulatedWorld: Sendable {
         case .serverErrors(.vault, let count): vault.failNext(count, status: 503)
         case .serverErrors(.gitlab, let count): gitlab.failNext(count, status: 502)
         case .rateLimited(let count, let retryAfter): gitlab.rateLimitNext(count, retryAfter: retryAfter)
+        case .slowAnswers(.vault, let count, let seconds): vault.slowNext(count, by: .seconds(seconds), on: clock)
+        case .slowAnswers(.gitlab, let count, let seconds): gitlab.slowNext(count, by: .seconds(seconds), on: clock)
         case .vaultWithoutPatch, .roleWithdrawn, .vaultReadOnly, .crash, .leaderChange, .blind, .traffic: break
         }
     }
@@ -173,6 +175,8 @@ final class SimulatedWorld: Sendable {
         vault.failNext(0)
         gitlab.failNext(0)
         gitlab.rateLimitNext(0, retryAfter: nil)
+        vault.slowNext(0, by: .zero, on: clock)
+        gitlab.slowNext(0, by: .zero, on: clock)
     }
 
     func stop() async {

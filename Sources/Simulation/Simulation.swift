@@ -32,6 +32,9 @@ public enum Simulation {
         var faults = SimulatedFault.draw(using: &random, incidentStart: incident.start)
         // One seed in seven has a traffic source, in trouble for a while (drawn last: the other seeds draw as they always did).
         if seed % 7 == 6 { faults.append(SimulatedFault.drawTraffic(using: &random, incidentStart: incident.start)) }
+        // One seed in five has Vault or GitLab answering slowly (drawn after that, for the same reason;
+        // none of the seeds kept as tests is one of them).
+        if seed % 5 == 1 { faults.append(SimulatedFault.drawSlow(using: &random)) }
         // One seed in three runs the target in `propose` mode, a person approving each proposal half a minute after its page.
         return await run(incident, faults: faults, seed: seed, mode: seed % 3 == 0 ? .propose : .perform)
     }

@@ -85,7 +85,7 @@ public struct TrafficSource: Sendable {
 
     public init(
         settings: TrafficSettings, mapping: TrafficMapping, client: HTTPClient, environment: [String: String],
-        clock: any AgentClock = WallClock()
+        clock: any AgentClock
     ) throws(ControlError) {
         self.clock = clock
         self.settings = settings

@@ -50,7 +50,7 @@ public struct VaultKV: Sendable {
     /// Logins and renewals wait on `clock`.
     public init(
         settings: VaultSettings, client: HTTPClient, environment: [String: String], timeout: Duration = .seconds(10), retries: Int = 3,
-        backoff: Duration = .milliseconds(200), clock: any AgentClock = WallClock()
+        backoff: Duration = .milliseconds(200), clock: any AgentClock
     ) throws(ControlError) {
         self.settings = settings
         let headers = settings.namespace.map { [HTTPHeader("X-Vault-Namespace", $0)] } ?? []

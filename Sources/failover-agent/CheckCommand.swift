@@ -108,7 +108,7 @@ struct CheckCommand: AsyncParsableCommand {
     {
         let mapping = TrafficMapping(catalog: planner.catalog, subjects: subjects, callerErrorTypes: settings.callerErrorTypes)
         let source = try TrafficSource(
-            settings: settings, mapping: mapping, client: client, environment: ProcessInfo.processInfo.environment)
+            settings: settings, mapping: mapping, client: client, environment: ProcessInfo.processInfo.environment, clock: processClock)
         let (reading, unmapped) = await source.read(now: 0)
         guard case .answered(let windows, let latest) = reading else {
             if case .failed(let why) = reading { print("  NOT READY traffic: \(why)") }

@@ -41,7 +41,7 @@ struct TargetOptions: ParsableArguments {
             for target in targets {
                 var executor = try TargetExecutor(
                     target: target, planner: planner, client: client, environment: environment,
-                    logger: .forwarding { print("  [\(target.name)] \($0)") })
+                    logger: .forwarding { print("  [\(target.name)] \($0)") }, clock: processClock)
                 executor.catalogParser = CatalogLoader.deployedParser
                 executors.append(executor)
             }

@@ -106,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
                     + (marks.proposed.map { "; proposal paged \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "")
                     + (marks.retried.map { "; job retried \(String(format: "%.1f", $0 - onset)) s after onset" } ?? "") + ".")
         }
-        let entries = (try? await Journal(path: world.journalPath).history(limit: 1000).count) ?? 0
+        let entries = (try? await Journal(path: world.journalPath, clock: processClock).history(limit: 1000).count) ?? 0
         print("Audit trail: \(entries) journal entries.")
         await world.stop()
         if checks.contains(where: { !$0.1 }) { throw ExitCode(1) }

@@ -1,4 +1,9 @@
 import ArgumentParser
+import Timekeeping
+
+/// The one place this process's time comes from: every command hands it to what it builds, and
+/// nothing below reads the machine's clock on its own.
+let processClock = WallClock()
 
 @main
 struct FailoverAgent: AsyncParsableCommand {

@@ -15,7 +15,7 @@ struct HistoryCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let formatter = ISO8601DateFormatter()
-        for entry in try await Journal(path: journal).history(limit: limit) {
+        for entry in try await Journal(path: journal, clock: processClock).history(limit: limit) {
             let scope = [entry.target, entry.provider].compactMap { $0 }.joined(separator: "/")
             let intent = entry.intent.map { " (intent #\($0))" } ?? ""
             print(

@@ -47,7 +47,7 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         for error in errors { printError("error: \(error)") }
         let client = HTTPClient(configuration: .init(caBundle: caBundle))
-        let results = await Prober(client: client).probeAll(specs)
+        let results = await Prober(client: client, clock: processClock).probeAll(specs)
         client.shutdown()
         if json {
             for result in results { print(result.jsonLine) }

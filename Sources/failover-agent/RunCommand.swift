@@ -52,8 +52,8 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
         let metrics = PrometheusMetrics()
-        // The one place production's time comes from: everything below waits and reads on it.
-        let clock = WallClock()
+        // Production's time (``processClock``): everything below waits and reads on it.
+        let clock = processClock
         var parts: AgentLoop.Parts
         var traffic: [TrafficSource] = []
         var preflight: Preflight?
@@ -66,8 +66,8 @@ struct RunCommand: AsyncParsableCommand {
             if let settings = configuration.agent.leaderElection, let kubernetes {
                 election = LeaderElection(
                     leases: try KubernetesLeases(
-                        settings: try settings.lease(environment: environment), client: kubernetes, environment: environment),
-                    logger: logger)
+                        settings: try settings.lease(environment: environment), client: kubernetes, environment: environment, clock: clock),
+                    logger: logger, clock: clock)
             }
             let prober = Prober(client: client, clock: clock)
             preflight = Preflight(specs: specs, prober: prober)
@@ -80,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let pagers = Pagers(
                 try configuration.pagers.map { settings throws(ControlError) in
-                    try Pager(settings: settings, client: client, environment: environment)
+                    try Pager(settings: settings, client: client, environment: environment, clock: clock)
                 })
             let journal = try Journal(path: configuration.agent.journal, clock: clock)
             let mapping = TrafficMapping(catalog: planner.catalog, subjects: Set(probes.endpoints.map(\.subject)))

@@ -26,7 +26,8 @@ import Timekeeping
             path: FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path, clock: clock)
         var parts = AgentLoop.Parts(
             specs: Self.providers.map { ProbeSpec(provider: $0, name: $0, url: "http://127.0.0.1:9/\($0)") },
-            prober: Prober(client: HTTPClient()), runner: ActionRunner(journal: journal, executors: []), pagers: Pagers([]),
+            prober: Prober(client: HTTPClient(), clock: WallClock()), runner: ActionRunner(journal: journal, executors: []),
+            pagers: Pagers([]),
             journal: journal, logger: .silent, clock: clock)
         parts.probe = { spec in
             probes.withLock { $0 += 1 }

@@ -46,8 +46,10 @@ struct World {
         let env = ["V": vault.token, "G": gitlab.token]
         let client = HTTPClient()
         let executor = TargetExecutor(
-            target: target, planner: planner, vault: try VaultKV(settings: target.vault, client: client, environment: env),
-            redeployer: Redeployer(gitlab: try GitLab(settings: target.gitlab, client: client, environment: env), clock: VirtualClock()),
+            target: target, planner: planner,
+            vault: try VaultKV(settings: target.vault, client: client, environment: env, clock: WallClock()),
+            redeployer: Redeployer(
+                gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, clock: WallClock()), clock: VirtualClock()),
             logger: .silent)
         let journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         return World(vault: vault, gitlab: gitlab, client: client, journalPath: journalPath, executor: executor)
@@ -57,7 +59,7 @@ struct World {
     /// everything after it never happen, and no result is written. `beforeTheWrite`: it dies
     /// right after journaling its checks instead (Vault refuses what comes next).
     func crashingFailover(crashAt: String, beforeTheWrite: Bool = false) async throws {
-        let journal = try Journal(path: journalPath)
+        let journal = try Journal(path: journalPath, clock: WallClock())
         let intent = try await journal.beginIntent("failover", target: "aigw-production", provider: "vertex", detail: "")
         var dying = executor
         dying.onStep = { [vault] step in
@@ -79,16 +81,16 @@ struct World {
 @Suite(.serialized) struct RecoveryTests {
     @Test func aRunRecordsIntentStepsAndResult() async throws {
         let world = try await World.start()
-        let runner = ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor])
+        let runner = ActionRunner(journal: try Journal(path: world.journalPath, clock: WallClock()), executors: [world.executor])
         let report = await runner.run(.failover, provider: "vertex", target: "aigw-production")
         #expect(report.outcome == .deployed)
-        let kinds = try await Journal(path: world.journalPath).history().map(\.kind)
+        let kinds = try await Journal(path: world.journalPath, clock: WallClock()).history().map(\.kind)
         #expect(
             kinds == [
                 "intent:failover", "step:checked", "step:secret-written", "step:deploy-decision", "step:job-retried", "step:downstream",
                 "step:deployed", "result",
             ])
-        #expect(try await Journal(path: world.journalPath).openIntents().isEmpty)
+        #expect(try await Journal(path: world.journalPath, clock: WallClock()).openIntents().isEmpty)
         await world.stop()
     }
 
@@ -98,12 +100,12 @@ struct World {
         try await fresh.crashingFailover(crashAt: "secret-written")
         #expect(fresh.vault.current(World.path)?.version == 2, "the secret was written")
         #expect(fresh.gitlab.retries.isEmpty, "the process died before the retry")
-        let restarted = ActionRunner(journal: try Journal(path: fresh.journalPath), executors: [fresh.executor])
+        let restarted = ActionRunner(journal: try Journal(path: fresh.journalPath, clock: WallClock()), executors: [fresh.executor])
         let reports = await restarted.recover()
         #expect(reports.map(\.outcome) == [.deployed])
         #expect(fresh.gitlab.retries == [1], "exactly one retry in total")
         #expect(fresh.vault.current(World.path)?.version == 2, "no second secret write")
-        #expect(try await Journal(path: fresh.journalPath).openIntents().isEmpty)
+        #expect(try await Journal(path: fresh.journalPath, clock: WallClock()).openIntents().isEmpty)
         #expect(await restarted.recover().isEmpty, "a second restart has nothing left to do")
         #expect(fresh.gitlab.retries == [1])
         await fresh.stop()
@@ -114,7 +116,8 @@ struct World {
         let world = try await World.start()
         try await world.crashingFailover(crashAt: "job-retried")
         #expect(world.gitlab.retries == [1])
-        let report = await ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor]).recover()
+        let report = await ActionRunner(journal: try Journal(path: world.journalPath, clock: WallClock()), executors: [world.executor])
+            .recover()
         #expect(report.map(\.outcome) == [.deployed])
         #expect(world.gitlab.retries == [1], "still one retry")
         #expect(world.vault.current(World.path)?.version == 2)
@@ -126,7 +129,7 @@ struct World {
     @Test func killedBeforeItsChecksNothingIsCarriedOut() async throws {
         let world = try await World.start()
         try await world.crashingFailover(crashAt: "checked")
-        let journal = try Journal(path: world.journalPath)
+        let journal = try Journal(path: world.journalPath, clock: WallClock())
         #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
         #expect(world.vault.current(World.path)?.version == 1 && world.gitlab.retries.isEmpty)
         #expect(try await journal.openIntents().isEmpty)
@@ -140,7 +143,8 @@ struct World {
         let world = try await World.start()
         try await world.crashingFailover(crashAt: "secret-written", beforeTheWrite: true)
         #expect(world.vault.current(World.path)?.version == 1)
-        let report = await ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor]).recover()
+        let report = await ActionRunner(journal: try Journal(path: world.journalPath, clock: WallClock()), executors: [world.executor])
+            .recover()
         #expect(report.map(\.outcome) == [.deployed])
         #expect(world.vault.current(World.path)?.version == 2)
         #expect(world.gitlab.retries == [1])
@@ -151,7 +155,7 @@ struct World {
     /// stays open, and whoever leads next (here: this replica again) retries once.
     @Test func losingTheLeaseMidActionStopsBeforeTheNextSideEffect() async throws {
         let world = try await World.start()
-        let journal = try Journal(path: world.journalPath)
+        let journal = try Journal(path: world.journalPath, clock: WallClock())
         let asked = Mutex(0)
         let runner = ActionRunner(journal: journal, executors: [world.executor]) {
             asked.withLock { count in
@@ -186,22 +190,22 @@ struct World {
         try await world.crashingFailover(crashAt: "secret-written")
         let other = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: other) }
-        let next = ActionRunner(journal: try Journal(path: other), executors: [world.executor])
+        let next = ActionRunner(journal: try Journal(path: other, clock: WallClock()), executors: [world.executor])
         #expect(await next.recover().isEmpty, "its own journal knows nothing")
-        let settled = try #require(try await next.settle("aigw-production"))
+        let settled = try #require(try await next.settle("aigw-production", healthy: ["vertex", "bedrock", "anthropic"]))
         #expect(settled.action == "failover" && settled.provider == "vertex")
         #expect(settled.report.outcome == .deployed)
         #expect(world.gitlab.retries == [1] && world.vault.current(World.path)?.version == 2)
-        let history = try await Journal(path: other).history()
+        let history = try await Journal(path: other, clock: WallClock()).history()
         #expect(
             history.map(\.kind) == [
                 "intent:failover", "step:secret-written", "step:deploy-decision", "step:job-retried", "step:downstream", "step:deployed",
                 "result",
             ])
         #expect(history.last?.detail.hasPrefix("settled from the secret's metadata: deployed") == true)
-        #expect(try await next.settle("aigw-production") == nil, "settled once")
+        #expect(try await next.settle("aigw-production", healthy: ["vertex", "bedrock", "anthropic"]) == nil, "settled once")
 
-        let oldLeaderBack = ActionRunner(journal: try Journal(path: world.journalPath), executors: [world.executor])
+        let oldLeaderBack = ActionRunner(journal: try Journal(path: world.journalPath, clock: WallClock()), executors: [world.executor])
         #expect(await oldLeaderBack.recover().map(\.outcome) == [.deployed])
         #expect(world.gitlab.retries == [1], "it follows the retry made by the other")
         await world.stop()
@@ -214,12 +218,12 @@ struct World {
         try await world.crashingFailover(crashAt: "secret-written", beforeTheWrite: true)
         let other = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: other) }
-        let next = ActionRunner(journal: try Journal(path: other), executors: [world.executor])
+        let next = ActionRunner(journal: try Journal(path: other, clock: WallClock()), executors: [world.executor])
         #expect(await next.run(.failover, provider: "vertex", target: "aigw-production").outcome == .deployed)
         #expect(await next.run(.restore, provider: "vertex", target: "aigw-production").outcome == .deployed)
         #expect(world.vault.current(World.path)?.version == 3)
 
-        let journal = try Journal(path: world.journalPath)
+        let journal = try Journal(path: world.journalPath, clock: WallClock())
         #expect(await ActionRunner(journal: journal, executors: [world.executor]).recover().isEmpty)
         #expect(world.vault.current(World.path)?.version == 3, "no failover from the stale intent")
         #expect(world.gitlab.retries.count == 2)

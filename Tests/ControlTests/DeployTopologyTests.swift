@@ -8,6 +8,7 @@ import Logging
 import Selection
 import Synchronization
 import Testing
+import Timekeeping
 
 /// Runway in production: one pipeline triggers several services, the deploy runs in the trigger
 /// job's downstream pipeline, the expedited variable is the project's, and the gateway is a fleet.
@@ -21,7 +22,8 @@ import Testing
             url: gitlab.url, project: "42", deployJob: matcher, expedited: true, token: .environment("G"),
             pollInterval: .milliseconds(20))
         return Redeployer(
-            gitlab: try GitLab(settings: settings, client: client, environment: ["G": gitlab.token], retries: 1), holder: holder)
+            gitlab: try GitLab(settings: settings, client: client, environment: ["G": gitlab.token], retries: 1, clock: WallClock()),
+            holder: holder, clock: WallClock())
     }
 
     func threeServices(_ gitlab: GitLabSimulator, pipeline: Int = 7) {
@@ -238,7 +240,7 @@ import Testing
         let client = HTTPClient()
         let settings = GatewaySettings(
             urls: fleet.map(\.url), verifyTimeout: .milliseconds(500), pollInterval: .milliseconds(50), agreeingPolls: 2)
-        let gateway = try Gateway(settings: settings, client: client, environment: [:])
+        let gateway = try Gateway(settings: settings, client: client, environment: [:], clock: WallClock())
         let override = #"{"duo_chat": ["claude_sonnet_4_6_bedrock"]}"#
         let expect = ["duo_chat": ["claude_sonnet_4_6_bedrock"]]
         fleet[0].deploy(override: override)
@@ -251,7 +253,7 @@ import Testing
         fleet[2].setCanary(oneIn: nil)
         var patient = settings
         patient.verifyTimeout = .seconds(30)  // returns as soon as every URL agrees
-        #expect(await (try Gateway(settings: patient, client: client, environment: [:])).verify(expect) == nil)
+        #expect(await (try Gateway(settings: patient, client: client, environment: [:], clock: WallClock())).verify(expect) == nil)
         #expect(fleet.allSatisfy { $0.requestCount >= 2 }, "every URL was asked, twice at least")
         client.shutdown()
         for gateway in fleet { await gateway.stop() }

@@ -10,6 +10,7 @@ import Selection
 import Synchronization
 import Telemetry
 import Testing
+import Timekeeping
 import VaultClient
 
 /// A target wired to simulated Vault and GitLab on 127.0.0.1.
@@ -59,9 +60,12 @@ struct Rig {
         let logs = LogLines()
         let executor = TargetExecutor(
             target: target, planner: planner,
-            vault: try VaultKV(settings: target.vault, client: client, environment: env, retries: 2, backoff: .milliseconds(5)),
+            vault: try VaultKV(
+                settings: target.vault, client: client, environment: env, retries: 2, backoff: .milliseconds(5), clock: WallClock()),
             redeployer: Redeployer(
-                gitlab: try GitLab(settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5))),
+                gitlab: try GitLab(
+                    settings: target.gitlab, client: client, environment: env, retries: 3, backoff: .milliseconds(5), clock: WallClock()),
+                clock: WallClock()),
             logger: .forwarding { logs.append($0) })
         return Rig(vault: vault, gitlab: gitlab, executor: executor, logs: logs, client: client)
     }
@@ -95,11 +99,13 @@ struct Rig {
         return TargetExecutor(
             target: target, planner: executor.planner,
             vault: try VaultKV(
-                settings: target.vault, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)),
+                settings: target.vault, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5),
+                clock: WallClock()),
             redeployer: Redeployer(
                 gitlab: try GitLab(
-                    settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries, backoff: .milliseconds(5)
-                )), logger: .forwarding { [logs] in logs.append($0) })
+                    settings: target.gitlab, client: client, environment: env, timeout: timeout, retries: retries,
+                    backoff: .milliseconds(5), clock: WallClock()
+                ), clock: WallClock()), logger: .forwarding { [logs] in logs.append($0) })
     }
 
     /// Nothing was written, retried or set.

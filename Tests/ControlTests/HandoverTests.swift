@@ -28,11 +28,11 @@ import Testing
         #expect(rig.ownership.providers == ["vertex"] && rig.ownership.writtenVersion == 2)
 
         let next = try rig.replica()
-        let settled = try #require(await next.settlePending())
+        let settled = try #require(await next.settlePending(healthy: ["vertex", "bedrock", "anthropic"]))
         #expect(settled.outcome == .deployed)
         #expect(rig.gitlab.retries == [3] && rig.secret.version == 2, "one retry, no second write")
         #expect(rig.ownership.pending == nil && rig.ownership.providers == ["vertex"])
-        #expect(await next.settlePending()?.outcome == nil, "nothing left")
+        #expect(await next.settlePending(healthy: ["vertex", "bedrock", "anthropic"])?.outcome == nil, "nothing left")
         #expect(await next.restore(provider: "vertex", apply: true).outcome == .deployed)
         #expect(rig.secret.value == Rig.original && rig.vault.customMetadata(Rig.path).isEmpty)
         await rig.stop()
@@ -48,7 +48,7 @@ import Testing
         #expect(rig.secret.version == 1)
         #expect(rig.ownership.pending?.write?.casVersion == 1, "the write-ahead record names the version the write was checked against")
         rig.vault.hang("POST", nil, carriedOut: false)
-        let settled = try #require(await rig.replica().settlePending())
+        let settled = try #require(await rig.replica().settlePending(healthy: ["vertex", "bedrock", "anthropic"]))
         guard case .nothingToDo(let why) = settled.outcome else {
             Issue.record("\(settled.outcome)")
             return
@@ -88,7 +88,8 @@ import Testing
         rig.vault.hang("POST", nil, carriedOut: false)
         let persons = #"{"duo_chat": ["claude_sonnet_4_5_20250929"]}"#
         rig.vault.put(Rig.path, ["value": .string(persons)])
-        guard case .nothingToDo = try #require(await rig.replica().settlePending()).outcome else {
+        guard case .nothingToDo = try #require(await rig.replica().settlePending(healthy: ["vertex", "bedrock", "anthropic"])).outcome
+        else {
             Issue.record("it should be put back")
             return
         }
@@ -179,7 +180,7 @@ import Testing
         #expect(why.contains("lost the Lease"))
         #expect(rig.secret.version == 2 && rig.gitlab.retries.isEmpty)
         #expect(rig.ownership.pending?.write?.casVersion == 1, "its last record is the write-ahead one")
-        #expect(try await rig.replica().settlePending()?.outcome == .deployed)
+        #expect(try await rig.replica().settlePending(healthy: ["vertex", "bedrock", "anthropic"])?.outcome == .deployed)
         #expect(rig.gitlab.retries == [3] && rig.ownership.writtenVersion == 2 && rig.ownership.pending == nil)
         await rig.stop()
     }

@@ -8,6 +8,7 @@ import Secrets
 import Selection
 import Synchronization
 import Testing
+import Timekeeping
 import YAMLConfig
 
 /// The hostile and careless cases of the hardening review, each as it was reported.
@@ -26,8 +27,10 @@ import YAMLConfig
         #expect(why.contains("may not retry job 10"))
         let page = Page(dedupKey: "k", summary: "failover did not happen: \(why) \(rig.gitlab.token)", details: [("why", rig.gitlab.token)])
         let settings = PagerSettings.webhook(url: "http://127.0.0.1:9/", token: nil)
-        let body = String(decoding: try Pager(settings: settings, client: rig.client, environment: [:]).body(page).bytes, as: UTF8.self)
-        let journal = try Journal(path: ":memory:")
+        let body = String(
+            decoding: try Pager(settings: settings, client: rig.client, environment: [:], clock: WallClock()).body(page).bytes,
+            as: UTF8.self)
+        let journal = try Journal(path: ":memory:", clock: WallClock())
         let id = try await journal.record("alert", detail: "refused: \(why) / \(rig.gitlab.token)")
         let stored = try await journal.history().first { $0.id == id }?.detail ?? ""
         for text in [Secrets.scrub(why), body, stored] {
@@ -44,7 +47,9 @@ import YAMLConfig
         let webhook = "http://127.0.0.1:9/services/T000/B000/\(UUID().uuidString)"
         let client = HTTPClient()
         defer { client.shutdown() }
-        let pager = try Pager(settings: .slack(webhook: .environment("SLACK")), client: client, environment: ["SLACK": webhook], retries: 0)
+        let pager = try Pager(
+            settings: .slack(webhook: .environment("SLACK")), client: client, environment: ["SLACK": webhook], retries: 0,
+            clock: WallClock())
         let failures = await Pagers([pager]).send(Page(dedupKey: "k", summary: "s"))
         let error = try #require(failures.first?.error)
         #expect(!Secrets.scrub(error).contains("/services/T000"), "\(error)")
@@ -92,7 +97,7 @@ import YAMLConfig
         #expect(rig.ownership.pending != nil, "the owed redeploy is still recorded in the secret's metadata")
         rig.gitlab.setPollsToFinish(1)
         let next = try rig.replica()
-        let settled = await next.settlePending()
+        let settled = await next.settlePending(healthy: ["vertex", "bedrock", "anthropic"])
         #expect(settled?.outcome == .deployed)
         #expect(rig.gitlab.retries == [3], "one retry in all")
         #expect(rig.ownership.pending == nil)
@@ -144,7 +149,7 @@ import YAMLConfig
     /// Row 15: a journal that cannot be opened is named.
     @Test func aJournalThatCannotOpenIsNamed() {
         #expect {
-            _ = try Journal(path: "/nonexistent-dir/journal.sqlite")
+            _ = try Journal(path: "/nonexistent-dir/journal.sqlite", clock: WallClock())
         } throws: { error in
             "\(error)".contains("cannot open the journal /nonexistent-dir/journal.sqlite (agent.journal)")
         }

@@ -2,6 +2,7 @@ import ControlAPI
 import ControlSimulators
 import HTTP
 import Testing
+import Timekeeping
 import VaultClient
 
 /// `custom_metadata` has no check-and-set: the ownership record is written so that another
@@ -13,8 +14,8 @@ import VaultClient
         let settings = VaultSettings(address: vault.address, path: Self.path, token: .environment("V"))
         let env = ["V": vault.token]
         return (
-            try VaultKV(settings: settings, client: client, environment: env, retries: 1),
-            try VaultKV(settings: settings, client: client, environment: env, retries: 1)
+            try VaultKV(settings: settings, client: client, environment: env, retries: 1, clock: WallClock()),
+            try VaultKV(settings: settings, client: client, environment: env, retries: 1, clock: WallClock())
         )
     }
 

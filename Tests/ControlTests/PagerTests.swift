@@ -2,6 +2,7 @@ import ControlSimulators
 import HTTP
 import Paging
 import Testing
+import Timekeeping
 
 @Suite(.serialized) struct PagerTests {
     let page = Page(
@@ -15,9 +16,13 @@ import Testing
         let client = HTTPClient()
         let env = ["PD_KEY": "R0UTINGKEY123", "SLACK_URL": sink.url + "/slack", "HOOK_TOKEN": "hook-secret"]
         let pagers = Pagers([
-            try Pager(settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: sink.url), client: client, environment: env),
-            try Pager(settings: .slack(webhook: .environment("SLACK_URL")), client: client, environment: env),
-            try Pager(settings: .webhook(url: sink.url + "/webhook", token: .environment("HOOK_TOKEN")), client: client, environment: env),
+            try Pager(
+                settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: sink.url), client: client, environment: env,
+                clock: WallClock()),
+            try Pager(settings: .slack(webhook: .environment("SLACK_URL")), client: client, environment: env, clock: WallClock()),
+            try Pager(
+                settings: .webhook(url: sink.url + "/webhook", token: .environment("HOOK_TOKEN")), client: client, environment: env,
+                clock: WallClock()),
         ])
         #expect(await pagers.send(page).isEmpty)
         var resolved = page
@@ -51,10 +56,10 @@ import Testing
         let pagers = Pagers([
             try Pager(
                 settings: .pagerDuty(routingKey: .environment("PD_KEY"), url: sink.url), client: client, environment: env,
-                timeout: .seconds(30)),
+                timeout: .seconds(30), clock: WallClock()),
             try Pager(
                 settings: .pagerDuty(routingKey: .environment("DOWN_KEY"), url: down.url), client: client, environment: env,
-                timeout: .seconds(30), retries: 2, backoff: .milliseconds(10)),
+                timeout: .seconds(30), retries: 2, backoff: .milliseconds(10), clock: WallClock()),
         ])
         let clock = ContinuousClock()
         let start = clock.now

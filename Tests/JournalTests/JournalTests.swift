@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import Testing
+import Timekeeping
 
 @Suite struct JournalTests {
     func file() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID()).sqlite").path }
@@ -10,14 +11,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         var intent: Int64 = 0
         do {
-            let journal = try Journal(path: path)
+            let journal = try Journal(path: path, clock: WallClock())
             intent = try await journal.beginIntent(
                 "failover", target: "aigw-production", provider: "vertex", detail: #"{"cas":7}"#, at: 100)
             try await journal.step(intent, "vault-written", detail: #"{"version":8}"#, at: 101)
             try await journal.record("alert", target: "aigw-production", detail: "paged", at: 102)
         }
         // A new process after kill -9: the intent and its step are there.
-        let reopened = try Journal(path: path)
+        let reopened = try Journal(path: path, clock: WallClock())
         let open = try await reopened.openIntents()
         #expect(open.count == 1)
         #expect(open.first?.action == "failover")
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func aProposalMovesOnceEvenUnderConcurrentApprovals() async throws {
-        let journal = try Journal(path: ":memory:")
+        let journal = try Journal(path: ":memory:", clock: WallClock())
         try await journal.save(
             .init(
                 id: "ab12cd", created: 0, expires: 900, action: "failover", target: "t", provider: "vertex", plan: "{}", sha: "f00d",

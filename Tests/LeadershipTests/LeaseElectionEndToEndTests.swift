@@ -18,7 +18,8 @@ import Timekeeping
             apiServer: server.url, namespace: "ops", name: "failover-agent", token: .environment("TOKEN"), identity: identity,
             election: LeaseElector.Settings(identity: identity, leaseDuration: 1, renewDeadline: 0.6, retryPeriod: 0.1))
         return LeaderElection(
-            leases: try KubernetesLeases(settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"]), logger: .silent,
+            leases: try KubernetesLeases(
+                settings: settings, client: client, environment: ["TOKEN": "token-\(identity)"], clock: WallClock()), logger: .silent,
             clock: clock)
     }
 
@@ -83,7 +84,8 @@ import Timekeeping
             election: LeaseElector.Settings(identity: "a", leaseDuration: 15, renewDeadline: 10, retryPeriod: 2))
         let clock = VirtualClock(mode: .ordered)
         let election = LeaderElection(
-            leases: try KubernetesLeases(settings: settings, client: client, environment: [:]), logger: .silent, clock: clock)
+            leases: try KubernetesLeases(settings: settings, client: client, environment: [:], clock: WallClock()), logger: .silent,
+            clock: clock)
         /// Moves the clock to the election's next wake, each time it sleeps, until `done`.
         func advance(until done: () -> Bool) async {
             while !done() {

@@ -7,6 +7,7 @@ import Probing
 import ProviderSimulators
 import Selection
 import Testing
+import Timekeeping
 import YAMLConfig
 
 /// A catalog in the gateway's real shapes: a Vertex AI model at location `global` (under
@@ -268,9 +269,9 @@ enum Fixture {
         let planner = try Fixture.planner()
         let specs = try Fixture.configuration(providers).modelProbes!.specs(planner, environment: Fixture.environment)
         let spec = try #require(specs.first { $0.name == model })
-        let ok = await Prober(client: client).probe(spec)
+        let ok = await Prober(client: client, clock: WallClock()).probe(spec)
         simulator.set(.answer(.overloaded))
-        let overloaded = await Prober(client: client).probe(spec)
+        let overloaded = await Prober(client: client, clock: WallClock()).probe(spec)
         let requests = simulator.requests
         await simulator.stop()
         #expect(ok.resultClass == .ok, "\(ok)")
@@ -300,11 +301,11 @@ enum Fixture {
         let configuration = try Fixture.configuration("  anthropic: {base_url: \"\(simulator.baseURL)\", api_key_file: \(keyFile)}")
         let specs = try configuration.modelProbes!.specs(try Fixture.planner(), environment: [:])
         let spec = try #require(specs.first { $0.name == "claude_sonnet_4_6" })
-        #expect(await Prober(client: client).probe(spec).resultClass == .ok)
+        #expect(await Prober(client: client, clock: WallClock()).probe(spec).resultClass == .ok)
         try "sk-ant-rotated-key".write(toFile: keyFile, atomically: true, encoding: .utf8)
-        #expect(await Prober(client: client).probe(spec).resultClass == .ok)
+        #expect(await Prober(client: client, clock: WallClock()).probe(spec).resultClass == .ok)
         try FileManager.default.removeItem(atPath: keyFile)
-        let gone = await Prober(client: client).probe(spec)
+        let gone = await Prober(client: client, clock: WallClock()).probe(spec)
         #expect(gone.resultClass == .auth && gone.detail?.contains("cannot read token file") == true)
         #expect(simulator.requests.map { $0.header("x-api-key") } == ["sk-ant-first", "sk-ant-rotated-key"])
         await simulator.stop()
@@ -318,7 +319,7 @@ enum Fixture {
         let configuration = try Fixture.configuration(
             "  anthropic: {api_key_env: ANTHROPIC_KEY, stream: true, base_url: \"\(simulator.baseURL)\"}")
         let spec = try #require(try configuration.modelProbes!.specs(planner, environment: Fixture.environment).first)
-        let result = await Prober(client: client).probe(spec)
+        let result = await Prober(client: client, clock: WallClock()).probe(spec)
         let body = simulator.requests.first?.bodyText ?? ""
         await simulator.stop()
         #expect(spec.stream && body.contains(#""stream":true"#))
@@ -335,9 +336,9 @@ enum Fixture {
         let specs = try configuration.modelProbes!.specs(try Fixture.planner(), environment: Fixture.environment)
         let spec = try #require(specs.first { $0.name == "claude_sonnet_4_6_bedrock" })
         #expect(spec.url.hasSuffix("/model/global.anthropic.claude-sonnet-4-6-v1:0/converse-stream"))
-        let throttled = await Prober(client: client).probe(spec)
+        let throttled = await Prober(client: client, clock: WallClock()).probe(spec)
         simulator.set(.stream(.ok))
-        let ok = await Prober(client: client).probe(spec)
+        let ok = await Prober(client: client, clock: WallClock()).probe(spec)
         await simulator.stop()
         #expect(throttled.resultClass == .rateLimited, "a throttlingException inside the 200: \(throttled.jsonLine)")
         #expect(throttled.detail?.hasPrefix("throttlingException") == true)

@@ -7,6 +7,7 @@ import Probing
 import ProviderSimulators
 import Synchronization
 import Testing
+import Timekeeping
 
 /// Provider-specific auth reaches the wire, and failures to get credentials are class `auth`.
 /// A clock the test moves by hand.
@@ -24,7 +25,7 @@ final class VirtualTime: @unchecked Sendable {
         let spec = ProbeSpec(
             provider: flavor.rawValue, name: "p", method: "POST", url: simulator.baseURL + "/model/m/converse", body: "{}",
             timeout: .seconds(5), auth: auth)
-        let result = await Prober(client: client).probe(spec)
+        let result = await Prober(client: client, clock: WallClock()).probe(spec)
         client.shutdown()
         let requests = simulator.requests
         await simulator.stop()

@@ -3,6 +3,7 @@ import ProbeResults
 import Probing
 import ProviderSimulators
 import Testing
+import Timekeeping
 
 /// Every result class, for every provider's answer shapes, through libcurl against the simulators.
 @Suite struct ClassificationTests {
@@ -21,7 +22,7 @@ import Testing
     func everyClassIsRecognised(flavor: ProviderFlavor) async throws {
         let simulator = try await ProviderSimulator.start(flavor)
         let client = HTTPClient()
-        let prober = Prober(client: client)
+        let prober = Prober(client: client, clock: WallClock())
         for expected in Self.providerClasses {
             simulator.set(.answer(expected, latency: expected == .slow ? .milliseconds(300) : .zero))
             let result = await prober.probe(Self.spec(flavor, simulator.baseURL))
@@ -47,7 +48,7 @@ import Testing
         let url = simulator.baseURL
         await simulator.stop()
         let client = HTTPClient()
-        let result = await Prober(client: client).probe(Self.spec(.anthropic, url))
+        let result = await Prober(client: client, clock: WallClock()).probe(Self.spec(.anthropic, url))
         client.shutdown()
         #expect(result.resultClass == .connect)
         #expect(result.curlError == "CURLE_COULDNT_CONNECT")
@@ -59,7 +60,7 @@ import Testing
         let client = HTTPClient()
         var spec = Self.spec(.vertex, "https://127.0.0.1:\(simulator.port)")
         spec.timeout = .seconds(10)  // a handshake answered late on a loaded machine is still a TLS failure, not a timeout
-        let result = await Prober(client: client).probe(spec)
+        let result = await Prober(client: client, clock: WallClock()).probe(spec)
         client.shutdown()
         await simulator.stop()
         #expect(result.resultClass == .tls)
@@ -76,7 +77,7 @@ import Testing
         let client = HTTPClient()
         for (flavor, resultClass, detail) in cases {
             let simulator = try await ProviderSimulator.start(flavor, outcome: .answer(resultClass))
-            let result = await Prober(client: client).probe(Self.spec(flavor, simulator.baseURL))
+            let result = await Prober(client: client, clock: WallClock()).probe(Self.spec(flavor, simulator.baseURL))
             #expect(result.detail == detail, "\(flavor) \(resultClass)")
             await simulator.stop()
         }
@@ -87,7 +88,7 @@ import Testing
         let simulator = try await ProviderSimulator.start(
             .anthropic, outcome: .custom(.json(200, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)))
         let client = HTTPClient()
-        let result = await Prober(client: client).probe(Self.spec(.anthropic, simulator.baseURL))
+        let result = await Prober(client: client, clock: WallClock()).probe(Self.spec(.anthropic, simulator.baseURL))
         client.shutdown()
         await simulator.stop()
         #expect(result.resultClass == .overloaded)
@@ -97,7 +98,7 @@ import Testing
         let simulator = try await ProviderSimulator.start(
             .anthropic, outcome: .custom(.json(400, #"{"type":"error","error":{"type":"bad key sk-test-SECRET-123","message":"x"}}"#)))
         let client = HTTPClient()
-        let result = await Prober(client: client).probe(Self.spec(.anthropic, simulator.baseURL))
+        let result = await Prober(client: client, clock: WallClock()).probe(Self.spec(.anthropic, simulator.baseURL))
         client.shutdown()
         await simulator.stop()
         #expect(result.resultClass == .badRequest)

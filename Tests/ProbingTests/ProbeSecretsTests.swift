@@ -5,6 +5,7 @@ import ProbeResults
 import Probing
 import Secrets
 import Testing
+import Timekeeping
 import YAMLConfig
 
 /// Row 9 of the hardening review: what a probe reports never carries a credential it sent, even
@@ -43,7 +44,7 @@ import YAMLConfig
         #expect(errors.isEmpty)
         let client = HTTPClient()
         defer { client.shutdown() }
-        let result = await Prober(client: client).probe(try #require(specs.first))
+        let result = await Prober(client: client, clock: WallClock()).probe(try #require(specs.first))
         #expect(result.resultClass == .auth)
         let shown = [result.jsonLine, result.detail ?? "", Secrets.scrub(try #require(specs.first).url)]
         #expect(

@@ -4,6 +4,7 @@ import HTTPServer
 import ProbeResults
 import Probing
 import Testing
+import Timekeeping
 
 /// A 429 says how long to wait; the probe result carries it so the scheduler backs off.
 @Suite struct RateLimitTests {
@@ -41,7 +42,7 @@ import Testing
         let client = HTTPClient()
         defer { client.shutdown() }
         let spec = ProbeSpec(provider: "anthropic", name: "anthropic", method: "POST", url: server.baseURL + "/v1/messages", body: "{}")
-        let result = await Prober(client: client).probe(spec)
+        let result = await Prober(client: client, clock: WallClock()).probe(spec)
         #expect(result.resultClass == .rateLimited)
         #expect(result.retryAfter == 23)
         #expect(result.jsonLine.hasSuffix(#","retry_after_s":\#(JSONText.number(23))}"#), "\(result.jsonLine)")

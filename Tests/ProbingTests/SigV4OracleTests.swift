@@ -4,6 +4,7 @@ import HTTP
 import ProbeResults
 import Probing
 import Testing
+import Timekeeping
 
 /// Every Bedrock request the agent sends verifies with botocore's signer (AWS's own SDK) on a
 /// loopback endpoint: the shipped `probes/bedrock.yml`, a model id with `:`, a session token and
@@ -57,7 +58,7 @@ import Testing
         spec.url = oracle.baseURL + path
         let client = HTTPClient()
         defer { client.shutdown() }
-        return await Prober(client: client).probe(spec)
+        return await Prober(client: client, clock: WallClock()).probe(spec)
     }
 
     @Test func theShippedBedrockSpecVerifiesAsShipped() async throws {

@@ -3,6 +3,7 @@ import ProbeResults
 import Probing
 import ProviderSimulators
 import Testing
+import Timekeeping
 
 /// `stream: true` probes read the event stream to its end: errors inside a 200, streams cut short
 /// and a late first token are classed as what they are.
@@ -19,7 +20,7 @@ import Testing
         let simulator = try await ProviderSimulator.start(flavor)
         let client = HTTPClient()
         defer { client.shutdown() }
-        let prober = Prober(client: client)
+        let prober = Prober(client: client, clock: WallClock())
         let cases: [(ProbeClass, ProbeClass)] = [
             (.ok, .ok), (.slow, .slow), (.overloaded, .overloaded), (.http5xx, .http5xx), (.rateLimited, .rateLimited),
             (.badBody, .badBody),
@@ -42,9 +43,9 @@ import Testing
         var spec = Self.spec(.anthropic, simulator.baseURL)
         spec.stream = false
         spec.expectBody = .any
-        #expect(await Prober(client: client).probe(spec).resultClass == .ok)
+        #expect(await Prober(client: client, clock: WallClock()).probe(spec).resultClass == .ok)
         spec.stream = true
-        #expect(await Prober(client: client).probe(spec).resultClass == .overloaded)
+        #expect(await Prober(client: client, clock: WallClock()).probe(spec).resultClass == .overloaded)
         await simulator.stop()
     }
 
@@ -53,7 +54,7 @@ import Testing
         let client = HTTPClient()
         defer { client.shutdown() }
         simulator.set(.stream(.slow, latency: .milliseconds(300)))
-        let result = await Prober(client: client).probe(Self.spec(.anthropic, simulator.baseURL))
+        let result = await Prober(client: client, clock: WallClock()).probe(Self.spec(.anthropic, simulator.baseURL))
         #expect(result.resultClass == .slow)
         #expect(result.ttfbMs < 150, "the headers came at once: \(result.ttfbMs) ms")
         #expect(result.detail?.hasPrefix("first token after ") == true, "\(result.detail ?? "")")

@@ -88,4 +88,32 @@ import Testing
         #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
         #expect(run.trace.contains { $0.contains("deployed: job success") }, "failed over on probes: \(run.trace)")
     }
+
+    /// Vault or GitLab answering a minute late, three requests a turn, through the failover and
+    /// the restore (the clock moves on as each is answered, three minutes a turn): every invariant
+    /// holds, and both actions are carried out, the failover while the incident lasts.
+    @Test(arguments: [SimulatedFault.System.vault, .gitlab]) func slowAnswersBreakNothing(_ system: SimulatedFault.System) async {
+        let run = await Simulation.run(provider: "vertex", start: 200, length: 600, faults: [.slowAnswers(system, count: 3, seconds: 60)])
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        // A failover during the incident, then its restore: both redeploy (the simulated target's `restore_redeploy`).
+        let deployed = run.trace.filter { $0.contains("aigw-production: deployed: job success") }
+        #expect(deployed.count == 2, "failed over and restored: \(run.trace)")
+        #expect(deployed.first.flatMap { Int($0.dropFirst(2).prefix { $0 != ":" }) }.map { $0 < 800 } == true, "\(run.trace)")
+    }
+
+    /// Seed 114: a failover stopped by a change of leader after opening its change request and
+    /// before its write, and slow GitLab answers had the incident over before anything followed:
+    /// the change request stayed open and recorded for good. The settlement closes it once the
+    /// provider is healthy again.
+    @Test func aStoppedFailoversChangeRequestIsClosedOnceItsProviderIsHealthy() async {
+        let run = await Simulation.run(
+            provider: "anthropic", start: 155, length: 433,
+            faults: [
+                .vaultWithoutPatch, .serverErrors(.gitlab, count: 2), .leaderChange(afterWrites: 3),
+                .slowAnswers(.gitlab, count: 2, seconds: 57),
+            ],
+            mode: .propose)
+        #expect(run.violations.isEmpty, "\(run.summary)\n\(run.trace.joined(separator: "\n"))\n\(run.violations.joined(separator: "\n"))")
+        #expect(run.trace.contains { $0.contains("lost the Lease") }, "it struck: \(run.trace)")
+    }
 }
