@@ -333,9 +333,7 @@ extension TargetExecutor {
         guard state.terms.closesChangeRequest else {
             // Another member of the group restores after this one and closes it.
             await noteChangeRequest(state, "\(target.name) is restored; the group's last target closes this change request.")
-            var owned = try await recordedOwnership()
-            owned.changeRequests[state.provider] = nil
-            try await record(owned)
+            try await forgetChangeRequest(of: state.provider)
             try await step(.changeRequestClosed(iid: iid))
             return .done
         }
@@ -349,9 +347,7 @@ extension TargetExecutor {
             try await redeployer.gitlab.closeIssue(settings, issue: iid)
         } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
         logger.notice("closed change request \(settings.project)#\(iid)")
-        var owned = try await recordedOwnership()
-        owned.changeRequests[state.provider] = nil
-        try await record(owned)
+        try await forgetChangeRequest(of: state.provider)
         try await step(.changeRequestClosed(iid: iid))
         return .done
     }

@@ -45,6 +45,11 @@ extension TargetExecutor {
         try await redeployer.gitlab.note(settings, issue: iid, note, action: "unneeded-\(iid)", resumed: true, settled: settled)
         try await redeployer.gitlab.closeIssue(settings, issue: iid)
         logger.notice("closed change request \(settings.project)#\(iid): \(note)")
+        try await forgetChangeRequest(of: provider)
+    }
+
+    /// Forgets the change request recorded for `provider` in the ownership record.
+    func forgetChangeRequest(of provider: String) async throws(ControlError) {
         var owned = try await recordedOwnership()
         owned.changeRequests[provider] = nil
         try await record(owned)
