@@ -172,7 +172,7 @@ extension AgentCore {
         // A subject newly seen healthy: each target is settled again, so a change request nothing
         // follows any more (a restore's, or a failover's stopped before its write) is closed.
         let proven = monitor.provenHealthy
-        if custody.leading, !proven.subtracting(healthy).isEmpty { commands += settings.targets.map { .settle($0.name) } }
+        if custody.leading, !proven.subtracting(healthy).isEmpty { custody.settleSoon(settings.targets.map(\.name), at: now) }
         healthy = proven
         if monitor.isBlind != wasBlind {
             commands.insert(

@@ -96,6 +96,12 @@ public struct Custody: Sendable {
         settleBackoff[target] = backoff
     }
 
+    /// Settles each of `targets` at the next tick, unless one is already scheduled or under way:
+    /// asked again before then, it is still one settlement.
+    mutating func settleSoon(_ targets: [String], at now: Double) {
+        for target in targets where settleAt[target] == nil { settleAt[target] = now }
+    }
+
     /// When a read or a settlement is next due (infinity: none is).
     var nextDue: Double {
         let read = !unread.isEmpty && !reading ? readAt : .infinity
