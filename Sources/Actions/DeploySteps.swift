@@ -3,11 +3,8 @@ import GitLabClient
 import Lifecycle
 import Logging
 
-/// The redeploy step: carrying the written secret to production while `main` moves. Each round
-/// reads what production runs and what is on its way and follows ``DeployDecision`` — retry the
-/// production pipeline's trigger, follow a newer deploy that reads the secret when it starts, or
-/// wait for a newer deploy that read it before the write and then retry that one — until a deploy
-/// that carries the write has ended, at most four rounds.
+/// The redeploy step: carrying the written secret to production while `main` moves. What is done
+/// next is ``DeployMachine``'s; this file makes the one GitLab request it names and reports the answer.
 extension TargetExecutor {
     /// How carrying the write ended.
     enum Carried {
@@ -19,84 +16,83 @@ extension TargetExecutor {
         case retryRefused(String)
     }
 
-    /// `resumed`: after a restart or a handover, the retry an earlier run made (journaled, or a
+    /// `resumed` (nothing prepared by this run): the retry an earlier run made (journaled, or a
     /// newer try of the checked job) is followed rather than deciding afresh.
     func carry(
         _ state: inout ActionState, retried: @escaping (Int, Int) async throws(ControlError) -> Void,
         downstream: @escaping (DownstreamPipeline) async throws(ControlError) -> Void
     ) async throws(ControlError) -> Carried {
-        let gitlab = redeployer.gitlab
-        if state.prepared == nil, let checked = state.checked, let pipelineID = checked.pipeline, let jobID = checked.job,
-            let jobName = checked.jobName
-        {
-            let pipeline = Pipeline(id: pipelineID, sha: checked.sha ?? "", status: "")
-            if let owed = try await earlierRetry(pipeline: pipelineID, job: jobID, jobName: jobName, retried: state.retried) {
-                try await retried(jobID, owed.id)
-                return .ended(try await follow(owed, pipeline, downstream), pipeline: pipeline)
-            }
+        let checked = state.checked
+        let carrier = checked?.pipeline.map { pipeline in
+            DeployFacts.Candidate(
+                pipeline: pipeline, sha: checked?.sha ?? "",
+                trigger: checked?.job.map { DeployFacts.Trigger(job: $0, name: checked?.jobName ?? "", status: "") })
         }
-        // Deploys that had started when the checks were made may have read the old secret; one that
-        // starts later reads the written one. Resumed without that record, whatever has started by
-        // the first look is taken to have read the old secret.
-        var startedBeforeWrite = state.checked?.started.map(Set.init)
-        for round in 1...4 {
-            let planned: PlannedDeploy
-            do { planned = try await redeployer.preflight(startedBeforeWrite: startedBeforeWrite) } catch .refused(let why) {
-                throw .refused(why + "; the secret holds the change, and no deploy can carry it now")
-            }
-            // Whatever had started by the first look after the write may have read the old secret.
-            startedBeforeWrite = startedBeforeWrite ?? planned.started
-            let why = planned.decision.reason
-            logger.notice("deploy, round \(round): \(why)")
-            try await step(.deployDecision(why))
-            await noteChangeRequest(state, "Deploy: \(why).")
-            let pipeline = planned.pipeline
-            switch planned.decision {
-            case .retry:
-                guard let job = planned.job else { throw .refused("pipeline #\(pipeline.id) has no production trigger job to retry") }
-                if state.checked?.pipeline != pipeline.id || state.checked?.job != job.id {
-                    try await recordCarrier(&state, pipeline: pipeline, job: job.id, jobName: job.name)
-                }
-                let original = Job(id: job.id, name: job.name, status: "", isBridge: try await isBridge(job.id, pipeline: pipeline.id))
-                let ended: Job
+        var machine = DeployMachine(
+            carrier: carrier, resumed: state.prepared == nil && checked?.jobName != nil, startedBeforeWrite: checked?.started.map(Set.init))
+        var job: Job?  // what the last answer gave
+        while true {
+            let answer: DeployMachine.Answer
+            switch machine.request {
+            case .findEarlierRetry:
+                guard let carrier = machine.carrier, let jobName = checked?.jobName else { return .retryRefused("no carrier job") }
+                job = try await earlierRetry(pipeline: carrier.pipeline, job: carrier.job, jobName: jobName, retried: state.retried)
+                if let job { try await retried(carrier.job, job.id) }
+                answer = .earlierRetry(found: job != nil)
+            case .look(let startedBeforeWrite):
                 do {
-                    ended = try await redeployer.redeploy(
+                    let planned = try await redeployer.preflight(startedBeforeWrite: startedBeforeWrite)
+                    answer = .looked(planned.decision, started: planned.started)
+                } catch .refused(let why) { answer = .looked(.refuse(why), started: []) }
+            case .announce(let round, let decision):
+                logger.notice("deploy, round \(round): \(decision.reason)")
+                try await step(.deployDecision(decision.reason))
+                await noteChangeRequest(state, "Deploy: \(decision.reason).")
+                answer = .done
+            case .recordCarrier(let candidate):
+                try await recordCarrier(&state, candidate)
+                answer = .done
+            case .retry(let candidate):
+                let trigger = candidate.trigger!  // the machine retries only a pipeline's trigger
+                let pipeline = Pipeline(candidate)
+                let original = Job(
+                    id: trigger.job, name: trigger.name, status: "", isBridge: try await isBridge(trigger.job, pipeline: pipeline.id))
+                do {
+                    let ended = try await redeployer.redeploy(
                         pipeline: pipeline, job: original, logger: logger, stopping: stopping, settled: settled, retried: retried,
                         downstream: downstream)
-                } catch .refused(let why) {
-                    if why.lowercased().contains("outdated") {
-                        logger.notice("GitLab refused the retry as an outdated deployment: production has moved on; deciding again")
-                        continue
-                    }
-                    // Refused, and reading shows no try of it: no deploy started (``GitLab/retryOnce``).
-                    if round == 1 { return .retryRefused(why) }
-                    throw .refused(why + "; the secret holds the change")
-                }
-                if ended.failureReason == "forward_deployment_failure" {
-                    logger.notice("the retried job #\(ended.id) was failed as an outdated deployment: deciding again")
-                    continue
-                }
-                return .ended(ended, pipeline: pipeline)
-            case .follow:
+                    job = ended
+                    answer = .ended(failed: ended.failure, failureReason: ended.failureReason)
+                } catch .refused(let why) { answer = .retryRefused(why) }
+            case .awaitStart(let candidate):
                 try await redeployer.setExpedited(logger: logger, settled: settled)
-                guard let started = try await redeployer.awaitStart(of: pipeline, logger: logger, stopping: stopping) else {
-                    return .notStarted(
-                        "the production deploy of the newer pipeline #\(pipeline.id) did not start within "
-                            + "\(gitlab.settings.newerDeployTimeout): the secret holds the change, and that deploy (or the next one) "
-                            + "carries it when it runs; a retry of an older pipeline would race it")
+                job = try await redeployer.awaitStart(of: Pipeline(candidate), logger: logger, stopping: stopping)
+                answer = job == nil ? .notStarted(within: "\(redeployer.gitlab.settings.newerDeployTimeout)") : .started
+            case .follow(let candidate, let carries):
+                // A deploy waited for is the decided pipeline's trigger; the action's own, the job the last answer gave.
+                let waited = candidate.trigger.map { Job(id: $0.job, name: $0.name, status: $0.status, isBridge: $0.isBridge) }
+                guard let followed = carries ? job : waited else {
+                    throw .unavailable("no job to follow in pipeline #\(candidate.pipeline)")
                 }
-                let ended = try await follow(started, pipeline, downstream)
-                guard case .failed(let failure) = ended.progress else { return .ended(ended, pipeline: pipeline) }
-                logger.notice("the followed deploy failed (\(failure)): deciding again")
-            case .wait:
-                guard let job = planned.job else { continue }
-                let ended = try await follow(job, pipeline) { _ throws(ControlError) in }
-                logger.notice("the deploy waited for ended: \(ended.status); deciding again")
-            case .refuse:
-                continue  // preflight throws instead
+                let ended = try await redeployer.follow(
+                    followed, pipeline: Pipeline(candidate), logger: logger, stopping: stopping,
+                    downstream: carries ? downstream : { _ throws(ControlError) in })
+                if !carries { logger.notice("the deploy waited for ended: \(ended.status); deciding again") }
+                job = ended
+                answer = .ended(failed: ended.failure, failureReason: ended.failureReason)
+            case .finish(let outcome):
+                switch outcome {
+                case .ended(let candidate):
+                    guard let job else { throw .unavailable("the deploy ended without a job") }
+                    return .ended(job, pipeline: Pipeline(candidate))
+                case .notStarted(let why): return .notStarted(why)
+                case .retryRefused(let why): return .retryRefused(why)
+                case .refused(let why): throw .refused(why)
+                case .gaveUp(let why): throw .unavailable(why)
+                }
             }
+            machine.answered(answer)
         }
-        throw .unavailable("no deploy carried the change after four rounds of deciding; the secret holds it")
     }
 
     /// Before a later round retries another job than the one recorded (the checked job's pipeline
@@ -104,7 +100,8 @@ extension TargetExecutor {
     /// in the secret's metadata and in the journal — so whoever finishes the action follows this
     /// retry rather than making another (found by `simulate`, seed 1557: a change of leader after
     /// such a retry deployed a second time).
-    private func recordCarrier(_ state: inout ActionState, pipeline: Pipeline, job: Int, jobName: String) async throws(ControlError) {
+    private func recordCarrier(_ state: inout ActionState, _ candidate: DeployFacts.Candidate) async throws(ControlError) {
+        let (pipeline, job, jobName) = (Pipeline(candidate), candidate.trigger?.job ?? 0, candidate.trigger?.name ?? "")
         var owned = try await recordedOwnership()
         if var pending = owned.pending {
             (pending.pipeline, pending.job, pending.jobName) = (pipeline.id, job, jobName)
@@ -122,12 +119,6 @@ extension TargetExecutor {
         state.retried = nil
     }
 
-    private func follow(
-        _ job: Job, _ pipeline: Pipeline, _ downstream: @escaping (DownstreamPipeline) async throws(ControlError) -> Void
-    ) async throws(ControlError) -> Job {
-        try await redeployer.follow(job, pipeline: pipeline, logger: logger, stopping: stopping, downstream: downstream)
-    }
-
     /// The retry an interrupted action made: journaled, or a newer try of the checked job (its
     /// journal entry, or its answer, was lost). nil when none was made.
     private func earlierRetry(pipeline: Int, job: Int, jobName: String, retried: Int?) async throws(ControlError) -> Job? {
@@ -141,4 +132,13 @@ extension TargetExecutor {
         logger.notice("job #\(job) was already retried as #\(newer.id) before the restart: following it")
         return newer
     }
+}
+
+extension Pipeline {
+    init(_ candidate: DeployFacts.Candidate) { self.init(id: candidate.pipeline, sha: candidate.sha, status: "") }
+}
+
+extension Job {
+    /// Why its deploy did not succeed; nil when it did.
+    var failure: String? { if case .failed(let why) = progress { why } else { nil } }
 }
