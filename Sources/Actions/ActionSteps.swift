@@ -217,30 +217,37 @@ extension TargetExecutor {
             jobName: checked.jobName ?? "", write: nil, id: state.actionID)
         let ahead = before.aboutToWrite(prepared.next, over: snap.secret.version, pending: pending)
         try await record(ahead)  // write-ahead
-        var version = snap.secret.version + 1
-        let request = "check-and-set write of \(target.vault.mount)/\(target.vault.path) over version \(snap.secret.version)"
-        do { version = try await write(prepared.data, cas: snap.secret.version) } catch .casMismatch {
-            // A retried write whose first try landed unanswered meets its own version: that is not a conflict.
-            if try await !wrote(ahead, over: snap.secret.version, now: vault.read().version) {
+        var write = SecretWrite(over: snap.secret.version)
+        while true {
+            switch write.request {
+            case .send(let over):
+                do { write.answered(.written(version: try await self.write(prepared.data, cas: over))) } catch .casMismatch {
+                    write.answered(.conflict)
+                } catch .unavailable(let why) { write.answered(.lost(why)) }
+            case .readBack(let over):
+                write.answered(.readBack(ours: try await wrote(ahead, over: over, now: vault.read().version)))
+            case .conflict:
                 logger.warning("the secret changed since it was read: re-reading and re-planning")
                 try await record(before.settled)
                 return .conflict
+            case .unknown(let why):
+                throw .unavailable(why)  // the write-ahead record stays pending for a later settlement
+            case .landed(let version, let lost):
+                if let lost {
+                    logger.notice("the write over version \(write.over) had landed although its answer was lost")
+                    let request = "check-and-set write of \(target.vault.mount)/\(target.vault.path) over version \(write.over)"
+                    await settled(Settlement(request: request, lost: lost, found: "carried out: version \(version)"))
+                }
+                try await record(ahead.written(as: version))
+                logger.notice(
+                    "wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(write.over))")
+                state.prepared?.written = version
+                try await afterWrite(state)
+                try await step(.secretWritten(version: version))
+                await noteChangeRequest(state, "The secret \(target.vault.mount)/\(target.vault.path) was written: version \(version).")
+                return .done
             }
-            logger.notice("the write over version \(snap.secret.version) had landed although its answer was lost")
-            await settled(Settlement(request: request, lost: "resent, met its own version", found: "carried out: version \(version)"))
-        } catch .unavailable(let why) {
-            // No answer after every try: the truth is read before anything else (the record stays pending if it cannot be).
-            guard try await wrote(ahead, over: snap.secret.version, now: vault.read().version) else { throw .unavailable(why) }
-            await settled(Settlement(request: request, lost: why, found: "carried out: version \(version)"))
         }
-        try await record(ahead.written(as: version))
-        logger.notice(
-            "wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(snap.secret.version))")
-        state.prepared?.written = version
-        try await afterWrite(state)
-        try await step(.secretWritten(version: version))
-        await noteChangeRequest(state, "The secret \(target.vault.mount)/\(target.vault.path) was written: version \(version).")
-        return .done
     }
 
     /// A restore that leaves the deploy to the next deployment owes nothing once written: its
