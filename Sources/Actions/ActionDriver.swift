@@ -6,7 +6,7 @@ import Logging
 import Selection
 import VaultClient
 
-/// Runs one action through its ``ActionLifecycle``: asks the machine for the next step, carries it
+/// Runs one action through its ``ActionMachine``: asks the machine for the next step, carries it
 /// out (ActionSteps.swift), journals it, feeds the result back. The machine decides the order,
 /// the retries and what a restart resumes; this file only executes.
 extension TargetExecutor {
@@ -20,6 +20,10 @@ extension TargetExecutor {
         var checked: CheckedStep?
         /// This run's snapshot and the data to write; nil when resumed after the write.
         var prepared: Prepared?
+        /// The ownership record before the write, and the write-ahead record made over it.
+        var records: (before: Ownership, ahead: Ownership)?
+        /// The deploy job the last GitLab answer gave.
+        var job: Job?
         var changeRequest: Int?
         var retried: Int?
         /// Before a restore that leaves the deploy to the next deployment: where deployments stood.
@@ -53,7 +57,7 @@ extension TargetExecutor {
     /// `avoid`: subjects whose probes do not show health, never chosen as replacements.
     public func perform(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String? = nil, journaled: [(name: String, detail: String)] = [],
-        options: ActionLifecycle.Options? = nil, avoid: Set<String> = [], terms: ActionTerms = ActionTerms()
+        options: ActionMachine.Options? = nil, avoid: Set<String> = [], terms: ActionTerms = ActionTerms()
     ) async -> ActionReport {
         var executor = self
         executor.logger[metadataKey: "action"] = .string(kind.rawValue)
@@ -66,7 +70,7 @@ extension TargetExecutor {
 
     private func performing(
         _ kind: ActionKind, provider: String, apply: Bool, approval: String?, journaled: [(name: String, detail: String)],
-        options: ActionLifecycle.Options?, avoid: Set<String>, terms: ActionTerms
+        options: ActionMachine.Options?, avoid: Set<String>, terms: ActionTerms
     ) async -> ActionReport {
         var state = ActionState(
             kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")),
@@ -82,10 +86,10 @@ extension TargetExecutor {
         state.resumed = !journaled.isEmpty
         for (name, detail) in journaled {
             switch name {
-            case ActionLifecycle.Step.plan.rawValue:
+            case ActionMachine.Step.plan.rawValue:
                 state.checked = CheckedStep(detail: detail)
                 if let id = state.checked?.action { state.actionID = id }
-            case ActionLifecycle.Step.openChangeRequest.rawValue: state.changeRequest = ExecutionStep.lastNumber(detail)
+            case ActionMachine.Step.openChangeRequest.rawValue: state.changeRequest = ExecutionStep.lastNumber(detail)
             case "job-retried": state.retried = ExecutionStep.lastNumber(detail)
             case "deploy-carrier":
                 // pipeline, sha, job, then the job's name (which may hold spaces)
@@ -104,21 +108,48 @@ extension TargetExecutor {
         var options = options ?? self.options
         // A drill proves the way back too: its restore redeploys at once.
         if terms.drill { options.restoreRedeploy = true }
-        var lifecycle = ActionLifecycle(kind: kind, options: options, journaled: journaled.map(\.name))
-        var next = lifecycle.next
-        while case .run(let step) = next {
-            let result = await run(step, &state, apply: apply)
-            if !apply, step == .plan, result == .done {
-                state.report.outcome = .planned
-                return state.report
+        var machine = ActionMachine(kind: kind, options: options, journaled: journaled.map(\.name), checks: state.checked?.checks)
+        var request = machine.request
+        while true {
+            switch request {
+            case .run(let step):
+                let result = await run(step, &state, apply: apply)
+                if !apply, step == .plan, result == .done {
+                    state.report.outcome = .planned
+                    return state.report
+                }
+                request = machine.completed(step, result)
+            case .write(let write):
+                do throws(ControlError) {
+                    switch try await carryOut(write, &state) {
+                    case .answer(let answer): request = machine.answered(write: answer)
+                    case .result(let result): request = machine.completed(.write, result)
+                    }
+                } catch { request = machine.completed(.write, Self.result(of: error)) }
+            case .deploy(let deploy):
+                do throws(ControlError) {
+                    switch try await carryOut(deploy, &state) {
+                    case .answer(let answer): request = machine.answered(deploy: answer)
+                    case .result(let result): request = machine.completed(.redeploy, result)
+                    }
+                } catch { request = machine.completed(.redeploy, Self.result(of: error)) }
+            case .finish(let outcome):
+                return finished(outcome, &state, problem: machine.changeRequestProblem, verifies: options.verify)
             }
-            next = lifecycle.completed(step, result)
         }
-        guard case .finish(let outcome) = next else { return state.report }
+    }
+
+    /// What a request of the write or the redeploy came to: an answer to the machine, or the step's result.
+    enum Reply<Answer> {
+        case answer(Answer)
+        case result(ActionMachine.Result)
+    }
+
+    private func finished(_ outcome: ActionOutcome, _ state: inout ActionState, problem: String?, verifies: Bool) -> ActionReport {
         state.report.changeRequest = state.changeRequest
-        state.report.changeRequestProblem = lifecycle.changeRequestProblem
+        state.report.changeRequestProblem = problem
         state.report.outcome = outcome
-        if outcome == .deployed, options.verify { state.report.verified = true }
+        if outcome == .deployed, verifies { state.report.verified = true }
         if case .notVerified = outcome { state.report.verified = false }
         if outcome == .written, let checked = state.checked, let since = state.deployMarker {
             state.report.awaiting = AwaitedDeployment(
@@ -129,25 +160,25 @@ extension TargetExecutor {
     }
 
     /// Carries out one step; control-plane errors become the step's result.
-    private func run(_ step: ActionLifecycle.Step, _ state: inout ActionState, apply: Bool) async -> ActionLifecycle.Result {
+    private func run(_ step: ActionMachine.Step, _ state: inout ActionState, apply: Bool) async -> ActionMachine.Result {
         do throws(ControlError) {
             switch step {
             case .plan: return try await planStep(&state, apply: apply)
             case .openChangeRequest: return try await openChangeRequest(&state)
-            case .write: return try await writeStep(&state)
             case .reconcileWrite: return try await reconcileWrite(&state)
-            case .redeploy: return try await redeployStep(&state)
+            case .write, .redeploy: return .failed("step \(step.rawValue) is carried out request by request")
             case .verify: return try await verifyStep(&state)
             case .closeChangeRequest: return try await closeChangeRequest(&state)
             }
-        } catch {
-            switch error {
-            case .refused(let why): return .refused(why)
-            case .interrupted(let why): return .interrupted(why)
-            default:
-                // Opening or closing a change request never blocks the action.
-                return .failed(error.description)
-            }
+        } catch { return Self.result(of: error) }
+    }
+
+    /// A control-plane error as the result of the step it ended.
+    static func result(of error: ControlError) -> ActionMachine.Result {
+        switch error {
+        case .refused(let why): .refused(why)
+        case .interrupted(let why): .interrupted(why)
+        default: .failed(error.description)
         }
     }
 }

@@ -6,7 +6,7 @@ import Selection
 import VaultClient
 
 /// A step of an action as it happens, for the journal: each is written once done, so a restart
-/// knows how far an interrupted action got (names as ``ActionLifecycle/Step``).
+/// knows how far an interrupted action got (names as ``ActionMachine/Step``).
 public enum ExecutionStep: Sendable, Equatable {
     /// Planned and checked; about to write the secret (read at `secretVersion`) and redeploy.
     case checked(CheckedStep)

@@ -9,7 +9,7 @@ import Timekeeping
 import VaultClient
 
 /// The steps of an action, each one side effect (or one look) against Vault, GitLab or the
-/// gateway, journaled once done. The order is ``ActionLifecycle``'s (ActionDriver.swift).
+/// gateway, journaled once done. The order is ``ActionMachine``'s (ActionDriver.swift).
 extension TargetExecutor {
     /// Reads the secret, plans, validates and checks the redeploy can happen; touches nothing
     /// (but letting go of keys people took over).
@@ -51,7 +51,7 @@ extension TargetExecutor {
         }
     }
 
-    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionLifecycle.Result {
+    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionMachine.Result {
         let snap = try await snapshot()
         state.report.leftToPeople = snap.changedByOthers
         if snap.secret.deleted {
@@ -143,7 +143,7 @@ extension TargetExecutor {
         state.checked = checked
         if state.kind == .restore { state.changeRequest = checked.changeRequest }
         state.prepared = Prepared(snap: snap, next: next, data: data)
-        return .done
+        return .checked(checked.checks)
     }
 
     /// What the gateway should serve for each feature the plan changes: the new list, or the
@@ -157,7 +157,7 @@ extension TargetExecutor {
     }
 
     /// Opens the change request and records it in the secret's metadata, so whoever restores closes it.
-    func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+    func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest, let checked = state.checked else { return .done }
         var owned = try await recordedOwnership()
         switch ChangeRequestChoice(recorded: owned.changeRequests[state.provider], group: state.terms.sharedChangeRequest) {
@@ -206,47 +206,52 @@ extension TargetExecutor {
         return .done
     }
 
-    /// The write-ahead record, then the check-and-set write; a conflict plans again.
-    func writeStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
-        guard let prepared = state.prepared, let checked = state.checked else { return .failed("a write without its plan") }
-        let snap = prepared.snap
-        var before = snap.ownership
-        if state.kind == .failover, let iid = state.changeRequest { before.changeRequests[state.provider] = iid }
-        let pending = PendingAction(
-            action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0,
-            jobName: checked.jobName ?? "", write: nil, id: state.actionID)
-        let ahead = before.aboutToWrite(prepared.next, over: snap.secret.version, pending: pending)
-        try await record(ahead)  // write-ahead
-        var write = SecretWrite(over: snap.secret.version)
-        while true {
-            switch write.request {
-            case .send(let over):
-                do { write.answered(.written(version: try await self.write(prepared.data, cas: over))) } catch .casMismatch {
-                    write.answered(.conflict)
-                } catch .unavailable(let why) { write.answered(.lost(why)) }
-            case .readBack(let over):
-                write.answered(.readBack(ours: try await wrote(ahead, over: over, now: vault.read().version)))
-            case .conflict:
-                logger.warning("the secret changed since it was read: re-reading and re-planning")
-                try await record(before.settled)
-                return .conflict
-            case .unknown(let why):
-                throw .unavailable(why)  // the write-ahead record stays pending for a later settlement
-            case .landed(let version, let lost):
-                if let lost {
-                    logger.notice("the write over version \(write.over) had landed although its answer was lost")
-                    let request = "check-and-set write of \(target.vault.mount)/\(target.vault.path) over version \(write.over)"
-                    await settled(Settlement(request: request, lost: lost, found: "carried out: version \(version)"))
-                }
-                try await record(ahead.written(as: version))
-                logger.notice(
-                    "wrote \(target.vault.mount)/\(target.vault.path) version \(version) (check-and-set on version \(write.over))")
-                state.prepared?.written = version
-                try await afterWrite(state)
-                try await step(.secretWritten(version: version))
-                await noteChangeRequest(state, "The secret \(target.vault.mount)/\(target.vault.path) was written: version \(version).")
-                return .done
+    /// One request of the check-and-set write (``SecretWrite``): the write-ahead record, the
+    /// write, the read that settles a conflict or a lost answer; then what it came to.
+    func carryOut(_ request: SecretWrite.Request, _ state: inout ActionState) async throws(ControlError) -> Reply<SecretWrite.Answer> {
+        guard let prepared = state.prepared, let checked = state.checked else { return .result(.failed("a write without its plan")) }
+        switch request {
+        case .recordAhead(let over):
+            var before = prepared.snap.ownership
+            if state.kind == .failover, let iid = state.changeRequest { before.changeRequests[state.provider] = iid }
+            let pending = PendingAction(
+                action: state.kind.rawValue, provider: state.provider, pipeline: checked.pipeline ?? 0, job: checked.job ?? 0,
+                jobName: checked.jobName ?? "", write: nil, id: state.actionID)
+            let ahead = before.aboutToWrite(prepared.next, over: over, pending: pending)
+            try await record(ahead)
+            state.records = (before, ahead)
+            return .answer(.recorded)
+        case .send(let over):
+            do { return .answer(.written(version: try await write(prepared.data, cas: over))) } catch .casMismatch {
+                return .answer(.conflict)
+            } catch .unavailable(let why) { return .answer(.lost(why)) }
+        case .readBack(let over):
+            guard let ahead = state.records?.ahead else { return .result(.failed("a write without its write-ahead record")) }
+            return .answer(.readBack(ours: try await wrote(ahead, over: over, now: vault.read().version)))
+        case .conflict:
+            logger.warning("the secret changed since it was read: re-reading and re-planning")
+            if let before = state.records?.before { try await record(before.settled) }
+            return .result(.conflict)
+        case .unknown(let why):
+            throw .unavailable(why)  // the write-ahead record stays pending for a later settlement
+        case .landed(let version, let lost):
+            let secret = "\(target.vault.mount)/\(target.vault.path)"
+            let over = prepared.snap.secret.version
+            if let lost {
+                logger.notice("the write over version \(over) had landed although its answer was lost")
+                await settled(
+                    Settlement(
+                        request: "check-and-set write of \(secret) over version \(over)", lost: lost,
+                        found: "carried out: version \(version)"))
             }
+            guard let ahead = state.records?.ahead else { return .result(.failed("a write without its write-ahead record")) }
+            try await record(ahead.written(as: version))
+            logger.notice("wrote \(secret) version \(version) (check-and-set on version \(over))")
+            state.prepared?.written = version
+            try await afterWrite(state)
+            try await step(.secretWritten(version: version))
+            await noteChangeRequest(state, "The secret \(secret) was written: version \(version).")
+            return .result(.done)
         }
     }
 
@@ -260,7 +265,7 @@ extension TargetExecutor {
     }
 
     /// After a restart between the checks and the write: did the write happen?
-    func reconcileWrite(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+    func reconcileWrite(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let checked = state.checked else { return .writeMissing }
         let now = try await current()
         if (now.value ?? "") == checked.intended {
@@ -274,53 +279,8 @@ extension TargetExecutor {
         return .writeMissing
     }
 
-    /// Carries the written secret to production (DeploySteps.swift) and follows the deploy to its
-    /// end. A first retry GitLab refuses, with no try of the job there, puts the secret back: no
-    /// deploy started. Resumed after a restart, it follows the retry already made.
-    func redeployStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
-        guard state.checked?.pipeline != nil else { return .failed("a redeploy without its checked deploy") }
-        let retriedStep: (Int, Int) async throws(ControlError) -> Void = { original, retried throws(ControlError) in
-            try await step(.jobRetried(original: original, retried: retried))
-        }
-        let noted = state
-        let downstreamStep: (DownstreamPipeline) async throws(ControlError) -> Void = { found throws(ControlError) in
-            try await step(.downstream(found))
-            await noteChangeRequest(noted, "The deploy runs in downstream pipeline \(found.label).")
-        }
-        let job: Job
-        let pipeline: Pipeline
-        switch try await carry(&state, retried: retriedStep, downstream: downstreamStep) {
-        case .ended(let ended, let carrier):
-            (job, pipeline) = (ended, carrier)
-        case .notStarted(let why):
-            await noteChangeRequest(state, "Not deployed: \(why).")
-            return .notVerified(why)
-        case .retryRefused(let why):
-            guard let prepared = state.prepared, let version = prepared.written else {
-                return .refused(why + "; the secret holds the change but is not deployed: redeploy by hand")
-            }
-            try await rollBack(to: prepared.snap, over: version)
-            // Put back as it was: with nothing failed over before, the expedited strategy goes too.
-            if prepared.snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
-            return .refused(why + "; the secret was put back")
-        }
-        state.report.downstream = job.downstream
-        state.report.deploySHA = pipeline.sha.isEmpty ? state.report.deploySHA : pipeline.sha
-        let failure: String? = if case .failed(let why) = job.progress { why } else { nil }
-        let snap = try await snapshot()
-        if snap.recorded.pending != nil { try await record(snap.ownership.settled) }
-        if snap.ownership.providers.isEmpty, failure == nil { try await redeployer.clearExpedited(logger: logger) }
-        try await step(.deployed(status: failure.map { "failed: \($0)" } ?? job.status))
-        let deploy = job.downstream.map { "downstream pipeline \($0.label)" } ?? "deploy job #\(job.id)"
-        await noteChangeRequest(
-            state,
-            "The \(deploy) of pipeline #\(pipeline.id)\(pipeline.sha.isEmpty ? "" : " at \(pipeline.sha)") "
-                + (failure.map { "failed: \($0)" } ?? "succeeded") + ".")
-        return failure.map { .deployFailed(status: $0) } ?? .done
-    }
-
     /// Polls the gateway until it serves the planned defaults, or the verify timeout.
-    func verifyStep(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+    func verifyStep(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let gateway, let checked = state.checked else { return .done }
         if let problem = await gateway.verify(checked.expect, stopping: stopping) {
             await noteChangeRequest(state, "Not verified: \(problem).")
@@ -335,7 +295,7 @@ extension TargetExecutor {
     }
 
     /// Closes the change request of the failover this restore undid, and forgets it.
-    func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionLifecycle.Result {
+    func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return .done }
         guard state.terms.closesChangeRequest else {
             // Another member of the group restores after this one and closes it.

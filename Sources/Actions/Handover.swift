@@ -106,7 +106,7 @@ extension TargetExecutor {
             var unverified = options
             unverified.verify = false
             return await perform(
-                resumed.kind, provider: pending.provider, apply: true, journaled: [(ActionLifecycle.Step.plan.rawValue, checked.detail)],
+                resumed.kind, provider: pending.provider, apply: true, journaled: [(ActionMachine.Step.plan.rawValue, checked.detail)],
                 options: unverified)
         } catch .refused(let why) {
             report.outcome = .refused(why)

@@ -106,7 +106,7 @@ public struct TargetExecutor: Sendable {
     }
 
     /// The lifecycle's options from the target's configuration.
-    public var options: ActionLifecycle.Options {
+    public var options: ActionMachine.Options {
         .init(
             changeRequest: target.changeRequest != nil, verify: gateway != nil, restoreRedeploy: target.restoreRedeploy,
             casAttempts: casAttempts)

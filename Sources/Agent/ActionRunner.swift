@@ -101,7 +101,7 @@ public struct ActionRunner: Sendable {
     }
 
     /// Finishes every intent a crash left open: its lifecycle, rebuilt from the journaled steps,
-    /// says what is left (see ``ActionLifecycle``); none of what was done is done again.
+    /// says what is left (see ``ActionMachine``); none of what was done is done again.
     public func recover() async -> [ActionReport] {
         var reports: [ActionReport] = []
         for intent in await openIntents() { if let report = await recover(intent) { reports.append(report.report) } }

@@ -5,6 +5,8 @@
 /// reads the record settles a write whose outcome stays unknown.
 public struct SecretWrite: Sendable, Equatable {
     public enum Answer: Sendable, Equatable {
+        /// `recordAhead`: the write-ahead record is in the secret's metadata.
+        case recorded
         /// `send`: written as this version.
         case written(version: Int)
         /// `send`: the secret had moved past the version read (check-and-set refused it).
@@ -16,6 +18,8 @@ public struct SecretWrite: Sendable, Equatable {
     }
 
     public enum Request: Sendable, Equatable {
+        /// Record in the secret's metadata, before the write, what it is about to write over `over`.
+        case recordAhead(over: Int)
         /// Write over `over` with check-and-set.
         case send(over: Int)
         /// Read the version after `over`: is it this write?
@@ -29,16 +33,17 @@ public struct SecretWrite: Sendable, Equatable {
         case unknown(String)
     }
 
-    private enum Phase: Sendable, Equatable { case sending, readingAfterConflict, readingAfterLoss(String), done(Request) }
+    private enum Phase: Sendable, Equatable { case recordingAhead, sending, readingAfterConflict, readingAfterLoss(String), done(Request) }
 
     /// The version read and written over.
     public let over: Int
-    private var phase = Phase.sending
+    private var phase = Phase.recordingAhead
 
     public init(over: Int) { self.over = over }
 
     public var request: Request {
         switch phase {
+        case .recordingAhead: .recordAhead(over: over)
         case .sending: .send(over: over)
         case .readingAfterConflict, .readingAfterLoss: .readBack(over: over)
         case .done(let request): request
@@ -50,6 +55,7 @@ public struct SecretWrite: Sendable, Equatable {
     public mutating func answered(_ answer: Answer) -> Request {
         phase =
             switch (phase, answer) {
+            case (.recordingAhead, .recorded): .sending
             case (.sending, .written(let version)): .done(.landed(version: version, lost: nil))
             // A conflict may be this write's own first try, landed unanswered (the client tries again).
             case (.sending, .conflict): .readingAfterConflict

@@ -5,7 +5,8 @@ import Testing
 struct SecretWriteTests {
     func after(_ answers: [SecretWrite.Answer]) -> [SecretWrite.Request] {
         var write = SecretWrite(over: 7)
-        return [write.request] + answers.map { write.answered($0) }
+        #expect(write.request == .recordAhead(over: 7), "the write-ahead record comes first")
+        return [write.answered(.recorded)] + answers.map { write.answered($0) }
     }
 
     @Test func eachAnswerLeadsWhereItMust() {
@@ -35,6 +36,8 @@ struct SecretWriteTests {
     }
 
     @Test func anAnswerOutOfTurnIsNeverTakenAsLanded() {
+        var write = SecretWrite(over: 7)
+        #expect(write.answered(.written(version: 8)) != .landed(version: 8, lost: nil), "never sent before its write-ahead record")
         let requests = after([.readBack(ours: true)])
         guard case .unknown(let why) = requests.last else {
             Issue.record("\(requests)")

@@ -4,16 +4,18 @@ public enum ActionKind: String, Sendable, Equatable { case failover, restore }
 /// How a target acts: page a person with a one-command approval, or act at once.
 public enum ActionMode: String, Sendable, Equatable { case propose, perform }
 
-/// One action's lifecycle, pure: which step comes next, from the steps already done (as the
-/// journal records them) and the result of the last one. The executor runs the step it is given,
-/// journals it, and feeds the result back; after a crash or a handover the same machine is rebuilt
-/// from the journaled steps and asked again, so no step is done twice and none is lost.
+/// One action — a failover or a restore of a target — pure: answers in, the next request out.
+/// It decides the order of the steps from those already done (as the journal records them), the
+/// check-and-set write and how a lost answer of it is settled (``SecretWrite``), and which deploy
+/// carries the write while `main` moves (``DeployMachine``). The executor makes the request it is
+/// given, journals it, and feeds the answer back; after a crash or a handover the same machine is
+/// rebuilt from the journaled steps and asked again, so no step is done twice and none is lost.
 ///
 /// A failover: plan → change request → write → redeploy → verify.
 /// A restore: plan → write → [redeploy → verify] → close the change request; without a redeploy
 /// (the runbook's restore) the next regular deployment picks the change up and a running agent
 /// verifies it then.
-public struct ActionLifecycle: Sendable, Equatable {
+public struct ActionMachine: Sendable, Equatable {
     /// A step, named as the journal records it once done.
     public enum Step: String, Sendable, CaseIterable {
         /// Read the secret, plan, validate, check the deploy can happen (`checked` in the journal).
@@ -47,9 +49,25 @@ public struct ActionLifecycle: Sendable, Equatable {
         }
     }
 
+    /// What the checks found that the write and the redeploy need (journaled with them).
+    public struct Checks: Sendable, Equatable {
+        /// The secret's version read, written over with check-and-set.
+        public var secretVersion: Int
+        /// The pipeline and trigger job checked to carry the write; nil when nothing redeploys.
+        public var carrier: DeployFacts.Candidate?
+        /// The pipelines whose production deploy had started when the checks were made.
+        public var startedBeforeWrite: Set<Int>?
+
+        public init(secretVersion: Int, carrier: DeployFacts.Candidate?, startedBeforeWrite: Set<Int>?) {
+            (self.secretVersion, self.carrier, self.startedBeforeWrite) = (secretVersion, carrier, startedBeforeWrite)
+        }
+    }
+
     /// What a step came to, as the executor reports it.
     public enum Result: Sendable, Equatable {
         case done
+        /// `plan`: checked, and the write may follow.
+        case checked(Checks)
         /// `plan`: nothing to change.
         case nothingToDo(String)
         /// `write`: the secret changed since it was read.
@@ -68,8 +86,16 @@ public struct ActionLifecycle: Sendable, Equatable {
         case writeFound, writeMissing, writeSuperseded(String)
     }
 
-    public enum Next: Sendable, Equatable {
+    /// What the executor does next.
+    public enum Request: Sendable, Equatable {
+        /// Carry out this step and report its result (``completed(_:_:)``).
         case run(Step)
+        /// The write step: the check-and-set write's next request, answered with ``answered(write:)``;
+        /// once it has landed, conflicted or become unknown, the step's result.
+        case write(SecretWrite.Request)
+        /// The redeploy step: carrying the write to production, answered with ``answered(deploy:)``;
+        /// once finished, the step's result.
+        case deploy(DeployMachine.Request)
         case finish(ActionOutcome)
     }
 
@@ -83,10 +109,21 @@ public struct ActionLifecycle: Sendable, Equatable {
     public private(set) var changeRequestProblem: String?
     /// Rebuilt from a journal that holds the checks but not the write: the write may have landed.
     private var needsReconcile: Bool
+    /// What the last checks found.
+    public private(set) var checks: Checks?
+    private var writing: SecretWrite?
+    private var deploying: DeployMachine?
+    /// This run made the write (else an earlier one did, whose retry is looked for first).
+    private var wroteHere = false
+    /// Ended by an answer out of turn.
+    private var outOfTurn: String?
 
-    public init(kind: ActionKind, options: Options, journaled: [String] = []) {
+    /// `journaled`: the names of the steps an interrupted run of it recorded; `checks`: what its
+    /// journaled checks found.
+    public init(kind: ActionKind, options: Options, journaled: [String] = [], checks: Checks? = nil) {
         self.kind = kind
         self.options = options
+        self.checks = checks
         done = []
         for step in journaled.compactMap(Step.init(rawValue:)) where step != .reconcileWrite && !done.contains(step) { done.append(step) }
         needsReconcile = done.contains(.plan) && !done.contains(.write)
@@ -103,19 +140,67 @@ public struct ActionLifecycle: Sendable, Equatable {
         }
     }
 
-    /// The next step. After a crash between the checks and the write, whether the write happened
-    /// is found out first.
-    public var next: Next {
+    /// The request to make now. After a crash between the checks and the write, whether the write
+    /// happened is found out first.
+    public var request: Request {
+        if let outOfTurn { return .finish(.failed(outOfTurn)) }
         if needsReconcile { return .run(.reconcileWrite) }
         guard let step = sequence.first(where: { !done.contains($0) }) else { return .finish(finalOutcome) }
-        return .run(step)
+        switch step {
+        case .write:
+            guard let write = writing ?? checks.map({ SecretWrite(over: $0.secretVersion) }) else {
+                return .finish(.failed("a write without its checks"))
+            }
+            return .write(write.request)
+        case .redeploy: return .deploy(currentDeploy.request)
+        default: return .run(step)
+        }
+    }
+
+    private var currentDeploy: DeployMachine {
+        deploying ?? DeployMachine(carrier: checks?.carrier, resumed: !wroteHere, startedBeforeWrite: checks?.startedBeforeWrite)
+    }
+
+    /// Feeds back what the write's current request came to.
+    @discardableResult
+    public mutating func answered(write answer: SecretWrite.Answer) -> Request {
+        guard case .write = request, var write = writing ?? checks.map({ SecretWrite(over: $0.secretVersion) }) else {
+            outOfTurn = outOfTurn ?? "the write was answered \(answer) out of turn"
+            return request
+        }
+        write.answered(answer)
+        writing = write
+        return request
+    }
+
+    /// Feeds back what the redeploy's current request came to.
+    @discardableResult
+    public mutating func answered(deploy answer: DeployMachine.Answer) -> Request {
+        guard case .deploy = request else {
+            outOfTurn = outOfTurn ?? "the redeploy was answered \(answer) out of turn"
+            return request
+        }
+        var deploy = currentDeploy
+        deploy.answered(answer)
+        deploying = deploy
+        return request
     }
 
     private var finalOutcome: ActionOutcome { kind == .restore && !options.restoreRedeploy ? .written : .deployed }
 
-    /// Feeds back what `step` came to; returns what comes next.
-    public mutating func completed(_ step: Step, _ result: Result) -> Next {
+    /// Feeds back what `step` came to (the write and the redeploy: once their last request is
+    /// made); returns what comes next.
+    @discardableResult
+    public mutating func completed(_ step: Step, _ result: Result) -> Request {
+        if step == .write || step == .plan { writing = nil }
+        if step == .redeploy || step == .plan { deploying = nil }
         switch (step, result) {
+        case (.plan, .checked(let found)):
+            checks = found
+            done.append(step)
+        case (.write, .done):
+            wroteHere = true
+            done.append(step)
         case (.reconcileWrite, .writeFound):
             needsReconcile = false
             done.append(.write)
@@ -154,6 +239,6 @@ public struct ActionLifecycle: Sendable, Equatable {
         default:
             return .finish(.failed("step \(step.rawValue) reported \(result), which it cannot"))
         }
-        return next
+        return request
     }
 }
