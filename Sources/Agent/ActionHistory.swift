@@ -4,16 +4,13 @@ import Foundation
 import Lifecycle
 
 /// What the running agent's actions came to: every report, the last 20 as `/status` shows them
-/// (newest first), and the restores written without a redeploy, awaiting the next deployment.
+/// (newest first).
 struct ActionHistory: Sendable {
     private(set) var reports: [ActionReport] = []
     private(set) var entries: [JSONValue] = []
-    /// Per target: a restore written without a redeploy, to verify once the next deployment is out.
-    var awaiting: [String: AwaitedDeployment] = [:]
 
     mutating func add(_ kind: ActionKind, provider: String, _ report: ActionReport, at unixTime: Double) {
         reports.append(report)
-        if let awaited = report.awaiting { awaiting[report.target] = awaited }
         let entry: [String: JSONValue] = [
             "at": .string(Date(timeIntervalSince1970: unixTime).formatted(.iso8601)), "action": .string(kind.rawValue),
             "provider": .string(provider), "target": .string(report.target),

@@ -87,10 +87,10 @@ extension ActionRunner {
 
 extension ActionFinished {
     /// What `report` came to, as the core needs it.
-    init(_ kind: ActionKind, provider: String, proposal: String?, _ report: ActionReport, recovered: Bool, awaitsDeployment: Bool) {
+    init(_ kind: ActionKind, provider: String, proposal: String?, _ report: ActionReport, recovered: Bool, awaiting: AwaitedDeployment?) {
         self.init(
             kind: kind, provider: provider, target: report.target, proposal: proposal, outcome: report.outcome,
-            leftToPeople: report.leftToPeople, changeRequestProblem: report.changeRequestProblem, awaitsDeployment: awaitsDeployment,
+            leftToPeople: report.leftToPeople, changeRequestProblem: report.changeRequestProblem, awaiting: awaiting,
             verified: report.verified, recovered: recovered, warnings: report.warnings, deployDecision: report.deployDecision)
     }
 }

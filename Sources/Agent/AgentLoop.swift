@@ -157,7 +157,8 @@ public actor AgentLoop {
             case .markProposal(let id, let end):
                 _ = try? await parts.journal.transition(
                     id, from: .approved, to: Journal.ProposalRecord.Status(rawValue: end.rawValue) ?? .failed)
-            case .checkNextDeployment(let target, let provider, let watch): checkNextDeployment(target, provider, watch)
+            case .checkNextDeployment(let target, let provider, let watch, let awaited):
+                checkNextDeployment(target, provider, watch, awaited)
             case .drill(let target, let provider): enqueue([target]) { await self.drill(target, provider: provider) }
             }
         }
@@ -219,15 +220,14 @@ public actor AgentLoop {
         if recovered { parts.logger.notice("recovered an interrupted action on \(target): \(report.outcome.summary)") }
         history.add(kind, provider: provider, report, at: parts.clock.unixTime)
         parts.metrics.acted(kind.rawValue, target: target, outcome: report.outcome.metricLabel)
-        let awaits = report.awaiting != nil && parts.runner.executors[target]?.gateway != nil
+        let awaiting = parts.runner.executors[target]?.gateway != nil ? report.awaiting : nil
         await deliver(
-            .finished(ActionFinished(kind, provider: provider, proposal: proposal, report, recovered: recovered, awaitsDeployment: awaits)))
+            .finished(ActionFinished(kind, provider: provider, proposal: proposal, report, recovered: recovered, awaiting: awaiting)))
     }
 
     /// A restore written without a redeploy is verified once the next deployment is out, or paged
     /// when none comes within the gateway's `next_deployment_timeout`: one check, as the core says.
-    private func checkNextDeployment(_ target: String, _ provider: String, _ watch: Int) {
-        guard let awaited = history.awaiting[target] else { return }
+    private func checkNextDeployment(_ target: String, _ provider: String, _ watch: Int, _ awaited: AwaitedDeployment) {
         let (runner, metrics) = (parts.runner, parts.metrics)
         spawn {
             guard let check = await runner.checkNextDeployment(of: target, provider: provider, awaited) else { return }

@@ -25,7 +25,7 @@ public enum AgentCommand: Sendable, Equatable {
     case markProposal(String, ProposalEnd)
     /// Check once whether the target's next deployment is out and, if so, whether it serves the
     /// restore of the provider; report it as ``AgentCore/Event/deploymentChecked(target:watch:_:)``.
-    case checkNextDeployment(target: String, provider: String, watch: Int)
+    case checkNextDeployment(target: String, provider: String, watch: Int, AwaitedDeployment)
     /// A fire drill of the target: fail the provider over and restore it, both verified (``DrillSettings``).
     case drill(target: String, provider: String)
 }

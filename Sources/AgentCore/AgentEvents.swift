@@ -12,8 +12,8 @@ public struct ActionFinished: Sendable, Equatable {
     /// Owned keys a person changed since the agent wrote them: left as they are.
     public var leftToPeople: [String]
     public var changeRequestProblem: String?
-    /// A restore written without a redeploy, with a gateway to verify it on once deployed.
-    public var awaitsDeployment: Bool
+    /// A restore written without a redeploy, with a gateway to verify it on once deployed: what to verify.
+    public var awaiting: AwaitedDeployment?
     /// Whether the gateway served the change; nil when no gateway is configured to ask.
     public var verified: Bool?
     /// Finished after a restart (or a change of leader) from what the journal had open: paged
@@ -26,11 +26,11 @@ public struct ActionFinished: Sendable, Equatable {
 
     public init(
         kind: ActionKind, provider: String, target: String, proposal: String? = nil, outcome: ActionOutcome, leftToPeople: [String] = [],
-        changeRequestProblem: String? = nil, awaitsDeployment: Bool = false, verified: Bool? = nil, recovered: Bool = false,
+        changeRequestProblem: String? = nil, awaiting: AwaitedDeployment? = nil, verified: Bool? = nil, recovered: Bool = false,
         warnings: [String] = [], deployDecision: String? = nil
     ) {
         (self.kind, self.provider, self.target, self.proposal, self.outcome) = (kind, provider, target, proposal, outcome)
-        (self.leftToPeople, self.changeRequestProblem, self.awaitsDeployment) = (leftToPeople, changeRequestProblem, awaitsDeployment)
+        (self.leftToPeople, self.changeRequestProblem, self.awaiting) = (leftToPeople, changeRequestProblem, awaiting)
         (self.verified, self.recovered, self.warnings, self.deployDecision) = (verified, recovered, warnings, deployDecision)
     }
 }
@@ -308,8 +308,8 @@ extension AgentCore {
                         severity: .critical)))
         default: break
         }
-        if done.awaitsDeployment {
-            watches.begin(target, provider: provider, at: now)
+        if let awaited = done.awaiting {
+            watches.begin(target, provider: provider, awaited, at: now)
         } else if done.outcome.changedTheSecret {
             watches.end(target)
         }

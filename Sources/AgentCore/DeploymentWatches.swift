@@ -1,10 +1,12 @@
 /// Restores written without a redeploy, each waiting for its target's next deployment: the core
-/// owns the timer, the loop makes one check at a time per target (``AgentCommand/checkNextDeployment(target:provider:watch:)``)
+/// owns the timer and what to verify, the loop makes one check at a time per target
+/// (``AgentCommand/checkNextDeployment(target:provider:watch:_:)``)
 /// and reports what it found. A newer restore's watch of a target replaces the older, whose late
 /// answer is ignored; any other write to the target ends the watch.
 public struct DeploymentWatches: Sendable, Equatable {
     struct Watch: Sendable, Equatable {
         var provider: String
+        var awaited: AwaitedDeployment
         var id: Int
         /// When the next check is due; nil while one is under way.
         var due: Double?
@@ -13,9 +15,9 @@ public struct DeploymentWatches: Sendable, Equatable {
     private var lastID = 0
 
     /// Starts watching `target`'s next deployment for the restore of `provider`, checked at once.
-    mutating func begin(_ target: String, provider: String, at now: Double) {
+    mutating func begin(_ target: String, provider: String, _ awaited: AwaitedDeployment, at now: Double) {
         lastID += 1
-        watches[target] = Watch(provider: provider, id: lastID, due: now)
+        watches[target] = Watch(provider: provider, awaited: awaited, id: lastID, due: now)
     }
 
     /// Stops watching `target`: a later write there is deployed and verified on its own, and the
@@ -28,7 +30,7 @@ public struct DeploymentWatches: Sendable, Equatable {
         for (target, watch) in watches.sorted(by: { $0.key < $1.key }) {
             guard let due = watch.due, due <= now else { continue }
             watches[target]?.due = nil
-            commands.append(.checkNextDeployment(target: target, provider: watch.provider, watch: watch.id))
+            commands.append(.checkNextDeployment(target: target, provider: watch.provider, watch: watch.id, watch.awaited))
         }
         return commands
     }

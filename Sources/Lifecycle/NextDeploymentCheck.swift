@@ -1,3 +1,19 @@
+/// A change the next regular deployment picks up: a running agent verifies it then.
+public struct AwaitedDeployment: Sendable, Equatable {
+    /// Feature → the models the gateway should serve after that deployment.
+    public var expect: [String: [String]]
+    /// Where deployments stood before the write (``GitLab/deployMarker()``).
+    public var since: Int
+    /// The change request to note the verification on.
+    public var changeRequest: Int?
+    /// When, on the executor's clock, waiting gives up: the restore's time plus the gateway's `next_deployment_timeout`.
+    public var deadline: Duration
+
+    public init(expect: [String: [String]], since: Int, changeRequest: Int?, deadline: Duration) {
+        (self.expect, self.since, self.changeRequest, self.deadline) = (expect, since, changeRequest, deadline)
+    }
+}
+
 /// What one check of a restore's next deployment found (a restore written without a redeploy is
 /// verified once the next regular deployment is out).
 public enum NextDeploymentCheck: Sendable, Equatable {

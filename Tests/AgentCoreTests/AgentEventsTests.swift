@@ -1,5 +1,6 @@
 import AgentCore
 import Health
+import Lifecycle
 import ProbeResults
 import Testing
 
@@ -44,6 +45,9 @@ struct EventDriver {
         commands.compactMap { if case .alert(let alert) = $0 { alert } else { nil } }
     }
 }
+
+/// A restore written without a redeploy: what its next deployment must serve.
+let awaited = AwaitedDeployment(expect: ["duo_chat": ["claude-sonnet"]], since: 41, changeRequest: 3, deadline: .seconds(3600))
 
 @Suite struct AgentEventsTests {
     @Test func takingTheLeadRecoversThenReadsEveryTargetAndSharesThePause() {
@@ -199,11 +203,11 @@ struct EventDriver {
         let done = ActionFinished(
             kind: .restore, provider: "vertex", target: "aigw-production", proposal: "5f2161", outcome: .written,
             leftToPeople: ["duo_chat"],
-            changeRequestProblem: "GitLab 500", awaitsDeployment: true)
+            changeRequestProblem: "GitLab 500", awaiting: awaited)
         let commands = driver.send(.finished(done))
         #expect(commands.contains(.markProposal("5f2161", .executed)))
         #expect(
-            driver.send(.tick).contains(.checkNextDeployment(target: "aigw-production", provider: "vertex", watch: 1)),
+            driver.send(.tick).contains(.checkNextDeployment(target: "aigw-production", provider: "vertex", watch: 1, awaited)),
             "the next deployment is checked at the next tick")
         #expect(
             EventDriver.alerts(commands).map(\.dedupKey) == [
@@ -275,10 +279,10 @@ struct EventDriver {
     @Test func aRestoreTheNextDeploymentDoesNotServeIsPaged() {
         var driver = EventDriver()
         _ = driver.send(.leadership(true, leaderPaused: nil))
-        let done = ActionFinished(kind: .restore, provider: "vertex", target: "aigw-production", outcome: .written, awaitsDeployment: true)
+        let done = ActionFinished(kind: .restore, provider: "vertex", target: "aigw-production", outcome: .written, awaiting: awaited)
         _ = driver.send(.finished(done))
         func checks(_ commands: [AgentCommand]) -> [Int] {
-            commands.compactMap { if case .checkNextDeployment(_, _, let watch) = $0 { watch } else { nil } }
+            commands.compactMap { if case .checkNextDeployment(_, _, let watch, awaited) = $0 { watch } else { nil } }
         }
         #expect(checks(driver.send(.tick)) == [1])
         #expect(checks(driver.send(.tick)).isEmpty, "one check at a time")
