@@ -90,8 +90,7 @@ public final class DemoWorld: Sendable {
             }
         // The agent's one clock: the virtual one, or the wall clock.
         let agentClock: any AgentClock = clock ?? WallClock()
-        let origin = ContinuousClock.now
-        let now: @Sendable () -> Double = { clock?.seconds ?? (ContinuousClock.now - origin) / .seconds(1) * speed }
+        let now: @Sendable () -> Double = { clock?.seconds ?? agentClock.seconds * speed }
         // One random stream per endpoint, as the scenario seeds it.
         let sampler = Locked(OutcomeSampler(scenario: scenario, probeTimeout: 10, latencyBudget: 5))
         var simulators: [ProviderSimulator] = []

@@ -12,13 +12,16 @@ public struct JSONLogHandler: LogHandler {
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let write: @Sendable (String) -> Void
+    private let unixTime: @Sendable () -> Double
 
-    /// `write` receives each line, newline included; the default writes to standard output.
+    /// `unixTime`: the process's clock, calendar seconds (the `time` field). `write` receives each
+    /// line, newline included; the default writes to standard output.
     public init(
-        label: String, metadataProvider: Logger.MetadataProvider? = nil,
+        label: String, metadataProvider: Logger.MetadataProvider? = nil, unixTime: @escaping @Sendable () -> Double,
         write: @escaping @Sendable (String) -> Void = JSONLogHandler.standardOutput
     ) {
         self.label = label
+        self.unixTime = unixTime
         self.metadataProvider = metadataProvider
         self.write = write
     }
@@ -31,7 +34,7 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let merged = metadata(of: event)
         var object: [String: Any] = [
-            "time": Self.timestamp(Date()), "level": event.level.rawValue, "label": label,
+            "time": Self.timestamp(Date(timeIntervalSince1970: unixTime())), "level": event.level.rawValue, "label": label,
             "message": event.message.description, "source": event.source,
         ]
         for (key, value) in merged {

@@ -34,10 +34,9 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("--mode is propose or perform; --speed 1…200")
         }
         let marks = Marks()
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = processClock.elapsed
         let log: @Sendable (String) -> Void = { line in
-            let t = (clock.now - started) / .seconds(1) * speed
+            let t = (processClock.elapsed - started) / .seconds(1) * speed
             marks.note(line, at: t)
             print("[t=\(String(format: "%6.1f", t))s] \(line)")
         }
@@ -54,7 +53,7 @@ struct DemoCommand: AsyncParsableCommand {
         var approved = Set<String>()
         var deployedRegularly = false
         while world.scenarioTime < story.duration {
-            try await Task.sleep(for: .milliseconds(100))
+            try await processClock.sleep(for: .milliseconds(100))
             for proposal in await world.loop.status()["open_proposals"]?.array ?? [] {
                 guard let id = proposal["id"]?.string, !approved.contains(id) else { continue }
                 approved.insert(id)
@@ -62,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
                     "\n  To approve: FAILOVER_AGENT_TOKEN=\(DemoWorld.apiToken) failover-agent approve \(id) --agent \(world.api.baseURL)\n"
                 )
                 if !interactive {
-                    try await Task.sleep(for: .seconds(1))
+                    try await processClock.sleep(for: .seconds(1))
                     log("(demo) a person runs `failover-agent approve \(id)`")
                     switch await world.loop.approve(id) {
                     case .accepted(let text): log("approve: \(text)")
@@ -73,7 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
             if marks.restored, !deployedRegularly {
                 // The runbook's restore leaves the deploy to the next regular one: here it comes.
                 deployedRegularly = true
-                try await Task.sleep(for: .milliseconds(500))
+                try await processClock.sleep(for: .milliseconds(500))
                 log("(demo) the next regular deployment of production goes out")
                 world.gitlab.deployRegularly(pipeline: 4712, sha: "7a11ed0c0de0", jobName: DemoWorld.deployJob)
             }

@@ -47,7 +47,9 @@ struct RunCommand: AsyncParsableCommand {
         defer { client.shutdown() }
         let format = configuration.agent.logFormat
         LoggingSystem.bootstrap { label in
-            ScrubbingLogHandler(wrapped: format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label))
+            ScrubbingLogHandler(
+                wrapped: format == .json
+                    ? JSONLogHandler(label: label, unixTime: { processClock.unixTime }) : StreamLogHandler.standardOutput(label: label))
         }
         var logger = Logger(label: "failover-agent")
         logger.logLevel = .info
