@@ -60,7 +60,7 @@ public struct AgentCore: Sendable {
     public private(set) var failoverTimes: [Double] = []
     /// The health decisions behind the last ``observe(_:)`` (state changes included), for replay's event lines.
     public private(set) var lastDecisions: [HealthDecision] = []
-    /// When each provider is probed next (the run loop's; replay keeps its own).
+    /// When each endpoint is probed next (the run loop's and replay's).
     public internal(set) var streams: ProbeStreams
     /// Leadership, ownership records read, and the retries of reads and settlements.
     public internal(set) var custody: Custody
@@ -330,6 +330,19 @@ public struct AgentCore: Sendable {
                     }
             }
             .flatMap { act(.failover, provider: $0, at: now) }
+    }
+
+    /// The probes due at `now` within the cap, each marked started (``ProbeStreams/due(at:health:)``):
+    /// what a ``Event/tick`` asks the loop to start, for a driver that judges probes without
+    /// leading (replay).
+    public mutating func startProbes(at now: Double) -> [String] { streams.due(at: now, health: monitor.machines) }
+
+    /// A probe of `endpoint` ended as `observation` says: judged (``observe(_:)``), and its stream's
+    /// cadence follows the health it led to.
+    public mutating func probeEnded(_ endpoint: String, _ observation: Observation) -> [AgentCommand] {
+        let commands = observe(observation)
+        streams.completed(endpoint, result: nil, at: observation.completedAt, health: monitor.machines)
+        return commands
     }
 
     /// A pre-flight probe of endpoint `name` may start at the returned time, within the probe cap.

@@ -54,9 +54,11 @@ public struct ProbeStreams: Sendable {
     /// When a stream's next probe may start, within the cap (infinity while every stream has its
     /// probes in flight).
     public var nextStart: Double {
-        streams.filter { $0.value.inFlight < scheduler.policy.maxInFlight }
-            .map { max($0.value.nextStart, cap.earliest(endpoint: $0.key, provider: Subject.provider($0.value.subject))) }
-            .min() ?? .infinity
+        var earliest = Double.infinity
+        for (name, stream) in streams where stream.inFlight < scheduler.policy.maxInFlight {
+            earliest = min(earliest, max(stream.nextStart, cap.earliest(endpoint: name, provider: Subject.provider(stream.subject))))
+        }
+        return earliest
     }
 
     /// A probe of endpoint `name` outside the streams (a pre-flight) asks for a start: the earliest
@@ -73,10 +75,10 @@ public struct ProbeStreams: Sendable {
     public mutating func hold(_ name: String, for seconds: Double, at now: Double) { cap.hold(endpoint: name, for: seconds, at: now) }
 
     /// A probe of endpoint `name` ended: its cadence follows the health it led to.
-    public mutating func completed(_ name: String, result: ProbeResult, at now: Double, health: [String: ProviderHealth]) {
+    public mutating func completed(_ name: String, result: ProbeResult?, at now: Double, health: [String: ProviderHealth]) {
         guard var stream = streams[name] else { return }
         stream.inFlight -= 1
-        stream.last = result
+        if let result { stream.last = result }
         stream.nextStart = next(stream, now: now, health: health)
         streams[name] = stream
     }

@@ -5,9 +5,10 @@ import Scenarios
 import Selection
 
 /// Runs the agent's real core (``AgentCore``: the health machine, modes, pause, the cap on
-/// failovers per hour) and its scheduler against a scenario in virtual time: no network, no clock,
-/// the same decisions every run. A failover or restore is counted when the core executes or
-/// proposes it.
+/// failovers per hour, and the probe cadence within the probe cap, as the running agent has them)
+/// against a scenario in virtual time: no network, no clock, the same decisions every run. The
+/// core says which probes start when; replay draws each one's outcome from the scenario and tells
+/// the core when it ends. A failover or restore is counted when the core executes or proposes it.
 public enum Replay {
     public struct Options: Sendable {
         public var policy: HealthPolicy
@@ -84,56 +85,18 @@ public enum Replay {
         }
     }
 
-    /// One endpoint's probes: those in flight and when the next is due.
-    struct ProbeStream {
+    /// A probe under way, and what it comes to (drawn from the scenario when it starts).
+    struct InFlight {
+        var endpoint: String
         var subject: String
-        var stretch = 0.0
-        var inFlight: [(startedAt: Double, outcome: OutcomeSampler.Outcome)] = []
-        var lastStart = -Double.infinity
-        var nextStart: Double
+        var startedAt: Double
+        var outcome: OutcomeSampler.Outcome
+        var endsAt: Double { startedAt + outcome.duration }
     }
 
-    enum Event {
-        case start(at: Double)
-        case completion(index: Int, at: Double)
-        var at: Double {
-            switch self {
-            case .start(let at), .completion(_, let at): at
-            }
-        }
-    }
-
-    /// The earliest event of all streams; completions before starts at the same moment, so a
-    /// start sees the latest health. A start waits for the probe cap (``ProbeCap``); of starts at
-    /// the same moment, those `urgent` says are in question go first, then by name, for a stable order.
-    static func nextEvent(
-        _ streams: [String: ProbeStream], maxInFlight: Int, cap: ProbeCap, urgent: (ProbeStream, Double) -> Bool
-    ) -> (String, Event)? {
-        var best: (String, Event)?
-        var bestUrgent = false
-        func earlier(_ a: (String, Event), _ aUrgent: Bool, than b: (String, Event)?) -> Bool {
-            guard let b else { return true }
-            if a.1.at != b.1.at { return a.1.at < b.1.at }
-            switch (a.1, b.1) {
-            case (.completion, .start): return true
-            case (.start, .completion): return false
-            case (.start, .start) where aUrgent != bestUrgent: return aUrgent
-            default: return a.0 < b.0
-            }
-        }
-        for (name, stream) in streams {
-            for (index, probe) in stream.inFlight.enumerated() {
-                let candidate = (name, Event.completion(index: index, at: probe.startedAt + probe.outcome.duration))
-                if earlier(candidate, false, than: best) { (best, bestUrgent) = (candidate, false) }
-            }
-            if stream.inFlight.count < maxInFlight {
-                let at = max(stream.nextStart, cap.earliest(endpoint: name, provider: Subject.provider(stream.subject)))
-                let isUrgent = urgent(stream, at)
-                let candidate = (name, Event.start(at: at))
-                if earlier(candidate, isUrgent, than: best) { (best, bestUrgent) = (candidate, isUrgent) }
-            }
-        }
-        return best
+    /// The probe that ends next: the earliest; at the same moment by endpoint name, then in the order they started.
+    static func nextEnding(_ inFlight: [InFlight]) -> Int? {
+        inFlight.indices.min { (inFlight[$0].endsAt, inFlight[$0].endpoint, $0) < (inFlight[$1].endsAt, inFlight[$1].endpoint, $1) }
     }
 
     public struct Action: Sendable, Equatable {
@@ -159,23 +122,16 @@ public enum Replay {
         settings.emptyFailovers = options.emptyFailovers(endpoints.map(\.subject))
         settings.trafficStaleAfter = scenario.traffic.map { 2 * ($0.scrapeInterval + $0.window) }
         settings.trafficWindow = scenario.traffic?.window
-        var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy)
-        let scheduler = ProbeScheduler(policy: policy)
+        // The core keeps the probe cadence and the cap, as in the running agent; replay draws each
+        // probe's outcome from the scenario and tells the core when it ends.
+        var core = AgentCore(settings: settings, endpoints: endpoints, policy: policy, stretch: options.stretch)
         var sampler = OutcomeSampler(scenario: scenario, probeTimeout: options.probeTimeout, latencyBudget: policy.latencyCeiling)
         var traffic = TrafficSampler(scenario: scenario)
         var nextReading = scenario.traffic?.window
         var report = Report(duration: scenario.duration)
         var failing: [String] = []
         let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
-        var streams = Dictionary(
-            uniqueKeysWithValues: scheduler.firstProbes(endpoints.map(\.name)).map {
-                ($0.provider, ProbeStream(subject: subjects[$0.provider]!, stretch: options.stretch[$0.provider] ?? 0, nextStart: $0.at))
-            })
-        func next(_ stream: ProbeStream, lastStart: Double, now: Double) -> Double {
-            scheduler.nextStart(
-                lastStart: lastStart, now: now, health: core.monitor.machines[stream.subject], stretch: options.stretch[stream.subject] ?? 0
-            )
-        }
+        var inFlight: [InFlight] = []
         /// The lines and actions of what the core decided at `t`.
         func handle(_ commands: [AgentCommand], at t: Double, cannotBefore: Set<String>) {
             for subject in core.cannotFailOver.subtracting(cannotBefore).sorted() {
@@ -224,44 +180,41 @@ public enum Replay {
             let cannot = core.cannotFailOver
             handle(core.observeTraffic(reading, at: t), at: t, cannotBefore: cannot)
         }
-        var cap = ProbeCap(policy: policy)
-        func urgent(_ stream: ProbeStream, _ at: Double) -> Bool { scheduler.inQuestion(core.monitor.machines[stream.subject], at: at) }
         while true {
-            let event = nextEvent(streams, maxInFlight: policy.maxInFlight, cap: cap, urgent: urgent)
-            if let reading = nextReading, reading <= scenario.duration, reading <= event?.1.at ?? .infinity {
+            let ending = nextEnding(inFlight)
+            // Probes end before others start at the same moment, so a start sees the latest health.
+            let next = min(ending.map { inFlight[$0].endsAt } ?? .infinity, core.streams.nextStart)
+            if let reading = nextReading, reading <= scenario.duration, reading <= next {
                 readTraffic(at: reading)
                 nextReading = reading + (scenario.traffic?.window ?? .infinity)
                 continue
             }
-            guard let (name, event) = event, event.at <= scenario.duration else { break }
-            var stream = streams[name]!
-            let subject = stream.subject
-            switch event {
-            case .start(let at):
-                cap.started(endpoint: name, provider: Subject.provider(subject), at: at)
-                report.starts.record(endpoint: name, provider: Subject.provider(subject), at: at)
-                stream.inFlight.append((at, sampler.outcome(of: subject, stream: name, at: at)))
-                stream.lastStart = at
-                stream.nextStart = next(stream, lastStart: at, now: at)
-            case .completion(let index, let completedAt):
-                let probe = stream.inFlight.remove(at: index)
+            guard next <= scenario.duration else { break }
+            if let ending, inFlight[ending].endsAt == next {
+                let probe = inFlight.remove(at: ending)
+                let (subject, outcome) = (probe.subject, probe.outcome)
                 report.probesByProvider[Subject.provider(subject), default: 0] += 1
-                let outcome = probe.outcome
                 if options.verbose {
                     emit(
-                        #"{"t":\#(JSONText.number(completedAt)),"event":"probe",\#(EventLine.about(subject)),"#
-                            + #""endpoint":"\#(name)","started":\#(JSONText.number(probe.startedAt)),"#
+                        #"{"t":\#(JSONText.number(next)),"event":"probe",\#(EventLine.about(subject)),"#
+                            + #""endpoint":"\#(probe.endpoint)","started":\#(JSONText.number(probe.startedAt)),"#
                             + #""class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#
                     )
                 }
                 let observation = Observation(
                     provider: subject, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
-                    completedAt: completedAt)
+                    completedAt: next)
                 let cannot = core.cannotFailOver
-                handle(core.observe(observation), at: completedAt, cannotBefore: cannot)
-                stream.nextStart = next(stream, lastStart: stream.lastStart, now: completedAt)
+                handle(core.probeEnded(probe.endpoint, observation), at: next, cannotBefore: cannot)
+                continue
             }
-            streams[name] = stream
+            for name in core.startProbes(at: next) {
+                let subject = subjects[name] ?? name
+                report.starts.record(endpoint: name, provider: Subject.provider(subject), at: next)
+                inFlight.append(
+                    InFlight(
+                        endpoint: name, subject: subject, startedAt: next, outcome: sampler.outcome(of: subject, stream: name, at: next)))
+            }
         }
         if let expected = scenario.expectedActions {
             report.violations = ExpectationCheck.violations(expected: expected, actions: report.actions)
