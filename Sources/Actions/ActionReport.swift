@@ -127,6 +127,9 @@ public struct CheckedStep: Sendable, Equatable {
 public struct ActionReport: Sendable {
     public typealias Outcome = ActionOutcome
     public var target: String
+    /// Which action of which provider, once the running agent has kept it (``AgentLoop/actionsDone``).
+    public var kind: ActionKind?
+    public var provider: String?
     public var plan: Plan?
     public var outcome: Outcome
     /// Owned keys a person changed since the agent wrote them: left as they are.

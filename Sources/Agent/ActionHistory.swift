@@ -10,6 +10,8 @@ struct ActionHistory: Sendable {
     private(set) var entries: [JSONValue] = []
 
     mutating func add(_ kind: ActionKind, provider: String, _ report: ActionReport, at unixTime: Double) {
+        var report = report
+        (report.kind, report.provider) = (kind, provider)
         reports.append(report)
         let entry: [String: JSONValue] = [
             "at": .string(Date(timeIntervalSince1970: unixTime).formatted(.iso8601)), "action": .string(kind.rawValue),

@@ -113,7 +113,8 @@ struct Driver {
         let actions = await replica.loop.actionsDone
         for report in actions.dropFirst(actionsSeen) {
             let sha = report.deploySHA.map { " (deployed \($0))" } ?? ""
-            trace.append("t=\(Int(now)): \(report.target): \(report.outcome.summary)\(sha)")
+            let action = report.kind.map { "\($0.rawValue) of \(report.provider ?? "?") on " } ?? ""
+            trace.append("t=\(Int(now)): \(action)\(report.target): \(report.outcome.summary)\(sha)")
         }
         actionsSeen = actions.count
         for (target, record) in await replica.loop.drills where record.lastResult != drillsSeen[target] {
