@@ -120,19 +120,13 @@ extension TargetExecutor {
                 }
                 request = machine.completed(step, result)
             case .write(let write):
-                do throws(ControlError) {
-                    switch try await carryOut(write, &state) {
-                    case .answer(let answer): request = machine.answered(write: answer)
-                    case .result(let result): request = machine.completed(.write, result)
-                    }
-                } catch { request = machine.completed(.write, Self.result(of: error)) }
+                request = await feed(.write, &machine, answered: { $0.answered(write: $1) }) { () async throws(ControlError) in
+                    try await carryOut(write, &state)
+                }
             case .deploy(let deploy):
-                do throws(ControlError) {
-                    switch try await carryOut(deploy, &state) {
-                    case .answer(let answer): request = machine.answered(deploy: answer)
-                    case .result(let result): request = machine.completed(.redeploy, result)
-                    }
-                } catch { request = machine.completed(.redeploy, Self.result(of: error)) }
+                request = await feed(.redeploy, &machine, answered: { $0.answered(deploy: $1) }) { () async throws(ControlError) in
+                    try await carryOut(deploy, &state)
+                }
             case .finish(let outcome):
                 return finished(outcome, &state, problem: machine.changeRequestProblem, verifies: options.verify)
             }
@@ -143,6 +137,20 @@ extension TargetExecutor {
     enum Reply<Answer> {
         case answer(Answer)
         case result(ActionMachine.Result)
+    }
+
+    /// Carries out one request of the write or the redeploy: its answer goes back to the machine,
+    /// or, once the machine has named the step's end, what the step came to.
+    private func feed<Answer>(
+        _ step: ActionMachine.Step, _ machine: inout ActionMachine, answered: (inout ActionMachine, Answer) -> ActionMachine.Request,
+        _ carryOut: () async throws(ControlError) -> Reply<Answer>
+    ) async -> ActionMachine.Request {
+        do throws(ControlError) {
+            switch try await carryOut() {
+            case .answer(let answer): return answered(&machine, answer)
+            case .result(let result): return machine.completed(step, result)
+            }
+        } catch { return machine.completed(step, Self.result(of: error)) }
     }
 
     private func finished(_ outcome: ActionOutcome, _ state: inout ActionState, problem: String?, verifies: Bool) -> ActionReport {

@@ -148,14 +148,15 @@ public struct ActionMachine: Sendable, Equatable {
         guard let step = sequence.first(where: { !done.contains($0) }) else { return .finish(finalOutcome) }
         switch step {
         case .write:
-            guard let write = writing ?? checks.map({ SecretWrite(over: $0.secretVersion) }) else {
-                return .finish(.failed("a write without its checks"))
-            }
+            guard let write = currentWrite else { return .finish(.failed("a write without its checks")) }
             return .write(write.request)
         case .redeploy: return .deploy(currentDeploy.request)
         default: return .run(step)
         }
     }
+
+    /// The write under way: over the version the last checks read.
+    private var currentWrite: SecretWrite? { writing ?? checks.map { SecretWrite(over: $0.secretVersion) } }
 
     private var currentDeploy: DeployMachine {
         deploying ?? DeployMachine(carrier: checks?.carrier, resumed: !wroteHere, startedBeforeWrite: checks?.startedBeforeWrite)
@@ -164,7 +165,7 @@ public struct ActionMachine: Sendable, Equatable {
     /// Feeds back what the write's current request came to.
     @discardableResult
     public mutating func answered(write answer: SecretWrite.Answer) -> Request {
-        guard case .write = request, var write = writing ?? checks.map({ SecretWrite(over: $0.secretVersion) }) else {
+        guard case .write = request, var write = currentWrite else {
             outOfTurn = outOfTurn ?? "the write was answered \(answer) out of turn"
             return request
         }
