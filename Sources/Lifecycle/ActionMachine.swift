@@ -23,7 +23,7 @@ public struct ActionMachine: Sendable, Equatable {
         case openChangeRequest = "change-request"
         /// Write-ahead record, check-and-set write.
         case write = "secret-written"
-        /// Retry the latest pipeline's deploy job and follow it (`job-retried` is journaled inside).
+        /// Carry the write to production, round by round (``DeployMachine``; `job-retried` is journaled inside).
         case redeploy = "deployed"
         /// Poll the gateway until it serves the planned defaults.
         case verify = "verified"
