@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "ProbeResults", swiftSettings: optimised),
         .target(name: "Health", dependencies: ["ProbeResults"], swiftSettings: optimised),
         .target(name: "Selection", dependencies: ["ProbeResults"], swiftSettings: strict),
-        .target(name: "Lifecycle", dependencies: ["Selection"], swiftSettings: strict),
+        .target(name: "Lifecycle", dependencies: ["ProbeResults", "Selection"], swiftSettings: strict),
         .target(name: "Timekeeping", swiftSettings: strict),
         .target(name: "AgentCore", dependencies: ["Health", "Lifecycle", "ProbeResults"], swiftSettings: optimised),
         .target(name: "Leadership", swiftSettings: strict),

@@ -165,20 +165,6 @@ public struct ActionReport: Sendable {
     }
 }
 
-/// What a person approved, pinned: the action writes exactly this, planned from this secret
-/// version and deploying this SHA, or writes nothing.
-public struct PinnedPlan: Sendable, Equatable {
-    /// The value the configured key is to hold ("" when the key is removed).
-    public var intended: String
-    public var secretVersion: Int
-    /// The pipeline SHA it redeploys; nil for a restore that leaves the deploy to the next deployment.
-    public var sha: String?
-
-    public init(intended: String, secretVersion: Int, sha: String?) {
-        (self.intended, self.secretVersion, self.sha) = (intended, secretVersion, sha)
-    }
-}
-
 /// What a caller asks of one action beyond its kind and subject.
 public struct ActionTerms: Sendable, Equatable {
     /// The plan a person approved (see ``PinnedPlan``); its replacements were pre-flighted then.
@@ -204,5 +190,18 @@ public struct ActionTerms: Sendable, Equatable {
         self.groupMembers = groupMembers
         self.sharedChangeRequest = sharedChangeRequest
         self.closesChangeRequest = closesChangeRequest
+    }
+}
+
+extension ActionReport {
+    /// Takes in what the plan step found, as far as it got.
+    mutating func absorb(_ findings: PlanMachine.Findings) {
+        leftToPeople = findings.leftToPeople
+        warnings += findings.warnings
+        preflight += findings.preflight
+        if let plan = findings.plan { self.plan = plan }
+        if let decision = findings.deployDecision { deployDecision = decision }
+        guard let version = findings.secretVersion else { return }
+        (secretVersion, deploySHA, intended) = (version, findings.deploySHA, findings.intended)
     }
 }

@@ -11,149 +11,77 @@ import VaultClient
 /// The steps of an action, each one side effect (or one look) against Vault, GitLab or the
 /// gateway, journaled once done. The order is ``ActionMachine``'s (ActionDriver.swift).
 extension TargetExecutor {
-    /// Reads the secret, plans, validates and checks the redeploy can happen; touches nothing
-    /// (but letting go of keys people took over).
-    /// Pre-flight: every model the plan brings in gets a fresh probe; a failing one is avoided and
-    /// the plan made again (another replacement, or the feature left alone and said so), until
-    /// every replacement passes.
-    func preflighted(
-        _ decision: Decision, _ state: inout ActionState, snap: Snapshot, probe: @Sendable ([String]) async -> [String: String]
-    ) async throws(ControlError) -> Decision {
-        var decision = decision
-        var checked: Set<String> = []
+    /// Reads the secret, plans, validates and checks the redeploy can happen (``PlanMachine``
+    /// decides; each of its requests is one look); touches nothing (but letting go of keys people
+    /// took over). With `apply`, the checks are journaled for the write that follows.
+    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionMachine.Result {
+        var machine = PlanMachine(
+            .init(
+                kind: state.kind, provider: state.provider, planner: planner, avoid: state.avoid, pinned: state.terms.pinned, apply: apply,
+                preflightWhenPlanning: state.terms.preflightWhenPlanning, canProbe: preflight != nil,
+                restoreRedeploys: target.restoreRedeploy || state.terms.drill, verifies: gateway != nil, target: target.name,
+                secret: "\(target.vault.mount)/\(target.vault.path)"))
+        var snap: Snapshot?
+        var replaced: [String: JSONValue]?
+        defer { state.report.absorb(machine.findings) }
         while true {
-            // A model is brought in where a feature did not use it before.
-            let brought = Set(
-                decision.plan.changes.flatMap { change in (change.after ?? []).filter { !change.effectiveBefore.contains($0) } }
-            )
-            .subtracting(checked).sorted()
-            guard !brought.isEmpty else { return decision }
-            checked.formUnion(brought)
-            let classes = await probe(brought)
-            var failing: [String] = []
-            for model in brought {
-                guard let resultClass = classes[model] else { continue }
-                state.report.preflight.append((model, resultClass))
-                // `auth` and `bad_request` are our probe's fault and say nothing about the model.
-                let known = ProbeClass(rawValue: resultClass)
-                if known != .ok && known != .slow && known?.isOurFault != true { failing.append(model) }
+            switch machine.request {
+            case .read:
+                let read = try await snapshot()
+                snap = read
+                machine.answered(.read(read.facts))
+            case .readiness:
+                let unready = await unready(for: state.kind, now: redeployer.clock.unixTime)
+                state.report.unready = unready
+                machine.answered(.unready(unready.map { "\($0.name.rawValue): \($0.reason)" }))
+            case .deployedCatalog: machine.answered(.deployedCatalog(try await deployedCatalog()))
+            case .preflight(let models):
+                let classes = await preflight?(models) ?? [:]
+                logger.notice(
+                    "pre-flight of the replacements: \(models.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", "))")
+                machine.answered(.probed(classes))
+                state.avoid = machine.avoid
+            case .readReplaced(let version):
+                let read = try await vault.read(version: version)
+                replaced = read.deleted ? nil : read.data
+                machine.answered(.replaced(value: replaced?[target.vault.key]?.string))
+            case .letGo(let next):
+                try await record(next)
+                machine.answered(.recorded)
+            case .deployFacts: machine.answered(.deployFacts(try await redeployer.gitlab.deployFacts()))
+            case .markDeployments:
+                state.deployMarker = try await redeployer.gitlab.deployMarker()
+                machine.answered(.marked)
+            case .finish(let result):
+                guard let found = machine.checked, let snap else { return result }
+                try await journal(found, snap: snap, replaced: replaced, &state)
+                return result
             }
-            let results = brought.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", ")
-            logger.notice("pre-flight of the replacements: \(results)")
-            guard !failing.isEmpty else { return decision }
-            for model in failing {
-                if let provider = planner.catalog[model]?.provider { state.avoid.insert(Subject.key(provider: provider, model: model)) }
-            }
-            guard let again = try await decide(state.kind, state.provider, snap, avoid: state.avoid, planner: state.planner) else {
-                return decision
-            }
-            decision = again
         }
     }
 
-    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionMachine.Result {
-        let snap = try await snapshot()
-        state.report.leftToPeople = snap.changedByOthers
-        if snap.secret.deleted {
-            state.report.warnings.append(
-                "the latest version (\(snap.secret.version)) of \(target.vault.mount)/\(target.vault.path) had been deleted: read as no "
-                    + "override, written over with check-and-set on that version")
+    /// Journals what the checks found and keeps the data to write.
+    private func journal(
+        _ found: PlanMachine.Checked, snap: Snapshot, replaced: [String: JSONValue]?, _ state: inout ActionState
+    ) async throws(ControlError) {
+        var data: [String: JSONValue]
+        switch found.write {
+        case .override(let override):
+            data = snap.secret.data
+            data[target.vault.key] = .string(override.json)
+        case .putBack:
+            data = replaced ?? snap.secret.data.filter { $0.key != target.vault.key }
         }
-        guard try await decide(state.kind, state.provider, snap, avoid: state.avoid) != nil else {
-            return .nothingToDo(
-                state.kind == .failover
-                    ? "no feature of \(target.name) uses a model of \(state.provider): nothing to fail over"
-                    : "the agent has not failed \(state.provider) over on \(target.name)")
-        }
-        // Ready means able: every check this action needs passes, or nothing is written.
-        let unready = await unready(for: state.kind, now: redeployer.clock.unixTime)
-        state.report.unready = unready
-        if apply, !unready.isEmpty {
-            return .refused(
-                "not ready: " + unready.map { "\($0.name.rawValue): \($0.reason)" }.joined(separator: "; ") + "; nothing written")
-        }
-        // A failover chooses only what the deployed image serves (a restore puts back what was there).
-        if state.kind == .failover {
-            let deployed = try await deployedCatalog()
-            if deployed == nil {
-                state.report.warnings.append(
-                    "no gateway is configured for \(target.name) and no catalog reader: the plan is checked against the agent's catalog "
-                        + "files only, not the catalog of the deployed image")
-            }
-            state.planner = planner.within(deployed)
-        }
-        guard var decision = try await decide(state.kind, state.provider, snap, avoid: state.avoid, planner: state.planner) else {
-            return .nothingToDo("no feature of \(target.name) uses a model of \(state.provider): nothing to fail over")
-        }
-        // Pre-flight where a write could follow: before a write (unless a person approved this very
-        // plan, pre-flighted at the approval), and when planning a proposal.
-        let pinned = state.terms.pinned
-        if state.kind == .failover, apply ? pinned == nil : state.terms.preflightWhenPlanning, let preflight {
-            decision = try await preflighted(decision, &state, snap: snap, probe: preflight)
-            if decision.plan.isEmpty, !snap.ownership.providers.contains(state.provider) {
-                state.report.plan = decision.plan
-                return .refused(
-                    "no safe plan: every replacement failed its pre-flight probe ("
-                        + state.report.preflight.map { "\($0.model) \($0.resultClass)" }.joined(separator: ", ") + "); nothing written")
-            }
-        }
-        let plan = decision.plan
-        state.report.plan = plan
-        let problems = (state.planner ?? planner).validate(plan.override, changed: Set(plan.changes.map(\.feature)))
-        guard problems.isEmpty else {
-            return .refused("the new override would fail the gateway's validation: " + problems.joined(separator: "; "))
-        }
-        var next = snap.ownership.applying(plan, providers: decision.providers, lettingGo: snap.changedByOthers)
-        guard !plan.isEmpty || decision.exactData != nil || next != snap.ownership.settled else {
-            return .nothingToDo("no feature of \(target.name) uses a model of the failing providers")
-        }
-        if plan.isEmpty && decision.exactData == nil {
-            // People changed every key the agent still owned: let go of them, write and redeploy nothing.
-            if apply { try await record(next) }
-            return .nothingToDo(
-                "every key the agent changed was changed since by a person (\(snap.changedByOthers.joined(separator: ", "))): left as it is"
-            )
-        }
-        let redeploys = state.kind == .failover || target.restoreRedeploy || state.terms.drill
-        let deploy = redeploys ? try await redeployer.preflight() : nil
-        state.report.deployDecision = deploy?.decision.reason
-        if !redeploys, apply, gateway != nil { state.deployMarker = try await redeployer.gitlab.deployMarker() }
-        state.report.secretVersion = snap.secret.version
-        state.report.deploySHA = deploy?.pipeline.sha
-        var data = decision.exactData ?? snap.secret.data
-        if decision.exactData == nil { data[target.vault.key] = .string(plan.override.json) }
-        let intended = data[target.vault.key]?.string ?? ""
-        state.report.intended = intended
-        if let pinned, pinned != PinnedPlan(intended: intended, secretVersion: snap.secret.version, sha: deploy?.pipeline.sha) {
-            return .refused(
-                "the plan is no longer what was approved (planned from version \(pinned.secretVersion) at "
-                    + "\(pinned.sha.map { String($0.prefix(12)) } ?? "no redeploy"), now version \(snap.secret.version) at "
-                    + "\(deploy.map { String($0.pipeline.sha.prefix(12)) } ?? "no redeploy")\(pinned.intended == intended ? "" : ", another override")): "
-                    + "nothing written")
-        }
-        guard apply else { return .done }
-        next.baseVersion = next.isEmpty ? nil : snap.ownership.baseVersion ?? snap.secret.version
+        let carrier = found.checks.carrier
         let checked = CheckedStep(
-            secretVersion: snap.secret.version, intended: data[target.vault.key]?.string ?? "", pipeline: deploy?.pipeline.id,
-            sha: deploy?.pipeline.sha,
-            job: deploy?.job?.id, jobName: deploy?.job?.name, expect: expectedDefaults(plan),
+            secretVersion: found.checks.secretVersion, intended: found.intended, pipeline: carrier?.pipeline, sha: carrier?.sha,
+            job: carrier?.trigger?.job, jobName: carrier?.trigger?.name, expect: found.expect,
             changeRequest: state.kind == .restore ? snap.ownership.changeRequests[state.provider] : state.changeRequest,
-            action: state.actionID, started: deploy.map { $0.started.sorted() })
+            action: state.actionID, started: found.checks.startedBeforeWrite.map { $0.sorted() })
         try await step(.checked(checked))
         state.checked = checked
         if state.kind == .restore { state.changeRequest = checked.changeRequest }
-        state.prepared = Prepared(snap: snap, next: next, data: data)
-        return .checked(checked.checks)
-    }
-
-    /// What the gateway should serve for each feature the plan changes: the new list, or the
-    /// catalog's defaults where the key is removed.
-    func expectedDefaults(_ plan: Plan) -> [String: [String]] {
-        var expect: [String: [String]] = [:]
-        for change in plan.changes {
-            expect[change.feature] = change.after ?? planner.features.first { $0.setting == change.feature }?.defaultModels
-        }
-        return expect
+        state.prepared = Prepared(snap: snap, next: found.next, data: data)
     }
 
     /// Opens the change request and records it in the secret's metadata, so whoever restores closes it.

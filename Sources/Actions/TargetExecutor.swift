@@ -112,14 +112,13 @@ public struct TargetExecutor: Sendable {
             casAttempts: casAttempts)
     }
 
+    /// The secret as read (every key of its data), and what planning sees of it.
+    @dynamicMemberLookup
     struct Snapshot {
         var secret: VaultSecret
-        var current: ModelOverride
-        /// As the metadata says.
-        var recorded: Ownership
-        /// As it stands: a pending write resolved as happened (its redeploy still pending) or not (nothing pending).
-        var ownership: Ownership
-        var changedByOthers: [String]
+        var facts: SecretSnapshot
+
+        subscript<Value>(dynamicMember path: KeyPath<SecretSnapshot, Value>) -> Value { facts[keyPath: path] }
     }
 
     func snapshot() async throws(ControlError) -> Snapshot {
@@ -139,8 +138,9 @@ public struct TargetExecutor: Sendable {
                 ? recorded.written(as: write.casVersion + 1) : recorded.settled
         }
         return Snapshot(
-            secret: secret, current: current, recorded: recorded, ownership: ownership,
-            changedByOthers: ownership.keysChangedByOthers(in: current))
+            secret: secret,
+            facts: SecretSnapshot(
+                version: secret.version, deleted: secret.deleted, current: current, recorded: recorded, ownership: ownership))
     }
 
     /// The plan for these failing providers, from the secret as it is and within the catalog the
@@ -158,65 +158,6 @@ public struct TargetExecutor: Sendable {
 
     public func restore(provider: String, apply: Bool, approval: String? = nil) async -> ActionReport {
         await perform(.restore, provider: provider, apply: apply, approval: approval)
-    }
-
-    /// What an action changes, from the secret as it is: the plan, the providers failed over
-    /// afterwards, and optionally the exact data to write; nil: nothing to do.
-    /// `avoid`: subjects never chosen as replacements (their probes do not show health).
-    /// `planner`: this one limited to the deployed catalog (nil: the agent's own).
-    func decide(
-        _ kind: ActionKind, _ provider: String, _ snap: Snapshot, avoid: Set<String> = [], planner: Planner? = nil
-    ) async throws(ControlError) -> Decision? {
-        let planner = planner ?? self.planner
-        try checkKnown(provider, owned: snap.ownership.providers)
-        let base = snap.ownership.base(excluding: snap.changedByOthers)
-        switch kind {
-        case .failover:
-            let providers = Array(Set(snap.ownership.providers + [provider])).sorted()
-            // A provider no feature uses is not recorded as failed over: nothing would undo it.
-            if !snap.ownership.providers.contains(provider), planner.plan(current: snap.current, failing: [provider]).isEmpty { return nil }
-            return Decision(
-                plan: planner.plan(current: snap.current, failing: Set(providers), base: base, avoid: avoid), providers: providers,
-                exactData: nil)
-        case .restore:
-            guard snap.ownership.providers.contains(provider) else { return nil }
-            let remaining = snap.ownership.providers.filter { $0 != provider }
-            let plan = planner.plan(current: snap.current, failing: Set(remaining), base: base)
-            // Untouched since the agent's write and nothing left failed over: put back the very version it replaced.
-            if remaining.isEmpty, snap.changedByOthers.isEmpty, let version = snap.ownership.baseVersion,
-                snap.ownership.writtenVersion == snap.secret.version
-            {
-                // Version 0 (the secret did not exist) or a deleted version: keep whatever else it holds now, without the agent's key.
-                let replaced = version == 0 ? nil : try await vault.read(version: version)
-                let original = replaced.flatMap { $0.deleted ? nil : $0.data } ?? snap.secret.data.filter { $0.key != target.vault.key }
-                return Decision(plan: plan, providers: remaining, exactData: original)
-            }
-            return Decision(plan: plan, providers: remaining, exactData: nil)
-        }
-    }
-
-    struct Decision {
-        var plan: Plan
-        var providers: [String]
-        var exactData: [String: JSONValue]?
-    }
-
-    /// A provider the catalog does not know (a typo) is refused before anything is written.
-    /// `subject` must be a provider some model is on, or `provider/model` for a model of the
-    /// catalog on that provider (or something the agent already owns).
-    private func checkKnown(_ subject: String, owned: [String]) throws(ControlError) {
-        guard !owned.contains(subject) else { return }
-        let known = planner.catalog.providers
-        let provider = Subject.provider(subject)
-        if let model = Subject.model(subject) {
-            guard planner.catalog[model]?.provider == provider else {
-                throw .refused("unknown model '\(subject)': the catalog has no model \(model) on \(provider)")
-            }
-            return
-        }
-        guard known.contains(provider) else {
-            throw .refused("unknown provider '\(provider)': no model of the catalog is on it (providers: \(known.joined(separator: ", ")))")
-        }
     }
 
     /// The catalog the deployed gateway image serves: read from every URL of the target's

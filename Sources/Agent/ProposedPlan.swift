@@ -1,5 +1,6 @@
 import Actions
 import ControlAPI
+import Lifecycle
 
 /// One target's part of a proposal, decided once: planned as the write would be (the unhealthy
 /// avoided, the replacements pre-flighted), journaled with the proposal, shown in its page, and
