@@ -18,6 +18,9 @@ extension TargetExecutor {
         var approval: String?
         var report: ActionReport
         var checked: CheckedStep?
+        /// The plan's read of the secret, and the data of the version a restore puts back.
+        var read: Snapshot?
+        var replaced: [String: JSONValue]?
         /// This run's snapshot and the data to write; nil when resumed after the write.
         var prepared: Prepared?
         /// The ownership record before the write, and the write-ahead record made over it.
@@ -28,15 +31,11 @@ extension TargetExecutor {
         var retried: Int?
         /// Before a restore that leaves the deploy to the next deployment: where deployments stood.
         var deployMarker: Int?
-        /// Subjects never chosen as replacements: unhealthy by the health machine, or failing their pre-flight probe.
-        var avoid: Set<String> = []
         var terms = ActionTerms()
         /// The action's id, marking its change request and notes (kept across a restart and a handover).
         var actionID = ActionState.newID()
         /// Resumed from a journal or a record: what an earlier run posted is looked for before posting.
         var resumed = false
-        /// A failover's planner, limited to the catalog the deployed gateway serves.
-        var planner: Planner?
 
         static func newID() -> String {
             var generator = SystemRandomNumberGenerator()
@@ -74,7 +73,7 @@ extension TargetExecutor {
     ) async -> ActionReport {
         var state = ActionState(
             kind: kind, provider: provider, approval: approval, report: ActionReport(target: target.name, outcome: .nothingToDo("")),
-            avoid: avoid, terms: terms)
+            terms: terms)
         // Closing a change request nothing follows is the loop's, once it has seen the provider healthy.
         if apply, journaled.isEmpty, (try? await recordedPending()) != nil, let earlier = await settlePending(healthy: []) {
             logger.notice("first settled an earlier action: \(earlier.outcome.summary)")
@@ -108,17 +107,20 @@ extension TargetExecutor {
         var options = options ?? self.options
         // A drill proves the way back too: its restore redeploys at once.
         if terms.drill { options.restoreRedeploy = true }
-        var machine = ActionMachine(kind: kind, options: options, journaled: journaled.map(\.name), checks: state.checked?.checks)
+        let planning = PlanMachine.Setup(
+            kind: kind, provider: provider, planner: planner, avoid: avoid, pinned: terms.pinned, apply: apply,
+            preflightWhenPlanning: terms.preflightWhenPlanning, canProbe: preflight != nil, restoreRedeploys: options.restoreRedeploy,
+            verifies: gateway != nil, target: target.name, secret: "\(target.vault.mount)/\(target.vault.path)")
+        var machine = ActionMachine(planning: planning, options: options, journaled: journaled.map(\.name), checks: state.checked?.checks)
         var request = machine.request
         while true {
             switch request {
-            case .run(let step):
-                let result = await run(step, &state, apply: apply)
-                if !apply, step == .plan, result == .done {
-                    state.report.outcome = .planned
-                    return state.report
+            case .run(let step): request = machine.completed(step, await run(step, &state))
+            case .plan(let plan):
+                request = await feed(.plan, &machine, answered: { $0.answered(plan: $1) }) { () async throws(ControlError) in
+                    try await carryOut(plan, &state)
                 }
-                request = machine.completed(step, result)
+                state.report.absorb(machine.findings)
             case .write(let write):
                 request = await feed(.write, &machine, answered: { $0.answered(write: $1) }) { () async throws(ControlError) in
                     try await carryOut(write, &state)
@@ -168,13 +170,12 @@ extension TargetExecutor {
     }
 
     /// Carries out one step; control-plane errors become the step's result.
-    private func run(_ step: ActionMachine.Step, _ state: inout ActionState, apply: Bool) async -> ActionMachine.Result {
+    private func run(_ step: ActionMachine.Step, _ state: inout ActionState) async -> ActionMachine.Result {
         do throws(ControlError) {
             switch step {
-            case .plan: return try await planStep(&state, apply: apply)
             case .openChangeRequest: return try await openChangeRequest(&state)
             case .reconcileWrite: return try await reconcileWrite(&state)
-            case .write, .redeploy: return .failed("step \(step.rawValue) is carried out request by request")
+            case .plan, .write, .redeploy: return .failed("step \(step.rawValue) is carried out request by request")
             case .verify: return try await verifyStep(&state)
             case .closeChangeRequest: return try await closeChangeRequest(&state)
             }

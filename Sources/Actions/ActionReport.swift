@@ -194,11 +194,10 @@ public struct ActionTerms: Sendable, Equatable {
 }
 
 extension ActionReport {
-    /// Takes in what the plan step found, as far as it got.
+    /// Takes in what the plan rounds found, as far as they got.
     mutating func absorb(_ findings: PlanMachine.Findings) {
-        leftToPeople = findings.leftToPeople
-        warnings += findings.warnings
-        preflight += findings.preflight
+        if let left = findings.leftToPeople { leftToPeople = left }
+        (warnings, preflight) = (findings.warnings, findings.preflight)
         if let plan = findings.plan { self.plan = plan }
         if let decision = findings.deployDecision { deployDecision = decision }
         guard let version = findings.secretVersion else { return }

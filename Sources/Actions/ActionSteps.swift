@@ -11,66 +11,52 @@ import VaultClient
 /// The steps of an action, each one side effect (or one look) against Vault, GitLab or the
 /// gateway, journaled once done. The order is ``ActionMachine``'s (ActionDriver.swift).
 extension TargetExecutor {
-    /// Reads the secret, plans, validates and checks the redeploy can happen (``PlanMachine``
-    /// decides; each of its requests is one look); touches nothing (but letting go of keys people
-    /// took over). With `apply`, the checks are journaled for the write that follows.
-    func planStep(_ state: inout ActionState, apply: Bool) async throws(ControlError) -> ActionMachine.Result {
-        var machine = PlanMachine(
-            .init(
-                kind: state.kind, provider: state.provider, planner: planner, avoid: state.avoid, pinned: state.terms.pinned, apply: apply,
-                preflightWhenPlanning: state.terms.preflightWhenPlanning, canProbe: preflight != nil,
-                restoreRedeploys: target.restoreRedeploy || state.terms.drill, verifies: gateway != nil, target: target.name,
-                secret: "\(target.vault.mount)/\(target.vault.path)"))
-        var snap: Snapshot?
-        var replaced: [String: JSONValue]?
-        defer { state.report.absorb(machine.findings) }
-        while true {
-            switch machine.request {
-            case .read:
-                let read = try await snapshot()
-                snap = read
-                machine.answered(.read(read.facts))
-            case .readiness:
-                let unready = await unready(for: state.kind, now: redeployer.clock.unixTime)
-                state.report.unready = unready
-                machine.answered(.unready(unready.map { "\($0.name.rawValue): \($0.reason)" }))
-            case .deployedCatalog: machine.answered(.deployedCatalog(try await deployedCatalog()))
-            case .preflight(let models):
-                let classes = await preflight?(models) ?? [:]
-                logger.notice(
-                    "pre-flight of the replacements: \(models.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", "))")
-                machine.answered(.probed(classes))
-                state.avoid = machine.avoid
-            case .readReplaced(let version):
-                let read = try await vault.read(version: version)
-                replaced = read.deleted ? nil : read.data
-                machine.answered(.replaced(value: replaced?[target.vault.key]?.string))
-            case .letGo(let next):
-                try await record(next)
-                machine.answered(.recorded)
-            case .deployFacts: machine.answered(.deployFacts(try await redeployer.gitlab.deployFacts()))
-            case .markDeployments:
-                state.deployMarker = try await redeployer.gitlab.deployMarker()
-                machine.answered(.marked)
-            case .finish(let result):
-                guard let found = machine.checked, let snap else { return result }
-                try await journal(found, snap: snap, replaced: replaced, &state)
-                return result
-            }
+    /// One request of the plan step (``PlanMachine``): one read, check or probe; reads the secret,
+    /// plans, validates and checks the redeploy can happen, touching nothing (but letting go of
+    /// keys people took over); once checked, journals what it found for the write that follows.
+    func carryOut(_ request: PlanMachine.Request, _ state: inout ActionState) async throws(ControlError) -> Reply<PlanMachine.Answer> {
+        switch request {
+        case .read:
+            let read = try await snapshot()
+            (state.read, state.replaced) = (read, nil)
+            return .answer(.read(read.facts))
+        case .readiness:
+            let unready = await unready(for: state.kind, now: redeployer.clock.unixTime)
+            state.report.unready = unready
+            return .answer(.unready(unready.map { "\($0.name.rawValue): \($0.reason)" }))
+        case .deployedCatalog: return .answer(.deployedCatalog(try await deployedCatalog()))
+        case .preflight(let models):
+            let classes = await preflight?(models) ?? [:]
+            logger.notice("pre-flight of the replacements: \(models.map { "\($0) \(classes[$0] ?? "no probe")" }.joined(separator: ", "))")
+            return .answer(.probed(classes))
+        case .readReplaced(let version):
+            let read = try await vault.read(version: version)
+            state.replaced = read.deleted ? nil : read.data
+            return .answer(.replaced(value: state.replaced?[target.vault.key]?.string))
+        case .letGo(let next):
+            try await record(next)
+            return .answer(.recorded)
+        case .deployFacts: return .answer(.deployFacts(try await redeployer.gitlab.deployFacts()))
+        case .markDeployments:
+            state.deployMarker = try await redeployer.gitlab.deployMarker()
+            return .answer(.marked)
+        case .journal(let found):
+            guard let snap = state.read else { return .result(.failed("checks journaled without the secret read")) }
+            try await journal(found, snap: snap, &state)
+            return .answer(.journaled)
+        case .finish(let result): return .result(result)
         }
     }
 
     /// Journals what the checks found and keeps the data to write.
-    private func journal(
-        _ found: PlanMachine.Checked, snap: Snapshot, replaced: [String: JSONValue]?, _ state: inout ActionState
-    ) async throws(ControlError) {
+    private func journal(_ found: PlanMachine.Checked, snap: Snapshot, _ state: inout ActionState) async throws(ControlError) {
         var data: [String: JSONValue]
         switch found.write {
         case .override(let override):
             data = snap.secret.data
             data[target.vault.key] = .string(override.json)
         case .putBack:
-            data = replaced ?? snap.secret.data.filter { $0.key != target.vault.key }
+            data = state.replaced ?? snap.secret.data.filter { $0.key != target.vault.key }
         }
         let carrier = found.checks.carrier
         let checked = CheckedStep(

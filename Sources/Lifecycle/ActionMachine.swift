@@ -6,7 +6,7 @@ public enum ActionMode: String, Sendable, Equatable { case propose, perform }
 
 /// One action — a failover or a restore of a target — pure: answers in, the next request out.
 /// It decides the order of the steps from those already done (as the journal records them), the
-/// check-and-set write and how a lost answer of it is settled (``SecretWrite``), and which deploy
+/// plan and whether it may be carried out (``PlanMachine``), the check-and-set write and how a lost answer of it is settled (``SecretWrite``), and which deploy
 /// carries the write while `main` moves (``DeployMachine``). The executor makes the request it is
 /// given, journals it, and feeds the answer back; after a crash or a handover the same machine is
 /// rebuilt from the journaled steps and asked again, so no step is done twice and none is lost.
@@ -15,10 +15,11 @@ public enum ActionMode: String, Sendable, Equatable { case propose, perform }
 /// A restore: plan → write → [redeploy → verify] → close the change request; without a redeploy
 /// (the runbook's restore) the next regular deployment picks the change up and a running agent
 /// verifies it then.
-public struct ActionMachine: Sendable, Equatable {
+public struct ActionMachine: Sendable {
     /// A step, named as the journal records it once done.
     public enum Step: String, Sendable, CaseIterable {
-        /// Read the secret, plan, validate, check the deploy can happen (`checked` in the journal).
+        /// Read the secret, plan, validate, check the deploy can happen (`checked` in the journal),
+        /// request by request (``PlanMachine``).
         case plan = "checked"
         case openChangeRequest = "change-request"
         /// Write-ahead record, check-and-set write.
@@ -90,6 +91,8 @@ public struct ActionMachine: Sendable, Equatable {
     public enum Request: Sendable, Equatable {
         /// Carry out this step and report its result (``completed(_:_:)``).
         case run(Step)
+        /// The plan step: its next request, answered with ``answered(plan:)``; once finished, the step's result.
+        case plan(PlanMachine.Request)
         /// The write step: the check-and-set write's next request, answered with ``answered(write:)``;
         /// once it has landed, conflicted or become unknown, the step's result.
         case write(SecretWrite.Request)
@@ -99,7 +102,9 @@ public struct ActionMachine: Sendable, Equatable {
         case finish(ActionOutcome)
     }
 
-    public let kind: ActionKind
+    /// What the action is and what planning it may do.
+    public let planning: PlanMachine.Setup
+    public var kind: ActionKind { planning.kind }
     public let options: Options
     /// Steps done, in order (as journaled).
     public private(set) var done: [Step]
@@ -111,6 +116,11 @@ public struct ActionMachine: Sendable, Equatable {
     private var needsReconcile: Bool
     /// What the last checks found.
     public private(set) var checks: Checks?
+    /// The plan round under way, and what earlier rounds found.
+    private var planner: PlanMachine?
+    private var found = PlanMachine.Findings()
+    /// Subjects never chosen as replacements; a replacement that failed its pre-flight stays avoided in later rounds.
+    private var avoid: Set<String>
     private var writing: SecretWrite?
     private var deploying: DeployMachine?
     /// This run made the write (else an earlier one did, whose retry is looked for first).
@@ -120,8 +130,9 @@ public struct ActionMachine: Sendable, Equatable {
 
     /// `journaled`: the names of the steps an interrupted run of it recorded; `checks`: what its
     /// journaled checks found.
-    public init(kind: ActionKind, options: Options, journaled: [String] = [], checks: Checks? = nil) {
-        self.kind = kind
+    public init(planning: PlanMachine.Setup, options: Options, journaled: [String] = [], checks: Checks? = nil) {
+        self.planning = planning
+        avoid = planning.avoid
         self.options = options
         self.checks = checks
         done = []
@@ -147,12 +158,38 @@ public struct ActionMachine: Sendable, Equatable {
         if needsReconcile { return .run(.reconcileWrite) }
         guard let step = sequence.first(where: { !done.contains($0) }) else { return .finish(finalOutcome) }
         switch step {
+        case .plan: return .plan(currentPlan.request)
         case .write:
             guard let write = currentWrite else { return .finish(.failed("a write without its checks")) }
             return .write(write.request)
         case .redeploy: return .deploy(currentDeploy.request)
         default: return .run(step)
         }
+    }
+
+    /// What the plan rounds found, for the report: every round's warnings and pre-flight results,
+    /// the last round's plan and checks.
+    public var findings: PlanMachine.Findings { planner.map { found.merged($0.findings) } ?? found }
+
+    /// The plan round under way: a new one avoids what earlier rounds found failing.
+    private var currentPlan: PlanMachine {
+        if let planner { return planner }
+        var setup = planning
+        setup.avoid = avoid
+        return PlanMachine(setup)
+    }
+
+    /// Feeds back what the plan's current request came to.
+    @discardableResult
+    public mutating func answered(plan answer: PlanMachine.Answer) -> Request {
+        guard case .plan = request else {
+            outOfTurn = outOfTurn ?? "the plan was answered \(answer) out of turn"
+            return request
+        }
+        var plan = currentPlan
+        plan.answered(answer)
+        planner = plan
+        return request
     }
 
     /// The write under way: over the version the last checks read.
@@ -193,12 +230,19 @@ public struct ActionMachine: Sendable, Equatable {
     /// made); returns what comes next.
     @discardableResult
     public mutating func completed(_ step: Step, _ result: Result) -> Request {
+        if step == .plan, let planner {
+            found = found.merged(planner.findings)
+            avoid = planner.avoid
+            self.planner = nil
+        }
         if step == .write || step == .plan { writing = nil }
         if step == .redeploy || step == .plan { deploying = nil }
         switch (step, result) {
-        case (.plan, .checked(let found)):
-            checks = found
+        case (.plan, .checked(let checked)):
+            checks = checked
             done.append(step)
+        case (.plan, .done) where !planning.apply:
+            return .finish(.planned)
         case (.write, .done):
             wroteHere = true
             done.append(step)

@@ -65,6 +65,8 @@ public struct PlanMachine: Sendable {
         case deployFacts
         /// Mark where deployments stand, for the check of the next deployment: ``Answer/marked``.
         case markDeployments
+        /// Journal what the checks found (the write may follow): ``Answer/journaled``.
+        case journal(Checked)
         /// The step's result (``checked`` holds what it found when it is `.checked`).
         case finish(ActionMachine.Result)
     }
@@ -82,6 +84,7 @@ public struct PlanMachine: Sendable {
         case recorded
         case deployFacts(DeployFacts)
         case marked
+        case journaled
     }
 
     /// What to write to the configured key.
@@ -107,7 +110,8 @@ public struct PlanMachine: Sendable {
 
     /// What the report says of the plan, as far as it got.
     public struct Findings: Sendable {
-        public var leftToPeople: [String] = []
+        /// Owned keys a person changed since, once the secret is read.
+        public var leftToPeople: [String]?
         public var warnings: [String] = []
         public var preflight: [(model: String, resultClass: String)] = []
         public var plan: Plan?
@@ -115,6 +119,22 @@ public struct PlanMachine: Sendable {
         public var secretVersion: Int?
         public var deploySHA: String?
         public var intended: String?
+
+        public init() {}
+
+        /// These findings, then a later round's: every warning and pre-flight result, the later plan and checks.
+        public func merged(_ later: Findings) -> Findings {
+            var merged = later
+            merged.leftToPeople = later.leftToPeople ?? leftToPeople
+            merged.warnings = warnings + later.warnings
+            merged.preflight = preflight + later.preflight
+            merged.plan = later.plan ?? plan
+            merged.deployDecision = later.deployDecision ?? deployDecision
+            if later.secretVersion == nil {
+                (merged.secretVersion, merged.deploySHA, merged.intended) = (secretVersion, deploySHA, intended)
+            }
+            return merged
+        }
     }
 
     private struct Decision {
@@ -126,7 +146,7 @@ public struct PlanMachine: Sendable {
     public let setup: Setup
     public private(set) var request: Request = .read
     public private(set) var findings = Findings()
-    /// Set once the step finishes `.checked`.
+    /// What the checks found, once journaling it is asked.
     public private(set) var checked: Checked?
     private var snapshot = SecretSnapshot(
         version: 0, deleted: false, current: ModelOverride(), recorded: Ownership(), ownership: Ownership())
@@ -175,6 +195,7 @@ public struct PlanMachine: Sendable {
             (carrier, started) = (candidate, facts.started)
             request = checkPinned()
         case (.markDeployments, .marked): request = checkPinned()
+        case (.journal(let checked), .journaled): request = .finish(.checked(checked.checks))
         case (.finish, _): break
         default: request = .finish(.failed("the plan step was answered \(answer) out of turn"))
         }
@@ -354,10 +375,11 @@ public struct PlanMachine: Sendable {
         var next = snapshot.ownership.applying(plan, providers: decision.providers, lettingGo: snapshot.changedByOthers)
         next.baseVersion = next.isEmpty ? nil : snapshot.ownership.baseVersion ?? snapshot.version
         let checks = ActionMachine.Checks(secretVersion: snapshot.version, carrier: carrier, startedBeforeWrite: started)
-        checked = Checked(
+        let checked = Checked(
             write: decision.putBack.map { .putBack(version: $0) } ?? .override(plan.override), intended: intended, next: next,
             checks: checks, expect: expected(plan))
-        return .finish(.checked(checks))
+        self.checked = checked
+        return .journal(checked)
     }
 
     /// What the gateway should serve for each feature the plan changes: the new list, or the

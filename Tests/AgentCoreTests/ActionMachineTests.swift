@@ -1,5 +1,17 @@
+import AgentConfig
 import Lifecycle
 import Testing
+
+extension ActionMachine {
+    /// A machine of `kind` for Vertex AI on the example catalog, carried out (`apply`).
+    init(kind: ActionKind, options: Options, journaled: [String] = [], checks: Checks? = nil) {
+        self.init(
+            planning: .init(
+                kind: kind, provider: "vertex", planner: ExampleTarget.planner(), apply: true, canProbe: true, target: "t",
+                secret: "runway/t"),
+            options: options, journaled: journaled, checks: checks)
+    }
+}
 
 /// What the checks found, for the steps that need them.
 let checks = ActionMachine.Checks(
@@ -21,6 +33,7 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
         switch request {
         case .finish(let outcome): return (ran, outcome)
         case .run(let run): step = run
+        case .plan: step = .plan
         case .write: step = .write
         case .deploy: step = .redeploy
         }
@@ -148,7 +161,7 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
     /// found landed, a deploy decided and followed to its end.
     @Test func aFailoverRequestByRequest() {
         var machine = ActionMachine(kind: .failover, options: .init())
-        #expect(machine.request == .run(.plan))
+        #expect(machine.request == .plan(.read))
         #expect(machine.completed(.plan, .checked(checks)) == .write(.recordAhead(over: 3)))
         #expect(machine.answered(write: .recorded) == .write(.send(over: 3)))
         #expect(machine.answered(write: .lost("502")) == .write(.readBack(over: 3)))
@@ -168,7 +181,7 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
         machine.answered(write: .recorded)
         #expect(machine.answered(write: .conflict) == .write(.readBack(over: 3)))
         #expect(machine.answered(write: .readBack(ours: false)) == .write(.conflict))
-        #expect(machine.completed(.write, .conflict) == .run(.plan))
+        #expect(machine.completed(.write, .conflict) == .plan(.read))
         var again = checks
         again.secretVersion = 5
         #expect(machine.completed(.plan, .checked(again)) == .write(.recordAhead(over: 5)), "never over the version that conflicted")
@@ -191,5 +204,77 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
         }
         var unchecked = ActionMachine(kind: .failover, options: .init())
         #expect(unchecked.completed(.plan, .done) == .finish(.failed("a write without its checks")))
+    }
+
+    /// Answers the plan's requests as a healthy world does (probes from `classes`, default `ok`),
+    /// returns the first request past the plan and the probes asked.
+    func plan(_ machine: inout ActionMachine, version: Int = 3, classes: [String: String] = [:]) -> (ActionMachine.Request, [[String]]) {
+        let facts = DeployFacts(
+            production: .init(sha: "aaaa", pipeline: 10),
+            pipelines: [.init(pipeline: 10, sha: "aaaa", trigger: .init(job: 100, name: "Deploy [production]", status: "success"))])
+        var probed: [[String]] = []
+        var request = machine.request
+        while case .plan(let asked) = request {
+            let answer: PlanMachine.Answer
+            switch asked {
+            case .read:
+                answer = .read(SecretSnapshot(version: version, deleted: false, current: .init(), recorded: .init(), ownership: .init()))
+            case .readiness: answer = .unready([])
+            case .deployedCatalog: answer = .deployedCatalog(nil)
+            case .preflight(let models):
+                probed.append(models)
+                answer = .probed(Dictionary(uniqueKeysWithValues: models.map { ($0, classes[$0] ?? "ok") }))
+            case .deployFacts: answer = .deployFacts(facts)
+            case .journal: answer = .journaled
+            case .finish(let result):
+                request = machine.completed(.plan, result)
+                continue
+            default:
+                Issue.record("not asked of a failover from an empty secret: \(asked)")
+                return (request, probed)
+            }
+            request = machine.answered(plan: answer)
+        }
+        return (request, probed)
+    }
+
+    @Test func theMachinePlansRequestByRequestThenWrites() {
+        var machine = ActionMachine(kind: .failover, options: .init())
+        let (next, probed) = plan(&machine)
+        #expect(next == .write(.recordAhead(over: 3)), "the write goes over the version the plan read")
+        #expect(probed == [["claude_sonnet_4_6_bedrock"]])
+        #expect(machine.findings.plan?.changes.isEmpty == false)
+        #expect(machine.findings.deployDecision != nil)
+    }
+
+    @Test func withoutApplyThePlanIsWhereItEnds() {
+        var machine = ActionMachine(
+            planning: .init(kind: .failover, provider: "vertex", planner: ExampleTarget.planner(), apply: false, target: "t", secret: "s"),
+            options: full)
+        #expect(plan(&machine).0 == .finish(.planned))
+    }
+
+    @Test func aReplacementThatFailedItsPreflightStaysAvoidedAfterAConflict() {
+        var machine = ActionMachine(kind: .failover, options: .init())
+        let (_, first) = plan(&machine, classes: ["claude_sonnet_4_6_bedrock": "http_5xx"])
+        #expect(first == [["claude_sonnet_4_6_bedrock"], ["claude_sonnet_4_6"]])
+        machine.answered(write: .recorded)
+        machine.answered(write: .conflict)
+        machine.answered(write: .readBack(ours: false))
+        #expect(machine.completed(.write, .conflict) == .plan(.read), "planned again over the new version")
+        let (next, again) = plan(&machine, version: 4)
+        #expect(next == .write(.recordAhead(over: 4)))
+        #expect(again == [["claude_sonnet_4_6"]], "the failed replacement is not chosen again")
+        #expect(machine.findings.preflight.map(\.model) == ["claude_sonnet_4_6_bedrock", "claude_sonnet_4_6", "claude_sonnet_4_6"])
+        #expect(machine.findings.secretVersion == 4, "the last round's checks")
+    }
+
+    @Test func aPlanAnswerOutOfTurnEndsTheActionFailed() {
+        var machine = ActionMachine(kind: .failover, options: .init())
+        machine.completed(.plan, .checked(checks))
+        guard case .finish(.failed) = machine.answered(plan: .unready([])) else {
+            Issue.record("a plan answer was taken during the write")
+            return
+        }
     }
 }

@@ -43,6 +43,7 @@ import YAMLConfig
             case .letGo: machine.answered(.recorded)
             case .deployFacts: machine.answered(.deployFacts(facts))
             case .markDeployments: machine.answered(.marked)
+            case .journal: machine.answered(.journaled)
             case .finish: return asked
             }
         }
@@ -57,7 +58,7 @@ import YAMLConfig
         #expect(
             asked == [
                 .read, .readiness, .deployedCatalog, .preflight(["claude_sonnet_4_6_bedrock"]), .deployFacts,
-                .finish(.checked(checked.checks)),
+                .journal(checked), .finish(.checked(checked.checks)),
             ],
             "only the model brought in is probed")
         #expect(checked.checks.secretVersion == 3)
