@@ -117,7 +117,7 @@ public struct ActionMachine: Sendable {
     /// What the last checks found.
     public private(set) var checks: Checks?
     /// The plan round under way, and what earlier rounds found.
-    private var planner: PlanMachine?
+    private var planRound: PlanMachine?
     private var found = PlanMachine.Findings()
     /// Subjects never chosen as replacements; a replacement that failed its pre-flight stays avoided in later rounds.
     private var avoid: Set<String>
@@ -169,11 +169,11 @@ public struct ActionMachine: Sendable {
 
     /// What the plan rounds found, for the report: every round's warnings and pre-flight results,
     /// the last round's plan and checks.
-    public var findings: PlanMachine.Findings { planner.map { found.merged($0.findings) } ?? found }
+    public var findings: PlanMachine.Findings { planRound.map { found.merged($0.findings) } ?? found }
 
     /// The plan round under way: a new one avoids what earlier rounds found failing.
     private var currentPlan: PlanMachine {
-        if let planner { return planner }
+        if let planRound { return planRound }
         var setup = planning
         setup.avoid = avoid
         return PlanMachine(setup)
@@ -182,13 +182,10 @@ public struct ActionMachine: Sendable {
     /// Feeds back what the plan's current request came to.
     @discardableResult
     public mutating func answered(plan answer: PlanMachine.Answer) -> Request {
-        guard case .plan = request else {
-            outOfTurn = outOfTurn ?? "the plan was answered \(answer) out of turn"
-            return request
-        }
-        var plan = currentPlan
-        plan.answered(answer)
-        planner = plan
+        guard case .plan = request else { return endOutOfTurn("the plan was answered \(answer)") }
+        var round = currentPlan
+        round.answered(answer)
+        planRound = round
         return request
     }
 
@@ -202,10 +199,7 @@ public struct ActionMachine: Sendable {
     /// Feeds back what the write's current request came to.
     @discardableResult
     public mutating func answered(write answer: SecretWrite.Answer) -> Request {
-        guard case .write = request, var write = currentWrite else {
-            outOfTurn = outOfTurn ?? "the write was answered \(answer) out of turn"
-            return request
-        }
+        guard case .write = request, var write = currentWrite else { return endOutOfTurn("the write was answered \(answer)") }
         write.answered(answer)
         writing = write
         return request
@@ -214,13 +208,16 @@ public struct ActionMachine: Sendable {
     /// Feeds back what the redeploy's current request came to.
     @discardableResult
     public mutating func answered(deploy answer: DeployMachine.Answer) -> Request {
-        guard case .deploy = request else {
-            outOfTurn = outOfTurn ?? "the redeploy was answered \(answer) out of turn"
-            return request
-        }
+        guard case .deploy = request else { return endOutOfTurn("the redeploy was answered \(answer)") }
         var deploy = currentDeploy
         deploy.answered(answer)
         deploying = deploy
+        return request
+    }
+
+    /// An answer out of turn ends the action as failed, and it stays ended.
+    private mutating func endOutOfTurn(_ what: String) -> Request {
+        outOfTurn = outOfTurn ?? "\(what) out of turn"
         return request
     }
 
@@ -230,10 +227,10 @@ public struct ActionMachine: Sendable {
     /// made); returns what comes next.
     @discardableResult
     public mutating func completed(_ step: Step, _ result: Result) -> Request {
-        if step == .plan, let planner {
-            found = found.merged(planner.findings)
-            avoid = planner.avoid
-            self.planner = nil
+        if step == .plan, let planRound {
+            found = found.merged(planRound.findings)
+            avoid = planRound.avoid
+            self.planRound = nil
         }
         if step == .write || step == .plan { writing = nil }
         if step == .redeploy || step == .plan { deploying = nil }
