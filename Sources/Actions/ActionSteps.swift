@@ -70,54 +70,11 @@ extension TargetExecutor {
         state.prepared = Prepared(snap: snap, next: found.next, data: data)
     }
 
-    /// Opens the change request and records it in the secret's metadata, so whoever restores closes it.
+    /// Goes on in the incident's change request (``ChangeRequestMachine``), recorded in the
+    /// secret's metadata so whoever restores closes it.
     func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
-        guard let settings = target.changeRequest, let checked = state.checked else { return .done }
-        var owned = try await recordedOwnership()
-        switch ChangeRequestChoice(recorded: owned.changeRequests[state.provider], group: state.terms.sharedChangeRequest) {
-        case .group(let shared):
-            state.changeRequest = shared
-            owned.changeRequests[state.provider] = shared
-            try await record(owned)
-            logger.notice("carrying on in the group's change request \(settings.project)#\(shared)")
-            await noteChangeRequest(state, ChangeRequestText.member(state, checked: checked, target: target))
-            try await step(.changeRequest(iid: shared))
-            return .done
-        case .carryOn(let open):
-            state.changeRequest = open
-            logger.notice("carrying on in change request \(settings.project)#\(open)")
-            await noteChangeRequest(
-                state, "Carried on by a new attempt: secret version \(checked.secretVersion), pipeline at \(checked.sha ?? "?").")
-            try await step(.changeRequest(iid: open))
-            return .done
-        case .findOrOpen: break
-        }
-        let iid: Int
-        var carried = false
-        let incident = PostMarker.incident(target: target.name, provider: state.provider, drill: state.terms.drill)
-        do {
-            // An earlier attempt (before a restart, or on a replica that lost the Lease) may have
-            // opened it and stopped before its write recorded it: the incident's open one is carried on in.
-            if let found = try await redeployer.gitlab.findIssue(settings, marker: incident, openOnly: true) {
-                (iid, carried) = (found, true)
-                logger.notice("carrying on in change request \(settings.project)#\(iid), opened for this incident by an earlier attempt")
-            } else {
-                iid = try await redeployer.gitlab.openIssue(
-                    state.terms.drill ? settings.drill : settings,
-                    title: "failover-agent: \(state.terms.drill ? "DRILL: " : "")fail \(state.provider) over on \(target.name)",
-                    description: ChangeRequestText.opening(state, checked: checked, target: target) + incident.comment,
-                    marker: .issue(action: state.actionID), settled: settled)
-                logger.notice("opened change request \(settings.project)#\(iid)")
-            }
-        } catch { return .failed("cannot open a change request in \(settings.project): \(error)") }
-        // Recorded in the secret's metadata by the write-ahead record of the write that follows.
-        state.changeRequest = iid
-        if carried {
-            await noteChangeRequest(
-                state, "Carried on by a new attempt: secret version \(checked.secretVersion), pipeline at \(checked.sha ?? "?").")
-        }
-        try await step(.changeRequest(iid: iid))
-        return .done
+        guard let settings = target.changeRequest, state.checked != nil else { return .done }
+        return try await carryOut(.opening(project: settings.project, group: state.terms.sharedChangeRequest), &state)
     }
 
     /// One request of the check-and-set write (``SecretWrite``): the write-ahead record, the
@@ -211,26 +168,7 @@ extension TargetExecutor {
     /// Closes the change request of the failover this restore undid, and forgets it.
     func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return .done }
-        guard state.terms.closesChangeRequest else {
-            // Another member of the group restores after this one and closes it.
-            await noteChangeRequest(state, "\(target.name) is restored; the group's last target closes this change request.")
-            try await forgetChangeRequest(of: state.provider)
-            try await step(.changeRequestClosed(iid: iid))
-            return .done
-        }
-        do {
-            let how =
-                target.restoreRedeploy || state.terms.drill
-                ? "restored and deployed" : "restored in the secret; the next deployment picks it up"
-            try await redeployer.gitlab.note(
-                settings, issue: iid, "\(state.provider) is healthy again: \(how). Closing.", action: state.actionID,
-                resumed: state.resumed, settled: settled)
-            try await redeployer.gitlab.closeIssue(settings, issue: iid)
-        } catch { return .failed("cannot close change request \(settings.project)#\(iid): \(error)") }
-        logger.notice("closed change request \(settings.project)#\(iid)")
-        try await forgetChangeRequest(of: state.provider)
-        try await step(.changeRequestClosed(iid: iid))
-        return .done
+        return try await carryOut(.closing(project: settings.project, iid: iid, last: state.terms.closesChangeRequest), &state)
     }
 
     /// A comment on the action's change request; one that cannot be written is logged, never blocking.
