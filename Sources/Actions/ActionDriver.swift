@@ -116,6 +116,11 @@ extension TargetExecutor {
         while true {
             switch request {
             case .run(let step): request = machine.completed(step, await run(step, &state))
+            case .readCurrent:
+                request = await feed(.reconcileWrite, &machine, answered: { $0.answered(current: $1.version, value: $1.value) }) {
+                    () async throws(ControlError) in .answer(try await current())
+                }
+            case .adoptWrite(let version): request = machine.completed(.reconcileWrite, await adoptWrite(version, state))
             case .plan(let plan):
                 request = await feed(.plan, &machine, answered: { $0.answered(plan: $1) }) { () async throws(ControlError) in
                     try await carryOut(plan, &state)
@@ -174,8 +179,7 @@ extension TargetExecutor {
         do throws(ControlError) {
             switch step {
             case .openChangeRequest: return try await openChangeRequest(&state)
-            case .reconcileWrite: return try await reconcileWrite(&state)
-            case .plan, .write, .redeploy: return .failed("step \(step.rawValue) is carried out request by request")
+            case .plan, .write, .redeploy, .reconcileWrite: return .failed("step \(step.rawValue) is carried out request by request")
             case .verify: return try await verifyStep(&state)
             case .closeChangeRequest: return try await closeChangeRequest(&state)
             }

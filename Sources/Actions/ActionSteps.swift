@@ -135,19 +135,13 @@ extension TargetExecutor {
         if snap.ownership.providers.isEmpty { try await redeployer.clearExpedited(logger: logger) }
     }
 
-    /// After a restart between the checks and the write: did the write happen?
-    func reconcileWrite(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
-        guard let checked = state.checked else { return .writeMissing }
-        let now = try await current()
-        if (now.value ?? "") == checked.intended {
+    /// Owns the write an earlier run made before a restart (it landed as `version`) as written.
+    func adoptWrite(_ version: Int, _ state: ActionState) async -> ActionMachine.Result {
+        do throws(ControlError) {
             try await afterWrite(state)
-            try await step(.secretWritten(version: now.version))
-            return .writeFound
-        }
-        if now.version != checked.secretVersion {
-            return .writeSuperseded("the secret changed since (version \(checked.secretVersion) → \(now.version)); not carried out")
-        }
-        return .writeMissing
+            try await step(.secretWritten(version: version))
+            return .done
+        } catch { return Self.result(of: error) }
     }
 
     /// Polls the gateway until it serves the planned defaults, or the verify timeout.

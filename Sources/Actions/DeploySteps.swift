@@ -158,6 +158,6 @@ extension CheckedStep {
         let trigger = job.flatMap { job in jobName.map { DeployFacts.Trigger(job: job, name: $0, status: "") } }
         return ActionMachine.Checks(
             secretVersion: secretVersion, carrier: pipeline.map { DeployFacts.Candidate(pipeline: $0, sha: sha ?? "", trigger: trigger) },
-            startedBeforeWrite: started.map(Set.init))
+            startedBeforeWrite: started.map(Set.init), intended: intended)
     }
 }

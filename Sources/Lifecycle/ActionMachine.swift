@@ -29,7 +29,7 @@ public struct ActionMachine: Sendable {
         /// Poll the gateway until it serves the planned defaults.
         case verify = "verified"
         case closeChangeRequest = "change-request-closed"
-        /// After a crash between `plan` and `write`: find out whether the write happened.
+        /// After a crash between `plan` and `write`, the write found landed (``Request/readCurrent``): owned as written.
         case reconcileWrite = "reconciled"
     }
 
@@ -58,9 +58,13 @@ public struct ActionMachine: Sendable {
         public var carrier: DeployFacts.Candidate?
         /// The pipelines whose production deploy had started when the checks were made.
         public var startedBeforeWrite: Set<Int>?
+        /// What the configured key is to hold once written ("" when removed).
+        public var intended: String
 
-        public init(secretVersion: Int, carrier: DeployFacts.Candidate?, startedBeforeWrite: Set<Int>?) {
-            (self.secretVersion, self.carrier, self.startedBeforeWrite) = (secretVersion, carrier, startedBeforeWrite)
+        public init(secretVersion: Int, carrier: DeployFacts.Candidate?, startedBeforeWrite: Set<Int>?, intended: String) {
+            (self.secretVersion, self.carrier, self.startedBeforeWrite, self.intended) = (
+                secretVersion, carrier, startedBeforeWrite, intended
+            )
         }
     }
 
@@ -83,8 +87,6 @@ public struct ActionMachine: Sendable {
         case deployFailed(status: String)
         /// `verify`: the gateway did not serve the planned defaults in time.
         case notVerified(String)
-        /// `reconcileWrite`: the write had happened / never happened / someone else wrote since.
-        case writeFound, writeMissing, writeSuperseded(String)
     }
 
     /// What the executor does next.
@@ -99,6 +101,11 @@ public struct ActionMachine: Sendable {
         /// The redeploy step: carrying the write to production, answered with ``answered(deploy:)``;
         /// once finished, the step's result.
         case deploy(DeployMachine.Request)
+        /// After a crash between the checks and the write: read the secret's version and the
+        /// configured key's value, answered with ``answered(current:value:)``.
+        case readCurrent
+        /// The write had landed, as `version`: own it as written (the `reconcileWrite` step).
+        case adoptWrite(version: Int)
         case finish(ActionOutcome)
     }
 
@@ -125,8 +132,10 @@ public struct ActionMachine: Sendable {
     private var deploying: DeployMachine?
     /// This run made the write (else an earlier one did, whose retry is looked for first).
     private var wroteHere = false
-    /// Ended by an answer out of turn.
-    private var outOfTurn: String?
+    /// Ended by an answer: out of turn, or a write someone else superseded.
+    private var ended: ActionOutcome?
+    /// The write found landed after a crash, as its version, to own.
+    private var landed: Int?
 
     /// `journaled`: the names of the steps an interrupted run of it recorded; `checks`: what its
     /// journaled checks found.
@@ -154,8 +163,8 @@ public struct ActionMachine: Sendable {
     /// The request to make now. After a crash between the checks and the write, whether the write
     /// happened is found out first.
     public var request: Request {
-        if let outOfTurn { return .finish(.failed(outOfTurn)) }
-        if needsReconcile { return .run(.reconcileWrite) }
+        if let ended { return .finish(ended) }
+        if needsReconcile { return landed.map { .adoptWrite(version: $0) } ?? .readCurrent }
         guard let step = sequence.first(where: { !done.contains($0) }) else { return .finish(finalOutcome) }
         switch step {
         case .plan: return .plan(currentPlan.request)
@@ -215,9 +224,32 @@ public struct ActionMachine: Sendable {
         return request
     }
 
+    /// Feeds back the secret as read after a crash between the checks and the write: it holds
+    /// what the checks meant to write (the write landed: own it), or someone else wrote since
+    /// (abandoned), or the write never happened (plan again from the secret as it is; a change
+    /// request stays).
+    @discardableResult
+    public mutating func answered(current version: Int, value: String?) -> Request {
+        guard request == .readCurrent else { return endOutOfTurn("the secret read back as version \(version)") }
+        guard let checks else {
+            needsReconcile = false
+            done.removeAll { $0 == .plan }
+            return request
+        }
+        if (value ?? "") == checks.intended {
+            landed = version
+        } else if version != checks.secretVersion {
+            ended = .abandoned("the secret changed since (version \(checks.secretVersion) → \(version)); not carried out")
+        } else {
+            needsReconcile = false
+            done.removeAll { $0 == .plan }
+        }
+        return request
+    }
+
     /// An answer out of turn ends the action as failed, and it stays ended.
     private mutating func endOutOfTurn(_ what: String) -> Request {
-        outOfTurn = outOfTurn ?? "\(what) out of turn"
+        ended = ended ?? .failed("\(what) out of turn")
         return request
     }
 
@@ -243,15 +275,9 @@ public struct ActionMachine: Sendable {
         case (.write, .done):
             wroteHere = true
             done.append(step)
-        case (.reconcileWrite, .writeFound):
-            needsReconcile = false
+        case (.reconcileWrite, .done):
+            (needsReconcile, landed) = (false, nil)
             done.append(.write)
-        case (.reconcileWrite, .writeMissing):
-            // Nothing was written: plan again from the secret as it is (a change request stays).
-            needsReconcile = false
-            done.removeAll { $0 == .plan }
-        case (.reconcileWrite, .writeSuperseded(let why)):
-            return .finish(.abandoned(why))
         case (.write, .conflict):
             conflicts += 1
             guard conflicts < options.casAttempts else {

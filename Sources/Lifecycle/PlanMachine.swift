@@ -247,7 +247,8 @@ public struct PlanMachine: Sendable {
         guard setup.apply else { return .finish(.done) }
         var next = snapshot.ownership.applying(plan, providers: decision.providers, lettingGo: snapshot.changedByOthers)
         next.baseVersion = next.isEmpty ? nil : snapshot.ownership.baseVersion ?? snapshot.version
-        let checks = ActionMachine.Checks(secretVersion: snapshot.version, carrier: carrier, startedBeforeWrite: started)
+        let checks = ActionMachine.Checks(
+            secretVersion: snapshot.version, carrier: carrier, startedBeforeWrite: started, intended: intended)
         let checked = Checked(
             write: decision.putBack.map { .putBack(version: $0) } ?? .override(plan.override), intended: intended, next: next,
             checks: checks, expect: expected(plan))

@@ -17,14 +17,15 @@ extension ActionMachine {
 let checks = ActionMachine.Checks(
     secretVersion: 3,
     carrier: DeployFacts.Candidate(pipeline: 7, sha: "sha7", trigger: DeployFacts.Trigger(job: 70, name: "deploy", status: "")),
-    startedBeforeWrite: [7])
+    startedBeforeWrite: [7], intended: #"{"duo_chat":["claude_sonnet_4_6"]}"#)
 
 /// Runs a machine to its end, answering each step from `answers` (default `.done`; the plan
-/// `.checked(checks)`) — the write and the redeploy as whole steps — and returns the steps run in
-/// order and the outcome.
-func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [ActionMachine.Result]] = [:]) -> (
-    [ActionMachine.Step], ActionOutcome
-) {
+/// `.checked(checks)`) — the write and the redeploy as whole steps; after a crash before the write,
+/// the secret read back as `current` — and returns the steps run in order and the outcome.
+func drive(
+    _ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [ActionMachine.Result]] = [:],
+    current: (version: Int, value: String?) = (3, nil)
+) -> ([ActionMachine.Step], ActionOutcome) {
     var answers = answers
     var ran: [ActionMachine.Step] = []
     var request = machine.request
@@ -32,12 +33,17 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
         let step: ActionMachine.Step
         switch request {
         case .finish(let outcome): return (ran, outcome)
+        case .readCurrent:
+            ran.append(.reconcileWrite)
+            request = machine.answered(current: current.version, value: current.value)
+            continue
+        case .adoptWrite: step = .reconcileWrite
         case .run(let run): step = run
         case .plan: step = .plan
         case .write: step = .write
         case .deploy: step = .redeploy
         }
-        ran.append(step)
+        if step != .reconcileWrite { ran.append(step) }
         let result = answers[step]?.isEmpty == false ? answers[step]!.removeFirst() : step == .plan ? .checked(checks) : .done
         request = machine.completed(step, result)
     }
@@ -131,7 +137,7 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
             // every step before it was done; otherwise it was never tried and the action plans again.
             let inWriteGap = before.contains(.plan) && !before.contains(.write)
             let writeTried = inWriteGap && sequence.prefix { $0 != .write }.allSatisfy(before.contains)
-            let (ran, _) = drive(&resumed, [.reconcileWrite: [writeTried ? .writeFound : .writeMissing]])
+            let (ran, _) = drive(&resumed, current: writeTried ? (4, checks.intended) : (3, nil))
             let left = sequence.filter { !before.contains($0) }
             let expected =
                 !inWriteGap ? left : writeTried ? [.reconcileWrite] + left.filter { $0 != .write } : [.reconcileWrite, .plan] + left
@@ -141,12 +147,12 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
 
     @Test func aCrashBeforeTheWriteLandedPlansAgainButKeepsTheChangeRequest() {
         var lifecycle = ActionMachine(kind: .failover, options: full, journaled: ["checked", "change-request"], checks: checks)
-        let (ran, outcome) = drive(&lifecycle, [.reconcileWrite: [.writeMissing]])
+        let (ran, outcome) = drive(&lifecycle, current: (3, "{}"))
         #expect(ran == [.reconcileWrite, .plan, .write, .redeploy, .verify])
         #expect(outcome == .deployed)
         var stale = ActionMachine(kind: .failover, options: full, journaled: ["checked"], checks: checks)
-        let (_, abandoned) = drive(&stale, [.reconcileWrite: [.writeSuperseded("version 3 → 5")]])
-        #expect(abandoned == .abandoned("version 3 → 5"))
+        let (_, abandoned) = drive(&stale, current: (5, "{}"))
+        #expect(abandoned == .abandoned("the secret changed since (version 3 → 5); not carried out"))
     }
 
     @Test func unknownJournalNamesAndRepeatsAreIgnored() {
@@ -204,6 +210,10 @@ func drive(_ machine: inout ActionMachine, _ answers: [ActionMachine.Step: [Acti
         }
         var unchecked = ActionMachine(kind: .failover, options: .init())
         #expect(unchecked.completed(.plan, .done) == .finish(.failed("a write without its checks")))
+        var fresh = ActionMachine(kind: .failover, options: .init())
+        #expect(
+            fresh.answered(current: 4, value: checks.intended) == .finish(.failed("the secret read back as version 4 out of turn")),
+            "a read-back is only taken after a crash before the write")
     }
 
     /// Answers the plan's requests as a healthy world does (probes from `classes`, default `ok`),
