@@ -74,7 +74,7 @@ extension TargetExecutor {
     /// secret's metadata so whoever restores closes it.
     func openChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest, state.checked != nil else { return .done }
-        return try await carryOut(.opening(project: settings.project, group: state.terms.sharedChangeRequest), &state)
+        return try await run(.opening(project: settings.project, group: state.terms.sharedChangeRequest), &state)
     }
 
     /// One request of the check-and-set write (``SecretWrite``): the write-ahead record, the
@@ -162,7 +162,7 @@ extension TargetExecutor {
     /// Closes the change request of the failover this restore undid, and forgets it.
     func closeChangeRequest(_ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest, let iid = state.changeRequest else { return .done }
-        return try await carryOut(.closing(project: settings.project, iid: iid, last: state.terms.closesChangeRequest), &state)
+        return try await run(.closing(project: settings.project, iid: iid, last: state.terms.closesChangeRequest), &state)
     }
 
     /// A comment on the action's change request; one that cannot be written is logged, never blocking.

@@ -6,7 +6,8 @@ import Selection
 
 /// The change request's requests, one GitLab or Vault call each; ``ChangeRequestMachine`` decides.
 extension TargetExecutor {
-    func carryOut(_ machine: ChangeRequestMachine, _ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
+    /// Runs `machine` to its end, one request at a time.
+    func run(_ machine: ChangeRequestMachine, _ state: inout ActionState) async throws(ControlError) -> ActionMachine.Result {
         guard let settings = target.changeRequest else { return .done }
         let gitlab = redeployer.gitlab
         var machine = machine
