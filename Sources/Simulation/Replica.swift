@@ -34,7 +34,18 @@ final class Replica: Sendable {
         settings.drills = world.drill.map { [SimulatedWorld.targetName: $0] } ?? [:]
         if world.prometheus != nil { (settings.trafficStaleAfter, settings.trafficWindow) = (120, PrometheusSimulator.window) }
         let journal = try Journal(path: journalPath, clock: world.clock)
-        runner = ActionRunner(journal: journal, executors: [try world.executor()], isLeader: { [lease] in lease.ask() })
+        var executor = try world.executor()
+        // A failover's pre-flight probes its replacements as the running agent does, answered from the incident too.
+        executor.preflight = { [catalog = world.planner.catalog] models in
+            var classes: [String: String] = [:]
+            for model in models {
+                guard let provider = catalog[model]?.provider else { continue }
+                let spec = ProbeSpec(provider: provider, name: "preflight-\(model)", model: model, url: "http://127.0.0.1:9/\(model)")
+                classes[model] = await probe(spec).resultClass.rawValue
+            }
+            return classes
+        }
+        runner = ActionRunner(journal: journal, executors: [executor], isLeader: { [lease] in lease.ask() })
         let pager = try Pager(
             settings: .pagerDuty(routingKey: .environment("PD"), url: world.pagers.url), client: world.client,
             environment: ["PD": "simulated-routing-key"], clock: world.clock)
