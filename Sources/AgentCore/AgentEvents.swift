@@ -228,6 +228,13 @@ extension AgentCore {
             let carriedOut: Bool
             if case .nothingToDo = done.outcome { carriedOut = true } else { carriedOut = done.outcome.changedTheSecret }
             commands.append(.markProposal(proposal, carriedOut ? .executed : .failed))
+            // The person's part is done: the proposal's page closes (the action's own pages say how it went).
+            commands.append(
+                .alert(
+                    Alert(
+                        dedupKey: "failover-agent/proposal/\(proposal)",
+                        summary: "Proposal \(proposal) (\(kind.rawValue) of \(provider) on \(target)) was approved and carried out: "
+                            + done.outcome.summary, severity: .info, resolve: true)))
         }
         if case .failed = done.outcome {
             custody.settleLater(target, failed: true, at: now)

@@ -41,7 +41,15 @@ extension AgentCore {
     ) {
         guard unchanged else {
             return (
-                [.markProposal(id, .superseded), .propose(kind, provider: provider, target: target)],
+                [
+                    .markProposal(id, .superseded),
+                    .alert(
+                        Alert(
+                            dedupKey: "failover-agent/proposal/\(id)",
+                            summary: "Proposal \(id) was superseded: what it would change changed since; a new proposal is paged",
+                            severity: .info, resolve: true)),
+                    .propose(kind, provider: provider, target: target),
+                ],
                 "the plan, secret version or pipeline changed since proposal \(id) was made: a new proposal is being paged", false
             )
         }

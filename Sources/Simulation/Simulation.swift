@@ -18,6 +18,8 @@ public enum Simulation {
         public var violations: [String] = []
         /// What happened, a line per action and per fault that struck.
         public var trace: [String] = []
+        /// The pages PagerDuty received, in order: `event_action severity dedup_key`.
+        public var pages: [String] = []
 
         /// `seed 17: vertex down 240–900 s; faults: crash(after 7); 0 violations`.
         public var summary: String {
@@ -64,6 +66,10 @@ public enum Simulation {
             await driver.play()
             run.violations = driver.violations
             run.trace = driver.trace
+            run.pages = world.pagers.received.map { page in
+                [page.body["event_action"]?.string, page.body["payload"]?["severity"]?.string, page.body["dedup_key"]?.string]
+                    .compactMap { $0 }.joined(separator: " ")
+            }
         } catch { run.violations.append("the agent did not start: \(error)") }
         await world.stop()
         return run

@@ -211,8 +211,10 @@ let awaited = AwaitedDeployment(expect: ["duo_chat": ["claude-sonnet"]], since: 
             "the next deployment is checked at the next tick")
         #expect(
             EventDriver.alerts(commands).map(\.dedupKey) == [
-                "failover-agent/aigw-production/vertex/edited", "failover-agent/aigw-production/vertex/change-request",
+                "failover-agent/proposal/5f2161", "failover-agent/aigw-production/vertex/edited",
+                "failover-agent/aigw-production/vertex/change-request",
             ])
+        #expect(EventDriver.alerts(commands).first?.resolve == true, "the person's part is done: the proposal's page closes")
         let refused = driver.send(
             .finished(
                 ActionFinished(kind: .failover, provider: "vertex", target: "aigw-production", proposal: "a1b2c3", outcome: .refused("x"))))
@@ -240,8 +242,11 @@ let awaited = AwaitedDeployment(expect: ["duo_chat": ["claude-sonnet"]], since: 
                 == .execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161"))
         let changed = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: false)
         #expect(
-            changed.commands == [.markProposal("5f2161", .superseded), .propose(.failover, provider: "vertex", target: "aigw-production")]
-                && !changed.accepted)
+            changed.commands.first == .markProposal("5f2161", .superseded)
+                && changed.commands.last == .propose(.failover, provider: "vertex", target: "aigw-production") && !changed.accepted)
+        #expect(
+            EventDriver.alerts(changed.commands).map { "\($0.dedupKey) \($0.resolve)" } == ["failover-agent/proposal/5f2161 true"],
+            "the superseded proposal's page closes; the new one pages anew")
         let same = driver.core.revalidated("5f2161", kind: .failover, provider: "vertex", target: "aigw-production", unchanged: true)
         #expect(same.commands == [.execute(.failover, provider: "vertex", target: "aigw-production", proposal: "5f2161")] && same.accepted)
     }

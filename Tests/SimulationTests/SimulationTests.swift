@@ -17,6 +17,28 @@ import Testing
 
     /// A seed replays exactly: the same faults, the same actions at the same virtual times.
     /// Seed 3 runs in `propose` mode: its approvals replay too.
+    /// The agent's whole story on the real loop: an outage is proposed, approved half a minute
+    /// after it is first seen, carried out and restored once, and the pages say so.
+    @Test func anOutageIsProposedApprovedCarriedOutAndRestoredOnce() async throws {
+        let run = await Simulation.run(provider: "vertex", start: 300, length: 900, faults: [], mode: .propose)
+        let story = "\(run.trace.joined(separator: "\n"))\n\(run.pages.joined(separator: "\n"))"
+        #expect(run.violations.isEmpty, "\(run.violations)\n\(story)")
+        func time(_ line: String?) -> Double? { line.flatMap { Double($0.dropFirst(2).prefix { $0 != ":" }) } }
+        let approved = try #require(time(run.trace.first { $0.hasSuffix("approved a proposal: accepted") }), "\(story)")
+        #expect(approved > 300 + 30 && approved < 300 + 45 + 30 + 5, "decided within 45 s of the onset, approved half a minute later")
+        let failovers = run.trace.filter { $0.contains("failover of vertex") && $0.contains(": deployed") }
+        let restores = run.trace.filter { $0.contains("restore of vertex") && $0.contains(": deployed") }
+        #expect(failovers.count == 1 && restores.count == 1, "\(story)")
+        #expect((time(failovers.first) ?? 0) >= approved)
+        #expect((time(restores.first) ?? 0) > 1200 + 180, "restored after min_healthy of health: \(story)")
+        let paged = try #require(run.pages.first { $0.hasPrefix("trigger critical failover-agent/proposal/") }, "\(story)")
+        let proposal = paged.split(separator: "/").last
+        #expect(
+            run.pages.contains("resolve failover-agent/proposal/\(proposal ?? "")"), "approved and carried out: its page closes. \(story)")
+        #expect(run.pages.last == "resolve failover-agent/vertex", "the restore resolves the provider's page: \(story)")
+        #expect(run.pages.filter { $0.hasSuffix("failover-agent/vertex") }.count == 2, "one page when it failed, one when it came back")
+    }
+
     @Test(arguments: [UInt64(3)]) func aSeedReplaysExactly(_ seed: UInt64) async {
         let first = await Simulation.run(seed: seed)
         let again = await Simulation.run(seed: seed)
