@@ -105,7 +105,7 @@ public struct AgentCore: Sendable {
 
     /// Feeds one reading of the gateway's traffic: evidence for the health machine when
     /// ``TrafficTrust`` finds it trustworthy; else paged once, and every subject judged on probes alone.
-    public mutating func observeTraffic(_ reading: TrafficTrust.Reading, at now: Double) -> [AgentCommand] {
+    mutating func observeTraffic(_ reading: TrafficTrust.Reading, at now: Double) -> [AgentCommand] {
         guard var trust = traffic else { return [] }
         let wasDistrusted = trust.distrust != nil
         let verdict = trust.judge(reading, at: now)
@@ -330,19 +330,6 @@ public struct AgentCore: Sendable {
                     }
             }
             .flatMap { act(.failover, provider: $0, at: now) }
-    }
-
-    /// The probes due at `now` within the cap, each marked started (``ProbeStreams/due(at:health:)``):
-    /// what a ``Event/tick`` asks the loop to start, for a driver that judges probes without
-    /// leading (replay).
-    public mutating func startProbes(at now: Double) -> [String] { streams.due(at: now, health: monitor.machines) }
-
-    /// A probe of `endpoint` ended as `observation` says: judged (``observe(_:)``), and its stream's
-    /// cadence follows the health it led to.
-    public mutating func probeEnded(_ endpoint: String, _ observation: Observation) -> [AgentCommand] {
-        let commands = observe(observation)
-        streams.completed(endpoint, result: nil, at: observation.completedAt, health: monitor.machines)
-        return commands
     }
 
     /// A pre-flight probe of endpoint `name` may start at the returned time, within the probe cap.

@@ -6,9 +6,11 @@ import Selection
 
 /// Runs the agent's real core (``AgentCore``: the health machine, modes, pause, the cap on
 /// failovers per hour, and the probe cadence within the probe cap, as the running agent has them)
-/// against a scenario in virtual time: no network, no clock, the same decisions every run. The
-/// core says which probes start when; replay draws each one's outcome from the scenario and tells
-/// the core when it ends. A failover or restore is counted when the core executes or proposes it.
+/// against a scenario in virtual time: no network, no clock, the same decisions every run. It
+/// feeds the core the events ``AgentLoop`` does, as the leader: `.tick` (the core answers with the
+/// probes to start), `.probed` when a probe ends (its outcome drawn from the scenario when it
+/// started) and `.traffic`; it carries out no command, and counts a failover or restore when the
+/// core executes or proposes it.
 public enum Replay {
     public struct Options: Sendable {
         public var policy: HealthPolicy
@@ -92,6 +94,13 @@ public enum Replay {
         var startedAt: Double
         var outcome: OutcomeSampler.Outcome
         var endsAt: Double { startedAt + outcome.duration }
+        /// The outcome as a prober reports it: an answer (a status) exactly when a first byte came.
+        var result: ProbeResult {
+            ProbeResult(
+                provider: Subject.provider(subject), probe: endpoint, resultClass: outcome.resultClass,
+                status: outcome.ttfbMs.map { _ in outcome.resultClass == .ok ? 200 : 500 }, ttfbMs: outcome.ttfbMs ?? 0,
+                totalMs: outcome.duration * 1000)
+        }
     }
 
     /// The probe that ends next: the earliest; at the same moment by endpoint name, then in the order they started.
@@ -178,8 +187,10 @@ public enum Replay {
             let reading: TrafficTrust.Reading =
                 reachable ? .answered(windows, latestSample: t - settings.scrapeInterval) : .failed("unreachable")
             let cannot = core.cannotFailOver
-            handle(core.observeTraffic(reading, at: t), at: t, cannotBefore: cannot)
+            handle(core.handle(.traffic(reading), at: t), at: t, cannotBefore: cannot)
         }
+        // Replay is the leader, as the running agent acting: it feeds the core the events the loop does.
+        _ = core.handle(.leadership(true, leaderPaused: nil), at: 0)
         while true {
             let ending = nextEnding(inFlight)
             // Probes end before others start at the same moment, so a start sees the latest health.
@@ -201,19 +212,20 @@ public enum Replay {
                             + #""class":"\#(outcome.resultClass.rawValue)","ttfb_ms":\#(outcome.ttfbMs.map(JSONText.number) ?? "null")}"#
                     )
                 }
-                let observation = Observation(
-                    provider: subject, resultClass: outcome.resultClass, ttfbMs: outcome.ttfbMs, startedAt: probe.startedAt,
-                    completedAt: next)
                 let cannot = core.cannotFailOver
-                handle(core.probeEnded(probe.endpoint, observation), at: next, cannotBefore: cannot)
+                let event = AgentCore.Event.probed(endpoint: probe.endpoint, result: probe.result, startedAt: probe.startedAt)
+                handle(core.handle(event, at: next), at: next, cannotBefore: cannot)
                 continue
             }
-            for name in core.startProbes(at: next) {
-                let subject = subjects[name] ?? name
-                report.starts.record(endpoint: name, provider: Subject.provider(subject), at: next)
-                inFlight.append(
-                    InFlight(
-                        endpoint: name, subject: subject, startedAt: next, outcome: sampler.outcome(of: subject, stream: name, at: next)))
+            for case .probe(let names) in core.handle(.tick, at: next) {
+                for name in names {
+                    let subject = subjects[name] ?? name
+                    report.starts.record(endpoint: name, provider: Subject.provider(subject), at: next)
+                    inFlight.append(
+                        InFlight(
+                            endpoint: name, subject: subject, startedAt: next, outcome: sampler.outcome(of: subject, stream: name, at: next)
+                        ))
+                }
             }
         }
         if let expected = scenario.expectedActions {
