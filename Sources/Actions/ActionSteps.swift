@@ -186,14 +186,11 @@ extension TargetExecutor {
     {
         guard let gateway else { return .verified }
         guard (try? await redeployer.gitlab.deployedSince(awaited.since)) == true else {
-            guard redeployer.clock.elapsed >= awaited.deadline else {
-                return .notYet(checkAgainIn: target.gitlab.pollInterval / .seconds(1))
-            }
-            let problem =
-                "no deployment succeeded within \(gateway.settings.nextDeploymentTimeout) of the restore: the secret holds it, but "
-                + "the gateway does not serve it until the next deployment (or a redeploy by hand)"
-            await noteChangeRequest(awaited, problem + ".")
-            return .notVerified(problem)
+            let check = awaited.undeployed(
+                at: redeployer.clock.elapsed, poll: target.gitlab.pollInterval / .seconds(1),
+                timeout: gateway.settings.nextDeploymentTimeout)
+            if case .notVerified(let problem) = check { await noteChangeRequest(awaited, problem + ".") }
+            return check
         }
         let problem = await gateway.verify(awaited.expect, stopping: stop)
         await noteChangeRequest(

@@ -25,6 +25,18 @@ public enum NextDeploymentCheck: Sendable, Equatable {
     case notVerified(String)
 }
 
+extension AwaitedDeployment {
+    /// A check that found no deployment since the restore, at `now` on the executor's clock: check
+    /// again after `poll` seconds, or, past ``deadline``, not verified (`timeout`: the gateway's
+    /// `next_deployment_timeout`, for the message).
+    public func undeployed(at now: Duration, poll: Double, timeout: Duration) -> NextDeploymentCheck {
+        guard now >= deadline else { return .notYet(checkAgainIn: poll) }
+        return .notVerified(
+            "no deployment succeeded within \(timeout) of the restore: the secret holds it, but the gateway does not serve it "
+                + "until the next deployment (or a redeploy by hand)")
+    }
+}
+
 extension NextDeploymentCheck {
     /// The restore's outcome in `failover_agent_actions_total` once final: `verified` or `not_verified`.
     public var metricLabel: String? {
