@@ -8,6 +8,8 @@ import ProbeResults
 public struct ProbeStreams: Sendable {
     public struct Stream: Sendable {
         public var subject: String
+        /// The subject's provider, whose cap it counts against.
+        public var provider: String
         public var nextStart: Double
         public var lastStart = -Double.infinity
         public var inFlight = 0
@@ -27,7 +29,8 @@ public struct ProbeStreams: Sendable {
         cap = ProbeCap(policy: policy)
         let subjects = Dictionary(endpoints.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
         for (name, at) in scheduler.firstProbes(endpoints.map(\.name)) {
-            streams[name] = Stream(subject: subjects[name]!, nextStart: at, stretch: stretch[name] ?? 0)
+            streams[name] = Stream(
+                subject: subjects[name]!, provider: Subject.provider(subjects[name]!), nextStart: at, stretch: stretch[name] ?? 0)
         }
     }
 
@@ -40,7 +43,7 @@ public struct ProbeStreams: Sendable {
         .sorted { ($0.urgent ? 0 : 1, $0.at, $0.name) < ($1.urgent ? 0 : 1, $1.at, $1.name) }
         var due: [String] = []
         for (name, _, _) in ordered {
-            let provider = Subject.provider(streams[name]!.subject)
+            let provider = streams[name]!.provider
             guard cap.earliest(endpoint: name, provider: provider) <= now else { continue }
             cap.started(endpoint: name, provider: provider, at: now)
             streams[name]!.inFlight += 1
@@ -56,7 +59,7 @@ public struct ProbeStreams: Sendable {
     public var nextStart: Double {
         var earliest = Double.infinity
         for (name, stream) in streams where stream.inFlight < scheduler.policy.maxInFlight {
-            earliest = min(earliest, max(stream.nextStart, cap.earliest(endpoint: name, provider: Subject.provider(stream.subject))))
+            earliest = min(earliest, max(stream.nextStart, cap.earliest(endpoint: name, provider: stream.provider)))
         }
         return earliest
     }
@@ -64,7 +67,7 @@ public struct ProbeStreams: Sendable {
     /// A probe of endpoint `name` outside the streams (a pre-flight) asks for a start: the earliest
     /// the cap allows from `now`, reserved for it. Returns that time.
     public mutating func reserve(_ name: String, at now: Double) -> Double {
-        let provider = Subject.provider(streams[name]?.subject ?? name)
+        let provider = streams[name]?.provider ?? Subject.provider(name)
         let at = max(now, cap.earliest(endpoint: name, provider: provider))
         cap.started(endpoint: name, provider: provider, at: at)
         return at

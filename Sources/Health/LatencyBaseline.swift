@@ -3,7 +3,8 @@
 public struct LatencyBaseline: Sendable, Equatable {
     private var ring: [Double] = []
     private var next = 0
-    private var cachedP90: Double?
+    /// The same samples in ascending order, kept as they come and go: the p90 is one lookup.
+    private var ordered: [Double] = []
     private let capacity: Int
 
     public init(capacity: Int) { self.capacity = max(1, capacity) }
@@ -11,23 +12,34 @@ public struct LatencyBaseline: Sendable, Equatable {
     public var count: Int { ring.count }
 
     public mutating func add(_ ttfbMs: Double) {
-        if ring.count < capacity { ring.append(ttfbMs) } else { ring[next] = ttfbMs }
+        if ring.count < capacity {
+            ring.append(ttfbMs)
+        } else {
+            ordered.remove(at: Self.position(of: ring[next], in: ordered))
+            ring[next] = ttfbMs
+        }
+        ordered.insert(ttfbMs, at: Self.position(of: ttfbMs, in: ordered))
         next = (next + 1) % capacity
-        cachedP90 = nil
     }
 
-    public mutating func p90() -> Double? {
-        guard !ring.isEmpty else { return nil }
-        if let cachedP90 { return cachedP90 }
-        let sorted = ring.sorted()
-        let value = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
-        cachedP90 = value
-        return value
+    public func p90() -> Double? {
+        guard !ordered.isEmpty else { return nil }
+        return ordered[min(ordered.count - 1, Int((Double(ordered.count) * 0.9).rounded(.up)) - 1)]
+    }
+
+    /// The first index of `sorted` whose value is not below `value`.
+    private static func position(of value: Double, in sorted: [Double]) -> Int {
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// First byte later than this (ms) is `slow`: `latency_multiple` × p90, at least
     /// `latency_floor`, at most `latency_ceiling`; just the ceiling until enough samples are in.
-    public mutating func budgetMs(_ policy: HealthPolicy) -> Double {
+    public func budgetMs(_ policy: HealthPolicy) -> Double {
         let ceiling = policy.latencyCeiling * 1000
         guard count >= policy.baselineMinSamples, let p90 = p90() else { return ceiling }
         return min(ceiling, max(policy.latencyFloor * 1000, policy.latencyMultiple * p90))
