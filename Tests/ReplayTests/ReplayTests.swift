@@ -84,6 +84,7 @@ func replay(_ scenario: Scenario, policy: HealthPolicy = HealthPolicy()) async t
             let hard = (scenario.expectedActions ?? []).filter { expected in
                 expected.action == .failover && scenario.behaviour(of: expected.provider, at: expected.notBefore)?.failureRate == 1
             }
+            guard !hard.isEmpty else { continue }
             for seed in UInt64(1)...20 {
                 scenario.seed = seed
                 let (report, _) = try await replay(scenario)

@@ -15,8 +15,6 @@ import Testing
         #expect(faults >= 8, "every run injects at least one fault")
     }
 
-    /// A seed replays exactly: the same faults, the same actions at the same virtual times.
-    /// Seed 3 runs in `propose` mode: its approvals replay too.
     /// The agent's whole story on the real loop: an outage is proposed, approved half a minute
     /// after it is first seen, carried out and restored once, and the pages say so.
     @Test func anOutageIsProposedApprovedCarriedOutAndRestoredOnce() async throws {
@@ -39,6 +37,8 @@ import Testing
         #expect(run.pages.filter { $0.hasSuffix("failover-agent/vertex") }.count == 2, "one page when it failed, one when it came back")
     }
 
+    /// A seed replays exactly: the same faults, the same actions at the same virtual times.
+    /// Seed 3 runs in `propose` mode: its approvals replay too.
     @Test(arguments: [UInt64(3)]) func aSeedReplaysExactly(_ seed: UInt64) async {
         let first = await Simulation.run(seed: seed)
         let again = await Simulation.run(seed: seed)
