@@ -8,8 +8,8 @@ import ProbeResults
 public struct ProbeStreams: Sendable {
     public struct Stream: Sendable {
         public var subject: String
-        /// The subject's provider, whose cap it counts against.
-        public var provider: String
+        /// The subject's provider, whose cap it counts against (kept: the cadence looks at it for every stream, every turn).
+        public let provider: String
         public var nextStart: Double
         public var lastStart = -Double.infinity
         public var inFlight = 0
